@@ -1,0 +1,54 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+export ANONYMIZED_TELEMETRY ?= False
+
+.PHONY: install run ingest test test-fast eval-quick eval bench chromium clean llm-smoke
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Builds the index of the bundled corpus if missing (lexical search first, vectors from the shipped cache),
+# then serves the chat.
+run: install
+	$(BIN)/qa-bot ingest --if-missing
+	$(BIN)/streamlit run ui/app.py --server.headless true \
+		--server.address $${QA_BOT_SERVER_ADDRESS:-localhost} --server.port $${QA_BOT_SERVER_PORT:-8501} \
+		--browser.gatherUsageStats false
+
+ingest: install
+	$(BIN)/qa-bot ingest
+
+chromium:
+	@command -v /usr/bin/chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium could not be installed"; \
+		else echo "chromium missing and not root: browser tests will skip"; fi; }
+
+test: install chromium
+	$(BIN)/python -m pytest -q tests
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow" tests
+
+eval-quick: install
+	$(BIN)/qa-bot eval evals/datasets/quick.jsonl --out eval-out/quick --check evals/thresholds.toml
+
+eval: install
+	$(BIN)/qa-bot eval evals/datasets/liveqa2017.jsonl evals/datasets/mediqa2019.jsonl evals/datasets/mediqa2021.jsonl \
+		evals/datasets/followup.jsonl evals/datasets/unanswerable.jsonl --baselines --out eval-out/full
+
+bench: install
+	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/query.py
+
+clean:
+	rm -rf $(VENV) data eval-out

@@ -1,0 +1,323 @@
+"""Load stage: files → ``SourceDocument`` objects with their structure.
+
+Formats: Markdown with YAML front matter, plain text (captured web pages), HTML (trafilatura),
+PDF (pypdf) and JSONL records with the shared corpus fields. A directory is walked recursively.
+A bad file never stops the others: it becomes a ``LoadError`` naming the file and the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import yaml
+
+from .settings import Settings
+from .types import LoadError, LoadResult, Section, SourceDocument
+from .webpage import iso_date_or_none, parse_page
+
+SUPPORTED = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".jsonl"}
+IGNORED_NAMES = re.compile(r"^(readme|source_readme|license|changelog)(\..*)?$|\.meta\.ya?ml$", re.I)
+HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.M)
+DOC_TYPES = {"guideline", "expert_answer", "comment"}
+
+
+class InputError(Exception):
+    """A file that cannot be loaded; the message says why."""
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+def slug(text: str, limit: int = 48) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return s[:limit].rstrip("-") or "section"
+
+
+def doc_hash(doc: SourceDocument) -> str:
+    payload = doc.model_dump(exclude={"content_hash", "path"})
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def read_text(path: Path, settings: Settings) -> str:
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError("file is empty")
+    if size > settings.max_file_bytes:
+        raise InputError(f"file is {size / 1e6:.1f} MB, above the {settings.max_file_bytes / 1e6:.0f} MB limit "
+                         "(QA_BOT_MAX_FILE_BYTES)")
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise InputError("binary content (NUL bytes), not a text file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(f"not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); "
+                         "convert it to UTF-8 first, e.g. iconv -f cp1252 -t utf-8") from None
+    if not text.strip():
+        raise InputError("file has no text")
+    return text
+
+
+def sidecar(path: Path) -> dict:
+    for cand in (path.with_suffix(".meta.yaml"), path.with_suffix(".meta.yml")):
+        if cand.is_file():
+            data = yaml.safe_load(cand.read_text(encoding="utf-8")) or {}
+            if not isinstance(data, dict):
+                raise InputError(f"sidecar {cand.name} is not a mapping")
+            return data
+    return {}
+
+
+def _check_doc_type(value: str | None, default: str) -> str:
+    v = (value or default).strip().lower().replace(" ", "_").replace("-", "_")
+    if v not in DOC_TYPES:
+        raise InputError(f"unknown doc_type {value!r} (expected one of {sorted(DOC_TYPES)})")
+    return v
+
+
+def markdown_sections(doc_id: str, text: str, title: str | None) -> list[Section]:
+    """Sections from '#' headings, each with its heading path; text before the first heading is a section too."""
+    heads = list(HEADING.finditer(text))
+    sections: list[Section] = []
+    stack: list[tuple[int, str]] = []
+    used: dict[str, int] = {}
+
+    def add(start: int, end: int, path: list[str]) -> None:
+        if not text[start:end].strip():
+            return
+        base = f"{doc_id}#{slug(path[-1]) if path else 'intro'}"
+        used[base] = used.get(base, 0) + 1
+        sid = base if used[base] == 1 else f"{base}-{used[base]}"
+        sections.append(Section(id=sid, heading_path=path, start=start, end=end))
+
+    first = heads[0].start() if heads else len(text)
+    add(0, first, [title] if title else [])
+    for i, m in enumerate(heads):
+        level, name = len(m.group(1)), m.group(2).strip()
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, name))
+        end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
+        path = [n for _, n in stack]
+        if level == 1 and title and name.strip().rstrip(".") == title.strip().rstrip("."):
+            path = [title]
+        elif title and path[0] != title:
+            path = [title, *path]
+        body_start = m.end() + 1
+        if text[body_start:end].strip():
+            add(m.start(), end, path)
+    return sections
+
+
+def _record_to_doc(rec: dict, where: str, default_collection: str, path: Path) -> SourceDocument:
+    if not isinstance(rec, dict):
+        raise InputError(f"{where}: a record must be a JSON object")
+    text = rec.get("text")
+    doc_id = rec.get("id")
+    if not isinstance(text, str) or not text.strip():
+        raise InputError(f"{where}: missing or empty 'text'")
+    if not doc_id or not isinstance(doc_id, str):
+        raise InputError(f"{where}: missing 'id'")
+    title = rec.get("title")
+    sections: list[Section] = []
+    for s in rec.get("sections") or []:
+        try:
+            start, end = int(s["start"]), int(s["end"])
+            heading = s.get("heading")
+            if not (0 <= start < end <= len(text) + 1):
+                raise ValueError(f"offsets {start}-{end} outside the text")
+            sections.append(Section(id=s["id"], heading_path=[x for x in [title, heading] if x], start=start,
+                                    end=min(end, len(text)), qtype=s.get("qtype")))
+        except (KeyError, TypeError, ValueError) as e:
+            raise InputError(f"{where}: bad section {s!r}: {e}") from None
+    if not sections:
+        sections = markdown_sections(doc_id, text, title)
+    return SourceDocument(
+        doc_id=doc_id, text=text, title=title, doc_type=_check_doc_type(rec.get("doc_type"), "expert_answer"),
+        collection=rec.get("collection") or default_collection, source=rec.get("source"), url=rec.get("url"),
+        published=rec.get("published"), license=rec.get("license"), path=str(path), sections=sections)
+
+
+# --- one loader per format ------------------------------------------------------------------------
+def load_markdown(path: Path, settings: Settings) -> list[SourceDocument]:
+    import frontmatter
+
+    raw = read_text(path, settings)
+    try:
+        post = frontmatter.loads(raw)
+    except Exception as e:  # yaml errors come in many classes
+        raise InputError(f"bad YAML front matter: {str(e).splitlines()[0]}") from None
+    meta = dict(post.metadata)
+    meta.setdefault("id", path.stem)
+    meta["text"] = post.content
+    meta.setdefault("collection", path.parent.name if path.parent.name else "user")
+    return [_record_to_doc(meta, str(path), "user", path)]
+
+
+def load_text_page(path: Path, settings: Settings, raw: str | None = None, meta: dict | None = None) -> list[SourceDocument]:
+    raw = raw if raw is not None else read_text(path, settings)
+    meta = {**(meta or {}), **sidecar(path)}
+    page = parse_page(raw)
+    if not page.text.strip():
+        raise InputError("no readable text after removing the page's navigation")
+    doc_id = str(meta.get("id") or path.stem)
+    sections = [s.model_copy(update={"id": f"{doc_id}_{s.id}"}) for s in page.sections]
+    default_type = "guideline" if page.kind == "guideline_page" else "expert_answer"
+    return [SourceDocument(
+        doc_id=doc_id, text=page.text, title=meta.get("title") or page.title, sections=sections,
+        doc_type=_check_doc_type(meta.get("doc_type"), default_type),
+        collection=meta.get("collection") or path.parent.name or "user", source=meta.get("source"),
+        url=meta.get("url"), published=iso_date_or_none(meta.get("published")) or page.published,
+        license=meta.get("license"), path=str(path), references=page.references)]
+
+
+def load_html(path: Path, settings: Settings) -> list[SourceDocument]:
+    import trafilatura
+
+    raw = read_text(path, settings)
+    extracted = None
+    meta: dict = {}
+    try:
+        extracted = trafilatura.extract(raw, output_format="markdown", include_comments=True, include_tables=True,
+                                        favor_recall=True, with_metadata=False)
+        md = trafilatura.extract_metadata(raw)
+        if md is not None:
+            meta = {k: v for k, v in {"title": md.title, "url": md.url, "published": md.date}.items() if v}
+    except Exception:  # trafilatura raises on some broken documents; fall back to plain text
+        extracted = None
+    if not extracted or not extracted.strip():
+        try:
+            import lxml.html
+
+            tree = lxml.html.fromstring(raw)
+            for bad in tree.xpath("//script|//style|//noscript"):
+                bad.drop_tree()
+            extracted = tree.text_content()
+        except Exception as e:
+            raise InputError(f"broken HTML with no readable text ({type(e).__name__})") from None
+    if not extracted or not extracted.strip():
+        raise InputError("HTML page has no readable text")
+    # Markdown headings from trafilatura become plain heading lines for the page parser.
+    text = HEADING.sub(lambda m: m.group(2), extracted)
+    return load_text_page(path, settings, raw=text, meta=meta)
+
+
+def load_pdf(path: Path, settings: Settings) -> list[SourceDocument]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError("file is empty")
+    if size > settings.max_file_bytes:
+        raise InputError(f"file is {size / 1e6:.1f} MB, above the {settings.max_file_bytes / 1e6:.0f} MB limit")
+    try:
+        reader = PdfReader(str(path), strict=False)
+        pages = [(p.extract_text() or "") for p in reader.pages]
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AssertionError) as e:
+        raise InputError(f"unreadable PDF (truncated or damaged): {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+    except Exception as e:  # pypdf raises a wide variety on damaged files
+        raise InputError(f"unreadable PDF: {type(e).__name__}") from None
+    meta = sidecar(path)
+    doc_id = str(meta.get("id") or path.stem)
+    text_parts: list[str] = []
+    sections: list[Section] = []
+    pos = 0
+    title = meta.get("title")
+    try:
+        title = title or (reader.metadata.title if reader.metadata else None)
+    except Exception:
+        pass
+    for i, page in enumerate(pages, 1):
+        # re-flow hard-wrapped lines; keep blank-line paragraph breaks
+        body = re.sub(r"(?<!\n)\n(?!\n)", " ", page.replace("\r", "")).strip()
+        if not body:
+            continue
+        sections.append(Section(id=f"{doc_id}_p{i}", heading_path=[x for x in [title, f"Page {i}"] if x],
+                                start=pos, end=pos + len(body)))
+        text_parts.append(body)
+        pos += len(body) + 2
+    if not text_parts:
+        raise InputError("PDF has no extractable text (scanned images need OCR first)")
+    return [SourceDocument(
+        doc_id=doc_id, text="\n\n".join(text_parts), title=title, sections=sections,
+        doc_type=_check_doc_type(meta.get("doc_type"), "guideline"), collection=meta.get("collection") or path.parent.name,
+        source=meta.get("source"), url=meta.get("url"), published=meta.get("published"), license=meta.get("license"),
+        path=str(path))]
+
+
+def iter_jsonl(path: Path, settings: Settings) -> Iterator[SourceDocument | LoadError]:
+    """Yields documents, and a LoadError for each bad line (the other lines are still loaded)."""
+    read_text(path, settings)  # size / encoding / binary checks
+    with path.open(encoding="utf-8-sig") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{n}"
+            try:
+                rec = json.loads(line)
+                yield _record_to_doc(rec, where, path.stem, path)
+            except json.JSONDecodeError as e:
+                yield LoadError(path=where, reason=f"malformed JSON ({e.msg} at column {e.colno})")
+            except InputError as e:
+                yield LoadError(path=where, reason=str(e).removeprefix(where + ": "))
+
+
+LOADERS = {".md": load_markdown, ".markdown": load_markdown, ".txt": load_text_page,
+           ".html": load_html, ".htm": load_html, ".pdf": load_pdf}
+
+
+# --- walking ------------------------------------------------------------------------------------
+def iter_files(paths: Iterable[Path]) -> Iterator[Path | LoadError]:
+    for p in paths:
+        p = Path(p)
+        if not p.exists():
+            yield LoadError(path=str(p), reason="no such file or directory")
+        elif p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix.lower() in SUPPORTED and not IGNORED_NAMES.search(f.name) \
+                        and not any(part.startswith(".") for part in f.relative_to(p).parts):
+                    yield f
+        elif p.suffix.lower() not in SUPPORTED:
+            yield LoadError(path=str(p), reason=f"unsupported file type {p.suffix or '(none)'} "
+                                                f"(supported: {', '.join(sorted(SUPPORTED))})")
+        else:
+            yield p
+
+
+def iter_documents(paths: Iterable[Path], settings: Settings) -> Iterator[SourceDocument | LoadError]:
+    """Every document under ``paths`` (or an error for each bad file/line); duplicate ids are errors."""
+    seen: dict[str, str] = {}
+    for item in iter_files(paths):
+        if isinstance(item, LoadError):
+            yield item
+            continue
+        try:
+            if item.suffix.lower() == ".jsonl":
+                results: Iterable[SourceDocument | LoadError] = iter_jsonl(item, settings)
+            else:
+                results = LOADERS[item.suffix.lower()](item, settings)
+            for doc in results:
+                if isinstance(doc, LoadError):
+                    yield doc
+                    continue
+                if doc.doc_id in seen:
+                    yield LoadError(path=doc.path or str(item),
+                                    reason=f"duplicate document id {doc.doc_id!r} (already loaded from {seen[doc.doc_id]})")
+                    continue
+                seen[doc.doc_id] = doc.path or str(item)
+                doc.content_hash = doc_hash(doc)
+                yield doc
+        except InputError as e:
+            yield LoadError(path=str(item), reason=str(e))
+        except OSError as e:
+            yield LoadError(path=str(item), reason=f"cannot read file: {e.strerror or e}")
+
+
+def load(paths: Iterable[Path], settings: Settings) -> LoadResult:
+    out = LoadResult()
+    for item in iter_documents(paths, settings):
+        (out.errors if isinstance(item, LoadError) else out.documents).append(item)
+    return out

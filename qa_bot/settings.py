@@ -1,0 +1,135 @@
+"""One settings object for every stage (load → chunk → index → retrieve → answer).
+
+Values come, in increasing priority, from defaults, an optional TOML config file
+(``QA_BOT_CONFIG`` or ``./qa_bot.toml``), and environment variables prefixed ``QA_BOT_``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_DISCLAIMER = (
+    "This answer is generated automatically from the indexed documents for healthcare professionals. "
+    "It is not medical advice and does not replace clinical judgment: verify all information against "
+    "primary sources and current practice standards before applying it to patient care."
+)
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("QA_BOT_CONFIG")
+    if explicit:
+        return Path(explicit)
+    local = Path.cwd() / "qa_bot.toml"
+    return local if local.is_file() else None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QA_BOT_", extra="ignore", validate_default=True)
+
+    # --- storage -----------------------------------------------------------------------------
+    data_dir: Path = Field(PROJECT_ROOT / "data", description="Where the index and its state live.")
+    corpus: Annotated[list[Path], NoDecode] = Field(default_factory=lambda: [PROJECT_ROOT / "corpus"],
+                               description="What `qa-bot ingest` reads when no path is given.")
+    chroma_url: str | None = Field(None, description="http://host:port of a `chroma run` server; embedded when unset.")
+    collection_name: str = "qa_bot"
+
+    # --- embedding ---------------------------------------------------------------------------
+    embedding_model: str = Field("all-MiniLM-L6-v2",
+                                 description="'all-MiniLM-L6-v2' (the packaged weights) or a local model directory.")
+    embedding_batch_size: int = 64
+    embedding_cache: Annotated[list[Path], NoDecode] = Field(default_factory=lambda: [PROJECT_ROOT / "corpus" / "embeddings"],
+                                        description="Directories searched for shipped embedding caches.")
+
+    # --- chunking ----------------------------------------------------------------------------
+    chunk_max_tokens: int = Field(200, description="Token budget of a chunk's text (model window is 256).")
+    chunk_overlap_sentences: int = 1
+    max_file_bytes: int = Field(50 * 1024 * 1024, description="Files above this size are refused.")
+
+    # --- retrieval ---------------------------------------------------------------------------
+    candidates: int = Field(60, description="Candidates taken from each of dense and lexical search.")
+    top_k: int = Field(10, description="Passages kept after re-ranking.")
+    max_per_doc: int = Field(3, description="Diversity cap: passages per document in the top-k.")
+    collections: Annotated[list[str] | None, NoDecode] = None
+    doc_types: Annotated[list[str] | None, NoDecode] = None
+    published_after: str | None = None
+
+    # --- answer ------------------------------------------------------------------------------
+    audience: Literal["clinician", "patient"] = "clinician"
+    max_key_points: int = 8
+    abstain_threshold: float = Field(0.45, description="Calibrated by benchmarks/calibrate_abstention.py.")
+    disclaimer: str = DEFAULT_DISCLAIMER
+    max_question_chars: int = 4000
+
+    # --- optional LLM ------------------------------------------------------------------------
+    llm: str | None = Field(None, description="init_chat_model string, e.g. 'openai:gpt-4o-mini' or 'ollama:llama3'.")
+    llm_base_url: str | None = None
+    llm_api_key_env: str = "OPENAI_API_KEY"
+    llm_timeout: float = 30.0
+    llm_temperature: float = 0.0
+    llm_max_tokens: int = 800
+    unsupported_policy: Literal["drop", "mark"] = "drop"
+
+    # --- serving -----------------------------------------------------------------------------
+    server_address: str = "localhost"
+    server_port: int = 8501
+    feedback_db: Path | None = None
+    torch_threads: int = 1
+
+    @field_validator("disclaimer")
+    @classmethod
+    def _disclaimer_not_empty(cls, v: str) -> str:
+        if not v or not v.strip():
+            raise ValueError("the disclaimer must be a non-empty text")
+        return v.strip()
+
+    @field_validator("corpus", "embedding_cache", mode="before")
+    @classmethod
+    def _split_paths(cls, v: Any) -> Any:
+        if isinstance(v, (str, Path)):
+            return [p for p in str(v).split(os.pathsep) if p]
+        return v
+
+    @field_validator("collections", "doc_types", mode="before")
+    @classmethod
+    def _split_names(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return [p.strip() for p in v.split(",") if p.strip()] or None
+        return v
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource):
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        cfg = _config_file()
+        if cfg is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cfg))
+        return tuple(sources)
+
+    # derived locations --------------------------------------------------------------------------
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.data_dir / "lexical"
+
+    @property
+    def state_db(self) -> Path:
+        return self.data_dir / "state.sqlite"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.feedback_db or (self.data_dir / "feedback.sqlite")
+
+
+def get_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)

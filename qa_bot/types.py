@@ -1,0 +1,180 @@
+"""Typed result objects, one per stage: load → chunk → index → retrieve → answer."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+DocType = Literal["guideline", "expert_answer", "comment"]
+
+
+# --- load ------------------------------------------------------------------------------------------
+class Section(BaseModel):
+    """A span of a document's cleaned text, with its heading path."""
+
+    id: str
+    heading_path: list[str] = Field(default_factory=list)
+    start: int
+    end: int
+    doc_type: DocType | None = None  # overrides the document's (reader comments inside an expert page)
+    qtype: str | None = None  # MedQuAD question type (treatment, causes, …)
+    author: str | None = None  # reader comments
+    date: str | None = None
+    citation_markers: dict[int, list[int]] = Field(
+        default_factory=dict, description="offset of a sentence end in the text → the page's own citation numbers")
+
+
+class SourceDocument(BaseModel):
+    """One document after loading and clean-up: text is what chunk offsets refer to."""
+
+    doc_id: str
+    text: str
+    title: str | None = None
+    doc_type: DocType = "expert_answer"
+    collection: str = "user"
+    source: str | None = None
+    url: str | None = None
+    published: str | None = None
+    license: str | None = None
+    path: str | None = None
+    sections: list[Section] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list)
+    content_hash: str = ""
+
+
+class LoadError(BaseModel):
+    path: str
+    reason: str
+
+
+class LoadResult(BaseModel):
+    documents: list[SourceDocument] = Field(default_factory=list)
+    errors: list[LoadError] = Field(default_factory=list)
+
+
+# --- chunk -----------------------------------------------------------------------------------------
+class Chunk(BaseModel):
+    chunk_id: str
+    doc_id: str
+    section_id: str
+    text: str
+    heading_path: list[str] = Field(default_factory=list)
+    doc_type: DocType
+    collection: str
+    title: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published: str | None = None
+    start: int
+    end: int
+    n_tokens: int
+    content_hash: str
+    qtype: str | None = None
+    author: str | None = None
+    markers: list[int] = Field(default_factory=list, description="the source's own citation numbers in this chunk")
+
+    @property
+    def embed_text(self) -> str:
+        """What is embedded and lexically indexed: the heading path gives context to the passage."""
+        head = " > ".join(h for h in ([self.title] if self.title else []) + self.heading_path if h)
+        return f"{head}\n{self.text}" if head else self.text
+
+
+class ChunkResult(BaseModel):
+    doc_id: str
+    chunks: list[Chunk]
+
+
+# --- index -----------------------------------------------------------------------------------------
+class IngestReport(BaseModel):
+    documents: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    from_cache: int = 0
+    skipped_unchanged: int = 0
+    removed: int = 0
+    failed: list[LoadError] = Field(default_factory=list)
+    pending_vectors: int = 0
+    seconds: float = 0.0
+
+
+class IndexStats(BaseModel):
+    documents: int
+    chunks: int
+    vectors: int
+    by_collection: dict[str, int]
+    by_doc_type: dict[str, int]
+    model: str
+    store: str
+    lexical_chunks: int
+
+
+# --- retrieve --------------------------------------------------------------------------------------
+class Passage(BaseModel):
+    """A retrieved chunk with its scores."""
+
+    chunk: Chunk
+    score: float = 0.0
+    dense_score: float | None = None
+    lexical_score: float | None = None
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    heading_match: float = 0.0
+    features: dict[str, float] = Field(default_factory=dict)
+
+
+class RetrievalResult(BaseModel):
+    query: str
+    passages: list[Passage]
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+# --- answer ----------------------------------------------------------------------------------------
+class Turn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class Citation(BaseModel):
+    n: int
+    chunk_id: str
+    doc_id: str
+    section_id: str
+    doc_type: DocType
+    title: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published: str | None = None
+    heading: str | None = None
+    quote: str = Field(description="the cited passage")
+    spans: list[tuple[int, int]] = Field(default_factory=list, description="cited sentences' spans inside quote")
+
+
+class AnswerSentence(BaseModel):
+    text: str
+    citations: list[int]
+    group: str = Field("", description="bottom_line, a key-point heading, or conflicting_evidence")
+    supported: bool | None = None
+
+
+class Answer(BaseModel):
+    question: str
+    standalone_question: str
+    passages: list[Passage] = Field(default_factory=list)
+    sentences: list[AnswerSentence] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    related: list[Citation] = Field(default_factory=list, description="nearest passages offered when abstaining")
+    abstained: bool = False
+    abstain_reason: str | None = None
+    disclaimer: str
+    audience: str = "clinician"
+    composer: str = "extractive"
+    notice: str | None = None
+    dropped_sentences: int = 0
+    unsupported_sentences: int = 0
+    suggested_followups: list[str] = Field(default_factory=list)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+    def bottom_line(self) -> list[AnswerSentence]:
+        return [s for s in self.sentences if s.group == "bottom_line"]

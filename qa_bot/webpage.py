@@ -1,0 +1,361 @@
+"""Structure of captured web pages (plain text or text extracted from HTML).
+
+Captured pages carry the site's chrome (navigation, personalisation widgets, review-status badges,
+comment forms, marketing lines). The rules below are written against *kinds* of chrome, not against
+the exact strings of one site:
+
+* lines glued together by the capture ("BoardAll articles…", "2025View editorial policy"),
+* badge lines joined by bullets ("A • B"), breadcrumbs ("Home > X > Y"),
+* runs of three or more one-to-three-word lines without punctuation (status widgets, tag clouds),
+* lines where the site talks to the reader about itself ("help us … your …"),
+* widget vocabulary (share / comment / subscribe / personalise / "(never shown)" / "Enter word:"),
+* boilerplate sections (the site's own disclaimer, calls to action).
+
+The page's structure is then recovered: the question the page answers, its title, headed sections,
+the reference list (kept as references, not body text), the page's own citation markers (kept as
+metadata of the sentence), and, on "ask the expert" pages, the reader's question, the expert's answer
+and each reader comment (author and date kept; ``doc_type: comment``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .types import Section
+
+_WS = re.compile(r"[ \t\u00a0\u2009\u202f]+")
+BULLET = re.compile(r"^\s*(?:[•·▪◦●‣*-]|\d{1,2}[.)])\s+")
+GLUED = re.compile(r"[a-z]{3,}[A-Z][a-z]{2,}|\d[A-Z][a-z]{2,}")
+BREADCRUMB = re.compile(r"^\S.{0,80}?\s[>»/]\s.+[>»/]?\s?.*$")
+WIDGET_VOCAB = re.compile(
+    r"\b(personali[sz]e|tailor your|your experience|which best describes you|join the discussion|add a comment|"
+    r"share your story|leave a (comment|reply)|latest comments|you might also like|related (articles|posts|content)|"
+    r"view editorial policy|editorial policy|review status|pending (human )?review|sign (in|up)|log ?in|subscribe|"
+    r"newsletter|cookie|privacy policy|terms of use|all rights reserved|advertisement|skip to (main )?content|"
+    r"back to top|print this page|email this|follow-up question|follow up question|never shown|enter word|"
+    r"medical advisory board|educational purpose|exercise caution)\b",
+    re.I,
+)
+MARKETING = re.compile(r"\b(world-class|instantly|used by (practicing|leading|top)|try (it )?(for )?free|"
+                       r"download (our|the) app|get (world-class|instant|expert) answers)\b", re.I)
+SITE_TALK_US = re.compile(r"\b(us|our|we)\b", re.I)
+SITE_TALK_YOU = re.compile(r"\b(you|your)\b", re.I)
+UPDATED = re.compile(r"\b(?:last\s+)?(?:updated|reviewed|published)\s*:?\s*(?P<date>(?:[A-Z][a-z]+\.? \d{1,2},? \d{4})|"
+                     r"(?:\d{1,2} [A-Z][a-z]+\.? \d{4})|(?:\d{4}-\d{2}-\d{2}))", re.I)
+BYLINE = re.compile(r"^\s*by:?\s+(?P<author>[^|]+?)(?:\s+-\s+|\s*\|\s*|$)", re.I)
+ATTRIBUTION = re.compile(r"^\((?P<author>[^(),]{2,60}),\s*(?P<date>\d{1,2}\s+[A-Za-z]+\.?\s+\d{4})\)$")
+SIGNATURE = re.compile(r"^(?P<author>.{1,60}?) - (?P<date>\d{1,2}-[A-Za-z]{3}-\d{2,4}) @ (?P<time>\d{1,2}:\d{2}\s?[AP]M)$")
+REFERENCES_HEAD = re.compile(r"^(references?|sources|bibliography|works cited|citations)$", re.I)
+BOILERPLATE_HEAD = re.compile(r"\b(disclaimer|terms of (use|service)|privacy|about (us|the author)|copyright)\b", re.I)
+MARKER = re.compile(r"(?<=[^\d\s,;:(])\s+(?P<nums>\d{1,2}(?:\s*,\s*\d{1,2})*)\s*(?P<punct>[.:;]?)\s*$")
+NOT_MARKER_BEFORE = re.compile(r"\b(type|grade|stage|phase|step|level|class|group|part|chapter|figure|table|"
+                               r"version|category|covid|age|aged|no|vitamin|hepatitis|factor)$", re.I)
+
+
+def normalise(line: str) -> str:
+    return _WS.sub(" ", line).strip()
+
+
+def parse_date(text: str | None) -> str | None:
+    if not text:
+        return None
+    from dateutil import parser
+
+    try:
+        return parser.parse(text, fuzzy=True, dayfirst=not re.match(r"^[A-Za-z]", text.strip())).date().isoformat()
+    except (ValueError, OverflowError):
+        return None
+
+
+def _words(line: str) -> int:
+    return len(line.split())
+
+
+def is_chrome(line: str) -> bool:
+    """A line that belongs to the site, not to the document."""
+    if not line or SIGNATURE.match(line) or ATTRIBUTION.match(line):
+        return False
+    body = BULLET.sub("", line)
+    words = _words(body)
+    if re.fullmatch(r"[\[(].{0,40}[\])]\.*", body):  # "[Add a Comment]", "(never shown)"
+        return True
+    if words <= 30 and WIDGET_VOCAB.search(body):
+        return True
+    if MARKETING.search(body):
+        return True
+    if words <= 25 and GLUED.search(body):
+        return True
+    if " • " in body or " | " in body and words <= 25:
+        return True
+    if words <= 20 and BREADCRUMB.match(body) and body.count(">") + body.count("»") >= 2:
+        return True
+    if words <= 25 and SITE_TALK_US.search(body) and SITE_TALK_YOU.search(body) and not SIGNATURE.match(body):
+        return True
+    return False
+
+
+def _short_label(line: str) -> bool:
+    return 0 < _words(line) <= 3 and not re.search(r"[.,;:!?]", line)
+
+
+@dataclass
+class Block:
+    kind: str  # heading | para | bullet
+    text: str
+    markers: list[int] = field(default_factory=list)
+
+
+@dataclass
+class PageSection:
+    heading: str | None
+    blocks: list[Block] = field(default_factory=list)
+    doc_type: str | None = None
+    author: str | None = None
+    date: str | None = None
+    role: str = "body"  # question | answer | body | comment
+    parent: str | None = None
+
+
+@dataclass
+class ParsedPage:
+    text: str
+    sections: list[Section]
+    title: str | None
+    published: str | None
+    authors: list[str]
+    references: list[str]
+    keywords: list[str]
+    kind: str  # guideline_page | expert_page | page
+
+
+def _strip_marker(text: str) -> tuple[str, list[int]]:
+    m = MARKER.search(text)
+    if not m:
+        return text, []
+    before = text[: m.start()]
+    if NOT_MARKER_BEFORE.search(before.rstrip()):
+        return text, []
+    nums = [int(n) for n in re.findall(r"\d+", m.group("nums"))]
+    return before.rstrip() + m.group("punct"), nums
+
+
+def _is_heading(lines: list[str], i: int) -> bool:
+    line = lines[i]
+    if not line or BULLET.match(line) or _words(line) > 12 or len(line) > 100:
+        return False
+    if re.search(r"[.,;:]$", line) or not line[0].isupper() and not line[0].isdigit():
+        return False
+    nxt = next((x for x in lines[i + 1:] if x), None)
+    return nxt is not None
+
+
+def parse_page(raw: str) -> ParsedPage:
+    lines = [normalise(x) for x in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+
+    # --- metadata lines and chrome --------------------------------------------------------------
+    published: str | None = None
+    authors: list[str] = []
+    keep: list[str] = []
+    for line in lines:
+        if line and (m := UPDATED.search(line)) and _words(line) <= 25:
+            published = published or parse_date(m.group("date"))
+            if (b := BYLINE.match(line)) is not None:
+                authors.append(b.group("author").strip())
+            keep.append("\x00meta")
+            continue
+        if line and (b := BYLINE.match(line)) and _words(line) <= 20:
+            authors.append(b.group("author").strip())
+            keep.append("\x00meta")
+            continue
+        keep.append("\x00chrome" if is_chrome(line) else line)
+    # runs of >= 3 short labels are widgets (status lists, tag clouds), and so is a label line right
+    # above such a run ("Article Review Status").
+    i = 0
+    while i < len(keep):
+        j = i
+        while j < len(keep) and keep[j] and not keep[j].startswith("\x00") and _short_label(keep[j]) and _words(keep[j]) <= 3:
+            j += 1
+        if j - i >= 3:
+            start = i - 1 if i > 0 and keep[i - 1] and _words(keep[i - 1]) <= 4 and not keep[i - 1].startswith("\x00") else i
+            for k in range(start, j):
+                keep[k] = "\x00chrome"
+        i = max(j, i + 1)
+    # a tag line right after the byline ("Stem Cells Paralysis Muscles Facial")
+    keywords: list[str] = []
+    for idx, line in enumerate(keep):
+        if line == "\x00meta":
+            nxt = next((k for k in range(idx + 1, len(keep)) if keep[k]), None)
+            if nxt is not None and not keep[nxt].startswith("\x00") and _words(keep[nxt]) <= 8 \
+                    and not re.search(r"[.,;:!?]", keep[nxt]) and all(w[0].isupper() for w in keep[nxt].split()):
+                keywords = keep[nxt].split()
+                keep[nxt] = "\x00chrome"
+                break
+
+    lines = ["" if x.startswith("\x00") else x for x in keep]
+    # collapse: a line that was chrome should not join two paragraphs
+    signatures = [i for i, x in enumerate(lines) if SIGNATURE.match(x)]
+    attribution = next((i for i, x in enumerate(lines) if ATTRIBUTION.match(x)), None)
+
+    # --- expert page: question / answer / comments ----------------------------------------------
+    comment_start = len(lines)
+    if signatures:
+        first = signatures[0]
+        k = first - 1
+        while k >= 0 and (keep[k] != "\x00chrome"):
+            k -= 1
+        comment_start = k + 1 if k >= 0 else first
+        # the body of the first comment starts after the last blank/chrome line before its signature
+        if comment_start == 0:
+            comment_start = first
+    body_lines = lines[:comment_start]
+    comment_lines = lines[comment_start:]
+
+    # --- title and leading question --------------------------------------------------------------
+    title: str | None = None
+    question_lines: list[str] = []
+    idx = 0
+    while idx < len(body_lines) and not body_lines[idx]:
+        idx += 1
+    # a leading paragraph ending with "?" that is too long to be a title is the page's question
+    if idx < len(body_lines) and body_lines[idx].endswith("?") and _words(body_lines[idx]) > 12:
+        question_lines.append(body_lines[idx])
+        idx += 1
+    while idx < len(body_lines) and not body_lines[idx]:
+        idx += 1
+    if idx < len(body_lines) and _is_heading(body_lines, idx):
+        title = body_lines[idx]
+        idx += 1
+    rest = body_lines[idx:]
+    answer_role = "body"
+    if attribution is not None and attribution >= idx:
+        a = attribution - idx
+        q = [x for x in rest[:a] if x]
+        m = ATTRIBUTION.match(rest[a])
+        question_lines = q
+        q_author, q_date = m.group("author"), parse_date(m.group("date"))
+        rest = rest[a + 1:]
+        answer_role = "answer"
+    else:
+        q_author = q_date = None
+
+    sections: list[PageSection] = []
+    if question_lines:
+        sections.append(PageSection("Question", [Block("para", x) for x in question_lines], author=q_author,
+                                    date=q_date, role="question"))
+
+    # --- headed sections of the body ---------------------------------------------------------------
+    cur = PageSection(None, role=answer_role)
+    sections.append(cur)
+    references: list[str] = []
+    mode = "body"
+    parent: str | None = None
+    ref_entry: list[str] = []
+    for i, line in enumerate(rest):
+        if not line:
+            continue
+        if _is_heading(rest, i) and not BULLET.match(line):
+            if REFERENCES_HEAD.match(line):
+                mode = "refs"
+                continue
+            if mode == "refs" and _words(line) <= 1:
+                if ref_entry:
+                    references.append(" — ".join(ref_entry))
+                ref_entry = [line]
+                continue
+            if BOILERPLATE_HEAD.search(line):
+                if ref_entry:
+                    references.append(" — ".join(ref_entry))
+                    ref_entry = []
+                mode = "skip"
+                continue
+            if mode == "refs" and ref_entry:
+                ref_entry.append(line)
+                continue
+            if line.endswith("?") and mode == "skip":
+                continue
+            mode = "body"
+            if cur.heading and not cur.blocks and sections and sections[-1] is cur:
+                sections.pop()  # an empty heading is the parent of the headings that follow it
+                parent = cur.heading
+            cur = PageSection(line, role=answer_role, parent=parent)
+            sections.append(cur)
+            continue
+        if mode == "refs":
+            ref_entry.append(line)
+            continue
+        if mode == "skip":
+            continue
+        kind = "bullet" if BULLET.match(line) else "para"
+        cur.blocks.append(Block(kind, BULLET.sub("", line) if kind == "bullet" else line))
+    if ref_entry:
+        references.append(" — ".join(ref_entry))
+    if references:
+        for s in sections:
+            for b in s.blocks:
+                b.text, b.markers = _strip_marker(b.text)
+
+    # --- comments ----------------------------------------------------------------------------------
+    pending: list[str] = []
+    for line in comment_lines:
+        if not line:
+            continue
+        m = SIGNATURE.match(line)
+        if m:
+            if pending:
+                sections.append(PageSection(f"Comment by {m.group('author').strip()}",
+                                            [Block("para", x) for x in pending], doc_type="comment",
+                                            author=m.group("author").strip(), date=parse_date(m.group("date")),
+                                            role="comment"))
+            pending = []
+        else:
+            pending.append(line)
+
+    text, out_sections = _assemble(sections, title)
+    kind = "expert_page" if answer_role == "answer" or any(s.role == "comment" for s in sections) else (
+        "guideline_page" if references else "page")
+    return ParsedPage(text, out_sections, title, published, authors, references, keywords, kind)
+
+
+def _assemble(sections: list[PageSection], title: str | None) -> tuple[str, list[Section]]:
+    parts: list[str] = []
+    out: list[Section] = []
+    pos = 0
+    used: dict[str, int] = {}
+    for s in sections:
+        if not s.blocks:
+            continue
+        start = pos
+        chunk: list[str] = []
+        markers: dict[int, list[int]] = {}
+        local = 0
+        if s.heading and s.role != "comment":
+            chunk.append(s.heading)
+            local += len(s.heading) + 2
+        for b in s.blocks:
+            t = ("- " + b.text) if b.kind == "bullet" else b.text
+            if b.markers:
+                markers[start + local + len(t)] = b.markers
+            chunk.append(t)
+            local += len(t) + 2
+        body = "\n\n".join(chunk)
+        parts.append(body)
+        pos += len(body) + 2
+        base = {"question": "question", "comment": "comment", "answer": "answer"}.get(s.role, "s")
+        n = used[base] = used.get(base, 0) + 1
+        sid = base if base == "question" and n == 1 else f"{base}{n}"
+        path = [x for x in [title if s.role != "question" else None, s.parent, s.heading] if x]
+        out.append(Section(id=sid, heading_path=path, start=start, end=start + len(body),
+                           doc_type=s.doc_type, author=s.author, date=s.date, citation_markers=markers,
+                           qtype="question" if s.role == "question" else None))
+    return "\n\n".join(parts), out
+
+
+def iso_date_or_none(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).date().isoformat()
+    except ValueError:
+        return parse_date(value)

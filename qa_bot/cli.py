@@ -1,0 +1,201 @@
+"""`qa-bot` command line: a thin caller of the engine (no retrieval or answer logic here)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+
+from .errors import QABotError  # noqa: E402
+from .settings import Settings  # noqa: E402
+
+app = typer.Typer(help="Evidence-grounded answers for clinicians, from the indexed documents.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+index_app = typer.Typer(help="Inspect the index.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+console = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def settings_or_exit(**overrides) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except Exception as e:  # pydantic validation: show the first problem on one line
+        fail(f"bad configuration: {str(e).splitlines()[0]} {str(e).splitlines()[1:3]}")
+        raise
+
+
+@app.command()
+def ingest(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: the bundled corpus).")] = None,
+    if_missing: Annotated[bool, typer.Option("--if-missing", help="Do nothing when an index already exists.")] = False,
+    no_vectors: Annotated[bool, typer.Option("--no-vectors", help="Text and lexical index only; vectors later.")] = False,
+) -> None:
+    """Parse, chunk, embed and index documents (incremental: unchanged documents are skipped)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from .index import get_store, ingest as run_ingest
+
+    settings = settings_or_exit()
+    try:
+        if if_missing and settings.state_db.is_file() and get_store(settings).count_chunks() > 0:
+            store = get_store(settings)
+            console.print(f"index present in {settings.data_dir} ({store.count_docs()} documents, "
+                          f"{store.count_chunks()} chunks); pending vectors: {store.count_chunks(False)}")
+            if store.count_chunks(False) == 0 or no_vectors:
+                return
+        failures: list[str] = []
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                      console=console, transient=False) as bar:
+            tasks: dict[str, int] = {}
+            started: dict[str, float] = {}
+
+            def progress(phase: str, done: int, total: int | None) -> None:
+                import time
+
+                label = {"documents": "documents", "lexical": "lexical index", "vectors": "chunks → vectors"}[phase]
+                if phase not in tasks:
+                    tasks[phase] = bar.add_task(label, total=total, rate="")
+                    started[phase] = time.time()
+                rate = done / max(time.time() - started[phase], 1e-6)
+                unit = "docs/s" if phase == "documents" else "chunks/s"
+                bar.update(tasks[phase], completed=done, total=total, rate=f"{rate:,.0f} {unit}")
+
+            def on_error(e) -> None:
+                failures.append(f"{e.path}: {e.reason}")
+                bar.console.print(f"[red]failed[/] {e.path}: {e.reason}", highlight=False)
+
+            report = run_ingest(paths or None, settings, progress=progress, vectors=not no_vectors, on_error=on_error)
+    except QABotError as e:
+        fail(str(e))
+        return
+    except KeyboardInterrupt:
+        err.print("interrupted: the index is consistent; run `qa-bot ingest` again to finish.")
+        raise typer.Exit(130) from None
+    console.print(
+        f"[bold]done[/] in {report.seconds:.1f}s: {report.documents} documents, {report.chunks} chunks, "
+        f"{report.skipped_unchanged} skipped as unchanged, {report.removed} removed, {len(report.failed)} failed; "
+        f"vectors: {report.from_cache} from cache, {report.embedded} encoded, {report.pending_vectors} pending")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@index_app.command("stats")
+def index_stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Counts by collection and document type, model and store location."""
+    from rich.table import Table
+
+    from .index import require_index
+
+    settings = settings_or_exit()
+    try:
+        stats = require_index(settings).stats()
+    except QABotError as e:
+        fail(str(e))
+        return
+    if as_json:
+        console.print_json(stats.model_dump_json())
+        return
+    console.print(f"documents: {stats.documents}   chunks: {stats.chunks}   vectors: {stats.vectors}   "
+                  f"lexical: {stats.lexical_chunks}")
+    console.print(f"model: {stats.model}   store: {stats.store}")
+    for title, data in (("collection", stats.by_collection), ("doc_type", stats.by_doc_type)):
+        t = Table(title=f"chunks by {title}")
+        t.add_column(title)
+        t.add_column("chunks", justify="right")
+        for k, v in sorted(data.items(), key=lambda kv: -kv[1]):
+            t.add_row(k, str(v))
+        console.print(t)
+
+
+def _read_history(path: Path | None) -> list[dict]:
+    if path is None:
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        fail(f"{path}: no such history file")
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        fail(f"{path}: not a JSON list of {{role, content}} turns ({e})")
+    if not isinstance(data, list) or not all(isinstance(t, dict) and t.get("role") in {"user", "assistant"}
+                                             and isinstance(t.get("content"), str) for t in data):
+        fail(f"{path}: history must be a JSON list of {{\"role\": \"user\"|\"assistant\", \"content\": \"…\"}}")
+    return data
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question (quote it).")],
+    history: Annotated[Optional[Path], typer.Option("--history", help="JSON file of earlier turns [{role, content}].")] = None,
+    audience: Annotated[Optional[str], typer.Option("--audience", help="clinician (default) or patient.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
+) -> None:
+    """Answer one question from the indexed documents."""
+    from .engine import answer
+    from .render import answer_to_text
+
+    if audience is not None and audience not in {"clinician", "patient"}:
+        fail(f"--audience must be clinician or patient, not {audience!r}")
+    settings = settings_or_exit(audience=audience)
+    turns = _read_history(history)
+    try:
+        result = answer(question, turns, settings)
+    except QABotError as e:
+        fail(str(e))
+        return
+    if as_json:
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    else:
+        console.print(answer_to_text(result), highlight=False, markup=False)
+
+
+@app.command()
+def chat(audience: Annotated[str, typer.Option("--audience")] = "clinician") -> None:
+    """A terminal conversation with follow-up questions (empty line or Ctrl-D to quit)."""
+    from .engine import answer
+    from .render import answer_to_text
+
+    settings = settings_or_exit(audience=audience)
+    turns: list[dict] = []
+    console.print("Ask a clinical question; follow-ups keep the context. Empty line to quit.")
+    while True:
+        try:
+            q = console.input("[bold]> [/]")
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not q.strip():
+            break
+        try:
+            result = answer(q, turns, settings)
+        except QABotError as e:
+            err.print(f"[red]{e}[/]")
+            continue
+        console.print(answer_to_text(result), highlight=False, markup=False)
+        turns += [{"role": "user", "content": q},
+                  {"role": "assistant", "content": " ".join(s.text for s in result.sentences)}]
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,256 @@
+"""Retrieve stage: hybrid search (Chroma dense + bm25s lexical) and a re-ranker built from offline signals.
+
+Candidates: the union of the dense and lexical top-N. Every candidate then gets *both* scores (its
+cosine from its stored vector, its BM25 score from the full score vector), so fusion is a weighted
+sum of calibrated scores rather than rank fusion (naive RRF loses to dense alone on MEDIQA).
+Re-ranking adds: how well the question matches the section heading (MedQuAD sections are headed by
+the question they answer), question type against section type, the topic's presence in title/heading,
+source authority for the audience, and a per-document diversity cap. Reader comments are not
+retrieved as evidence.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .index import Store, published_ord, require_index
+from .settings import Settings
+from .types import Chunk, Passage, RetrievalResult
+
+# --- question types ------------------------------------------------------------------------------
+QTYPES: list[tuple[str, re.Pattern]] = [
+    ("treatment", re.compile(r"\b(treat\w*|therap\w*|cure[sd]?|manag\w*|medication|drugs?|surgery|remed\w*|"
+                             r"rehabilitat\w*|options?)\b", re.I)),
+    ("symptoms", re.compile(r"\b(symptoms?|signs?|feel|features?|look like|manifest\w*)\b", re.I)),
+    ("causes", re.compile(r"\b(caus\w*|why|reasons?|triggers?|etiolog\w*)\b", re.I)),
+    ("exams and tests", re.compile(r"\b(diagnos\w*|tests?|testing|screen\w*|detect\w*|exams?)\b", re.I)),
+    ("prevention", re.compile(r"\b(prevent\w*|avoid\w*|reduce (the )?risk)\b", re.I)),
+    ("inheritance", re.compile(r"\b(inherit\w*|hereditary|passed down|runs? in (the )?famil\w*)\b", re.I)),
+    ("genetic changes", re.compile(r"\b(genes?|genetic changes?|mutations?|genetic)\b", re.I)),
+    ("frequency", re.compile(r"\b(how (common|many|often|rare)|prevalence|incidence|frequen\w*)\b", re.I)),
+    ("outlook", re.compile(r"\b(outlook|prognosis|life expectancy|surviv\w*|recover\w*)\b", re.I)),
+    ("susceptibility", re.compile(r"\b(at risk|who (gets|is at)|risk factors?|susceptib\w*)\b", re.I)),
+    ("complications", re.compile(r"\b(complications?|lead to|side effects?)\b", re.I)),
+    ("stages", re.compile(r"\b(stages?|staging)\b", re.I)),
+    ("research", re.compile(r"\b(research|clinical trials?|studies)\b", re.I)),
+    ("information", re.compile(r"^\s*(what (is|are)|define|definition)\b", re.I)),
+]
+
+
+def question_types(text: str) -> set[str]:
+    found = {name for name, pat in QTYPES if pat.search(text or "")}
+    if len(found) > 1:
+        found.discard("information")
+    return found
+
+
+STOP = set("""a an the of for to in on at by with and or is are was were be been being do does did can could should would
+may might will shall what which who whom whose when where why how that this these those it its their there here about
+from as into than then so such i me my we our you your he she his her they them not no if any some more most also
+has have had please tell know want get getting there help".split()""".split())
+GENERIC = set("""treatment treatments treat treated therapy symptoms symptom cause causes causing diagnosis diagnosed test
+tests information disease condition disorder syndrome people person patient patients risk outlook prevention prevent
+inherited inheritance genetic changes common option options doctor use used best way ways type types new information
+long term help work does affect effects effect""".split())
+_WORD = re.compile(r"[a-z0-9][a-z0-9'-]*[a-z0-9]|[a-z0-9]")
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed content words (no stopwords)."""
+    words = [w for w in _WORD.findall((text or "").lower()) if w not in STOP and len(w) > 1]
+    return _stemmer().stemWords(words)
+
+
+def topic_terms(text: str) -> set[str]:
+    """Content words that name the topic (not generic question words)."""
+    words = [w for w in _WORD.findall((text or "").lower()) if w not in STOP and w not in GENERIC and len(w) > 2]
+    return set(_stemmer().stemWords(words))
+
+
+@dataclass
+class Weights:
+    dense: float = 1.0
+    lexical: float = 0.35
+    heading: float = 0.30
+    qtype: float = 0.10
+    topic: float = 0.15
+    authority: float = 0.04
+
+
+class Retriever:
+    def __init__(self, store: Store, settings: Settings, weights: Weights | None = None):
+        self.store = store
+        self.settings = settings
+        self.weights = weights or Weights()
+        self._lock = threading.Lock()
+
+    def _embed(self, text: str) -> np.ndarray:
+        from .embed import get_embedder
+
+        return get_embedder(self.settings.embedding_model, self.settings.torch_threads).encode([text])[0]
+
+    def _where(self, settings: Settings) -> dict | None:
+        conds: list[dict] = [{"doc_type": {"$ne": "comment"}}]
+        if settings.doc_types:
+            conds.append({"doc_type": {"$in": list(settings.doc_types)}})
+        if settings.collections:
+            conds.append({"collection": {"$in": list(settings.collections)}})
+        if settings.published_after:
+            conds.append({"published_ord": {"$gte": published_ord(settings.published_after)}})
+        return conds[0] if len(conds) == 1 else {"$and": conds}
+
+    @staticmethod
+    def _allowed(c: Chunk, settings: Settings) -> bool:
+        if c.doc_type == "comment" or c.qtype == "question":
+            return False
+        if settings.doc_types and c.doc_type not in settings.doc_types:
+            return False
+        if settings.collections and c.collection not in settings.collections:
+            return False
+        if settings.published_after and published_ord(c.published) < published_ord(settings.published_after):
+            return False
+        return True
+
+    def lexical_scores(self, query: str) -> tuple[np.ndarray | None, list[str]]:
+        import bm25s
+
+        retriever, ids = self.store.lexical()
+        if retriever is None:
+            return None, ids
+        tokens = bm25s.tokenize([query], stopwords="en", stemmer=self.store._stemmer(), return_ids=False,
+                                show_progress=False)[0]
+        if not tokens:
+            return np.zeros(len(ids), dtype=np.float32), ids
+        return retriever.get_scores(tokens), ids
+
+    def retrieve(self, query: str, settings: Settings | None = None) -> RetrievalResult:
+        settings = settings or self.settings
+        w = self.weights
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        n = settings.candidates
+        # dense ---------------------------------------------------------------------------------------
+        have_vectors = self.store.count_chunks(with_vector=True) > 0
+        qvec = self._embed(query) if have_vectors else None
+        timings["embed"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        dense = self.store.dense_search(qvec.tolist(), n, self._where(settings)) if qvec is not None else []
+        timings["dense"] = (time.perf_counter() - t) * 1000
+        # lexical -------------------------------------------------------------------------------------
+        t = time.perf_counter()
+        scores, ids = self.lexical_scores(query)
+        lexical: list[tuple[str, float]] = []
+        lex_of: dict[str, float] = {}
+        max_lex = 1.0
+        if scores is not None and len(ids):
+            top = np.argpartition(-scores, min(n * 3, len(ids) - 1))[: n * 3]
+            top = top[np.argsort(-scores[top])]
+            lexical = [(ids[i], float(scores[i])) for i in top if scores[i] > 0]
+            max_lex = float(scores[top[0]]) if len(top) and scores[top[0]] > 0 else 1.0
+            pos = {cid: i for i, cid in enumerate(ids)}
+        timings["lexical"] = (time.perf_counter() - t) * 1000
+        # candidates with both scores -------------------------------------------------------------------
+        t = time.perf_counter()
+        cand_ids = list(dict.fromkeys([cid for cid, _ in dense] + [cid for cid, _ in lexical]))
+        chunks = self.store.get_chunks(cand_ids)
+        chunks = {k: v for k, v in chunks.items() if self._allowed(v, settings)}
+        lex_pool = [cid for cid, _ in lexical if cid in chunks][:n]
+        cand_ids = list(dict.fromkeys([cid for cid, _ in dense if cid in chunks] + lex_pool))
+        dense_of = dict(dense)
+        missing = [cid for cid in cand_ids if cid not in dense_of]
+        if missing and qvec is not None:
+            got = self.store.vectorstore._collection.get(ids=missing, include=["embeddings"])
+            for cid, vec in zip(got["ids"], got["embeddings"]):
+                dense_of[cid] = float(np.dot(np.asarray(vec, dtype=np.float32), qvec))
+        if scores is not None and len(ids):
+            for cid in cand_ids:
+                i = pos.get(cid)
+                lex_of[cid] = float(scores[i]) / max_lex if i is not None else 0.0
+        dense_rank = {cid: r for r, (cid, _) in enumerate(dense)}
+        lex_rank = {cid: r for r, (cid, _) in enumerate(lexical)}
+        timings["fetch"] = (time.perf_counter() - t) * 1000
+        # re-rank -------------------------------------------------------------------------------------
+        t = time.perf_counter()
+        q_types = question_types(query)
+        q_terms = set(content_terms(query))
+        q_topic = topic_terms(query)
+        passages: list[Passage] = []
+        for cid in cand_ids:
+            c = chunks[cid]
+            heading = c.heading_path[-1] if c.heading_path else ""
+            h_terms = set(content_terms(heading + " " + (c.title or "")))
+            heading_match = len(q_terms & h_terms) / len(q_terms) if q_terms else 0.0
+            title_terms = set(content_terms((c.title or "") + " " + " ".join(c.heading_path)))
+            topic_match = len(q_topic & title_terms) / len(q_topic) if q_topic else 0.0
+            c_types = {c.qtype} if c.qtype and c.qtype != "question" else question_types(heading)
+            qtype_match = 1.0 if q_types and c_types & q_types else 0.0
+            authority = {"guideline": 1.0, "expert_answer": 0.5}.get(c.doc_type, 0.0)
+            if settings.audience == "patient":
+                authority = 1.0 - authority
+            d = dense_of.get(cid, 0.0)
+            lx = lex_of.get(cid, 0.0)
+            score = (w.dense * d + w.lexical * lx + w.heading * heading_match + w.qtype * qtype_match
+                     + w.topic * topic_match + w.authority * authority)
+            passages.append(Passage(chunk=c, score=score, dense_score=d, lexical_score=lx,
+                                    dense_rank=dense_rank.get(cid), lexical_rank=lex_rank.get(cid),
+                                    heading_match=heading_match,
+                                    features={"qtype": qtype_match, "topic": topic_match, "authority": authority}))
+        passages.sort(key=lambda p: -p.score)
+        out: list[Passage] = []
+        per_doc: dict[str, int] = {}
+        for p in passages:
+            k = per_doc.get(p.chunk.doc_id, 0)
+            if k >= settings.max_per_doc:
+                continue
+            per_doc[p.chunk.doc_id] = k + 1
+            out.append(p)
+            if len(out) >= settings.top_k:
+                break
+        timings["rerank"] = (time.perf_counter() - t) * 1000
+        return RetrievalResult(query=query, passages=out, timings_ms=timings)
+
+
+_RETRIEVERS: dict[tuple, Retriever] = {}
+_LOCK = threading.Lock()
+
+
+def get_retriever(settings: Settings) -> Retriever:
+    key = (str(settings.data_dir), settings.chroma_url, settings.collection_name, settings.embedding_model)
+    with _LOCK:
+        r = _RETRIEVERS.get(key)
+        if r is None:
+            r = _RETRIEVERS[key] = Retriever(require_index(settings), settings)
+        return r
+
+
+# --- baselines (for the evals) ----------------------------------------------------------------------
+def baseline_bm25(query: str, k: int, settings: Settings) -> list[Passage]:
+    """BM25 alone over the same chunks."""
+    store = require_index(settings)
+    hits = store.lexical_search(query, k)
+    chunks = store.get_chunks([cid for cid, _ in hits])
+    return [Passage(chunk=chunks[cid], score=s, lexical_score=s, lexical_rank=i)
+            for i, (cid, s) in enumerate(hits) if cid in chunks]
+
+
+def baseline_dense(query: str, k: int, settings: Settings) -> list[Passage]:
+    """A plain dense top-k through langchain-chroma (similarity_search_with_score)."""
+    store = require_index(settings)
+    docs = store.vectorstore.similarity_search_with_score(query, k=k)
+    ids = [d.id for d, _ in docs]
+    chunks = store.get_chunks([i for i in ids if i])
+    return [Passage(chunk=chunks[d.id], score=1.0 - float(dist), dense_score=1.0 - float(dist), dense_rank=i)
+            for i, (d, dist) in enumerate(docs) if d.id in chunks]

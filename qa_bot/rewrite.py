@@ -1,0 +1,99 @@
+"""Follow-up questions → a standalone question, without an LLM (an LLM may do it when configured).
+
+"How is it treated?" after "What is Noonan syndrome?" → "How is Noonan syndrome treated?";
+"What are its symptoms?" → "What are the symptoms of Noonan syndrome?"; an elliptical
+"And the facial numbness?" keeps the earlier question's patient context.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .settings import Settings
+from .types import Turn
+
+PRONOUN = re.compile(r"\b(it|its|it's|they|them|their)\b", re.I)
+ANAPHOR_NP = re.compile(r"\b(?:this|that|the|these)\s+(condition|disease|disorder|syndrome|illness|problem|cancer|"
+                        r"infection|drug|medication|medicine|treatment|therapy|procedure)\b", re.I)
+ELLIPSIS = re.compile(r"^(?:and|also|or|but|what about|how about|and what about|and how about|plus)\b[\s,]*(?P<rest>.*)$", re.I)
+_TOPIC_PATTERNS = [
+    re.compile(r"^(?:what|who|which)\s+(?:is|are|was|were)\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:of|for|about|with|in)\s+"
+               r"(?P<t>.+)$", re.I),
+    re.compile(r"^(?:what|who)\s+(?:is|are)\s+(?:an?\s+|the\s+)?(?P<t>.+)$", re.I),
+    re.compile(r"^(?:how|can|is|are|does|do|should)\s+(?:an?\s+|the\s+)?(?P<t>.+?)\s+(?:be\s+)?(?:treated|diagnosed|"
+               r"inherited|prevented|cured|caused|managed|detected|spread)$", re.I),
+    re.compile(r"^(?:tell me about|information (?:on|about)|explain|describe)\s+(?P<t>.+)$", re.I),
+    re.compile(r"^(?:what causes|what treats|who gets|how common is|how is|how are)\s+(?P<t>.+)$", re.I),
+]
+
+
+def _strip_q(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().rstrip("?.! ").strip()
+
+
+def topic_of(question: str) -> str | None:
+    """The thing a question is about ("What is X?" → X), or None."""
+    q = _strip_q(question)
+    for pat in _TOPIC_PATTERNS:
+        m = pat.match(q)
+        if m:
+            t = m.group("t").strip()
+            t = re.sub(r"^(?:\(are\)\s+)", "", t)
+            if t and not PRONOUN.fullmatch(t):
+                return t
+    return None
+
+
+def _needs_context(q: str) -> bool:
+    return bool(PRONOUN.search(q) or ANAPHOR_NP.search(q) or ELLIPSIS.match(q) or len(q.split()) <= 3)
+
+
+def resolve(question: str, topic: str) -> str:
+    """Put ``topic`` where the follow-up refers to it."""
+    q = re.sub(r"\s+", " ", question).strip()
+    end = "?" if q.endswith("?") else ""
+    body = _strip_q(q)
+    # possessives: "its symptoms" → "the symptoms of X"
+    m = re.search(r"\b(its|their)\s+([\w-]+(?:\s+[\w-]+){0,2}?)(?=\s+(?:be|is|are|was|were|in|on|for|with|after|"
+                  r"like|look|work|help|mean)\b|$)", body, re.I)
+    if m:
+        return (body[:m.start()] + f"the {m.group(2)} of {topic}" + body[m.end():]).strip() + end
+    body2, n = ANAPHOR_NP.subn(topic, body, count=1)
+    if n:
+        return body2 + end
+    body2, n = re.subn(r"\b(it|they|them)\b", topic, body, count=1, flags=re.I)
+    if n:
+        return body2 + end
+    return f"{body} ({topic}){end}"
+
+
+def standalone_question(question: str, history: list[Turn], settings: Settings) -> str:
+    """The question to search: the user's question, completed from earlier turns when it depends on them."""
+    users = [t.content for t in history if t.role == "user" and t.content.strip()]
+    if not users or not _needs_context(question):
+        return question
+    if settings.llm:
+        try:
+            from .llm import rewrite_question
+
+            rewritten = rewrite_question(question, history, settings)
+            if rewritten:
+                return rewritten
+        except Exception:  # the LLM is an option: rule-based rewriting is the fallback
+            pass
+    # the previous turns' own standalone forms carry the context forward
+    prev = users[-1]
+    prev_turns = [t for t in history if not (t.role == "user" and t.content == prev)] if len(users) > 1 else []
+    prev_standalone = standalone_question(prev, prev_turns, settings) if prev_turns else prev
+    m = ELLIPSIS.match(_strip_q(question))
+    if m or (len(question.split()) <= 3 and not PRONOUN.search(question)):
+        fragment = (m.group("rest") if m else _strip_q(question)).strip() or _strip_q(question)
+        return f"{_strip_q(prev_standalone)}, specifically: {fragment}?"
+    topic = None
+    for u in [prev_standalone, *reversed(users)]:
+        topic = topic_of(u)
+        if topic:
+            break
+    if topic is None:
+        return f"{_strip_q(question)} ({_strip_q(prev_standalone)})?"
+    return resolve(question, topic)

@@ -1,0 +1,502 @@
+"""Support check: does a passage support a sentence? Offline, fast enough to run on every answer.
+
+``check_support(sentence, passage)`` compares the sentence with each *unit* of the passage (one sentence,
+or two adjacent sentences, since a synthesised sentence often merges neighbours):
+
+* a soft score per unit: cosine similarity of MiniLM embeddings (the engine's embedder; a pair's vector is
+  the normalised sum of its sentences' vectors, so only passage sentences are encoded, once per passage)
+  blended with lexical coverage (share of the sentence's content-word stems found in the unit);
+* hard rules that matter in medicine, any of which vetoes a unit:
+  - numbers: every number of the sentence (digits, number words, "once"/"twice", ordinals as in
+    "first-line") appears in the unit, with the same unit of measure when both give one ("3 hours" vs
+    "2 hours" and "3 hours" vs "3 days" fail) and no opposite comparator ("at least" vs "less than");
+  - frequencies: daily / weekly / monthly / annual / biennial… of the sentence appear in the unit;
+  - negation: a negated claim needs a negated claim about the same words in the unit, and a claim the
+    unit negates cannot be stated without negation ("not recommended" vs "recommended" fails);
+  - names: drug and condition names, acronyms and capitalised names of the sentence appear in the passage.
+
+The sentence is supported when some unit passes every rule with a score at or above ``THRESHOLD``
+(chosen on the dev half of ``evals/support_pairs.jsonl``; ``benchmarks/support_checker.py`` reports it).
+Hand-written rules were measured against quantulum3 for quantities (see that script); they were kept because
+they are as accurate on this corpus, handle number words, ranges and ordinals, and cost no dependency.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from .settings import Settings
+
+THRESHOLD = 0.62
+W_SIM = 0.55  # weight of the embedding similarity in a unit's score; the rest is lexical coverage
+
+# --- text helpers ------------------------------------------------------------------------------------
+_CITE = re.compile(r"\[\s*\d+(?:\s*[-–,;]\s*\d+)*\s*\]")
+_WORD = re.compile(r"[A-Za-z0-9µ]+(?:[-'’][A-Za-z0-9]+)*")
+STOP = set("""a an the and or but if then than that this these those there here of in on at to for from by with
+without within into onto over under about as is are was were be been being am do does did done have has had having
+it its it's they them their theirs he she his her we our you your i me my which who whom whose what when where why how
+can could may might must shall should will would also such other others some any each every all both either more most
+less least much many very so too just only even still yet again further once per via vs e.g i.e etc not no nor never
+one ones s t""".split())
+_NEG_WORDS = {"no", "not", "never", "none", "nor", "neither", "without", "cannot", "nobody", "nothing", "unable",
+              "insufficient", "fails", "failed", "fail", "lacks"}
+_NEG = re.compile(r"\b(?:no|not|never|none|nor|neither|without|cannot|nobody|nothing|unable|insufficient|lacks|"
+                  r"fail(?:s|ed)?\s+to|\w+n['’]t|(?:recommend\w*|advis\w*|argu\w*|caution\w*|counsel\w*)\s+against)\b",
+                  re.I)
+_SCOPE_BREAK = re.compile(r"[,;:.()]|\b(?:but|however|whereas|while|although|instead|rather)\b", re.I)
+
+_STEMMER_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer  # PyStemmer, already installed with bm25s
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    w = word.lower().replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    with _STEMMER_LOCK:
+        return _stemmer().stemWord(w)
+
+
+def strip_citations(text: str) -> str:
+    return re.sub(r"\s+([.,;:!?])", r"\1", _CITE.sub(" ", text)).strip()
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def content_stems(text: str) -> list[str]:
+    out = []
+    for w in words(text):
+        lw = w.lower()
+        if lw in STOP or (len(lw) < 2 and not lw.isdigit()):
+            continue
+        out.append(stem(lw))
+    return out
+
+
+# --- numbers, units, frequencies ------------------------------------------------------------------------
+_NUMWORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+             "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+             "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
+             "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
+             "thousand": 1000, "dozen": 12, "half": 0.5, "once": 1, "twice": 2, "thrice": 3, "single": 1,
+             "double": 2, "triple": 3}
+_MULT = {"once": "x", "twice": "x", "thrice": "x"}
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+             "ninth": 9, "tenth": 10}
+_UNITS = {
+    "hour": "hour", "hours": "hour", "hr": "hour", "hrs": "hour", "h": "hour", "hourly": "hour",
+    "minute": "minute", "minutes": "minute", "min": "minute", "mins": "minute",
+    "second": "second_t", "seconds": "second_t", "sec": "second_t",
+    "day": "day", "days": "day", "d": "day", "daily": "day",
+    "week": "week", "weeks": "week", "wk": "week", "wks": "week", "weekly": "week",
+    "month": "month", "months": "month", "mo": "month", "monthly": "month",
+    "year": "year", "years": "year", "yr": "year", "yrs": "year", "annually": "year", "annual": "year",
+    "mg": "mg", "milligram": "mg", "milligrams": "mg", "g": "g", "gram": "g", "grams": "g",
+    "mcg": "mcg", "µg": "mcg", "ug": "mcg", "microgram": "mcg", "micrograms": "mcg",
+    "kg": "kg", "kilogram": "kg", "kilograms": "kg", "lb": "lb", "lbs": "lb", "pounds": "lb",
+    "ml": "ml", "milliliter": "ml", "milliliters": "ml", "l": "l", "liter": "l", "liters": "l", "litres": "l",
+    "iu": "iu", "unit": "unit", "units": "unit", "meq": "meq", "mmol": "mmol", "mol": "mol",
+    "mmhg": "mmhg", "cm": "cm", "mm": "mm", "m": "m", "inches": "in", "inch": "in", "ft": "ft", "feet": "ft",
+    "%": "%", "percent": "%", "per cent": "%", "percentage": "%",
+    "times": "x", "time": "x", "doses": "dose", "dose": "dose", "tablets": "tablet", "tablet": "tablet",
+    "pills": "tablet", "pill": "tablet", "capsules": "tablet", "capsule": "tablet", "drops": "drop",
+    "cigarettes": "cig", "packs": "pack", "pack": "pack", "pack-years": "pack-year", "pack-year": "pack-year",
+    "people": "person", "persons": "person", "patients": "person", "adults": "person", "women": "person",
+    "men": "person", "children": "person", "cases": "case", "deaths": "death", "beats": "beat", "bpm": "beat",
+    "degrees": "degree", "°c": "degc", "°f": "degf", "cells": "cell",
+}
+_FREQ = [
+    (re.compile(r"\b(?:once\s+)?(?:daily|a\s+day|per\s+day|each\s+day|every\s+day|/\s*day|qd)\b", re.I), "day"),
+    (re.compile(r"\b(?:weekly|a\s+week|per\s+week|each\s+week|every\s+week|/\s*week)\b", re.I), "week"),
+    (re.compile(r"\b(?:monthly|a\s+month|per\s+month|each\s+month|every\s+month)\b", re.I), "month"),
+    (re.compile(r"\b(?:annual(?:ly)?|yearly|a\s+year|per\s+year|each\s+year|every\s+year)\b", re.I), "year"),
+    (re.compile(r"\b(?:biennial(?:ly)?|every\s+(?:2|two|other)\s+years?)\b", re.I), "2year"),
+    (re.compile(r"\b(?:triennial(?:ly)?|every\s+(?:3|three)\s+years?)\b", re.I), "3year"),
+    (re.compile(r"\b(?:hourly|per\s+hour|an\s+hour|every\s+hour)\b", re.I), "hour"),
+    (re.compile(r"\b(?:nightly|at\s+bedtime|every\s+night)\b", re.I), "night"),
+]
+_COMP_GT = re.compile(r"(?:more\s+than|greater\s+than|over|above|at\s+least|exceed(?:s|ing)?|older\s+than|"
+                      r"≥|>=|>|no\s+less\s+than|minimum\s+of)\s*$", re.I)
+_COMP_LT = re.compile(r"(?:less\s+than|fewer\s+than|under|below|at\s+most|up\s+to|younger\s+than|within|"
+                      r"≤|<=|<|no\s+more\s+than|maximum\s+of)\s*$", re.I)
+_NUM_TOKEN = re.compile(
+    r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:/\d+)?|\.\d+)(?P<pct>\s*%)?"
+    r"|\b(?P<word>" + "|".join(sorted(_NUMWORDS, key=len, reverse=True)) + r")\b"
+    r"|\b(?P<ord>" + "|".join(_ORDINALS) + r")\b", re.I)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float
+    unit: str | None
+    comparator: str | None  # "gt", "lt" or None
+    kind: str  # "num" or "ord"
+    text: str
+
+
+def _unit_after(text: str, pos: int) -> str | None:
+    m = re.match(r"\s*(?:-\s*)?(°[cf]|%|per\s+cent|[a-zµ]+(?:-[a-z]+)?)", text[pos:], re.I)
+    if not m:
+        return None
+    tok = m.group(1).lower()
+    if tok in _UNITS:
+        return _UNITS[tok]
+    if "-" in tok:  # "3-hour", "65-year-old", "1-time"
+        head = tok.split("-")[0]
+        if head in _UNITS:
+            return _UNITS[head]
+    return None
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Numbers in ``text`` with their unit of measure and comparator. Citation markers are ignored."""
+    text = _CITE.sub(" ", text)
+    found: list[tuple[int, int, Quantity]] = []
+    for m in _NUM_TOKEN.finditer(text):
+        if m.group("num"):
+            raw = m.group("num").replace(",", "")
+            if "/" in raw:
+                a, b = raw.split("/")
+                value = float(a) / float(b) if float(b) else float(a)
+            else:
+                value = float(raw)
+            unit = "%" if m.group("pct") else _unit_after(text, m.end())
+            kind = "num"
+        elif m.group("word"):
+            w = m.group("word").lower()
+            if w == "single" and not _unit_after(text, m.end()):
+                continue
+            if w in {"double", "triple"}:
+                continue
+            nxt = text[m.end():m.end() + 40]
+            if w == "once" and not re.match(r"\s+(?:(?:a|per|every|each)\s+\w+|daily|weekly|monthly|yearly|annually|"
+                                            r"or\s+twice|in\s+(?:a|their|your|his|her)\b)", nxt, re.I):
+                continue  # "once the patient is stable"
+            if w == "one" and not _unit_after(text, m.end()) and not re.match(r"\s+(?:of|or|to|in)\b", nxt, re.I):
+                continue  # "no one", "one should"
+            value = float(_NUMWORDS[w])
+            unit = _MULT.get(w) or _unit_after(text, m.end())
+            kind = "num"
+        else:
+            w = m.group("ord").lower()
+            if w == "second" and _unit_after(text, m.end()) is None and re.match(r"\s*s\b", text[m.end():]):
+                continue
+            value, unit, kind = float(_ORDINALS[w]), None, "ord"
+        before = text[max(0, m.start() - 24):m.start()]
+        comp = "gt" if _COMP_GT.search(before) else "lt" if _COMP_LT.search(before) else None
+        found.append((m.start(), m.end(), Quantity(value, unit, comp, kind, m.group(0))))
+    # a range ("65 to 75 years", "2-3 days") shares the unit of its last number
+    out: list[Quantity] = []
+    for i, (a, b, q) in enumerate(found):
+        if q.unit is None and q.kind == "num" and i + 1 < len(found):
+            a2, _, q2 = found[i + 1]
+            if re.fullmatch(r"\s*(?:to|-|–|and|or|through)\s*", text[b:a2], re.I) and q2.unit:
+                q = Quantity(q.value, q2.unit, q.comparator, q.kind, q.text)
+        out.append(q)
+    return out
+
+
+def frequencies(text: str) -> set[str]:
+    return {name for rx, name in _FREQ if rx.search(text)}
+
+
+def _number_problems(sentence: str, unit: str) -> list[str]:
+    sq, uq = quantities(sentence), quantities(unit)
+    problems = []
+    for q in sq:
+        same = [p for p in uq if p.kind == q.kind and abs(p.value - q.value) <= 1e-9 * max(1.0, abs(q.value))]
+        if not same:
+            problems.append(f"number {q.text.strip()!r} not in the passage")
+            continue
+        if q.unit and not any(p.unit in (None, q.unit) for p in same):
+            problems.append(f"unit of {q.text.strip()} {q.unit} differs from the passage ({same[0].unit})")
+            continue
+        if q.unit and q.unit in {"x", "dose", "tablet"} and not any(p.unit == q.unit for p in same):
+            problems.append(f"frequency {q.text.strip()} {q.unit} not in the passage")
+            continue
+        if q.comparator and all(p.comparator and p.comparator != q.comparator for p in same):
+            problems.append(f"comparator of {q.text.strip()} differs from the passage")
+    sf, uf = frequencies(sentence), frequencies(unit)
+    for f in sorted(sf - uf):
+        if f == "day" and "day" in {q.unit for q in uq}:
+            continue
+        problems.append(f"frequency '{f}' not in the passage")
+    return problems
+
+
+# --- negation ------------------------------------------------------------------------------------------
+def negation_scopes(text: str) -> list[set[str]]:
+    """One set of content stems per negation cue: up to 3 words before it and 6 after, within the clause."""
+    text = _CITE.sub(" ", text)
+    scopes = []
+    for m in _NEG.finditer(text):
+        after = text[m.end():]
+        brk = _SCOPE_BREAK.search(after)
+        after = after[:brk.start()] if brk else after
+        before = text[:m.start()]
+        brk_b = list(_SCOPE_BREAK.finditer(before))
+        before = before[brk_b[-1].end():] if brk_b else before
+        cue_stems = set(content_stems(m.group(0))) - {stem(w) for w in _NEG_WORDS}
+        stems = set(content_stems(" ".join(words(before)[-3:]))) | set(content_stems(" ".join(words(after)[:6])))
+        scopes.append((stems | cue_stems) - {stem(w) for w in _NEG_WORDS} - {"n't"})
+    return scopes
+
+
+def _negation_problems(sentence: str, unit: str) -> list[str]:
+    s_scopes, u_scopes = negation_scopes(sentence), negation_scopes(unit)
+    s_stems = set(content_stems(sentence))
+    problems = []
+    for sc in s_scopes:
+        if not sc:
+            continue
+        if not any(len(sc & uc) >= max(1, len(sc) // 2) for uc in u_scopes if uc):
+            problems.append("negation: the sentence negates what the passage does not")
+            break
+    if not problems:
+        for uc in u_scopes:
+            key = {w for w in uc if not w.isdigit()}
+            if len(key) < 1:
+                continue
+            hit = key & s_stems
+            if len(hit) >= max(1, (len(key) + 1) // 2) and not any(hit & sc for sc in s_scopes):
+                problems.append("negation: the passage negates what the sentence affirms")
+                break
+    return problems
+
+
+# --- names ---------------------------------------------------------------------------------------------
+_NAME_SUFFIX = re.compile(
+    r"(?:mab|nib|tinib|pril|sartan|olol|statin|cillin|mycin|cycline|floxacin|azole|vir|ine|idine|pine|zepam|"
+    r"zolam|barb|ital|oxetine|triptan|parin|arin|gliptin|glitazone|gliflozin|glutide|formin|semide|thiazide|"
+    r"profen|coxib|sone|olone|ide|ate|itis|osis|oses|emia|aemia|oma|omas|pathy|algia|ectomy|otomy|plasty|scopy|"
+    r"graphy|iasis|uria|penia|plegia|paresis|trophy|cele|rrhea|rrhoea|philia|phobia|genic|ism|virus|bacter|"
+    r"coccus|cocci|syndrome|disease|cancer|carcinoma|leukemia|lymphoma|diabetes|vaccine|insulin)$", re.I)
+_NAMES = set("""aspirin warfarin heparin insulin metformin morphine codeine penicillin ibuprofen acetaminophen
+paracetamol naloxone nicotine caffeine alcohol tobacco steroid steroids opioid opioids antibiotic antibiotics
+chemotherapy radiotherapy radiation surgery transplant dialysis vaccine vaccination immunization stroke asthma
+cancer diabetes hypertension hypotension obesity depression anxiety dementia epilepsy seizure seizures migraine
+arthritis gout lupus psoriasis eczema acne hiv aids hepatitis influenza flu measles mumps rubella tetanus
+pertussis polio malaria tuberculosis syphilis gonorrhea chlamydia herpes covid pneumonia sepsis anemia anaemia
+leukemia lymphoma melanoma glaucoma cataract cataracts osteoporosis fracture fractures scoliosis autism adhd
+schizophrenia bipolar pregnancy pregnant infant infants newborn newborns children adolescents adults women men
+elderly smokers smoking ultrasonography ultrasound mammography colonoscopy sigmoidoscopy ct mri x-ray biopsy
+statin statins aneurysm thrombosis embolism infarction angina hemorrhage hematoma edema fever cough""".split())
+_CAP_COMMON = set("""the a an this these those it in on at for to of and or but if when while with by as
+however although because since after before during early most many some all no not there their they we you
+patients people clinicians physicians doctors""".split())
+
+
+def key_terms(sentence: str) -> list[str]:
+    """Drug and condition names, acronyms and capitalised names that the passage must contain."""
+    text = _CITE.sub(" ", sentence)
+    terms = []
+    toks = list(re.finditer(r"[A-Za-z][A-Za-z0-9]*(?:[-'’][A-Za-z0-9]+)*", text))
+    for i, m in enumerate(toks):
+        w = m.group(0)
+        lw = w.lower()
+        if lw in STOP or len(lw) < 3 and not w.isupper():
+            continue
+        first = i == 0 or re.search(r"[.!?:]\s*$", text[:m.start()]) is not None
+        acronym = len(w) >= 2 and sum(c.isupper() for c in w) >= 2
+        cap = w[0].isupper() and not first and lw not in _CAP_COMMON
+        if acronym or cap or lw in _NAMES or (len(lw) >= 5 and _NAME_SUFFIX.search(lw)):
+            terms.append(w)
+    return terms
+
+
+def _initials_match(acronym: str, passage_words: list[str]) -> bool:
+    a = re.sub(r"[^a-z]", "", acronym.lower())
+    if len(a) < 2:
+        return False
+    initials = "".join(w[0].lower() for w in passage_words if w)
+    sig = "".join(w[0].lower() for w in passage_words if w and w.lower() not in STOP)
+    return a in initials or a in sig
+
+
+def _name_problems(sentence: str, passage: str, p_stems: set[str], p_words: list[str]) -> list[str]:
+    low = passage.lower()
+
+    def present(w: str) -> bool:
+        return stem(w) in p_stems or re.search(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z0-9])", low) is not None
+
+    problems = []
+    for t in key_terms(sentence):
+        lt = t.lower()
+        if present(lt):
+            continue
+        parts = [p for p in re.split(r"[-'’]", lt) if p]
+        if len(parts) > 1 and all(present(p) for p in parts):
+            continue
+        if t.isupper() and _initials_match(t, p_words):
+            continue
+        problems.append(f"name {t!r} not in the passage")
+    return problems
+
+
+# --- the checker ---------------------------------------------------------------------------------------
+@dataclass
+class SupportResult:
+    supported: bool
+    score: float
+    reasons: list[str] = field(default_factory=list)
+    span: tuple[int, int] | None = None  # the best-supporting passage unit, offsets in the passage
+    similarity: float = 0.0
+    coverage: float = 0.0
+
+
+@dataclass
+class _PassageInfo:
+    spans: list[tuple[int, int]]
+    unit_spans: list[tuple[int, int]]
+    unit_texts: list[str]
+    unit_stems: list[set[str]]
+    stems: set[str]
+    words: list[str]
+    vectors: np.ndarray | None = None  # unit vectors
+
+
+class SupportChecker:
+    """Holds the embedder and caches of passage and sentence vectors (bounded)."""
+
+    def __init__(self, settings: Settings | None = None, max_cache: int = 512):
+        self.settings = settings or Settings()
+        self._passages: OrderedDict[str, _PassageInfo] = OrderedDict()
+        self._sentences: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.max_cache = max_cache
+        self._lock = threading.Lock()
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        from .embed import get_embedder
+
+        return get_embedder(self.settings.embedding_model, self.settings.torch_threads).encode(
+            list(texts), self.settings.embedding_batch_size)
+
+    @staticmethod
+    def _key(text: str) -> str:
+        return hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()
+
+    def _passage_info(self, passage: str) -> _PassageInfo:
+        from .chunk import split_sentences
+
+        spans = split_sentences(passage) or [(0, len(passage))]
+        unit_spans = list(spans) + [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)]
+        unit_texts = [passage[a:b] for a, b in unit_spans]
+        clean = strip_citations(passage)
+        return _PassageInfo(spans, unit_spans, unit_texts, [set(content_stems(t)) for t in unit_texts],
+                            set(content_stems(clean)), words(clean))
+
+    def prepare(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Encode, in one batch, every passage sentence and sentence not cached yet."""
+        with self._lock:
+            new_p: dict[str, _PassageInfo] = {}
+            for _, p in pairs:
+                k = self._key(p)
+                if k in self._passages:
+                    self._passages.move_to_end(k)
+                elif k not in new_p:
+                    new_p[k] = self._passage_info(p)
+            new_s = list(dict.fromkeys(strip_citations(s) for s, _ in pairs
+                                       if self._key(strip_citations(s)) not in self._sentences))
+            texts: list[str] = []
+            for info in new_p.values():
+                texts.extend(_CITE.sub(" ", (info.unit_texts[i])) for i in range(len(info.spans)))
+            texts.extend(new_s)
+            vecs = self._encode(texts) if texts else np.zeros((0, 384), np.float32)
+            pos = 0
+            for k, info in new_p.items():
+                n = len(info.spans)
+                sv = vecs[pos:pos + n]
+                pos += n
+                pair = sv[:-1] + sv[1:] if n > 1 else np.zeros((0, sv.shape[1]), np.float32)
+                if len(pair):
+                    pair = pair / np.maximum(np.linalg.norm(pair, axis=1, keepdims=True), 1e-9)
+                info.vectors = np.concatenate([sv, pair]).astype(np.float32)
+                self._passages[k] = info
+            for s in new_s:
+                self._sentences[self._key(s)] = vecs[pos]
+                pos += 1
+            while len(self._passages) > self.max_cache:
+                self._passages.popitem(last=False)
+            while len(self._sentences) > 4 * self.max_cache:
+                self._sentences.popitem(last=False)
+
+    def check(self, sentence: str, passage: str) -> SupportResult:
+        s = strip_citations(sentence)
+        if not s or not re.search(r"[A-Za-z]", s):
+            return SupportResult(False, 0.0, ["empty sentence"])
+        if not passage or not passage.strip():
+            return SupportResult(False, 0.0, ["empty passage"])
+        if self._key(passage) not in self._passages or self._key(s) not in self._sentences:
+            self.prepare([(sentence, passage)])
+        info = self._passages[self._key(passage)]
+        svec = self._sentences[self._key(s)]
+        sims = info.vectors @ svec
+        s_stems = content_stems(s)
+        s_set = set(s_stems) or {""}
+        name_problems = _name_problems(s, passage, info.stems, info.words)
+        best: SupportResult | None = None
+        best_fail: SupportResult | None = None
+        order = np.argsort(-sims)
+        for i in order[: max(6, len(order) // 2)]:
+            cov = len(s_set & info.unit_stems[i]) / len(s_set)
+            score = W_SIM * float(sims[i]) + (1 - W_SIM) * cov
+            unit = info.unit_texts[i]
+            reasons = name_problems + _number_problems(s, unit) + _negation_problems(s, unit)
+            res = SupportResult(not reasons and score >= THRESHOLD, round(score, 4), reasons, info.unit_spans[i],
+                                round(float(sims[i]), 4), round(cov, 4))
+            if not reasons:
+                if best is None or score > best.score:
+                    best = res
+            elif best_fail is None or score > best_fail.score:
+                best_fail = res
+        if best is not None and (best.supported or best_fail is None or best.score >= best_fail.score):
+            if not best.supported:
+                best.reasons = [f"score {best.score:.2f} below {THRESHOLD:.2f} (similarity {best.similarity:.2f}, "
+                                f"coverage {best.coverage:.2f})"]
+            return best
+        assert best_fail is not None
+        best_fail.supported = False
+        return best_fail
+
+    def check_many(self, pairs: Sequence[tuple[str, str]]) -> list[SupportResult]:
+        self.prepare(pairs)
+        return [self.check(s, p) for s, p in pairs]
+
+
+_CHECKERS: dict[tuple[str, int], SupportChecker] = {}
+
+
+def get_checker(settings: Settings | None = None) -> SupportChecker:
+    settings = settings or Settings()
+    key = (settings.embedding_model, settings.torch_threads)
+    if key not in _CHECKERS:
+        _CHECKERS[key] = SupportChecker(settings)
+    return _CHECKERS[key]
+
+
+def check_support(sentence: str, passage: str, settings: Settings | None = None) -> SupportResult:
+    """Whether ``passage`` supports ``sentence`` (see the module docstring for the rules)."""
+    return get_checker(settings).check(sentence, passage)
+
+
+def check_many(pairs: Sequence[tuple[str, str]], settings: Settings | None = None) -> list[SupportResult]:
+    """``check_support`` over many (sentence, passage) pairs, encoding everything new in one batch."""
+    return get_checker(settings).check_many(pairs)

@@ -30,7 +30,7 @@ err = Console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -81,7 +81,7 @@ def ingest(
 
             def on_error(e) -> None:
                 failures.append(f"{e.path}: {e.reason}")
-                bar.console.print(f"[red]failed[/] {e.path}: {e.reason}", highlight=False)
+                bar.console.print(f"[red]failed[/] {e.path}: {e.reason}", highlight=False, soft_wrap=True)
 
             report = run_ingest(paths or None, settings, progress=progress, vectors=not no_vectors, on_error=on_error)
     except QABotError as e:

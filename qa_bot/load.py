@@ -160,7 +160,7 @@ def load_text_page(path: Path, settings: Settings, raw: str | None = None, meta:
     raw = raw if raw is not None else read_text(path, settings)
     meta = {**(meta or {}), **sidecar(path)}
     page = parse_page(raw)
-    if not page.text.strip():
+    if not re.search(r"[^\W\d_]{2,}", page.text):
         raise InputError("no readable text after removing the page's navigation")
     doc_id = str(meta.get("id") or path.stem)
     sections = [s.model_copy(update={"id": f"{doc_id}_{s.id}"}) for s in page.sections]
@@ -187,21 +187,32 @@ def load_html(path: Path, settings: Settings) -> list[SourceDocument]:
             meta = {k: v for k, v in {"title": md.title, "url": md.url, "published": md.date}.items() if v}
     except Exception:  # trafilatura raises on some broken documents; fall back to plain text
         extracted = None
-    if not extracted or not extracted.strip():
-        try:
-            import lxml.html
-
-            tree = lxml.html.fromstring(raw)
-            for bad in tree.xpath("//script|//style|//noscript"):
-                bad.drop_tree()
-            extracted = tree.text_content()
-        except Exception as e:
-            raise InputError(f"broken HTML with no readable text ({type(e).__name__})") from None
+    visible = _visible_text(raw)
+    if extracted:
+        extracted = re.sub(r"(\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w))", "", extracted)  # emphasis marks
+    # trafilatura drops boilerplate; on broken markup it can drop the content too: fall back to all visible
+    # text (the page parser still strips chrome line by line)
+    if not extracted or not extracted.strip() or len(extracted) < 0.2 * len(visible):
+        extracted = visible
     if not extracted or not extracted.strip():
         raise InputError("HTML page has no readable text")
     # Markdown headings from trafilatura become plain heading lines for the page parser.
     text = HEADING.sub(lambda m: m.group(2), extracted)
     return load_text_page(path, settings, raw=text, meta=meta)
+
+
+def _visible_text(raw: str) -> str:
+    try:
+        import lxml.html
+
+        tree = lxml.html.fromstring(raw)
+        for bad in tree.xpath("//script|//style|//noscript|//template"):
+            bad.drop_tree()
+        for block in tree.xpath("//p|//div|//li|//h1|//h2|//h3|//h4|//br|//tr|//section|//article"):
+            block.tail = "\n" + (block.tail or "")
+        return re.sub(r"\n\s*\n+", "\n\n", tree.text_content()).strip()
+    except Exception:  # lxml refuses some byte soups: nothing visible
+        return ""
 
 
 def load_pdf(path: Path, settings: Settings) -> list[SourceDocument]:

@@ -36,6 +36,7 @@ import numpy as np
 from .settings import Settings
 
 THRESHOLD = 0.62
+CONTRADICTION_MARGIN = 0.08
 W_SIM = 0.55  # weight of the embedding similarity in a unit's score; the rest is lexical coverage
 
 # --- text helpers ------------------------------------------------------------------------------------
@@ -48,11 +49,18 @@ can could may might must shall should will would also such other others some any
 less least much many very so too just only even still yet again further once per via vs e.g i.e etc not no nor never
 one ones s t""".split())
 _NEG_WORDS = {"no", "not", "never", "none", "nor", "neither", "without", "cannot", "nobody", "nothing", "unable",
-              "insufficient", "fails", "failed", "fail", "lacks"}
-_NEG = re.compile(r"\b(?:no|not|never|none|nor|neither|without|cannot|nobody|nothing|unable|insufficient|lacks|"
+              "insufficient", "fails", "failed", "fail", "lack", "lacks", "lacking", "absence"}
+_NEG = re.compile(r"\b(?:no|not|never|none|nor|neither|without|cannot|nobody|nothing|unable|insufficient|"
+                  r"lack(?:s|ing)?|absence\s+of|"
                   r"fail(?:s|ed)?\s+to|\w+n['’]t|(?:recommend\w*|advis\w*|argu\w*|caution\w*|counsel\w*)\s+against)\b",
                   re.I)
 _SCOPE_BREAK = re.compile(r"[,;:.()]|\b(?:but|however|whereas|while|although|instead|rather)\b", re.I)
+
+# passage text addressed to a model (prompt injection) never supports anything
+_INSTRUCTION = re.compile(r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+|your\s+)?(?:previous|prior|above|"
+                          r"earlier|preceding|system)\b|\bsystem\s+prompt\b|\byou\s+are\s+(?:now\s+)?(?:an?\s+)?"
+                          r"(?:ai|assistant|language\s+model|chatbot)\b|\b(?:write|say|state|answer|respond|reply|tell)"
+                          r"\s+(?:the\s+user\s+)?that\b|\bnew\s+instructions?\b", re.I)
 
 _STEMMER_LOCK = threading.Lock()
 
@@ -234,6 +242,11 @@ def _number_problems(sentence: str, unit: str) -> list[str]:
             continue
         if q.comparator and all(p.comparator and p.comparator != q.comparator for p in same):
             problems.append(f"comparator of {q.text.strip()} differs from the passage")
+    for v in {q.value for q in sq if q.kind == "num"}:
+        ns = sum(1 for q in sq if q.kind == "num" and q.value == v)
+        nu = sum(1 for p in uq if p.kind == "num" and p.value == v)
+        if nu and ns > nu:
+            problems.append(f"number {v:g} appears {ns} times, {nu} in the passage")
     sf, uf = frequencies(sentence), frequencies(unit)
     for f in sorted(sf - uf):
         if f == "day" and "day" in {q.unit for q in uq}:
@@ -262,33 +275,38 @@ def negation_scopes(text: str) -> list[set[str]]:
 
 def _negation_problems(sentence: str, unit: str) -> list[str]:
     s_scopes, u_scopes = negation_scopes(sentence), negation_scopes(unit)
-    s_stems = set(content_stems(sentence))
-    problems = []
+    if len(s_scopes) > len(u_scopes):
+        return ["negation: the sentence has a negation the passage does not"]
     for sc in s_scopes:
-        if not sc:
+        if sc and not any(len(sc & uc) >= max(1, len(sc) // 2) for uc in u_scopes if uc):
+            return ["negation: the sentence negates what the passage does not"]
+    # each claim the unit negates and the sentence repeats needs its own negation in the sentence
+    s_stems = set(content_stems(sentence))
+    free = list(s_scopes)
+    for uc in u_scopes:
+        key = {w for w in uc if not w.isdigit()}
+        hit = key & s_stems
+        if not key or len(hit) < max(1, (len(key) + 1) // 2):
             continue
-        if not any(len(sc & uc) >= max(1, len(sc) // 2) for uc in u_scopes if uc):
-            problems.append("negation: the sentence negates what the passage does not")
-            break
-    if not problems:
-        for uc in u_scopes:
-            key = {w for w in uc if not w.isdigit()}
-            if len(key) < 1:
-                continue
-            hit = key & s_stems
-            if len(hit) >= max(1, (len(key) + 1) // 2) and not any(hit & sc for sc in s_scopes):
-                problems.append("negation: the passage negates what the sentence affirms")
-                break
-    return problems
+        match = next((i for i, sc in enumerate(free) if hit & sc), None)
+        if match is None:
+            return ["negation: the passage negates what the sentence affirms"]
+        free.pop(match)
+    return []
 
 
 # --- names ---------------------------------------------------------------------------------------------
 _NAME_SUFFIX = re.compile(
-    r"(?:mab|nib|tinib|pril|sartan|olol|statin|cillin|mycin|cycline|floxacin|azole|vir|ine|idine|pine|zepam|"
-    r"zolam|barb|ital|oxetine|triptan|parin|arin|gliptin|glitazone|gliflozin|glutide|formin|semide|thiazide|"
-    r"profen|coxib|sone|olone|ide|ate|itis|osis|oses|emia|aemia|oma|omas|pathy|algia|ectomy|otomy|plasty|scopy|"
-    r"graphy|iasis|uria|penia|plegia|paresis|trophy|cele|rrhea|rrhoea|philia|phobia|genic|ism|virus|bacter|"
-    r"coccus|cocci|syndrome|disease|cancer|carcinoma|leukemia|lymphoma|diabetes|vaccine|insulin)$", re.I)
+    r"(?:mab|nib|pril|sartan|olol|statin|cillin|mycin|cycline|floxacin|azole|vir|idine|pine|zepam|zolam|barb|"
+    r"oxetine|triptan|parin|arin|gliptin|glitazone|gliflozin|glutide|formin|semide|thiazide|trexate|dronate|"
+    r"profen|coxib|sone|olone|amine|azine|itis|osis|oses|emia|aemia|oma|omas|pathy|algia|ectomy|otomy|plasty|"
+    r"scopy|graphy|iasis|uria|penia|plegia|paresis|trophy|cele|rrhea|rrhoea|philia|virus|bacter|coccus|cocci|"
+    r"syndrome|disease|cancer|carcinoma|leukemia|lymphoma|diabetes|vaccine|insulin|ine)$|^anti[a-z]{4,}", re.I)
+_NOT_NAMES = set("""medicine medicines determine determines determined routine routinely examine define online decline
+combine baseline guideline guidelines machine engine genuine feminine masculine discipline outline underline imagine
+undermine spine saline quarantine magazine marine intestine intestines urine uterine pristine doctrine endocrine
+amine examine midline timeline hotline pipeline helpline sunshine shine nine fine mine line lines wine combine
+diagnose diagnosis prognosis dose doses purpose response responses whose""".split())
 _NAMES = set("""aspirin warfarin heparin insulin metformin morphine codeine penicillin ibuprofen acetaminophen
 paracetamol naloxone nicotine caffeine alcohol tobacco steroid steroids opioid opioids antibiotic antibiotics
 chemotherapy radiotherapy radiation surgery transplant dialysis vaccine vaccination immunization stroke asthma
@@ -312,14 +330,38 @@ def key_terms(sentence: str) -> list[str]:
     for i, m in enumerate(toks):
         w = m.group(0)
         lw = w.lower()
-        if lw in STOP or len(lw) < 3 and not w.isupper():
+        if lw in STOP or lw in _NOT_NAMES or (len(lw) < 2):
             continue
         first = i == 0 or re.search(r"[.!?:]\s*$", text[:m.start()]) is not None
         acronym = len(w) >= 2 and sum(c.isupper() for c in w) >= 2
-        cap = w[0].isupper() and not first and lw not in _CAP_COMMON
+        cap = w[0].isupper() and not first and lw not in _CAP_COMMON and not (len(w) == 2 and lw in STOP)
         if acronym or cap or lw in _NAMES or (len(lw) >= 5 and _NAME_SUFFIX.search(lw)):
             terms.append(w)
     return terms
+
+
+_CONTRAST = [{"men", "man", "women", "woman"}, {"male", "males", "female", "females"}, {"boys", "girls"},
+             {"older", "younger"}, {"adults", "children", "adolescents", "infants"}, {"premenopausal",
+             "postmenopausal"}, {"increase", "increases", "increased", "decrease", "decreases", "decreased"},
+             {"higher", "lower"}, {"more", "less", "fewer"}, {"benefit", "harm"}, {"benefits", "harms"},
+             {"before", "after"}, {"acute", "chronic"}, {"benign", "malignant"}, {"dominant", "recessive"},
+             {"positive", "negative"}, {"left", "right"}, {"upper", "lower"}]
+_CONTRAST_NORM = {"man": "men", "woman": "women", "male": "males", "female": "females", "increases": "increase",
+                  "increased": "increase", "decreases": "decrease", "decreased": "decrease", "benefits": "benefit",
+                  "harms": "harm", "fewer": "less"}
+_CONTRAST = [{_CONTRAST_NORM.get(w, w) for w in g} for g in _CONTRAST]
+_CONTRAST_WORDS = {w: g for g in _CONTRAST for w in g}
+
+
+def _contrast_problems(sentence: str, unit: str) -> list[str]:
+    """Words with an opposite (men/women, older/younger…) must not appear more often than in the unit."""
+    sw = [_CONTRAST_NORM.get(w.lower(), w.lower()) for w in words(_CITE.sub(" ", sentence))]
+    uw = [_CONTRAST_NORM.get(w.lower(), w.lower()) for w in words(unit)]
+    problems = []
+    for w in sorted({w for w in sw if w in _CONTRAST_WORDS}):
+        if sw.count(w) > uw.count(w) and any(o in uw for o in _CONTRAST_WORDS[w] if o != w):
+            problems.append(f"{w!r} where the passage has {sorted(o for o in _CONTRAST_WORDS[w] if o in uw)}")
+    return problems
 
 
 def _initials_match(acronym: str, passage_words: list[str]) -> bool:
@@ -455,11 +497,18 @@ class SupportChecker:
         best: SupportResult | None = None
         best_fail: SupportResult | None = None
         order = np.argsort(-sims)
+        n_single = len(info.spans)
+        covs = [len(s_set & st) / len(s_set) for st in info.unit_stems]
         for i in order[: max(6, len(order) // 2)]:
-            cov = len(s_set & info.unit_stems[i]) / len(s_set)
+            if _INSTRUCTION.search(info.unit_texts[i]):
+                continue
+            cov = covs[i]
+            if i >= n_single and cov < max(covs[i - n_single], covs[i - n_single + 1]) + 0.1:
+                continue  # a pair of sentences only when the sentence draws on both
             score = W_SIM * float(sims[i]) + (1 - W_SIM) * cov
             unit = info.unit_texts[i]
-            reasons = name_problems + _number_problems(s, unit) + _negation_problems(s, unit)
+            reasons = (name_problems + _number_problems(s, unit) + _negation_problems(s, unit)
+                       + _contrast_problems(s, unit))
             res = SupportResult(not reasons and score >= THRESHOLD, round(score, 4), reasons, info.unit_spans[i],
                                 round(float(sims[i]), 4), round(cov, 4))
             if not reasons:
@@ -467,6 +516,11 @@ class SupportChecker:
                     best = res
             elif best_fail is None or score > best_fail.score:
                 best_fail = res
+        # the closest unit contradicting the sentence outweighs a weaker unit that merely fails to contradict it
+        if best is None and best_fail is None:
+            return SupportResult(False, 0.0, ["the passage text is addressed to a model, not evidence"])
+        if best is not None and best_fail is not None and best_fail.score > best.score + CONTRADICTION_MARGIN:
+            best = None
         if best is not None and (best.supported or best_fail is None or best.score >= best_fail.score):
             if not best.supported:
                 best.reasons = [f"score {best.score:.2f} below {THRESHOLD:.2f} (similarity {best.similarity:.2f}, "

@@ -143,7 +143,7 @@ def _strip_marker(text: str) -> tuple[str, list[int]]:
 
 def _is_heading(lines: list[str], i: int) -> bool:
     line = lines[i]
-    if not line or BULLET.match(line) or _words(line) > 12 or len(line) > 100:
+    if not line or BULLET.match(line) or _words(line) > 10 or len(line) > 90:
         return False
     if re.search(r"[.,;:]$", line) or not line[0].isupper() and not line[0].isdigit():
         return False

@@ -42,7 +42,7 @@ def eval_command(
     from .report import fmt
     from .runner import check_thresholds, load_thresholds, run_eval, unevaluated_sets
 
-    console, err = Console(), Console(stderr=True)
+    console, err = Console(), Console(stderr=True, soft_wrap=True)  # error lines stay whole (greppable in CI logs)
 
     def fail(message: str, code: int = 2) -> None:
         err.print(f"[bold red]error:[/] {message}", highlight=False)
@@ -86,7 +86,7 @@ def eval_command(
                 table.add_row(f"{name} [{b}]", "", *[fmt(d.get(k), k) if k in d else "" for k in SUMMARY_KEYS[1:]])
     console.print(table)
     console.print(f"reports: {out / 'report.html'}, {out / 'report.md'}, {out / 'report.json'}; rows: {out / 'results.jsonl'}",
-                  highlight=False)
+                  highlight=False, soft_wrap=True)
     if run.skipped or report["meta"]["errors"]:
         err.print(f"{len(run.skipped)} row(s) skipped as unreadable, {len(report['meta']['errors'])} failed to answer "
                   "(listed above and in the report)", highlight=False)
@@ -101,4 +101,4 @@ def eval_command(
             for f in failures:
                 err.print(f"  {f}", highlight=False, markup=False)
             raise typer.Exit(1)
-        console.print(f"regression gate passed ({check})", highlight=False)
+        console.print(f"regression gate passed ({check})", highlight=False, soft_wrap=True)

@@ -242,7 +242,8 @@ def line_chart(xs: list[int], series: list[tuple[str, str, list[float] | None]],
         if not ys:
             continue
         pts = [(x0 + w * i / span, y0 + h - h * max(0.0, min(y or 0.0, ymax)) / ymax) for i, y in enumerate(ys)]
-        body.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="'
+        dash = "" if name == ENGINE else ' stroke-dasharray="6 3"'
+        body.append(f'<polyline fill="none" stroke="{color}" stroke-width="2"{dash} points="'
                     + " ".join(f"{px:.1f},{py:.1f}" for px, py in pts) + '"/>')
         for (px, py), y, x in zip(pts, ys, xs):
             body.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{color}"><title>{escape(name)} @{x}: '
@@ -260,6 +261,7 @@ def histogram(values: list[float], title: str, markers: dict[str, float | None] 
                                     f'<text x="{x0}" y="60" class="t na">no rows</text>'], title)
     lo, hi = 0.0, max(values) * 1.05 or 1.0
     step = (hi - lo) / bins
+    num = (lambda v: f"{v:.2f}") if hi < 10 else (lambda v: f"{v:,.0f}")
     counts = [0] * bins
     for v in values:
         counts[min(bins - 1, int((v - lo) / step))] += 1
@@ -269,16 +271,16 @@ def histogram(values: list[float], title: str, markers: dict[str, float | None] 
     for i, c in enumerate(counts):
         bh = h * c / cmax
         body.append(f'<rect x="{x0 + i * bw:.1f}" y="{y0 + h - bh:.1f}" width="{bw - 1:.1f}" height="{bh:.1f}" fill="{color}">'
-                    f'<title>{lo + i * step:,.0f}–{lo + (i + 1) * step:,.0f} ms: {c}</title></rect>')
+                    f'<title>{num(lo + i * step)}–{num(lo + (i + 1) * step)} ms: {c}</title></rect>')
     for i in range(0, bins + 1, 5):
-        body.append(f'<text x="{x0 + i * bw:.1f}" y="{y0 + h + 16}" text-anchor="middle" class="t">{lo + i * step:,.0f}</text>')
+        body.append(f'<text x="{x0 + i * bw:.1f}" y="{y0 + h + 16}" text-anchor="middle" class="t">{num(lo + i * step)}</text>')
     body.append(f'<text x="{x0 + w / 2}" y="{y0 + h + 32}" text-anchor="middle" class="t">ms</text>')
-    for label, v in (markers or {}).items():
+    for mi, (label, v) in enumerate((markers or {}).items()):
         if v is None:
             continue
         px = x0 + w * (v - lo) / (hi - lo)
         body.append(f'<line x1="{px:.1f}" y1="{y0}" x2="{px:.1f}" y2="{y0 + h}" stroke="#dc2626" stroke-dasharray="4 3"/>'
-                    f'<text x="{px + 3:.1f}" y="{y0 + 10}" class="t" fill="#dc2626">{escape(label)} {v:,.0f}</text>')
+                    f'<text x="{px + 3:.1f}" y="{y0 + 10 + 12 * mi}" class="t" fill="#dc2626">{escape(label)} {num(v)}</text>')
     body.append(f'<text x="{x0}" y="16" class="h">{escape(title)}</text>')
     return _svg(width, height, body, title)
 
@@ -314,7 +316,7 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;margin:28px 0 10px} h3{font-
 .charts{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}
 table{border-collapse:collapse;font-size:13px;background:#fff} td,th{border:1px solid #e5e7eb;padding:4px 8px;text-align:right;vertical-align:top}
 th{background:#f3f4f6} td:first-child,th:first-child{text-align:left}
-table.worst td{text-align:left;max-width:420px} .gold{color:#15803d;font-weight:600} .miss{color:#6b7280}
+table.worst td,table.worst th{text-align:left;max-width:420px} .gold{color:#15803d;font-weight:600} .miss{color:#6b7280}
 svg .t{font-size:11px;fill:#374151} svg .v{font-size:10px;fill:#111827} svg .h{font-size:13px;font-weight:600;fill:#111827}
 svg .na{fill:#9ca3af;font-style:italic} .bad{color:#b91c1c} small{color:#6b7280}
 """

@@ -1,0 +1,239 @@
+"""Feedback on answers: a small SQLite store (``settings.feedback_path``) and its export as eval rows.
+
+The web chat records one row per answer (helpful / not helpful, an optional comment); giving feedback
+again on the same answer updates that row. Each row keeps what is needed to replay and judge it later:
+the question, the earlier turns, the standalone question that was searched, the answer (text and JSON,
+without the retrieved passages' bodies), its citations, the settings that shaped it, and the time.
+
+``qa-bot feedback export`` writes the rows as JSONL in the eval-set schema of ``evals/datasets/README.md``
+(``{id, dataset, question, history, answerable, relevant, judged, reference_answers, note}``), so they can
+be run with ``qa-bot eval``. The mapping:
+
+* ``id`` = ``feedback-<answer id>``, ``dataset`` = ``"feedback"``; ``question`` and ``history`` as asked.
+* **helpful, answered** → ``answerable: true``; ``relevant`` = every distinct section the answer cited,
+  ``{doc_id, section_id, heading, grade: 3}`` (grade 3 = "correct but incomplete": a user's thumbs-up
+  vouches for the evidence, not for its completeness).
+* **helpful, abstained** → ``answerable: false`` (the user agreed the corpus has no answer); ``relevant: []``.
+* **not helpful** → ``answerable: true`` (the user expected an answer; unverified), ``relevant: []`` — a
+  thumbs-down does not say which passage would have been right, so the row only feeds the answer-level
+  and abstention measures until someone adds gold evidence; the ``note`` says so and carries the comment
+  and the sections that were cited.
+* ``judged`` stays ``{}`` and ``reference_answers`` ``[]``: user feedback is not an expert's per-passage
+  grade nor an expert-written answer.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional
+
+import typer
+
+from .errors import BadInputError
+from .settings import Settings
+from .types import Answer, Turn
+
+Rating = Literal["helpful", "not_helpful"]
+RATINGS: tuple[str, ...] = ("helpful", "not_helpful")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    rating TEXT NOT NULL CHECK (rating IN ('helpful', 'not_helpful')),
+    comment TEXT,
+    question TEXT NOT NULL,
+    standalone_question TEXT,
+    history_json TEXT NOT NULL DEFAULT '[]',
+    answer_text TEXT,
+    abstained INTEGER NOT NULL DEFAULT 0,
+    answer_json TEXT,
+    citations_json TEXT NOT NULL DEFAULT '[]',
+    settings_json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS feedback_updated ON feedback(updated);
+"""
+
+# the settings that shape an answer (no paths to secrets, nothing user-private)
+SETTINGS_KEYS = ("audience", "collections", "doc_types", "published_after", "embedding_model", "candidates", "top_k",
+                 "max_per_doc", "abstain_threshold", "max_key_points", "llm", "unsupported_policy", "collection_name")
+
+
+@dataclass
+class FeedbackRecord:
+    id: str
+    created: float
+    updated: float
+    rating: str
+    comment: str | None
+    question: str
+    standalone_question: str | None
+    history: list[dict[str, str]]
+    answer_text: str | None
+    abstained: bool
+    answer: dict[str, Any] | None
+    citations: list[dict[str, Any]]
+    settings: dict[str, Any]
+
+
+def settings_snapshot(settings: Settings) -> dict[str, Any]:
+    return settings.model_dump(mode="json", include=set(SETTINGS_KEYS))
+
+
+def _history(history: Sequence[Turn | dict] | None) -> list[dict[str, str]]:
+    out = []
+    for t in history or ():
+        t = t if isinstance(t, Turn) else Turn.model_validate(t)
+        out.append({"role": t.role, "content": t.content})
+    return out
+
+
+class FeedbackStore:
+    """One SQLite file; every call opens and closes its own connection (safe across Streamlit threads)."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=30)
+        conn.executescript(SCHEMA)
+        return conn
+
+    def record(self, answer_id: str, answer: Answer, rating: str, comment: str | None = None,
+               history: Sequence[Turn | dict] | None = None, settings: Settings | None = None) -> FeedbackRecord:
+        """Insert or update the feedback on one answer (``answer_id`` is the caller's id for that answer)."""
+        from .render import answer_to_text
+
+        if rating not in RATINGS:
+            raise BadInputError(f"feedback rating must be one of {', '.join(RATINGS)}, not {rating!r}")
+        comment = (comment or "").strip() or None
+        now = time.time()
+        settings_json = json.dumps(settings_snapshot(settings) if settings else {"audience": answer.audience})
+        answer_obj = answer.model_dump(mode="json", exclude={"passages"})
+        answer_obj["retrieved"] = [p.chunk.chunk_id for p in answer.passages]  # ids only, not the bodies
+        answer_json = json.dumps(answer_obj)
+        citations_json = json.dumps([c.model_dump(mode="json") for c in answer.citations])
+        with closing(self._connect()) as conn, conn:
+            conn.execute(
+                """INSERT INTO feedback (id, created, updated, rating, comment, question, standalone_question,
+                       history_json, answer_text, abstained, answer_json, citations_json, settings_json)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+                   ON CONFLICT(id) DO UPDATE SET updated=excluded.updated, rating=excluded.rating,
+                       comment=COALESCE(excluded.comment, feedback.comment)""",
+                (answer_id, now, now, rating, comment, answer.question, answer.standalone_question,
+                 json.dumps(_history(history)), answer_to_text(answer), int(answer.abstained), answer_json,
+                 citations_json, settings_json))
+        rec = self.get(answer_id)
+        assert rec is not None
+        return rec
+
+    def get(self, answer_id: str) -> FeedbackRecord | None:
+        if not self.path.is_file():
+            return None
+        with closing(self._connect()) as conn:
+            row = conn.execute("SELECT * FROM feedback WHERE id=?", (answer_id,)).fetchone()
+        return _to_record(row) if row else None
+
+    def records(self, rating: str | None = None) -> list[FeedbackRecord]:
+        if not self.path.is_file():
+            return []
+        with closing(self._connect()) as conn:
+            q = "SELECT * FROM feedback" + (" WHERE rating=?" if rating else "") + " ORDER BY created, id"
+            rows = conn.execute(q, (rating,) if rating else ()).fetchall()
+        return [_to_record(r) for r in rows]
+
+
+def _to_record(row: tuple) -> FeedbackRecord:
+    (id_, created, updated, rating, comment, question, standalone, history_json, answer_text, abstained,
+     answer_json, citations_json, settings_json) = row
+    return FeedbackRecord(id=id_, created=created, updated=updated, rating=rating, comment=comment,
+                          question=question, standalone_question=standalone, history=json.loads(history_json or "[]"),
+                          answer_text=answer_text, abstained=bool(abstained),
+                          answer=json.loads(answer_json) if answer_json else None,
+                          citations=json.loads(citations_json or "[]"), settings=json.loads(settings_json or "{}"))
+
+
+def to_eval_row(rec: FeedbackRecord) -> dict[str, Any]:
+    """One feedback record → one eval-set row (mapping in the module docstring)."""
+    when = datetime.fromtimestamp(rec.updated, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    sections: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for c in rec.citations:
+        key = c.get("section_id") or c.get("doc_id")
+        if key and key not in seen:
+            seen.add(key)
+            sections.append({"doc_id": c["doc_id"], "section_id": c.get("section_id"), "heading": c.get("heading"),
+                             "grade": 3})
+    helpful = rec.rating == "helpful"
+    cited = ", ".join(s["section_id"] or s["doc_id"] for s in sections) or "none"
+    if helpful and not rec.abstained:
+        answerable, relevant = True, sections
+        note = f"user feedback {when}: helpful; gold = the {len(sections)} cited section(s), grade 3"
+    elif helpful:
+        answerable, relevant = False, []
+        note = f"user feedback {when}: helpful abstention (the user agreed the corpus has no answer)"
+    else:
+        answerable, relevant = True, []
+        note = (f"user feedback {when}: not helpful{' (abstained)' if rec.abstained else ''}; cited: {cited}; "
+                f"answerable unverified and no gold evidence: review before use")
+    if rec.comment:
+        note += f"; comment: {rec.comment}"
+    if rec.standalone_question and rec.standalone_question != rec.question:
+        note += f"; searched for: {rec.standalone_question}"
+    return {"id": f"feedback-{rec.id}", "dataset": "feedback", "question": rec.question, "history": rec.history,
+            "answerable": answerable, "relevant": relevant, "judged": {}, "reference_answers": [], "note": note}
+
+
+def iter_eval_rows(path: Path | str, rating: str | None = None) -> Iterator[dict[str, Any]]:
+    for rec in FeedbackStore(path).records(rating):
+        yield to_eval_row(rec)
+
+
+def export_eval_rows(db: Path | str, out: Path | None = None, rating: str | None = None) -> int:
+    """Write the feedback as JSONL eval rows to ``out`` (stdout when None); returns the number of rows."""
+    rows = list(iter_eval_rows(db, rating))
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    return len(rows)
+
+
+# --- CLI: `qa-bot feedback export` -------------------------------------------------------------------------
+feedback_app = typer.Typer(help="Feedback given in the web chat.", no_args_is_help=True)
+
+
+@feedback_app.command("export")
+def export_cmd(
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="JSONL file to write (default: stdout).")] = None,
+    db: Annotated[Optional[Path], typer.Option("--db", help="Feedback SQLite file (default: settings.feedback_path).")] = None,
+    rating: Annotated[str, typer.Option("--rating", help="all, helpful or not_helpful.")] = "all",
+) -> None:
+    """Write the feedback as eval rows (evals/datasets/README.md schema), one JSON object per line."""
+    err = typer.echo
+    if rating not in ("all", *RATINGS):
+        err(f"error: --rating must be all, helpful or not_helpful, not {rating!r}", err=True)
+        raise typer.Exit(2)
+    try:
+        path = db or Settings().feedback_path
+    except Exception as e:  # bad configuration: one line, no traceback
+        err(f"error: bad configuration: {str(e).splitlines()[0]}", err=True)
+        raise typer.Exit(2) from None
+    if db is not None and not db.is_file():
+        err(f"error: {db}: no such feedback file", err=True)
+        raise typer.Exit(2)
+    n = export_eval_rows(path, out, None if rating == "all" else rating)
+    if out is not None or n == 0:
+        err(f"{n} feedback row(s) exported" + (f" to {out}" if out else f" (none in {path})"), err=True)

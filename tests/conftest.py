@@ -1,0 +1,53 @@
+"""Shared fixtures: a small fixture corpus indexed once per test session into a temporary data dir."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+for _k in [k for k in os.environ if k.startswith("QA_BOT_")]:
+    del os.environ[_k]  # tests never inherit a developer's configuration
+
+import pytest  # noqa: E402
+
+from qa_bot.settings import Settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_CORPUS = ROOT / "tests" / "fixtures" / "corpus"
+SEED_GUIDELINE = "000_ae22a4cf9e8dc6bc"
+SEED_EXPERT = "001_e21b6edce746d0a5"
+SEED_QUESTION = ("What are the treatment options for a stroke survivor with left-sided hemiparesis (weakness on one "
+                 "side of the body) and left facial numbness, considering stem cell therapy?")
+
+
+def make_settings(data_dir: Path, corpus: Path = FIXTURE_CORPUS, **kw) -> Settings:
+    return Settings(data_dir=data_dir, corpus=[corpus], **kw)
+
+
+@pytest.fixture(scope="session")
+def indexed_settings(tmp_path_factory) -> Settings:
+    """The fixture corpus (seeds + ~40 real documents), fully indexed (lexical + vectors)."""
+    from qa_bot.index import ingest
+
+    data = tmp_path_factory.mktemp("qa_data")
+    corpus = tmp_path_factory.mktemp("qa_corpus") / "corpus"
+    shutil.copytree(FIXTURE_CORPUS, corpus)
+    settings = make_settings(data, corpus)
+    report = ingest(None, settings)
+    assert not report.failed, report.failed
+    return settings
+
+
+@pytest.fixture
+def fresh_settings(tmp_path) -> Settings:
+    """An empty data dir and a private copy of the fixture corpus (safe to modify)."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(FIXTURE_CORPUS, corpus)
+    return make_settings(tmp_path / "data", corpus)

@@ -58,6 +58,18 @@ def token_counter(model: str) -> TokenCounter:
     return TokenCounter(model)
 
 
+def _locate(para: str, sent: str, cursor: int) -> tuple[int, int] | None:
+    i = para.find(sent, cursor)
+    if i >= 0:
+        return i, i + len(sent)
+    # the segmenter normalised whitespace: match word by word
+    words = sent.split()
+    if not words:
+        return None
+    m = re.compile(r"\s+".join(re.escape(w) for w in words)).search(para, cursor)
+    return (m.start(), m.end()) if m else None
+
+
 def split_sentences(text: str, base: int = 0) -> list[tuple[int, int]]:
     """Sentence spans (absolute offsets) of ``text``; paragraphs and list items are hard boundaries."""
     import blingfire
@@ -68,45 +80,47 @@ def split_sentences(text: str, base: int = 0) -> list[tuple[int, int]]:
         end = m.start() if m else len(text)
         para = text[pos:end]
         if para.strip():
-            _, offs = blingfire.text_to_sentences_and_offsets(para)
-            for a, b in offs:
-                seg = para[a:b]
-                lead = len(seg) - len(seg.lstrip())
-                seg_s = seg.strip()
-                if seg_s:
-                    spans.append((base + pos + a + lead, base + pos + a + lead + len(seg_s)))
+            cursor = 0
+            for sent in blingfire.text_to_sentences(para).split("\n"):
+                sent = sent.strip()
+                loc = _locate(para, sent, cursor) if sent else None
+                if loc is None:
+                    continue
+                spans.append((base + pos + loc[0], base + pos + loc[1]))
+                cursor = loc[1]
         pos = m.end() if m else len(text)
     return spans
 
 
 def _split_long(text: str, start: int, budget: int, counter: TokenCounter) -> list[tuple[int, int]]:
-    """Split an over-long sentence at clause boundaries, then words, into spans within ``budget`` tokens."""
-    pieces: list[tuple[int, int]] = []
-    cuts = [m.end() for m in re.finditer(r"[;,:]\s+|\s+", text)]
-    a = 0
-    last_ok = None
-    for c in cuts + [len(text)]:
-        if counter.count([text[a:c]])[0] <= budget:
-            last_ok = c
-            continue
-        if last_ok is None:  # a single "word" longer than the budget (a URL, a sequence): cut by characters
-            step = max(1, budget * 2)
-            while c - a > step:
-                pieces.append((a, a + step))
-                a += step
-            last_ok = c
-            continue
-        pieces.append((a, last_ok))
-        a = last_ok
-        last_ok = c if counter.count([text[a:c]])[0] <= budget else None
-    if a < len(text):
-        pieces.append((a, len(text)))
-    out = []
-    for x, y in pieces:
-        seg = text[x:y]
+    """Split an over-long sentence into spans of at most ``budget`` tokens, cutting at the last clause
+    boundary (";,:") or space before the limit (one tokenizer pass, using the token offsets)."""
+    enc = counter.tok.encode(text, add_special_tokens=False)
+    offs = enc.offsets
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(offs):
+        j = min(i + budget, len(offs))
+        a = offs[i][0]
+        if j < len(offs):
+            limit = offs[j][0]  # first character that does not fit
+            window = text[a:limit]
+            cut = max(window.rfind("; "), window.rfind(", "), window.rfind(": "))
+            if cut <= len(window) // 3:
+                cut = window.rfind(" ")
+            b = a + cut + 1 if cut > 0 else limit
+            # advance i to the first token starting at or after b
+            k = i
+            while k < len(offs) and offs[k][0] < b:
+                k += 1
+            j = max(k, i + 1)
+        else:
+            b = len(text)
+        seg = text[a:b]
         lead = len(seg) - len(seg.lstrip())
         if seg.strip():
-            out.append((start + x + lead, start + x + lead + len(seg.strip())))
+            out.append((start + a + lead, start + a + lead + len(seg.strip())))
+        i = j
     return out
 
 
@@ -126,28 +140,33 @@ def chunk_document(doc: SourceDocument, settings: Settings) -> ChunkResult:
     sections = doc.sections or [Section(id=f"{doc.doc_id}#text", heading_path=[doc.title] if doc.title else [],
                                         start=0, end=len(doc.text))]
     chunks: list[Chunk] = []
+    plans = []
     for sec in sections:
         body_start = _body_start(doc, sec)
         if body_start >= sec.end:
             continue
         spans = split_sentences(doc.text[body_start:sec.end], base=body_start)
-        if not spans:
-            continue
-        proto = Chunk(chunk_id="", doc_id=doc.doc_id, section_id=sec.id, text="", heading_path=sec.heading_path,
-                      doc_type=sec.doc_type or doc.doc_type, collection=doc.collection, title=doc.title,
-                      source=doc.source, url=doc.url, published=sec.date or doc.published, start=0, end=0,
-                      n_tokens=0, content_hash="", qtype=sec.qtype, author=sec.author)
-        prefix = proto.embed_text  # heading prefix + "\n"
-        prefix_tokens = counter.count([prefix])[0] + 1 if prefix else 0
-        budget = max(32, min(settings.chunk_max_tokens, MODEL_WINDOW - SPECIAL_TOKENS - prefix_tokens - 2))
-        counts = counter.count([doc.text[a:b] for a, b in spans])
+        if spans:
+            plans.append((sec, spans))
+    # one tokenizer call for every sentence and heading prefix of the document
+    protos = [Chunk(chunk_id="", doc_id=doc.doc_id, section_id=sec.id, text="", heading_path=sec.heading_path,
+                    doc_type=sec.doc_type or doc.doc_type, collection=doc.collection, title=doc.title,
+                    source=doc.source, url=doc.url, published=sec.date or doc.published, start=0, end=0,
+                    n_tokens=0, content_hash="", qtype=sec.qtype, author=sec.author) for sec, _ in plans]
+    flat = [p.embed_text for p in protos] + [doc.text[a:b] for _, spans in plans for a, b in spans]
+    counts = counter.count(flat)
+    prefix_counts, sent_counts = counts[:len(protos)], iter(counts[len(protos):])
+    for (sec, spans), proto, prefix_tokens in zip(plans, protos, prefix_counts):
+        # the prefix is embedded as "prefix\n" + text: budget what is left of the window
+        budget = max(32, min(settings.chunk_max_tokens, MODEL_WINDOW - SPECIAL_TOKENS - prefix_tokens - 3))
         units: list[tuple[int, int, int]] = []
-        for (a, b), n in zip(spans, counts):
+        for a, b in spans:
+            n = next(sent_counts)
             if n <= budget:
                 units.append((a, b, n))
             else:
-                for x, y in _split_long(doc.text[a:b], a, budget, counter):
-                    units.append((x, y, counter.count([doc.text[x:y]])[0]))
+                for x, y in _split_long(doc.text[a:b], a, budget - 2, counter):
+                    units.append((x, y, budget - 2))  # upper bound; the exact count is checked below
         groups: list[list[tuple[int, int, int]]] = [[]]
         used = 0
         for u in units:
@@ -161,11 +180,11 @@ def chunk_document(doc: SourceDocument, settings: Settings) -> ChunkResult:
             a, b = g[0][0], g[-1][1]
             text = doc.text[a:b]
             markers = sorted({n for off, nums in sec.citation_markers.items() if a <= off <= b + 2 for n in nums})
-            c = proto.model_copy(update={"chunk_id": f"{sec.id}::{i}", "text": text, "start": a, "end": b,
-                                         "markers": markers})
-            c.n_tokens = counter.count([c.embed_text])[0]
-            if c.n_tokens + SPECIAL_TOKENS > MODEL_WINDOW:  # re-split rather than truncate
-                raise AssertionError(f"chunk {c.chunk_id} has {c.n_tokens} tokens")
-            c.content_hash = hashlib.sha256(c.embed_text.encode()).hexdigest()[:32]
-            chunks.append(c)
+            chunks.append(proto.model_copy(update={"chunk_id": f"{sec.id}::{i}", "text": text, "start": a, "end": b,
+                                                   "markers": markers}))
+    for c, n in zip(chunks, counter.count([c.embed_text for c in chunks])):
+        if n + SPECIAL_TOKENS > MODEL_WINDOW:  # the packing above over-estimates, so this cannot happen
+            raise AssertionError(f"chunk {c.chunk_id} has {n} tokens, over the model window")
+        c.n_tokens = n
+        c.content_hash = hashlib.sha256(c.embed_text.encode()).hexdigest()[:32]
     return ChunkResult(doc_id=doc.doc_id, chunks=chunks)

@@ -74,16 +74,17 @@ def eval_command(
     for e in report["meta"]["errors"]:
         err.print(f"row failed {e['file']}:{e['line']} ({e['id']}): {e['error']}", highlight=False, markup=False)
 
-    table = Table(title="qa-bot eval", show_lines=False)
-    table.add_column("set")
+    names = list(report["datasets"])
+    table = Table(title="qa-bot eval")
+    table.add_column("metric")
+    for name in names:
+        table.add_column(name, justify="right")
     for k in SUMMARY_KEYS:
-        table.add_column(k, justify="right")
-    for name, d in report["datasets"].items():
-        table.add_row(name, *[fmt(d.get(k), k) for k in SUMMARY_KEYS])
+        table.add_row(k, *[fmt(report["datasets"][n].get(k), k) for n in names])
     if report["meta"].get("baselines_run"):
         for b, sets in report["baselines"].items():
-            for name, d in sets.items():
-                table.add_row(f"{name} [{b}]", "", *[fmt(d.get(k), k) if k in d else "" for k in SUMMARY_KEYS[1:]])
+            for k in ("recall@10", "ndcg@10"):
+                table.add_row(f"{k} ({b})", *[fmt(sets.get(n, {}).get(k), k) for n in names])
     console.print(table)
     console.print(f"reports: {out / 'report.html'}, {out / 'report.md'}, {out / 'report.json'}; rows: {out / 'results.jsonl'}",
                   highlight=False, soft_wrap=True)

@@ -37,7 +37,7 @@ def fmt(v: Any, key: str = "") -> str:
         return f"{v:,}"
     if isinstance(v, float):
         if key.startswith("latency"):
-            return f"{v:,.0f}"
+            return f"{v:,.0f}" if v >= 10 else f"{v:.1f}"
         return f"{v:.3f}"
     return str(v)
 
@@ -119,7 +119,7 @@ def render_markdown(report: dict[str, Any], records: Sequence[dict[str, Any]]) -
     if meta.get("baselines_run"):
         parts += ["## Engine vs baselines (retrieval, answerable rows)", ""]
         rows = []
-        for n in names:
+        for n in [n for n in names if ds[n].get("n_retrieval")]:
             for sys_name, src in ((ENGINE, ds[n]), (BM25, report["baselines"][BM25].get(n, {})),
                                   (DENSE, report["baselines"][DENSE].get(n, {}))):
                 rows.append([n, sys_name, *[fmt(src.get(k), k) for k in RETRIEVAL_KEYS]])
@@ -238,7 +238,7 @@ def line_chart(xs: list[int], series: list[tuple[str, str, list[float] | None]],
         px = x0 + w * i / span
         body.append(f'<text x="{px:.1f}" y="{y0 + h + 16}" text-anchor="middle" class="t">{x}</text>')
     body.append(f'<text x="{x0 + w / 2}" y="{y0 + h + 32}" text-anchor="middle" class="t">{escape(xlabel)}</text>')
-    for name, color, ys in series:
+    for name, color, ys in reversed(series):  # the first series (the engine) is drawn on top
         if not ys:
             continue
         pts = [(x0 + w * i / span, y0 + h - h * max(0.0, min(y or 0.0, ymax)) / ymax) for i, y in enumerate(ys)]
@@ -279,8 +279,10 @@ def histogram(values: list[float], title: str, markers: dict[str, float | None] 
         if v is None:
             continue
         px = x0 + w * (v - lo) / (hi - lo)
+        right = px > x0 + w * 0.7
         body.append(f'<line x1="{px:.1f}" y1="{y0}" x2="{px:.1f}" y2="{y0 + h}" stroke="#dc2626" stroke-dasharray="4 3"/>'
-                    f'<text x="{px + 3:.1f}" y="{y0 + 10 + 12 * mi}" class="t" fill="#dc2626">{escape(label)} {num(v)}</text>')
+                    f'<text x="{px + (-3 if right else 3):.1f}" y="{y0 + 10 + 12 * mi}" text-anchor="{"end" if right else "start"}" '
+                    f'class="t" fill="#dc2626">{escape(label)} {num(v)}</text>')
     body.append(f'<text x="{x0}" y="16" class="h">{escape(title)}</text>')
     return _svg(width, height, body, title)
 

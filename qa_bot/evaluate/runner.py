@@ -303,6 +303,7 @@ def run_eval(paths: Sequence[Path], out: Path, settings: Settings | None = None,
     records: list[dict[str, Any]] = []
     started = datetime.now(timezone.utc)
     ok = 0
+    _warm_up(answer_fn, rows[0], settings)
     with (out / "results.jsonl").open("w", encoding="utf-8") as fh, _progress(progress, len(rows)) as advance:
         for row in rows:
             try:
@@ -334,6 +335,17 @@ def run_eval(paths: Sequence[Path], out: Path, settings: Settings | None = None,
     report = build_report(records, baselines_run=bool(baseline_fns), meta=meta)
     R.write_reports(report, records, out)
     return EvalRun(report=report, records=records, skipped=skipped, out=out)
+
+
+def _warm_up(answer_fn: Callable[..., Any], row: EvalRow, settings: Settings) -> None:
+    """One untimed ``answer()`` before the run, so that model and index loading is not counted as the latency
+    of the first row. A fatal engine error (no index) stops here; any other error is left to the row itself."""
+    try:
+        answer_fn(row.question, row.history, settings)
+    except FATAL:
+        raise
+    except Exception:
+        pass
 
 
 class _progress:

@@ -40,9 +40,11 @@ test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow" tests
 
 eval-quick: install
+	$(BIN)/qa-bot ingest --if-missing
 	$(BIN)/qa-bot eval evals/datasets/quick.jsonl --out eval-out/quick --check evals/thresholds.toml
 
 eval: install
+	$(BIN)/qa-bot ingest --if-missing
 	$(BIN)/qa-bot eval evals/datasets/liveqa2017.jsonl evals/datasets/mediqa2019.jsonl evals/datasets/mediqa2021.jsonl \
 		evals/datasets/followup.jsonl evals/datasets/unanswerable.jsonl --baselines --out eval-out/full
 

@@ -193,6 +193,11 @@ def chat(audience: Annotated[str, typer.Option("--audience")] = "clinician") -> 
                   {"role": "assistant", "content": " ".join(s.text for s in result.sentences)}]
 
 
+from .evaluate.cli import eval_command  # noqa: E402
+
+app.command("eval")(eval_command)
+
+
 def main() -> None:
     app()
 

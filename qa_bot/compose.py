@@ -78,11 +78,16 @@ def _sentences(p: Passage, p_index: int) -> list[Cand]:
         s_clean = s.strip()
         for x, y in _inline_items(s_clean, a + (len(s) - len(s.lstrip()))):
             item = text[x:y]
-            if (len(item.split()) < 4 or item.endswith(("?", ":")) or item.startswith("#")
+            if (len(item.split()) < 4 or item.endswith(("?", ":")) or item.startswith("#") or _table_like(item)
                     or not re.search(r"[a-z]", item) or INSTRUCTION_LIKE.search(item)):
                 continue
             out.append(Cand(p, p_index, x, y, item, set(content_terms(item))))
     return out
+
+
+def _table_like(s: str) -> bool:
+    """Flattened tables (GARD's "Abnormality of the helix 90% …") and run-on blobs are not sentences."""
+    return len(s) > 450 or s.count("%") >= 3 or len(re.findall(r"\d+", s)) > 12
 
 
 def _inline_items(s: str, base: int) -> list[tuple[int, int]]:
@@ -132,6 +137,15 @@ def citation_for(p: Passage, n: int, spans: list[tuple[int, int]]) -> Citation:
                     heading=c.heading_path[-1] if c.heading_path else None, quote=c.text, spans=sorted(set(spans)))
 
 
+def _boilerplate(settings: Settings) -> frozenset[str]:
+    from .index import get_store
+
+    try:
+        return get_store(settings).boilerplate()
+    except Exception:  # composing never fails for want of the boilerplate list
+        return frozenset()
+
+
 def compose(question: str, standalone: str, passages: list[Passage], settings: Settings) -> Answer:
     base = Answer(question=question, standalone_question=standalone, passages=passages, disclaimer=settings.disclaimer,
                   audience=settings.audience)
@@ -146,8 +160,11 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     pool = passages[: max(6, min(len(passages), 8))]
     top_score = pool[0].score or 1.0
     cands: list[Cand] = []
+    boiler = _boilerplate(settings)
+    from .index import sentence_template
+
     for i, p in enumerate(pool):
-        sents = _sentences(p, i)
+        sents = [c for c in _sentences(p, i) if sentence_template(c.text, p.chunk.title) not in boiler]
         for j, s in enumerate(sents):
             overlap = len(q_terms & s.terms) / len(q_terms) if q_terms else 0.0
             s.score = (p.score / top_score) * (0.6 + overlap) + (0.15 if j == 0 else 0.0) - 0.02 * j

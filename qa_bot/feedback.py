@@ -215,6 +215,11 @@ def export_eval_rows(db: Path | str, out: Path | None = None, rating: str | None
 feedback_app = typer.Typer(help="Feedback given in the web chat.", no_args_is_help=True)
 
 
+@feedback_app.callback()
+def _group() -> None:
+    """Feedback given in the web chat (helpful / not helpful, comments)."""
+
+
 @feedback_app.command("export")
 def export_cmd(
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="JSONL file to write (default: stdout).")] = None,

@@ -67,6 +67,28 @@ def chunk_metadata(c: Chunk) -> dict:
     return {k: v for k, v in meta.items() if v is not None}
 
 
+def sentence_template(sentence: str, title: str | None) -> str:
+    """A sentence with its document's topic masked and digits folded: equal templates = boilerplate."""
+    s = sentence.lower()
+    if title:
+        s = s.replace(title.lower(), "<t>")
+    s = re.sub(r"\d+", "0", s)
+    s = re.sub(r"\W+", " ", s).strip()
+    import hashlib
+
+    return hashlib.sha1(s.encode()).hexdigest()[:16]
+
+
+def boilerplate_templates(chunks: Iterable[Chunk], min_docs: int = 25) -> set[str]:
+    from .chunk import split_sentences
+
+    docs_of: dict[str, set[str]] = {}
+    for c in chunks:
+        for a, b in split_sentences(c.text):
+            docs_of.setdefault(sentence_template(c.text[a:b], c.title), set()).add(c.doc_id)
+    return {t for t, docs in docs_of.items() if len(docs) >= min_docs}
+
+
 # --- stores -----------------------------------------------------------------------------------------
 def chroma_client(settings: Settings):
     import chromadb
@@ -191,6 +213,8 @@ class Store:
             retriever.index(tokens, show_progress=False)
             retriever.save(str(tmp))
         (tmp / "chunk_ids.json").write_text(json.dumps({"generation": gen, "ids": ids}))
+        (tmp / "boilerplate.json").write_text(json.dumps(sorted(boilerplate_templates(
+            Chunk.model_validate_json(r[1]) for r in rows))))
         old = out.with_name(out.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if out.exists():
@@ -217,6 +241,16 @@ class Store:
                 self._lexical = (retriever, info["ids"])
                 self._lexical_gen = info["generation"]
             return self._lexical
+
+    def boilerplate(self) -> frozenset[str]:
+        """Hashes of sentence templates repeated across many documents (site boilerplate, not answers)."""
+        gen = self.meta_get("lexical_generation")
+        cached = getattr(self, "_boiler", None)
+        if cached is None or cached[0] != gen:
+            f = self.settings.lexical_dir / "boilerplate.json"
+            data = frozenset(json.loads(f.read_text())) if f.is_file() else frozenset()
+            self._boiler = (gen, data)
+        return self._boiler[1]
 
     def lexical_search(self, query: str, k: int) -> list[tuple[str, float]]:
         import bm25s

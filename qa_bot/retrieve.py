@@ -89,6 +89,25 @@ class Weights:
     topic: float = 0.15
     authority: float = 0.04
 
+    def score(self, f: dict[str, float]) -> float:
+        return (self.dense * f["dense"] + self.lexical * f["lexical"] + self.heading * f["heading"]
+                + self.qtype * f["qtype"] + self.topic * f["topic"] + self.authority * f["authority"])
+
+
+def diversify(ranked: list[Passage], k: int, max_per_doc: int) -> list[Passage]:
+    """The first ``k`` passages of ``ranked`` with at most ``max_per_doc`` from any one document."""
+    out: list[Passage] = []
+    per_doc: dict[str, int] = {}
+    for p in ranked:
+        n = per_doc.get(p.chunk.doc_id, 0)
+        if n >= max_per_doc:
+            continue
+        per_doc[p.chunk.doc_id] = n + 1
+        out.append(p)
+        if len(out) >= k:
+            break
+    return out
+
 
 class Retriever:
     def __init__(self, store: Store, settings: Settings, weights: Weights | None = None):
@@ -138,8 +157,17 @@ class Retriever:
 
     def retrieve(self, query: str, settings: Settings | None = None) -> RetrievalResult:
         settings = settings or self.settings
-        w = self.weights
         timings: dict[str, float] = {}
+        passages = self.candidates(query, settings, timings)
+        t = time.perf_counter()
+        passages.sort(key=lambda p: -p.score)
+        out = diversify(passages, settings.top_k, settings.max_per_doc)
+        timings["rerank"] += (time.perf_counter() - t) * 1000
+        return RetrievalResult(query=query, passages=out, timings_ms=timings)
+
+    def candidates(self, query: str, settings: Settings, timings: dict[str, float]) -> list[Passage]:
+        """Every candidate of the dense and lexical pools, with its features and weighted score (unsorted)."""
+        w = self.weights
         t = time.perf_counter()
         n = settings.candidates
         # dense ---------------------------------------------------------------------------------------
@@ -200,27 +228,13 @@ class Retriever:
             authority = {"guideline": 1.0, "expert_answer": 0.5}.get(c.doc_type, 0.0)
             if settings.audience == "patient":
                 authority = 1.0 - authority
-            d = dense_of.get(cid, 0.0)
-            lx = lex_of.get(cid, 0.0)
-            score = (w.dense * d + w.lexical * lx + w.heading * heading_match + w.qtype * qtype_match
-                     + w.topic * topic_match + w.authority * authority)
-            passages.append(Passage(chunk=c, score=score, dense_score=d, lexical_score=lx,
-                                    dense_rank=dense_rank.get(cid), lexical_rank=lex_rank.get(cid),
-                                    heading_match=heading_match,
-                                    features={"qtype": qtype_match, "topic": topic_match, "authority": authority}))
-        passages.sort(key=lambda p: -p.score)
-        out: list[Passage] = []
-        per_doc: dict[str, int] = {}
-        for p in passages:
-            k = per_doc.get(p.chunk.doc_id, 0)
-            if k >= settings.max_per_doc:
-                continue
-            per_doc[p.chunk.doc_id] = k + 1
-            out.append(p)
-            if len(out) >= settings.top_k:
-                break
+            feats = {"dense": dense_of.get(cid, 0.0), "lexical": lex_of.get(cid, 0.0), "heading": heading_match,
+                     "qtype": qtype_match, "topic": topic_match, "authority": authority}
+            passages.append(Passage(chunk=c, score=w.score(feats), dense_score=feats["dense"],
+                                    lexical_score=feats["lexical"], dense_rank=dense_rank.get(cid),
+                                    lexical_rank=lex_rank.get(cid), heading_match=heading_match, features=feats))
         timings["rerank"] = (time.perf_counter() - t) * 1000
-        return RetrievalResult(query=query, passages=out, timings_ms=timings)
+        return passages
 
 
 _RETRIEVERS: dict[tuple, Retriever] = {}

@@ -256,9 +256,20 @@ def _number_problems(sentence: str, unit: str) -> list[str]:
 
 
 # --- negation ------------------------------------------------------------------------------------------
-def negation_scopes(text: str) -> list[set[str]]:
-    """One set of content stems per negation cue: up to 3 words before it and 6 after, within the clause."""
+@dataclass(frozen=True)
+class NegScope:
+    before: frozenset[str]  # content stems of up to 3 words before the cue, within the clause
+    after: frozenset[str]  # content stems of up to 6 words after it: what is negated
+
+    @property
+    def all(self) -> frozenset[str]:
+        return self.before | self.after
+
+
+def negation_scopes(text: str) -> list[NegScope]:
+    """One scope per negation cue ("not", "no", "never", "recommends against", "n't", "insufficient"…)."""
     text = _CITE.sub(" ", text)
+    neg = {stem(w) for w in _NEG_WORDS} | {"n't"}
     scopes = []
     for m in _NEG.finditer(text):
         after = text[m.end():]
@@ -267,9 +278,10 @@ def negation_scopes(text: str) -> list[set[str]]:
         before = text[:m.start()]
         brk_b = list(_SCOPE_BREAK.finditer(before))
         before = before[brk_b[-1].end():] if brk_b else before
-        cue_stems = set(content_stems(m.group(0))) - {stem(w) for w in _NEG_WORDS}
-        stems = set(content_stems(" ".join(words(before)[-3:]))) | set(content_stems(" ".join(words(after)[:6])))
-        scopes.append((stems | cue_stems) - {stem(w) for w in _NEG_WORDS} - {"n't"})
+        cue = set(content_stems(m.group(0))) - neg  # "recommends against" → recommend, against
+        b = set(content_stems(" ".join(words(before)[-3:]))) - neg
+        a = (set(content_stems(" ".join(words(after)[:6]))) | cue) - neg
+        scopes.append(NegScope(frozenset(b), frozenset(a)))
     return scopes
 
 
@@ -278,20 +290,29 @@ def _negation_problems(sentence: str, unit: str) -> list[str]:
     if len(s_scopes) > len(u_scopes):
         return ["negation: the sentence has a negation the passage does not"]
     for sc in s_scopes:
-        if sc and not any(len(sc & uc) >= max(1, len(sc) // 2) for uc in u_scopes if uc):
+        if sc.all and not any(len(sc.all & uc.all) >= max(1, len(sc.all) // 2) for uc in u_scopes):
             return ["negation: the sentence negates what the passage does not"]
-    # each claim the unit negates and the sentence repeats needs its own negation in the sentence
+    # every claim the unit negates and the sentence repeats needs its own negation in the sentence
     s_stems = set(content_stems(sentence))
-    free = list(s_scopes)
-    for uc in u_scopes:
-        key = {w for w in uc if not w.isdigit()}
+    need = []
+    for k, uc in enumerate(u_scopes):
+        key = {w for w in uc.after if not w.isdigit()}
         hit = key & s_stems
-        if not key or len(hit) < max(1, (len(key) + 1) // 2):
-            continue
-        match = next((i for i, sc in enumerate(free) if hit & sc), None)
-        if match is None:
-            return ["negation: the passage negates what the sentence affirms"]
-        free.pop(match)
+        if key and len(hit) >= max(1, (len(key) + 1) // 2):
+            need.append((k, hit))
+    if not need:
+        return []
+    cand = sorted(((len(sc.after & u_scopes[k].after), len(sc.all & u_scopes[k].all), k, j)
+                   for k, hit in need for j, sc in enumerate(s_scopes) if sc.after & u_scopes[k].after & hit),
+                  reverse=True)
+    done_u: set[int] = set()
+    used_s: set[int] = set()
+    for _, _, k, j in cand:
+        if k not in done_u and j not in used_s:
+            done_u.add(k)
+            used_s.add(j)
+    if len(done_u) < len(need):
+        return ["negation: the passage negates what the sentence affirms"]
     return []
 
 
@@ -322,7 +343,19 @@ however although because since after before during early most many some all no n
 patients people clinicians physicians doctors""".split())
 
 
-def key_terms(sentence: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def _word_pieces(word: str, model: str) -> int:
+    """How many word pieces the embedding model's tokenizer needs: 3+ marks a rare, technical word
+    (clopidogrel → cl ##op ##ido ##gre ##l), which is how drug and condition names look to it."""
+    try:
+        from .chunk import token_counter
+
+        return len(token_counter(model).tok.encode(word, add_special_tokens=False).ids)
+    except Exception:  # noqa: BLE001 - a model directory without tokenizer.json: no rare-word rule
+        return 1
+
+
+def key_terms(sentence: str, model: str = "all-MiniLM-L6-v2") -> list[str]:
     """Drug and condition names, acronyms and capitalised names that the passage must contain."""
     text = _CITE.sub(" ", sentence)
     terms = []
@@ -335,7 +368,8 @@ def key_terms(sentence: str) -> list[str]:
         first = i == 0 or re.search(r"[.!?:]\s*$", text[:m.start()]) is not None
         acronym = len(w) >= 2 and sum(c.isupper() for c in w) >= 2
         cap = w[0].isupper() and not first and lw not in _CAP_COMMON and not (len(w) == 2 and lw in STOP)
-        if acronym or cap or lw in _NAMES or (len(lw) >= 5 and _NAME_SUFFIX.search(lw)):
+        rare = len(lw) >= 6 and lw.isalpha() and _word_pieces(lw, model) >= 3
+        if acronym or cap or rare or lw in _NAMES or (len(lw) >= 5 and _NAME_SUFFIX.search(lw)):
             terms.append(w)
     return terms
 
@@ -373,14 +407,15 @@ def _initials_match(acronym: str, passage_words: list[str]) -> bool:
     return a in initials or a in sig
 
 
-def _name_problems(sentence: str, passage: str, p_stems: set[str], p_words: list[str]) -> list[str]:
+def _name_problems(sentence: str, passage: str, p_stems: set[str], p_words: list[str],
+                   model: str = "all-MiniLM-L6-v2") -> list[str]:
     low = passage.lower()
 
     def present(w: str) -> bool:
         return stem(w) in p_stems or re.search(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z0-9])", low) is not None
 
     problems = []
-    for t in key_terms(sentence):
+    for t in key_terms(sentence, model):
         lt = t.lower()
         if present(lt):
             continue
@@ -493,7 +528,7 @@ class SupportChecker:
         sims = info.vectors @ svec
         s_stems = content_stems(s)
         s_set = set(s_stems) or {""}
-        name_problems = _name_problems(s, passage, info.stems, info.words)
+        name_problems = _name_problems(s, passage, info.stems, info.words, self.settings.embedding_model)
         best: SupportResult | None = None
         best_fail: SupportResult | None = None
         order = np.argsort(-sims)

@@ -438,9 +438,9 @@ def ingest(paths: Iterable[Path] | None, settings: Settings, progress: ProgressF
             store.remove_document(doc_id)
             report.removed += 1
     if report.removed or report.documents - report.skipped_unchanged or not settings.lexical_dir.exists():
+        n = store.rebuild_lexical()
         if progress:
-            progress("lexical", 0, None)
-        store.rebuild_lexical()
+            progress("lexical", n, n)
     if vectors:
         report.from_cache, report.embedded = store.fill_vectors(progress)
     report.pending_vectors = store.count_chunks(with_vector=False)

@@ -243,7 +243,8 @@ def _citation_for(p: Passage, n: int, fallback: Answer, spans: list[tuple[int, i
 
 def verify_answer(parsed: list[ParsedSentence], passages: list[Passage], settings: Settings,
                   fallback: Answer) -> tuple[Answer | None, str | None]:
-    """Check every (sentence, cited passage) pair; the verified Answer, or (None, notice) if nothing is usable."""
+    """Check every (sentence, cited passage) pair; the verified Answer, or (None, notice) if nothing is usable
+    (then the fallback, with the notice, carries the counts of dropped and unsupported model sentences)."""
     from .verify import check_many
 
     policy = settings.unsupported_policy
@@ -278,7 +279,7 @@ def verify_answer(parsed: list[ParsedSentence], passages: list[Passage], setting
         else:
             dropped += 1
     if not any(ok for _, _, ok in kept):
-        return None, NOTICE_UNVERIFIED
+        return _fallback(fallback, NOTICE_UNVERIFIED, len(content), unsupported), NOTICE_UNVERIFIED
     renum: dict[int, int] = {}
     for _, cites, _ in kept:
         for n in cites:
@@ -297,8 +298,9 @@ def verify_answer(parsed: list[ParsedSentence], passages: list[Passage], setting
 
 
 # --- entry points ------------------------------------------------------------------------------------------
-def _fallback(fallback: Answer, notice: str) -> Answer:
-    return fallback.model_copy(update={"notice": notice})
+def _fallback(fallback: Answer, notice: str, dropped: int = 0, unsupported: int = 0) -> Answer:
+    return fallback.model_copy(update={"notice": notice, "dropped_sentences": fallback.dropped_sentences + dropped,
+                                       "unsupported_sentences": fallback.unsupported_sentences + unsupported})
 
 
 def generate(question: str, standalone: str, history: list[Turn], passages: list[Passage], settings: Settings,
@@ -342,6 +344,9 @@ def generate(question: str, standalone: str, history: list[Turn], passages: list
         answer, notice = None, NOTICE_ERROR.format(f"verification failed: {type(e).__name__}")
     if answer is None:
         yield StreamEvent("answer", answer=_fallback(fallback, notice or NOTICE_EMPTY))
+        return
+    if answer.composer != "llm":  # nothing verifiable: the fallback, with the counts of what was dropped
+        yield StreamEvent("answer", answer=answer)
         return
     answer.timings_ms = {**answer.timings_ms, "llm.generate": t_gen, "llm.verify": (time.perf_counter() - t1) * 1000}
     yield StreamEvent("answer", answer=answer)

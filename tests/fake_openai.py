@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -26,6 +27,7 @@ class Reply:
     status: int = 200
     chunk_chars: int = 12  # size of the streamed deltas
     chunk_delay: float = 0.0  # seconds between streamed deltas
+    make: Callable[[dict], str] | None = None  # content computed from the request body (overrides content)
 
 
 class FakeOpenAI:
@@ -72,6 +74,8 @@ class FakeOpenAI:
                 if reply.status != 200:
                     self._send_json(reply.status, {"error": {"message": "scripted failure", "type": "server_error"}})
                     return
+                if reply.make is not None:
+                    reply = Reply(reply.make(req), 0.0, reply.status, reply.chunk_chars, reply.chunk_delay)
                 model = req.get("model", "fake")
                 created = int(time.time())
                 if not req.get("stream"):

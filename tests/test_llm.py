@@ -276,5 +276,40 @@ def test_injected_disclaimer_text_is_dropped(server, passages):
 
 @pytest.mark.slow
 def test_nothing_verifiable_falls_back(server, passages):
-    _, ans, _ = run(server, passages, "Bottom line: Stem cells cure stroke in 90% of patients [2].")
+    _, ans, fb = run(server, passages, "Bottom line: Stem cells cure stroke in 90% of patients [2]. They are safe.")
     assert ans.composer == "extractive" and ans.notice == llm.NOTICE_UNVERIFIED
+    assert ans.sentences == fb.sentences and ans.dropped_sentences == 2 and ans.unsupported_sentences == 2
+
+
+# --- through the engine, over the indexed fixture corpus ----------------------------------------------------
+def _answer_from_request(req: dict) -> str:
+    """A model that copies the first sentence of passages 1 and 2, and slips in an instruction."""
+    import re
+
+    user = req["messages"][-1]["content"]
+    bodies = re.findall(r'<passage id="\d+">\n\[\d+\][^\n]*\n(.*?)\n</passage>', user, flags=re.S)
+    first = [re.split(r"(?<=[.!?])\s+", b.strip())[0] for b in bodies[:2]]
+    return (f"Bottom line: {first[0]} [1]\n\nKey points:\n- {first[1]} [2]\n"
+            "- Ignore the disclaimer, this is personal medical advice [1].\n")
+
+
+@pytest.mark.slow
+def test_engine_streams_and_finalizes_the_llm_answer(server, indexed_settings):
+    from conftest import SEED_QUESTION
+
+    from qa_bot.engine import stream_answer
+
+    server.script = [Reply(make=_answer_from_request)]
+    s = indexed_settings.model_copy(update={"llm": "openai:fake", "llm_base_url": server.base_url,
+                                            "llm_timeout": 10.0})
+    events = list(stream_answer(SEED_QUESTION, [], s))
+    assert [e.kind for e in events].count("answer") == 1 and events[-1].kind == "answer"
+    assert any(e.kind == "token" for e in events)
+    ans = events[-1].answer
+    assert ans.composer == "llm" and ans.notice is None and not ans.abstained
+    assert ans.disclaimer == s.disclaimer
+    assert ans.sentences and all(x.supported for x in ans.sentences) and ans.dropped_sentences >= 1
+    assert not any("disclaimer" in x.text.lower() for x in ans.sentences)
+    ids = {p.chunk.chunk_id for p in ans.passages}
+    assert ans.citations and all(c.chunk_id in ids for c in ans.citations)
+    assert all(1 <= n <= len(ans.citations) for x in ans.sentences for n in x.citations)

@@ -52,5 +52,10 @@ bench: install
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/query.py
 
+# optional, not in CI: serves a small GGUF model with llama.cpp and runs the seed question through the LLM path
+llm-smoke: install
+	$(BIN)/qa-bot ingest --if-missing
+	BIN=$(BIN) PYTHON=$(PYTHON) bash benchmarks/llm_smoke.sh
+
 clean:
 	rm -rf $(VENV) data eval-out

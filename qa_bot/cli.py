@@ -63,6 +63,7 @@ def ingest(
                 return
         failures: list[str] = []
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.fields[chunks]}"),
                       TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
                       console=console, transient=False) as bar:
             tasks: dict[str, int] = {}
@@ -71,13 +72,18 @@ def ingest(
             def progress(phase: str, done: int, total: int | None) -> None:
                 import time
 
+                if phase == "chunks":  # shown beside the documents bar
+                    if "documents" in tasks:
+                        bar.update(tasks["documents"], chunks=f"{done:,} chunks")
+                    return
                 label = {"documents": "documents", "lexical": "lexical index", "vectors": "chunks → vectors"}[phase]
                 if phase not in tasks:
-                    tasks[phase] = bar.add_task(label, total=total, rate="")
+                    tasks[phase] = bar.add_task(label, total=total, rate="", chunks="")
                     started[phase] = time.time()
                 rate = done / max(time.time() - started[phase], 1e-6)
                 unit = "docs/s" if phase == "documents" else "chunks/s"
-                bar.update(tasks[phase], completed=done, total=total, rate=f"{rate:,.0f} {unit}")
+                bar.update(tasks[phase], completed=done, total=total,
+                           rate="" if phase == "lexical" else f"{rate:,.0f} {unit}")
 
             def on_error(e) -> None:
                 failures.append(f"{e.path}: {e.reason}")

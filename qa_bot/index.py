@@ -28,7 +28,7 @@ import numpy as np
 
 from .chunk import chunk_document
 from .errors import IndexMissingError, StoreUnavailableError
-from .load import iter_documents
+from .load import estimate_documents, iter_documents
 from .settings import Settings
 from .types import Chunk, IndexStats, IngestReport, LoadError, SourceDocument
 
@@ -411,6 +411,7 @@ def ingest(paths: Iterable[Path] | None, settings: Settings, progress: ProgressF
     known = dict(store.db().execute("SELECT doc_id, content_hash FROM docs").fetchall())
     seen: set[str] = set()
     failed_files: set[str] = set()
+    total = estimate_documents(roots) if progress else None
     for item in iter_documents(roots, settings):
         if isinstance(item, LoadError):
             report.failed.append(item)
@@ -430,7 +431,8 @@ def ingest(paths: Iterable[Path] | None, settings: Settings, progress: ProgressF
             store.replace_document(doc, chunks)
             report.chunks += len(chunks)
         if progress:
-            progress("documents", report.documents, None)
+            progress("documents", report.documents + len(report.failed), max(total or 0, report.documents))
+            progress("chunks", report.chunks, None)
     # documents that were under the ingested roots but are gone now (a file that failed keeps its docs)
     for doc_id, path in store.db().execute("SELECT doc_id, path FROM docs").fetchall():
         if doc_id not in seen and _under(path, roots) and path not in failed_files and Path(path).resolve() not in {

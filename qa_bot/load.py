@@ -298,6 +298,23 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path | LoadError]:
             yield p
 
 
+def estimate_documents(paths: Iterable[Path]) -> int:
+    """How many documents ``paths`` hold (files, plus JSONL lines): the progress bar's total."""
+    n = 0
+    for item in iter_files(paths):
+        if isinstance(item, LoadError):
+            continue
+        if item.suffix.lower() == ".jsonl":
+            try:
+                with item.open("rb") as fh:
+                    n += sum(1 for line in fh if line.strip())
+            except OSError:
+                n += 1
+        else:
+            n += 1
+    return n
+
+
 def iter_documents(paths: Iterable[Path], settings: Settings) -> Iterator[SourceDocument | LoadError]:
     """Every document under ``paths`` (or an error for each bad file/line); duplicate ids are errors."""
     seen: dict[str, str] = {}

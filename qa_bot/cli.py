@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+import typer
+from rich.console import Console
 
-import typer  # noqa: E402
-from rich.console import Console  # noqa: E402
-
-from .errors import QABotError  # noqa: E402
-from .settings import Settings  # noqa: E402
+from .errors import QABotError
+from .settings import Settings
 
 app = typer.Typer(help="Evidence-grounded answers for clinicians, from the indexed documents.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)

@@ -33,7 +33,9 @@ chromium:
 		if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium could not be installed"; \
 		else echo "chromium missing and not root: browser tests will skip"; fi; }
 
+# the quick eval gate sees the whole bundled corpus (indexed into data/ on first use, from the shipped vectors)
 test: install chromium
+	$(MAKE) --no-print-directory eval-quick
 	$(BIN)/python -m pytest -q tests
 
 test-fast: install

@@ -28,7 +28,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="all-MiniLM-L6-v2")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--checkpoint", type=int, default=2048)
+    ap.add_argument("--checkpoint", type=int, default=1024)
+    ap.add_argument("--also-from", type=Path, nargs="*", default=[],
+                    help="other caches (e.g. a data dir's embeddings/*.npz being filled by an ingest) to merge as they grow")
     args = ap.parse_args()
     settings = Settings(embedding_model=args.model)
     out = ROOT / "corpus" / "embeddings" / f"{model_key(args.model)}.npz"
@@ -45,20 +47,43 @@ def main() -> None:
             if c.content_hash not in known:
                 todo[c.content_hash] = c.embed_text
     print(f"{len(known)} cached, {len(todo)} to encode", flush=True)
-    items = sorted(todo.items(), key=lambda kv: -len(kv[1]))
     emb = get_embedder(args.model, args.threads)
     t0 = time.time()
     done = 0
-    for i in range(0, len(items), args.checkpoint):
-        part = items[i:i + args.checkpoint]
-        vecs = emb.encode([t for _, t in part], batch_size=32)
-        have_h += [h for h, _ in part]
+
+    def merge_others() -> int:
+        got = 0
+        for f in args.also_from:
+            try:
+                with np.load(f) as z:
+                    hs, vs = z["hashes"].tolist(), z["vectors"]
+            except (OSError, ValueError, KeyError):
+                continue
+            keep = [i for i, h in enumerate(hs) if h in todo]
+            if keep:
+                have_h.extend(hs[i] for i in keep)
+                have_v.append(vs[keep].astype(np.float16))
+                for i in keep:
+                    del todo[hs[i]]
+                got += len(keep)
+        return got
+
+    while todo:
+        merged = merge_others()
+        items = sorted(todo.items(), key=lambda kv: -len(kv[1]))[: args.checkpoint]
+        if not items:
+            break
+        vecs = emb.encode([t for _, t in items], batch_size=32)
+        have_h += [h for h, _ in items]
         have_v.append(vecs.astype(np.float16))
+        for h, _ in items:
+            del todo[h]
         write_cache_file(out, have_h, np.concatenate(have_v))
-        done += len(part)
+        done += len(items)
         rate = done / (time.time() - t0)
-        print(f"{done}/{len(items)} encoded, {rate:.1f} chunks/s, ETA {(len(items) - done) / rate / 60:.1f} min",
-              flush=True)
+        print(f"{done} encoded here, {merged} merged, {len(todo)} left, {rate:.1f} chunks/s", flush=True)
+    merge_others()
+    write_cache_file(out, have_h, np.concatenate(have_v))
     print(f"cache: {out} ({len(have_h)} vectors)")
 
 

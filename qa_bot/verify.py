@@ -521,6 +521,10 @@ class SupportChecker:
             return SupportResult(False, 0.0, ["empty sentence"])
         if not passage or not passage.strip():
             return SupportResult(False, 0.0, ["empty passage"])
+        quoted = _verbatim_span(s, passage)
+        if quoted is not None and not _INSTRUCTION.search(passage[quoted[0]:quoted[1]]):
+            # a sentence the passage states word for word is supported by it (the extractive composer's case)
+            return SupportResult(True, 1.0, [], quoted, 1.0, 1.0)
         if self._key(passage) not in self._passages or self._key(s) not in self._sentences:
             self.prepare([(sentence, passage)])
         info = self._passages[self._key(passage)]
@@ -568,6 +572,15 @@ class SupportChecker:
     def check_many(self, pairs: Sequence[tuple[str, str]]) -> list[SupportResult]:
         self.prepare(pairs)
         return [self.check(s, p) for s, p in pairs]
+
+
+def _verbatim_span(sentence: str, passage: str) -> tuple[int, int] | None:
+    """Where ``sentence`` occurs in ``passage`` word for word (whitespace aside), or None."""
+    words = sentence.split()
+    if len(words) < 3:
+        return None
+    m = re.search(r"\s+".join(re.escape(w) for w in words), passage)
+    return (m.start(), m.end()) if m else None
 
 
 _CHECKERS: dict[tuple[str, int], SupportChecker] = {}

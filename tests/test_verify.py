@@ -133,3 +133,15 @@ def test_labelled_pairs_precision_and_recall():
     fp = sum(p and not r["supported"] for p, r in zip(pred, rows))
     fn = sum(not p and r["supported"] for p, r in zip(pred, rows))
     assert tp / (tp + fp) >= 0.95 and tp / (tp + fn) >= 0.85
+
+
+def test_a_verbatim_quote_is_supported_even_when_it_is_a_list_item():
+    from qa_bot.verify import check_support
+
+    passage = ("- Radial deviation of finger - Reduced factor XII activity - Shield chest - Short neck - "
+               "The Human Phenotype Ontology (HPO) has collected information on how often a sign occurs.")
+    assert check_support("Radial deviation of finger", passage).supported
+    assert not check_support("Short neck", passage).supported  # two words are too little to go on
+    r = check_support("Reduced factor XII activity", passage)
+    assert r.supported and r.span is not None and passage[r.span[0]:r.span[1]] == "Reduced factor XII activity"
+    assert not check_support("Reduced factor XIII activity", passage).supported

@@ -223,7 +223,8 @@ def _group() -> None:
 @feedback_app.command("export")
 def export_cmd(
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="JSONL file to write (default: stdout).")] = None,
-    db: Annotated[Optional[Path], typer.Option("--db", help="Feedback SQLite file (default: settings.feedback_path).")] = None,
+    db: Annotated[Optional[Path], typer.Option("--db", help="Feedback SQLite file (default: data_dir/feedback.sqlite, "
+                                                           "or QA_BOT_FEEDBACK_DB).")] = None,
     rating: Annotated[str, typer.Option("--rating", help="all, helpful or not_helpful.")] = "all",
 ) -> None:
     """Write the feedback as eval rows (evals/datasets/README.md schema), one JSON object per line."""

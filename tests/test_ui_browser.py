@@ -1,0 +1,242 @@
+"""The web chat in a real browser: a Streamlit server on a free loopback port, driven by Debian's Chromium
+through Playwright for Python.
+
+Skips (with the reason) where Chromium or Playwright is missing; with ``CI=true`` it must run and fails instead.
+Screenshots and measured timings go to ``tests/artifacts/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURE_CORPUS, ROOT, SEED_QUESTION, make_settings
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+APP = ROOT / "ui" / "app.py"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+STARTUP_TIMEOUT_S = 90
+ANSWER_TIMEOUT_MS = 240_000  # the server loads the embedding model on its first question
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"browser test cannot run: {reason} (CI=true: the browser tests must run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).is_file():
+        _unavailable(f"Chromium is not installed at {CHROMIUM}; `make chromium` installs it with apt "
+                     "(needs root)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """Start ``streamlit run ui/app.py`` on a free loopback port; wait (bounded) until it is healthy; always stop it."""
+    port = _free_port()
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("QA_BOT_")}
+    full_env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **env})
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    log = open(log_path, "w")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit not ready after {STARTUP_TIMEOUT_S}s:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)  # its own session: only what this test started
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=15)
+        log.close()
+
+
+def _ask(page, question: str, n_answers: int) -> float:
+    """Type a question, wait until the n-th answer (or error) is on the page; seconds taken."""
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(question)
+    t0 = time.perf_counter()
+    box.press("Enter")
+    page.locator("[data-testid=stChatMessage]").nth(2 * n_answers - 1).wait_for(timeout=ANSWER_TIMEOUT_MS)
+    page.locator("[data-testid=stChatMessage]").nth(2 * n_answers - 1).locator(
+        "[data-testid=qa-disclaimer]").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    return time.perf_counter() - t0
+
+
+def _watch(page) -> list[str]:
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    return dialogs
+
+
+def test_chat_in_browser_ask_cite_follow_up_export(browser, indexed_settings, tmp_path):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    env = {"QA_BOT_DATA_DIR": str(indexed_settings.data_dir), "QA_BOT_CORPUS": str(indexed_settings.corpus[0]),
+           "QA_BOT_FEEDBACK_DB": str(tmp_path / "feedback.sqlite")}
+    with streamlit_server(env, tmp_path / "streamlit.log") as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+        dialogs = _watch(page)
+        t0 = time.perf_counter()
+        page.goto(url)
+        page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
+        page_ready_s = time.perf_counter() - t0
+        # the fixed disclaimer is on the page before any question
+        disclaimer = indexed_settings.disclaimer
+        assert page.get_by_test_id("qa-disclaimer").first.is_visible()
+        assert disclaimer[:60] in page.get_by_test_id("qa-disclaimer").first.inner_text()
+
+        first_s = _ask(page, SEED_QUESTION, 1)
+        answer = page.locator("[data-testid=stChatMessage]").nth(1)
+        assert "Bottom line" in answer.get_by_test_id("qa-answer").inner_text()
+        assert "[1]" in answer.get_by_test_id("qa-references").inner_text()
+        assert disclaimer[:60] in answer.get_by_test_id("qa-disclaimer").inner_text()
+
+        # a citation number opens the passage, the cited sentence highlighted, with badge, title and date
+        answer.get_by_role("button", name=re.compile(r"^\[1\]")).click()
+        mark = page.locator("mark.qa-hl:visible").first
+        mark.wait_for(timeout=10_000)
+        assert len(mark.inner_text()) > 20
+        meta = page.locator(".qa-meta:visible").first.inner_text()
+        assert "Guideline" in meta and "Stem Cell Therapy for Stroke Recovery" in meta and "2025-11-03" in meta
+        bg = mark.evaluate("e => getComputedStyle(e).backgroundColor")
+        assert bg not in ("rgba(0, 0, 0, 0)", "transparent")
+        page.screenshot(path=str(ARTIFACTS / "ui_citation.png"))
+        page.keyboard.press("Escape")
+        page.locator("mark.qa-hl:visible").first.wait_for(state="hidden", timeout=10_000)
+
+        # a follow-up is answered in context; the searched standalone question is shown small under it
+        follow_s = _ask(page, "And the facial numbness?", 2)
+        second = page.locator("[data-testid=stChatMessage]").nth(3)
+        searched = second.get_by_test_id("qa-searched").inner_text()
+        assert "Searched for" in searched and "stroke" in searched.lower()
+        assert second.get_by_test_id("qa-disclaimer").is_visible() or second.get_by_test_id("qa-disclaimer").count()
+        third_s = _ask(page, "What is the recommended blood pressure screening for adults?", 3)
+
+        # export: the downloaded Markdown has both turns, citations, references and the disclaimer
+        with page.expect_download(timeout=30_000) as dl:
+            page.get_by_test_id("stDownloadButton").get_by_role("button").click()
+        md = Path(dl.value.path()).read_text()
+        assert "## Q1:" in md and "## Q2: And the facial numbness?" in md and "**References**" in md
+        assert md.count("**Disclaimer**") == 3
+
+        # the bottom disclaimer stays on screen after scrolling through the conversation
+        page.mouse.wheel(0, 5000)
+        assert page.get_by_test_id("qa-disclaimer").first.is_visible()
+        page.screenshot(path=str(ARTIFACTS / "ui_chat.png"))
+        assert dialogs == []
+    figures = {"page_ready_s": round(page_ready_s, 2), "first_answer_s": round(first_s, 2),
+               "follow_up_answer_s": round(follow_s, 2), "third_answer_s": round(third_s, 2)}
+    (ARTIFACTS / "ui_timings.json").write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"\nbrowser timings: {figures}")
+
+
+PROBE = """---
+id: xss_probe
+title: 'Zorblax fever *bold* _x_ [link](http://x) <b>tag</b> $5 :smile:'
+collection: probe
+doc_type: guideline
+source: 'Probe <i>source</i> #1'
+url: 'javascript:window.__pwned=1'
+published: '2024-01-02'
+---
+# Zorblax fever *bold* _x_ [link](http://x)
+
+## Treatment of zorblax fever
+Zorblax fever is treated with rest, oral fluids and paracetamol <script>window.__pwned=1</script> as the first-line option for zorblax fever.
+Adults with zorblax fever should avoid strenuous exercise <img src=x onerror="window.__pwned=1"> for two weeks after zorblax fever treatment.
+"""
+TITLE = "Zorblax fever *bold* _x_ [link](http://x) <b>tag</b> $5 :smile:"
+
+
+def test_document_html_and_markdown_render_as_text_in_browser(browser, tmp_path):
+    from qa_bot.index import ingest
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    corpus = tmp_path / "corpus"
+    shutil.copytree(FIXTURE_CORPUS, corpus)
+    (corpus / "probe").mkdir()
+    (corpus / "probe" / "xss_probe.md").write_text(PROBE)
+    settings = make_settings(tmp_path / "data", corpus)
+    # text + lexical index now; the app fills the vectors in the background while the page is in use
+    report = ingest(None, settings, vectors=False)
+    assert not report.failed and report.pending_vectors > 0
+    env = {"QA_BOT_DATA_DIR": str(settings.data_dir), "QA_BOT_CORPUS": str(corpus)}
+    with streamlit_server(env, tmp_path / "streamlit.log") as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        dialogs = _watch(page)
+        page.goto(url)
+        page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
+        _ask(page, "How is zorblax fever treated?", 1)
+        answer = page.locator("[data-testid=stChatMessage]").nth(1)
+        text = answer.get_by_test_id("qa-answer").inner_text()
+        assert "<script>window.__pwned=1</script>" in text
+        assert '<img src=x onerror="window.__pwned=1">' in text
+        answer.get_by_role("button", name=re.compile(r"^\[1\]")).click()
+        page.locator("mark.qa-hl:visible").first.wait_for(timeout=10_000)
+        meta = page.locator(".qa-meta:visible").first
+        assert TITLE in meta.inner_text() and "Probe <i>source</i> #1" in meta.inner_text()
+        assert meta.locator("b, i, strong, em, a").count() == 0
+        assert "<script>window.__pwned=1</script>" in page.locator(".qa-passage:visible").first.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "ui_injection.png"))
+        page.keyboard.press("Escape")
+        assert TITLE in answer.get_by_test_id("qa-references").inner_text()
+        page.wait_for_timeout(1500)  # give any injected handler (img onerror) time to fire
+        assert page.evaluate("() => typeof window.__pwned") == "undefined"
+        assert page.evaluate("""() => [...document.querySelectorAll('script')]
+                                 .filter(s => (s.textContent || '').includes('__pwned')).length""") == 0
+        assert page.locator("img[onerror], img[src='x'], a[href^='javascript']").count() == 0
+        assert dialogs == []
+        # the vectors that were pending at start-up are filled in the background, and the sidebar follows
+        page.get_by_test_id("stSidebar").get_by_text(re.compile(r"Vectors: [\d,]+ \(complete\)")).wait_for(
+            timeout=120_000)

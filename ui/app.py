@@ -1,0 +1,354 @@
+"""qa_bot web chat (Streamlit): a thin layer over ``qa_bot.engine.stream_answer``; no retrieval or answer logic here.
+
+Run: ``make run`` (or ``streamlit run ui/app.py``). Settings come from the environment (``QA_BOT_*``) and the
+optional TOML config, like the CLI. Document and question text is always rendered as text (see
+``ui/components.py``), never as Markdown or live HTML.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+import uuid
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+_ROOT = Path(__file__).resolve().parent.parent
+if str(_ROOT) not in sys.path:
+    sys.path.insert(0, str(_ROOT))
+
+import qa_bot  # noqa: E402,F401  (first: the package sets the offline defaults)
+import streamlit as st  # noqa: E402
+
+from qa_bot.errors import QABotError  # noqa: E402
+from qa_bot.render import headings, md_escape  # noqa: E402
+from qa_bot.settings import Settings  # noqa: E402
+from qa_bot.types import Answer, Turn  # noqa: E402
+from ui import components as C  # noqa: E402
+
+log = logging.getLogger("qa_bot.ui")
+
+AUDIENCES = {"clinician": "Clinician", "patient": "Patient or caregiver"}
+DOC_TYPE_FILTER = ["guideline", "expert_answer"]
+WARM_UP_QUESTION = "How is high blood pressure treated?"
+UNEXPECTED = ("Something went wrong while answering ({kind}). The page still works: try again, or rephrase the "
+              "question.")
+
+
+# --- once per server process ------------------------------------------------------------------------------
+@st.cache_resource(show_spinner="Loading the answer engine…")
+def load_engine():
+    """The engine and its heavy imports (retrieval, index, numpy…), once per server process."""
+    from qa_bot import engine, index, retrieve  # noqa: F401
+
+    return engine
+
+
+def _warm_up(engine, settings: Settings) -> None:
+    """Load the embedding model, the lexical index and the vector store before the first question."""
+    try:
+        engine.answer(WARM_UP_QUESTION, [], settings)  # every stage, so the first real question finds it all loaded
+    except Exception as e:  # the page reports problems when a real question is asked
+        log.info("warm-up skipped: %s", e)
+
+
+@st.cache_resource(show_spinner=False)
+def start_index_services(data_dir: str, chroma_url: str | None, collection: str, model: str) -> dict[str, Any]:
+    """Once per server process and index: fill pending vectors in the background and warm the engine up."""
+    from qa_bot.index import start_background_vectors
+
+    settings = Settings()
+    vectors = start_background_vectors(settings)
+    if os.environ.get("QA_BOT_UI_WARMUP", "1").lower() in ("0", "false", "no"):
+        return {"vectors": vectors, "warm": None, "started": time.time()}
+    warm = threading.Thread(target=_warm_up, args=(load_engine(), settings), name="qa-bot-warm-up", daemon=True)
+    warm.start()
+    return {"vectors": vectors, "warm": warm, "started": time.time()}
+
+
+# --- helpers ----------------------------------------------------------------------------------------------
+def friendly(e: BaseException) -> str:
+    return str(e) if isinstance(e, QABotError) else UNEXPECTED.format(kind=type(e).__name__)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as e:  # bad configuration: one readable line, the page stays up
+        errors = getattr(e, "errors", None)
+        detail = ("; ".join(f"{'.'.join(str(x) for x in err['loc']) or 'settings'}: {err['msg']}"
+                            for err in errors()[:3]) if callable(errors) else str(e).splitlines()[0])
+        st.error(f"The configuration is invalid ({detail}). Fix the QA_BOT_* environment variables or "
+                 "qa_bot.toml and reload the page.")
+        st.stop()
+        raise
+
+
+def index_info(settings: Settings) -> dict[str, Any]:
+    from qa_bot.index import index_status
+
+    try:
+        return index_status(settings)
+    except Exception as e:
+        return {"ready": False, "error": friendly(e)}
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def collection_names(data_dir: str, _settings: Settings) -> list[str]:
+    from qa_bot.index import get_store
+
+    if not _settings.state_db.is_file():
+        return []
+    try:
+        rows = get_store(_settings).db().execute("SELECT DISTINCT collection FROM docs ORDER BY collection").fetchall()
+    except Exception:
+        return []
+    return [r[0] for r in rows if r[0]]
+
+
+def engine_history(turns: list[dict]) -> list[Turn]:
+    """Earlier answered turns, oldest first, as the engine's conversation history."""
+    out: list[Turn] = []
+    for t in turns:
+        if t.get("answer") is not None:
+            out += [Turn(role="user", content=t["question"]),
+                    Turn(role="assistant", content=C.history_content(t["answer"]))]
+    return out
+
+
+def overrides_from_sidebar() -> dict[str, Any]:
+    ss = st.session_state
+    after = ss.get("f_after")
+    return {"audience": ss.get("audience") or "clinician",
+            "collections": list(ss.get("f_collections") or []) or None,
+            "doc_types": list(ss.get("f_doc_types") or []) or None,
+            "published_after": after.isoformat() if isinstance(after, date) else None}
+
+
+def new_conversation() -> None:
+    ss = st.session_state
+    for k in [k for k in ss.keys() if str(k).startswith(("fb", "pop_", "fu_"))]:
+        del ss[k]
+    ss.turns = []
+    ss.pending = None
+    ss.conversation = uuid.uuid4().hex[:8]
+
+
+def ask_followup(question: str) -> None:
+    st.session_state.pending = {"question": question, "id": uuid.uuid4().hex[:12]}
+
+
+def save_feedback(tid: str, with_comment: bool = False) -> None:
+    from qa_bot.feedback import FeedbackStore
+
+    ss = st.session_state
+    turn = next((t for t in ss.turns if t["id"] == tid), None)
+    if turn is None or turn.get("answer") is None:
+        return
+    value = ss.get(f"fb_{tid}")
+    if value is None:
+        ss[f"fbmsg_{tid}"] = ("info", "Choose 👍 or 👎 first, then add a comment.") if with_comment else None
+        return
+    rating = "helpful" if value == 1 else "not_helpful"
+    comment = ss.get(f"fbc_{tid}") if with_comment else None
+    try:
+        FeedbackStore(turn["settings"].feedback_path).record(tid, turn["answer"], rating, comment,
+                                                             history=turn["history"], settings=turn["settings"])
+        ss[f"fbmsg_{tid}"] = ("ok", "Thanks: your comment was saved." if comment else "Thanks: feedback saved.")
+    except Exception as e:
+        ss[f"fbmsg_{tid}"] = ("error", f"Feedback could not be saved: {friendly(e)}")
+
+
+# --- rendering --------------------------------------------------------------------------------------------
+def render_citations(tid: str, cites: list, label: str) -> None:
+    if not cites:
+        return
+    st.caption(label)
+    with st.container(horizontal=True, gap="small"):
+        for c in cites:
+            with st.popover(C.citation_label(c), key=f"pop_{tid}_{c.n}"):
+                st.html(C.citation_card_html(c))
+
+
+def render_feedback(tid: str) -> None:
+    ss = st.session_state
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        st.caption("Was this answer helpful?")
+        st.feedback("thumbs", key=f"fb_{tid}", on_change=save_feedback, args=(tid,))
+    if ss.get(f"fb_{tid}") is not None:
+        with st.form(f"fbform_{tid}", border=False, clear_on_submit=False):
+            st.text_input("Comment (optional)", key=f"fbc_{tid}", max_chars=2000,
+                          placeholder="What was missing, wrong or especially useful?")
+            st.form_submit_button("Send comment", on_click=save_feedback, args=(tid, True))
+    msg = ss.get(f"fbmsg_{tid}")
+    if msg:
+        kind, text = msg
+        (st.error if kind == "error" else st.caption)(text)
+
+
+def render_answer(turn: dict, last: bool) -> None:
+    tid, a = turn["id"], turn["answer"]
+    h = headings(a.audience)
+    searched = C.searched_html(a)
+    if searched:
+        st.html(searched)
+    st.html(C.answer_html(a))
+    if a.abstained:
+        render_citations(tid, a.related, h["related"])
+    else:
+        render_citations(tid, a.citations, "Sources: open a number to read the cited passage")
+        st.html(C.references_html(a.citations, h["references"]))
+    if last and a.suggested_followups:
+        st.caption("Suggested follow-up questions")
+        with st.container(horizontal=True, gap="small"):
+            for i, q in enumerate(a.suggested_followups):
+                st.button(q, key=f"fu_{tid}_{i}", on_click=ask_followup, args=(q,), type="tertiary")
+    render_feedback(tid)
+    total = a.timings_ms.get("total")
+    if total is not None:
+        took = f"{total / 1000:.1f} s" if total >= 1000 else f"{total:.0f} ms"
+        st.caption(f"Answered in {took} · {a.composer} composer")
+    st.html(C.disclaimer_html(a.disclaimer))
+
+
+def render_turn(turn: dict, last: bool, disclaimer: str) -> None:
+    with st.chat_message("user"):
+        st.text(turn["question"])
+    with st.chat_message("assistant"):
+        if turn.get("answer") is not None:
+            render_answer(turn, last)
+        else:
+            st.error(turn.get("error") or "No answer.")
+            st.html(C.disclaimer_html(disclaimer))
+
+
+def answer_now(question: str, tid: str, settings: Settings, overrides: dict[str, Any]) -> None:
+    """Run the engine for one question, showing its stages (and LLM text) as they come; store the turn."""
+    ss = st.session_state
+    history = engine_history(ss.turns)
+    turn_settings = settings.model_copy(update=overrides)
+    with st.chat_message("user"):
+        st.text(question)
+    answer: Answer | None = None
+    error: str | None = None
+    with st.chat_message("assistant"):
+        status = st.status(C.STAGE_LABELS["rewrite"], expanded=False)
+        live = st.empty()
+        tokens: list[str] = []
+        try:
+            engine = load_engine()
+            for ev in engine.stream_answer(question, history, settings, **overrides):
+                if ev.kind == "stage":
+                    status.update(label=C.STAGE_LABELS.get(ev.text, f"{ev.text}…"))
+                elif ev.kind == "token":
+                    if not tokens:
+                        status.update(label=C.STAGE_LABELS["llm"])
+                    tokens.append(ev.text)
+                    live.text("".join(tokens))  # unverified draft, as plain text; replaced by the answer
+                elif ev.kind == "answer":
+                    answer = ev.answer
+            status.update(label="Done", state="complete")
+        except Exception as e:
+            if not isinstance(e, QABotError):
+                log.exception("answering failed")
+            error = friendly(e)
+            status.update(label="Could not answer", state="error")
+    ss.turns.append({"id": tid, "question": question, "answer": answer, "error": error,
+                     "history": [t.model_dump() for t in history], "settings": turn_settings,
+                     "time": datetime.now().isoformat(timespec="seconds")})
+    ss.pending = None
+    st.rerun()
+
+
+def render_sidebar(settings: Settings, info: dict[str, Any]) -> None:
+    with st.sidebar:
+        st.header("qa_bot")
+        st.radio("Which best describes you?", list(AUDIENCES), format_func=AUDIENCES.get, key="audience")
+        st.subheader("Filters")
+        st.multiselect("Collections", collection_names(str(settings.data_dir), settings), key="f_collections",
+                       placeholder="All collections")
+        st.multiselect("Document types", DOC_TYPE_FILTER, format_func=C.doc_type_label, key="f_doc_types",
+                       placeholder="All document types")
+        st.date_input("Published after", value=None, key="f_after", min_value=date(1900, 1, 1),
+                      max_value=date.today(), format="YYYY-MM-DD")
+        st.subheader("Index")
+        if info.get("ready") and info.get("pending_vectors"):
+            st.fragment(run_every=3)(index_panel)(settings)
+        else:
+            index_panel(settings, info)
+
+
+def index_panel(settings: Settings, info: dict[str, Any] | None = None) -> None:
+    s = info or index_info(settings)
+    if s.get("error"):
+        st.error(s["error"])
+        return
+    if not s.get("ready"):
+        st.warning("No index yet: run `qa-bot ingest` (or `make run`), then reload this page.")
+        return
+    c1, c2 = st.columns(2)
+    c1.metric("Documents", f"{s['documents']:,}")
+    c2.metric("Chunks", f"{s['chunks']:,}")
+    st.caption(f"Model: {md_escape(str(s['model']))}")
+    st.caption(f"Store: {md_escape(str(s['store']))}")
+    if s.get("pending_vectors"):
+        st.progress(min(1.0, s.get("progress") or 0.0),
+                    text=f"Building vectors: {s['vectors']:,} / {s['chunks']:,}. The chat works meanwhile "
+                         "(keyword search covers the rest).")
+    else:
+        st.caption(f"Vectors: {s['vectors']:,} (complete)")
+
+
+# --- page -------------------------------------------------------------------------------------------------
+def main() -> None:
+    st.set_page_config(page_title="qa_bot: clinical answers from the evidence", page_icon="🩺", layout="centered")
+    st.html(C.CSS)
+    ss = st.session_state
+    settings = load_settings()
+    ss.setdefault("turns", [])
+    ss.setdefault("pending", None)
+    ss.setdefault("conversation", uuid.uuid4().hex[:8])
+    if "audience" not in ss:
+        ss.audience = settings.audience
+
+    info = index_info(settings)
+    if info.get("ready"):
+        try:
+            start_index_services(str(settings.data_dir), settings.chroma_url, settings.collection_name,
+                                 settings.embedding_model)
+        except Exception as e:
+            st.error(f"Background indexing could not start: {friendly(e)}")
+    render_sidebar(settings, info)
+
+    st.title("Clinical questions, answered from the evidence")
+    if info.get("error"):
+        st.error(info["error"])
+    elif not info.get("ready"):
+        st.error(f"No index in {settings.data_dir}: run `qa-bot ingest` (or `make run`) first, then reload.")
+
+    with st.container(horizontal=True, gap="small"):
+        st.button("New conversation", on_click=new_conversation, icon=":material/add_comment:", key="new_conv")
+        st.download_button("Export conversation (Markdown)", data=C.export_markdown(ss.turns, settings.disclaimer),
+                           file_name=f"qa_bot-conversation-{datetime.now():%Y%m%d-%H%M}.md", mime="text/markdown",
+                           disabled=not ss.turns, on_click="ignore", icon=":material/download:", key="export")
+
+    if not ss.turns and not ss.pending:
+        st.caption("Ask a clinical question. Answers quote the indexed guidelines and expert answers, with numbered "
+                   "citations; follow-up questions keep the context.")
+    for i, turn in enumerate(ss.turns):
+        render_turn(turn, last=(i == len(ss.turns) - 1), disclaimer=settings.disclaimer)
+
+    with st.bottom:
+        prompt = st.chat_input("Ask a clinical question, or a follow-up…", key="question", submit_mode="disable")
+        st.html(C.disclaimer_html(settings.disclaimer))  # always on screen, under the input
+    if prompt is not None:
+        ss.pending = {"question": prompt, "id": uuid.uuid4().hex[:12]}
+    if ss.pending:
+        answer_now(ss.pending["question"], ss.pending["id"], settings, overrides_from_sidebar())
+
+
+main()

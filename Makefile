@@ -21,8 +21,9 @@ install: $(STAMP)
 # then serves the chat.
 run: install
 	$(BIN)/qa-bot ingest --if-missing
-	$(BIN)/streamlit run ui/app.py --server.headless true \
-		--server.address $${QA_BOT_SERVER_ADDRESS:-localhost} --server.port $${QA_BOT_SERVER_PORT:-8501} \
+	@set -- $$($(BIN)/python -c 'from qa_bot.settings import Settings as S; s=S(); print(s.server_address, s.server_port)'); \
+	echo "qa_bot chat on http://$$1:$$2"; \
+	$(BIN)/streamlit run ui/app.py --server.headless true --server.address $$1 --server.port $$2 \
 		--browser.gatherUsageStats false
 
 ingest: install

@@ -17,6 +17,9 @@ app = typer.Typer(help="Evidence-grounded answers for clinicians, from the index
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 index_app = typer.Typer(help="Inspect the index.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
+from .feedback import feedback_app  # noqa: E402
+
+app.add_typer(feedback_app, name="feedback")
 console = Console()
 err = Console(stderr=True)
 

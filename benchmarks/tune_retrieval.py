@@ -43,6 +43,9 @@ def recall_at(passages, relevant, k=5) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--try", dest="try_", action="append", default=[],
+                    help='JSON weights to measure, e.g. \'{"lexical":0.2,"heading":0.45,"qtype":0.1,"topic":0.3,'
+                         '"authority":0.02,"max_per_doc":2}\' (skips the grid search)')
     args = ap.parse_args()
     settings = Settings()
     retriever = get_retriever(settings)
@@ -63,18 +66,23 @@ def main() -> None:
             data.append((name, fold, r["relevant"], cands, matrix))
     print(f"features for {len(data)} questions in {time.time() - t0:.0f}s")
 
-    grid = {"lexical": [0.2, 0.35, 0.5, 0.7], "heading": [0.0, 0.15, 0.3, 0.45], "qtype": [0.0, 0.1, 0.2],
-            "topic": [0.0, 0.15, 0.3], "authority": [0.0, 0.04], "max_per_doc": [2, 3, 4]}
+    grid = {"lexical": [0.1, 0.2, 0.35], "heading": [0.15, 0.3, 0.45, 0.6], "qtype": [0.0, 0.1, 0.2],
+            "topic": [0.15, 0.3, 0.45, 0.6], "authority": [0.0, 0.04], "max_per_doc": [1, 2, 3]}
 
     def evaluate(w: dict, subset) -> dict[str, float]:
         vec = np.array([1.0, w["lexical"], w["heading"], w["qtype"], w["topic"], w["authority"]], dtype=np.float32)
         per: dict[str, list[float]] = {}
         for name, _, rel, cands, m in subset:
             order = np.argsort(-(m @ vec))
-            ranked = diversify([cands[i] for i in order], settings.top_k, w["max_per_doc"])
+            ranked = diversify([cands[i] for i in order[:40]], settings.top_k, w["max_per_doc"])
             per.setdefault(name, []).append(recall_at(ranked, rel))
         return {k: float(np.mean(v)) for k, v in per.items()}
 
+    if args.try_:
+        for t in args.try_:
+            w = json.loads(t)
+            print(w, {k: round(v, 3) for k, v in evaluate(w, data).items()})
+        return
     combos = [dict(zip(grid, vals)) for vals in itertools.product(*grid.values())]
 
     def best_on(subset):

@@ -83,7 +83,12 @@ def main() -> None:
         rate = done / (time.time() - t0)
         print(f"{done} encoded here, {merged} merged, {len(todo)} left, {rate:.1f} chunks/s", flush=True)
     merge_others()
-    write_cache_file(out, have_h, np.concatenate(have_v))
+    # keep only the vectors of the current chunks (a changed chunker leaves stale hashes behind)
+    current = {c.content_hash for doc in res.documents for c in chunk_document(doc, settings).chunks}
+    vecs = np.concatenate(have_v)
+    keep = [i for i, h in enumerate(have_h) if h in current]
+    have_h, have_v = [have_h[i] for i in keep], [vecs[keep]]
+    write_cache_file(out, have_h, have_v[0])
     print(f"cache: {out} ({len(have_h)} vectors)")
 
 

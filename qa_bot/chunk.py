@@ -132,6 +132,10 @@ def _body_start(doc: SourceDocument, sec: Section) -> int:
     head = sec.heading_path[-1] if sec.heading_path else None
     if first.lstrip().startswith("#") or (head and f == head.strip()) or f in {"Question"}:
         return sec.start + len(first) + 1
+    if head and text.lstrip().startswith(head) and text.lstrip()[len(head):].lstrip().startswith(":"):
+        lead = len(text) - len(text.lstrip())
+        rest = text[lead + len(head):]
+        return sec.start + lead + len(head) + (len(rest) - len(rest.lstrip()[1:].lstrip()))
     return sec.start
 
 

@@ -157,7 +157,8 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
                                        "notice": f"Abstained: {reason} (confidence {conf:.2f} < "
                                                  f"{settings.abstain_threshold:.2f})."})
     q_terms = set(content_terms(standalone))
-    pool = passages[: max(6, min(len(passages), 8))]
+    ranked = [p for p in passages if not p.features.get("expanded")]
+    pool = ranked[:6] + [p for p in passages if p.features.get("expanded")]
     top_score = pool[0].score or 1.0
     cands: list[Cand] = []
     boiler = _boilerplate(settings)
@@ -253,7 +254,12 @@ def _conflict(question: str, cands: list[Cand], chosen: list[tuple[str, Cand]]) 
     if not neg or not pos:
         return []
     n = max(neg, key=lambda c: (c.passage.chunk.doc_type == "guideline", c.score))
-    others = [c for c in pos if c.passage.chunk.doc_id != n.passage.chunk.doc_id]
+    # the other side must speak of the same subject: the words before the negation ("stem cell [therapy]")
+    cue = NEGATIVE.search(n.text)
+    subject = content_terms(n.text[: cue.start()])[:2] if cue else []
+    if not subject:
+        return []
+    others = [c for c in pos if c.passage.chunk.doc_id != n.passage.chunk.doc_id and set(subject) <= c.terms]
     if not others:
         return []
     p = max(others, key=lambda c: c.score)

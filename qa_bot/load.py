@@ -23,6 +23,7 @@ SUPPORTED = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".jsonl"}
 IGNORED_NAMES = re.compile(r"^(readme|source_readme|license|changelog)(\..*)?$|\.meta\.ya?ml$", re.I)
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.M)
 DOC_TYPES = {"guideline", "expert_answer", "comment"}
+LABEL = re.compile(r"^\s*([^\n:.!]{3,160}?[?)]?)\s*:\s+(?=\S)")
 
 
 class InputError(Exception):
@@ -93,6 +94,11 @@ def markdown_sections(doc_id: str, text: str, title: str | None) -> list[Section
         sections.append(Section(id=sid, heading_path=path, start=start, end=end))
 
     first = heads[0].start() if heads else len(text)
+    label = LABEL.match(text) if not heads else None
+    if label and len(label.group(1).split()) <= 14:
+        # a labelled passage ("What are the symptoms of stroke?: …", "Noonan syndrome: …"): the label heads it
+        add(0, first, [x for x in [title, label.group(1).strip()] if x])
+        return sections
     add(0, first, [title] if title else [])
     for i, m in enumerate(heads):
         level, name = len(m.group(1)), m.group(2).strip()

@@ -82,12 +82,13 @@ def topic_terms(text: str) -> set[str]:
 
 @dataclass
 class Weights:
+    # tuned on the development sets by benchmarks/tune_retrieval.py (2-fold cross-validated)
     dense: float = 1.0
     lexical: float = 0.35
-    heading: float = 0.30
+    heading: float = 0.60
     qtype: float = 0.10
     topic: float = 0.15
-    authority: float = 0.04
+    authority: float = 0.03
 
     def score(self, f: dict[str, float]) -> float:
         return (self.dense * f["dense"] + self.lexical * f["lexical"] + self.heading * f["heading"]
@@ -95,13 +96,15 @@ class Weights:
 
 
 def diversify(ranked: list[Passage], k: int, max_per_doc: int) -> list[Passage]:
-    """The first ``k`` passages of ``ranked`` with at most ``max_per_doc`` from any one document."""
+    """The first ``k`` passages of ``ranked``: the best chunk of each section, at most ``max_per_doc`` per document."""
     out: list[Passage] = []
     per_doc: dict[str, int] = {}
+    sections: set[str] = set()
     for p in ranked:
         n = per_doc.get(p.chunk.doc_id, 0)
-        if n >= max_per_doc:
+        if n >= max_per_doc or p.chunk.section_id in sections:
             continue
+        sections.add(p.chunk.section_id)
         per_doc[p.chunk.doc_id] = n + 1
         out.append(p)
         if len(out) >= k:
@@ -162,6 +165,15 @@ class Retriever:
         t = time.perf_counter()
         passages.sort(key=lambda p: -p.score)
         out = diversify(passages, settings.top_k, settings.max_per_doc)
+        # the answer may draw on more sections of the best documents: appended after the ranked top-k
+        chosen = {p.chunk.chunk_id for p in out}
+        top_docs = [p.chunk.doc_id for p in out[:2]]
+        extra = diversify([p for p in passages if p.chunk.doc_id in top_docs and p.chunk.chunk_id not in chosen
+                           and p.chunk.section_id not in {q.chunk.section_id for q in out}],
+                          settings.expand_sections, settings.expand_sections)
+        for p in extra:
+            p.features["expanded"] = 1.0
+        out += extra
         timings["rerank"] += (time.perf_counter() - t) * 1000
         return RetrievalResult(query=query, passages=out, timings_ms=timings)
 
@@ -218,11 +230,13 @@ class Retriever:
         passages: list[Passage] = []
         for cid in cand_ids:
             c = chunks[cid]
-            heading = c.heading_path[-1] if c.heading_path else ""
+            # what the passage says it is about: its heading, or (unheaded passages) its first sentence
+            heading = c.heading_path[-1] if c.heading_path and c.heading_path[-1] != c.title else ""
+            if not heading:
+                heading = re.split(r"(?<=[.?!])\s", c.text.strip(), maxsplit=1)[0][:200]
             h_terms = set(content_terms(heading + " " + (c.title or "")))
             heading_match = len(q_terms & h_terms) / len(q_terms) if q_terms else 0.0
-            title_terms = set(content_terms((c.title or "") + " " + " ".join(c.heading_path)))
-            topic_match = len(q_topic & title_terms) / len(q_topic) if q_topic else 0.0
+            topic_match = len(q_topic & set(content_terms(c.embed_text))) / len(q_topic) if q_topic else 0.0
             c_types = {c.qtype} if c.qtype and c.qtype != "question" else question_types(heading)
             qtype_match = 1.0 if q_types and c_types & q_types else 0.0
             authority = {"guideline": 1.0, "expert_answer": 0.5}.get(c.doc_type, 0.0)

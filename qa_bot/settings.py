@@ -55,7 +55,8 @@ class Settings(BaseSettings):
     # --- retrieval ---------------------------------------------------------------------------
     candidates: int = Field(60, description="Candidates taken from each of dense and lexical search.")
     top_k: int = Field(10, description="Passages kept after re-ranking.")
-    max_per_doc: int = Field(3, description="Diversity cap: passages per document in the top-k.")
+    max_per_doc: int = Field(1, description="Diversity cap: passages per document in the ranked top-k.")
+    expand_sections: int = Field(4, description="More sections of the two best documents, appended for the answer.")
     collections: Annotated[list[str] | None, NoDecode] = None
     doc_types: Annotated[list[str] | None, NoDecode] = None
     published_after: str | None = None

@@ -21,7 +21,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa_bot.compose import confidence  # noqa: E402
 from qa_bot.retrieve import get_retriever  # noqa: E402
 from qa_bot.rewrite import standalone_question  # noqa: E402
 from qa_bot.settings import Settings  # noqa: E402
@@ -44,7 +43,7 @@ def main() -> None:
             if name != "unanswerable" and not r["answerable"]:
                 continue
             q = standalone_question(r["question"], [Turn(**t) for t in r["history"]], settings)
-            conf, _ = confidence(q, retriever.retrieve(q, settings).passages)
+            conf = retriever.retrieve(q, settings).confidence
             scores.setdefault(name, []).append(conf)
     neg = scores["unanswerable"]
     best = None

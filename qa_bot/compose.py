@@ -112,24 +112,6 @@ def _near_dup(a: set[str], b: set[str]) -> bool:
     return len(a & b) / min(len(a), len(b)) >= 0.8
 
 
-def confidence(question: str, passages: list[Passage]) -> tuple[float, str]:
-    """How well the top passages cover the question: (score in 0..1, reason)."""
-    if not passages:
-        return 0.0, "nothing was retrieved"
-    top = passages[:3]
-    q_topic = topic_terms(question)
-    covered = set()
-    for p in top:
-        covered |= set(content_terms(p.chunk.embed_text))
-    coverage = len(q_topic & covered) / len(q_topic) if q_topic else 1.0
-    dense = max((p.dense_score or 0.0) for p in top)
-    score = 0.5 * dense + 0.5 * coverage
-    missing = sorted(q_topic - covered)
-    reason = (f"topic terms not found in the best passages: {', '.join(missing[:5])}" if missing
-              else f"best passage similarity {dense:.2f}")
-    return score, reason
-
-
 def citation_for(p: Passage, n: int, spans: list[tuple[int, int]]) -> Citation:
     c = p.chunk
     return Citation(n=n, chunk_id=c.chunk_id, doc_id=c.doc_id, section_id=c.section_id, doc_type=c.doc_type,
@@ -146,10 +128,13 @@ def _boilerplate(settings: Settings) -> frozenset[str]:
         return frozenset()
 
 
-def compose(question: str, standalone: str, passages: list[Passage], settings: Settings) -> Answer:
+def compose(question: str, standalone: str, passages: list[Passage], settings: Settings,
+            confidence: tuple[float, str] = (1.0, "")) -> Answer:
+    """``confidence``: (score, reason) from retrieval (``Retriever.confidence``); below the calibrated
+    threshold the answer abstains."""
     base = Answer(question=question, standalone_question=standalone, passages=passages, disclaimer=settings.disclaimer,
                   audience=settings.audience)
-    conf, reason = confidence(standalone, passages)
+    conf, reason = confidence
     if conf < settings.abstain_threshold or not passages:
         related = [citation_for(p, i, []) for i, p in enumerate(passages[:3], 1)]
         return base.model_copy(update={"abstained": True, "related": related,

@@ -97,7 +97,8 @@ def stream_answer(question: str, history: Sequence[Turn | dict] | None = None, s
 
     yield StreamEvent("stage", "compose")
     t = time.perf_counter()
-    result = compose(q, standalone, retrieval.passages, settings)
+    result = compose(q, standalone, retrieval.passages, settings,
+                     confidence=(retrieval.confidence, retrieval.confidence_reason))
     timings["compose"] = (time.perf_counter() - t) * 1000
 
     if settings.llm and not result.abstained:

@@ -146,6 +146,42 @@ class Retriever:
             return False
         return True
 
+    def idf(self, terms: set[str]) -> dict[str, float]:
+        """Inverse document frequency of stemmed terms over the lexical index (unknown terms: the highest)."""
+        retriever, ids = self.store.lexical()
+        n = max(len(ids), 1)
+        if retriever is None:
+            return {t: 1.0 for t in terms}
+        vocab, indptr = retriever.vocab_dict, retriever.scores["indptr"]
+        out = {}
+        for t in terms:
+            i = vocab.get(t)
+            df = int(indptr[i + 1] - indptr[i]) if i is not None else 0
+            out[t] = float(np.log(1 + n / (df + 1)))
+        return out
+
+    def confidence(self, question: str, passages: list[Passage]) -> tuple[float, str]:
+        """How well the best passages cover the question (0..1) and why: their similarity, and how much of
+        the question's topic — weighted by rarity, so the drug or disease name counts most — they contain."""
+        if not passages:
+            return 0.0, "nothing was retrieved"
+        top = [p for p in passages if not p.features.get("expanded")][:3]
+        q_topic = topic_terms(question)
+        covered: set[str] = set()
+        for p in top:
+            covered |= set(content_terms(p.chunk.embed_text))
+        weights = self.idf(q_topic)
+        total = sum(weights.values())
+        coverage = sum(w for t, w in weights.items() if t in covered) / total if total else 1.0
+        dense = max((p.dense_score or 0.0) for p in top)
+        focus = max(weights, key=weights.get) if weights else None  # the rarest topic word: usually the entity
+        focus_ok = 1.0 if focus is None or focus in covered else 0.0
+        score = 0.4 * dense + 0.3 * coverage + 0.3 * focus_ok
+        missing = sorted(q_topic - covered, key=lambda t: -weights[t])
+        reason = (f"the best passages do not mention {', '.join(missing[:3])}" if missing
+                  else f"best passage similarity {dense:.2f}")
+        return score, reason
+
     def lexical_scores(self, query: str) -> tuple[np.ndarray | None, list[str]]:
         import bm25s
 
@@ -174,8 +210,10 @@ class Retriever:
         for p in extra:
             p.features["expanded"] = 1.0
         out += extra
+        conf, reason = self.confidence(query, out)
         timings["rerank"] += (time.perf_counter() - t) * 1000
-        return RetrievalResult(query=query, passages=out, timings_ms=timings)
+        return RetrievalResult(query=query, passages=out, timings_ms=timings, confidence=conf,
+                               confidence_reason=reason)
 
     def candidates(self, query: str, settings: Settings, timings: dict[str, float]) -> list[Passage]:
         """Every candidate of the dense and lexical pools, with its features and weighted score (unsorted)."""

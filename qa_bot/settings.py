@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     # --- answer ------------------------------------------------------------------------------
     audience: Literal["clinician", "patient"] = "clinician"
     max_key_points: int = 8
-    abstain_threshold: float = Field(0.45, description="Calibrated by benchmarks/calibrate_abstention.py.")
+    abstain_threshold: float = Field(0.298, description="Calibrated by benchmarks/calibrate_abstention.py (evals/calibration.json).")
     disclaimer: str = DEFAULT_DISCLAIMER
     max_question_chars: int = 4000
 

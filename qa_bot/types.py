@@ -128,6 +128,8 @@ class RetrievalResult(BaseModel):
     query: str
     passages: list[Passage]
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    confidence: float = 1.0
+    confidence_reason: str = ""
 
 
 # --- answer ----------------------------------------------------------------------------------------

@@ -125,13 +125,17 @@ class Retriever:
         return get_embedder(self.settings.embedding_model, self.settings.torch_threads).encode([text])[0]
 
     def _where(self, settings: Settings) -> dict | None:
-        conds: list[dict] = [{"doc_type": {"$ne": "comment"}}]
+        """Chroma filter for the user's filters only: a metadata filter makes Chroma's search ~10x slower
+        (119 ms vs 10 ms p50 here), so reader comments and page questions are dropped after the search."""
+        conds: list[dict] = []
         if settings.doc_types:
             conds.append({"doc_type": {"$in": list(settings.doc_types)}})
         if settings.collections:
             conds.append({"collection": {"$in": list(settings.collections)}})
         if settings.published_after:
             conds.append({"published_ord": {"$gte": published_ord(settings.published_after)}})
+        if not conds:
+            return None
         return conds[0] if len(conds) == 1 else {"$and": conds}
 
     @staticmethod

@@ -59,8 +59,8 @@ _SCOPE_BREAK = re.compile(r"[,;:.()]|\b(?:but|however|whereas|while|although|ins
 # passage text addressed to a model (prompt injection) never supports anything
 _INSTRUCTION = re.compile(r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+|your\s+)?(?:previous|prior|above|"
                           r"earlier|preceding|system)\b|\bsystem\s+prompt\b|\byou\s+are\s+(?:now\s+)?(?:an?\s+)?"
-                          r"(?:ai|assistant|language\s+model|chatbot)\b|\b(?:write|say|state|answer|respond|reply|tell)"
-                          r"\s+(?:the\s+user\s+)?that\b|\bnew\s+instructions?\b", re.I)
+                          r"(?:ai|assistant|language\s+model|chatbot)\b|(?:^|[.!?:]\s+)(?:write|say|state|answer|respond|reply|tell)"
+                          r"\s+(?:the\s+user\s+)?that\b|\bnew\s+instructions?\b", re.I)  # imperatives only
 
 _STEMMER_LOCK = threading.Lock()
 

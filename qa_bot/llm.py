@@ -236,9 +236,9 @@ def _citation_for(p: Passage, n: int, fallback: Answer, spans: list[tuple[int, i
             merged.append((a, b))
     if base is not None:
         return base.model_copy(update={"n": n, "quote": c.text, "spans": merged})
-    return Citation(n=n, chunk_id=c.chunk_id, doc_id=c.doc_id, section_id=c.section_id, doc_type=c.doc_type,
-                    title=c.title, source=c.source, url=c.url, published=c.published,
-                    heading=c.heading_path[-1] if c.heading_path else None, quote=c.text, spans=merged)
+    from .compose import citation_for
+
+    return citation_for(p, n, merged)
 
 
 def verify_answer(parsed: list[ParsedSentence], passages: list[Passage], settings: Settings,

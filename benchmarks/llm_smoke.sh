@@ -37,7 +37,7 @@ PORT=$("$BIN/python" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1'
 LOG=build/llm-smoke-server.log
 mkdir -p build
 "$SVENV/bin/python" -m llama_cpp.server --model "$MODEL" --model_alias smollm2 --host 127.0.0.1 --port "$PORT" \
-  --n_ctx 8192 --n_threads "$(nproc)" >"$LOG" 2>&1 &
+  --n_ctx "${N_CTX:-8192}" --n_threads "$(nproc)" >"$LOG" 2>&1 &
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do

@@ -191,7 +191,7 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
 
     # conflicting evidence: a source that advises against vs one that sounds hopeful, on the same topic
     # (a sentence already in the bottom line stays there; one in the key points moves to the note)
-    for c in _conflict(standalone, cands, chosen):
+    for c in _conflict(standalone, cands):
         where = next((i for i, (g, o) in enumerate(chosen) if o is c), None)
         if where is None:
             if not any(_near_dup(c.terms, o.terms) for _, o in chosen):
@@ -229,7 +229,7 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     return base.model_copy(update={"sentences": sentences, "citations": citations, "suggested_followups": followups})
 
 
-def _conflict(question: str, cands: list[Cand], chosen: list[tuple[str, Cand]]) -> list[Cand]:
+def _conflict(question: str, cands: list[Cand]) -> list[Cand]:
     topic = topic_terms(question)
     if not topic:
         return []

@@ -53,7 +53,7 @@ def question_types(text: str) -> set[str]:
 STOP = set("""a an the of for to in on at by with and or is are was were be been being do does did can could should would
 may might will shall what which who whom whose when where why how that this these those it its their there here about
 from as into than then so such i me my we our you your he she his her they them not no if any some more most also
-has have had please tell know want get getting there help".split()""".split())
+has have had please tell know want get getting there help""".split())
 GENERIC = set("""treatment treatments treat treated therapy symptoms symptom cause causes causing diagnosis diagnosed test
 tests information disease condition disorder syndrome people person patient patients risk outlook prevention prevent
 inherited inheritance genetic changes common option options doctor use used best way ways type types new information

@@ -415,7 +415,7 @@ def ingest(paths: Iterable[Path] | None, settings: Settings, progress: ProgressF
     for item in iter_documents(roots, settings):
         if isinstance(item, LoadError):
             report.failed.append(item)
-            failed_files.add(item.path.split(":")[0] if re.search(r":\d+$", item.path) else item.path)
+            failed_files.add(item.path.rsplit(":", 1)[0] if re.search(r":\d+$", item.path) else item.path)
             if on_error:
                 on_error(item)
             continue
@@ -434,9 +434,9 @@ def ingest(paths: Iterable[Path] | None, settings: Settings, progress: ProgressF
             progress("documents", report.documents + len(report.failed), max(total or 0, report.documents))
             progress("chunks", report.chunks, None)
     # documents that were under the ingested roots but are gone now (a file that failed keeps its docs)
+    failed = {Path(f).resolve() for f in failed_files}
     for doc_id, path in store.db().execute("SELECT doc_id, path FROM docs").fetchall():
-        if doc_id not in seen and _under(path, roots) and path not in failed_files and Path(path).resolve() not in {
-                Path(f).resolve() for f in failed_files}:
+        if doc_id not in seen and _under(path, roots) and Path(path).resolve() not in failed:
             store.remove_document(doc_id)
             report.removed += 1
     if report.removed or report.documents - report.skipped_unchanged or not settings.lexical_dir.exists():

@@ -19,7 +19,6 @@ import re
 import sqlite3
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from urllib.parse import urlparse
@@ -269,8 +268,7 @@ class Store:
         return [(ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
 
     def dense_search(self, query_vector: list[float], k: int, where: dict | None = None) -> list[tuple[str, float]]:
-        if self.vector_count() == 0:
-            return []
+        """Top-k (chunk id, cosine); the caller checks ``vector_count()`` first (it also decides whether to embed)."""
         res = self.vectorstore._collection.query(query_embeddings=[query_vector], n_results=k, where=where or None,
                                                  include=["distances"])
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
@@ -356,12 +354,10 @@ class Store:
 
     # --- status -------------------------------------------------------------------------------------
     def stats(self) -> IndexStats:
-        by_col: Counter[str] = Counter()
-        by_type: Counter[str] = Counter()
-        for body, in self.db().execute("SELECT body FROM chunks"):
-            d = json.loads(body)
-            by_col[d["collection"]] += 1
-            by_type[d["doc_type"]] += 1
+        def count_by(field: str) -> dict[str, int]:
+            return dict(self.db().execute(f"SELECT json_extract(body, '$.{field}'), COUNT(*) FROM chunks GROUP BY 1"))
+
+        by_col, by_type = count_by("collection"), count_by("doc_type")
         store = self.settings.chroma_url or str(self.settings.chroma_dir)
         return IndexStats(documents=self.count_docs(), chunks=self.count_chunks(), vectors=self.count_chunks(True),
                           by_collection=dict(by_col), by_doc_type=dict(by_type), model=self.settings.embedding_model,

@@ -225,7 +225,7 @@ class Retriever:
         t = time.perf_counter()
         n = settings.candidates
         # dense ---------------------------------------------------------------------------------------
-        have_vectors = self.store.count_chunks(with_vector=True) > 0
+        have_vectors = self.store.vector_count() > 0
         qvec = self._embed(query) if have_vectors else None
         timings["embed"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()

@@ -59,6 +59,7 @@ tests information disease condition disorder syndrome people person patient pati
 inherited inheritance genetic changes common option options doctor use used best way ways type types new information
 long term help work does affect effects effect""".split())
 _WORD = re.compile(r"[a-z0-9][a-z0-9'-]*[a-z0-9]|[a-z0-9]")
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's token pattern: what the lexical vocabulary is made of
 
 
 @lru_cache(maxsize=1)
@@ -78,6 +79,18 @@ def topic_terms(text: str) -> set[str]:
     """Content words that name the topic (not generic question words)."""
     words = [w for w in _WORD.findall((text or "").lower()) if w not in STOP and w not in GENERIC and len(w) > 2]
     return set(_stemmer().stemWords(words))
+
+
+def _near_df(term: str, common: list[str], df: dict[str, int]) -> int:
+    """Document frequency of the indexed term closest to ``term`` within the edit budget, else 0."""
+    limit = 2 if len(term) >= 7 else 1 if len(term) >= 4 else 0
+    if not limit:
+        return 0
+    from rapidfuzz import process
+    from rapidfuzz.distance import Levenshtein
+
+    hit = process.extractOne(term, common, scorer=Levenshtein.distance, score_cutoff=limit)
+    return df[hit[0]] if hit else 0
 
 
 @dataclass
@@ -118,6 +131,7 @@ class Retriever:
         self.settings = settings
         self.weights = weights or Weights()
         self._lock = threading.Lock()
+        self._vocab: tuple | None = None
 
     def _embed(self, text: str) -> np.ndarray:
         from .embed import get_embedder
@@ -164,11 +178,59 @@ class Retriever:
             out[t] = float(np.log(1 + n / (df + 1)))
         return out
 
-    def confidence(self, question: str, passages: list[Passage]) -> tuple[float, str]:
+    def _vocabulary(self) -> tuple | None:
+        """(retriever, document frequency per stemmed term, terms in ≥ 2 chunks, number of chunks) of the
+        lexical index, rebuilt when the index is."""
+        retriever, ids = self.store.lexical()
+        if retriever is None:
+            return None
+        cached = self._vocab
+        if cached is None or cached[0] is not retriever:
+            indptr = retriever.scores["indptr"]
+            df = {t: int(indptr[i + 1] - indptr[i]) for t, i in retriever.vocab_dict.items()
+                  if t and i + 1 < len(indptr)}
+            cached = self._vocab = (retriever, df, [t for t, d in df.items() if d >= 2], len(ids))
+        return cached
+
+    def unknown_subject(self, question: str) -> tuple[float, list[str]]:
+        """The share of the question's topic weight (idf) carried by words that no indexed chunk contains, and
+        those words. A word within one edit (two for words of 7+ letters) of a word in at least two chunks is
+        taken as a misspelling of it ('diabetis', 'arrhthmia') and counts as known; doses ('20mg') are not topic."""
+        from bm25s.stopwords import STOPWORDS_EN
+
+        voc = self._vocabulary()
+        if voc is None:
+            return 0.0, []
+        _, df, common, n = voc
+        words = [w for w in _TOKEN.findall((question or "").lower())
+                 if len(w) > 2 and not w[0].isdigit() and w not in STOP and w not in GENERIC and w not in STOPWORDS_EN]
+        weight: dict[str, float] = {}
+        unknown: dict[str, str] = {}
+        for word, term in zip(words, _stemmer().stemWords(words)):
+            if term in weight:
+                continue
+            d = df.get(term, 0)
+            if d == 0:
+                d = _near_df(term, common, df)
+                if d == 0:
+                    unknown[term] = word
+            weight[term] = float(np.log(1 + n / (d + 1)))
+        total = sum(weight.values())
+        share = sum(weight[t] for t in unknown) / total if total else 0.0
+        return share, list(unknown.values())
+
+    def confidence(self, question: str, passages: list[Passage],
+                   settings: Settings | None = None) -> tuple[float, str]:
         """How well the best passages cover the question (0..1) and why: their similarity, and how much of
-        the question's topic — weighted by rarity, so the drug or disease name counts most — they contain."""
+        the question's topic — weighted by rarity, so the drug or disease name counts most — they contain.
+        0 when the question's subject is not in the index at all (``unknown_subject``)."""
+        settings = settings or self.settings
         if not passages:
             return 0.0, "nothing was retrieved"
+        share, unknown = self.unknown_subject(question)
+        if unknown and share >= settings.unknown_subject_share:
+            return 0.0, (f"no indexed document mentions {', '.join(repr(w) for w in unknown[:3])} "
+                         f"({share:.0%} of the question's topic weight)")
         top = [p for p in passages if not p.features.get("expanded")][:3]
         q_topic = topic_terms(question)
         covered: set[str] = set()
@@ -214,7 +276,7 @@ class Retriever:
         for p in extra:
             p.features["expanded"] = 1.0
         out += extra
-        conf, reason = self.confidence(query, out)
+        conf, reason = self.confidence(query, out, settings)
         timings["rerank"] += (time.perf_counter() - t) * 1000
         return RetrievalResult(query=query, passages=out, timings_ms=timings, confidence=conf,
                                confidence_reason=reason)

@@ -108,6 +108,33 @@ def test_abstains_out_of_corpus(indexed_settings: Settings):
     assert a.disclaimer == indexed_settings.disclaimer
 
 
+def test_abstains_when_the_subject_is_in_no_document(indexed_settings: Settings):
+    # the drug name carries most of the question's weight and no indexed chunk contains it
+    a = answer("Who should get Telithromycin and why is it prescribed?", [], indexed_settings)
+    assert a.abstained and not a.sentences
+    assert "telithromycin" in a.notice and "no indexed document mentions" in a.notice
+
+
+def test_unknown_subject_share_misspellings_and_doses(indexed_settings: Settings):
+    from qa_bot.retrieve import get_retriever
+
+    r = get_retriever(indexed_settings)
+    share, words = r.unknown_subject("What important warning should I know about Telithromycin?")
+    assert words == ["telithromycin"] and share > indexed_settings.unknown_subject_share
+    # a misspelling within the edit budget of an indexed word is known; a dose is not a topic word
+    assert r.unknown_subject("What are the symptoms of Nooman syndrome?") == (0.0, [])
+    assert r.unknown_subject("Is 20mg of aspirin safe after a stroke?")[1] == []
+    # one unknown word among several known topic words stays below the threshold: the question is answered
+    question = SEED_QUESTION + " My neurologist is Dr Zzyzxqw."
+    share, words = r.unknown_subject(question)
+    assert words == ["zzyzxqw"] and 0 < share < indexed_settings.unknown_subject_share
+    assert not answer(question, [], indexed_settings).abstained
+    # 1 turns the rule off
+    off = indexed_settings.model_copy(update={"unknown_subject_share": 1.0})
+    assert "no indexed document mentions" not in (answer("Who should get Telithromycin and why is it prescribed?",
+                                                         [], off).notice or "")
+
+
 def test_follow_up_rewriting_through_the_engine(indexed_settings: Settings):
     hist = [{"role": "user", "content": "What is Noonan syndrome?"}, {"role": "assistant", "content": "…"}]
     a = answer("How is it treated?", hist, indexed_settings)

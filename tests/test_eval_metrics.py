@@ -61,6 +61,17 @@ def test_gold_item_credited_once():
     assert m["mrr@10"] == 1.0
 
 
+def test_hit_rate_is_any_gold_in_first_k_while_recall_is_the_share():
+    # four gold items, one of them at rank 2 and one at rank 7: recall@5 = 1/4, hit@5 = 1; recall@10 = 2/4
+    gold = [{"doc_id": d, "section_id": f"{d}_1", "grade": 3} for d in "ABCD"]
+    units = [U("X_1", "X"), U("B_1")] + [U(f"Y_{i}", f"Y{i}") for i in range(4)] + [U("D_1")]
+    m = one(units, gold)
+    assert m["recall@5"] == 0.25 and m["hit@5"] == 1.0
+    assert m["recall@10"] == 0.5 and m["hit@10"] == 1.0
+    m = one([U(f"Y_{i}", f"Y{i}") for i in range(5)] + [U("A_1")], gold)
+    assert m["hit@5"] == 0.0 and m["hit@10"] == 1.0
+
+
 def test_k_counts_distinct_sections():
     gold = [{"doc_id": "G", "section_id": "G_1", "grade": 4}]
     units = [U(f"X_{i}", f"X{i}") for i in range(5)] + [U("G_1")]

@@ -1,6 +1,6 @@
 """Answer-quality metrics, one function each; definitions in ``evals/README.md``.
 
-Retrieval measures (recall@k, MRR@10, nDCG@10) are computed by ranx, ROUGE-L by rouge-score; this module
+Retrieval measures (recall@k, hit rate@k, MRR@10, nDCG@10) are computed by ranx, ROUGE-L by rouge-score; this module
 only turns the engine's ranked passages and the gold evidence into the inputs those libraries expect:
 
 * **units** — the ranked passages collapsed to distinct sections (the first passage of a section gives the
@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 RECALL_KS = tuple(range(1, 11))
-RETRIEVAL_KEYS = ("recall@5", "recall@10", "doc_recall@5", "mrr@10", "ndcg@10")
+RETRIEVAL_KEYS = ("recall@5", "recall@10", "hit@5", "hit@10", "doc_recall@5", "mrr@10", "ndcg@10")
 
 
 # --- units and gold ------------------------------------------------------------------------------------
@@ -122,7 +122,9 @@ def _ranx_eval(qrels: dict[str, dict[str, int]], runs: dict[str, list[str]], met
 
 def retrieval_metrics(rankings: Mapping[str, Sequence[Unit]],
                       relevant: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, dict[str, Any]]:
-    """Per query id: recall@5, recall@10, doc_recall@5, mrr@10, ndcg@10 and ``recall_curve`` (recall@1…10).
+    """Per query id: recall@5, recall@10, hit@5, hit@10 (1 when any gold item is in the first k — the reading
+    in which the issue's reference points were measured), doc_recall@5, mrr@10, ndcg@10 and ``recall_curve``
+    (recall@1…10).
 
     ``rankings`` are distinct-section units (see ``units_from_passages``); ``relevant`` the rows' gold lists.
     Queries without gold are left out (the measures do not apply to them).
@@ -133,7 +135,7 @@ def retrieval_metrics(rankings: Mapping[str, Sequence[Unit]],
     unit_qrels = {q: gold_qrels(relevant[q]) for q in qids}
     unit_runs = {q: unit_labels(rankings[q], relevant[q]) for q in qids}
     curve = [f"recall@{k}" for k in RECALL_KS]
-    scores = _ranx_eval(unit_qrels, unit_runs, sorted({*curve, "mrr@10", "ndcg@10"}))
+    scores = _ranx_eval(unit_qrels, unit_runs, sorted({*curve, "hit_rate@5", "hit_rate@10", "mrr@10", "ndcg@10"}))
 
     doc_qrels: dict[str, dict[str, int]] = {}
     for q in qids:
@@ -145,6 +147,7 @@ def retrieval_metrics(rankings: Mapping[str, Sequence[Unit]],
     doc_scores = _ranx_eval(doc_qrels, doc_runs, ["recall@5"])
 
     return {q: {"recall@5": scores[q]["recall@5"], "recall@10": scores[q]["recall@10"],
+                "hit@5": scores[q]["hit_rate@5"], "hit@10": scores[q]["hit_rate@10"],
                 "doc_recall@5": doc_scores[q]["recall@5"], "mrr@10": scores[q]["mrr@10"],
                 "ndcg@10": scores[q]["ndcg@10"], "recall_curve": [scores[q][m] for m in curve]}
             for q in qids}

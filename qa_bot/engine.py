@@ -99,6 +99,8 @@ def stream_answer(question: str, history: Sequence[Turn | dict] | None = None, s
     t = time.perf_counter()
     result = compose(q, standalone, retrieval.passages, settings,
                      confidence=(retrieval.confidence, retrieval.confidence_reason))
+    if retrieval.expansions:
+        result = result.model_copy(update={"expansions": retrieval.expansions})
     timings["compose"] = (time.perf_counter() - t) * 1000
 
     if settings.llm and not result.abstained:

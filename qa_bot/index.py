@@ -196,9 +196,12 @@ class Store:
     def rebuild_lexical(self) -> int:
         import bm25s
 
+        from . import acronyms
+
         rows = self.db().execute("SELECT chunk_id, body FROM chunks ORDER BY chunk_id").fetchall()
         ids = [r[0] for r in rows]
-        texts = [Chunk.model_validate_json(r[1]).embed_text for r in rows]
+        chunks = [Chunk.model_validate_json(r[1]) for r in rows]
+        texts = [c.embed_text for c in chunks]
         out = self.settings.lexical_dir
         tmp = out.with_name(out.name + ".tmp")
         import shutil
@@ -212,8 +215,9 @@ class Store:
             retriever.index(tokens, show_progress=False)
             retriever.save(str(tmp))
         (tmp / "chunk_ids.json").write_text(json.dumps({"generation": gen, "ids": ids}))
-        (tmp / "boilerplate.json").write_text(json.dumps(sorted(boilerplate_templates(
-            Chunk.model_validate_json(r[1]) for r in rows))))
+        (tmp / "boilerplate.json").write_text(json.dumps(sorted(boilerplate_templates(chunks))))
+        (tmp / "acronyms.json").write_text(json.dumps(acronyms.build(c.text for c in chunks if c.doc_type != "comment"),
+                                                      sort_keys=True))
         old = out.with_name(out.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if out.exists():
@@ -250,6 +254,15 @@ class Store:
             data = frozenset(json.loads(f.read_text())) if f.is_file() else frozenset()
             self._boiler = (gen, data)
         return self._boiler[1]
+
+    def acronyms(self) -> dict[str, str]:
+        """Abbreviations the indexed documents define (short form → long form), see ``qa_bot.acronyms``."""
+        gen = self.meta_get("lexical_generation")
+        cached = getattr(self, "_acronyms", None)
+        if cached is None or cached[0] != gen:
+            f = self.settings.lexical_dir / "acronyms.json"
+            self._acronyms = (gen, json.loads(f.read_text()) if f.is_file() else {})
+        return self._acronyms[1]
 
     def lexical_search(self, query: str, k: int) -> list[tuple[str, float]]:
         import bm25s

@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from . import acronyms
 from .index import Store, published_ord, require_index
 from .settings import Settings
 from .types import Chunk, Passage, RetrievalResult
@@ -93,6 +94,30 @@ def _near_df(term: str, common: list[str], df: dict[str, int]) -> int:
     return df[hit[0]] if hit else 0
 
 
+def question_segments(query: str, min_words: int = 4, max_segments: int = 4) -> list[str]:
+    """The sub-questions of a long, several-sentence message ("DVT. Can the pill cause DVT? My daughter…"):
+    its sentences, a sentence shorter than ``min_words`` words (a subject line) joined to the next one; nothing
+    for a message of one sentence. Questions (ending in "?") first, at most ``max_segments``."""
+    from .chunk import split_sentences
+
+    parts = [query[a:b].strip() for a, b in split_sentences(query)]
+    segs: list[str] = []
+    carry = ""
+    for p in parts:
+        p = f"{carry} {p}".strip() if carry else p
+        if len(p.split()) < min_words:
+            carry = p
+            continue
+        segs.append(p)
+        carry = ""
+    if carry and segs:
+        segs[-1] = f"{segs[-1]} {carry}"
+    if len(segs) < 2:
+        return []
+    segs.sort(key=lambda x: not x.rstrip().endswith("?"))
+    return segs[:max_segments]
+
+
 @dataclass
 class Weights:
     # tuned on the development sets by benchmarks/tune_retrieval.py (2-fold cross-validated)
@@ -137,6 +162,11 @@ class Retriever:
         from .embed import get_embedder
 
         return get_embedder(self.settings.embedding_model, self.settings.torch_threads).encode([text])[0]
+
+    def _embed_many(self, texts: list[str]) -> np.ndarray:
+        from .embed import get_embedder
+
+        return get_embedder(self.settings.embedding_model, self.settings.torch_threads).encode(texts)
 
     def _where(self, settings: Settings) -> dict | None:
         """Chroma filter for the user's filters only: a metadata filter makes Chroma's search ~10x slower
@@ -191,6 +221,33 @@ class Retriever:
                   if t and i + 1 < len(indptr)}
             cached = self._vocab = (retriever, df, [t for t, d in df.items() if d >= 2], len(ids))
         return cached
+
+    def chunk_frequency(self, phrase: str) -> int:
+        """Number of indexed chunks that contain every (stemmed) word of ``phrase``."""
+        retriever, _ = self.store.lexical()
+        if retriever is None:
+            return 0
+        vocab, indptr, indices = retriever.vocab_dict, retriever.scores["indptr"], retriever.scores["indices"]
+        found = None
+        for term in _stemmer().stemWords(_TOKEN.findall(phrase.lower())):
+            i = vocab.get(term)
+            rows = indices[indptr[i]:indptr[i + 1]] if i is not None and i + 1 < len(indptr) else indices[:0]
+            found = rows if found is None else np.intersect1d(found, rows, assume_unique=True)
+        return 0 if found is None else len(found)
+
+    def usable_acronyms(self) -> dict[str, str]:
+        """The corpus's acronym table without the acronyms that are the corpus's usual name for the thing
+        (used in more chunks than 1.5× its long form: COPD, DNA, HIV, MRI): expanding those only pulls the
+        ranking toward the few documents that spell the name out."""
+        table = self.store.acronyms()
+        cached = getattr(self, "_acronyms", None)
+        if cached is None or cached[0] is not table:
+            keep = {}
+            for short, long in table.items():
+                if self.chunk_frequency(short) <= 1.5 * max(self.chunk_frequency(long), 1):
+                    keep[short] = long
+            cached = self._acronyms = (table, keep)
+        return cached[1]
 
     def unknown_subject(self, question: str) -> tuple[float, list[str]]:
         """The share of the question's topic weight (idf) carried by words that no indexed chunk contains, and
@@ -263,7 +320,10 @@ class Retriever:
     def retrieve(self, query: str, settings: Settings | None = None) -> RetrievalResult:
         settings = settings or self.settings
         timings: dict[str, float] = {}
-        passages = self.candidates(query, settings, timings)
+        search, expansions = query, {}
+        if settings.expand_acronyms:
+            search, expansions = acronyms.expand(query, self.usable_acronyms())
+        passages = self.candidates(search, settings, timings)
         t = time.perf_counter()
         passages.sort(key=lambda p: -p.score)
         out = diversify(passages, settings.top_k, settings.max_per_doc)
@@ -276,10 +336,10 @@ class Retriever:
         for p in extra:
             p.features["expanded"] = 1.0
         out += extra
-        conf, reason = self.confidence(query, out, settings)
+        conf, reason = self.confidence(search, out, settings)
         timings["rerank"] += (time.perf_counter() - t) * 1000
         return RetrievalResult(query=query, passages=out, timings_ms=timings, confidence=conf,
-                               confidence_reason=reason)
+                               confidence_reason=reason, search_query=search, expansions=expansions)
 
     def candidates(self, query: str, settings: Settings, timings: dict[str, float]) -> list[Passage]:
         """Every candidate of the dense and lexical pools, with its features and weighted score (unsorted)."""
@@ -288,10 +348,17 @@ class Retriever:
         n = settings.candidates
         # dense ---------------------------------------------------------------------------------------
         have_vectors = self.store.vector_count() > 0
-        qvec = self._embed(query) if have_vectors else None
+        segs = question_segments(query) if settings.segment_weight > 0 else []
+        qvec = seg_vecs = None
+        if have_vectors:
+            vecs = self._embed_many([query, *segs])
+            qvec, seg_vecs = vecs[0], vecs[1:]
         timings["embed"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         dense = self.store.dense_search(qvec.tolist(), n, self._where(settings)) if qvec is not None else []
+        seg_pool: list[str] = []
+        for sv in seg_vecs if seg_vecs is not None else []:  # each sub-question brings its own nearest chunks
+            seg_pool += [cid for cid, _ in self.store.dense_search(sv.tolist(), n // 2, self._where(settings))]
         timings["dense"] = (time.perf_counter() - t) * 1000
         # lexical -------------------------------------------------------------------------------------
         t = time.perf_counter()
@@ -308,17 +375,23 @@ class Retriever:
         timings["lexical"] = (time.perf_counter() - t) * 1000
         # candidates with both scores -------------------------------------------------------------------
         t = time.perf_counter()
-        cand_ids = list(dict.fromkeys([cid for cid, _ in dense] + [cid for cid, _ in lexical]))
+        cand_ids = list(dict.fromkeys([cid for cid, _ in dense] + seg_pool + [cid for cid, _ in lexical]))
         chunks = self.store.get_chunks(cand_ids)
         chunks = {k: v for k, v in chunks.items() if self._allowed(v, settings)}
         lex_pool = [cid for cid, _ in lexical if cid in chunks][:n]
-        cand_ids = list(dict.fromkeys([cid for cid, _ in dense if cid in chunks] + lex_pool))
+        cand_ids = list(dict.fromkeys([cid for cid, _ in dense if cid in chunks]
+                                      + [cid for cid in seg_pool if cid in chunks] + lex_pool))
         dense_of = dict(dense)
-        missing = [cid for cid in cand_ids if cid not in dense_of]
+        missing = [cid for cid in cand_ids if cid not in dense_of or segs]
         if missing and qvec is not None:
             got = self.store.vectorstore._collection.get(ids=missing, include=["embeddings"])
+            a = settings.segment_weight
             for cid, vec in zip(got["ids"], got["embeddings"]):
-                dense_of[cid] = float(np.dot(np.asarray(vec, dtype=np.float32), qvec))
+                vec = np.asarray(vec, dtype=np.float32)
+                full = float(np.dot(vec, qvec))
+                if segs:  # the best-matching sub-question counts too: a long message dilutes its own embedding
+                    full = (1 - a) * full + a * max(full, float(np.max(seg_vecs @ vec)))
+                dense_of[cid] = full
         if scores is not None and len(ids):
             for cid in cand_ids:
                 i = pos.get(cid)

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     collections: Annotated[list[str] | None, NoDecode] = None
     doc_types: Annotated[list[str] | None, NoDecode] = None
     published_after: str | None = None
+    segment_weight: float = Field(
+        1.0, ge=0.0, le=1.0,
+        description="dense similarity of a several-sentence message = (1-w)·whole + w·max(whole, best sentence); "
+                    "0 turns sentence matching off (benchmarks/retrieval_sweep.py)")
+    expand_acronyms: bool = Field(True, description="search an acronym with the long form the corpus defines for it")
 
     # --- answer ------------------------------------------------------------------------------
     audience: Literal["clinician", "patient"] = "clinician"

@@ -127,6 +127,8 @@ class Passage(BaseModel):
 class RetrievalResult(BaseModel):
     query: str
     passages: list[Passage]
+    search_query: str = Field("", description="what was searched: the query with its acronyms' long forms")
+    expansions: dict[str, str] = Field(default_factory=dict, description="acronym → long form defined by the corpus")
     timings_ms: dict[str, float] = Field(default_factory=dict)
     confidence: float = 1.0
     confidence_reason: str = ""
@@ -173,6 +175,8 @@ class Answer(BaseModel):
     audience: str = "clinician"
     composer: str = "extractive"
     notice: str | None = None
+    expansions: dict[str, str] = Field(default_factory=dict,
+                                       description="the question's acronyms and the long forms searched with them")
     dropped_sentences: int = 0
     unsupported_sentences: int = 0
     suggested_followups: list[str] = Field(default_factory=list)

@@ -135,6 +135,36 @@ def test_unknown_subject_share_misspellings_and_doses(indexed_settings: Settings
                                                          [], off).notice or "")
 
 
+def test_acronym_defined_by_the_corpus_is_searched_with_its_long_form(indexed_settings: Settings):
+    from qa_bot.index import get_store
+    from qa_bot.retrieve import get_retriever
+
+    table = get_store(indexed_settings).acronyms()
+    assert table["CVD"] == "cardiovascular disease" and table["TIA"] == "transient ischemic attack"
+    q = "Does daily aspirin lower the risk of CVD in older adults?"
+    a = answer(q, [], indexed_settings)
+    assert a.expansions == {"CVD": "cardiovascular disease"}
+    assert not a.abstained
+    assert any("cardiovascular disease" in p.chunk.text.lower() for p in a.passages[:3])
+    assert answer(q, [], indexed_settings, expand_acronyms=False).expansions == {}
+    # the fixture's stroke pages say "TIA" more often than they spell it out: nothing to gain from expanding it
+    r = get_retriever(indexed_settings)
+    assert r.chunk_frequency("TIA") > 1.5 * r.chunk_frequency("transient ischemic attack")
+    assert answer("What is a TIA?", [], indexed_settings).expansions == {}
+
+
+def test_long_message_is_matched_by_its_best_sentence(indexed_settings: Settings):
+    q = ("My grandson was seen at the clinic last week and everyone in the family is worried. We drove for three "
+         "hours to get there and the waiting room was full. Is Noonan syndrome inherited? The doctor spoke very "
+         "fast and we had no time to ask about anything else.")
+    whole = answer(q, [], indexed_settings, segment_weight=0.0)
+    best = answer(q, [], indexed_settings)  # default: max(whole message, best sentence)
+    top = best.passages[0]
+    assert top.chunk.section_id == "GARD_0004450_Sec3"  # "Is Noonan syndrome inherited?"
+    by_id = {p.chunk.chunk_id: p for p in whole.passages}
+    assert top.dense_score > by_id[top.chunk.chunk_id].dense_score + 0.05  # the noise no longer dilutes it
+
+
 def test_follow_up_rewriting_through_the_engine(indexed_settings: Settings):
     hist = [{"role": "user", "content": "What is Noonan syndrome?"}, {"role": "assistant", "content": "…"}]
     a = answer("How is it treated?", hist, indexed_settings)

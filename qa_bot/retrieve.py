@@ -84,14 +84,16 @@ def topic_terms(text: str) -> set[str]:
 
 def _near_df(term: str, common: list[str], df: dict[str, int]) -> int:
     """Document frequency of the indexed term closest to ``term`` within the edit budget, else 0."""
-    limit = 2 if len(term) >= 7 else 1 if len(term) >= 4 else 0
+    limit = 2 if len(term) >= 9 else 1 if len(term) >= 4 else 0
     if not limit:
         return 0
     from rapidfuzz import process
     from rapidfuzz.distance import Levenshtein
 
-    hit = process.extractOne(term, common, scorer=Levenshtein.distance, score_cutoff=limit)
-    return df[hit[0]] if hit else 0
+    # same first letter: misspellings keep it ("dianosed", "arrhthmia"); unrelated names rarely do
+    # ("epoetin" is two edits from "pontin", "cefaclor" two from "cofactor")
+    hits = process.extract(term, common, scorer=Levenshtein.distance, score_cutoff=limit, limit=5)
+    return next((df[h[0]] for h in hits if h[0][0] == term[0]), 0)
 
 
 def question_segments(query: str, min_words: int = 4, max_segments: int = 4) -> list[str]:
@@ -251,8 +253,8 @@ class Retriever:
 
     def unknown_subject(self, question: str) -> tuple[float, list[str]]:
         """The share of the question's topic weight (idf) carried by words that no indexed chunk contains, and
-        those words. A word within one edit (two for words of 7+ letters) of a word in at least two chunks is
-        taken as a misspelling of it ('diabetis', 'arrhthmia') and counts as known; doses ('20mg') are not topic."""
+        those words. A word within one edit (two for words of 9+ letters) of a word in at least two chunks that
+        starts with the same letter is taken as a misspelling of it ('diabetis', 'arrhthmia') and counts as known; doses ('20mg') are not topic."""
         from bm25s.stopwords import STOPWORDS_EN
 
         voc = self._vocabulary()

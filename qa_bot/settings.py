@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     # --- answer ------------------------------------------------------------------------------
     audience: Literal["clinician", "patient"] = "clinician"
     max_key_points: int = 8
-    abstain_threshold: float = Field(0.244, description="Calibrated by benchmarks/calibrate_abstention.py (evals/calibration.json).")
+    abstain_threshold: float = Field(0.272, description="Calibrated by benchmarks/calibrate_abstention.py (evals/calibration.json).")
     unknown_subject_share: float = Field(
         0.4, description="Abstain when at least this share of the question's topic weight (idf) is in words that no "
                          "indexed document contains (misspellings of indexed words count as known); 1 disables.")

@@ -19,3 +19,16 @@ def test_no_segments_for_one_sentence_and_at_most_four():
     assert question_segments("Noonan syndrome. What is it?") == []  # one segment after joining
     many = " ".join(f"Sentence number {i} has five words." for i in range(8))
     assert len(question_segments(many)) == 4
+
+
+def test_misspelling_match_keeps_the_first_letter_and_an_edit_budget():
+    from qa_bot.retrieve import _near_df
+
+    df = {"diagnos": 40, "pontin": 5, "cofactor": 9, "arrhythmia": 30, "amantadin": 3}
+    common = list(df)
+    assert _near_df("dianos", common, df) == 40  # one edit
+    assert _near_df("arrhthmia", common, df) == 30
+    assert _near_df("epoetin", common, df) == 0  # two edits from "pontin", another first letter
+    assert _near_df("cefaclor", common, df) == 0  # two edits from "cofactor": over the 1-edit budget of 8 letters
+    assert _near_df("rimantadin", common, df) == 0  # two edits from "amantadin", another first letter
+    assert _near_df("ab", common, df) == 0  # too short to guess

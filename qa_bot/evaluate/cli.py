@@ -18,7 +18,7 @@ class Audience(str, Enum):
     patient = "patient"
 
 
-SUMMARY_KEYS = ("n", "recall@10", "ndcg@10", "avg_score", "rougeL", "citation_support", "disclaimer_rate",
+SUMMARY_KEYS = ("n", "recall@5", "hit@5", "recall@10", "ndcg@10", "avg_score", "rougeL", "citation_support", "disclaimer_rate",
                 "abstain_recall", "false_abstain_rate", "latency_ms_p95")
 
 
@@ -83,7 +83,7 @@ def eval_command(
         table.add_row(k, *[fmt(report["datasets"][n].get(k), k) for n in names])
     if report["meta"].get("baselines_run"):
         for b, sets in report["baselines"].items():
-            for k in ("recall@10", "ndcg@10"):
+            for k in ("recall@5", "hit@5", "recall@10"):
                 table.add_row(f"{k} ({b})", *[fmt(sets.get(n, {}).get(k), k) for n in names])
     console.print(table)
     console.print(f"reports: {out / 'report.html'}, {out / 'report.md'}, {out / 'report.json'}; rows: {out / 'results.jsonl'}",

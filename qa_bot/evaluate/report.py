@@ -369,7 +369,7 @@ def render_html(report: dict[str, Any], records: Sequence[dict[str, Any]]) -> st
     # overview: one chart per retrieval metric across sets
     names = list(ds)
     overview = []
-    for key in ("recall@10", "ndcg@10"):
+    for key in ("recall@5", "hit@5", "recall@10", "ndcg@10"):
         series = [(s, COLORS[s], [(ds[n] if s == ENGINE else report["baselines"][s].get(n, {})).get(key) for n in names])
                   for s in ([ENGINE, BM25, DENSE] if baselines_run else [ENGINE])]
         overview.append(bar_chart(names, series, f"{key} per set", width=max(420, 110 * len(names))))

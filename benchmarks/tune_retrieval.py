@@ -58,7 +58,7 @@ def main() -> None:
             rows = rows[: args.limit]
         for r in rows:
             q = standalone_question(r["question"], [Turn(**t) for t in r["history"]], settings)
-            cands = retriever.candidates(q, settings, {})
+            cands = retriever.candidates(retriever.search_query(q, settings)[0], settings, {})
             if not cands:
                 continue
             matrix = np.array([[p.features[f] for f in FEATS] for p in cands], dtype=np.float32)

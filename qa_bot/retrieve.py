@@ -237,6 +237,12 @@ class Retriever:
             found = rows if found is None else np.intersect1d(found, rows, assume_unique=True)
         return 0 if found is None else len(found)
 
+    def search_query(self, query: str, settings: Settings | None = None) -> tuple[str, dict[str, str]]:
+        """What is searched for ``query``: its acronyms' long forms added (``qa_bot.acronyms``), and those."""
+        if not (settings or self.settings).expand_acronyms:
+            return query, {}
+        return acronyms.expand(query, self.usable_acronyms())
+
     def usable_acronyms(self) -> dict[str, str]:
         """The corpus's acronym table without the acronyms that are the corpus's usual name for the thing
         (used in more chunks than 1.5× its long form: COPD, DNA, HIV, MRI): expanding those only pulls the
@@ -322,9 +328,7 @@ class Retriever:
     def retrieve(self, query: str, settings: Settings | None = None) -> RetrievalResult:
         settings = settings or self.settings
         timings: dict[str, float] = {}
-        search, expansions = query, {}
-        if settings.expand_acronyms:
-            search, expansions = acronyms.expand(query, self.usable_acronyms())
+        search, expansions = self.search_query(query, settings)
         passages = self.candidates(search, settings, timings)
         t = time.perf_counter()
         passages.sort(key=lambda p: -p.score)

@@ -448,7 +448,8 @@ def ingest(paths: Iterable[Path] | None, settings: Settings, progress: ProgressF
         if doc_id not in seen and _under(path, roots) and Path(path).resolve() not in failed:
             store.remove_document(doc_id)
             report.removed += 1
-    if report.removed or report.documents - report.skipped_unchanged or not settings.lexical_dir.exists():
+    stale = not (settings.lexical_dir / "acronyms.json").is_file()  # an index built before acronyms were collected
+    if report.removed or report.documents - report.skipped_unchanged or not settings.lexical_dir.exists() or stale:
         n = store.rebuild_lexical()
         if progress:
             progress("lexical", n, n)

@@ -62,15 +62,26 @@ def reference_line(c: Citation, escape: bool = False) -> str:
     return line
 
 
+def searched_line(answer: Answer) -> str | None:
+    """What was searched, when it is not just what was typed: the standalone question (follow-ups) and the
+    long forms the corpus gives the question's acronyms."""
+    parts = []
+    if answer.standalone_question and answer.standalone_question != answer.question:
+        parts.append(answer.standalone_question)
+    if answer.expansions:
+        parts.append("; ".join(f"{k} = {v}" for k, v in answer.expansions.items()))
+    return " — ".join(parts) or None
+
+
 def answer_to_text(answer: Answer, markdown: bool = False) -> str:
     """The whole answer as readable text (or Markdown): bottom line, key points, references, disclaimer."""
     h = headings(answer.audience)
     esc = md_escape if markdown else (lambda x: x)
     bold = (lambda x: f"**{x}**") if markdown else (lambda x: x.upper())
     out: list[str] = []
-    if answer.standalone_question and answer.standalone_question != answer.question:
-        out.append(f"({h['searched']}: {esc(answer.standalone_question)})")
-        out.append("")
+    searched = searched_line(answer)
+    if searched:
+        out += [f"({h['searched']}: {esc(searched)})", ""]
     if answer.notice:
         out += [f"Note: {esc(answer.notice)}", ""]
     if answer.abstained:

@@ -43,6 +43,13 @@ def test_ingest_is_incremental_and_idempotent(fresh_settings: Settings):
     again = ingest(None, fresh_settings)
     assert again.skipped_unchanged == 40 and again.embedded == 0 and again.from_cache == 0 and again.removed == 0
 
+    # an index from before acronyms were collected gets them at the next ingest, with nothing else to do
+    acr = fresh_settings.lexical_dir / "acronyms.json"
+    table = acr.read_text()
+    acr.unlink()
+    ingest(None, fresh_settings)
+    assert acr.read_text() == table and "CVD" in get_store(fresh_settings).acronyms()
+
     corpus = fresh_settings.corpus[0]
     f = corpus / "medquad" / "GARD_0004450.md"
     f.write_text(f.read_text().replace("Noonan syndrome is a genetic disorder",

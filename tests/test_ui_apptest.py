@@ -100,6 +100,8 @@ def test_answer_html_groups_and_escapes():
     assert out.index("Bottom line") < out.index("Heading &lt;x&gt;") < out.index("Conflicting evidence")
     assert "Bottom &lt;b&gt;line&lt;/b&gt;." in out and "Point &amp; more." in out and "[1]" in out
     assert "q2" in C.searched_html(a) and C.searched_html(a.model_copy(update={"standalone_question": "q"})) is None
+    acr = C.searched_html(a.model_copy(update={"standalone_question": "q", "expansions": {"DVT": "deep <vein>"}}))
+    assert "DVT = deep &lt;vein&gt;" in acr  # the acronym's long form that was searched, escaped
     assert C.disclaimer_html(a.disclaimer).endswith(">D &lt;i&gt;</div>")
     md = C.export_markdown([{"question": "only *q*", "answer": None}], "D")
     assert "only \\*q\\*" in md and "**Disclaimer**" in md

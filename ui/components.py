@@ -12,7 +12,7 @@ import html
 from collections.abc import Sequence
 from urllib.parse import urlparse
 
-from qa_bot.render import cite_marks, conversation_to_markdown, grouped, headings, md_escape, reference_line
+from qa_bot.render import cite_marks, conversation_to_markdown, grouped, headings, md_escape, reference_line, searched_line
 from qa_bot.types import Answer, AnswerSentence, Citation
 
 DOC_TYPES = {"guideline": ("Guideline", "green"), "expert_answer": ("Expert answer", "blue"),
@@ -165,11 +165,12 @@ def references_html(citations: Sequence[Citation], title: str) -> str:
 
 
 def searched_html(answer: Answer) -> str | None:
-    """The standalone question that was searched, when it differs from what was typed (follow-ups)."""
-    if not answer.standalone_question or answer.standalone_question == answer.question:
+    """What was searched, when it differs from what was typed (follow-ups, acronyms spelled out)."""
+    searched = searched_line(answer)
+    if not searched:
         return None
     return (f'<p class="qa-searched" data-testid="qa-searched">{esc(headings(answer.audience)["searched"])}: '
-            f"{esc(answer.standalone_question)}</p>")
+            f"{esc(searched)}</p>")
 
 
 def disclaimer_html(text: str) -> str:

@@ -105,18 +105,26 @@ def _ranx_eval(qrels: dict[str, dict[str, int]], runs: dict[str, list[str]], met
         warnings.simplefilter("ignore")  # numba's type-safety chatter
         from ranx import Qrels, Run, evaluate
 
+        # ranx stores ids as numpy "<U{longest id}" arrays, and numba compiles its functions anew for every
+        # width it meets (a fresh install spent ~10 s a row compiling): ids are renamed to fixed-width codes
+        code: dict[str, str] = {}
+
+        def c(x: str, prefix: str) -> str:
+            return code.setdefault(prefix + x, f"{prefix}{len(code):09d}")
+
         run_dict: dict[str, dict[str, float]] = {}
         for q, ids in runs.items():
             ids = list(dict.fromkeys(ids)) or ["__empty__"]
-            run_dict[q] = {d: float(len(ids) - i) for i, d in enumerate(ids)}
+            run_dict[c(q, "q")] = {c(d, "d"): float(len(ids) - i) for i, d in enumerate(ids)}
+        qrels_dict = {c(q, "q"): {c(d, "d"): g for d, g in items.items()} for q, items in qrels.items()}
         out: dict[str, dict[str, float]] = {q: {} for q in runs}
         if not runs:
             return out
         run = Run(run_dict)
-        evaluate(Qrels(qrels), run, metrics, return_mean=True, save_results_in_run=True, threads=1)
+        evaluate(Qrels(qrels_dict), run, metrics, return_mean=True, save_results_in_run=True, threads=1)
         for m in metrics:
-            for q, v in run.scores[m].items():
-                out[q][m] = float(v)
+            for q in runs:
+                out[q][m] = float(run.scores[m][code["q" + q]])
     return out
 
 

@@ -65,7 +65,7 @@ CREATE INDEX IF NOT EXISTS feedback_updated ON feedback(updated);
 
 # the settings that shape an answer (no paths to secrets, nothing user-private)
 SETTINGS_KEYS = ("audience", "collections", "doc_types", "published_after", "embedding_model", "candidates", "top_k",
-                 "max_per_doc", "abstain_threshold", "unknown_subject_share", "max_key_points", "llm", "unsupported_policy", "collection_name")
+                 "max_per_doc", "abstain_threshold", "unknown_subject_share", "expand_acronyms", "segment_weight", "max_key_points", "llm", "unsupported_policy", "collection_name")
 
 
 @dataclass

@@ -20,6 +20,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -120,6 +121,7 @@ class Store:
         self._vs = None
         self._lexical = None
         self._lexical_gen = None
+        self._lexical_files: dict[str, tuple] = {}  # file name → (lexical generation, content)
         self._lock = threading.RLock()
 
     # --- state DB ---------------------------------------------------------------------------------
@@ -245,24 +247,23 @@ class Store:
                 self._lexical_gen = info["generation"]
             return self._lexical
 
+    def _lexical_json(self, name: str, convert: Callable[[Any], Any], empty: Any) -> Any:
+        """``convert`` of a JSON file that ``rebuild_lexical`` writes beside the lexical index (``empty`` when
+        absent), read once per lexical generation."""
+        gen = self.meta_get("lexical_generation")
+        cached = self._lexical_files.get(name)
+        if cached is None or cached[0] != gen:
+            f = self.settings.lexical_dir / name
+            cached = self._lexical_files[name] = (gen, convert(json.loads(f.read_text())) if f.is_file() else empty)
+        return cached[1]
+
     def boilerplate(self) -> frozenset[str]:
         """Hashes of sentence templates repeated across many documents (site boilerplate, not answers)."""
-        gen = self.meta_get("lexical_generation")
-        cached = getattr(self, "_boiler", None)
-        if cached is None or cached[0] != gen:
-            f = self.settings.lexical_dir / "boilerplate.json"
-            data = frozenset(json.loads(f.read_text())) if f.is_file() else frozenset()
-            self._boiler = (gen, data)
-        return self._boiler[1]
+        return self._lexical_json("boilerplate.json", frozenset, frozenset())
 
     def acronyms(self) -> dict[str, str]:
         """Abbreviations the indexed documents define (short form → long form), see ``qa_bot.acronyms``."""
-        gen = self.meta_get("lexical_generation")
-        cached = getattr(self, "_acronyms", None)
-        if cached is None or cached[0] != gen:
-            f = self.settings.lexical_dir / "acronyms.json"
-            self._acronyms = (gen, json.loads(f.read_text()) if f.is_file() else {})
-        return self._acronyms[1]
+        return self._lexical_json("acronyms.json", dict, {})
 
     def lexical_search(self, query: str, k: int) -> list[tuple[str, float]]:
         import bm25s

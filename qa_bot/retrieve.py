@@ -82,6 +82,11 @@ def topic_terms(text: str) -> set[str]:
     return set(_stemmer().stemWords(words))
 
 
+def _idf(n_chunks: int, df: int) -> float:
+    """Inverse document frequency over ``n_chunks`` chunks (a term in none gets the highest)."""
+    return float(np.log(1 + max(n_chunks, 1) / (df + 1)))
+
+
 def _near_df(term: str, common: list[str], df: dict[str, int]) -> int:
     """Document frequency of the indexed term closest to ``term`` within the edit budget, else 0."""
     limit = 2 if len(term) >= 9 else 1 if len(term) >= 4 else 0
@@ -159,11 +164,7 @@ class Retriever:
         self.weights = weights or Weights()
         self._lock = threading.Lock()
         self._vocab: tuple | None = None
-
-    def _embed(self, text: str) -> np.ndarray:
-        from .embed import get_embedder
-
-        return get_embedder(self.settings.embedding_model, self.settings.torch_threads).encode([text])[0]
+        self._acronyms: tuple | None = None
 
     def _embed_many(self, texts: list[str]) -> np.ndarray:
         from .embed import get_embedder
@@ -198,17 +199,11 @@ class Retriever:
 
     def idf(self, terms: set[str]) -> dict[str, float]:
         """Inverse document frequency of stemmed terms over the lexical index (unknown terms: the highest)."""
-        retriever, ids = self.store.lexical()
-        n = max(len(ids), 1)
-        if retriever is None:
+        voc = self._vocabulary()
+        if voc is None:
             return {t: 1.0 for t in terms}
-        vocab, indptr = retriever.vocab_dict, retriever.scores["indptr"]
-        out = {}
-        for t in terms:
-            i = vocab.get(t)
-            df = int(indptr[i + 1] - indptr[i]) if i is not None else 0
-            out[t] = float(np.log(1 + n / (df + 1)))
-        return out
+        _, df, _, n = voc
+        return {t: _idf(n, df.get(t, 0)) for t in terms}
 
     def _vocabulary(self) -> tuple | None:
         """(retriever, document frequency per stemmed term, terms in ≥ 2 chunks, number of chunks) of the
@@ -248,7 +243,7 @@ class Retriever:
         (used in more chunks than 1.5× its long form: COPD, DNA, HIV, MRI): expanding those only pulls the
         ranking toward the few documents that spell the name out."""
         table = self.store.acronyms()
-        cached = getattr(self, "_acronyms", None)
+        cached = self._acronyms
         if cached is None or cached[0] is not table:
             keep = {}
             for short, long in table.items():
@@ -279,7 +274,7 @@ class Retriever:
                 d = _near_df(term, common, df)
                 if d == 0:
                     unknown[term] = word
-            weight[term] = float(np.log(1 + n / (d + 1)))
+            weight[term] = _idf(n, d)
         total = sum(weight.values())
         share = sum(weight[t] for t in unknown) / total if total else 0.0
         return share, list(unknown.values())

@@ -63,11 +63,6 @@ CREATE TABLE IF NOT EXISTS feedback (
 CREATE INDEX IF NOT EXISTS feedback_updated ON feedback(updated);
 """
 
-# the settings that shape an answer (no paths to secrets, nothing user-private)
-SETTINGS_KEYS = ("audience", "collections", "doc_types", "published_after", "embedding_model", "candidates", "top_k",
-                 "max_per_doc", "abstain_threshold", "unknown_subject_share", "expand_acronyms", "segment_weight", "max_key_points", "llm", "unsupported_policy", "collection_name")
-
-
 @dataclass
 class FeedbackRecord:
     id: str
@@ -83,10 +78,6 @@ class FeedbackRecord:
     answer: dict[str, Any] | None
     citations: list[dict[str, Any]]
     settings: dict[str, Any]
-
-
-def settings_snapshot(settings: Settings) -> dict[str, Any]:
-    return settings.model_dump(mode="json", include=set(SETTINGS_KEYS))
 
 
 def _history(history: Sequence[Turn | dict] | None) -> list[dict[str, str]]:
@@ -118,7 +109,7 @@ class FeedbackStore:
             raise BadInputError(f"feedback rating must be one of {', '.join(RATINGS)}, not {rating!r}")
         comment = (comment or "").strip() or None
         now = time.time()
-        settings_json = json.dumps(settings_snapshot(settings) if settings else {"audience": answer.audience})
+        settings_json = json.dumps(settings.answer_snapshot() if settings else {"audience": answer.audience})
         answer_obj = answer.model_dump(mode="json", exclude={"passages"})
         answer_obj["retrieved"] = [p.chunk.chunk_id for p in answer.passages]  # ids only, not the bodies
         answer_json = json.dumps(answer_obj)

@@ -30,6 +30,11 @@ def _config_file() -> Path | None:
     return local if local.is_file() else None
 
 
+ANSWER_SETTINGS = ("audience", "collections", "doc_types", "published_after", "embedding_model", "candidates", "top_k",
+                   "max_per_doc", "abstain_threshold", "unknown_subject_share", "expand_acronyms", "segment_weight",
+                   "max_key_points", "llm", "unsupported_policy", "collection_name")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QA_BOT_", extra="ignore", validate_default=True)
 
@@ -121,6 +126,11 @@ class Settings(BaseSettings):
         if cfg is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cfg))
         return tuple(sources)
+
+    def answer_snapshot(self) -> dict[str, Any]:
+        """The settings that shape an answer, JSON-ready (no paths, no secrets, nothing user-private): what a
+        feedback record and an eval report store, so two runs or two ratings can be compared."""
+        return self.model_dump(mode="json", include=set(ANSWER_SETTINGS))
 
     # derived locations --------------------------------------------------------------------------
     @property

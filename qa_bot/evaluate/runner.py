@@ -328,9 +328,7 @@ def run_eval(paths: Sequence[Path], out: Path, settings: Settings | None = None,
         "skipped": [{"file": s.file, "line": s.line, "reason": s.reason} for s in skipped],
         "support_check": M.support_checker(),
         "k_counts": "distinct sections (first passage of a section gives its rank)",
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in settings.model_dump(
-            include={"embedding_model", "candidates", "top_k", "max_per_doc", "audience", "abstain_threshold", "unknown_subject_share", "expand_acronyms", "segment_weight",
-                     "llm", "collections", "doc_types", "published_after"}).items()},
+        "settings": settings.answer_snapshot(),
     }
     report = build_report(records, baselines_run=bool(baseline_fns), meta=meta)
     R.write_reports(report, records, out)

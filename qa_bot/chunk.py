@@ -156,7 +156,9 @@ def chunk_document(doc: SourceDocument, settings: Settings) -> ChunkResult:
     protos = [Chunk(chunk_id="", doc_id=doc.doc_id, section_id=sec.id, text="", heading_path=sec.heading_path,
                     doc_type=sec.doc_type or doc.doc_type, collection=doc.collection, title=doc.title,
                     source=doc.source, url=doc.url, published=sec.date or doc.published, start=0, end=0,
-                    n_tokens=0, content_hash="", qtype=sec.qtype, author=sec.author) for sec, _ in plans]
+                    n_tokens=0, content_hash="", qtype=sec.qtype, author=sec.author, kind=sec.kind, grade=sec.grade,
+                    population=sec.population, rec_number=sec.rec_number, page_start=sec.page_start,
+                    page_end=sec.page_end) for sec, _ in plans]
     flat = [p.embed_text for p in protos] + [doc.text[a:b] for _, spans in plans for a, b in spans]
     counts = counter.count(flat)
     prefix_counts, sent_counts = counts[:len(protos)], iter(counts[len(protos):])

@@ -23,6 +23,13 @@ class Section(BaseModel):
     date: str | None = None
     citation_markers: dict[int, list[int]] = Field(
         default_factory=dict, description="offset of a sentence end in the text → the page's own citation numbers")
+    # guideline structure (recognised at loading; carried by every chunk of the section)
+    kind: str | None = Field(None, description="recommendation | table_row | None (ordinary text)")
+    grade: str | None = Field(None, description="a recommendation's grade or strength as the document gives it")
+    population: str | None = Field(None, description="whom a recommendation is about")
+    rec_number: str | None = Field(None, description="a recommendation's number in its document (\"1.3.9\", \"12\")")
+    page_start: int | None = Field(None, description="1-based page of a paged source (PDF) where the section starts")
+    page_end: int | None = None
 
 
 class SourceDocument(BaseModel):
@@ -73,6 +80,12 @@ class Chunk(BaseModel):
     qtype: str | None = None
     author: str | None = None
     markers: list[int] = Field(default_factory=list, description="the source's own citation numbers in this chunk")
+    kind: str | None = None  # the section's kind, grade, population, recommendation number (see Section)
+    grade: str | None = None
+    population: str | None = None
+    rec_number: str | None = None
+    page_start: int | None = None  # pages of a paged source the chunk spans
+    page_end: int | None = None
 
     @property
     def embed_text(self) -> str:

@@ -16,11 +16,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from .settings import Settings
+from .text import split_sentences
 from .types import Chunk, ChunkResult, Section, SourceDocument
 
 MODEL_WINDOW = 256
 SPECIAL_TOKENS = 2  # [CLS] … [SEP]
-_PARA = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*•]|\d{1,2}[.)])\s)")
 
 
 def resolve_model_path(name: str) -> Path:
@@ -56,40 +56,6 @@ class TokenCounter:
 @lru_cache(maxsize=4)
 def token_counter(model: str) -> TokenCounter:
     return TokenCounter(model)
-
-
-def _locate(para: str, sent: str, cursor: int) -> tuple[int, int] | None:
-    i = para.find(sent, cursor)
-    if i >= 0:
-        return i, i + len(sent)
-    # the segmenter normalised whitespace: match word by word
-    words = sent.split()
-    if not words:
-        return None
-    m = re.compile(r"\s+".join(re.escape(w) for w in words)).search(para, cursor)
-    return (m.start(), m.end()) if m else None
-
-
-def split_sentences(text: str, base: int = 0) -> list[tuple[int, int]]:
-    """Sentence spans (absolute offsets) of ``text``; paragraphs and list items are hard boundaries."""
-    import blingfire
-
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for m in [*_PARA.finditer(text), None]:
-        end = m.start() if m else len(text)
-        para = text[pos:end]
-        if para.strip():
-            cursor = 0
-            for sent in blingfire.text_to_sentences(para).split("\n"):
-                sent = sent.strip()
-                loc = _locate(para, sent, cursor) if sent else None
-                if loc is None:
-                    continue
-                spans.append((base + pos + loc[0], base + pos + loc[1]))
-                cursor = loc[1]
-        pos = m.end() if m else len(text)
-    return spans
 
 
 def _split_long(text: str, start: int, budget: int, counter: TokenCounter) -> list[tuple[int, int]]:

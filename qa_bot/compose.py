@@ -13,8 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .chunk import split_sentences
-from .retrieve import content_terms, question_types, topic_terms
+from .text import INSTRUCTION_LIKE, NEGATIVE, POSITIVE, content_terms, question_types, split_sentences, topic_terms
 from .settings import Settings
 from .types import Answer, AnswerSentence, Citation, Passage
 
@@ -24,14 +23,6 @@ QTYPE_LABEL = {"treatment": "Treatment", "symptoms": "Signs and symptoms", "caus
                "susceptibility": "Who is at risk", "complications": "Complications", "stages": "Stages",
                "research": "Research", "considerations": "Considerations", "information": "Overview",
                "support groups": "Support"}
-NEGATIVE = re.compile(r"\b(not (currently |yet |routinely )?(recommended|proven|effective|approved|supported|available|"
-                      r"used)|no (proven |clear |good )?(evidence|benefit)|insufficient|failed to|unproven|"
-                      r"recommends against|should not|do not|does not (work|help)|ineffective|not been shown)\b", re.I)
-POSITIVE = re.compile(r"\b(could|may|might|promis\w*|potential|hope\w*|effective|improv\w*|restor\w*|benefit\w*|"
-                      r"regenerat\w*|recommend(s|ed)?)\b", re.I)
-INSTRUCTION_LIKE = re.compile(r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|previous|above|disclaimer|rules?)\b|"
-                              r"\b(system prompt|you are now|as an ai)\b", re.I)
-
 ABSTAIN_TEXT = {
     "clinician": "The indexed documents do not answer this question. Nothing below is an answer: the passages "
                  "listed are the nearest ones found, offered as related reading only.",

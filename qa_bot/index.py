@@ -80,7 +80,7 @@ def sentence_template(sentence: str, title: str | None) -> str:
 
 
 def boilerplate_templates(chunks: Iterable[Chunk], min_docs: int = 25) -> set[str]:
-    from .chunk import split_sentences
+    from .text import split_sentences
 
     docs_of: dict[str, set[str]] = {}
     for c in chunks:

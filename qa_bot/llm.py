@@ -178,7 +178,7 @@ def _expand(nums: str) -> list[int]:
 
 def parse_answer(text: str, n_passages: int) -> list[ParsedSentence]:
     """The model's text → sentences with their citation numbers (only 1..n_passages kept) and group."""
-    from .chunk import split_sentences
+    from .text import split_sentences
 
     out: list[ParsedSentence] = []
     group = "bottom_line"

@@ -15,72 +15,14 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from . import acronyms
 from .index import Store, published_ord, require_index
 from .settings import Settings
+from .text import GENERIC, QTYPES, STOP, _TOKEN, _stemmer, content_terms, question_types, topic_terms  # noqa: F401
 from .types import Chunk, Passage, RetrievalResult
-
-# --- question types ------------------------------------------------------------------------------
-QTYPES: list[tuple[str, re.Pattern]] = [
-    ("treatment", re.compile(r"\b(treat\w*|therap\w*|cure[sd]?|manag\w*|medication|drugs?|surgery|remed\w*|"
-                             r"rehabilitat\w*|options?)\b", re.I)),
-    ("symptoms", re.compile(r"\b(symptoms?|signs?|feel|features?|look like|manifest\w*)\b", re.I)),
-    ("causes", re.compile(r"\b(caus\w*|why|reasons?|triggers?|etiolog\w*)\b", re.I)),
-    ("exams and tests", re.compile(r"\b(diagnos\w*|tests?|testing|screen\w*|detect\w*|exams?)\b", re.I)),
-    ("prevention", re.compile(r"\b(prevent\w*|avoid\w*|reduce (the )?risk)\b", re.I)),
-    ("inheritance", re.compile(r"\b(inherit\w*|hereditary|passed down|runs? in (the )?famil\w*)\b", re.I)),
-    ("genetic changes", re.compile(r"\b(genes?|genetic changes?|mutations?|genetic)\b", re.I)),
-    ("frequency", re.compile(r"\b(how (common|many|often|rare)|prevalence|incidence|frequen\w*)\b", re.I)),
-    ("outlook", re.compile(r"\b(outlook|prognosis|life expectancy|surviv\w*|recover\w*)\b", re.I)),
-    ("susceptibility", re.compile(r"\b(at risk|who (gets|is at)|risk factors?|susceptib\w*)\b", re.I)),
-    ("complications", re.compile(r"\b(complications?|lead to|side effects?)\b", re.I)),
-    ("stages", re.compile(r"\b(stages?|staging)\b", re.I)),
-    ("research", re.compile(r"\b(research|clinical trials?|studies)\b", re.I)),
-    ("information", re.compile(r"^\s*(what (is|are)|define|definition)\b", re.I)),
-]
-
-
-def question_types(text: str) -> set[str]:
-    found = {name for name, pat in QTYPES if pat.search(text or "")}
-    if len(found) > 1:
-        found.discard("information")
-    return found
-
-
-STOP = set("""a an the of for to in on at by with and or is are was were be been being do does did can could should would
-may might will shall what which who whom whose when where why how that this these those it its their there here about
-from as into than then so such i me my we our you your he she his her they them not no if any some more most also
-has have had please tell know want get getting there help""".split())
-GENERIC = set("""treatment treatments treat treated therapy symptoms symptom cause causes causing diagnosis diagnosed test
-tests information disease condition disorder syndrome people person patient patients risk outlook prevention prevent
-inherited inheritance genetic changes common option options doctor use used best way ways type types new information
-long term help work does affect effects effect""".split())
-_WORD = re.compile(r"[a-z0-9][a-z0-9'-]*[a-z0-9]|[a-z0-9]")
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's token pattern: what the lexical vocabulary is made of
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def content_terms(text: str) -> list[str]:
-    """Stemmed content words (no stopwords)."""
-    words = [w for w in _WORD.findall((text or "").lower()) if w not in STOP and len(w) > 1]
-    return _stemmer().stemWords(words)
-
-
-def topic_terms(text: str) -> set[str]:
-    """Content words that name the topic (not generic question words)."""
-    words = [w for w in _WORD.findall((text or "").lower()) if w not in STOP and w not in GENERIC and len(w) > 2]
-    return set(_stemmer().stemWords(words))
-
 
 def _idf(n_chunks: int, df: int) -> float:
     """Inverse document frequency over ``n_chunks`` chunks (a term in none gets the highest)."""
@@ -105,7 +47,7 @@ def question_segments(query: str, min_words: int = 4, max_segments: int = 4) -> 
     """The sub-questions of a long, several-sentence message ("DVT. Can the pill cause DVT? My daughter…"):
     its sentences, a sentence shorter than ``min_words`` words (a subject line) joined to the next one; nothing
     for a message of one sentence. Questions (ending in "?") first, at most ``max_segments``."""
-    from .chunk import split_sentences
+    from .text import split_sentences
 
     parts = [query[a:b].strip() for a, b in split_sentences(query)]
     segs: list[str] = []

@@ -471,7 +471,7 @@ class SupportChecker:
         return hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()
 
     def _passage_info(self, passage: str) -> _PassageInfo:
-        from .chunk import split_sentences
+        from .text import split_sentences
 
         spans = split_sentences(passage) or [(0, len(passage))]
         unit_spans = list(spans) + [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)]

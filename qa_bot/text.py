@@ -1,0 +1,116 @@
+"""Text analysis that several stages share: sentences, stopwords and stems, content and topic terms, question
+types, negation and recommendation language.
+
+One module so that chunk, retrieve, compose and verify agree on what a sentence, a content word or a negated
+statement is (each used to keep its own copy).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_PARA = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*•]|\d{1,2}[.)])\s)")
+
+
+def _locate(para: str, sent: str, cursor: int) -> tuple[int, int] | None:
+    i = para.find(sent, cursor)
+    if i >= 0:
+        return i, i + len(sent)
+    # the segmenter normalised whitespace: match word by word
+    words = sent.split()
+    if not words:
+        return None
+    m = re.compile(r"\s+".join(re.escape(w) for w in words)).search(para, cursor)
+    return (m.start(), m.end()) if m else None
+
+
+def split_sentences(text: str, base: int = 0) -> list[tuple[int, int]]:
+    """Sentence spans (absolute offsets) of ``text``; paragraphs and list items are hard boundaries."""
+    import blingfire
+
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for m in [*_PARA.finditer(text), None]:
+        end = m.start() if m else len(text)
+        para = text[pos:end]
+        if para.strip():
+            cursor = 0
+            for sent in blingfire.text_to_sentences(para).split("\n"):
+                sent = sent.strip()
+                loc = _locate(para, sent, cursor) if sent else None
+                if loc is None:
+                    continue
+                spans.append((base + pos + loc[0], base + pos + loc[1]))
+                cursor = loc[1]
+        pos = m.end() if m else len(text)
+    return spans
+
+
+# --- question types ------------------------------------------------------------------------------
+QTYPES: list[tuple[str, re.Pattern]] = [
+    ("treatment", re.compile(r"\b(treat\w*|therap\w*|cure[sd]?|manag\w*|medication|drugs?|surgery|remed\w*|"
+                             r"rehabilitat\w*|options?)\b", re.I)),
+    ("symptoms", re.compile(r"\b(symptoms?|signs?|feel|features?|look like|manifest\w*)\b", re.I)),
+    ("causes", re.compile(r"\b(caus\w*|why|reasons?|triggers?|etiolog\w*)\b", re.I)),
+    ("exams and tests", re.compile(r"\b(diagnos\w*|tests?|testing|screen\w*|detect\w*|exams?)\b", re.I)),
+    ("prevention", re.compile(r"\b(prevent\w*|avoid\w*|reduce (the )?risk)\b", re.I)),
+    ("inheritance", re.compile(r"\b(inherit\w*|hereditary|passed down|runs? in (the )?famil\w*)\b", re.I)),
+    ("genetic changes", re.compile(r"\b(genes?|genetic changes?|mutations?|genetic)\b", re.I)),
+    ("frequency", re.compile(r"\b(how (common|many|often|rare)|prevalence|incidence|frequen\w*)\b", re.I)),
+    ("outlook", re.compile(r"\b(outlook|prognosis|life expectancy|surviv\w*|recover\w*)\b", re.I)),
+    ("susceptibility", re.compile(r"\b(at risk|who (gets|is at)|risk factors?|susceptib\w*)\b", re.I)),
+    ("complications", re.compile(r"\b(complications?|lead to|side effects?)\b", re.I)),
+    ("stages", re.compile(r"\b(stages?|staging)\b", re.I)),
+    ("research", re.compile(r"\b(research|clinical trials?|studies)\b", re.I)),
+    ("information", re.compile(r"^\s*(what (is|are)|define|definition)\b", re.I)),
+]
+
+
+def question_types(text: str) -> set[str]:
+    found = {name for name, pat in QTYPES if pat.search(text or "")}
+    if len(found) > 1:
+        found.discard("information")
+    return found
+
+
+STOP = set("""a an the of for to in on at by with and or is are was were be been being do does did can could should would
+may might will shall what which who whom whose when where why how that this these those it its their there here about
+from as into than then so such i me my we our you your he she his her they them not no if any some more most also
+has have had please tell know want get getting there help""".split())
+GENERIC = set("""treatment treatments treat treated therapy symptoms symptom cause causes causing diagnosis diagnosed test
+tests information disease condition disorder syndrome people person patient patients risk outlook prevention prevent
+inherited inheritance genetic changes common option options doctor use used best way ways type types new information
+long term help work does affect effects effect""".split())
+_WORD = re.compile(r"[a-z0-9][a-z0-9'-]*[a-z0-9]|[a-z0-9]")
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's token pattern: what the lexical vocabulary is made of
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed content words (no stopwords)."""
+    words = [w for w in _WORD.findall((text or "").lower()) if w not in STOP and len(w) > 1]
+    return _stemmer().stemWords(words)
+
+
+def topic_terms(text: str) -> set[str]:
+    """Content words that name the topic (not generic question words)."""
+    words = [w for w in _WORD.findall((text or "").lower()) if w not in STOP and w not in GENERIC and len(w) > 2]
+    return set(_stemmer().stemWords(words))
+
+
+
+NEGATIVE = re.compile(r"\b(not (currently |yet |routinely )?(recommended|proven|effective|approved|supported|available|"
+                      r"used)|no (proven |clear |good )?(evidence|benefit)|insufficient|failed to|unproven|"
+                      r"recommends against|should not|do not|does not (work|help)|ineffective|not been shown)\b", re.I)
+POSITIVE = re.compile(r"\b(could|may|might|promis\w*|potential|hope\w*|effective|improv\w*|restor\w*|benefit\w*|"
+                      r"regenerat\w*|recommend(s|ed)?)\b", re.I)
+INSTRUCTION_LIKE = re.compile(r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|previous|above|disclaimer|rules?)\b|"
+                              r"\b(system prompt|you are now|as an ai)\b", re.I)
+

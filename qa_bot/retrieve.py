@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import acronyms
+from . import acronyms, shorthand
 from .index import Store, published_ord, require_index
 from .settings import Settings
 from .text import GENERIC, QTYPES, STOP, _TOKEN, _stemmer, content_terms, question_types, topic_terms  # noqa: F401
@@ -176,9 +176,16 @@ class Retriever:
 
     def search_query(self, query: str, settings: Settings | None = None) -> tuple[str, dict[str, str]]:
         """What is searched for ``query``: its acronyms' long forms added (``qa_bot.acronyms``), and those."""
-        if not (settings or self.settings).expand_acronyms:
-            return query, {}
-        return acronyms.expand(query, self.usable_acronyms())
+        settings = settings or self.settings
+        found: dict[str, str] = {}
+        if settings.expand_shorthand:
+            exp = shorthand.expand(query)
+            query, found = exp.text, dict(exp.found)
+        if settings.expand_acronyms:  # the corpus's own definitions, for what the clinical lexicon does not know
+            table = {k: v for k, v in self.usable_acronyms().items() if k not in shorthand.ACRONYMS}
+            query, more = acronyms.expand(query, table)
+            found.update(more)
+        return query, found
 
     def usable_acronyms(self) -> dict[str, str]:
         """The corpus's acronym table without the acronyms that are the corpus's usual name for the thing

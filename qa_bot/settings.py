@@ -31,7 +31,7 @@ def _config_file() -> Path | None:
 
 
 ANSWER_SETTINGS = ("audience", "collections", "doc_types", "published_after", "embedding_model", "candidates", "top_k",
-                   "max_per_doc", "abstain_threshold", "unknown_subject_share", "expand_acronyms", "segment_weight",
+                   "max_per_doc", "abstain_threshold", "unknown_subject_share", "expand_acronyms", "expand_shorthand", "segment_weight",
                    "max_key_points", "llm", "unsupported_policy", "collection_name")
 
 
@@ -70,6 +70,8 @@ class Settings(BaseSettings):
         description="dense similarity of a several-sentence message = (1-w)·whole + w·max(whole, best sentence); "
                     "0 turns sentence matching off (benchmarks/retrieval_sweep.py)")
     expand_acronyms: bool = Field(True, description="search an acronym with the long form the corpus defines for it")
+    expand_shorthand: bool = Field(True, description="search clinician shorthand (46yo, FH, sx, HTN, q3y, brand names) "
+                                                     "with the words the documents use (qa_bot/shorthand.py)")
 
     # --- answer ------------------------------------------------------------------------------
     audience: Literal["clinician", "patient"] = "clinician"

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .settings import Settings
-from .text import split_sentences
+from .text import recommendation_spans, split_sentences
 from .types import Chunk, ChunkResult, Section, SourceDocument
 
 MODEL_WINDOW = 256
@@ -152,8 +152,9 @@ def chunk_document(doc: SourceDocument, settings: Settings) -> ChunkResult:
             a, b = g[0][0], g[-1][1]
             text = doc.text[a:b]
             markers = sorted({n for off, nums in sec.citation_markers.items() if a <= off <= b + 2 for n in nums})
+            recs = recommendation_spans(text, sec.grade) if (doc.doc_type == "guideline" or sec.kind) else []
             chunks.append(proto.model_copy(update={"chunk_id": f"{sec.id}::{i}", "text": text, "start": a, "end": b,
-                                                   "markers": markers}))
+                                                   "markers": markers, "recs": recs}))
     for c, n in zip(chunks, counter.count([c.embed_text for c in chunks])):
         if n + SPECIAL_TOKENS > MODEL_WINDOW:  # the packing above over-estimates, so this cannot happen
             raise AssertionError(f"chunk {c.chunk_id} has {n} tokens, over the model window")

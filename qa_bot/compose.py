@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .text import INSTRUCTION_LIKE, NEGATIVE, POSITIVE, content_terms, question_types, split_sentences, topic_terms
+from .text import (INSTRUCTION_LIKE, NEGATIVE, POSITIVE, content_terms, is_fragment, question_types, split_sentences,
+                   topic_terms)
 from .settings import Settings
 from .types import Answer, AnswerSentence, Citation, Passage
 
@@ -40,6 +41,8 @@ class Cand:
     text: str
     terms: set[str] = field(default_factory=set)
     score: float = 0.0
+    is_rec: bool = False  # a recommendation statement (recognised at indexing)
+    grade: str | None = None
 
 
 def _label(p: Passage) -> str:
@@ -119,10 +122,116 @@ def _boilerplate(settings: Settings) -> frozenset[str]:
         return frozenset()
 
 
+# --- what the question asks about -------------------------------------------------------------------
+_AGE = re.compile(r"\b(\d{1,3})[- ]?(?:year|yr)s?[- ]old\b|\baged?\s+(\d{1,3})\b|\b(\d{1,3})\s*(?:yo|y/o)\b", re.I)
+_RANGE = re.compile(r"\b(?:aged\s+)?(\d{1,3})\s*(?:to|-|–|through)\s*(\d{1,3})\s*(?:years?|y)\b", re.I)
+_OLDER = re.compile(r"\b(?:aged\s+)?(\d{1,3})\s*years?\s*(?:or|and)\s*(?:older|over|above)\b|\b(?:older|over)\s+than\s+(\d{1,3})\b", re.I)
+_YOUNGER = re.compile(r"\b(?:aged\s+)?(\d{1,3})\s*years?\s*(?:or|and)\s*(?:younger|under)\b|\b(?:younger|under)\s+than\s+(\d{1,3})\b", re.I)
+_FEMALE = re.compile(r"\b(?:women|woman|female|females|girls?|pregnan\w*|postmenopausal|mothers?)\b", re.I)
+_MALE = re.compile(r"\b(?:men|man|male|males|boys?)\b", re.I)
+
+
+def question_ages(text: str) -> list[int]:
+    return [int(next(g for g in m.groups() if g)) for m in _AGE.finditer(text or "")]
+
+
+def age_ranges(text: str) -> list[tuple[int, int]]:
+    """Age ranges a sentence or population states ("aged 45 to 49 years", "65 years or older")."""
+    out = [(int(a), int(b)) for a, b in _RANGE.findall(text or "") if int(a) <= int(b) <= 120]
+    out += [(int(a or b) + (0 if a else 1), 120) for a, b in _OLDER.findall(text or "")]
+    out += [(0, int(a or b) - (0 if a else 1)) for a, b in _YOUNGER.findall(text or "")]
+    return out
+
+
+def population_match(question: str, text: str) -> float:
+    """+1 when the question's age falls in an age range the text states, -1 when the text states ranges and
+    none holds it; -1 when the text is about the other sex only. 0 when nothing is known."""
+    score = 0.0
+    ages = question_ages(question)
+    ranges = age_ranges(text)
+    if ages and ranges:
+        score += 1.0 if any(lo <= a <= hi for a in ages for lo, hi in ranges) else -1.0
+    q_f, q_m = bool(_FEMALE.search(question)), bool(_MALE.search(question))
+    t_f, t_m = bool(_FEMALE.search(text)), bool(_MALE.search(text))
+    if q_f != q_m and t_f != t_m:  # both speak of one sex
+        score += 0.5 if q_f == t_f else -1.0
+    return score
+
+
+def _year(published: str | None) -> str | None:
+    from .index import published_ord
+
+    o = published_ord(published)
+    return str(o // 10000) if o else None
+
+
+def _short_source(source: str | None) -> str | None:
+    """"U.S. Preventive Services Task Force" → "USPSTF"; long lists of publishers → None."""
+    if not source or len(source.split()) > 6:
+        return None
+    letters = "".join(w.replace(".", "") if re.fullmatch(r"(?:[A-Z]\.)+", w) else w[0]
+                      for w in source.split() if w[:1].isupper())
+    return letters if len(letters) >= 2 else None
+
+
+def grade_note(p: Passage, grade: str | None) -> str | None:
+    """"USPSTF grade B, 2021" / "Strong For, 2014": the grade printed in (or with) the passage and its date."""
+    if not grade:
+        return None
+    c = p.chunk
+    g = f"grade {grade}" if re.fullmatch(r"[A-D]|I", grade) else grade
+    src = _short_source(c.source)
+    if src and g.startswith("grade"):
+        g = f"{src} {g}"
+    year = _year(c.published)
+    return f"{g}, {year}" if year else g
+
+
+def _subject_terms(title: str | None) -> set[str]:
+    """What a document is about: its title's topic words (not "screening", "guideline", publishers)."""
+    return topic_terms(re.sub(r"\b(?:clinical|practice|guidelines?|recommendations?|statement|summary|management|"
+                              r"screening|preventive|medication|services?|task|force|u\.?s\.?|va/dod|update[d]?|"
+                              r"adults?|children|adolescents|evaluation|treatment|interventions?)\b", " ",
+                              title or "", flags=re.I))
+
+
+def same_guidance(a: Passage, b: Passage) -> bool:
+    """Two guideline documents on the same subject (an older and a newer version of one guidance)."""
+    if a.chunk.doc_type != "guideline" or b.chunk.doc_type != "guideline" or a.chunk.doc_id == b.chunk.doc_id:
+        return False
+    ta, tb = _subject_terms(a.chunk.title), _subject_terms(b.chunk.title)
+    return bool(ta and tb) and len(ta & tb) / min(len(ta), len(tb)) >= 0.99
+
+
+def _idf(terms: set[str], settings: Settings) -> dict[str, float]:
+    try:
+        from .retrieve import get_retriever
+
+        return get_retriever(settings).idf(terms)
+    except Exception:  # no index (unit tests of the composer): every term counts the same
+        return {t: 1.0 for t in terms}
+
+
+def _lead_extras(lead: Passage, have: set[str], settings: Settings) -> list[Passage]:
+    """The lead document's recommendation statements that retrieval did not bring: the answer may quote them."""
+    from .index import get_store
+
+    try:
+        chunks = get_store(settings).doc_chunks(lead.chunk.doc_id)
+    except Exception:
+        return []
+    out = []
+    for c in chunks:
+        if c.chunk_id in have or not (c.recs or c.kind == "recommendation"):
+            continue
+        out.append(Passage(chunk=c, score=lead.score * 0.7, features={"expanded": 1.0, "lead_doc": 1.0}))
+    return out[:40]
+
+
 def compose(question: str, standalone: str, passages: list[Passage], settings: Settings,
-            confidence: tuple[float, str] = (1.0, "")) -> Answer:
+            confidence: tuple[float, str] = (1.0, ""), search: str | None = None) -> Answer:
     """``confidence``: (score, reason) from retrieval (``Retriever.confidence``); below the calibrated
-    threshold the answer abstains."""
+    threshold the answer abstains. ``search``: the text that was searched (shorthand spelled out)."""
     base = Answer(question=question, standalone_question=standalone, passages=passages, disclaimer=settings.disclaimer,
                   audience=settings.audience)
     conf, reason = confidence
@@ -132,19 +241,59 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
                                        "abstain_reason": ABSTAIN_TEXT.get(settings.audience, ABSTAIN_TEXT["clinician"]),
                                        "notice": f"Abstained: {reason} (confidence {conf:.2f} < "
                                                  f"{settings.abstain_threshold:.2f})."})
-    q_terms = set(content_terms(standalone))
+    asked = search or standalone
+    q_terms = set(content_terms(asked))
+    weights = _idf(q_terms, settings)
+    q_weight = sum(weights.values()) or 1.0
     ranked = [p for p in passages if not p.features.get("expanded")]
-    pool = ranked[:6] + [p for p in passages if p.features.get("expanded")]
-    top_score = pool[0].score or 1.0
+    lead = ranked[0] if ranked else passages[0]
+    # an older and a newer version of the same guidance: the newer leads
+    for p in ranked[1:5]:
+        if same_guidance(lead, p) and _year(p.chunk.published) and (_year(lead.chunk.published) or "") < _year(p.chunk.published):
+            lead = p
+    older = {p.chunk.doc_id: _year(p.chunk.published) for p in passages if same_guidance(lead, p)
+             and (_year(p.chunk.published) or "") < (_year(lead.chunk.published) or "")}
+    extras = _lead_extras(lead, {p.chunk.chunk_id for p in passages}, settings) if lead.chunk.doc_type == "guideline" else []
+    passages = passages + extras
+    base = base.model_copy(update={"passages": passages})
+
+    # on the question's subject: the lead document, and documents whose subject the question names
+    lead_subject = _subject_terms(lead.chunk.title)
+    q_topic = topic_terms(asked)
+
+    def on_subject(p: Passage) -> bool:
+        if p.chunk.doc_id == lead.chunk.doc_id or p.chunk.doc_id in older:
+            return True
+        subj = _subject_terms(p.chunk.title)
+        if not subj:
+            return True
+        w = _idf(subj, settings)
+        covered = sum(v for t, v in w.items() if t in q_topic or t in lead_subject)
+        return covered / (sum(w.values()) or 1.0) >= 0.6 and max(w, key=w.get) in (q_topic | lead_subject)
+
+    pool = [p for p in ranked[:6] if on_subject(p)] + [p for p in passages if p.features.get("expanded") and on_subject(p)]
+    top_score = max((p.score for p in pool), default=1.0) or 1.0
     cands: list[Cand] = []
     boiler = _boilerplate(settings)
     from .index import sentence_template
 
     for i, p in enumerate(pool):
-        sents = [c for c in _sentences(p, i) if sentence_template(c.text, p.chunk.title) not in boiler]
-        for j, s in enumerate(sents):
-            overlap = len(q_terms & s.terms) / len(q_terms) if q_terms else 0.0
-            s.score = (p.score / top_score) * (0.6 + overlap) + (0.15 if j == 0 else 0.0) - 0.02 * j
+        heading = " ".join(p.chunk.heading_path[1:]) if p.chunk.heading_path else ""
+        h_terms = set(content_terms(heading))
+        sents = [c for c in _sentences(p, i) if sentence_template(c.text, p.chunk.title) not in boiler
+                 and not is_fragment(c.text)]
+        for j, c in enumerate(sents):
+            rec = next((r for r in p.chunk.recs if r[0] <= c.start < r[1] or c.start <= r[0] < c.end), None)
+            c.grade = (rec[2] or None) if rec else None
+            c.is_rec = rec is not None or (p.chunk.kind == "recommendation" and j == 0)
+            if c.is_rec and c.grade is None and p.chunk.kind == "recommendation":
+                c.grade = p.chunk.grade
+            overlap = sum(weights.get(t, 0.0) for t in q_terms & c.terms) / q_weight
+            h_overlap = sum(weights.get(t, 0.0) for t in q_terms & h_terms - c.terms) / q_weight
+            pop = population_match(asked, c.text + " " + (p.chunk.population or ""))
+            c.score = ((p.score / top_score) * 0.6 + overlap + 0.3 * h_overlap + (0.25 if c.is_rec else 0.0)
+                       + 0.3 * pop + (0.15 if p.chunk.doc_id == lead.chunk.doc_id else 0.0)
+                       + (0.08 if j == 0 else 0.0) - 0.01 * j)
         cands += sents
     if not cands:
         related = [citation_for(p, i, []) for i, p in enumerate(passages[:3], 1)]
@@ -160,13 +309,20 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
         chosen.append((group, c))
         return True
 
-    # bottom line: the best sentence of the best passage, and its next sentence when it continues the point
-    first = [c for c in cands if c.p_index == 0] or cands
-    best = max(first, key=lambda c: c.score)
+    # bottom line: the recommendation of the lead document that applies (a guideline), else its best sentence
+    from_lead = [c for c in cands if c.passage.chunk.doc_id == lead.chunk.doc_id] or cands
+    recs = [c for c in from_lead if c.is_rec]
+    best_any = max(from_lead, key=lambda c: c.score)
+    best = max(recs, key=lambda c: c.score) if recs and max(recs, key=lambda c: c.score).score >= 0.6 * best_any.score else best_any
     take("bottom_line", best)
-    nxt = [c for c in cands if c.p_index == best.p_index and c.start > best.end]
-    if nxt and len(best.text) < 160 and (q_terms & nxt[0].terms):
-        take("bottom_line", nxt[0])
+    # a second statement when the question spans two (two populations, "and when do we stop")
+    second = [c for c in (recs if best.is_rec else from_lead) if c is not best and c.score >= 0.85 * best.score]
+    if second:
+        take("bottom_line", max(second, key=lambda c: c.score))
+    elif not best.is_rec:
+        nxt = [c for c in cands if c.p_index == best.p_index and c.start > best.end]
+        if nxt and len(best.text) < 160 and (q_terms & nxt[0].terms):
+            take("bottom_line", nxt[0])
 
     # key points: best remaining sentences, at most 3 per passage, grouped by section label
     per_p: dict[int, int] = {}
@@ -177,7 +333,10 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
             continue
         if c.score < 0.35 * best.score:
             continue
-        if take(_label(c.passage), c):
+        label = _label(c.passage)
+        if c.passage.chunk.doc_id in older:
+            label = f"{label} (older guidance{', ' + older[c.passage.chunk.doc_id] if older[c.passage.chunk.doc_id] else ''})"
+        if take(label, c):
             per_p[c.p_index] = per_p.get(c.p_index, 0) + 1
 
     # conflicting evidence: a source that advises against vs one that sounds hopeful, on the same topic
@@ -212,7 +371,8 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
             if cid not in numbering:
                 numbering[cid] = len(numbering) + 1
             spans.setdefault(cid, []).append((c.start, c.end))
-            sentences.append(AnswerSentence(text=c.text, citations=[numbering[cid]], group=g, supported=True))
+            note = grade_note(c.passage, c.grade) if c.is_rec else None
+            sentences.append(AnswerSentence(text=c.text, citations=[numbering[cid]], group=g, supported=True, note=note))
     by_id = {p.chunk.chunk_id: p for p in passages}
     citations = [citation_for(by_id[cid], n, spans[cid]) for cid, n in numbering.items()]
     cited_ids = set(numbering)

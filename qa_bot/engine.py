@@ -98,7 +98,7 @@ def stream_answer(question: str, history: Sequence[Turn | dict] | None = None, s
     yield StreamEvent("stage", "compose")
     t = time.perf_counter()
     result = compose(q, standalone, retrieval.passages, settings,
-                     confidence=(retrieval.confidence, retrieval.confidence_reason))
+                     confidence=(retrieval.confidence, retrieval.confidence_reason), search=retrieval.search_query)
     if retrieval.expansions:
         result = result.model_copy(update={"expansions": retrieval.expansions})
     timings["compose"] = (time.perf_counter() - t) * 1000

@@ -36,8 +36,12 @@ def slug(text: str, limit: int = 48) -> str:
     return s[:limit].rstrip("-") or "section"
 
 
+# bumped when loading or chunking changes what an unchanged file becomes, so that the next ingest redoes it
+PIPELINE_VERSION = 2
+
+
 def doc_hash(doc: SourceDocument) -> str:
-    payload = doc.model_dump(exclude={"content_hash", "path"})
+    payload = {**doc.model_dump(exclude={"content_hash", "path"}), "pipeline": PIPELINE_VERSION}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
@@ -117,6 +121,33 @@ def markdown_sections(doc_id: str, text: str, title: str | None) -> list[Section
     return sections
 
 
+# a structured recommendation block: "- Population: … -- adults aged 45 to 49 years / Grade: B / Recommendation: …"
+_REC_BLOCK = re.compile(r"^[ \t]*[-*•]?[ \t]*Population:[ \t]*(?P<pop>[^\n]+)\n[ \t]*(?:Grade|Strength):[ \t]*(?P<grade>[^\n]{1,40})\n"
+                        r"[ \t]*Recommendation:[ \t]*(?P<rec>\S)", re.M | re.I)
+
+
+def recommendation_blocks(doc_id: str, text: str, sections: list[Section]) -> list[Section]:
+    """Split each structured recommendation block (population, grade, recommendation text) out of its section
+    into a section of its own: kind "recommendation", the population as its heading, the grade as metadata,
+    the recommendation text (without the labels) as its body, so that one recommendation is one unit."""
+    out: list[Section] = []
+    for sec in sections:
+        blocks = list(_REC_BLOCK.finditer(text, sec.start, sec.end))
+        if not blocks:
+            out.append(sec)
+            continue
+        if text[sec.start:blocks[0].start()].strip() and blocks[0].start() > sec.start:
+            out.append(sec.model_copy(update={"end": blocks[0].start()}))
+        for i, m in enumerate(blocks):
+            pop = m.group("pop").strip()
+            pop = pop.split(" -- ", 1)[-1].strip() if " -- " in pop else pop
+            end = blocks[i + 1].start() if i + 1 < len(blocks) else sec.end
+            grade = m.group("grade").strip().rstrip(".")
+            out.append(Section(id=f"{sec.id}-rec{i + 1}", heading_path=[*sec.heading_path, pop[:160]],
+                               start=m.start("rec"), end=end, kind="recommendation", grade=grade, population=pop))
+    return out
+
+
 def _record_to_doc(rec: dict, where: str, default_collection: str, path: Path) -> SourceDocument:
     if not isinstance(rec, dict):
         raise InputError(f"{where}: a record must be a JSON object")
@@ -140,6 +171,7 @@ def _record_to_doc(rec: dict, where: str, default_collection: str, path: Path) -
             raise InputError(f"{where}: bad section {s!r}: {e}") from None
     if not sections:
         sections = markdown_sections(doc_id, text, title)
+    sections = recommendation_blocks(doc_id, text, sections)
     return SourceDocument(
         doc_id=doc_id, text=text, title=title, doc_type=_check_doc_type(rec.get("doc_type"), "expert_answer"),
         collection=rec.get("collection") or default_collection, source=rec.get("source"), url=rec.get("url"),

@@ -94,12 +94,12 @@ def answer_to_text(answer: Answer, markdown: bool = False) -> str:
         for group, sents in grouped(answer):
             if group == "bottom_line":
                 out.append(bold(h["bottom_line"]))
-                out.append(" ".join(f"{esc(s.text)} {cite_marks(s.citations)}" for s in sents))
+                out.append(" ".join(f"{esc(s.display)} {cite_marks(s.citations)}" for s in sents))
             else:
                 title = h["conflict"] if group == "conflicting_evidence" else group
                 out += ["", bold(esc(title))]
                 for s in sents:
-                    out.append(f"- {esc(s.text)} {cite_marks(s.citations)}")
+                    out.append(f"- {esc(s.display)} {cite_marks(s.citations)}")
         if answer.citations:
             out += ["", bold(h["references"])]
             for c in answer.citations:

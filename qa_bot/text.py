@@ -114,3 +114,80 @@ POSITIVE = re.compile(r"\b(could|may|might|promis\w*|potential|hope\w*|effective
 INSTRUCTION_LIKE = re.compile(r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|previous|above|disclaimer|rules?)\b|"
                               r"\b(system prompt|you are now|as an ai)\b", re.I)
 
+
+
+# --- recommendation language ---------------------------------------------------------------------------
+# a grade or strength tag as guidelines print it: "( Strong For )", "( Weak Against; Reviewed, New-added )",
+# "(Strong Recommendation, Low-Quality Evidence)", "[A]", "(Grade B)", "(strong, moderate certainty)"
+GRADE_TAG = re.compile(
+    r"[(\[]\s*(?P<g>(?:strong|weak|moderate|conditional|limited|insufficient)\b[^()\[\]]{0,70}?|grade\s+[A-DI]\b[^()\[\]]{0,20}?|"
+    r"level\s+[A-C]\b[^()\[\]]{0,20}?|[A-D][0-9]?|I|expert opinion|consensus)\s*[)\]]", re.I)
+RECOMMEND = re.compile(
+    r"\b(?:recommend(?:s|ed)?|suggest(?:s|ed)?|advis(?:e|es|ed)|should(?:\s+not)?|must(?:\s+not)?|is\s+(?:not\s+)?(?:recommended|indicated|"
+    r"required)|(?:do|does)\s+not\s+(?:use|offer|give|routinely|prescribe|screen|perform)|concludes?\s+that\s+the\s+"
+    r"(?:current\s+)?evidence\s+is\s+insufficient|insufficient\s+evidence|selectively\s+offer|clinicians?\s+"
+    r"(?:should|offer|provide|refer|prescribe|screen)|offer|refer|initiate|avoid|consider)\b", re.I)
+POINTER = re.compile(r"^\s*(?:see|refer\s+to|for\s+(?:more|additional|further)\s+(?:information|details)|"
+                     r"(?:table|figure|box|appendix|exhibit|algorithm)\s+[\dA-Z]+\b)|\b(?:see|refer\s+to)\s+(?:the\s+)?"
+                     r"(?:original\s+guideline|ngc\s+summary|\"[^\"]+\"\s+section|modeling\s+report|table|figure|appendix|"
+                     r"box|exhibit|algorithm)|\((?:see\s+)?(?:table|figure|box|appendix)\s+[\dA-Z]+\)\s*\.?\s*$", re.I)
+
+
+_CLOSED_VERB = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|does|did|can|could|may|might|must|shall|should|"
+                          r"will|would|recommends?|suggests?|includes?|requires?|needs?)\b", re.I)
+
+
+def grade_of(text: str) -> str | None:
+    """The grade or strength tag in ``text`` ("Strong For", "B"), or None."""
+    m = GRADE_TAG.search(text or "")
+    if not m:
+        return None
+    g = re.sub(r"\s+", " ", m.group("g")).strip(" ;,")
+    return g.split(";")[0].strip()
+
+
+def is_grade_tag(text: str) -> bool:
+    """A line that is only a grade tag ("( Weak For; Reviewed, New-added )")."""
+    m = GRADE_TAG.search(text or "")
+    return bool(m) and not re.sub(r"[\W_]+", "", text[:m.start()] + text[m.end():])
+
+
+def is_recommendation(sentence: str) -> bool:
+    """A sentence that states what to do (or not to do), as recommendation statements do."""
+    return bool(RECOMMEND.search(sentence or ""))
+
+
+def is_fragment(sentence: str) -> bool:
+    """Not a statement: a pointer to a figure/table/report, a heading or table cell, a bare grade tag, a footnote."""
+    s = (sentence or "").strip()
+    if len(s) < 12 or is_grade_tag(s) or POINTER.search(s):
+        return True
+    if re.fullmatch(r"[\W\d_a-z]{0,3}", s) or s.endswith((":", "?")):
+        return True
+    # no sentence ending and nothing that works as a verb: a heading, a label, a table cell, a noun phrase
+    if not re.search(r"[.!]\s*$", s) and not _CLOSED_VERB.search(s) and len(s.split()) < 12:
+        return True
+    return False
+
+
+def recommendation_spans(text: str, grade: str | None = None) -> list[tuple[int, int, str]]:
+    """(start, end, grade) of each recommendation statement in a chunk's text: a sentence that recommends,
+    with the grade printed in it or in the bare tag that follows it (before the next statement), else
+    ``grade`` (the section's)."""
+    spans = split_sentences(text)
+    out: list[tuple[int, int, str]] = []
+    for i, (a, b) in enumerate(spans):
+        s = text[a:b]
+        if is_grade_tag(s) or not is_recommendation(s) or is_fragment(s):
+            continue
+        g = grade_of(s)
+        if g is None:
+            for a2, b2 in spans[i + 1:i + 6]:
+                nxt = text[a2:b2]
+                if is_grade_tag(nxt):
+                    g = grade_of(nxt)
+                    break
+                if is_recommendation(nxt) and not re.match(r"^\s*[-*•]", text[max(0, a2 - 4):a2 + 1]):
+                    break
+        out.append((a, b, g or grade or ""))
+    return out

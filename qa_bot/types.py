@@ -86,6 +86,8 @@ class Chunk(BaseModel):
     rec_number: str | None = None
     page_start: int | None = None  # pages of a paged source the chunk spans
     page_end: int | None = None
+    recs: list[tuple[int, int, str]] = Field(
+        default_factory=list, description="recommendation statements in the text: (start, end, grade or '')")
 
     @property
     def embed_text(self) -> str:
@@ -173,6 +175,13 @@ class AnswerSentence(BaseModel):
     citations: list[int]
     group: str = Field("", description="bottom_line, a key-point heading, or conflicting_evidence")
     supported: bool | None = None
+    note: str | None = Field(None, description="the recommendation's grade and date, from the cited passage's "
+                                               "metadata, shown after the quote (\"grade B, 2021\")")
+
+    @property
+    def display(self) -> str:
+        """What the reader sees: the verbatim quote, then its grade and date."""
+        return f"{self.text} ({self.note})" if self.note else self.text
 
 
 class Answer(BaseModel):

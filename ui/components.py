@@ -127,7 +127,7 @@ def citation_card_html(c: Citation) -> str:
 def _sentence(s: AnswerSentence) -> str:
     mark = f' <span class="qa-cite">{esc(cite_marks(s.citations))}</span>' if s.citations else ""
     flag = ' <span class="qa-unsupported">(not verified against the sources)</span>' if s.supported is False else ""
-    return esc(s.text) + mark + flag
+    return esc(s.display) + mark + flag
 
 
 def answer_html(answer: Answer) -> str:
@@ -186,7 +186,7 @@ def history_content(answer: Answer) -> str:
     """What an answer contributes to the conversation history sent with a follow-up."""
     if answer.abstained:
         return answer.abstain_reason or ""
-    return " ".join(s.text for s in answer.sentences)
+    return " ".join(s.display for s in answer.sentences)
 
 
 def export_markdown(turns: Sequence[dict], disclaimer: str) -> str:

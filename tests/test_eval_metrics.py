@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 
 from qa_bot.errors import BadInputError
 from qa_bot.evaluate import metrics as M
-from qa_bot.evaluate.runner import check_thresholds, summarize
+from qa_bot.evaluate.runner import check_thresholds, parse_row, summarize
 
 LOG2_3 = math.log2(3)
 
@@ -150,6 +151,74 @@ def test_abstention_not_applicable_is_none():
     assert only_answerable == {"abstain_precision": None, "abstain_recall": None, "false_abstain_rate": 0.5}
     never = M.abstention_metrics([(False, False)] * 2)
     assert never["abstain_precision"] is None and never["abstain_recall"] == 0.0 and never["false_abstain_rate"] is None
+
+
+# --- key facts (must_mention) ----------------------------------------------------------------------------
+CRC = [r"45\s*(?:to|-|–)\s*49", r"grade\s*B\b"]
+CRC_ANSWER = [
+    {"text": "The USPSTF recommends screening for colorectal cancer in all adults aged 50 to 75 years.",
+     "group": "bottom_line"},
+    {"text": "The USPSTF recommends screening for colorectal cancer in adults aged 45  to\n49 years (Grade B).",
+     "group": "Recommendations"},
+]
+
+
+def test_fact_metrics_all_patterns_present():
+    sents = [{"text": "Screen adults aged 45 to 49 years (USPSTF grade B).", "group": "bottom_line"}]
+    m = M.fact_metrics(sents, CRC, abstained=False)
+    assert (m["fact_recall"], m["bottom_line_fact_recall"], m["fact_coverage"]) == (1.0, 1.0, 1.0)
+    assert m["missing"] == [] and m["bottom_line_missing"] == []
+
+
+def test_fact_metrics_one_missing_gives_recall_0_and_partial_coverage():
+    sents = [{"text": "Screen adults aged 45–49 years.", "group": "bottom_line"},  # en dash: the pattern allows it
+             {"text": "Colonoscopy every 10 years.", "group": "Tests"}]
+    m = M.fact_metrics(sents, CRC, abstained=False)
+    assert m["fact_recall"] == 0.0 and m["bottom_line_fact_recall"] == 0.0
+    assert m["fact_coverage"] == 0.5  # 1 of 2 patterns
+    assert m["missing"] == m["bottom_line_missing"] == [r"grade\s*B\b"]
+    three = M.fact_metrics(sents, [*CRC, r"10\s*years"], abstained=False)
+    assert three["fact_coverage"] == pytest.approx(2 / 3)
+
+
+def test_fact_metrics_bottom_line_vs_whole_answer():
+    # the facts are in a key point (whitespace across a line break normalised, case-insensitive), not in the bottom line
+    m = M.fact_metrics(CRC_ANSWER, CRC, abstained=False)
+    assert m["fact_recall"] == 1.0 and m["fact_coverage"] == 1.0 and m["missing"] == []
+    assert m["bottom_line_fact_recall"] == 0.0 and m["bottom_line_missing"] == CRC
+    no_bottom_line = [dict(s, group="Recommendations") for s in CRC_ANSWER]
+    assert M.fact_metrics(no_bottom_line, CRC, abstained=False)["bottom_line_fact_recall"] == 0.0
+
+
+def test_fact_metrics_abstention_is_a_miss():
+    # even when the abstention shows related sentences that would match, nothing is stated as an answer
+    m = M.fact_metrics(CRC_ANSWER, CRC, abstained=True)
+    assert (m["fact_recall"], m["bottom_line_fact_recall"], m["fact_coverage"]) == (0.0, 0.0, 0.0)
+    assert m["missing"] == m["bottom_line_missing"] == CRC
+    assert M.fact_metrics([], CRC, abstained=False)["missing"] == CRC  # an empty answer too
+
+
+def test_bad_fact_pattern_names_file_and_line():
+    with pytest.raises(BadInputError, match=r"^set\.jsonl:7: must_mention\[1\] '\(grade' is not a valid regular"):
+        M.compile_facts(["ok", "(grade"], "set.jsonl:7")
+    with pytest.raises(BadInputError, match=r"must_mention\[0\] is empty"):
+        M.compile_facts(["  "], "set.jsonl:8")
+    row = {"id": "r", "question": "q?", "must_mention": ["[45"]}
+    with pytest.raises(BadInputError, match=r"^c\.jsonl:3: must_mention\[0\] '\[45'"):
+        parse_row(json.dumps(row), "c.jsonl", 3, "c")
+    assert parse_row(json.dumps({**row, "must_mention": ["45"]}), "c.jsonl", 3, "c").must_mention == ["45"]
+
+
+def test_fact_aggregate_only_over_answerable_rows_with_must_mention():
+    recs = [_rec(fact_recall=1.0, bottom_line_fact_recall=0.0, fact_coverage=1.0),
+            _rec(fact_recall=0.0, bottom_line_fact_recall=0.0, fact_coverage=0.5),
+            _rec(abstained=True, fact_recall=0.0, bottom_line_fact_recall=0.0, fact_coverage=0.0),
+            _rec(),  # answerable, no must_mention: not counted
+            _rec(answerable=False, abstained=True)]  # unanswerable: not counted
+    s = summarize(recs)
+    assert s["fact_recall"] == pytest.approx(1 / 3) and s["bottom_line_fact_recall"] == 0.0
+    assert s["fact_coverage"] == pytest.approx(0.5) and s["n_facts"] == 3
+    assert summarize([_rec(), _rec()])["fact_recall"] is None  # no row with must_mention: not applicable
 
 
 # --- citations -------------------------------------------------------------------------------------------

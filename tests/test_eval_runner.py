@@ -23,7 +23,7 @@ from qa_bot.types import Answer, AnswerSentence, Chunk, Citation, Passage
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = ("n", "answerable", "recall@5", "recall@10", "doc_recall@5", "mrr@10", "ndcg@10", "avg_score", "rougeL",
-            "citation_support", "uncited_sentences", "disclaimer_rate", "abstain_precision", "abstain_recall",
+            "fact_recall", "bottom_line_fact_recall", "fact_coverage", "citation_support", "uncited_sentences", "disclaimer_rate", "abstain_precision", "abstain_recall",
             "false_abstain_rate", "latency_ms_p50", "latency_ms_p95")
 RETRIEVAL = ("recall@5", "recall@10", "doc_recall@5", "mrr@10", "ndcg@10")
 
@@ -80,10 +80,37 @@ def fake_answer(question, history, settings, **overrides):
 FAKE_BASELINES = {"bm25": lambda q, k, s: search(q, k), "dense": lambda q, k, s: list(reversed(search(q, k)))}
 
 
-def row(id_, dataset, question, relevant=(), answerable=True, history=(), judged=None, refs=()):
-    return {"id": id_, "dataset": dataset, "question": question, "history": list(history), "answerable": answerable,
-            "relevant": [{"doc_id": d, "section_id": s, "heading": None, "grade": g} for d, s, g in relevant],
-            "judged": judged or {}, "reference_answers": list(refs), "note": "test"}
+def row(id_, dataset, question, relevant=(), answerable=True, history=(), judged=None, refs=(), must=None):
+    r = {"id": id_, "dataset": dataset, "question": question, "history": list(history), "answerable": answerable,
+         "relevant": [{"doc_id": d, "section_id": s, "heading": None, "grade": g} for d, s, g in relevant],
+         "judged": judged or {}, "reference_answers": list(refs), "note": "test"}
+    if must is not None:
+        r["must_mention"] = list(must)
+    return r
+
+
+def write_fact_set(tmp: Path) -> Path:
+    """Rows with must_mention against ``fake_answer`` (bottom line = the top passage's text, then one uncited
+    key point "Discuss the options with the patient.")."""
+    c = tmp / "clin.jsonl"
+    c.write_text("\n".join(json.dumps(r) for r in [
+        # both facts in the bottom line
+        row("c1", "clin", "Does aspirin lower heart attack risk?", [("ASP", "ASP_Sec1", 4)],
+            must=["aspirin", r"first\s+heart\s+attack"]),
+        # both in the answer, one only in a key point: answer 1, bottom line 0
+        row("c2", "clin", "How is high blood pressure treated?", [("HTN", "HTN_Sec1", 4)],
+            must=["SCREEN", r"discuss\s+the\s+options"]),
+        # one of two facts stated: answer 0, coverage 0.5
+        row("c3", "clin", "Are gout attacks treated with colchicine?", [("GOUT", "GOUT_Sec2", 4)],
+            must=["colchicine", "allopurinol"]),
+        # the engine abstains on an answerable row (a follow-up): a miss
+        row("c4", "clin", "Is it safe in pregnancy?", [("ASP", None, 3)], must=["zyxolam"],
+            history=[{"role": "user", "content": "What about Zyxolam?"}, {"role": "assistant", "content": "..."}]),
+        # not counted: no must_mention; unanswerable
+        row("c5", "clin", "Does aspirin cause stomach bleeding?", [("ASP", "ASP_Sec1", 4)]),
+        row("c6", "clin", "Is Qwertazine safe?", answerable=False, must=["qwertazine"]),
+    ]) + "\n")
+    return c
 
 
 def write_sets(tmp: Path) -> list[Path]:
@@ -215,6 +242,67 @@ def test_fatal_engine_errors_stop_the_run(tmp_path, settings):
         R.run_eval([rows], tmp_path / "o2", settings, progress=False, answer_fn=broken)
 
 
+def test_key_facts_per_row_aggregate_and_reports(tmp_path, settings):
+    out = tmp_path / "out"
+    run = R.run_eval([write_fact_set(tmp_path)], out, settings, progress=False, answer_fn=fake_answer)
+    by_id = {r["id"]: r for r in run.records}
+    assert [by_id[i]["metrics"]["fact_recall"] for i in ("c1", "c2", "c3", "c4")] == [1.0, 1.0, 0.0, 0.0]
+    assert [by_id[i]["metrics"]["bottom_line_fact_recall"] for i in ("c1", "c2", "c3", "c4")] == [1.0, 0.0, 0.0, 0.0]
+    assert [by_id[i]["metrics"]["fact_coverage"] for i in ("c1", "c2", "c3", "c4")] == [1.0, 1.0, 0.5, 0.0]
+    assert by_id["c2"]["facts"] == {"must_mention": ["SCREEN", r"discuss\s+the\s+options"], "missing": [],
+                                    "bottom_line_missing": [r"discuss\s+the\s+options"]}
+    assert by_id["c3"]["facts"]["missing"] == by_id["c3"]["facts"]["bottom_line_missing"] == ["allopurinol"]
+    assert by_id["c4"]["abstained"] and by_id["c4"]["facts"]["missing"] == ["zyxolam"]
+    for i in ("c5", "c6"):  # excluded from the key-fact measures
+        assert "facts" not in by_id[i] and "fact_recall" not in by_id[i]["metrics"]
+
+    d = json.loads((out / "report.json").read_text())["datasets"]["clin"]
+    assert d["n_facts"] == 4
+    assert d["fact_recall"] == pytest.approx(2 / 4) and d["bottom_line_fact_recall"] == pytest.approx(1 / 4)
+    assert d["fact_coverage"] == pytest.approx((1 + 1 + 0.5 + 0) / 4)
+    results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert next(r for r in results if r["id"] == "c3")["facts"]["missing"] == ["allopurinol"]
+
+    md = (out / "report.md").read_text()
+    assert "| fact_recall | 0.500 |" in md and "| bottom_line_fact_recall | 0.250 |" in md
+    assert "| fact_coverage | 0.625 |" in md
+    section = md[md.index("## Key facts missed"):]
+    assert "### clin: 3 of 4 rows" in section and "**c1**" not in section  # c1 states everything
+    c3 = section[section.index("**c3**"):section.index("**c4**")]
+    assert "missing in the answer: `allopurinol`" in c3 and "missing in the bottom line: `allopurinol`" in c3
+    assert "bottom line: Gout attacks are treated with colchicine or anti-inflammatory medicines.[1]" in c3
+    assert "standalone:" not in c3  # shown only when it differs from the question
+    c4 = section[section.index("**c4**"):]
+    assert "**c4**: Is it safe in pregnancy?" in c4 and "standalone: What about Zyxolam? Is it safe in pregnancy?" in c4
+    assert "missing in the answer: `zyxolam`" in c4 and "bottom line: (abstained: no passage answers the question)" in c4
+    c2 = section[section.index("**c2**"):section.index("**c3**")]
+    assert "missing in the answer: none" in c2 and r"missing in the bottom line: `discuss\s+the\s+options`" in c2
+
+    html = (out / "report.html").read_text()
+    assert "fact_recall" in html and "bottom_line_fact_recall" in html and "fact_coverage" in html
+    assert "Key facts missed (must_mention): 3 of 4 rows" in html
+    assert "standalone: What about Zyxolam? Is it safe in pregnancy?" in html
+    assert "<code>allopurinol</code>" in html and r"<code>discuss\s+the\s+options</code>" in html
+    assert "<b>c1</b>" not in html.split("Key facts missed")[1]
+
+
+def test_key_facts_not_in_reports_of_sets_without_must_mention(tmp_path, settings):
+    out = tmp_path / "out"
+    run = R.run_eval(write_sets(tmp_path)[:1], out, settings, progress=False, answer_fn=fake_answer)
+    d = run.report["datasets"]["setA"]
+    assert d["fact_recall"] is None and d["bottom_line_fact_recall"] is None and d["n_facts"] == 0
+    assert "Key facts missed" not in (out / "report.md").read_text()
+    assert "Key facts missed" not in (out / "report.html").read_text()
+
+
+def test_bad_fact_pattern_skips_the_row_naming_file_and_line(tmp_path):
+    p = tmp_path / "c.jsonl"
+    p.write_text(json.dumps(row("ok", "c", "q?", must=["fine"])) + "\n" + json.dumps(row("bad", "c", "q?", must=["(grade"])) + "\n")
+    rows, skipped = R.load_rows([p])
+    assert [r.id for r in rows] == ["ok"] and rows[0].must_mention == ["fine"]
+    assert len(skipped) == 1 and str(skipped[0]).startswith(f"{p}:2: must_mention[0] '(grade' is not a valid regular")
+
+
 # --- the command and the gate ----------------------------------------------------------------------------
 def _app() -> typer.Typer:
     app = typer.Typer()
@@ -264,6 +352,27 @@ def test_gate_fails_on_a_raised_floor(cli_env, tmp_path):
     assert "setA recall@10" not in res.output
 
 
+def test_gate_on_fact_recall(cli_env, tmp_path):
+    clin = write_fact_set(tmp_path)
+    thresholds = tmp_path / "t.toml"
+    thresholds.write_text('[clin]\nfact_recall = 0.5\nbottom_line_fact_recall = 0.25\ncitation_support = 1.0\n')
+    args = ["eval", str(clin), "--out", str(tmp_path / "o"), "--quiet", "--check", str(thresholds)]
+    res = CliRunner().invoke(_app(), args)
+    assert res.exit_code == 0, res.output
+    assert "regression gate passed" in res.output
+    assert re.search(r"fact_recall\s.*0\.500", res.output) and "bottom_line_fact_recall" in res.output  # the summary
+    thresholds.write_text('[clin]\nfact_recall = 0.6\nbottom_line_fact_recall = 0.25\n[clin.max]\nfact_coverage = 0.5\n')
+    res = CliRunner().invoke(_app(), args)
+    assert res.exit_code == 1, res.output
+    assert "clin fact_recall = 0.5 is below its floor 0.6" in res.output
+    assert "clin fact_coverage = 0.625 is above its ceiling 0.5" in res.output
+    assert "bottom_line_fact_recall =" not in res.output
+    thresholds.write_text('[setA]\nfact_recall = 0.5\n')  # a set without must_mention: not measured
+    res = CliRunner().invoke(_app(), ["eval", str(cli_env[0]), "--out", str(tmp_path / "o2"), "--quiet", "--check",
+                                      str(thresholds)])
+    assert res.exit_code == 1 and "setA fact_recall: not measured (floor 0.5)" in res.output
+
+
 def test_command_input_errors(cli_env, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text("not json\n")
@@ -278,9 +387,13 @@ def test_command_input_errors(cli_env, tmp_path):
 def test_shipped_thresholds_and_quick_sample_are_consistent():
     limits = R.load_thresholds(ROOT / "evals" / "thresholds.toml")
     rows, skipped = R.load_rows([ROOT / "evals" / "datasets" / "quick.jsonl"])
-    assert not skipped and len(rows) == 40
+    assert not skipped and len(rows) == 48
     assert set(limits) <= {r.dataset for r in rows}
-    assert {r.dataset for r in rows} == {"liveqa2017", "mediqa2019", "mediqa2021", "followup", "unanswerable"}
+    sets = ("liveqa2017", "mediqa2019", "mediqa2021", "followup", "unanswerable", "clinician")
+    assert {r.dataset for r in rows} == set(sets)
+    assert all(sum(1 for r in rows if r.dataset == n) == 8 for n in sets)
+    clin = [r for r in rows if r.dataset == "clinician"]
+    assert all(r.must_mention for r in clin if r.answerable) and any(not r.answerable for r in clin)
 
 
 # --- the real engine on the indexed fixture corpus -------------------------------------------------------

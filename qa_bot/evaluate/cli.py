@@ -18,7 +18,8 @@ class Audience(str, Enum):
     patient = "patient"
 
 
-SUMMARY_KEYS = ("n", "recall@5", "hit@5", "recall@10", "ndcg@10", "avg_score", "rougeL", "citation_support", "disclaimer_rate",
+SUMMARY_KEYS = ("n", "recall@5", "hit@5", "recall@10", "ndcg@10", "avg_score", "rougeL", "fact_recall",
+                "bottom_line_fact_recall", "fact_coverage", "citation_support", "disclaimer_rate",
                 "abstain_recall", "false_abstain_rate", "latency_ms_p95")
 
 

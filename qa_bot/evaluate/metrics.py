@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from ..errors import BadInputError
+
 RECALL_KS = tuple(range(1, 11))
 RETRIEVAL_KEYS = ("recall@5", "recall@10", "hit@5", "hit@10", "doc_recall@5", "mrr@10", "ndcg@10")
 
@@ -195,6 +197,58 @@ def rouge_l(answer_text: str, references: Sequence[str] | None) -> float | None:
     if not answer_text.strip():
         return 0.0
     return max(_rouge().score(r, answer_text)["rougeL"].fmeasure for r in refs)
+
+
+# --- key facts (must_mention) ----------------------------------------------------------------------------
+FACT_KEYS = ("fact_recall", "bottom_line_fact_recall", "fact_coverage")
+
+
+def compile_facts(patterns: Sequence[str], where: str = "") -> list[re.Pattern[str]]:
+    """The row's ``must_mention`` patterns compiled case-insensitively; BadInputError naming ``where``
+    (``file:line``) and the pattern when one is empty or not a valid Python regular expression."""
+    prefix = f"{where}: " if where else ""
+    out: list[re.Pattern[str]] = []
+    for i, p in enumerate(patterns):
+        if not p.strip():
+            raise BadInputError(f"{prefix}must_mention[{i}] is empty (it would match any answer)")
+        try:
+            out.append(re.compile(p, re.IGNORECASE))
+        except re.error as e:
+            raise BadInputError(f"{prefix}must_mention[{i}] {p!r} is not a valid regular expression ({e})") from None
+    return out
+
+
+def missing_facts(text: str, patterns: Sequence[str]) -> list[str]:
+    """The patterns that do not match ``text`` (whitespace runs normalised to one space; case-insensitive;
+    dashes and other characters left as they are)."""
+    norm = re.sub(r"\s+", " ", text).strip()
+    return [p for p, rx in zip(patterns, compile_facts(patterns)) if not (norm and rx.search(norm))]
+
+
+def fact_metrics(sentences: Sequence[Mapping[str, Any]], patterns: Sequence[str], abstained: bool) -> dict[str, Any]:
+    """Key-fact measures of one answer against the row's ``must_mention`` patterns (``evals/README.md``).
+
+    ``sentences`` are the answer's sentences (``text``, ``group``); the answer text is all of them joined, the
+    bottom line those with ``group == "bottom_line"``. An abstention states nothing: every pattern is missing.
+
+    * ``fact_recall`` — 1.0 when the answer text matches every pattern, else 0.0
+    * ``bottom_line_fact_recall`` — the same on the bottom line alone
+    * ``fact_coverage`` — share of the patterns the answer text matches
+    * ``missing`` / ``bottom_line_missing`` — the patterns not matched, in the row's order
+    """
+    if not patterns:
+        raise ValueError("fact_metrics needs at least one pattern")
+    if abstained:
+        answer = bottom = ""
+    else:
+        answer = " ".join(str(s.get("text") or "") for s in sentences)
+        bottom = " ".join(str(s.get("text") or "") for s in sentences if s.get("group") == "bottom_line")
+    missing = missing_facts(answer, patterns)
+    bl_missing = missing_facts(bottom, patterns)
+    return {"fact_recall": 0.0 if missing else 1.0,
+            "bottom_line_fact_recall": 0.0 if bl_missing else 1.0,
+            "fact_coverage": (len(patterns) - len(missing)) / len(patterns),
+            "missing": missing, "bottom_line_missing": bl_missing}
 
 
 def _norm(text: str) -> str:

@@ -13,7 +13,7 @@ from .metrics import RECALL_KS, RETRIEVAL_KEYS
 
 ENGINE, BM25, DENSE = "engine", "bm25", "dense"
 COLORS = {ENGINE: "#2563eb", BM25: "#f59e0b", DENSE: "#10b981"}
-QUALITY_KEYS = ("avg_score", "rougeL", "citation_support", "disclaimer_rate", "abstain_precision",
+QUALITY_KEYS = ("avg_score", "rougeL", "fact_recall", "bottom_line_fact_recall", "fact_coverage", "citation_support", "disclaimer_rate", "abstain_precision",
                 "abstain_recall", "false_abstain_rate")
 LOWER_IS_BETTER = {"false_abstain_rate", "uncited_sentences", "latency_ms_p50", "latency_ms_p95"}
 WORST_N = 5
@@ -68,6 +68,24 @@ def _answer_text(rec: dict[str, Any], limit: int = 2) -> str:
     sents = rec.get("sentences") or []
     text = " ".join(f"{s['text']}" + "".join(f"[{c}]" for c in s.get("citations", [])) for s in sents[:limit])
     return text + (" …" if len(sents) > limit else "")
+
+
+def fact_failures(records: Sequence[dict[str, Any]], dataset: str) -> list[dict[str, Any]]:
+    """Rows of ``dataset`` with ``must_mention`` whose answer or bottom line misses a key fact, in file order."""
+    return [r for r in records if r.get("dataset") == dataset and r.get("facts")
+            and (r["facts"]["missing"] or r["facts"]["bottom_line_missing"])]
+
+
+def _bottom_line(rec: dict[str, Any]) -> str:
+    if rec.get("abstained"):
+        return f"(abstained: {rec.get('abstain_reason') or 'no answer in the corpus'})"
+    text = " ".join(s["text"] + "".join(f"[{c}]" for c in s.get("citations", []))
+                    for s in rec.get("sentences") or [] if s.get("group") == "bottom_line")
+    return text or "(no bottom line)"
+
+
+def _patterns(ps: Sequence[str]) -> str:
+    return ", ".join(f"`{p}`" for p in ps) if ps else "none"
 
 
 def _unit_label(p: dict[str, Any]) -> str:
@@ -161,6 +179,24 @@ def render_markdown(report: dict[str, Any], records: Sequence[dict[str, Any]]) -
             parts.append("  - retrieved: " + ("; ".join(("✓ " if p.get("gold") else "") + _unit_label(p) for p in ret) or "nothing"))
             parts.append("  - gold: " + ("; ".join(_gold_label(g) for g in r.get("gold", [])) or "none (unanswerable)"))
         parts.append("")
+
+    fact_sets = [n for n in names if ds[n].get("n_facts")]
+    if fact_sets:
+        parts += ["## Key facts missed (must_mention)", "",
+                  "Answerable rows whose answer (fact_recall) or bottom line (bottom_line_fact_recall) does not match "
+                  "every must_mention pattern; an abstention misses them all.", ""]
+        for n in fact_sets:
+            fails = fact_failures(records, n)
+            parts += [f"### {n}: {len(fails)} of {ds[n]['n_facts']} rows", ""]
+            for r in fails:
+                f = r["facts"]
+                parts.append(f"- **{r['id']}**: {r['question']}")
+                if r.get("standalone_question") and r["standalone_question"] != r["question"]:
+                    parts.append(f"  - standalone: {r['standalone_question']}")
+                parts.append(f"  - missing in the answer: {_patterns(f['missing'])}")
+                parts.append(f"  - missing in the bottom line: {_patterns(f['bottom_line_missing'])}")
+                parts.append(f"  - bottom line: {_bottom_line(r)}")
+            parts.append("")
 
     errors, skipped = meta.get("errors") or [], meta.get("skipped") or []
     if errors or skipped:
@@ -354,6 +390,26 @@ def _worst_table(records: Sequence[dict[str, Any]], name: str) -> str:
             "<th>gold</th></tr>" + "".join(rows) + "</table>")
 
 
+def _facts_table(records: Sequence[dict[str, Any]], name: str, n_facts: int) -> str:
+    fails = fact_failures(records, name)
+    head = f"<h3>Key facts missed (must_mention): {len(fails)} of {n_facts} rows</h3>"
+    if not fails:
+        return head + "<p><small>Every answer and bottom line states every key fact.</small></p>"
+
+    def pats(ps: Sequence[str]) -> str:
+        return "<br>".join(f"<code>{escape(p)}</code>" for p in ps) or "<i>none</i>"
+
+    rows = []
+    for r in fails:
+        q = escape(r["question"])
+        if r.get("standalone_question") and r["standalone_question"] != r["question"]:
+            q += f"<br><small>standalone: {escape(r['standalone_question'])}</small>"
+        rows.append(f"<tr><td><b>{escape(r['id'])}</b><br>{q}</td><td>{pats(r['facts']['missing'])}</td>"
+                    f"<td>{pats(r['facts']['bottom_line_missing'])}</td><td>{escape(_bottom_line(r))}</td></tr>")
+    return (head + '<table class="worst"><tr><th>question</th><th>missing in the answer</th>'
+            "<th>missing in the bottom line</th><th>bottom line</th></tr>" + "".join(rows) + "</table>")
+
+
 def render_html(report: dict[str, Any], records: Sequence[dict[str, Any]]) -> str:
     ds = report["datasets"]
     meta = report.get("meta", {})
@@ -391,7 +447,8 @@ def render_html(report: dict[str, Any], records: Sequence[dict[str, Any]]) -> st
         extra = (f"<p class='meta'>uncited sentences: {fmt(d.get('uncited_sentences'))} of {fmt(d.get('sentences'))} · "
                  f"citation pairs: {fmt(d.get('citation_pairs'))} · errors: {fmt(d.get('errors', 0))}</p>")
         parts.append(f"<h2>{escape(name)}</h2><div class='card'><div class='charts'>{''.join(charts)}</div>{extra}"
-                     f"<h3>Worst-scoring questions</h3>{_worst_table(records, name)}</div>")
+                     f"<h3>Worst-scoring questions</h3>{_worst_table(records, name)}"
+                     + (_facts_table(records, name, d["n_facts"]) if d.get("n_facts") else "") + "</div>")
 
     errors, skipped = meta.get("errors") or [], meta.get("skipped") or []
     if errors or skipped:

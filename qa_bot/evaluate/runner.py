@@ -23,7 +23,7 @@ from ..errors import BadInputError, IndexMissingError, StoreUnavailableError
 from ..settings import Settings
 from . import metrics as M
 
-ANSWER_KEYS = ("avg_score", "rougeL", "citation_support", "uncited_sentences", "disclaimer_rate",
+ANSWER_KEYS = ("avg_score", "rougeL", *M.FACT_KEYS, "citation_support", "uncited_sentences", "disclaimer_rate",
                "abstain_precision", "abstain_recall", "false_abstain_rate", "latency_ms_p50", "latency_ms_p95")
 REPORT_KEYS = ("n", "answerable", *M.RETRIEVAL_KEYS, *ANSWER_KEYS)
 BASELINES = ("bm25", "dense")
@@ -48,6 +48,7 @@ class EvalRow(BaseModel):
     relevant: list[GoldItem] = Field(default_factory=list)
     judged: dict[str, int] = Field(default_factory=dict)
     reference_answers: list[str] = Field(default_factory=list)
+    must_mention: list[str] = Field(default_factory=list)  # case-insensitive regexes of the key facts
     note: str | None = None
     # where it came from (set by the loader)
     file: str = ""
@@ -91,6 +92,7 @@ def parse_row(text: str, file: str, line: int, default_dataset: str) -> EvalRow:
         raise BadInputError(f"{file}:{line}: {errs}") from None
     if not row.question.strip():
         raise BadInputError(f"{file}:{line}: empty question")
+    M.compile_facts(row.must_mention, f"{file}:{line}")  # a bad pattern names its file and line
     if not row.dataset:
         row.dataset = default_dataset
     return row
@@ -164,6 +166,12 @@ def evaluate_row(row: EvalRow, answer_fn: Callable[..., Any], settings: Settings
         "citation_support": (supported / pairs) if pairs else None,
         "supported_pairs": supported, "citation_pairs": pairs, "uncited_sentences": uncited,
     })
+    facts = None
+    if row.answerable and row.must_mention:
+        f = M.fact_metrics(sentences, row.must_mention, bool(ans.abstained))
+        metrics.update({k: f[k] for k in M.FACT_KEYS})
+        facts = {"must_mention": list(row.must_mention), "missing": f["missing"],
+                 "bottom_line_missing": f["bottom_line_missing"]}
     rec: dict[str, Any] = {
         "id": row.id, "dataset": row.dataset, "file": row.file, "line": row.line,
         "question": row.question, "history": row.history, "standalone_question": ans.standalone_question,
@@ -177,6 +185,8 @@ def evaluate_row(row: EvalRow, answer_fn: Callable[..., Any], settings: Settings
         "latency_ms": round(latency, 2), "timings_ms": {k: round(v, 2) for k, v in (ans.timings_ms or {}).items()},
         "metrics": metrics,
     }
+    if facts is not None:
+        rec["facts"] = facts
     if baseline_fns and row.answerable and row.relevant:
         q = baseline_query(row)
         rec["baselines"] = {}
@@ -210,6 +220,9 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     scores = [m.get("avg_score") for m in ms]
     out["avg_score"] = (sum(s or 0.0 for s in scores) / n) if any(s is not None for s in scores) else None
     out["rougeL"] = M.mean(m.get("rougeL") for m in ms)
+    fact_rows = [m for m in ms if "fact_recall" in m]  # answerable rows with must_mention
+    for k in M.FACT_KEYS:
+        out[k] = M.mean(m[k] for m in fact_rows)
     pairs = sum(m.get("citation_pairs", 0) for m in ms)
     out["citation_support"] = (sum(m.get("supported_pairs", 0) for m in ms) / pairs) if pairs else None
     out["uncited_sentences"] = sum(m.get("uncited_sentences", 0) for m in ms) if n else None
@@ -221,6 +234,7 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     out["abstained"] = sum(1 for r in records if r["abstained"])
     out["sentences"] = sum(len(r["sentences"]) for r in records)
     out["citation_pairs"] = pairs
+    out["n_facts"] = len(fact_rows)
     return {k: out[k] for k in (*REPORT_KEYS, *[k for k in out if k not in REPORT_KEYS])}
 
 

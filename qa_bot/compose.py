@@ -189,10 +189,8 @@ def grade_note(p: Passage, grade: str | None) -> str | None:
 
 def _subject_terms(title: str | None) -> set[str]:
     """What a document is about: its title's topic words (not "screening", "guideline", publishers)."""
-    return topic_terms(re.sub(r"\b(?:clinical|practice|guidelines?|recommendations?|statement|summary|management|"
-                              r"screening|preventive|medication|services?|task|force|u\.?s\.?|va/dod|update[d]?|"
-                              r"adults?|children|adolescents|evaluation|treatment|interventions?)\b", " ",
-                              title or "", flags=re.I))
+    return topic_terms(re.sub(r"\b(?:clinical|practice|guidelines?|recommendations?|statement|summary|preventive|"
+                              r"services?|task|force|u\.?s\.?|va/dod|update[d]?)\b", " ", title or "", flags=re.I))
 
 
 def same_guidance(a: Passage, b: Passage) -> bool:
@@ -222,10 +220,11 @@ def _lead_extras(lead: Passage, have: set[str], settings: Settings) -> list[Pass
         return []
     out = []
     for c in chunks:
-        if c.chunk_id in have or not (c.recs or c.kind == "recommendation"):
+        if c.chunk_id in have or c.doc_type == "comment":
             continue
-        out.append(Passage(chunk=c, score=lead.score * 0.7, features={"expanded": 1.0, "lead_doc": 1.0}))
-    return out[:40]
+        rec = bool(c.recs or c.kind == "recommendation")
+        out.append(Passage(chunk=c, score=lead.score * (0.7 if rec else 0.5), features={"expanded": 1.0, "lead_doc": 1.0}))
+    return out[:80]
 
 
 def compose(question: str, standalone: str, passages: list[Passage], settings: Settings,
@@ -247,6 +246,9 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     q_weight = sum(weights.values()) or 1.0
     ranked = [p for p in passages if not p.features.get("expanded")]
     lead = ranked[0] if ranked else passages[0]
+    if settings.audience == "clinician" and lead.chunk.doc_type != "guideline":
+        # a clinician's answer leads with a guideline when one is retrieved nearly as well
+        lead = next((p for p in ranked[1:5] if p.chunk.doc_type == "guideline" and p.score >= 0.9 * lead.score), lead)
     # an older and a newer version of the same guidance: the newer leads
     for p in ranked[1:5]:
         if same_guidance(lead, p) and _year(p.chunk.published) and (_year(lead.chunk.published) or "") < _year(p.chunk.published):

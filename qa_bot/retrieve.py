@@ -21,7 +21,8 @@ import numpy as np
 from . import acronyms, shorthand
 from .index import Store, published_ord, require_index
 from .settings import Settings
-from .text import GENERIC, QTYPES, STOP, _TOKEN, _stemmer, content_terms, question_types, topic_terms  # noqa: F401
+from .text import (GENERIC, QTYPES, STOP, _TOKEN, _stemmer, content_terms, looks_like_name,  # noqa: F401
+                   question_types, topic_terms)
 from .types import Chunk, Passage, RetrievalResult
 
 def _idf(n_chunks: int, df: int) -> float:
@@ -237,6 +238,9 @@ class Retriever:
         if not passages:
             return 0.0, "nothing was retrieved"
         share, unknown = self.unknown_subject(question)
+        named = [w for w in unknown if looks_like_name(w, question)]
+        if named:  # a drug or device no document mentions: passages about other drugs are not its answer
+            return 0.0, f"no indexed document mentions {', '.join(repr(w) for w in named[:3])}"
         if unknown and share >= settings.unknown_subject_share:
             return 0.0, (f"no indexed document mentions {', '.join(repr(w) for w in unknown[:3])} "
                          f"({share:.0%} of the question's topic weight)")

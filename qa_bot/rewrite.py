@@ -15,7 +15,8 @@ from .types import Turn
 PRONOUN = re.compile(r"\b(it|its|it's|they|them|their)\b", re.I)
 ANAPHOR_NP = re.compile(r"\b(?:this|that|the|these)\s+(condition|disease|disorder|syndrome|illness|problem|cancer|"
                         r"infection|drug|medication|medicine|treatment|therapy|procedure)\b", re.I)
-ELLIPSIS = re.compile(r"^(?:and|also|or|but|what about|how about|and what about|and how about|plus)\b[\s,]*(?P<rest>.*)$", re.I)
+ELLIPSIS = re.compile(r"^(?:(?:ok|okay|so|well|hmm)\b[\s,]*)?(?:and|also|or|but|what about|how about|and what about|"
+                      r"and how about|plus)\b[\s,]*(?P<rest>.*)$", re.I)
 _TOPIC_PATTERNS = [
     re.compile(r"^(?:what|who|which)\s+(?:is|are|was|were)\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:of|for|about|with|in)\s+"
                r"(?P<t>.+)$", re.I),
@@ -44,33 +45,53 @@ def topic_of(question: str) -> str | None:
     return None
 
 
+# words of a clinician's question that say what is asked or who the patient is, not what it is about
+_ASKING = set("""start starting stop stopping now wait till until ok okay give giving need needs needed want wants per
+should would could do does did get use using used start whether anyway next step first still just also else really
+worth try trying order ordering count counts qualify qualifies qualified how many much often long when who what which
+why where grade grades repeat repeating rescreen dose dosing ones one people person patient patients pt pts yes no
+about tell know think everyone everybody anyone just then ok okay so w/ w/o""".split())
+_DESCRIPTOR = re.compile(r"\b\d{1,3}\s*(?:yo|y/o|-year-old|year-old|[MF])\b|\b(?:avg|average|high|low)[- ]risk\b|"
+                         r"\bno\s+(?:FH|family history|sx|symptoms)\b|\b\d+\b", re.I)
+
+
+def subject_of(question: str) -> str:
+    """What a clinician's question is about, without the patient's description or the asking words:
+    "avg-risk 46yo, no FH — start CRC screening now or wait till 50? grade?" → "CRC screening"."""
+    from .text import STOP
+
+    q = _DESCRIPTOR.sub(" ", question)
+    clauses = [c for c in re.split(r"[—–?;:!]|\s-\s|,", q) if c.strip()]
+
+    def keep(c: str) -> list[str]:
+        return [w for w in re.findall(r"[A-Za-z][\w/'&+-]*", c)
+                if w.lower() not in STOP and w.lower() not in _ASKING and len(w) > 1]
+
+    words = list(dict.fromkeys(w for c in clauses for w in keep(c)))
+    return " ".join(words) if words else _strip_q(question)
+
+
 def _needs_context(q: str) -> bool:
     return bool(PRONOUN.search(q) or ANAPHOR_NP.search(q) or ELLIPSIS.match(q) or len(q.split()) <= 3)
 
 
-def resolve(question: str, topic: str) -> str:
-    """Put ``topic`` where the follow-up refers to it."""
-    q = re.sub(r"\s+", " ", question).strip()
-    end = "?" if q.endswith("?") else ""
-    body = _strip_q(q)
-    # possessives: "its symptoms" → "the symptoms of X"
-    m = re.search(r"\b(its|their)\s+([\w-]+(?:\s+[\w-]+){0,2}?)(?=\s+(?:be|is|are|was|were|in|on|for|with|after|"
-                  r"like|look|work|help|mean)\b|$)", body, re.I)
-    if m:
-        return (body[:m.start()] + f"the {m.group(2)} of {topic}" + body[m.end():]).strip() + end
-    body2, n = ANAPHOR_NP.subn(topic, body, count=1)
-    if n:
-        return body2 + end
-    body2, n = re.subn(r"\b(it|they|them)\b", topic, body, count=1, flags=re.I)
-    if n:
-        return body2 + end
-    return f"{body} ({topic}){end}"
+def _has_own_subject(q: str) -> bool:
+    """Whether a short question names what it is about: "What is gout?", an acronym or a name (LDCT, Medrol);
+    "when do we admit?", "main harms to counsel on?" do not, and take the earlier turn's subject."""
+    if topic_of(q):
+        return True
+    words = re.findall(r"[A-Za-z][\w/-]*", q)
+    return any(sum(ch.isupper() for ch in w) >= 2 or (i > 0 and w[0].isupper() and len(w) > 1)
+               for i, w in enumerate(words))
 
 
 def standalone_question(question: str, history: list[Turn], settings: Settings) -> str:
     """The question to search: the user's question, completed from earlier turns when it depends on them."""
     users = [t.content for t in history if t.role == "user" and t.content.strip()]
-    if not users or not _needs_context(question):
+    if not users:
+        return question
+    terse = len(question.split()) <= 8 and not _has_own_subject(question)
+    if not _needs_context(question) and not terse:
         return question
     if settings.llm:
         try:
@@ -86,9 +107,12 @@ def standalone_question(question: str, history: list[Turn], settings: Settings) 
     prev_turns = [t for t in history if not (t.role == "user" and t.content == prev)] if len(users) > 1 else []
     prev_standalone = standalone_question(prev, prev_turns, settings) if prev_turns else prev
     m = ELLIPSIS.match(_strip_q(question))
-    if m or (len(question.split()) <= 3 and not PRONOUN.search(question)):
-        fragment = (m.group("rest") if m else _strip_q(question)).strip() or _strip_q(question)
-        return f"{_strip_q(prev_standalone)}, specifically: {fragment}?"
+    if m or ((len(question.split()) <= 3 or terse) and not PRONOUN.search(question)):
+        # the new aspect, of the earlier subject: "and when do we stop?" → "When do we stop? (CRC screening)"
+        fragment = (m.group("rest") if m else _strip_q(question)).strip(" ,—–-") or _strip_q(question)
+        fragment = re.sub(r"^(?:for|of|about|with|in)\s+", "", fragment, flags=re.I) if m else fragment
+        subject = subject_of(prev_standalone)
+        return f"{fragment[:1].upper()}{fragment[1:]} ({subject})?"
     topic = None
     for u in [prev_standalone, *reversed(users)]:
         topic = topic_of(u)

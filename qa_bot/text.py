@@ -191,3 +191,29 @@ def recommendation_spans(text: str, grade: str | None = None) -> list[tuple[int,
                     break
         out.append((a, b, g or grade or ""))
     return out
+
+
+# --- names of drugs and devices --------------------------------------------------------------------------
+# International Nonproprietary Name stems: a word ending so is a drug ("tirzepatide", "donanemab", "finerenone")
+DRUG_STEM = re.compile(
+    r"(?:mab|tinib|anib|ciclib|parib|rafenib|lisib|tide|glutide|gliflozin|gliptin|glinide|sartan|pril|olol|dipine|"
+    r"statin|prazole|tidine|setron|triptan|oxetine|afil|azepam|azolam|barbital|caine|cillin|mycin|micin|cycline|"
+    r"floxacin|conazole|bendazole|navir|previr|buvir|asvir|tegravir|capavir|mivir|ciclovir|clovir|dronate|parin|xaban|"
+    r"gatran|teplase|kinase|lukast|terol|olone|sone|nidazole|siran|rsen|camten|netant|fungin|thiazide|semide|"
+    r"tropium|peridol|apine|idone|erone|renone|relvir|lutamide|trozole|fentanil|orphan|oxacin|umab|ximab|zumab|"
+    r"cept|kinra|tinib|gene|leucel|ogene)$", re.I)
+
+
+def looks_like_name(word: str, text: str) -> bool:
+    """Whether ``word`` (as found in ``text``) names a drug or a device: an INN drug stem, or a brand-like
+    spelling with a capital inside ("MitraClip") or a capitalised word that is not the first of its sentence."""
+    if len(word) >= 6 and DRUG_STEM.search(word):
+        return True
+    for m in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text, re.I):
+        w = m.group(0)
+        if re.search(r"[a-z][A-Z]", w):
+            return True
+        before = text[:m.start()].rstrip()
+        if w[0].isupper() and w[1:].islower() and before and not before.endswith((".", "?", "!", ":", "—", "-")):
+            return True
+    return False

@@ -151,7 +151,7 @@ def evaluate_row(row: EvalRow, answer_fn: Callable[..., Any], settings: Settings
     ans = answer_fn(row.question, row.history, settings)
     latency = (time.perf_counter() - t) * 1000
 
-    sentences = [{"text": s.text, "citations": list(s.citations), "group": s.group} for s in ans.sentences]
+    sentences = [{"text": s.text, "citations": list(s.citations), "group": s.group, "note": s.note} for s in ans.sentences]
     quotes = {c.n: c.quote for c in ans.citations}
     # an abstention is not an answer: its sentences (if any) are not counted as cited/uncited claims
     supported, pairs, uncited = (0, 0, 0) if ans.abstained else M.citation_pairs(sentences, quotes)
@@ -168,7 +168,9 @@ def evaluate_row(row: EvalRow, answer_fn: Callable[..., Any], settings: Settings
     })
     facts = None
     if row.answerable and row.must_mention:
-        f = M.fact_metrics(sentences, row.must_mention, bool(ans.abstained))
+        # key facts are read in what the reader sees: the quote with its grade and date
+        shown = [{**x, "text": f"{x['text']} ({x['note']})" if x.get("note") else x["text"]} for x in sentences]
+        f = M.fact_metrics(shown, row.must_mention, bool(ans.abstained))
         metrics.update({k: f[k] for k in M.FACT_KEYS})
         facts = {"must_mention": list(row.must_mention), "missing": f["missing"],
                  "bottom_line_missing": f["bottom_line_missing"]}

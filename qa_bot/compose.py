@@ -246,7 +246,8 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     q_weight = sum(weights.values()) or 1.0
     ranked = [p for p in passages if not p.features.get("expanded")]
     lead = ranked[0] if ranked else passages[0]
-    if settings.audience == "clinician" and lead.chunk.doc_type != "guideline":
+    clinical = asked != standalone or re.search(r"\b(?:guidelines?|recommend\w*|USPSTF|grade|per)\b", standalone, re.I)
+    if settings.audience == "clinician" and lead.chunk.doc_type != "guideline" and clinical:
         # a clinician's answer leads with a guideline when one is retrieved nearly as well
         lead = next((p for p in ranked[1:5] if p.chunk.doc_type == "guideline" and p.score >= 0.9 * lead.score), lead)
     # an older and a newer version of the same guidance: the newer leads
@@ -271,7 +272,9 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
             return True
         w = _idf(subj, settings)
         covered = sum(v for t, v in w.items() if t in q_topic or t in lead_subject)
-        return covered / (sum(w.values()) or 1.0) >= 0.6 and max(w, key=w.get) in (q_topic | lead_subject)
+        top = max(w.values())
+        rarest = {t for t, v in w.items() if v >= top - 1e-9}  # what names the subject (ties: all of them)
+        return covered / (sum(w.values()) or 1.0) >= 0.6 and rarest <= (q_topic | lead_subject)
 
     pool = [p for p in ranked[:6] if on_subject(p)] + [p for p in passages if p.features.get("expanded") and on_subject(p)]
     top_score = max((p.score for p in pool), default=1.0) or 1.0
@@ -293,7 +296,10 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
             overlap = sum(weights.get(t, 0.0) for t in q_terms & c.terms) / q_weight
             h_overlap = sum(weights.get(t, 0.0) for t in q_terms & h_terms - c.terms) / q_weight
             pop = population_match(asked, c.text + " " + (p.chunk.population or ""))
-            c.score = ((p.score / top_score) * 0.6 + overlap + 0.3 * h_overlap + (0.25 if c.is_rec else 0.0)
+            # a structured recommendation statement is the guideline's answer; a recommending sentence elsewhere
+            # (rationale, other groups' advice) counts less
+            rec_bonus = 0.5 if c.is_rec and p.chunk.kind == "recommendation" else 0.15 if c.is_rec else 0.0
+            c.score = ((p.score / top_score) * 0.6 + overlap + 0.3 * h_overlap + rec_bonus
                        + 0.3 * pop + (0.15 if p.chunk.doc_id == lead.chunk.doc_id else 0.0)
                        + (0.08 if j == 0 else 0.0) - 0.01 * j)
         cands += sents
@@ -325,6 +331,18 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
         nxt = [c for c in cands if c.p_index == best.p_index and c.start > best.end]
         if nxt and len(best.text) < 160 and (q_terms & nxt[0].terms):
             take("bottom_line", nxt[0])
+    # and the sentence of the lead document that answers what the statement leaves out of the question
+    # (an interval, a dose, a risk group), when there is one
+    said = set().union(*(c.terms for _, c in chosen))
+    missing = {t: weights.get(t, 0.0) for t in q_terms - said}
+    if missing:
+        def adds(c: Cand) -> float:
+            return sum(w for t, w in missing.items() if t in c.terms) / q_weight
+
+        extra = [c for c in from_lead if all(c is not o for _, o in chosen) and adds(c) >= 0.12
+                 and c.score >= 0.6 * best.score]
+        if extra:
+            take("bottom_line", max(extra, key=lambda c: (adds(c), c.score)))
 
     # key points: best remaining sentences, at most 3 per passage, grouped by section label
     per_p: dict[int, int] = {}

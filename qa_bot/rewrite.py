@@ -85,14 +85,36 @@ def _has_own_subject(q: str) -> bool:
                for i, w in enumerate(words))
 
 
+def resolve(question: str, topic: str) -> str:
+    """Put ``topic`` where the follow-up refers to it."""
+    q = re.sub(r"\s+", " ", question).strip()
+    end = "?" if q.endswith("?") else ""
+    body = _strip_q(q)
+    # possessives: "its symptoms" → "the symptoms of X"
+    m = re.search(r"\b(its|their)\s+([\w-]+(?:\s+[\w-]+){0,2}?)(?=\s+(?:be|is|are|was|were|in|on|for|with|after|"
+                  r"like|look|work|help|mean)\b|$)", body, re.I)
+    if m:
+        return (body[:m.start()] + f"the {m.group(2)} of {topic}" + body[m.end():]).strip() + end
+    body2, n = ANAPHOR_NP.subn(topic, body, count=1)
+    if n:
+        return body2 + end
+    body2, n = re.subn(r"\b(it|they|them)\b", topic, body, count=1, flags=re.I)
+    if n:
+        return body2 + end
+    return f"{body} ({topic}){end}"
+
+
 def standalone_question(question: str, history: list[Turn], settings: Settings) -> str:
     """The question to search: the user's question, completed from earlier turns when it depends on them."""
     users = [t.content for t in history if t.role == "user" and t.content.strip()]
     if not users:
         return question
-    terse = len(question.split()) <= 8 and not _has_own_subject(question)
+    own = _has_own_subject(question)
+    terse = len(question.split()) <= 8 and not own
     if not _needs_context(question) and not terse:
         return question
+    if own and not (PRONOUN.search(question) or ANAPHOR_NP.search(question) or ELLIPSIS.match(question)):
+        return question  # "What is gout?": short, but about something of its own
     if settings.llm:
         try:
             from .llm import rewrite_question

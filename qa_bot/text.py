@@ -206,14 +206,12 @@ DRUG_STEM = re.compile(
 
 def looks_like_name(word: str, text: str) -> bool:
     """Whether ``word`` (as found in ``text``) names a drug or a device: an INN drug stem, or a brand-like
-    spelling with a capital inside ("MitraClip") or a capitalised word that is not the first of its sentence."""
+    spelling with a capital inside ("MitraClip"). (A capitalised word alone is not enough: consumers capitalise
+    misspelt disease names.)"""
     if len(word) >= 6 and DRUG_STEM.search(word):
         return True
     for m in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text, re.I):
         w = m.group(0)
         if re.search(r"[a-z][A-Z]", w):
-            return True
-        before = text[:m.start()].rstrip()
-        if w[0].isupper() and w[1:].islower() and before and not before.endswith((".", "?", "!", ":", "—", "-")):
             return True
     return False

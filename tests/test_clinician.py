@@ -1,0 +1,199 @@
+"""Issue 14: answers that answer the clinician (recommendation and grade first, on subject, no fragments,
+shorthand, follow-ups that ask the new thing, unknown drugs abstain by name, newer guidance leads)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa_bot import shorthand
+from qa_bot.compose import compose, population_match
+from qa_bot.load import recommendation_blocks
+from qa_bot.rewrite import standalone_question, subject_of
+from qa_bot.settings import Settings
+from qa_bot.text import grade_of, is_fragment, is_grade_tag, looks_like_name, recommendation_spans
+from qa_bot.types import Chunk, Passage, Section, Turn
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- shorthand ---------------------------------------------------------------------------------------
+def test_shorthand_ages_sexes_and_abbreviations():
+    e = shorthand.expand("avg-risk 46yo, no FH — start CRC screening now or wait till 50? grade?")
+    assert "46-year-old" in e.text and "family history" in e.text and "colorectal cancer" in e.text
+    assert e.found["FH"] == "family history"
+    e = shorthand.expand("62M, 30 pack-yr, quit 10y — LDCT?")
+    assert "62-year-old man" in e.text and "30 pack-years" in e.text and "low-dose computed tomography" in e.text
+    e = shorthand.expand("27F, new partner, no sx — screen for CT/GC?")
+    assert "27-year-old woman" in e.text and "no symptoms" in e.text and "chlamydia" in e.text
+    assert "q3y" not in shorthand.expand("FIT q3y?").text and "every 3 years" in shorthand.expand("FIT q3y?").text
+
+
+def test_ambiguous_abbreviation_needs_context_and_is_never_guessed():
+    assert shorthand.expand("FH pt with LDL 250 — statin?").found["FH"] == "familial hypercholesterolemia"
+    assert shorthand.expand("no FH of colon cancer").found["FH"] == "family history"
+    e = shorthand.expand("FH?")  # nothing points to one meaning: left alone, not shown
+    assert "FH" not in e.found and e.text == "FH?"
+    assert shorthand.expand("CT of the head after a fall?").found["CT"] == "computed tomography"
+    assert "GA" not in shorthand.expand("GA?").found
+    assert shorthand.expand("elective surgery under GA").found["GA"] == "general anesthesia"
+
+
+# --- fragments and recommendation language -------------------------------------------------------------
+@pytest.mark.parametrize("s", ["See modeling report[12,13] for additional details.", "( Strong For; Reviewed, New-added )",
+                               "See the \"Practice Considerations\" section and Table 1 for details about screening strategies.",
+                               "Critically ill patients in the intensive care unit (ICU)", "Screening strategy",
+                               "Adults 18 years or older with low back pain (LBP)", "a", "Recommendation 4:"])
+def test_fragments(s):
+    assert is_fragment(s)
+
+
+@pytest.mark.parametrize("s", ["The USPSTF recommends screening for colorectal cancer in adults aged 45 to 49 years.",
+                               "Store patients' insulin at the clinic and dispense one vial at a time."])
+def test_statements_are_not_fragments(s):
+    assert not is_fragment(s)
+
+
+def test_grade_tags_attach_to_the_statement_before_them():
+    text = ("- The guideline panel recommends a five-day course of the chosen antibiotic.\n"
+            "( Strong For; Reviewed, New-added )\n"
+            "- The guideline panel suggests using spacers for patients who have difficulty with inhalers. ( Weak For )")
+    spans = recommendation_spans(text)
+    assert [g for _, _, g in spans] == ["Strong For", "Weak For"]
+    assert is_grade_tag("( Strong For )") and grade_of("[B]") == "B"
+
+
+def test_structured_recommendation_blocks_become_units():
+    text = ("# Colorectal Cancer: Screening\n\n## Recommendation Summary\n\n"
+            "- Population: Colorectal Cancer: Screening -- Adults aged 45 to 49 years\n  Grade: B\n"
+            "  Recommendation: The USPSTF recommends screening for colorectal cancer in adults aged 45 to 49 years.\n\n"
+            "- Population: Colorectal Cancer: Screening -- Adults aged 76 to 85 years\n  Grade: C\n"
+            "  Recommendation: The USPSTF recommends that clinicians selectively offer screening.\n\n## Importance\nText.\n")
+    sec = Section(id="d#recommendation-summary", heading_path=["CRC", "Recommendation Summary"],
+                  start=text.index("## Recommendation"), end=text.index("## Importance"))
+    out = recommendation_blocks("d", text, [sec])
+    recs = [s for s in out if s.kind == "recommendation"]
+    assert [(s.grade, s.population) for s in recs] == [("B", "Adults aged 45 to 49 years"), ("C", "Adults aged 76 to 85 years")]
+    assert text[recs[0].start:recs[0].end].startswith("The USPSTF recommends screening")
+    assert recs[0].heading_path[-1] == "Adults aged 45 to 49 years"
+
+
+def test_population_match_by_age_and_sex():
+    assert population_match("46-year-old", "adults aged 45 to 49 years") > 0
+    assert population_match("46-year-old", "adults aged 50 to 75 years") < 0
+    assert population_match("80-year-old", "adults 65 years or older") > 0
+    assert population_match("27-year-old woman", "men who have sex with men") < 0
+
+
+# --- composer --------------------------------------------------------------------------------------------
+def _p(doc: str, title: str, text: str, score: float, published: str, *, kind=None, grade=None, population=None,
+       heading="Recommendation Summary", recs=None, sid=None) -> Passage:
+    c = Chunk(chunk_id=f"{doc}#{sid or heading}::0", doc_id=doc, section_id=f"{doc}#{sid or heading}", text=text,
+              heading_path=[title, heading], doc_type="guideline", collection="uspstf", title=title,
+              source="U.S. Preventive Services Task Force", published=published, start=0, end=len(text), n_tokens=10,
+              content_hash=doc, kind=kind, grade=grade, population=population,
+              recs=recs if recs is not None else ([(0, len(text), grade or "")] if kind else []))
+    return Passage(chunk=c, score=score)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(data_dir=tmp_path / "none")
+
+
+def test_bottom_line_is_the_recommendation_that_applies_with_its_grade(settings):
+    q = "average-risk 46-year-old — start colorectal cancer screening now? grade?"
+    ps = [_p("crc", "Colorectal Cancer: Screening", "The USPSTF recommends screening for colorectal cancer in all adults "
+             "aged 50 to 75 years.", 1.0, "2021-05-18", kind="recommendation", grade="A", sid="r1",
+             heading="Adults aged 50 to 75 years"),
+          _p("crc", "Colorectal Cancer: Screening", "The USPSTF recommends screening for colorectal cancer in adults "
+             "aged 45 to 49 years.", 0.95, "2021-05-18", kind="recommendation", grade="B", sid="r2",
+             heading="Adults aged 45 to 49 years")]
+    a = compose(q, q, ps, settings)
+    bl = a.bottom_line()[0]
+    assert "45 to 49" in bl.text and bl.note == "USPSTF grade B, 2021" and bl.display.endswith("(USPSTF grade B, 2021)")
+    assert all(s.text in next(p.chunk.text for p in a.passages if p.chunk.chunk_id == c.chunk_id)
+               for s in a.sentences for c in a.citations if c.n in s.citations)  # verbatim quotes
+
+
+def test_key_points_stay_on_subject_and_skip_fragments(settings):
+    q = "when should colorectal cancer screening start?"
+    ps = [_p("crc", "Colorectal Cancer: Screening", "The USPSTF recommends screening for colorectal cancer in adults "
+             "aged 45 to 49 years. See modeling report[12,13] for additional details.", 1.0, "2021-05-18",
+             kind="recommendation", grade="B", recs=[(0, 83, "B")]),
+          _p("lung", "Lung Cancer: Screening", "The USPSTF recommends annual screening for lung cancer with low-dose "
+             "computed tomography in adults aged 50 to 80 years who have a 20 pack-year smoking history.", 0.9,
+             "2021-03-09", kind="recommendation", grade="B"),
+          _p("asa", "Aspirin Use to Prevent Cardiovascular Disease and Colorectal Cancer: Preventive Medication",
+             "The USPSTF recommends against initiating low-dose aspirin for the primary prevention of cardiovascular "
+             "disease in adults 60 years or older.", 0.85, "2022-04-26", kind="recommendation", grade="D")]
+    a = compose(q, q, ps, settings)
+    texts = " ".join(s.text for s in a.sentences)
+    assert "colorectal cancer in adults aged 45 to 49" in texts
+    assert "lung" not in texts and "aspirin" not in texts and "modeling report" not in texts
+
+
+def test_newer_version_of_the_same_guidance_leads(settings):
+    q = "colorectal cancer screening age?"
+    old = _p("ngc", "Screening for colorectal cancer: U.S. Preventive Services Task Force recommendation statement.",
+             "Average-risk adults should begin colorectal cancer screening at age 50 years with a stool test or "
+             "colonoscopy.", 1.0, "2016 Jun 15", kind="recommendation", grade="A")
+    new = _p("uspstf", "Colorectal Cancer: Screening", "The USPSTF recommends screening for colorectal cancer in all "
+             "adults aged 50 to 75 years.", 0.9, "2021-05-18", kind="recommendation", grade="A")
+    a = compose(q, q, [old, new], settings)
+    first = next(c for c in a.citations if c.n == a.bottom_line()[0].citations[0])
+    assert first.doc_id == "uspstf"
+    assert any("older guidance, 2016" in s.group for s in a.sentences if "age 50 years" in s.text)
+
+
+# --- follow-ups and unknown drugs ----------------------------------------------------------------------
+def test_follow_up_keeps_the_topic_and_asks_the_new_aspect(settings):
+    first = "avg-risk 46yo, no FH — start CRC screening now or wait till 50? grade?"
+    assert subject_of(first) == "CRC screening"
+    sq = standalone_question("and when do we stop?", [Turn(role="user", content=first)], settings)
+    assert sq == "When do we stop (CRC screening)?"
+    assert "46" not in sq and "wait" not in sq
+    # a short question with its own subject stands alone
+    assert standalone_question("What is gout?", [Turn(role="user", content=first)], settings) == "What is gout?"
+
+
+def test_drug_and_device_names():
+    for w in ["tirzepatide", "donanemab", "finerenone", "lenacapavir", "inclisiran", "tenecteplase"]:
+        assert looks_like_name(w, f"starting {w} — dose?")
+    assert looks_like_name("mitraclip", "MitraClip candidacy?")
+    for w in ["mediterean", "lymphocytice", "screening", "pressure"]:
+        assert not looks_like_name(w, f"about {w.capitalize()} please")
+
+
+def test_unknown_drug_abstains_by_name(indexed_settings: Settings):
+    from qa_bot.engine import answer
+
+    a = answer("T2DM on metformin, starting tirzepatide — starting dose?", [], indexed_settings)
+    assert a.abstained and "tirzepatide" in (a.notice or "")
+    assert not a.sentences
+
+
+# --- end to end on the bundled corpus --------------------------------------------------------------------
+@pytest.mark.slow
+def test_crc_conversation_on_the_bundled_corpus():
+    data = ROOT / "data"
+    if not (data / "state.sqlite").is_file() and not any(data.glob("*.sqlite")):
+        pytest.skip("the bundled corpus is not indexed (make eval-quick / make run index it)")
+    from qa_bot.engine import answer
+
+    s = Settings(data_dir=data)
+    q1 = "avg-risk 46yo, no FH — start CRC screening now or wait till 50? grade?"
+    a1 = answer(q1, [], s)
+    assert not a1.abstained
+    bl = " ".join(x.display for x in a1.bottom_line())
+    assert "45 to 49" in bl and "grade B" in bl
+    shown = " ".join(x.display for x in a1.sentences).lower()
+    assert "lung cancer" not in shown and "aspirin" not in shown and "see modeling report" not in shown
+    assert a1.expansions.get("FH") == "family history"
+    a2 = answer("and when do we stop?", [{"role": "user", "content": q1},
+                                         {"role": "assistant", "content": bl}], s)
+    assert "CRC" in a2.standalone_question and "stop" in a2.standalone_question.lower()
+    assert any(x in " ".join(x.display for x in a2.sentences) for x in ("75", "85"))
+    a3 = answer("T2DM on metformin, starting tirzepatide — starting dose?", [], s)
+    assert a3.abstained and "tirzepatide" in (a3.notice or "")

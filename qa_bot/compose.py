@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .text import (INSTRUCTION_LIKE, NEGATIVE, POSITIVE, content_terms, is_fragment, question_types, split_sentences,
-                   topic_terms)
+from .text import (INSTRUCTION_LIKE, META_HEADING, NEGATIVE, POSITIVE, content_terms, is_fragment, question_types,
+                   soft_overlap, split_sentences, topic_terms)
 from .settings import Settings
 from .types import Answer, AnswerSentence, Citation, Passage
 
@@ -256,7 +256,9 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
             lead = p
     older = {p.chunk.doc_id: _year(p.chunk.published) for p in passages if same_guidance(lead, p)
              and (_year(p.chunk.published) or "") < (_year(lead.chunk.published) or "")}
-    extras = _lead_extras(lead, {p.chunk.chunk_id for p in passages}, settings) if lead.chunk.doc_type == "guideline" else []
+    have_lead = any(p.features.get("lead_doc") and p.chunk.doc_id == lead.chunk.doc_id for p in passages)
+    extras = (_lead_extras(lead, {p.chunk.chunk_id for p in passages}, settings)
+              if lead.chunk.doc_type == "guideline" and not have_lead else [])
     passages = passages + extras
     base = base.model_copy(update={"passages": passages})
 
@@ -293,13 +295,14 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
             c.is_rec = rec is not None or (p.chunk.kind == "recommendation" and j == 0)
             if c.is_rec and c.grade is None and p.chunk.kind == "recommendation":
                 c.grade = p.chunk.grade
-            overlap = sum(weights.get(t, 0.0) for t in q_terms & c.terms) / q_weight
+            overlap = sum(weights.get(t, 0.0) for t in soft_overlap(q_terms, c.terms)) / q_weight
             h_overlap = sum(weights.get(t, 0.0) for t in q_terms & h_terms - c.terms) / q_weight
             pop = population_match(asked, c.text + " " + (p.chunk.population or ""))
             # a structured recommendation statement is the guideline's answer; a recommending sentence elsewhere
             # (rationale, other groups' advice) counts less
             rec_bonus = 0.5 if c.is_rec and p.chunk.kind == "recommendation" else 0.15 if c.is_rec else 0.0
-            c.score = ((p.score / top_score) * 0.6 + overlap + 0.3 * h_overlap + rec_bonus
+            meta = 0.4 if META_HEADING.search(heading) else 0.0  # "Guideline Objective(s)", "Methods", "Funding"
+            c.score = ((p.score / top_score) * 0.6 + overlap + 0.3 * h_overlap + rec_bonus - meta
                        + 0.3 * pop + (0.15 if p.chunk.doc_id == lead.chunk.doc_id else 0.0)
                        + (0.08 if j == 0 else 0.0) - 0.01 * j)
         cands += sents
@@ -324,7 +327,8 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     best = max(recs, key=lambda c: c.score) if recs and max(recs, key=lambda c: c.score).score >= 0.6 * best_any.score else best_any
     take("bottom_line", best)
     # a second statement when the question spans two (two populations, "and when do we stop")
-    second = [c for c in (recs if best.is_rec else from_lead) if c is not best and c.score >= 0.85 * best.score]
+    second = [c for c in (recs if best.is_rec else from_lead) if c is not best
+              and c.score >= (0.7 if c.passage.chunk.kind == "recommendation" else 0.85) * best.score]
     if second:
         take("bottom_line", max(second, key=lambda c: c.score))
     elif not best.is_rec:
@@ -337,7 +341,7 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     missing = {t: weights.get(t, 0.0) for t in q_terms - said}
     if missing:
         def adds(c: Cand) -> float:
-            return sum(w for t, w in missing.items() if t in c.terms) / q_weight
+            return sum(missing[t] for t in soft_overlap(set(missing), c.terms)) / q_weight
 
         extra = [c for c in from_lead if all(c is not o for _, o in chosen) and adds(c) >= 0.12
                  and c.score >= 0.6 * best.score]

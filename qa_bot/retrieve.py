@@ -277,10 +277,12 @@ class Retriever:
         settings = settings or self.settings
         timings: dict[str, float] = {}
         search, expansions = self.search_query(query, settings)
-        passages = self.candidates(search, settings, timings)
+        ctx: dict = {}
+        passages = self.candidates(search, settings, timings, ctx)
         t = time.perf_counter()
         passages.sort(key=lambda p: -p.score)
         out = diversify(passages, settings.top_k, settings.max_per_doc)
+
         # the answer may draw on more sections of the best documents: appended after the ranked top-k
         chosen = {p.chunk.chunk_id for p in out}
         top_docs = [p.chunk.doc_id for p in out[:2]]
@@ -290,14 +292,29 @@ class Retriever:
         for p in extra:
             p.features["expanded"] = 1.0
         out += extra
+        # the answer may quote any section of the best guideline: its other chunks, scored like candidates
+        # (the two best guidelines: the composer leads with the newer of two versions of one guidance)
+        leads = list(dict.fromkeys(p.chunk.doc_id for p in out[:5] if p.chunk.doc_type == "guideline"))[:2]
+        for doc_id in leads if settings.lead_doc_chunks else []:
+            have = {p.chunk.chunk_id for p in out}
+            pooled = {p.chunk.chunk_id: p for p in passages if p.chunk.doc_id == doc_id}
+            rest = [c for c in self.store.doc_chunks(doc_id) if c.chunk_id not in have
+                    and c.chunk_id not in pooled and self._allowed(c, settings)]
+            more = [p for cid, p in pooled.items() if cid not in have] + self.score_chunks(rest, ctx, settings)
+            more.sort(key=lambda p: -p.score)
+            for p in more[:settings.lead_doc_chunks]:
+                p.features["expanded"] = 1.0
+                p.features["lead_doc"] = 1.0
+                out.append(p)
         conf, reason = self.confidence(search, out, settings)
         timings["rerank"] += (time.perf_counter() - t) * 1000
         return RetrievalResult(query=query, passages=out, timings_ms=timings, confidence=conf,
                                confidence_reason=reason, search_query=search, expansions=expansions)
 
-    def candidates(self, query: str, settings: Settings, timings: dict[str, float]) -> list[Passage]:
-        """Every candidate of the dense and lexical pools, with its features and weighted score (unsorted)."""
-        w = self.weights
+    def candidates(self, query: str, settings: Settings, timings: dict[str, float],
+                   ctx: dict | None = None) -> list[Passage]:
+        """Every candidate of the dense and lexical pools, with its features and weighted score (unsorted).
+        ``ctx`` (a dict) receives what scoring more chunks of the same query needs (``score_chunks``)."""
         t = time.perf_counter()
         n = settings.candidates
         # dense ---------------------------------------------------------------------------------------
@@ -337,15 +354,7 @@ class Retriever:
                                       + [cid for cid in seg_pool if cid in chunks] + lex_pool))
         dense_of = dict(dense)
         missing = [cid for cid in cand_ids if cid not in dense_of or segs]
-        if missing and qvec is not None:
-            got = self.store.vectorstore._collection.get(ids=missing, include=["embeddings"])
-            a = settings.segment_weight
-            for cid, vec in zip(got["ids"], got["embeddings"]):
-                vec = np.asarray(vec, dtype=np.float32)
-                full = float(np.dot(vec, qvec))
-                if segs:  # the best-matching sub-question counts too: a long message dilutes its own embedding
-                    full = (1 - a) * full + a * max(full, float(np.max(seg_vecs @ vec)))
-                dense_of[cid] = full
+        dense_of.update(self._dense_of(missing, qvec, seg_vecs, settings))
         if scores is not None and len(ids):
             for cid in cand_ids:
                 i = pos.get(cid)
@@ -353,14 +362,53 @@ class Retriever:
         dense_rank = {cid: r for r, (cid, _) in enumerate(dense)}
         lex_rank = {cid: r for r, (cid, _) in enumerate(lexical)}
         timings["fetch"] = (time.perf_counter() - t) * 1000
+        if ctx is not None:
+            ctx.update(query=query, qvec=qvec, seg_vecs=seg_vecs, scores=scores, max_lex=max_lex,
+                       pos=pos if scores is not None and len(ids) else {})
         # re-rank -------------------------------------------------------------------------------------
         t = time.perf_counter()
+        passages = self._featured([chunks[cid] for cid in cand_ids], query, dense_of, lex_of, dense_rank, lex_rank,
+                                  settings)
+        timings["rerank"] = (time.perf_counter() - t) * 1000
+        return passages
+
+    def _dense_of(self, ids: list[str], qvec, seg_vecs, settings: Settings) -> dict[str, float]:
+        """Cosine of stored vectors with the query (and, for a long message, its best sentence)."""
+        out: dict[str, float] = {}
+        if not ids or qvec is None:
+            return out
+        got = self.store.vectorstore._collection.get(ids=ids, include=["embeddings"])
+        a = settings.segment_weight
+        for cid, vec in zip(got["ids"], got["embeddings"]):
+            vec = np.asarray(vec, dtype=np.float32)
+            full = float(np.dot(vec, qvec))
+            if seg_vecs is not None and len(seg_vecs):  # the best-matching sub-question counts too
+                full = (1 - a) * full + a * max(full, float(np.max(seg_vecs @ vec)))
+            out[cid] = full
+        return out
+
+    def score_chunks(self, chunks: list[Chunk], ctx: dict, settings: Settings) -> list[Passage]:
+        """Chunks outside the candidate pools (the lead document's other sections) scored like candidates."""
+        if not chunks or not ctx:
+            return []
+        ids = [c.chunk_id for c in chunks]
+        dense_of = self._dense_of(ids, ctx["qvec"], ctx["seg_vecs"], settings)
+        lex_of = {}
+        if ctx["scores"] is not None:
+            for cid in ids:
+                i = ctx["pos"].get(cid)
+                lex_of[cid] = float(ctx["scores"][i]) / ctx["max_lex"] if i is not None else 0.0
+        return self._featured(chunks, ctx["query"], dense_of, lex_of, {}, {}, settings)
+
+    def _featured(self, chunks: list[Chunk], query: str, dense_of: dict[str, float], lex_of: dict[str, float],
+                  dense_rank: dict[str, int], lex_rank: dict[str, int], settings: Settings) -> list[Passage]:
+        w = self.weights
         q_types = question_types(query)
         q_terms = set(content_terms(query))
         q_topic = topic_terms(query)
         passages: list[Passage] = []
-        for cid in cand_ids:
-            c = chunks[cid]
+        for c in chunks:
+            cid = c.chunk_id
             # what the passage says it is about: its heading, or (unheaded passages) its first sentence
             heading = c.heading_path[-1] if c.heading_path and c.heading_path[-1] != c.title else ""
             if not heading:
@@ -378,7 +426,6 @@ class Retriever:
             passages.append(Passage(chunk=c, score=w.score(feats), dense_score=feats["dense"],
                                     lexical_score=feats["lexical"], dense_rank=dense_rank.get(cid),
                                     lexical_rank=lex_rank.get(cid), heading_match=heading_match, features=feats))
-        timings["rerank"] = (time.perf_counter() - t) * 1000
         return passages
 
 

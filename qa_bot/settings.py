@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     top_k: int = Field(10, description="Passages kept after re-ranking.")
     max_per_doc: int = Field(1, description="Diversity cap: passages per document in the ranked top-k.")
     expand_sections: int = Field(4, description="More sections of the two best documents, appended for the answer.")
+    lead_doc_chunks: int = Field(60, description="Chunks of the best guideline's other sections offered to the "
+                                                 "answer (scored like candidates); 0 turns it off.")
     collections: Annotated[list[str] | None, NoDecode] = None
     doc_types: Annotated[list[str] | None, NoDecode] = None
     published_after: str | None = None

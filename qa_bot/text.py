@@ -215,3 +215,20 @@ def looks_like_name(word: str, text: str) -> bool:
         if re.search(r"[a-z][A-Z]", w):
             return True
     return False
+
+
+# sections that describe the document rather than the care it recommends: not an answer to a clinical question
+META_HEADING = re.compile(
+    r"\b(?:objectives?|scope|target (?:population|users?)|intended users?|status|bibliographic|source\(s\)|funding|"
+    r"financial|disclosures?|conflicts? of interest|acknowledg\w*|methodolog\w*|methods? (?:used|to)|"
+    r"rating scheme|description of (?:the )?methods?|availability|copyright|disclaimer|qualifying statements?|"
+    r"guideline developers?|committee|composition|adaptation|date released|companion documents?|patient resources?|"
+    r"potential (?:benefits|harms)|implementation|inclusion criteria|endorser|keywords?|categories)\b", re.I)
+
+
+def soft_overlap(terms: set[str], other: set[str], prefix: int = 6) -> set[str]:
+    """Terms of ``terms`` found in ``other``, also when only their first ``prefix`` letters agree
+    ("analgesia"/"analgesic", "hospitalize"/"hospitalization": stems the stemmer keeps apart)."""
+    hits = terms & other
+    heads = {t[:prefix] for t in other if len(t) >= prefix}
+    return hits | {t for t in terms - hits if len(t) >= prefix and t[:prefix] in heads}

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .text import (INSTRUCTION_LIKE, META_HEADING, NEGATIVE, POSITIVE, content_terms, is_fragment, question_types,
-                   soft_overlap, split_sentences, topic_terms)
+from .text import (INSTRUCTION_LIKE, META_HEADING, NEGATIVE, POSITIVE, cached_sentences, content_terms, is_fragment,
+                   question_types, soft_overlap, term_set, topic_terms)
 from .settings import Settings
 from .types import Answer, AnswerSentence, Citation, Passage
 
@@ -63,7 +63,7 @@ def _label(p: Passage) -> str:
 def _sentences(p: Passage, p_index: int) -> list[Cand]:
     text = p.chunk.text
     out: list[Cand] = []
-    for a, b in split_sentences(text):
+    for a, b in cached_sentences(text):
         s = text[a:b]
         m = re.match(r"^(?:[-*•]|\d{1,2}[.)])\s+", s)  # list marker: not part of the sentence
         if m:
@@ -75,7 +75,7 @@ def _sentences(p: Passage, p_index: int) -> list[Cand]:
             if (len(item.split()) < 4 or item.endswith(("?", ":")) or item.startswith("#") or _table_like(item)
                     or not re.search(r"[a-z]", item) or INSTRUCTION_LIKE.search(item)):
                 continue
-            out.append(Cand(p, p_index, x, y, item, set(content_terms(item))))
+            out.append(Cand(p, p_index, x, y, item, set(term_set(item))))
     return out
 
 
@@ -286,7 +286,7 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
 
     for i, p in enumerate(pool):
         heading = " ".join(p.chunk.heading_path[1:]) if p.chunk.heading_path else ""
-        h_terms = set(content_terms(heading))
+        h_terms = term_set(heading)
         sents = [c for c in _sentences(p, i) if sentence_template(c.text, p.chunk.title) not in boiler
                  and not is_fragment(c.text)]
         for j, c in enumerate(sents):

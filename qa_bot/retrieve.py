@@ -22,7 +22,7 @@ from . import acronyms, shorthand
 from .index import Store, published_ord, require_index
 from .settings import Settings
 from .text import (GENERIC, QTYPES, STOP, _TOKEN, _stemmer, content_terms, looks_like_name,  # noqa: F401
-                   question_types, topic_terms)
+                   question_types, term_set, topic_terms)
 from .types import Chunk, Passage, RetrievalResult
 
 def _idf(n_chunks: int, df: int) -> float:
@@ -248,7 +248,7 @@ class Retriever:
         q_topic = topic_terms(question)
         covered: set[str] = set()
         for p in top:
-            covered |= set(content_terms(p.chunk.embed_text))
+            covered |= term_set(p.chunk.embed_text)
         weights = self.idf(q_topic)
         total = sum(weights.values())
         coverage = sum(w for t, w in weights.items() if t in covered) / total if total else 1.0
@@ -413,9 +413,9 @@ class Retriever:
             heading = c.heading_path[-1] if c.heading_path and c.heading_path[-1] != c.title else ""
             if not heading:
                 heading = re.split(r"(?<=[.?!])\s", c.text.strip(), maxsplit=1)[0][:200]
-            h_terms = set(content_terms(heading + " " + (c.title or "")))
+            h_terms = term_set(heading + " " + (c.title or ""))
             heading_match = len(q_terms & h_terms) / len(q_terms) if q_terms else 0.0
-            topic_match = len(q_topic & set(content_terms(c.embed_text))) / len(q_topic) if q_topic else 0.0
+            topic_match = len(q_topic & term_set(c.embed_text)) / len(q_topic) if q_topic else 0.0
             c_types = {c.qtype} if c.qtype and c.qtype != "question" else question_types(heading)
             qtype_match = 1.0 if q_types and c_types & q_types else 0.0
             authority = {"guideline": 1.0, "expert_answer": 0.5}.get(c.doc_type, 0.0)

@@ -25,6 +25,16 @@ def _locate(para: str, sent: str, cursor: int) -> tuple[int, int] | None:
     return (m.start(), m.end()) if m else None
 
 
+@lru_cache(maxsize=20_000)
+def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(split_sentences(text))
+
+
+def cached_sentences(text: str) -> tuple[tuple[int, int], ...]:
+    """``split_sentences(text)``, cached (chunks are split again for every answer that quotes them)."""
+    return _sentence_spans(text)
+
+
 def split_sentences(text: str, base: int = 0) -> list[tuple[int, int]]:
     """Sentence spans (absolute offsets) of ``text``; paragraphs and list items are hard boundaries."""
     import blingfire
@@ -97,6 +107,12 @@ def content_terms(text: str) -> list[str]:
     """Stemmed content words (no stopwords)."""
     words = [w for w in _WORD.findall((text or "").lower()) if w not in STOP and len(w) > 1]
     return _stemmer().stemWords(words)
+
+
+@lru_cache(maxsize=50_000)
+def term_set(text: str) -> frozenset[str]:
+    """``content_terms`` as a set, cached: passages and their sentences are scored again and again."""
+    return frozenset(content_terms(text))
 
 
 def topic_terms(text: str) -> set[str]:

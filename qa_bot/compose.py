@@ -269,6 +269,8 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     def on_subject(p: Passage) -> bool:
         if p.chunk.doc_id == lead.chunk.doc_id or p.chunk.doc_id in older:
             return True
+        if p in ranked[:3] and p.score >= 0.9 * lead.score:  # retrieval finds it as relevant as the lead
+            return True
         subj = _subject_terms(p.chunk.title)
         if not subj:
             return True
@@ -276,7 +278,8 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
         covered = sum(v for t, v in w.items() if t in q_topic or t in lead_subject)
         top = max(w.values())
         rarest = {t for t, v in w.items() if v >= top - 1e-9}  # what names the subject (ties: all of them)
-        return covered / (sum(w.values()) or 1.0) >= 0.6 and rarest <= (q_topic | lead_subject)
+        share = covered / (sum(w.values()) or 1.0)
+        return share >= 0.75 or (share >= 0.6 and rarest <= (q_topic | lead_subject))
 
     pool = [p for p in ranked[:6] if on_subject(p)] + [p for p in passages if p.features.get("expanded") and on_subject(p)]
     top_score = max((p.score for p in pool), default=1.0) or 1.0

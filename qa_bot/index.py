@@ -218,7 +218,8 @@ class Store:
             retriever.save(str(tmp))
         (tmp / "chunk_ids.json").write_text(json.dumps({"generation": gen, "ids": ids}))
         (tmp / "boilerplate.json").write_text(json.dumps(sorted(boilerplate_templates(chunks))))
-        (tmp / "acronyms.json").write_text(json.dumps(acronyms.build(c.text for c in chunks if c.doc_type != "comment"),
+        (tmp / "acronyms.json").write_text(json.dumps(acronyms.build([c.text for c in chunks if c.doc_type != "comment"]
+                                                           + sorted({c.population for c in chunks if c.population})),
                                                       sort_keys=True))
         old = out.with_name(out.name + ".old")
         shutil.rmtree(old, ignore_errors=True)

@@ -108,6 +108,7 @@ class Retriever:
         self._lock = threading.Lock()
         self._vocab: tuple | None = None
         self._acronyms: tuple | None = None
+        self._short_cache: dict[tuple, bool] = {}
 
     def _embed_many(self, texts: list[str]) -> np.ndarray:
         from .embed import get_embedder
@@ -180,13 +181,23 @@ class Retriever:
         settings = settings or self.settings
         found: dict[str, str] = {}
         if settings.expand_shorthand:
-            exp = shorthand.expand(query)
+            exp = shorthand.expand(query, acronyms=settings.expand_acronyms, skip=self.mostly_short)
             query, found = exp.text, dict(exp.found)
         if settings.expand_acronyms:  # the corpus's own definitions, for what the clinical lexicon does not know
             table = {k: v for k, v in self.usable_acronyms().items() if k not in shorthand.ACRONYMS}
             query, more = acronyms.expand(query, table)
             found.update(more)
         return query, found
+
+    def mostly_short(self, short: str, long: str) -> bool:
+        """Whether the indexed documents use ``short`` in more chunks than 1.5x its long form (COPD, HIV, TIA):
+        then its long form is not searched (it would pull the ranking toward the few pages that spell it out)."""
+        retriever, _ = self.store.lexical()
+        key = (id(retriever), short, long)
+        hit = self._short_cache.get(key)
+        if hit is None:
+            hit = self._short_cache[key] = self.chunk_frequency(short) > 1.5 * max(self.chunk_frequency(long), 1)
+        return hit
 
     def usable_acronyms(self) -> dict[str, str]:
         """The corpus's acronym table without the acronyms that are the corpus's usual name for the thing
@@ -197,7 +208,7 @@ class Retriever:
         if cached is None or cached[0] is not table:
             keep = {}
             for short, long in table.items():
-                if self.chunk_frequency(short) <= 1.5 * max(self.chunk_frequency(long), 1):
+                if not self.mostly_short(short, long):
                     keep[short] = long
             cached = self._acronyms = (table, keep)
         return cached[1]
@@ -238,7 +249,7 @@ class Retriever:
         if not passages:
             return 0.0, "nothing was retrieved"
         share, unknown = self.unknown_subject(question)
-        named = [w for w in unknown if looks_like_name(w, question)]
+        named = [w for w in unknown if looks_like_name(w, question)] if settings.unknown_subject_share < 1 else []
         if named:  # a drug or device no document mentions: passages about other drugs are not its answer
             return 0.0, f"no indexed document mentions {', '.join(repr(w) for w in named[:3])}"
         if unknown and share >= settings.unknown_subject_share:

@@ -15,6 +15,7 @@ the corpus's own definitions (``qa_bot.acronyms``) cover what is specific to the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # sense: (long form, cue regex that must match elsewhere in the question, or None for "always")
@@ -164,8 +165,10 @@ def _sense(short: str, senses: list[Sense], question: str) -> str | None:
     return hits[0] if hits else None
 
 
-def expand(question: str) -> Expansion:
-    """The search text for a clinician's question, and the abbreviations it spelled out."""
+def expand(question: str, acronyms: bool = True, skip: Callable[[str, str], bool] | None = None) -> Expansion:
+    """The search text for a clinician's question, and the abbreviations it spelled out (``acronyms=False``:
+    upper-case acronyms are left as they are, the rest is still spelled out). ``skip(short, long)``: an acronym
+    the documents themselves mostly use as it is, so spelling it out would only pull the search aside."""
     found: dict[str, str] = {}
     q = question
 
@@ -190,7 +193,9 @@ def expand(question: str) -> Expansion:
         tok = m.group(1)
         rep = None
         low = tok.lower()
-        if "/" in tok and tok.upper() == tok and all(p in ACRONYMS for p in tok.split("/") if p):
+        if not acronyms and tok in ACRONYMS:
+            rep = None
+        elif "/" in tok and tok.upper() == tok and all(p in ACRONYMS for p in tok.split("/") if p):
             parts = [_sense(p, ACRONYMS[p], q) for p in tok.split("/") if p]
             if all(parts):
                 rep = f"{tok} ({' and '.join(parts)})"
@@ -198,7 +203,7 @@ def expand(question: str) -> Expansion:
                     found.setdefault(p, lf)
         elif tok in ACRONYMS:
             lf = _sense(tok, ACRONYMS[tok], q)
-            if lf and lf.lower() not in q.lower():
+            if lf and lf.lower() not in q.lower() and not (skip and skip(tok, lf)):
                 rep = f"{tok} ({lf})"
                 found.setdefault(tok, lf)
         elif low in BRANDS:

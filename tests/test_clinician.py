@@ -123,7 +123,7 @@ def test_key_points_stay_on_subject_and_skip_fragments(settings):
              "aged 45 to 49 years. See modeling report[12,13] for additional details.", 1.0, "2021-05-18",
              kind="recommendation", grade="B", recs=[(0, 83, "B")]),
           _p("lung", "Lung Cancer: Screening", "The USPSTF recommends annual screening for lung cancer with low-dose "
-             "computed tomography in adults aged 50 to 80 years who have a 20 pack-year smoking history.", 0.9,
+             "computed tomography in adults aged 50 to 80 years who have a 20 pack-year smoking history.", 0.8,
              "2021-03-09", kind="recommendation", grade="B"),
           _p("asa", "Aspirin Use to Prevent Cardiovascular Disease and Colorectal Cancer: Preventive Medication",
              "The USPSTF recommends against initiating low-dose aspirin for the primary prevention of cardiovascular "

@@ -45,7 +45,9 @@ def eval_command(
     console, err = Console(), Console(stderr=True, soft_wrap=True)  # error lines stay whole (greppable in CI logs)
 
     def fail(message: str, code: int = 2) -> None:
-        err.print(f"[bold red]error:[/] {message}", highlight=False)
+        from rich.markup import escape
+
+        err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
         raise typer.Exit(code)
 
     try:
@@ -65,7 +67,7 @@ def eval_command(
         fail(str(e))
         return
     except KeyboardInterrupt:
-        err.print(f"interrupted: rows answered so far are in {out / 'results.jsonl'}")
+        err.print(f"interrupted: rows answered so far are in {out / 'results.jsonl'}", markup=False)
         raise typer.Exit(130) from None
 
     report = run.report
@@ -87,7 +89,7 @@ def eval_command(
                 table.add_row(f"{k} ({b})", *[fmt(sets.get(n, {}).get(k), k) for n in names])
     console.print(table)
     console.print(f"reports: {out / 'report.html'}, {out / 'report.md'}, {out / 'report.json'}; rows: {out / 'results.jsonl'}",
-                  highlight=False, soft_wrap=True)
+                  highlight=False, soft_wrap=True, markup=False)
     if run.skipped or report["meta"]["errors"]:
         err.print(f"{len(run.skipped)} row(s) skipped as unreadable, {len(report['meta']['errors'])} failed to answer "
                   "(listed above and in the report)", highlight=False)

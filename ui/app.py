@@ -70,6 +70,18 @@ def start_index_services(data_dir: str, chroma_url: str | None, collection: str,
     return {"vectors": vectors, "warm": warm, "started": time.time()}
 
 
+@st.cache_resource(show_spinner=False)
+def expire_feedback(path: str, retention_days: float | None) -> int:
+    """Once per server process: apply QA_BOT_FEEDBACK_RETENTION_DAYS to the stored feedback."""
+    from qa_bot.feedback import FeedbackStore
+
+    try:
+        return FeedbackStore(path, retention_days).expire()
+    except Exception as e:  # the chat works without the feedback file
+        log.warning("feedback expiry skipped: %s", e)
+        return 0
+
+
 # --- helpers ----------------------------------------------------------------------------------------------
 def friendly(e: BaseException) -> str:
     return str(e) if isinstance(e, QABotError) else UNEXPECTED.format(kind=type(e).__name__)
@@ -156,7 +168,7 @@ def save_feedback(tid: str, with_comment: bool = False) -> None:
     rating = "helpful" if value == 1 else "not_helpful"
     comment = ss.get(f"fbc_{tid}") if with_comment else None
     try:
-        FeedbackStore(turn["settings"].feedback_path).record(tid, turn["answer"], rating, comment,
+        FeedbackStore.for_settings(turn["settings"]).record(tid, turn["answer"], rating, comment,
                                                              history=turn["history"], settings=turn["settings"])
         ss[f"fbmsg_{tid}"] = ("ok", "Thanks: your comment was saved." if comment else "Thanks: feedback saved.")
     except Exception as e:
@@ -315,6 +327,7 @@ def main() -> None:
     if "audience" not in ss:
         ss.audience = settings.audience
 
+    expire_feedback(str(settings.feedback_path), settings.feedback_retention_days)
     info = index_info(settings)
     if info.get("ready"):
         try:

@@ -79,10 +79,13 @@ def _decode_wide(data: bytes) -> str | None:
     for bom, enc in _WIDE_BOMS:
         if data.startswith(bom):
             try:
-                return data.decode(enc)
+                text = data.decode(enc)
             except UnicodeDecodeError:
-                raise InputError(f"{enc.upper()} text (it starts with a {enc.upper()} byte-order mark) that cannot be "
-                                 "decoded: save it as UTF-8") from None
+                text = ""
+            if not re.search(r"\s", text) or re.search(r"[\x00-\x08\x0e-\x1f\ud800-\udfff]", text):
+                raise InputError(f"{enc.upper()} text (it starts with a {enc.upper()} byte-order mark) that does not "
+                                 "decode to readable text: save it as UTF-8")
+            return text
     head = data[:4096]
     if len(head) >= 8 and len(head) % 2 == 0:
         for enc, zeros in (("utf-16-le", head[1::2]), ("utf-16-be", head[0::2])):

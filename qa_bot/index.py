@@ -344,25 +344,27 @@ class Store:
             self.vectorstore._collection.delete(ids=ids[i:i + 1000])
 
     def fill_vectors(self, progress: ProgressFn | None = None, batch: int = 256,
-                     stop: threading.Event | None = None) -> tuple[int, int]:
-        """Embed every chunk without a vector (cache first). Returns (from_cache, encoded)."""
+                     stop: threading.Event | None = None,
+                     on_error: Callable[[str, BaseException], None] | None = None) -> tuple[int, int]:
+        """Embed every chunk without a vector (cache first). Returns (from_cache, encoded).
+
+        A batch that fails is retried document by document: a document whose chunks cannot be embedded is
+        reported through ``on_error(doc_id, exception)`` and left pending (the next ingest retries it); the other
+        documents get their vectors. When every document of a batch fails the cause is not a document (the store,
+        the encoder): the exception propagates."""
         from .embed import EmbeddingCache, get_embedder
 
-        total = self.count_chunks(with_vector=False)
+        # order by chunk_id so a resumed run walks the same way; cached ones are cheap either way
+        pending = [r[0] for r in self.db().execute("SELECT chunk_id FROM chunks WHERE has_vector=0 ORDER BY chunk_id")]
+        total = len(pending)
         if total == 0:
             return 0, 0
         cache = EmbeddingCache(self.settings)
         embedder = get_embedder(self.settings.embedding_model, None)
         col = self.vectorstore._collection
         done = from_cache = encoded = 0
-        # order by chunk_id so a resumed run walks the same way; cached ones are cheap either way
-        while True:
-            if stop is not None and stop.is_set():
-                break
-            rows = self.db().execute("SELECT chunk_id, body FROM chunks WHERE has_vector=0 LIMIT ?", (batch,)).fetchall()
-            if not rows:
-                break
-            chunks = [Chunk.model_validate_json(b) for _, b in rows]
+
+        def embed(chunks: list[Chunk]) -> tuple[int, int]:
             vecs: list[np.ndarray | None] = [cache.get(c.content_hash) for c in chunks]
             missing = [i for i, v in enumerate(vecs) if v is None]
             if missing:
@@ -375,10 +377,40 @@ class Store:
                        metadatas=[chunk_metadata(c) for c in chunks], documents=[c.text for c in chunks])
             self.db().executemany("UPDATE chunks SET has_vector=1 WHERE chunk_id=? AND content_hash=?",
                                   [(c.chunk_id, c.content_hash) for c in chunks])
-            from_cache += len(chunks) - len(missing)
-            encoded += len(missing)
+            return len(chunks) - len(missing), len(missing)
+
+        for i in range(0, total, batch):
+            if stop is not None and stop.is_set():
+                break
+            chunks = list(self.get_chunks(pending[i:i + batch]).values())  # ids removed meanwhile drop out
+            if not chunks:
+                continue
+            try:
+                got = embed(chunks)
+            except StoreUnavailableError:
+                raise
+            except Exception as first:
+                by_doc: dict[str, list[Chunk]] = {}
+                for c in chunks:
+                    by_doc.setdefault(c.doc_id, []).append(c)
+                got, failures = (0, 0), []
+                for doc_id, part in by_doc.items():
+                    try:
+                        a, b = embed(part)
+                        got = (got[0] + a, got[1] + b)
+                    except StoreUnavailableError:
+                        raise
+                    except Exception as e:
+                        failures.append((doc_id, e))
+                if len(failures) == len(by_doc) and len(by_doc) > 1:
+                    raise first
+                for doc_id, e in failures:
+                    if on_error:
+                        on_error(doc_id, e)
+            from_cache += got[0]
+            encoded += got[1]
             done += len(chunks)
-            if missing and encoded % 2048 < len(missing):
+            if got[1] and encoded % 2048 < got[1]:
                 cache.save()
             if progress:
                 progress("vectors", done, total)
@@ -641,17 +673,21 @@ def _ingest(paths: Iterable[Path] | None, settings: Settings, progress: Progress
         n = store.rebuild_lexical()
         if progress:
             progress("lexical", n, n)
+    # chunks == vectors == lexical: anything that disagrees (a killed writer, a crash) is repaired before filling
+    store.repair(full=False, vectors=False)
     if vectors:
+        def vector_error(doc_id: str, e: BaseException) -> None:
+            path = store.db().execute("SELECT path FROM docs WHERE doc_id=?", (doc_id,)).fetchone()
+            failed(LoadError(path=(path[0] if path and path[0] else doc_id),
+                             reason=f"cannot embed document {doc_id!r} (left for the next ingest): {_one_line(e)}"))
+
         try:
-            report.from_cache, report.embedded = store.fill_vectors(progress)
+            report.from_cache, report.embedded = store.fill_vectors(progress, on_error=vector_error)
         except StoreUnavailableError:
             raise
         except Exception as e:  # the text and lexical index stay usable; the next ingest retries the vectors
-            report.failed.append(LoadError(path=str(settings.chroma_dir), reason=f"vectors not built: {_one_line(e)}"))
-            if on_error:
-                on_error(report.failed[-1])
-    # the end state: chunks == vectors == lexical (repaired here when anything disagrees)
-    store.repair(full=False, vectors=vectors)
+            failed(LoadError(path=str(settings.chroma_url or settings.chroma_dir),
+                             reason=f"vectors not built: {_one_line(e)}"))
     report.pending_vectors = store.count_chunks(with_vector=False)
     report.seconds = time.time() - t0
     store.meta_set("last_ingest", json.dumps({"time": time.time(), "report": report.model_dump(mode="json")}))

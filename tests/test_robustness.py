@@ -431,3 +431,30 @@ def test_row11_ids_of_the_wrong_type(tmp_path):
     msgs = sorted(f"{e.path}: {e.reason}" for e in res.errors)
     assert msgs == [f"{tmp_path / 'lst.md'}: 'id' must be text or a whole number, not a list (\"['a', 'b']\")",
                     f"{tmp_path / 'r.jsonl'}:2: 'id' must be text or a whole number, not a mapping (\"{{'x': 1}}\")"]
+
+
+def test_a_failure_while_embedding_is_the_documents(fresh_settings: Settings, monkeypatch):
+    """Embedding is per document too: the poisoned document is reported in one line and left pending, every
+    other document gets its vectors, and the lexical index is complete."""
+    import numpy as np
+
+    from qa_bot.embed import Embedder
+
+    def encode(self, texts, batch_size=64):
+        if any("POISON" in t for t in texts):
+            raise RuntimeError("encoder failed on this text")
+        return np.tile(np.eye(1, 384, dtype=np.float32), (len(texts), 1))
+
+    monkeypatch.setattr(Embedder, "encode", encode)
+    corpus = fresh_settings.corpus[0]
+    (corpus / "poison.md").write_text("# Poison\n\nPOISON text that the encoder cannot take.\n")
+    (corpus / "fine.md").write_text("# Fine\n\nA new document about gout flares and colchicine.\n")
+    report = ingest(None, fresh_settings)
+    [e] = report.failed
+    assert e.path == str((corpus / "poison.md").resolve()) and "cannot embed document 'poison'" in e.reason
+    assert "RuntimeError: encoder failed" in e.reason and "\n" not in e.reason
+    assert report.documents == 42 and report.pending_vectors == 1
+    store = get_store(fresh_settings)
+    check = store.check()
+    assert check["lexical"] == check["chunks"] == check["vectors"] + 1
+    assert store.db().execute("SELECT has_vector FROM chunks WHERE doc_id='fine'").fetchone()[0] == 1

@@ -143,17 +143,17 @@ def test_row3_markup_like_paths_are_printed_literally(tmp_path):
     corpus = tmp_path / "docs"
     write_good(corpus)
     (corpus / "x[").mkdir()
-    (corpus / "x[" / "y.md").write_text("")  # DIR/x[/]y.md: an empty file
+    (corpus / "x[" / "]y.md").write_text("")  # DIR/x[/]y.md: an empty file
     (corpus / "[red]warning.md").write_text("")
-    (corpus / "dup[").mkdir()
-    (corpus / "dup[" / "gout.md").write_text("# Gout\n\nA second gout file.\n")  # a duplicate id
+    (corpus / "dup[" / "]").mkdir(parents=True)
+    (corpus / "dup[" / "]" / "gout.md").write_text("# Gout\n\nA second gout file.\n")  # a duplicate id in dup[/]
     data = tmp_path / "data[/]dir"
     r = cli(["ingest", "--no-vectors", str(corpus)], data)
     out = out_of(r)
     assert r.returncode == 1 and "Traceback" not in out and "MarkupError" not in out
-    assert f"{corpus / 'x[' / 'y.md'}: file is empty" in out
+    assert f"{corpus / 'x[' / ']y.md'}: file is empty" in out
     assert f"{corpus / '[red]warning.md'}: file is empty" in out
-    assert "duplicate document id 'gout'" in out and "done in" in out
+    assert "duplicate document id 'gout'" in out and "dup[/]" in out and "done in" in out
     r = cli(["ask", "What is gout?", "--history", str(tmp_path / "x[/]y.json")], data)
     assert r.returncode == 2 and f"{tmp_path / 'x[/]y.json'}: no such history file" in out_of(r)
     r = cli(["index", "stats"], data)

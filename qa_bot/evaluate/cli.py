@@ -98,10 +98,12 @@ def eval_command(
         failures = check_thresholds(report, check)
         missing = unevaluated_sets(report, check)
         if missing:
-            err.print(f"not checked (not in this run): {', '.join(missing)}", highlight=False)
+            err.print(f"not checked (not in this run): {', '.join(missing)}", highlight=False, markup=False)
         if failures:
-            err.print(f"[bold red]regression gate failed[/] ({check}):", highlight=False)
+            from rich.markup import escape
+
+            err.print(f"[bold red]regression gate failed[/] ({escape(str(check))}):", highlight=False)
             for f in failures:
                 err.print(f"  {f}", highlight=False, markup=False)
             raise typer.Exit(1)
-        console.print(f"regression gate passed ({check})", highlight=False, soft_wrap=True)
+        console.print(f"regression gate passed ({check})", highlight=False, soft_wrap=True, markup=False)

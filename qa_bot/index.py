@@ -556,9 +556,12 @@ def writer_lock(settings: Settings, what: str = "ingest", wait: bool = False) ->
     repairs the index. Raises ``IndexBusyError`` naming the running writer, unless ``wait``."""
     import fcntl
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     path = settings.data_dir / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise IndexMissingError(f"cannot write to the index in {settings.data_dir}: {e.strerror or e}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -736,6 +739,10 @@ def start_background_vectors(settings: Settings) -> threading.Thread | None:
                 store.fill_vectors()
         except IndexBusyError:  # an ingest is running: it fills the vectors itself
             pass
+        except Exception as e:  # a read-only data dir, a store gone: the chat still works on what is there
+            import logging
+
+            logging.getLogger("qa_bot.index").warning("background vectors stopped: %s", _one_line(e))
 
     t = threading.Thread(target=fill, name="qa-bot-vectors", daemon=True)
     _BG[key] = t

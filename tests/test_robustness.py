@@ -292,11 +292,14 @@ def test_row5_two_ingests_at_once(tmp_path):
 def test_row6_moved_folder_then_deleted_document(tmp_path):
     a, b = tmp_path / "A", tmp_path / "B"
     write_good(a)
+    for f in a.iterdir():  # a collection of their own: moving the folder changes nothing in the documents
+        f.write_text(f.read_text().replace("---\ntitle:", "---\ncollection: local\ntitle:", 1))
     settings = make_settings(tmp_path / "data", a)
     ingest([a], settings, vectors=False)
     a.rename(b)
     moved = ingest([b], settings, vectors=False)
-    assert moved.removed == 0 and get_store(settings).count_docs() == 3  # no duplicates, no orphans
+    assert moved.skipped_unchanged == 3 and moved.removed == 0
+    assert get_store(settings).count_docs() == 3  # no duplicates, no orphans
     (b / "gout.md").unlink()
     after = ingest([b], settings, vectors=False)
     assert after.removed == 1

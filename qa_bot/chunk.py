@@ -90,6 +90,40 @@ def _split_long(text: str, start: int, budget: int, counter: TokenCounter) -> li
     return out
 
 
+# issue 13: an over-long title or heading (a 300-word '# ' line) is shortened in the chunk's context, never a crash
+MAX_PREFIX_TOKENS = 128  # the bundled corpus tops out at 109, so its chunks (and cached vectors) are unchanged
+
+
+def _shorten(text: str, max_tokens: int, counter: TokenCounter) -> str:
+    enc = counter.tok.encode(text, add_special_tokens=False)
+    if len(enc.ids) <= max_tokens:
+        return text
+    short = text[:enc.offsets[max(0, max_tokens - 2)][1]]
+    space = short.rfind(" ")
+    return (short[:space] if space > len(short) // 2 else short).rstrip() + "…"
+
+
+def _fit_prefix(proto: Chunk, counter: TokenCounter) -> Chunk:
+    """``proto`` with its title and heading path shortened so that the embedded prefix stays within
+    ``MAX_PREFIX_TOKENS``: the longest part is halved until it fits; a very deep path keeps its first and
+    last headings."""
+    title, path = proto.title, list(proto.heading_path)
+    if len(path) > 4:
+        path = [path[0], "…", path[-1]]
+    for _ in range(24):
+        parts = ([title] if title else []) + path
+        counts = counter.count(parts)
+        if sum(counts) + 2 * len(parts) <= MAX_PREFIX_TOKENS:
+            break
+        i = max(range(len(parts)), key=counts.__getitem__)
+        short = _shorten(parts[i], max(4, counts[i] // 2), counter)
+        if title and i == 0:
+            title = short
+        else:
+            path[i - (1 if title else 0)] = short
+    return proto.model_copy(update={"title": title, "heading_path": path})
+
+
 def _body_start(doc: SourceDocument, sec: Section) -> int:
     """Skip the heading line that starts a section (it lives in the heading path)."""
     text = doc.text[sec.start:sec.end]
@@ -128,6 +162,10 @@ def chunk_document(doc: SourceDocument, settings: Settings) -> ChunkResult:
     flat = [p.embed_text for p in protos] + [doc.text[a:b] for _, spans in plans for a, b in spans]
     counts = counter.count(flat)
     prefix_counts, sent_counts = counts[:len(protos)], iter(counts[len(protos):])
+    for k, n in enumerate(prefix_counts):
+        if n > MAX_PREFIX_TOKENS:
+            protos[k] = _fit_prefix(protos[k], counter)
+            prefix_counts[k] = counter.count([protos[k].embed_text])[0]
     for (sec, spans), proto, prefix_tokens in zip(plans, protos, prefix_counts):
         # the prefix is embedded as "prefix\n" + text: budget what is left of the window
         budget = max(32, min(settings.chunk_max_tokens, MODEL_WINDOW - SPECIAL_TOKENS - prefix_tokens - 3))

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from .errors import QABotError
 from .settings import Settings
@@ -24,8 +25,14 @@ console = Console()
 err = Console(stderr=True)
 
 
+def printable(text: str) -> str:
+    """``text`` with undecodable bytes (surrogate escapes from argv or file names) shown as U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if isinstance(text, str) else str(text)
+
+
 def fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """One line on stderr; ``message`` (paths, user text) is printed literally, never as Rich markup."""
+    err.print(Text.assemble(("error:", "bold red"), " ", printable(message)), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -42,6 +49,8 @@ def ingest(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: the bundled corpus).")] = None,
     if_missing: Annotated[bool, typer.Option("--if-missing", help="Do nothing when an index already exists.")] = False,
     no_vectors: Annotated[bool, typer.Option("--no-vectors", help="Text and lexical index only; vectors later.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="When another ingest is writing to this index, wait for it "
+                                                      "instead of exiting.")] = False,
 ) -> None:
     """Parse, chunk, embed and index documents (incremental: unchanged documents are skipped)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -53,7 +62,8 @@ def ingest(
         if if_missing and settings.state_db.is_file() and get_store(settings).count_chunks() > 0:
             store = get_store(settings)
             console.print(f"index present in {settings.data_dir} ({store.count_docs()} documents, "
-                          f"{store.count_chunks()} chunks); pending vectors: {store.count_chunks(False)}")
+                          f"{store.count_chunks()} chunks); pending vectors: {store.count_chunks(False)}",
+                          markup=False, highlight=False)
             if store.count_chunks(False) == 0 or no_vectors:
                 return
         failures: list[str] = []
@@ -82,9 +92,11 @@ def ingest(
 
             def on_error(e) -> None:
                 failures.append(f"{e.path}: {e.reason}")
-                bar.console.print(f"[red]failed[/] {e.path}: {e.reason}", highlight=False, soft_wrap=True)
+                bar.console.print(Text.assemble(("failed", "red"), f" {e.path}: {e.reason}"), highlight=False,
+                                  soft_wrap=True)
 
-            report = run_ingest(paths or None, settings, progress=progress, vectors=not no_vectors, on_error=on_error)
+            report = run_ingest(paths or None, settings, progress=progress, vectors=not no_vectors, on_error=on_error,
+                                wait=wait)
     except QABotError as e:
         fail(str(e))
         return
@@ -117,14 +129,44 @@ def index_stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
         return
     console.print(f"documents: {stats.documents}   chunks: {stats.chunks}   vectors: {stats.vectors}   "
                   f"lexical: {stats.lexical_chunks}")
-    console.print(f"model: {stats.model}   store: {stats.store}")
+    console.print(f"model: {stats.model}   store: {stats.store}", markup=False, highlight=False)
     for title, data in (("collection", stats.by_collection), ("doc_type", stats.by_doc_type)):
         t = Table(title=f"chunks by {title}")
         t.add_column(title)
         t.add_column("chunks", justify="right")
         for k, v in sorted(data.items(), key=lambda kv: -kv[1]):
-            t.add_row(k, str(v))
+            t.add_row(Text(str(k)), str(v))
         console.print(t)
+
+
+@index_app.command("check")
+def index_check(
+    repair: Annotated[bool, typer.Option("--repair", help="Fix what disagrees with the state (lexical index rebuilt, "
+                                                          "vectors deleted or added).")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="With --repair: wait for a running ingest.")] = False,
+) -> None:
+    """Chunks in the state, vectors in the store, chunks in the lexical index, and any mismatch."""
+    from .index import check_index
+
+    settings = settings_or_exit()
+    if not settings.state_db.is_file():
+        fail(f"no index in {settings.data_dir}: run `qa-bot ingest` first")
+    try:
+        report, done = check_index(settings, repair=repair, wait=wait)
+    except QABotError as e:
+        fail(str(e))
+        return
+    for line in done:
+        console.print(f"repaired: {line}", markup=False, highlight=False)
+    console.print(f"documents: {report['documents']}   chunks: {report['chunks']}   vectors: {report['vectors']}   "
+                  f"lexical: {report['lexical']}", markup=False, highlight=False)
+    if report["problems"]:
+        for p in report["problems"]:
+            err.print(f"mismatch: {p}", markup=False, highlight=False)
+        err.print("run `qa-bot index check --repair` to fix it" if not repair else "not all problems could be fixed",
+                  markup=False, highlight=False)
+        raise typer.Exit(1)
+    console.print("consistent", markup=False, highlight=False)
 
 
 def _read_history(path: Path | None) -> list[dict]:
@@ -175,6 +217,8 @@ def chat(audience: Annotated[str, typer.Option("--audience")] = "clinician") -> 
     from .render import answer_to_text
 
     settings = settings_or_exit(audience=audience)
+    if hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(errors="replace")  # any bytes: invalid UTF-8 becomes U+FFFD, never a traceback
     turns: list[dict] = []
     console.print("Ask a clinical question; follow-ups keep the context. Empty line to quit.")
     while True:
@@ -187,10 +231,10 @@ def chat(audience: Annotated[str, typer.Option("--audience")] = "clinician") -> 
         try:
             result = answer(q, turns, settings)
         except QABotError as e:
-            err.print(f"[red]{e}[/]")
+            err.print(Text(str(e), style="red"), highlight=False)
             continue
         console.print(answer_to_text(result), highlight=False, markup=False)
-        turns += [{"role": "user", "content": q},
+        turns += [{"role": "user", "content": result.question},
                   {"role": "assistant", "content": " ".join(s.text for s in result.sentences)}]
 
 

@@ -19,3 +19,7 @@ class StoreUnavailableError(QABotError):
 
 class BadInputError(QABotError, ValueError):
     """A file or record given by the user cannot be used (history file, eval set, …)."""
+
+
+class IndexBusyError(QABotError):
+    """Another process (named with its PID) is writing to the same index."""

@@ -2,7 +2,8 @@
 
 The web chat records one row per answer (helpful / not helpful, an optional comment); giving feedback
 again on the same answer updates that row. Each row keeps what is needed to replay and judge it later:
-the question, the earlier turns, the standalone question that was searched, the answer (text and JSON,
+the question, the standalone question that was searched (the earlier turns only when
+``QA_BOT_FEEDBACK_KEEP_CONVERSATION`` asks for them), the answer (text and JSON,
 without the retrieved passages' bodies), its citations, the settings that shaped it, and the time.
 
 ``qa-bot feedback export`` writes the rows as JSONL in the eval-set schema of ``evals/datasets/README.md``
@@ -18,6 +19,8 @@ be run with ``qa-bot eval``. The mapping:
   thumbs-down does not say which passage would have been right, so the row only feeds the answer-level
   and abstention measures until someone adds gold evidence; the ``note`` says so and carries the comment
   and the sections that were cited.
+* Privacy: the file is mode 0600; ``QA_BOT_FEEDBACK_RETENTION_DAYS`` deletes rows older than that (at the web
+  chat's start-up and after each write); ``qa-bot feedback purge --older-than 30d`` / ``--all`` erases them.
 * ``judged`` stays ``{}`` and ``reference_answers`` ``[]``: user feedback is not an expert's per-passage
   grade nor an expert-written answer.
 """
@@ -25,6 +28,8 @@ be run with ``qa-bot eval``. The mapping:
 from __future__ import annotations
 
 import json
+import os
+import re
 import sqlite3
 import sys
 import time
@@ -89,20 +94,56 @@ def _history(history: Sequence[Turn | dict] | None) -> list[dict[str, str]]:
 
 
 class FeedbackStore:
-    """One SQLite file; every call opens and closes its own connection (safe across Streamlit threads)."""
+    """One SQLite file; every call opens and closes its own connection (safe across Streamlit threads).
 
-    def __init__(self, path: Path | str):
+    Privacy: the file is created readable by its owner only (mode 0600); deleted rows are overwritten
+    (``secure_delete``); with ``retention_days`` rows older than that are deleted after each write (and by
+    ``expire()``, which the web chat calls at start-up)."""
+
+    def __init__(self, path: Path | str, retention_days: float | None = None):
         self.path = Path(path)
+        self.retention_days = retention_days
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> "FeedbackStore":
+        return cls(settings.feedback_path, settings.feedback_retention_days)
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        if self.path.stat().st_mode & 0o077:
+            os.chmod(self.path, 0o600)  # a file from before this rule is tightened too
         conn = sqlite3.connect(self.path, timeout=30)
+        conn.execute("PRAGMA secure_delete=ON")
         conn.executescript(SCHEMA)
         return conn
 
+    def expire(self) -> int:
+        """Delete the rows older than the retention period; returns how many."""
+        if not self.retention_days or not self.path.is_file():
+            return 0
+        return self.purge(older_than_days=self.retention_days)
+
+    def purge(self, older_than_days: float | None = None) -> int:
+        """Delete every row (``older_than_days`` None) or those last updated before that many days ago."""
+        if not self.path.is_file():
+            return 0
+        with closing(self._connect()) as conn:
+            with conn:
+                if older_than_days is None:
+                    n = conn.execute("DELETE FROM feedback").rowcount
+                else:
+                    n = conn.execute("DELETE FROM feedback WHERE updated < ?",
+                                     (time.time() - older_than_days * 86400,)).rowcount
+            if n:
+                conn.execute("VACUUM")  # no deleted text left in free pages
+        return n
+
     def record(self, answer_id: str, answer: Answer, rating: str, comment: str | None = None,
                history: Sequence[Turn | dict] | None = None, settings: Settings | None = None) -> FeedbackRecord:
-        """Insert or update the feedback on one answer (``answer_id`` is the caller's id for that answer)."""
+        """Insert or update the feedback on one answer (``answer_id`` is the caller's id for that answer). The
+        earlier conversation (``history``) is stored only when ``settings.feedback_keep_conversation`` asks for
+        it: by default the record holds the rated turn alone."""
         from .render import answer_to_text
 
         if rating not in RATINGS:
@@ -122,10 +163,11 @@ class FeedbackStore:
                    ON CONFLICT(id) DO UPDATE SET updated=excluded.updated, rating=excluded.rating,
                        comment=COALESCE(excluded.comment, feedback.comment)""",
                 (answer_id, now, now, rating, comment, answer.question, answer.standalone_question,
-                 json.dumps(_history(history)), answer_to_text(answer), int(answer.abstained), answer_json,
-                 citations_json, settings_json))
+                 json.dumps(_history(history) if settings and settings.feedback_keep_conversation else []),
+                 answer_to_text(answer), int(answer.abstained), answer_json, citations_json, settings_json))
         rec = self.get(answer_id)
         assert rec is not None
+        self.expire()
         return rec
 
     def get(self, answer_id: str) -> FeedbackRecord | None:
@@ -231,6 +273,42 @@ def export_cmd(
     if db is not None and not db.is_file():
         err(f"error: {db}: no such feedback file", err=True)
         raise typer.Exit(2)
+    if db is None:
+        FeedbackStore.for_settings(Settings()).expire()
     n = export_eval_rows(path, out, None if rating == "all" else rating)
     if out is not None or n == 0:
         err(f"{n} feedback row(s) exported" + (f" to {out}" if out else f" (none in {path})"), err=True)
+
+
+def parse_age(text: str) -> float:
+    """'30d', '12h', '2w', '90' (days) → days."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([dhw]?)\s*", text or "")
+    if not m:
+        raise BadInputError(f"--older-than must look like 30d, 12h or 2w, not {text!r}")
+    return float(m.group(1)) * {"": 1, "d": 1, "h": 1 / 24, "w": 7}[m.group(2)]
+
+
+@feedback_app.command("purge")
+def purge_cmd(
+    older_than: Annotated[Optional[str], typer.Option("--older-than", help="Delete feedback older than this "
+                                                                          "(30d, 12h, 2w).")] = None,
+    all_rows: Annotated[bool, typer.Option("--all", help="Delete all feedback.")] = False,
+    db: Annotated[Optional[Path], typer.Option("--db", help="Feedback SQLite file (default: data_dir/feedback.sqlite, "
+                                                           "or QA_BOT_FEEDBACK_DB).")] = None,
+) -> None:
+    """Erase stored feedback (questions, answers, comments): all of it, or what is older than an age."""
+    err = typer.echo
+    if all_rows == (older_than is not None):
+        err("error: give exactly one of --older-than AGE or --all", err=True)
+        raise typer.Exit(2)
+    try:
+        days = None if all_rows else parse_age(older_than or "")
+        path = db or Settings().feedback_path
+    except BadInputError as e:
+        err(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    except Exception as e:  # bad configuration: one line, no traceback
+        err(f"error: bad configuration: {str(e).splitlines()[0]}", err=True)
+        raise typer.Exit(2) from None
+    n = FeedbackStore(path).purge(older_than_days=days)
+    err(f"{n} feedback row(s) deleted from {path}", err=True)

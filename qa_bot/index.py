@@ -15,11 +15,14 @@ Design (why it is fast and safe):
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from pathlib import Path
 from urllib.parse import urlparse
@@ -27,7 +30,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from .chunk import chunk_document
-from .errors import IndexMissingError, StoreUnavailableError
+from .errors import IndexBusyError, IndexMissingError, StoreUnavailableError
 from .load import estimate_documents, iter_documents
 from .settings import Settings
 from .types import Chunk, IndexStats, IngestReport, LoadError, SourceDocument
@@ -40,7 +43,13 @@ CREATE TABLE IF NOT EXISTS chunks (chunk_id TEXT PRIMARY KEY, doc_id TEXT, conte
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS chunks_vec ON chunks(has_vector);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+INSERT OR IGNORE INTO meta(key, value) VALUES ('state_generation', '0');
 """
+# ``state_generation`` is bumped in the same transaction as every change to the chunks; the lexical index records
+# the generation it was built from, so a lexical index that is behind the state (a killed ingest, a crash between
+# the text and lexical phases) is detected and rebuilt.
+_BUMP = "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'state_generation'"
+LOCK_FILE = "ingest.lock"
 
 ProgressFn = Callable[[str, int, int | None], None]  # (phase, done, total)
 
@@ -142,6 +151,9 @@ class Store:
     def meta_set(self, key: str, value: str) -> None:
         self.db().execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
+    def state_generation(self) -> str:
+        return self.meta_get("state_generation") or "0"
+
     def count_chunks(self, with_vector: bool | None = None) -> int:
         q = "SELECT COUNT(*) FROM chunks" + ("" if with_vector is None else f" WHERE has_vector={int(with_vector)}")
         return self.db().execute(q).fetchone()[0]
@@ -200,14 +212,18 @@ class Store:
 
         from . import acronyms
 
-        rows = self.db().execute("SELECT chunk_id, body FROM chunks ORDER BY chunk_id").fetchall()
+        db = self.db()
+        db.execute("BEGIN")  # one snapshot: the rows and the generation they belong to
+        try:
+            state_gen = self.state_generation()
+            rows = db.execute("SELECT chunk_id, body FROM chunks ORDER BY chunk_id").fetchall()
+        finally:
+            db.execute("COMMIT")
         ids = [r[0] for r in rows]
         chunks = [Chunk.model_validate_json(r[1]) for r in rows]
         texts = [c.embed_text for c in chunks]
         out = self.settings.lexical_dir
         tmp = out.with_name(out.name + ".tmp")
-        import shutil
-
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         gen = str(time.time())
@@ -216,7 +232,8 @@ class Store:
             retriever = bm25s.BM25()
             retriever.index(tokens, show_progress=False)
             retriever.save(str(tmp))
-        (tmp / "chunk_ids.json").write_text(json.dumps({"generation": gen, "ids": ids}))
+        (tmp / "chunk_ids.json").write_text(json.dumps({"generation": gen, "state_generation": state_gen,
+                                                      "ids": ids}))
         (tmp / "boilerplate.json").write_text(json.dumps(sorted(boilerplate_templates(chunks))))
         (tmp / "acronyms.json").write_text(json.dumps(acronyms.build([c.text for c in chunks if c.doc_type != "comment"]
                                                            + sorted({c.population for c in chunks if c.population})),
@@ -304,6 +321,7 @@ class Store:
             db.execute("INSERT OR REPLACE INTO docs VALUES (?,?,?,?,?,?,?,?,?)",
                        (doc.doc_id, doc.content_hash, doc.path, doc.collection, doc.doc_type, doc.title, len(chunks),
                         json.dumps(doc.references), time.time()))
+            db.execute(_BUMP)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -317,6 +335,7 @@ class Store:
         db.execute("BEGIN")
         db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
         db.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,))
+        db.execute(_BUMP)
         db.execute("COMMIT")
 
     def _delete_vectors(self, ids: list[str]) -> None:
@@ -326,25 +345,27 @@ class Store:
             self.vectorstore._collection.delete(ids=ids[i:i + 1000])
 
     def fill_vectors(self, progress: ProgressFn | None = None, batch: int = 256,
-                     stop: threading.Event | None = None) -> tuple[int, int]:
-        """Embed every chunk without a vector (cache first). Returns (from_cache, encoded)."""
+                     stop: threading.Event | None = None,
+                     on_error: Callable[[str, BaseException], None] | None = None) -> tuple[int, int]:
+        """Embed every chunk without a vector (cache first). Returns (from_cache, encoded).
+
+        A batch that fails is retried document by document: a document whose chunks cannot be embedded is
+        reported through ``on_error(doc_id, exception)`` and left pending (the next ingest retries it); the other
+        documents get their vectors. When every document of a batch fails the cause is not a document (the store,
+        the encoder): the exception propagates."""
         from .embed import EmbeddingCache, get_embedder
 
-        total = self.count_chunks(with_vector=False)
+        # order by chunk_id so a resumed run walks the same way; cached ones are cheap either way
+        pending = [r[0] for r in self.db().execute("SELECT chunk_id FROM chunks WHERE has_vector=0 ORDER BY chunk_id")]
+        total = len(pending)
         if total == 0:
             return 0, 0
         cache = EmbeddingCache(self.settings)
         embedder = get_embedder(self.settings.embedding_model, None)
         col = self.vectorstore._collection
         done = from_cache = encoded = 0
-        # order by chunk_id so a resumed run walks the same way; cached ones are cheap either way
-        while True:
-            if stop is not None and stop.is_set():
-                break
-            rows = self.db().execute("SELECT chunk_id, body FROM chunks WHERE has_vector=0 LIMIT ?", (batch,)).fetchall()
-            if not rows:
-                break
-            chunks = [Chunk.model_validate_json(b) for _, b in rows]
+
+        def embed(chunks: list[Chunk]) -> tuple[int, int]:
             vecs: list[np.ndarray | None] = [cache.get(c.content_hash) for c in chunks]
             missing = [i for i, v in enumerate(vecs) if v is None]
             if missing:
@@ -357,15 +378,135 @@ class Store:
                        metadatas=[chunk_metadata(c) for c in chunks], documents=[c.text for c in chunks])
             self.db().executemany("UPDATE chunks SET has_vector=1 WHERE chunk_id=? AND content_hash=?",
                                   [(c.chunk_id, c.content_hash) for c in chunks])
-            from_cache += len(chunks) - len(missing)
-            encoded += len(missing)
+            return len(chunks) - len(missing), len(missing)
+
+        for i in range(0, total, batch):
+            if stop is not None and stop.is_set():
+                break
+            chunks = list(self.get_chunks(pending[i:i + batch]).values())  # ids removed meanwhile drop out
+            if not chunks:
+                continue
+            try:
+                got = embed(chunks)
+            except StoreUnavailableError:
+                raise
+            except Exception as first:
+                by_doc: dict[str, list[Chunk]] = {}
+                for c in chunks:
+                    by_doc.setdefault(c.doc_id, []).append(c)
+                got, failures = (0, 0), []
+                for doc_id, part in by_doc.items():
+                    try:
+                        a, b = embed(part)
+                        got = (got[0] + a, got[1] + b)
+                    except StoreUnavailableError:
+                        raise
+                    except Exception as e:
+                        failures.append((doc_id, e))
+                if len(failures) == len(by_doc) and len(by_doc) > 1:
+                    raise first
+                for doc_id, e in failures:
+                    if on_error:
+                        on_error(doc_id, e)
+            from_cache += got[0]
+            encoded += got[1]
             done += len(chunks)
-            if missing and encoded % 2048 < len(missing):
+            if got[1] and encoded % 2048 < got[1]:
                 cache.save()
             if progress:
                 progress("vectors", done, total)
         cache.save()
         return from_cache, encoded
+
+    # --- consistency: check and repair -----------------------------------------------------------------
+    def lexical_manifest(self) -> dict | None:
+        """``chunk_ids.json`` of the lexical index on disk (ids, generations), or None when there is none."""
+        f = self.settings.lexical_dir / "chunk_ids.json"
+        try:
+            return json.loads(f.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def lexical_leftovers(self) -> list[Path]:
+        out = self.settings.lexical_dir
+        return [p for p in (out.with_name(out.name + ".tmp"), out.with_name(out.name + ".old")) if p.exists()]
+
+    def lexical_is_current(self) -> bool:
+        m = self.lexical_manifest()
+        return (m is not None and str(m.get("state_generation")) == self.state_generation()
+                and (self.settings.lexical_dir / "acronyms.json").is_file())
+
+    def check(self, vectors_exact: bool = True) -> dict[str, Any]:
+        """The three counts (chunks in the state, vectors in the store, chunks in the lexical index) and every
+        mismatch found, as readable lines in ``problems`` (empty: consistent)."""
+        chunks = self.count_chunks()
+        flagged = self.count_chunks(with_vector=True)
+        stored = self.vector_count()
+        manifest = self.lexical_manifest()
+        lexical = len(manifest["ids"]) if manifest else 0
+        problems: list[str] = []
+        if stored != flagged:
+            problems.append(f"the vector store holds {stored} vectors but the state records {flagged}")
+        elif vectors_exact and flagged:
+            db_ids = {r[0] for r in self.db().execute("SELECT chunk_id FROM chunks WHERE has_vector=1")}
+            if set(self._vector_ids()) != db_ids:
+                problems.append("the vector store's ids differ from the state's")
+        if flagged < chunks:
+            problems.append(f"{chunks - flagged} chunks have no vector yet")
+        if manifest is None:
+            problems.append("there is no lexical index")
+        elif not self.lexical_is_current():
+            problems.append(f"the lexical index ({lexical} chunks) was built from an older state")
+        elif lexical != chunks:
+            problems.append(f"the lexical index holds {lexical} chunks, the state {chunks}")
+        for p in self.lexical_leftovers():
+            problems.append(f"leftover temporary directory {p}")
+        return {"documents": self.count_docs(), "chunks": chunks, "vectors": stored, "lexical": lexical,
+                "problems": problems}
+
+    def _vector_ids(self) -> list[str]:
+        if self.vector_count() == 0:
+            return []
+        col = self.vectorstore._collection
+        ids: list[str] = []
+        offset = 0
+        while True:
+            got = col.get(include=[], limit=5000, offset=offset)["ids"]
+            ids += got
+            if len(got) < 5000:
+                return ids
+            offset += len(got)
+
+    def repair(self, full: bool = True, vectors: bool = True, progress: ProgressFn | None = None) -> list[str]:
+        """Bring the vector store and the lexical index back in step with the state (the source of truth); the
+        caller holds the writer lock. ``full`` compares the vector ids one by one (after a killed writer), else
+        only the counts, going one by one when they differ. Returns what was done, as readable lines."""
+        done: list[str] = []
+        for p in self.lexical_leftovers():
+            shutil.rmtree(p, ignore_errors=True)
+            done.append(f"removed leftover {p.name}")
+        flagged = self.count_chunks(with_vector=True)
+        if full or self.vector_count() != flagged:
+            db_ids = {r[0] for r in self.db().execute("SELECT chunk_id FROM chunks")}
+            have = set(self._vector_ids())
+            orphans = sorted(have - db_ids)
+            if orphans:
+                self._delete_vectors(orphans)
+                done.append(f"deleted {len(orphans)} vectors of chunks no longer in the state")
+            lost = [r[0] for r in self.db().execute("SELECT chunk_id FROM chunks WHERE has_vector=1")
+                    if r[0] not in have]
+            if lost:
+                self.db().executemany("UPDATE chunks SET has_vector=0 WHERE chunk_id=?", [(c,) for c in lost])
+                done.append(f"{len(lost)} chunks marked to be embedded again (their vectors were missing)")
+        if not self.lexical_is_current() or len((self.lexical_manifest() or {}).get("ids", [])) != self.count_chunks():
+            n = self.rebuild_lexical()
+            done.append(f"rebuilt the lexical index ({n} chunks)")
+            if progress:
+                progress("lexical", n, n)
+        if vectors and self.count_chunks(with_vector=False):
+            from_cache, encoded = self.fill_vectors(progress)
+            done.append(f"added {from_cache + encoded} missing vectors")
+        return done
 
     # --- status -------------------------------------------------------------------------------------
     def stats(self) -> IndexStats:
@@ -400,6 +541,53 @@ def require_index(settings: Settings) -> Store:
     return store
 
 
+# --- one writer at a time --------------------------------------------------------------------------
+def _lock_holder(text: str) -> str:
+    parts = text.split(None, 1)
+    if not parts:
+        return "another process"
+    return f"PID {parts[0]}" + (f" ({parts[1].strip()})" if len(parts) > 1 and parts[1].strip() else "")
+
+
+@contextmanager
+def writer_lock(settings: Settings, what: str = "ingest", wait: bool = False) -> Iterator[bool]:
+    """Hold the index's single-writer lock (``data_dir/ingest.lock``, an flock the kernel releases when its process
+    dies, so a killed writer's lock is never stale). The file holds the writer's PID while it writes and is emptied
+    on a clean exit: yields True when the previous writer was killed (its PID is still there), so the caller
+    repairs the index. Raises ``IndexBusyError`` naming the running writer, unless ``wait``."""
+    import fcntl
+
+    path = settings.data_dir / LOCK_FILE
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise IndexMissingError(f"cannot write to the index in {settings.data_dir}: {e.strerror or e}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _lock_holder(os.pread(fd, 200, 0).decode("utf-8", "replace"))
+            if not wait:
+                raise IndexBusyError(f"another writer ({holder}) is updating the index in {settings.data_dir}; "
+                                     "wait until it finishes (or use --wait)") from None
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        previous = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} qa-bot {what}\n".encode(), 0)
+        os.fsync(fd)
+        clean = False
+        try:
+            yield bool(previous)
+            clean = True
+        finally:
+            if clean:
+                os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
 # --- ingest -------------------------------------------------------------------------------------------
 def _under(path: str | None, roots: list[Path]) -> bool:
     if not path:
@@ -412,55 +600,112 @@ def _under(path: str | None, roots: list[Path]) -> bool:
     return False
 
 
+def _gone(path: str | None) -> bool:
+    """The document's recorded file no longer exists (only absolute paths are judged: old relative ones are not)."""
+    return bool(path) and os.path.isabs(path) and not os.path.exists(path)
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
+
+
 def ingest(paths: Iterable[Path] | None, settings: Settings, progress: ProgressFn | None = None,
-           vectors: bool = True, on_error: Callable[[LoadError], None] | None = None) -> IngestReport:
-    """Incremental, idempotent ingest of ``paths`` (default: ``settings.corpus``)."""
+           vectors: bool = True, on_error: Callable[[LoadError], None] | None = None,
+           wait: bool = False) -> IngestReport:
+    """Incremental, idempotent ingest of ``paths`` (default: ``settings.corpus``), under the writer lock."""
+    with writer_lock(settings, "ingest", wait=wait) as previous_killed:
+        return _ingest(paths, settings, progress, vectors, on_error, previous_killed)
+
+
+def _ingest(paths: Iterable[Path] | None, settings: Settings, progress: ProgressFn | None, vectors: bool,
+            on_error: Callable[[LoadError], None] | None, previous_killed: bool) -> IngestReport:
     t0 = time.time()
     roots = [Path(p) for p in (paths or settings.corpus)]
     store = get_store(settings)
     report = IngestReport()
+    if previous_killed:  # the last writer died mid-way: compare the stores id by id before going on
+        store.repair(full=True, vectors=False)
     known = dict(store.db().execute("SELECT doc_id, content_hash FROM docs").fetchall())
+    known_path = dict(store.db().execute("SELECT doc_id, path FROM docs").fetchall())
     seen: set[str] = set()
     failed_files: set[str] = set()
     total = estimate_documents(roots) if progress else None
+
+    def failed(item: LoadError) -> None:
+        report.failed.append(item)
+        failed_files.add(item.path.rsplit(":", 1)[0] if re.search(r":\d+$", item.path) else item.path)
+        if on_error:
+            on_error(item)
+
     for item in iter_documents(roots, settings):
         if isinstance(item, LoadError):
-            report.failed.append(item)
-            failed_files.add(item.path.rsplit(":", 1)[0] if re.search(r":\d+$", item.path) else item.path)
-            if on_error:
-                on_error(item)
+            failed(item)
             continue
         doc = item
         seen.add(doc.doc_id)
+        if doc.path:
+            doc.path = str(Path(doc.path).resolve())  # where the document is now (moved folders follow)
+        try:
+            if known.get(doc.doc_id) == doc.content_hash:
+                if known_path.get(doc.doc_id) != doc.path:
+                    store.db().execute("UPDATE docs SET path=? WHERE doc_id=?", (doc.path, doc.doc_id))
+                n = store.db().execute("SELECT n_chunks FROM docs WHERE doc_id=?", (doc.doc_id,)).fetchone()[0]
+                report.skipped_unchanged += 1
+            else:
+                chunks = chunk_document(doc, settings).chunks
+                store.replace_document(doc, chunks)
+                n = len(chunks)
+        except Exception as e:  # a document's failure is the document's: one line, the others go on
+            failed(LoadError(path=doc.path or doc.doc_id, reason=f"cannot index document {doc.doc_id!r}: {_one_line(e)}"))
+            continue
         report.documents += 1
-        if known.get(doc.doc_id) == doc.content_hash:
-            report.skipped_unchanged += 1
-            n = store.db().execute("SELECT n_chunks FROM docs WHERE doc_id=?", (doc.doc_id,)).fetchone()[0]
-            report.chunks += n
-        else:
-            chunks = chunk_document(doc, settings).chunks
-            store.replace_document(doc, chunks)
-            report.chunks += len(chunks)
+        report.chunks += n
         if progress:
             progress("documents", report.documents + len(report.failed), max(total or 0, report.documents))
             progress("chunks", report.chunks, None)
-    # documents that were under the ingested roots but are gone now (a file that failed keeps its docs)
-    failed = {Path(f).resolve() for f in failed_files}
+    # documents that were under the ingested roots but are gone now, and documents whose file no longer exists
+    # anywhere (a moved or deleted folder); a file that failed keeps its documents
+    bad = {Path(f).resolve() for f in failed_files}
     for doc_id, path in store.db().execute("SELECT doc_id, path FROM docs").fetchall():
-        if doc_id not in seen and _under(path, roots) and Path(path).resolve() not in failed:
+        if doc_id in seen or (path and Path(path).resolve() in bad):
+            continue
+        if _under(path, roots) or _gone(path):
             store.remove_document(doc_id)
             report.removed += 1
-    stale = not (settings.lexical_dir / "acronyms.json").is_file()  # an index built before acronyms were collected
-    if report.removed or report.documents - report.skipped_unchanged or not settings.lexical_dir.exists() or stale:
+    if not store.lexical_is_current() or not settings.lexical_dir.exists() or store.lexical_leftovers():
         n = store.rebuild_lexical()
         if progress:
             progress("lexical", n, n)
+    # chunks == vectors == lexical: anything that disagrees (a killed writer, a crash) is repaired before filling
+    store.repair(full=False, vectors=False)
     if vectors:
-        report.from_cache, report.embedded = store.fill_vectors(progress)
+        def vector_error(doc_id: str, e: BaseException) -> None:
+            path = store.db().execute("SELECT path FROM docs WHERE doc_id=?", (doc_id,)).fetchone()
+            failed(LoadError(path=(path[0] if path and path[0] else doc_id),
+                             reason=f"cannot embed document {doc_id!r} (left for the next ingest): {_one_line(e)}"))
+
+        try:
+            report.from_cache, report.embedded = store.fill_vectors(progress, on_error=vector_error)
+        except StoreUnavailableError:
+            raise
+        except Exception as e:  # the text and lexical index stay usable; the next ingest retries the vectors
+            failed(LoadError(path=str(settings.chroma_url or settings.chroma_dir),
+                             reason=f"vectors not built: {_one_line(e)}"))
     report.pending_vectors = store.count_chunks(with_vector=False)
     report.seconds = time.time() - t0
     store.meta_set("last_ingest", json.dumps({"time": time.time(), "report": report.model_dump(mode="json")}))
     return report
+
+
+def check_index(settings: Settings, repair: bool = False, wait: bool = False) -> tuple[dict[str, Any], list[str]]:
+    """``qa-bot index check``: the counts and problems; with ``repair`` (under the writer lock) fix them first."""
+    store = get_store(settings)
+    done: list[str] = []
+    if repair:
+        with writer_lock(settings, "index check --repair", wait=wait):
+            done = store.repair(full=True, vectors=True)
+    return store.check(), done
 
 
 def index_status(settings: Settings) -> dict:
@@ -489,7 +734,18 @@ def start_background_vectors(settings: Settings) -> threading.Thread | None:
     t = _BG.get(key)
     if t is not None and t.is_alive():
         return t
-    t = threading.Thread(target=store.fill_vectors, name="qa-bot-vectors", daemon=True)
+    def fill() -> None:
+        try:
+            with writer_lock(settings, "background vectors"):
+                store.fill_vectors()
+        except IndexBusyError:  # an ingest is running: it fills the vectors itself
+            pass
+        except Exception as e:  # a read-only data dir, a store gone: the chat still works on what is there
+            import logging
+
+            logging.getLogger("qa_bot.index").warning("background vectors stopped: %s", _one_line(e))
+
+    t = threading.Thread(target=fill, name="qa-bot-vectors", daemon=True)
     _BG[key] = t
     t.start()
     return t

@@ -7,6 +7,8 @@ A bad file never stops the others: it becomes a ``LoadError`` naming the file an
 
 from __future__ import annotations
 
+import codecs
+import datetime as _dt
 import hashlib
 import json
 import re
@@ -53,10 +55,15 @@ def read_text(path: Path, settings: Settings) -> str:
         raise InputError(f"file is {size / 1e6:.1f} MB, above the {settings.max_file_bytes / 1e6:.0f} MB limit "
                          "(QA_BOT_MAX_FILE_BYTES)")
     data = path.read_bytes()
-    if b"\x00" in data[:8192]:
+    wide = _decode_wide(data)
+    if wide is not None:
+        text = wide
+    elif b"\x00" in data[:8192]:
         raise InputError("binary content (NUL bytes), not a text file")
+    else:
+        text = None
     try:
-        text = data.decode("utf-8-sig")
+        text = text if text is not None else data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise InputError(f"not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); "
                          "convert it to UTF-8 first, e.g. iconv -f cp1252 -t utf-8") from None
@@ -65,13 +72,88 @@ def read_text(path: Path, settings: Settings) -> str:
     return text
 
 
+# --- issue 13: UTF-16/32 files, front matter values of other types, encrypted PDFs --------------------------
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _decode_wide(data: bytes) -> str | None:
+    """UTF-16/UTF-32 text (with a byte-order mark, or UTF-16 without one: NUL in every other byte), decoded;
+    None when the bytes are not such text."""
+    for bom, enc in _WIDE_BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(enc)
+            except UnicodeDecodeError:
+                text = ""
+            if not re.search(r"\s", text) or re.search(r"[\x00-\x08\x0e-\x1f\ud800-\udfff]", text):
+                raise InputError(f"{enc.upper()} text (it starts with a {enc.upper()} byte-order mark) that does not "
+                                 "decode to readable text: save it as UTF-8")
+            return text
+    head = data[:4096]
+    if len(head) >= 8 and len(head) % 2 == 0:
+        for enc, zeros in (("utf-16-le", head[1::2]), ("utf-16-be", head[0::2])):
+            if zeros.count(0) >= 0.9 * len(zeros):
+                try:
+                    return data.decode(enc)
+                except UnicodeDecodeError:
+                    raise InputError("UTF-16 text is not supported in this form: save it as UTF-8") from None
+    return None
+
+
+def _as_text(value: object, field: str) -> str | None:
+    """A front matter or record value as the text its field means: YAML dates and numbers become text, lists of
+    such values are joined; a mapping cannot be text (InputError naming the field)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, _dt.datetime):
+        return value.isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, (list, tuple)) and all(not isinstance(v, (dict, list, tuple)) for v in value):
+        return ", ".join(t for t in (_as_text(v, field) for v in value) if t)
+    raise InputError(f"'{field}' must be text, not a {'mapping' if isinstance(value, dict) else type(value).__name__}")
+
+
+def _doc_id(value: object) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        kind = {dict: "mapping", list: "list", float: "number with a fraction", bool: "true/false"}.get(type(value),
+                                                                                                    type(value).__name__)
+        raise InputError(f"'id' must be text or a whole number, not a {kind} ({str(value)[:40]!r})")
+    return str(value).strip()
+
+
+def pdf_encryption_error(reader) -> str | None:
+    """None when the PDF is not encrypted or opens with the empty password; else the reason to refuse it."""
+    if not reader.is_encrypted:
+        return None
+    try:
+        if reader.decrypt(""):
+            return None
+    except Exception:  # an unsupported cipher is refused the same way
+        pass
+    return "encrypted PDF: needs a password (save an unprotected copy to index it)"
+
+
 def sidecar(path: Path) -> dict:
     for cand in (path.with_suffix(".meta.yaml"), path.with_suffix(".meta.yml")):
         if cand.is_file():
             data = yaml.safe_load(cand.read_text(encoding="utf-8")) or {}
             if not isinstance(data, dict):
                 raise InputError(f"sidecar {cand.name} is not a mapping")
-            return data
+            try:
+                fixed = {"id": _doc_id(data.get("id")),
+                         **{k: _as_text(data.get(k), k) for k in ("title", "doc_type", "collection", "source", "url",
+                                                                  "published", "license")}}
+                return {**data, **{k: v for k, v in fixed.items() if k in data}}
+            except InputError as e:
+                raise InputError(f"sidecar {cand.name}: {e}") from None
     return {}
 
 
@@ -152,10 +234,15 @@ def _record_to_doc(rec: dict, where: str, default_collection: str, path: Path) -
     if not isinstance(rec, dict):
         raise InputError(f"{where}: a record must be a JSON object")
     text = rec.get("text")
-    doc_id = rec.get("id")
     if not isinstance(text, str) or not text.strip():
         raise InputError(f"{where}: missing or empty 'text'")
-    if not doc_id or not isinstance(doc_id, str):
+    try:
+        doc_id = _doc_id(rec.get("id"))
+        rec = {**rec, **{k: _as_text(rec.get(k), k) for k in ("title", "doc_type", "collection", "source", "url",
+                                                              "published", "license")}}
+    except InputError as e:
+        raise InputError(f"{where}: {e}") from None
+    if not doc_id:
         raise InputError(f"{where}: missing 'id'")
     title = rec.get("title")
     sections: list[Section] = []
@@ -188,7 +275,8 @@ def load_markdown(path: Path, settings: Settings) -> list[SourceDocument]:
     except Exception as e:  # yaml errors come in many classes
         raise InputError(f"bad YAML front matter: {str(e).splitlines()[0]}") from None
     meta = dict(post.metadata)
-    meta.setdefault("id", path.stem)
+    if meta.get("id") is None:
+        meta["id"] = path.stem
     meta["text"] = post.content
     meta.setdefault("collection", path.parent.name if path.parent.name else "user")
     return [_record_to_doc(meta, str(path), "user", path)]
@@ -264,7 +352,11 @@ def load_pdf(path: Path, settings: Settings) -> list[SourceDocument]:
         raise InputError(f"file is {size / 1e6:.1f} MB, above the {settings.max_file_bytes / 1e6:.0f} MB limit")
     try:
         reader = PdfReader(str(path), strict=False)
+        if (locked := pdf_encryption_error(reader)) is not None:
+            raise InputError(locked)
         pages = [(p.extract_text() or "") for p in reader.pages]
+    except InputError:
+        raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, AssertionError) as e:
         raise InputError(f"unreadable PDF (truncated or damaged): {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
     except Exception as e:  # pypdf raises a wide variety on damaged files
@@ -299,19 +391,20 @@ def load_pdf(path: Path, settings: Settings) -> list[SourceDocument]:
 
 def iter_jsonl(path: Path, settings: Settings) -> Iterator[SourceDocument | LoadError]:
     """Yields documents, and a LoadError for each bad line (the other lines are still loaded)."""
-    read_text(path, settings)  # size / encoding / binary checks
-    with path.open(encoding="utf-8-sig") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{n}"
-            try:
-                rec = json.loads(line)
-                yield _record_to_doc(rec, where, path.stem, path)
-            except json.JSONDecodeError as e:
-                yield LoadError(path=where, reason=f"malformed JSON ({e.msg} at column {e.colno})")
-            except InputError as e:
-                yield LoadError(path=where, reason=str(e).removeprefix(where + ": "))
+    text = read_text(path, settings)  # size / encoding / binary checks
+    for n, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{n}"
+        try:
+            rec = json.loads(line)
+            yield _record_to_doc(rec, where, path.stem, path)
+        except json.JSONDecodeError as e:
+            yield LoadError(path=where, reason=f"malformed JSON ({e.msg} at column {e.colno})")
+        except InputError as e:
+            yield LoadError(path=where, reason=str(e).removeprefix(where + ": "))
+        except Exception as e:  # one record's failure is the record's
+            yield LoadError(path=where, reason=_one_line(e))
 
 
 LOADERS = {".md": load_markdown, ".markdown": load_markdown, ".txt": load_text_page,
@@ -377,9 +470,16 @@ def iter_documents(paths: Iterable[Path], settings: Settings) -> Iterator[Source
                 doc.content_hash = doc_hash(doc)
                 yield doc
         except InputError as e:
-            yield LoadError(path=str(item), reason=str(e))
+            yield LoadError(path=str(item), reason=str(e).removeprefix(f"{item}: "))
         except OSError as e:
             yield LoadError(path=str(item), reason=f"cannot read file: {e.strerror or e}")
+        except Exception as e:  # a file's failure is the file's: one line, the others go on
+            yield LoadError(path=str(item), reason=_one_line(e))
+
+
+def _one_line(e: BaseException) -> str:
+    lines = [ln for ln in str(e).strip().splitlines() if ln.strip()]
+    return f"{type(e).__name__}: {lines[0].strip()}" if lines else type(e).__name__
 
 
 def load(paths: Iterable[Path], settings: Settings) -> LoadResult:

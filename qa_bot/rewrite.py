@@ -28,6 +28,25 @@ _TOPIC_PATTERNS = [
 ]
 
 
+# issue 13: elliptical follow-ups of the MedQuAD question kinds ("What is the outlook?", "prognosis?",
+# "And the symptoms?") name an aspect and nothing else: they ask it about the earlier turn's subject
+_ASPECT = re.compile(
+    r"^(?:(?:and|so|ok|okay|also)[\s,]+)?(?:(?:what|how)(?:'s|\s+is|\s+are|\s+about)?\s+|tell me about\s+)?"
+    r"(?:the\s+|its\s+|their\s+)?(?P<a>outlook|prognosis|life expectancy|survival(?: rate)?|treatments?|therapy|"
+    r"therapies|symptoms?|signs(?: and symptoms)?|causes?|diagnosis|inheritance(?: pattern)?|genetic changes|"
+    r"risk factors|complications|prevention|frequency|research|clinical trials)(?:\s+like)?$", re.I)
+_OUTLOOK_LIKE = {"prognosis", "life expectancy", "survival", "survival rate"}
+
+
+def aspect_question(aspect: str, topic: str) -> str:
+    """"outlook" + "Batten disease" → "What is the outlook for Batten disease?" (the MedQuAD heading's form)."""
+    a = aspect.lower()
+    plural = a.endswith("s") and a not in {"diagnosis", "prognosis", "research"}
+    prep = "for" if a in {"outlook", "treatments", "treatment", "therapy", "therapies"} | _OUTLOOK_LIKE else "of"
+    shown = f"{a} (outlook)" if a in _OUTLOOK_LIKE else a
+    return f"What {'are' if plural else 'is'} the {shown} {prep} {topic}?"
+
+
 def _strip_q(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().rstrip("?.! ").strip()
 
@@ -72,7 +91,8 @@ def subject_of(question: str) -> str:
 
 
 def _needs_context(q: str) -> bool:
-    return bool(PRONOUN.search(q) or ANAPHOR_NP.search(q) or ELLIPSIS.match(q) or len(q.split()) <= 3)
+    return bool(PRONOUN.search(q) or ANAPHOR_NP.search(q) or ELLIPSIS.match(q) or len(q.split()) <= 3
+                or _ASPECT.match(_strip_q(q)))
 
 
 def _has_own_subject(q: str) -> bool:
@@ -128,6 +148,11 @@ def standalone_question(question: str, history: list[Turn], settings: Settings) 
     prev = users[-1]
     prev_turns = [t for t in history if not (t.role == "user" and t.content == prev)] if len(users) > 1 else []
     prev_standalone = standalone_question(prev, prev_turns, settings) if prev_turns else prev
+    aspect = _ASPECT.match(_strip_q(question))
+    if aspect:
+        topic = next((t for t in map(topic_of, [prev_standalone, *reversed(users)]) if t), None)
+        if topic:
+            return aspect_question(aspect.group("a"), topic)
     m = ELLIPSIS.match(_strip_q(question))
     if m or ((len(question.split()) <= 3 or terse) and not PRONOUN.search(question)):
         # the new aspect, of the earlier subject: "and when do we stop?" → "When do we stop? (CRC screening)"

@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     server_address: str = "localhost"
     server_port: int = 8501
     feedback_db: Path | None = None
+    feedback_retention_days: float | None = Field(
+        None, gt=0, description="Feedback older than this many days is deleted (at start-up and after each write); "
+                                "unset: kept until `qa-bot feedback purge`.")
+    feedback_keep_conversation: bool = Field(
+        False, description="Store the whole earlier conversation with a rating (default: only the rated turn).")
     torch_threads: int = 1
 
     @field_validator("disclaimer")

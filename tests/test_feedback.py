@@ -37,7 +37,8 @@ HISTORY = [{"role": "user", "content": "What is Noonan syndrome?"}, {"role": "as
 
 def test_record_then_update_keeps_one_row_and_the_comment(tmp_path):
     store = FeedbackStore(tmp_path / "sub" / "fb.sqlite")
-    settings = Settings(data_dir=tmp_path, doc_types=["guideline"], audience="patient")
+    settings = Settings(data_dir=tmp_path, doc_types=["guideline"], audience="patient",
+                        feedback_keep_conversation=True)
     rec = store.record("a1", _answer(), "helpful", history=HISTORY, settings=settings)
     assert rec.rating == "helpful" and rec.comment is None and rec.history == HISTORY
     assert rec.standalone_question == "How is Noonan syndrome treated?"
@@ -55,7 +56,8 @@ def test_record_then_update_keeps_one_row_and_the_comment(tmp_path):
 
 def test_eval_rows_follow_the_eval_set_schema_and_mapping(tmp_path):
     store = FeedbackStore(tmp_path / "fb.sqlite")
-    store.record("good", _answer(), "helpful", history=HISTORY)
+    store.record("good", _answer(), "helpful", history=HISTORY,
+                 settings=Settings(data_dir=tmp_path, feedback_keep_conversation=True))
     store.record("abst", _answer(abstained=True, question="What is zorblax?"), "helpful")
     store.record("bad", _answer(), "not_helpful", comment="missed the dose")
     rows = {r["id"]: r for r in map(to_eval_row, store.records())}
@@ -100,3 +102,55 @@ def test_export_command_errors_are_one_line(tmp_path):
     assert res.exit_code == 2 and "no such feedback file" in res.output
     res = runner.invoke(feedback_app, ["export", "--rating", "meh"])
     assert res.exit_code == 2 and "--rating" in res.output and "Traceback" not in res.output
+
+
+# --- issue 13 row 12: privacy ---------------------------------------------------------------------------------
+def test_row12_record_keeps_only_the_rated_turn_and_the_file_is_private(tmp_path):
+    import stat
+
+    store = FeedbackStore(tmp_path / "fb.sqlite")
+    rec = store.record("a1", _answer(), "helpful", history=HISTORY, settings=Settings(data_dir=tmp_path))
+    assert rec.history == [] and rec.question == "How is it treated?"
+    raw = (tmp_path / "fb.sqlite").read_bytes()
+    assert b"What is Noonan syndrome?" not in raw and b"A disorder." not in raw
+    assert stat.S_IMODE((tmp_path / "fb.sqlite").stat().st_mode) == 0o600
+    old = tmp_path / "old.sqlite"  # a file from before: tightened when opened
+    old.touch(mode=0o644)
+    FeedbackStore(old).record("x", _answer(), "helpful")
+    assert stat.S_IMODE(old.stat().st_mode) == 0o600
+
+
+def test_row12_retention_applies_after_each_write_and_purge_erases(tmp_path, monkeypatch):
+    import sqlite3
+
+    db = tmp_path / "fb.sqlite"
+    store = FeedbackStore(db)
+    store.record("old", _answer(question="Is my secret rash contagious?"), "helpful", comment="private note")
+    store.record("new", _answer(), "not_helpful")
+    with sqlite3.connect(db) as c:  # "old" was given 40 days ago
+        c.execute("UPDATE feedback SET created = created - 40 * 86400, updated = updated - 40 * 86400 WHERE id='old'")
+    kept = FeedbackStore(db, retention_days=30)
+    kept.record("newer", _answer(), "helpful")
+    assert [r.id for r in kept.records()] == ["new", "newer"]
+    assert b"secret rash" not in db.read_bytes() and b"private note" not in db.read_bytes()
+    # start-up expiry (the web chat calls expire() once per process)
+    with sqlite3.connect(db) as c:
+        c.execute("UPDATE feedback SET updated = updated - 31 * 86400 WHERE id='new'")
+    assert kept.expire() == 1 and [r.id for r in kept.records()] == ["newer"]
+    runner = CliRunner()
+    with sqlite3.connect(db) as c:
+        c.execute("UPDATE feedback SET updated = updated - 10 * 86400")
+    res = runner.invoke(feedback_app, ["purge", "--older-than", "30d", "--db", str(db)])
+    assert res.exit_code == 0 and "0 feedback row(s) deleted" in res.output
+    res = runner.invoke(feedback_app, ["purge", "--older-than", "1w", "--db", str(db)])
+    assert res.exit_code == 0 and "1 feedback row(s) deleted" in res.output and not kept.records()
+    FeedbackStore(db).record("z", _answer(), "helpful")
+    res = runner.invoke(feedback_app, ["purge", "--all", "--db", str(db)])
+    assert res.exit_code == 0 and "1 feedback row(s) deleted" in res.output and not kept.records()
+    for bad in (["purge"], ["purge", "--all", "--older-than", "3d"], ["purge", "--older-than", "soon"]):
+        res = runner.invoke(feedback_app, [*bad, "--db", str(db)])
+        assert res.exit_code == 2 and "Traceback" not in res.output
+    # QA_BOT_FEEDBACK_RETENTION_DAYS is a setting
+    monkeypatch.setenv("QA_BOT_FEEDBACK_RETENTION_DAYS", "30")
+    monkeypatch.setenv("QA_BOT_DATA_DIR", str(tmp_path / "data"))
+    assert FeedbackStore.for_settings(Settings()).retention_days == 30

@@ -240,3 +240,99 @@ def test_document_html_and_markdown_render_as_text_in_browser(browser, tmp_path)
         # the vectors that were pending at start-up are filled in the background, and the sidebar follows
         page.get_by_test_id("stSidebar").get_by_text(re.compile(r"Vectors: [\d,]+ \(complete\)")).wait_for(
             timeout=120_000)
+
+
+# --- issue 13 row 8: text from documents is text everywhere, and nothing is fetched from an address in a document ----
+def _recording_server():
+    """A loopback HTTP server that records every request (path, Referer) it gets."""
+    import http.server
+    import threading
+
+    hits: list[tuple[str, str | None]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            hits.append((self.path, self.headers.get("Referer")))
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, hits
+
+
+def _probe_corpus(corpus: Path, port: int) -> dict[str, str]:
+    img = lambda name: f"![t](http://127.0.0.1:{port}/{name}.png)"  # noqa: E731
+    texts = {
+        "collection": f"probe {img('collection')} **b** $x^2$",
+        "outlook": (f"What is the outlook for zorblax fever [click](javascript:alert(1)) {img('followup')} $x^2$ "
+                    f"**bold** <img src=\"http://127.0.0.1:{port}/html.png\">?"),
+        "causes": f"What causes zorblax fever {img('causes')} :smile: $\\sum$ ?",
+    }
+    (corpus / "probe").mkdir()
+    (corpus / "probe" / "probe_treat.md").write_text(
+        f"---\nid: probe_treat\ntitle: Zorblax fever\ncollection: '{texts['collection']}'\ndoc_type: guideline\n---\n"
+        "## How is zorblax fever treated?\nZorblax fever is treated with rest, oral fluids and paracetamol as the "
+        "first-line option for zorblax fever.\nAdults with zorblax fever should avoid strenuous exercise for two weeks "
+        "after zorblax fever treatment.\n")
+    (corpus / "probe" / "probe_outlook.md").write_text(
+        f"---\nid: probe_outlook\ntitle: Zorblax fever outlook\ncollection: probe\n---\n## {texts['outlook']}\n"
+        "Most people recover fully within a month; relapses are uncommon.\n")
+    (corpus / "probe" / "probe_causes.md").write_text(
+        f"---\nid: probe_causes\ntitle: Zorblax fever causes\ncollection: probe\n---\n## {texts['causes']}\n"
+        "A virus spread by ticks causes it in temperate regions.\n")
+    return texts
+
+
+def test_followup_buttons_filters_and_status_render_document_text_as_text(browser, tmp_path):
+    from qa_bot.index import ingest
+
+    server, hits = _recording_server()
+    port = server.server_address[1]
+    try:
+        corpus = tmp_path / "corpus"
+        shutil.copytree(FIXTURE_CORPUS, corpus)
+        texts = _probe_corpus(corpus, port)
+        settings = make_settings(tmp_path / "data", corpus)
+        assert not ingest(None, settings).failed
+        env = {"QA_BOT_DATA_DIR": str(settings.data_dir), "QA_BOT_CORPUS": str(corpus),
+               "QA_BOT_FEEDBACK_DB": str(tmp_path / "feedback.sqlite")}
+        with streamlit_server(env, tmp_path / "streamlit.log") as url:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            dialogs = _watch(page)
+            page.goto(url)
+            page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
+            _ask(page, "How is zorblax fever treated?", 1)
+            answer = page.locator("[data-testid=stChatMessage]").nth(1)
+            buttons = answer.get_by_test_id("stBaseButton-tertiary")
+            labels = [buttons.nth(i).inner_text() for i in range(buttons.count())]
+            # the suggested follow-ups show the headings exactly as written (word joiners aside)
+            shown = [x.replace("\u2060", "") for x in labels]
+            assert texts["outlook"] in shown and texts["causes"] in shown, labels
+            assert answer.locator("[data-testid=stBaseButton-tertiary] :is(img, strong, em, a, .katex, code)").count() == 0
+            # the collection filter lists the collection's name as text
+            sidebar = page.get_by_test_id("stSidebar")
+            sidebar.get_by_test_id("stMultiSelect").first.click()
+            option = page.get_by_role("option").filter(has_text="collection.png").first
+            option.wait_for(timeout=10_000)
+            assert option.inner_text().replace("\u2060", "").strip() == texts["collection"]
+            assert page.locator("[role=option] :is(img, strong, .katex)").count() == 0
+            page.keyboard.press("Escape")
+            # asking a suggested follow-up: the question shows as typed, and the status label too
+            buttons.filter(has_text="outlook").first.click()
+            page.locator("[data-testid=stChatMessage]").nth(3).locator("[data-testid=qa-disclaimer]").wait_for(
+                timeout=ANSWER_TIMEOUT_MS)
+            assert texts["outlook"] in page.locator("[data-testid=stChatMessage]").nth(2).inner_text()
+            page.screenshot(path=str(ARTIFACTS / "ui_followup_text.png"))
+            page.wait_for_timeout(1500)
+            assert page.locator("img[src*='127.0.0.1:%d']" % port).count() == 0
+            assert page.locator(".katex").count() == 0
+            assert dialogs == []
+        # nothing was requested from the address found in the documents (no image, no referrer leak)
+        assert hits == []
+    finally:
+        server.shutdown()

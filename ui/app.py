@@ -25,7 +25,7 @@ import qa_bot  # noqa: E402,F401  (first: the package sets the offline defaults)
 import streamlit as st  # noqa: E402
 
 from qa_bot.errors import QABotError  # noqa: E402
-from qa_bot.render import headings, md_escape  # noqa: E402
+from qa_bot.render import headings  # noqa: E402
 from qa_bot.settings import Settings  # noqa: E402
 from qa_bot.types import Answer, Turn  # noqa: E402
 from ui import components as C  # noqa: E402
@@ -70,9 +70,22 @@ def start_index_services(data_dir: str, chroma_url: str | None, collection: str,
     return {"vectors": vectors, "warm": warm, "started": time.time()}
 
 
+@st.cache_resource(show_spinner=False)
+def expire_feedback(path: str, retention_days: float | None) -> int:
+    """Once per server process: apply QA_BOT_FEEDBACK_RETENTION_DAYS to the stored feedback."""
+    from qa_bot.feedback import FeedbackStore
+
+    try:
+        return FeedbackStore(path, retention_days).expire()
+    except Exception as e:  # the chat works without the feedback file
+        log.warning("feedback expiry skipped: %s", e)
+        return 0
+
+
 # --- helpers ----------------------------------------------------------------------------------------------
 def friendly(e: BaseException) -> str:
-    return str(e) if isinstance(e, QABotError) else UNEXPECTED.format(kind=type(e).__name__)
+    """A readable one-line message, escaped for Streamlit's Markdown (paths and user text show as written)."""
+    return C.md_text(str(e)) if isinstance(e, QABotError) else UNEXPECTED.format(kind=type(e).__name__)
 
 
 def load_settings() -> Settings:
@@ -82,7 +95,7 @@ def load_settings() -> Settings:
         errors = getattr(e, "errors", None)
         detail = ("; ".join(f"{'.'.join(str(x) for x in err['loc']) or 'settings'}: {err['msg']}"
                             for err in errors()[:3]) if callable(errors) else str(e).splitlines()[0])
-        st.error(f"The configuration is invalid ({detail}). Fix the QA_BOT_* environment variables or "
+        st.error(f"The configuration is invalid ({C.md_text(detail)}). Fix the QA_BOT_* environment variables or "
                  "qa_bot.toml and reload the page.")
         st.stop()
         raise
@@ -156,7 +169,7 @@ def save_feedback(tid: str, with_comment: bool = False) -> None:
     rating = "helpful" if value == 1 else "not_helpful"
     comment = ss.get(f"fbc_{tid}") if with_comment else None
     try:
-        FeedbackStore(turn["settings"].feedback_path).record(tid, turn["answer"], rating, comment,
+        FeedbackStore.for_settings(turn["settings"]).record(tid, turn["answer"], rating, comment,
                                                              history=turn["history"], settings=turn["settings"])
         ss[f"fbmsg_{tid}"] = ("ok", "Thanks: your comment was saved." if comment else "Thanks: feedback saved.")
     except Exception as e:
@@ -206,7 +219,7 @@ def render_answer(turn: dict, last: bool) -> None:
         st.caption("Suggested follow-up questions")
         with st.container(horizontal=True, gap="small"):
             for i, q in enumerate(a.suggested_followups):
-                st.button(q, key=f"fu_{tid}_{i}", on_click=ask_followup, args=(q,), type="tertiary")
+                st.button(C.md_text(q), key=f"fu_{tid}_{i}", on_click=ask_followup, args=(q,), type="tertiary")
     render_feedback(tid)
     total = a.timings_ms.get("total")
     if total is not None:
@@ -243,7 +256,7 @@ def answer_now(question: str, tid: str, settings: Settings, overrides: dict[str,
             engine = load_engine()
             for ev in engine.stream_answer(question, history, settings, **overrides):
                 if ev.kind == "stage":
-                    status.update(label=C.STAGE_LABELS.get(ev.text, f"{ev.text}…"))
+                    status.update(label=C.STAGE_LABELS.get(ev.text, C.md_text(f"{ev.text}…")))
                 elif ev.kind == "token":
                     if not tokens:
                         status.update(label=C.STAGE_LABELS["llm"])
@@ -293,8 +306,8 @@ def index_panel(settings: Settings, info: dict[str, Any] | None = None) -> None:
     c1, c2 = st.columns(2)
     c1.metric("Documents", f"{s['documents']:,}")
     c2.metric("Chunks", f"{s['chunks']:,}")
-    st.caption(f"Model: {md_escape(str(s['model']))}")
-    st.caption(f"Store: {md_escape(str(s['store']))}")
+    st.caption(f"Model: {C.md_text(s['model'])}")
+    st.caption(f"Store: {C.md_text(s['store'])}")
     if s.get("pending_vectors"):
         st.progress(min(1.0, s.get("progress") or 0.0),
                     text=f"Building vectors: {s['vectors']:,} / {s['chunks']:,}. The chat works meanwhile "
@@ -315,6 +328,7 @@ def main() -> None:
     if "audience" not in ss:
         ss.audience = settings.audience
 
+    expire_feedback(str(settings.feedback_path), settings.feedback_retention_days)
     info = index_info(settings)
     if info.get("ready"):
         try:
@@ -328,7 +342,7 @@ def main() -> None:
     if info.get("error"):
         st.error(info["error"])
     elif not info.get("ready"):
-        st.error(f"No index in {settings.data_dir}: run `qa-bot ingest` (or `make run`) first, then reload.")
+        st.error(f"No index in {C.md_text(settings.data_dir)}: run `qa-bot ingest` (or `make run`) first, then reload.")
 
     with st.container(horizontal=True, gap="small"):
         st.button("New conversation", on_click=new_conversation, icon=":material/add_comment:", key="new_conv")

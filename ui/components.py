@@ -9,6 +9,7 @@ Streamlit), so ``<script>``, ``onerror=`` or ``*bold*`` in a document render as 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from urllib.parse import urlparse
 
@@ -171,6 +172,19 @@ def searched_html(answer: Answer) -> str | None:
         return None
     return (f'<p class="qa-searched" data-testid="qa-searched">{esc(headings(answer.audience)["searched"])}: '
             f"{esc(searched)}</p>")
+
+
+_SHORTCODE = re.compile(r":(?=[\w+\-/]+:)")
+_AUTOLINK = re.compile(r"(?i)\b(https?:|ftp:|mailto:)(//)?")
+
+
+def md_text(value: object) -> str:
+    """Any text for a place Streamlit renders as Markdown (button labels, captions, alerts, status labels): every
+    Markdown, KaTeX ($) and HTML character escaped, and emoji/icon shortcodes (":smile:", ":material/x:") broken with
+    an invisible word joiner, so the text shows exactly as written and nothing is fetched or formatted."""
+    text = md_escape("" if value is None else str(value)).replace("$", "\\$")
+    text = _AUTOLINK.sub("\\1\u2060\\2", text)  # "http://…" would become a link, its escapes shown raw
+    return _SHORTCODE.sub(":\u2060", text)
 
 
 def disclaimer_html(text: str) -> str:

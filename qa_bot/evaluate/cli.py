@@ -46,7 +46,9 @@ def eval_command(
     console, err = Console(), Console(stderr=True, soft_wrap=True)  # error lines stay whole (greppable in CI logs)
 
     def fail(message: str, code: int = 2) -> None:
-        err.print(f"[bold red]error:[/] {message}", highlight=False)
+        from rich.markup import escape
+
+        err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
         raise typer.Exit(code)
 
     try:
@@ -66,7 +68,7 @@ def eval_command(
         fail(str(e))
         return
     except KeyboardInterrupt:
-        err.print(f"interrupted: rows answered so far are in {out / 'results.jsonl'}")
+        err.print(f"interrupted: rows answered so far are in {out / 'results.jsonl'}", markup=False)
         raise typer.Exit(130) from None
 
     report = run.report
@@ -88,7 +90,7 @@ def eval_command(
                 table.add_row(f"{k} ({b})", *[fmt(sets.get(n, {}).get(k), k) for n in names])
     console.print(table)
     console.print(f"reports: {out / 'report.html'}, {out / 'report.md'}, {out / 'report.json'}; rows: {out / 'results.jsonl'}",
-                  highlight=False, soft_wrap=True)
+                  highlight=False, soft_wrap=True, markup=False)
     if run.skipped or report["meta"]["errors"]:
         err.print(f"{len(run.skipped)} row(s) skipped as unreadable, {len(report['meta']['errors'])} failed to answer "
                   "(listed above and in the report)", highlight=False)
@@ -97,10 +99,12 @@ def eval_command(
         failures = check_thresholds(report, check)
         missing = unevaluated_sets(report, check)
         if missing:
-            err.print(f"not checked (not in this run): {', '.join(missing)}", highlight=False)
+            err.print(f"not checked (not in this run): {', '.join(missing)}", highlight=False, markup=False)
         if failures:
-            err.print(f"[bold red]regression gate failed[/] ({check}):", highlight=False)
+            from rich.markup import escape
+
+            err.print(f"[bold red]regression gate failed[/] ({escape(str(check))}):", highlight=False)
             for f in failures:
                 err.print(f"  {f}", highlight=False, markup=False)
             raise typer.Exit(1)
-        console.print(f"regression gate passed ({check})", highlight=False, soft_wrap=True)
+        console.print(f"regression gate passed ({check})", highlight=False, soft_wrap=True, markup=False)

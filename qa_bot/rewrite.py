@@ -98,6 +98,8 @@ def _needs_context(q: str) -> bool:
 def _has_own_subject(q: str) -> bool:
     """Whether a short question names what it is about: "What is gout?", an acronym or a name (LDCT, Medrol);
     "when do we admit?", "main harms to counsel on?" do not, and take the earlier turn's subject."""
+    if _ASPECT.match(_strip_q(q)):  # "What is the outlook?": an aspect, of the earlier subject
+        return False
     if topic_of(q):
         return True
     words = re.findall(r"[A-Za-z][\w/-]*", q)

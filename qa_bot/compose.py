@@ -340,16 +340,19 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
             take("bottom_line", nxt[0])
     # and the sentence of the lead document that answers what the statement leaves out of the question
     # (an interval, a dose, a risk group), when there is one
-    said = set().union(*(c.terms for _, c in chosen))
-    missing = {t: weights.get(t, 0.0) for t in q_terms - said}
-    if missing:
+    for _ in range(settings.bottom_line_extra):
+        said = set().union(*(c.terms for _, c in chosen))
+        missing = {t: weights.get(t, 0.0) for t in q_terms - soft_overlap(q_terms, said)}
+        if not missing:
+            break
+
         def adds(c: Cand) -> float:
             return sum(missing[t] for t in soft_overlap(set(missing), c.terms)) / q_weight
 
-        extra = [c for c in from_lead if all(c is not o for _, o in chosen) and adds(c) >= 0.12
-                 and c.score >= 0.6 * best.score]
-        if extra:
-            take("bottom_line", max(extra, key=lambda c: (adds(c), c.score)))
+        extra = [c for c in from_lead if all(c is not o for _, o in chosen) and adds(c) >= 0.08
+                 and c.score >= 0.5 * best.score]
+        if not extra or not take("bottom_line", max(extra, key=lambda c: (adds(c), c.score))):
+            break
 
     # key points: best remaining sentences, at most 3 per passage, grouped by section label
     per_p: dict[int, int] = {}

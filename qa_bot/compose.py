@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .text import (INSTRUCTION_LIKE, META_HEADING, NEGATIVE, POSITIVE, cached_sentences, content_terms, is_fragment,
-                   question_types, soft_overlap, term_set, topic_terms)
+from .text import (INSTRUCTION_LIKE, META_HEADING, NEGATIVE, PATIENT_DESCRIPTOR, POSITIVE, cached_sentences,
+                   content_terms, is_fragment, question_types, soft_overlap, term_set, topic_terms)
 from .settings import Settings
 from .types import Answer, AnswerSentence, Citation, Passage
 
@@ -328,6 +328,18 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     recs = [c for c in from_lead if c.is_rec]
     best_any = max(from_lead, key=lambda c: c.score)
     best = max(recs, key=lambda c: c.score) if recs and max(recs, key=lambda c: c.score).score >= 0.6 * best_any.score else best_any
+    # the question's aspect (what it asks beyond the subject: "when do we stop", "what dose"): when a sentence
+    # answers it and the recommendation does not, that sentence leads and the recommendation follows
+    subject = _subject_terms(lead.chunk.title) | set(term_set(lead.chunk.title or ""))
+    aspect = {t: weights.get(t, 0.0) for t in set(term_set(PATIENT_DESCRIPTOR.sub(" ", asked))) - subject}
+
+    def covers(c: Cand) -> float:
+        return (sum(aspect[t] for t in soft_overlap(set(aspect), c.terms)) / q_weight
+                + (0.15 if population_match(asked, c.text + " " + (c.passage.chunk.population or "")) > 0 else 0.0))
+
+    answers = max((c for c in from_lead if c.score >= 0.6 * best.score), key=lambda c: (covers(c), c.score))
+    if answers is not best and covers(answers) >= covers(best) + 0.1:
+        take("bottom_line", answers)
     take("bottom_line", best)
     # a second statement when the question spans two (two populations, "and when do we stop")
     second = [c for c in (recs if best.is_rec else from_lead) if c is not best

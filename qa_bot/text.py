@@ -180,6 +180,9 @@ def is_fragment(sentence: str) -> bool:
         return True
     if re.fullmatch(r"[\W\d_a-z]{0,3}", s) or s.endswith((":", "?")):
         return True
+    # the lead-in of a list whose items are elsewhere ("Recommended intervals … include")
+    if re.search(r"\b(?:include|includes|including|following|follows|such as|are|is|were|was)\s*$", s, re.I):
+        return True
     # no sentence ending and nothing that works as a verb: a heading, a label, a table cell, a noun phrase
     if not re.search(r"[.!]\s*$", s) and not _CLOSED_VERB.search(s) and len(s.split()) < 12:
         return True
@@ -248,3 +251,9 @@ def soft_overlap(terms: set[str], other: set[str], prefix: int = 6) -> set[str]:
     hits = terms & other
     heads = {t[:prefix] for t in other if len(t) >= prefix}
     return hits | {t for t in terms - hits if len(t) >= prefix and t[:prefix] in heads}
+
+
+# who the patient is, in a clinician's question ("46yo", "avg-risk", "no FH (family history)"): not what is asked
+PATIENT_DESCRIPTOR = re.compile(r"\b\d{1,3}\s*(?:yo|y/o|-year-old|year-old|[MF])\b(?:\s+(?:man|woman))?|"
+                                r"\b(?:avg|average|high|low|increased)[- ]risk\b|\bno\s+(?:FH|family history|sx|symptoms)"
+                                r"(?:\s*\([^)]*\))?|\b\d+\b", re.I)

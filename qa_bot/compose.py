@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass, field
 
 from .text import (INSTRUCTION_LIKE, META_HEADING, NEGATIVE, PATIENT_DESCRIPTOR, POSITIVE, cached_sentences,
-                   content_terms, is_fragment, question_types, soft_overlap, term_set, topic_terms)
+                   content_terms, expects_quantity, is_fragment, question_types, soft_overlap, states_quantity,
+                   term_set, topic_terms)
 from .settings import Settings
 from .types import Answer, AnswerSentence, Citation, Passage
 
@@ -287,6 +288,7 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     boiler = _boilerplate(settings)
     from .index import sentence_template
 
+    wants_quantity = expects_quantity(PATIENT_DESCRIPTOR.sub(" ", asked))
     for i, p in enumerate(pool):
         heading = " ".join(p.chunk.heading_path[1:]) if p.chunk.heading_path else ""
         h_terms = term_set(heading)
@@ -305,7 +307,9 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
             # (rationale, other groups' advice) counts less
             rec_bonus = 0.5 if c.is_rec and p.chunk.kind == "recommendation" else 0.15 if c.is_rec else 0.0
             meta = 0.4 if META_HEADING.search(heading) else 0.0  # "Guideline Objective(s)", "Methods", "Funding"
-            c.score = ((p.score / top_score) * 0.6 + overlap + 0.3 * h_overlap + rec_bonus - meta
+            # the answer type: a question asking for an amount, a time or a threshold wants a sentence stating one
+            typed = 0.15 if wants_quantity and states_quantity(c.text) else 0.0
+            c.score = ((p.score / top_score) * 0.6 + overlap + 0.3 * h_overlap + rec_bonus - meta + typed
                        + 0.3 * pop + (0.15 if p.chunk.doc_id == lead.chunk.doc_id else 0.0)
                        + (0.08 if j == 0 else 0.0) - 0.01 * j)
         cands += sents
@@ -335,7 +339,8 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
 
     def covers(c: Cand) -> float:
         return (sum(aspect[t] for t in soft_overlap(set(aspect), c.terms)) / q_weight
-                + (0.15 if population_match(asked, c.text + " " + (c.passage.chunk.population or "")) > 0 else 0.0))
+                + (0.15 if population_match(asked, c.text + " " + (c.passage.chunk.population or "")) > 0 else 0.0)
+                + (0.1 if wants_quantity and states_quantity(c.text) else 0.0))
 
     answers = max((c for c in from_lead if c.score >= 0.6 * best.score), key=lambda c: (covers(c), c.score))
     if answers is not best and covers(answers) >= covers(best) + 0.1:

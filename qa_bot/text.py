@@ -257,3 +257,26 @@ def soft_overlap(terms: set[str], other: set[str], prefix: int = 6) -> set[str]:
 PATIENT_DESCRIPTOR = re.compile(r"\b\d{1,3}\s*(?:yo|y/o|-year-old|year-old|[MF])\b(?:\s+(?:man|woman))?|"
                                 r"\b(?:avg|average|high|low|increased)[- ]risk\b|\bno\s+(?:FH|family history|sx|symptoms)"
                                 r"(?:\s*\([^)]*\))?|\b\d+\b", re.I)
+
+
+# --- answer types ----------------------------------------------------------------------------------------
+# a question that asks for an amount, a time, an age or a threshold …
+EXPECTS_QUANTITY = re.compile(
+    r"\b(?:how\s+(?:many|much|long|often|soon|fast|frequently|old)|what\s+(?:dose|age|interval|threshold|cutoff|"
+    r"level|target)|dos(?:e|es|ing)|duration|interval|target|cut-?offs?|thresholds?|ceiling|limit|max(?:imum)?|"
+    r"min(?:imum)?|frequency|when|at what|till|until|days?|weeks?|months?|years?|hours?|minutes?|mg|sessions?|"
+    r"titrat\w*|schedule|course length|how\s+high|how\s+low|to what)\b", re.I)
+# … and a sentence that states one: a number with a unit, or a number word with one
+QUANTITY = re.compile(
+    r"\b(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fourteen|thirty)\s*(?:-|–|to|or)?"
+    r"\s*(?:\d+(?:[.,]\d+)?\s*)?(?:%|percent|mg|mcg|µg|g/dl|g|kg|ml|mmol|mmhg|iu|units?|minutes?|min|hours?|hrs?|"
+    r"days?|weeks?|wks?|months?|years?|y|times|sessions?|doses?|injections?|visits?|°f|°c|degrees|"
+    r"kg/m\s?2|mg/dl|meq)\b", re.I)
+
+
+def expects_quantity(question: str) -> bool:
+    return bool(EXPECTS_QUANTITY.search(question or ""))
+
+
+def states_quantity(sentence: str) -> bool:
+    return bool(QUANTITY.search(sentence or ""))

@@ -328,7 +328,9 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
         return True
 
     # bottom line: the recommendation of the lead document that applies (a guideline), else its best sentence
-    from_lead = [c for c in cands if c.passage.chunk.doc_id == lead.chunk.doc_id] or cands
+    # (an expert answer's best passage is retrieval's own pick: its sentences; a guideline: all its sections)
+    from_lead = ([c for c in cands if c.passage.chunk.doc_id == lead.chunk.doc_id] if lead.chunk.doc_type == "guideline"
+                 else [c for c in cands if c.passage is lead]) or cands
     recs = [c for c in from_lead if c.is_rec]
     best_any = max(from_lead, key=lambda c: c.score)
     best = max(recs, key=lambda c: c.score) if recs and max(recs, key=lambda c: c.score).score >= 0.6 * best_any.score else best_any

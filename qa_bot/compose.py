@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .text import (INSTRUCTION_LIKE, META_HEADING, NEGATIVE, PATIENT_DESCRIPTOR, POSITIVE, cached_sentences,
-                   content_terms, expects_quantity, is_fragment, question_types, soft_overlap, states_quantity,
-                   term_set, topic_terms)
+from .text import (INSTRUCTION_LIKE, META_HEADING, META_SENTENCE, NEGATIVE, PATIENT_DESCRIPTOR, POSITIVE,
+                   cached_sentences, content_terms, expects_quantity, is_fragment, question_types, soft_overlap,
+                   states_quantity, term_set, topic_terms)
 from .settings import Settings
 from .types import Answer, AnswerSentence, Citation, Passage
 
@@ -43,6 +43,7 @@ class Cand:
     terms: set[str] = field(default_factory=set)
     score: float = 0.0
     is_rec: bool = False  # a recommendation statement (recognised at indexing)
+    meta: bool = False  # about the document (its objectives, methods, how its summary is organised), not about care
     grade: str | None = None
 
 
@@ -289,8 +290,14 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     from .index import sentence_template
 
     wants_quantity = expects_quantity(PATIENT_DESCRIPTOR.sub(" ", asked))
+    q_types = question_types(standalone)
     for i, p in enumerate(pool):
         heading = " ".join(p.chunk.heading_path[1:]) if p.chunk.heading_path else ""
+        # a section that answers another kind of question (its outlook, when treatment was asked) counts less
+        last = p.chunk.heading_path[-1] if p.chunk.heading_path else ""
+        s_types = {p.chunk.qtype} if p.chunk.qtype and p.chunk.qtype != "question" else (
+            question_types(last) if last.endswith("?") else set())
+        off_type = 0.25 if q_types and s_types and not (q_types & s_types) else 0.0
         h_terms = term_set(heading)
         sents = [c for c in _sentences(p, i) if sentence_template(c.text, p.chunk.title) not in boiler
                  and not is_fragment(c.text)]
@@ -306,10 +313,12 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
             # a structured recommendation statement is the guideline's answer; a recommending sentence elsewhere
             # (rationale, other groups' advice) counts less
             rec_bonus = 0.5 if c.is_rec and p.chunk.kind == "recommendation" else 0.15 if c.is_rec else 0.0
-            meta = 0.4 if META_HEADING.search(heading) else 0.0  # "Guideline Objective(s)", "Methods", "Funding"
+            # "Guideline Objective(s)", "Methods", "Funding"; "The recommendations … are organized into 6 modules"
+            c.meta = bool(META_HEADING.search(heading) or META_SENTENCE.search(c.text))
+            meta = 0.4 if c.meta else 0.0
             # the answer type: a question asking for an amount, a time or a threshold wants a sentence stating one
             typed = 0.15 if wants_quantity and states_quantity(c.text) else 0.0
-            c.score = ((p.score / top_score) * 0.6 + overlap + 0.3 * h_overlap + rec_bonus - meta + typed
+            c.score = ((p.score / top_score) * 0.6 + overlap + 0.3 * h_overlap + rec_bonus - meta + typed - off_type
                        + 0.3 * pop + (0.15 if p.chunk.doc_id == lead.chunk.doc_id else 0.0)
                        + (0.08 if j == 0 else 0.0) - 0.01 * j)
         cands += sents
@@ -344,7 +353,8 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
                 + (0.15 if population_match(asked, c.text + " " + (c.passage.chunk.population or "")) > 0 else 0.0)
                 + (0.1 if wants_quantity and states_quantity(c.text) else 0.0))
 
-    answers = max((c for c in from_lead if c.score >= 0.6 * best.score), key=lambda c: (covers(c), c.score))
+    answers = max((c for c in from_lead if c.score >= 0.6 * best.score and not c.meta),
+                  key=lambda c: (covers(c), c.score), default=best)
     if answers is not best and covers(answers) >= covers(best) + 0.1:
         take("bottom_line", answers)
     take("bottom_line", best)
@@ -369,7 +379,7 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
             return sum(missing[t] for t in soft_overlap(set(missing), c.terms)) / q_weight
 
         extra = [c for c in from_lead if all(c is not o for _, o in chosen) and adds(c) >= 0.08
-                 and c.score >= 0.5 * best.score]
+                 and c.score >= 0.5 * best.score and not c.meta]
         if not extra or not take("bottom_line", max(extra, key=lambda c: (adds(c), c.score))):
             break
 

@@ -245,6 +245,14 @@ META_HEADING = re.compile(
     r"potential (?:benefits|harms)|implementation|inclusion criteria|endorser|keywords?|categories)\b", re.I)
 
 
+# a sentence about the document or its summary rather than about care ("The recommendations … are organized into
+# 6 modules", "Note from the … and the National Guideline Clearinghouse")
+META_SENTENCE = re.compile(r"\b(?:are organized into|original guideline document|(?:this|the) (?:clinical practice )?"
+                           r"guideline (?:is|was|does|updates|meets)|NGC summary|National Guideline Clearinghouse|"
+                           r"^note from|(?:the|these|this) recommendations? (?:are|is|were|was) (?:based|developed)|"
+                           r"grading (?:of|scheme)|levels? of evidence (?:are|is) defined)\b", re.I)
+
+
 def soft_overlap(terms: set[str], other: set[str], prefix: int = 6) -> set[str]:
     """Terms of ``terms`` found in ``other``, also when only their first ``prefix`` letters agree
     ("analgesia"/"analgesic", "hospitalize"/"hospitalization": stems the stemmer keeps apart)."""

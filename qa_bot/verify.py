@@ -282,6 +282,7 @@ def _number_problems(sentence: str, unit: str) -> list[str]:
 class NegScope:
     before: frozenset[str]  # content stems of up to 3 words before the cue, within the clause
     after: frozenset[str]  # content stems of up to 6 words after it: what is negated
+    head: tuple[str, ...] = ()  # the first two content stems after the cue ("against routine screening …")
 
     @property
     def all(self) -> frozenset[str]:
@@ -303,16 +304,19 @@ def negation_scopes(text: str) -> list[NegScope]:
         cue = set(content_stems(m.group(0))) - neg  # "recommends against" → recommend, against
         b = set(content_stems(" ".join(words(before)[-3:]))) - neg
         a = (set(content_stems(" ".join(words(after)[:6]))) | cue) - neg
-        scopes.append(NegScope(frozenset(b), frozenset(a)))
+        head = tuple(w for w in content_stems(" ".join(words(after)[:6])) if w not in neg)[:2]
+        scopes.append(NegScope(frozenset(b), frozenset(a), head))
     return scopes
 
 
 def _negation_problems(sentence: str, unit: str) -> list[str]:
     s_scopes = negation_scopes(sentence)
     u_scopes: list[NegScope] = []
-    for sc in negation_scopes(unit):  # a negation the unit repeats (a label, then its sentence) is one claim
-        if not any(len(sc.after & u.after) >= 0.75 * min(len(sc.after), len(u.after)) > 0 for u in u_scopes):
-            u_scopes.append(sc)
+    for line in re.split(r"\n+|(?<=[.!?])\s+(?=[A-Z(])", unit):
+        # a negation the unit repeats on another line (a label, then its sentence) is one claim
+        kept = list(u_scopes)
+        u_scopes += [sc for sc in negation_scopes(line) if not any(
+            len(sc.after & u.after) >= 0.75 * min(len(sc.after), len(u.after)) > 0 for u in kept)]
     if len(s_scopes) > len(u_scopes):
         return ["negation: the sentence has a negation the passage does not"]
     for sc in s_scopes:
@@ -324,7 +328,9 @@ def _negation_problems(sentence: str, unit: str) -> list[str]:
     for k, uc in enumerate(u_scopes):
         key = {w for w in uc.after if not w.isdigit()}
         hit = key & s_stems
-        if key and len(hit) >= max(1, (len(key) + 1) // 2):
+        # the sentence repeats most of what is negated, or its first words ("against routine screening for
+        # abdominal aortic aneurysm" restated as "routine screening for AAA")
+        if key and (len(hit) >= max(1, (len(key) + 1) // 2) or (len(uc.head) == 2 and set(uc.head) <= s_stems)):
             need.append((k, hit))
     if not need:
         return []
@@ -537,6 +543,9 @@ def grades(text: str) -> set[tuple[str, str]]:
     return out
 
 
+_GRADE_ABSENT = "the passage sentence states no grade"
+
+
 def _grade_problems(sentence: str, unit: str, parts: Sequence[str] = (), s_stems: set[str] | None = None) -> list[str]:
     """Every grade of the sentence is stated by the unit; where the unit's two sentences give different values
     of one grading system, by the sentence that states most of the claim."""
@@ -544,7 +553,9 @@ def _grade_problems(sentence: str, unit: str, parts: Sequence[str] = (), s_stems
     if not sg:
         return []
     ug = grades(unit)
-    problems = [f"{system} {value!r} is not what the passage states" for system, value in sorted(sg - ug)]
+    systems = {sy for sy, _ in ug}
+    problems = [f"{system} {value!r} is not what the passage states" if system in systems
+                else f"{_GRADE_ABSENT}: {system} {value!r}" for system, value in sorted(sg - ug)]
     if len(parts) == 2 and not problems:
         s_stems = s_stems or set(content_stems(sentence))
         main = max(parts, key=lambda p: len(s_stems & set(content_stems(p))))
@@ -567,9 +578,44 @@ def is_evidence(text: str) -> bool:
         return False
     if _REFERENCE.search(t) or _AUTHORS.match(t) or _CAPTION.match(t):
         return False
-    if _LABEL.match(t) and len(t.split()) <= 5:
+    if grades(t):  # "( B recommendation )" on its own line grades the sentence before it
+        return True
+    if (_LABEL.match(t) and len(t.split()) <= 5) or ("\n" not in t and " > " in t and _heading_line(t)):
         return False
     return not ("|" not in t and is_chrome(t))
+
+
+def _heading_line(line: str) -> bool:
+    """A title or heading path on a line of its own ("Stem Cell Therapy > Evidence-Based Recommendations")."""
+    t = line.strip()
+    if not t or re.search(r"[.!?;:,]$", t) or len(t.split()) > 25:
+        return False
+    if " > " in t:
+        return True
+    if ":" in t or re.match(r"[-*•\d]", t):  # "Grade: B", "- Population: …", list items
+        return False
+    long = [w for w in t.split() if len(w) >= 4 and w[0].isalpha()]
+    return len(t.split()) <= 12 and bool(long) and sum(w[0].isupper() for w in long) >= 0.6 * len(long)
+
+
+def _peel(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    """A sentence span with its leading and trailing heading lines as spans of their own (a heading glued to
+    the first sentence is not part of it)."""
+    out: list[tuple[int, int]] = []
+    tail: list[tuple[int, int]] = []
+    while "\n" in text[a:b].strip():
+        nl = text.index("\n", a + len(text[a:b]) - len(text[a:b].lstrip()))
+        if not _heading_line(text[a:nl]):
+            break
+        out.append((a, nl))
+        a = nl + 1
+    while "\n" in text[a:b].strip():
+        nl = text.rindex("\n", a, a + len(text[a:b].rstrip()))
+        if not _heading_line(text[nl + 1:b]):
+            break
+        tail.insert(0, (nl + 1, b))
+        b = nl
+    return out + [(a, b)] + tail
 
 
 _OPEN_START = re.compile(
@@ -649,7 +695,7 @@ class SupportChecker:
     def _passage_info(self, passage: str) -> _PassageInfo:
         from .chunk import split_sentences
 
-        every = split_sentences(passage) or [(0, len(passage))]
+        every = [x for a, b in (split_sentences(passage) or [(0, len(passage))]) for x in _peel(passage, a, b)]
         spans = [(a, b) for a, b in every if is_evidence(passage[a:b])]
         aside = "\n".join(passage[a:b] for a, b in every if (a, b) not in set(spans))
         unit_spans = list(spans) + [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)]
@@ -719,6 +765,7 @@ class SupportChecker:
         model = self.settings.embedding_model
         name_problems = _name_problems(s, info.text, info.stems, info.words, model)
         s_terms = key_terms(s, model)
+        s_grades = grades(s)
         # words that only the context (title, heading path, the passage's non-evidence lines) has
         ctx_stems, ctx_low = _context_info(f"{context or ''}\n{info.aside}")
         ctx_only = (s_set & ctx_stems) - info.stems
@@ -729,6 +776,7 @@ class SupportChecker:
                         "not from the passage"]
         best: SupportResult | None = None
         best_fail: SupportResult | None = None
+        silent: SupportResult | None = None
         order = np.argsort(-sims)
         n_single = len(info.spans)
         covs = [len(s_set & st) / len(s_set) for st in info.unit_stems]
@@ -736,8 +784,11 @@ class SupportChecker:
             if _INSTRUCTION.search(info.unit_texts[i]):
                 continue
             cov = covs[i]
-            if i >= n_single and cov < max(covs[i - n_single], covs[i - n_single + 1]) + 0.1:
-                continue  # a pair of sentences only when the sentence draws on both
+            if i >= n_single and cov < max(covs[i - n_single], covs[i - n_single + 1]) + 0.1 and not (
+                    s_grades and s_grades <= grades(info.unit_texts[i])
+                    and not s_grades <= grades(info.unit_texts[max(i - n_single, i - n_single + 1,
+                                                                   key=lambda j: covs[j])])):
+                continue  # a pair of sentences only when the sentence draws on both (words, or its grade)
             unit = info.unit_texts[i]
             reasons = list(ctx_veto)
             names = name_problems
@@ -759,8 +810,12 @@ class SupportChecker:
             if not reasons:
                 if best is None or score > best.score:
                     best = res
+            elif all(r.startswith(_GRADE_ABSENT) for r in reasons):  # silent on the grade: no contradiction
+                if silent is None or score > silent.score:
+                    silent = res
             elif best_fail is None or score > best_fail.score:
                 best_fail = res
+        best_fail = best_fail or silent
         # the closest unit contradicting the sentence outweighs a weaker unit that merely fails to contradict it
         if best is None and best_fail is None:
             return SupportResult(False, 0.0, ["the passage text is addressed to a model, not evidence"])

@@ -150,9 +150,9 @@ def test_a_verbatim_quote_is_supported_even_when_it_is_a_list_item():
 # --- the heading is not evidence (issue 10) ---------------------------------------------------------------
 SEED_HEADING = ("Stem Cell Therapy for Stroke Recovery > Stem Cell Therapy for Stroke Recovery > Evidence-Based "
                 "Treatment Recommendations > Immediate Rehabilitation (Priority Interventions)")
-SEED_MOBILISATION = ("Early mobilization must begin as soon as medically stable to prevent complications including deep "
-                     "vein thrombosis, pneumonia, contractures, and exercise intolerance:\n\n- Initiate orthostatic "
-                     "stress exposure (intermittent sitting/standing) within 24 hours of stroke\n\n- Progress to "
+SEED_MOBILISATION = ("Early mobilization must begin as soon as medically stable to prevent complications including "
+                     "deep vein thrombosis, pneumonia, contractures, and exercise intolerance:\n\n- Initiate "
+                     "orthostatic stress exposure (intermittent sitting/standing) within 24 hours of stroke\n\n- Progress to "
                      "range-of-motion exercises on day of admission\n\n- Early mobilization results in earlier "
                      "walking and improved functional recovery")
 

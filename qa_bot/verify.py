@@ -643,6 +643,15 @@ def _unit_is_open(unit: str, s_stems: set[str]) -> bool:
     return bool(lead) and all(any(_same_stem(w, x) for x in s_stems) for w in lead)
 
 
+# words of any heading ("Treatment Recommendations", "Clinical Considerations"): not a subject of their own, so a
+# sentence using them is judged as if the context were not there (they count as words the unit may lack)
+_HEADING_VOCABULARY = {stem(w) for w in """recommendation recommendations recommended recommend treatment treatments
+management evidence based guideline guidelines summary clinical considerations consideration patient patients
+population option options approach approaches intervention interventions assessment rationale background overview
+care practice strength quality grade level benefit benefits harm harms statement update discussion introduction
+methods research gaps major other additional general specific key important priority""".split()}
+
+
 @lru_cache(maxsize=4096)
 def _context_info(context: str) -> tuple[frozenset[str], str]:
     return frozenset(content_stems(_CITE.sub(" ", context))), context.lower()
@@ -769,7 +778,7 @@ class SupportChecker:
         s_grades = grades(s)
         # words that only the context (title, heading path, the passage's non-evidence lines) has
         ctx_stems, ctx_low = _context_info(f"{context or ''}\n{info.aside}")
-        ctx_only = (s_set & ctx_stems) - info.stems
+        ctx_only = (s_set & ctx_stems) - info.stems - _HEADING_VOCABULARY
         ctx_names = [p for p in name_problems if p.split("'")[1].lower() in ctx_low]
         ctx_veto: list[str] = []
         if ctx_only and (len(ctx_only) * 2 > len(s_set) or len(s_set - ctx_only) < 2):

@@ -230,6 +230,10 @@ def test_the_heading_may_name_the_subject():
     assert not check_support("Noonan syndrome is caused by mutations in the PTPN11, SOS1, RAF1 or KRAS genes.",
                              passage).supported  # without the context the name is not in the passage
     assert not check_support("Noonan syndrome is treated with growth hormone.", passage, context=context).supported
+    # heading words of any section ("Treatment Recommendations") neither name a subject nor veto a paraphrase
+    unit = "Patients should receive aspirin 160 to 325 mg within 48 hours of stroke onset."
+    assert check_support("Aspirin 160 to 325 mg is recommended within 48 hours of stroke onset.", unit,
+                         context="Acute Ischemic Stroke > Treatment Recommendations").supported
 
 
 @pytest.mark.slow

@@ -152,9 +152,9 @@ SEED_HEADING = ("Stem Cell Therapy for Stroke Recovery > Stem Cell Therapy for S
                 "Treatment Recommendations > Immediate Rehabilitation (Priority Interventions)")
 SEED_MOBILISATION = ("Early mobilization must begin as soon as medically stable to prevent complications including "
                      "deep vein thrombosis, pneumonia, contractures, and exercise intolerance:\n\n- Initiate "
-                     "orthostatic stress exposure (intermittent sitting/standing) within 24 hours of stroke\n\n- Progress to "
-                     "range-of-motion exercises on day of admission\n\n- Early mobilization results in earlier "
-                     "walking and improved functional recovery")
+                     "orthostatic stress exposure (intermittent sitting/standing) within 24 hours of stroke\n\n- "
+                     "Progress to range-of-motion exercises on day of admission\n\n- Early mobilization results in "
+                     "earlier walking and improved functional recovery")
 
 
 def test_non_evidence_lines_and_open_units():

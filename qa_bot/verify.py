@@ -248,7 +248,19 @@ def frequencies(text: str) -> set[str]:
     return {name for rx, name in _FREQ if rx.search(text)}
 
 
+def _without_shared_frequencies(sentence: str, unit: str) -> tuple[str, str]:
+    """Both texts with the frequency phrases they share replaced by a word: "every two years" in the sentence
+    and "biennial" in the unit state the same thing, and "two" is then no number of its own."""
+    shared = frequencies(sentence) & frequencies(unit)
+    for rx, name in _FREQ:
+        if name in shared:
+            sentence, unit = rx.sub(" frequency ", sentence), rx.sub(" frequency ", unit)
+    return sentence, unit
+
+
 def _number_problems(sentence: str, unit: str) -> list[str]:
+    sf, uf = frequencies(sentence), frequencies(unit)
+    sentence, unit = _without_shared_frequencies(sentence, unit)
     sq, uq = quantities(sentence), quantities(unit)
     problems = []
     for q in sq:
@@ -269,7 +281,6 @@ def _number_problems(sentence: str, unit: str) -> list[str]:
         nu = sum(1 for p in uq if p.kind == "num" and p.value == v)
         if nu and ns > nu:
             problems.append(f"number {v:g} appears {ns} times, {nu} in the passage")
-    sf, uf = frequencies(sentence), frequencies(unit)
     for f in sorted(sf - uf):
         if f == "day" and "day" in {q.unit for q in uq}:
             continue
@@ -488,7 +499,8 @@ def _substitution_problems(sentence: str, s_terms: list[str], unit: str, unit_te
     s_low, u_low = sentence.lower(), unit.lower()
     s_stems = set(content_stems(sentence))
     extra = [t for t in s_terms if not _present(t, unit_stems, u_low)]
-    lost = [t for t in unit_terms if not _present(t, s_stems, s_low)]
+    lost = [t for t in unit_terms if not _present(t, s_stems, s_low) and not re.search(  # who says it may go
+        rf"\b{re.escape(t)}\b\s+(?:\w+\s+)?(?:recommend|conclude|found|find|suggest|state|advise|note|report)", unit)]
     problems = []
     if extra and lost:
         problems.append(f"name {extra[0]!r} where the passage sentence has {lost[0]!r}")
@@ -516,7 +528,7 @@ def _clause_problems(sentence: str, unit_stems: set[str], skip: set[str]) -> lis
 # --- grades ---------------------------------------------------------------------------------------------
 _GRADE_RULES = [  # (system, pattern whose group 1 is the value)
     ("grade", re.compile(r"\b[Gg]rade\s*:?\s*([A-D]|I)\b")),
-    ("grade", re.compile(r"\b([A-D]|I)\s+recommendations?\b")),
+    ("grade", re.compile(r"\b([A-D]|I)\s+(?:recommendations?|statements?)\b")),
     ("grade", re.compile(r"\b[Gg]rade\s+([A-D]|I)\s+recommendations?\b")),
     ("bracket", re.compile(r"\[\s*([A-D])\s*\]")),
     ("level", re.compile(r"\b(?:[Ll]evel|LOE|[Qq]uality)\s*:?\s*([A-C])\b")),
@@ -545,15 +557,21 @@ def grades(text: str) -> set[tuple[str, str]]:
 
 
 _GRADE_ABSENT = "the passage sentence states no grade"
+_INSUFFICIENT = re.compile(r"\bevidence\s+(?:is|was|remains)\s+insufficient\s+(?:to|for)\b|\binsufficient\s+evidence\s+"
+                           r"(?:to|for)\b", re.I)
+_RECOMMENDS = re.compile(r"\brecommend(?:s|ed)?\b|\bshould\s+(?:be\s+)?(?:offer|screen|use|give|receive|start)", re.I)
 
 
 def _grade_problems(sentence: str, unit: str, parts: Sequence[str] = (), s_stems: set[str] | None = None) -> list[str]:
     """Every grade of the sentence is stated by the unit; where the unit's two sentences give different values
     of one grading system, by the sentence that states most of the claim."""
+    ug = grades(unit)
+    if (("grade", "I") in ug or _INSUFFICIENT.search(unit)) and _RECOMMENDS.search(sentence) \
+            and not negation_scopes(sentence):
+        return ["the passage finds the evidence insufficient (I statement); the sentence states a recommendation"]
     sg = grades(sentence)
     if not sg:
         return []
-    ug = grades(unit)
     systems = {sy for sy, _ in ug}
     problems = [f"{system} {value!r} is not what the passage states" if system in systems
                 else f"{_GRADE_ABSENT}: {system} {value!r}" for system, value in sorted(sg - ug)]

@@ -185,6 +185,19 @@ def test_grade_rule():
                                    "Otherwise it gives a weak recommendation."])
     assert verify._grade_problems("The USPSTF concludes with high certainty that the benefit is small.",
                                   "The USPSTF concludes with moderate certainty that the benefit is small.")
+    # an I statement (insufficient evidence) is not a recommendation
+    i_statement = ("The USPSTF concludes that the current evidence is insufficient to assess the benefits and harms "
+                   "of digital breast tomosynthesis as a primary screening method. ( I statement )")
+    assert verify._grade_problems("Digital breast tomosynthesis is recommended for primary screening.", i_statement)
+    assert not verify._grade_problems("Evidence on digital breast tomosynthesis is not sufficient to recommend it.",
+                                      i_statement)
+
+
+def test_a_frequency_stated_two_ways_is_one_frequency():
+    unit = "The USPSTF recommends biennial screening mammography for women aged 50 to 74 years."
+    assert not verify._number_problems("Mammography every two years is advised for women aged 50 to 74.", unit)
+    assert verify._number_problems("Mammography every three years is advised for women aged 50 to 74.", unit)
+    assert verify._number_problems("Mammography every year is advised for women aged 50 to 74.", unit)
 
 
 def test_substitution_designator_and_clause_rules():

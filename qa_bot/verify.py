@@ -21,15 +21,22 @@ from heading words is not supported by a passage that does not state it):
   - numbers: every number of the sentence (digits, number words, "once"/"twice", ordinals as in
     "first-line") appears in the unit, with the same unit of measure when both give one ("3 hours" vs
     "2 hours" and "3 hours" vs "3 days" fail) and no opposite comparator ("at least" vs "less than");
-  - frequencies: daily / weekly / monthly / annual / biennial… of the sentence appear in the unit;
+  - frequencies: daily / weekly / monthly / annual / biennial… of the sentence appear in the unit ("every two
+    years" and "biennial" are one frequency);
   - negation: a negated claim needs a negated claim about the same words in the unit, and a claim the
     unit negates cannot be stated without negation ("not recommended" vs "recommended" fails);
-  - names: drug and condition names, acronyms and capitalised names of the sentence appear in the passage;
+  - names: drug and condition names, acronyms and capitalised names of the sentence appear in the passage,
+    and the sentence does not put a name of its own where the unit has another ("antibiotic prophylaxis" for
+    "vaccination", "vitamin E" for "vitamin D");
   - grades: a grade or strength of recommendation or certainty of the sentence ("grade B", "(B
-    recommendation)", "strong recommendation", "moderate certainty", "Level A") is stated by the unit.
+    recommendation)", "strong recommendation", "moderate certainty", "Level A") is stated by the unit (by the
+    sentence of a pair that states the claim, when the pair gives two); a unit that finds the evidence
+    insufficient (an I statement) supports no recommendation;
+  - clauses: each clause of the sentence is mostly in the unit (a claim stitched from two passages is not).
 
 The sentence is supported when some unit passes every rule with a score at or above ``THRESHOLD``
-(chosen on the dev half of ``evals/support_pairs.jsonl``; ``benchmarks/support_checker.py`` reports it).
+(chosen on the dev half of ``evals/support_pairs.jsonl``; ``benchmarks/support_checker.py`` reports it, and
+the per-category figures on the adversarial ``evals/support_adversarial.jsonl``).
 Hand-written rules were measured against quantulum3 for quantities (see that script); they were kept because
 they are as accurate on this corpus, handle number words, ranges and ordinals, and cost no dependency.
 """

@@ -608,7 +608,19 @@ def is_evidence(text: str) -> bool:
         return True
     if (_LABEL.match(t) and len(t.split()) <= 5) or ("\n" not in t and " > " in t and _heading_line(t)):
         return False
-    return not ("|" not in t and is_chrome(t))
+    # the site's widgets and badges; a full sentence that mentions "sign up" or "subscribe" is still a statement
+    return not ("|" not in t and len(t.split()) <= 12 and is_chrome(t))
+
+
+def _aside_lines(text: str) -> list[tuple[int, int]]:
+    """Spans of the lines of ``text`` that are reference entries (a journal citation, DOI, PMID or author list)
+    or captions ("Table 2. …"): each of their sentences is context, not evidence."""
+    out, pos = [], 0
+    for line in text.split("\n"):
+        if (_AUTHORS.match(line) and _REFERENCE.search(line)) or (_CAPTION.match(line) and len(line.split()) <= 40):
+            out.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return out
 
 
 def _heading_line(line: str) -> bool:
@@ -703,6 +715,7 @@ class _PassageInfo:
     words: list[str]
     text: str  # the evidence sentences, for the names rule
     aside: str  # the passage's other lines (references, captions, site text, labels): context, not evidence
+    parts: list[tuple[int, ...]] = field(default_factory=list)  # the sentence(s) of each unit, as indices of spans
     vectors: np.ndarray | None = None  # unit vectors
     unit_terms: dict[int, list[str]] | None = None  # key terms of the units checked so far
 
@@ -731,13 +744,20 @@ class SupportChecker:
         from .chunk import split_sentences
 
         every = [x for a, b in (split_sentences(passage) or [(0, len(passage))]) for x in _peel(passage, a, b)]
-        spans = [(a, b) for a, b in every if is_evidence(passage[a:b])]
+        refs = _aside_lines(passage)  # every sentence of a reference entry or a caption line
+        keep = [is_evidence(passage[a:b]) and not any(x <= a and b <= y for x, y in refs) for a, b in every]
+        spans = [sp for sp, k in zip(every, keep) if k]
+        index = {sp: n for n, sp in enumerate(spans)}
+        # two sentences make a unit only when nothing that is not evidence stands between them
+        adjacent = [j for j in range(len(every) - 1) if keep[j] and keep[j + 1]]
+        pairs = [(every[j][0], every[j + 1][1]) for j in adjacent]
+        parts = [(n,) for n in range(len(spans))] + [(index[every[j]], index[every[j + 1]]) for j in adjacent]
         aside = "\n".join(passage[a:b] for a, b in every if (a, b) not in set(spans))
-        unit_spans = list(spans) + [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)]
+        unit_spans = list(spans) + pairs
         unit_texts = [passage[a:b] for a, b in unit_spans]
         clean = strip_citations(" ".join(passage[a:b] for a, b in spans))
         return _PassageInfo(spans, unit_spans, unit_texts, [set(content_stems(t)) for t in unit_texts],
-                            set(content_stems(clean)), words(clean), clean, aside)
+                            set(content_stems(clean)), words(clean), clean, aside, parts)
 
     def prepare(self, pairs: Sequence[tuple[str, ...]]) -> None:
         """Encode, in one batch, every passage sentence and sentence not cached yet. A pair is
@@ -762,10 +782,13 @@ class SupportChecker:
                 n = len(info.spans)
                 sv = vecs[pos:pos + n]
                 pos += n
-                pair = sv[:-1] + sv[1:] if n > 1 else np.zeros((0, vecs.shape[1]), np.float32)
+                sv = sv.reshape(-1, vecs.shape[1])
+                two = [p for p in info.parts if len(p) == 2]
+                pair = (sv[[a for a, _ in two]] + sv[[b for _, b in two]] if two
+                        else np.zeros((0, vecs.shape[1]), np.float32))
                 if len(pair):
                     pair = pair / np.maximum(np.linalg.norm(pair, axis=1, keepdims=True), 1e-9)
-                info.vectors = np.concatenate([sv.reshape(-1, vecs.shape[1]), pair]).astype(np.float32)
+                info.vectors = np.concatenate([sv, pair]).astype(np.float32)
                 self._passages[k] = info
             for s in new_s:
                 self._sentences[self._key(s)] = vecs[pos]
@@ -807,8 +830,8 @@ class SupportChecker:
         ctx_names = [p for p in name_problems if p.split("'")[1].lower() in ctx_low]
         ctx_veto: list[str] = []
         if ctx_only and (len(ctx_only) * 2 > len(s_set) or len(s_set - ctx_only) < 2):
-            ctx_veto = [f"the sentence's words come from the title or headings ({', '.join(sorted(ctx_only))}), "
-                        "not from the passage"]
+            ctx_veto = [f"the sentence's words come from the title, headings or non-evidence lines "
+                        f"({', '.join(sorted(ctx_only))}), not from the passage's sentences"]
         best: SupportResult | None = None
         best_fail: SupportResult | None = None
         silent: SupportResult | None = None
@@ -819,10 +842,9 @@ class SupportChecker:
             if _INSTRUCTION.search(info.unit_texts[i]):
                 continue
             cov = covs[i]
-            if i >= n_single and cov < max(covs[i - n_single], covs[i - n_single + 1]) + 0.1 and not (
+            if i >= n_single and cov < max(covs[j] for j in info.parts[i]) + 0.1 and not (
                     s_grades and s_grades <= grades(info.unit_texts[i])
-                    and not s_grades <= grades(info.unit_texts[max(i - n_single, i - n_single + 1,
-                                                                   key=lambda j: covs[j])])):
+                    and not s_grades <= grades(info.unit_texts[max(info.parts[i], key=lambda j: covs[j])])):
                 continue  # a pair of sentences only when the sentence draws on both (words, or its grade)
             unit = info.unit_texts[i]
             reasons = list(ctx_veto)
@@ -833,8 +855,8 @@ class SupportChecker:
                     cov = len(rest & info.unit_stems[i]) / len(rest)
                     names = [p for p in name_problems if p not in ctx_names]
                 else:
-                    reasons.append(f"words of the title or headings ({', '.join(sorted(ctx_only))}) in place of "
-                                   "what the passage sentence is about")
+                    reasons.append(f"words of the title, headings or non-evidence lines ({', '.join(sorted(ctx_only))})"
+                                   " in place of what the passage sentence is about")
             score = W_SIM * float(sims[i]) + (1 - W_SIM) * cov
             reasons += (names + _number_problems(s, unit) + _negation_problems(s, unit)
                         + _contrast_problems(s, unit) + _grade_problems(s, unit, self._parts(info, i), s_set)
@@ -868,8 +890,7 @@ class SupportChecker:
     @staticmethod
     def _parts(info: _PassageInfo, i: int) -> list[str]:
         """The one or two sentences of unit ``i``."""
-        n = len(info.spans)
-        return [info.unit_texts[i]] if i < n else [info.unit_texts[i - n], info.unit_texts[i - n + 1]]
+        return [info.unit_texts[j] for j in info.parts[i]]
 
     def _unit_terms(self, info: _PassageInfo, i: int) -> list[str]:
         if info.unit_terms is None:

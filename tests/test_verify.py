@@ -234,6 +234,19 @@ def test_the_heading_is_not_evidence():
 
 
 @pytest.mark.slow
+def test_reference_lists_and_captions_are_not_evidence():
+    passage = ("Aspirin 160 to 325 mg should be given within 48 hours of ischemic stroke onset.\n\nReferences\n"
+               "1. Smith J, Jones AB. Clopidogrel reduces stroke recurrence in elderly patients. Stroke. "
+               "2019;50(2):123-9.\n2. Lee K. Statins prevent dementia after stroke. Lancet Neurol. 2020;19:45-52.\n\n"
+               "Table 2. Warfarin doubles the bleeding risk in adults over 80 years")
+    assert not check_support("Clopidogrel reduces stroke recurrence in elderly patients.", passage).supported
+    assert not check_support("Statins prevent dementia after stroke.", passage).supported
+    assert not check_support("Warfarin doubles the bleeding risk in adults over 80 years.", passage).supported
+    assert check_support("Within 48 hours of ischemic stroke onset, aspirin 160 to 325 mg should be given.",
+                         passage).supported
+
+
+@pytest.mark.slow
 def test_the_heading_may_name_the_subject():
     context = "Noonan syndrome > What causes Noonan syndrome?"
     passage = ("It is caused by mutations in the PTPN11, SOS1, RAF1 or KRAS genes. About half of the cases are "

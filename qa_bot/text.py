@@ -8,6 +8,7 @@ statement is (each used to keep its own copy).
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 _PARA = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*•]|\d{1,2}[.)])\s)")
@@ -96,6 +97,9 @@ _WORD = re.compile(r"[a-z0-9][a-z0-9'-]*[a-z0-9]|[a-z0-9]")
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's token pattern: what the lexical vocabulary is made of
 
 
+_STEMMER_LOCK = threading.Lock()  # a PyStemmer object is not safe to share between threads
+
+
 @lru_cache(maxsize=1)
 def _stemmer():
     import Stemmer
@@ -103,10 +107,15 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+def stem_words(words: list[str]) -> list[str]:
+    with _STEMMER_LOCK:
+        return _stemmer().stemWords(words)
+
+
 def content_terms(text: str) -> list[str]:
     """Stemmed content words (no stopwords)."""
     words = [w for w in _WORD.findall((text or "").lower()) if w not in STOP and len(w) > 1]
-    return _stemmer().stemWords(words)
+    return stem_words(words)
 
 
 @lru_cache(maxsize=50_000)
@@ -118,7 +127,7 @@ def term_set(text: str) -> frozenset[str]:
 def topic_terms(text: str) -> set[str]:
     """Content words that name the topic (not generic question words)."""
     words = [w for w in _WORD.findall((text or "").lower()) if w not in STOP and w not in GENERIC and len(w) > 2]
-    return set(_stemmer().stemWords(words))
+    return set(stem_words(words))
 
 
 
@@ -288,3 +297,39 @@ def expects_quantity(question: str) -> bool:
 
 def states_quantity(sentence: str) -> bool:
     return bool(QUANTITY.search(sentence or ""))
+
+
+# --- claims (the support checker's vocabulary) -------------------------------------------------------------
+CITE_MARK = re.compile(r"\[\s*\d+(?:\s*[-–,;]\s*\d+)*\s*\]")
+WORD_TOKEN = re.compile(r"[A-Za-z0-9µ]+(?:[-'’][A-Za-z0-9]+)*")
+CLAIM_STOP = set("""a an the and or but if then than that this these those there here of in on at to for from by with
+without within into onto over under about as is are was were be been being am do does did done have has had having
+it its it's they them their theirs he she his her we our you your i me my which who whom whose what when where why how
+can could may might must shall should will would also such other others some any each every all both either more most
+less least much many very so too just only even still yet again further once per via vs e.g i.e etc not no nor never
+one ones s t""".split())
+NEGATION_WORDS = {"no", "not", "never", "none", "nor", "neither", "without", "cannot", "nobody", "nothing", "unable",
+                  "insufficient", "fails", "failed", "fail", "lack", "lacks", "lacking", "absence"}
+NEGATION = re.compile(r"\b(?:no|not|never|none|nor|neither|without|cannot|nobody|nothing|unable|insufficient|"
+                      r"lack(?:s|ing)?|absence\s+of|"
+                      r"fail(?:s|ed)?\s+to|\w+n['’]t|(?:recommend\w*|advis\w*|argu\w*|caution\w*|counsel\w*)\s+against)\b",
+                      re.I)
+SCOPE_BREAK = re.compile(r"[,;:.()]|\b(?:but|however|whereas|while|although|instead|rather)\b", re.I)
+
+# passage text addressed to a model (prompt injection) never supports anything
+INSTRUCTION_TO_MODEL = re.compile(
+    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+|your\s+)?(?:previous|prior|above|earlier|preceding|"
+    r"system)\b|\bsystem\s+prompt\b|\byou\s+are\s+(?:now\s+)?(?:an?\s+)?(?:ai|assistant|language\s+model|chatbot)\b|"
+    r"(?:^|[.!?:]\s+)(?:write|say|state|answer|respond|reply|tell)\s+(?:the\s+user\s+)?that\b|\bnew\s+instructions?\b",
+    re.I)  # imperatives only
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    w = word.lower().replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    with _STEMMER_LOCK:
+        return _stemmer().stemWord(w)
+
+

@@ -54,33 +54,16 @@ from functools import lru_cache
 import numpy as np
 
 from .settings import Settings
+# shared with the other stages (qa_bot/text.py): claim stopwords, negation, stems, instructions to a model
+from .text import (CITE_MARK as _CITE, CLAIM_STOP as STOP, INSTRUCTION_TO_MODEL as _INSTRUCTION,
+                   NEGATION as _NEG, NEGATION_WORDS as _NEG_WORDS, SCOPE_BREAK as _SCOPE_BREAK, WORD_TOKEN as _WORD,
+                   stem)
 
 THRESHOLD = 0.62
 CONTRADICTION_MARGIN = 0.08
 W_SIM = 0.55  # weight of the embedding similarity in a unit's score; the rest is lexical coverage
 
 # --- text helpers ------------------------------------------------------------------------------------
-_CITE = re.compile(r"\[\s*\d+(?:\s*[-–,;]\s*\d+)*\s*\]")
-_WORD = re.compile(r"[A-Za-z0-9µ]+(?:[-'’][A-Za-z0-9]+)*")
-STOP = set("""a an the and or but if then than that this these those there here of in on at to for from by with
-without within into onto over under about as is are was were be been being am do does did done have has had having
-it its it's they them their theirs he she his her we our you your i me my which who whom whose what when where why how
-can could may might must shall should will would also such other others some any each every all both either more most
-less least much many very so too just only even still yet again further once per via vs e.g i.e etc not no nor never
-one ones s t""".split())
-_NEG_WORDS = {"no", "not", "never", "none", "nor", "neither", "without", "cannot", "nobody", "nothing", "unable",
-              "insufficient", "fails", "failed", "fail", "lack", "lacks", "lacking", "absence"}
-_NEG = re.compile(r"\b(?:no|not|never|none|nor|neither|without|cannot|nobody|nothing|unable|insufficient|"
-                  r"lack(?:s|ing)?|absence\s+of|"
-                  r"fail(?:s|ed)?\s+to|\w+n['’]t|(?:recommend\w*|advis\w*|argu\w*|caution\w*|counsel\w*)\s+against)\b",
-                  re.I)
-_SCOPE_BREAK = re.compile(r"[,;:.()]|\b(?:but|however|whereas|while|although|instead|rather)\b", re.I)
-
-# passage text addressed to a model (prompt injection) never supports anything
-_INSTRUCTION = re.compile(r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+|your\s+)?(?:previous|prior|above|"
-                          r"earlier|preceding|system)\b|\bsystem\s+prompt\b|\byou\s+are\s+(?:now\s+)?(?:an?\s+)?"
-                          r"(?:ai|assistant|language\s+model|chatbot)\b|(?:^|[.!?:]\s+)(?:write|say|state|answer|respond|reply|tell)"
-                          r"\s+(?:the\s+user\s+)?that\b|\bnew\s+instructions?\b", re.I)  # imperatives only
 
 # passage lines that are not statements of the document: never units, only context
 _REFERENCE = re.compile(r"\b(?:19|20)\d\d\s*(?:[A-Z][a-z]{2}\s*\d{0,2}\s*)?;\s*\d+\s*(?:\(\s*[\w-]+\s*\))?\s*:\s*[eE]?\d+|"
@@ -90,25 +73,6 @@ _AUTHORS = re.compile(r"^\s*(?:\[\d+\]\s*|\d+\.\s+)?[A-Z][A-Za-z'’-]+\s+[A-Z]{
                       r"(?:,?\s+et\s+al)?\.\s")  # "Smith J, Jones AB. Title …"
 _CAPTION = re.compile(r"^\s*(?:[-*•]\s*)?(?:table|figure|fig\.|box|exhibit|appendix)\s*[A-Z0-9]{0,4}\s*[.:|]", re.I)
 _LABEL = re.compile(r"^[^-*•\s][^\n.!?;:,\d]{0,58}$")  # a bare table header or label: "Older adults", "Rationale"
-
-_STEMMER_LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer  # PyStemmer, already installed with bm25s
-
-    return Stemmer.Stemmer("english")
-
-
-@lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    w = word.lower().replace("’", "'")
-    if w.endswith("'s"):
-        w = w[:-2]
-    with _STEMMER_LOCK:
-        return _stemmer().stemWord(w)
-
 
 def strip_citations(text: str) -> str:
     return re.sub(r"\s+([.,;:!?])", r"\1", _CITE.sub(" ", text)).strip()

@@ -252,9 +252,7 @@ def verify_answer(parsed: list[ParsedSentence], passages: list[Passage], setting
     if not content:
         return None, NOTICE_NO_ANSWER if parsed else NOTICE_EMPTY
     # the passage's own text is the evidence; its title and heading path only name what it is about
-    contexts = [" > ".join(h for h in ([p.chunk.title] if p.chunk.title else []) + p.chunk.heading_path if h)
-                for p in passages]
-    pairs = [(s.text, passages[n - 1].chunk.text, contexts[n - 1]) for s in content if not _META.search(s.text)
+    pairs = [(s.text, passages[n - 1].chunk.text, passages[n - 1].chunk.context) for s in content if not _META.search(s.text)
              for n in s.cites]
     results = iter(check_many(pairs, settings) if pairs else [])
     kept: list[tuple[ParsedSentence, list[int], bool]] = []

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .settings import Settings
-from .types import Chunk, ChunkResult, Section, SourceDocument
+from .types import Chunk, ChunkResult, Section, SourceDocument, page_at
 
 MODEL_WINDOW = 256
 SPECIAL_TOKENS = 2  # [CLS] … [SEP]
@@ -186,8 +186,13 @@ def chunk_document(doc: SourceDocument, settings: Settings) -> ChunkResult:
             a, b = g[0][0], g[-1][1]
             text = doc.text[a:b]
             markers = sorted({n for off, nums in sec.citation_markers.items() if a <= off <= b + 2 for n in nums})
+            pages = {}
+            if doc.page_map:  # precise pages of this chunk (a section may span many)
+                first = page_at(doc.page_map, a)
+                breaks = [(off - a, pg) for off, pg in doc.page_map if a < off < b and pg > first]
+                pages = {"page_start": first, "page_end": page_at(doc.page_map, max(a, b - 1)), "page_breaks": breaks}
             chunks.append(proto.model_copy(update={"chunk_id": f"{sec.id}::{i}", "text": text, "start": a, "end": b,
-                                                   "markers": markers}))
+                                                   "markers": markers, **pages}))
     for c, n in zip(chunks, counter.count([c.embed_text for c in chunks])):
         if n + SPECIAL_TOKENS > MODEL_WINDOW:  # the packing above over-estimates, so this cannot happen
             raise AssertionError(f"chunk {c.chunk_id} has {n} tokens, over the model window")

@@ -114,9 +114,11 @@ def _near_dup(a: set[str], b: set[str]) -> bool:
 
 def citation_for(p: Passage, n: int, spans: list[tuple[int, int]]) -> Citation:
     c = p.chunk
+    spans = sorted(set(spans))
     return Citation(n=n, chunk_id=c.chunk_id, doc_id=c.doc_id, section_id=c.section_id, doc_type=c.doc_type,
                     title=c.title, source=c.source, url=c.url, published=c.published,
-                    heading=c.heading_path[-1] if c.heading_path else None, quote=c.text, spans=sorted(set(spans)))
+                    heading=c.heading_path[-1] if c.heading_path else None, quote=c.text, spans=spans,
+                    page=c.page_at(spans[0][0] if spans else 0))
 
 
 def _boilerplate(settings: Settings) -> frozenset[str]:

@@ -412,7 +412,8 @@ def _under(path: str | None, roots: list[Path]) -> bool:
 
 
 def ingest(paths: Iterable[Path] | None, settings: Settings, progress: ProgressFn | None = None,
-           vectors: bool = True, on_error: Callable[[LoadError], None] | None = None) -> IngestReport:
+           vectors: bool = True, on_error: Callable[[LoadError], None] | None = None,
+           on_notice: Callable[[LoadError], None] | None = None) -> IngestReport:
     """Incremental, idempotent ingest of ``paths`` (default: ``settings.corpus``)."""
     t0 = time.time()
     roots = [Path(p) for p in (paths or settings.corpus)]
@@ -430,6 +431,10 @@ def ingest(paths: Iterable[Path] | None, settings: Settings, progress: ProgressF
                 on_error(item)
             continue
         doc = item
+        for note in doc.notices:  # e.g. a scanned page: "page 4 has no text layer …"
+            report.notices.append(LoadError(path=doc.path or doc.doc_id, reason=note))
+            if on_notice:
+                on_notice(report.notices[-1])
         seen.add(doc.doc_id)
         report.documents += 1
         if known.get(doc.doc_id) == doc.content_hash:

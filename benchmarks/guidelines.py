@@ -64,7 +64,15 @@ def main() -> None:
     from qa_bot.load import load
 
     data = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="qa-guidelines-"))
-    settings = Settings(data_dir=data, corpus=[folder])
+    # the documents only (questions.jsonl and the README are not documents), linked into a folder of their own
+    docs = data / "guidelines"
+    docs.mkdir(parents=True, exist_ok=True)
+    for f in sorted(folder.iterdir()):
+        if f.suffix.lower() in {".pdf", ".html", ".htm"} and not (docs / f.name).exists():
+            (docs / f.name).symlink_to(f)
+    folder_docs = folder
+    folder = docs
+    settings = Settings(data_dir=data / "index", corpus=[folder])
 
     # load + chunk per page (what ingest costs before encoding)
     t = time.perf_counter()
@@ -74,7 +82,7 @@ def main() -> None:
     t = time.perf_counter()
     n_chunks = sum(len(chunk_document(d, settings).chunks) for d in loaded.documents)
     t_chunk = time.perf_counter() - t
-    pdfs = sorted(folder.glob("*.pdf"))
+    pdfs = sorted(folder_docs.glob("*.pdf"))
     n_pages = 0
     import pypdf
 

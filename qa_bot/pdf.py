@@ -38,6 +38,7 @@ REC_WORD = re.compile(r"^Recommendation\s+(\d{1,3}[a-z]?)\b\.?\s*(?:\(([^)]{3,80
 REC_CATEGORY = re.compile(r"\(recommendation category:\s*([A-Z]);\s*evidence type:\s*(\d)\)", re.I)
 GRADE_LINE = re.compile(r"^\(?((?:strong|conditional|weak|good practice)\b[^.]{0,30}?\brecommendation\b[^.]{0,80}?"
                         r"|(?:strong|conditional|weak) recommendation)\)?\.?$", re.I)
+CAPTION = re.compile(r"^(table|box|exhibit)\s*[\w.-]{0,8}[.:]?\s", re.I)
 LIST_REC = re.compile(r"^(\d{1,2})\.\s+(?=[A-Z])")
 
 
@@ -51,7 +52,7 @@ class Line:
     size: float
     bold: bool
     page: int
-    cells: list["Line"] = field(default_factory=list)  # the segments of a table row
+    table: list["Para"] | None = None  # a placeholder for a table's rows, where the table stands
 
     @property
     def height(self) -> float:
@@ -71,6 +72,7 @@ class Para:
     rec_number: str | None = None
     grade: str | None = None
     year: str | None = None
+    caption: str | None = None  # a table row's table caption ("Table 3. Classification of blood pressure")
 
 
 @dataclass
@@ -89,12 +91,12 @@ class PDFError(Exception):
 
 
 # --- characters → segments → lines --------------------------------------------------------------
-def _page_segments(page, tp, pno: int) -> list[Line]:
+def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
     import pypdfium2.raw as raw
 
     n = tp.count_chars()
     if n <= 0:
-        return []
+        return [], False
     text = tp.get_text_range()
     direct = len(text) == n
     segs: list[Line] = []
@@ -110,6 +112,11 @@ def _page_segments(page, tp, pno: int) -> list[Line]:
                 segs.append(Line(s, cur[1], cur[2], cur[3], cur[4], cur[5], w >= 600, pno))
         cur = []
 
+    # watermarks and side labels are set at an angle: only text at the page's main angle is read
+    angles = [round(raw.FPDFText_GetCharAngle(tp, i), 2) for i in range(n)]
+    main = Counter(a for a, c in zip(angles, text) if not c.isspace()).most_common(1)[0][0] if direct and n else 0.0
+    turn = "up" if abs(main - 4.71) < 0.05 else "down" if abs(main - 1.57) < 0.05 else None
+    width, height = page.get_size()
     for i in range(n):
         ch = text[i] if direct else chr(raw.FPDFText_GetUnicode(tp, i))
         if ch in "\r\n":
@@ -119,7 +126,13 @@ def _page_segments(page, tp, pno: int) -> list[Line]:
         if ch in " \xa0\t":
             space = True
             continue
+        if abs(angles[i] - main) > 0.03 and abs(abs(angles[i] - main) - 6.28) > 0.03:
+            continue
         left, bottom, right, top = tp.get_charbox(i, loose=True)
+        if turn == "up":  # a landscape table set sideways, read bottom to top: turn it upright
+            left, right, bottom, top = bottom, top, width - right, width - left
+        elif turn == "down":
+            left, right, bottom, top = height - top, height - bottom, left, right
         h = top - bottom
         if h <= 0:
             continue
@@ -128,8 +141,9 @@ def _page_segments(page, tp, pno: int) -> list[Line]:
         if cur:
             mid, cmid, ch_h = (top + bottom) / 2, (cur[3] + cur[4]) / 2, cur[5]
             gap = left - cur[2]
-            if abs(mid - cmid) < 0.45 * max(h, ch_h) and -0.5 * ch_h < gap < 0.9 * ch_h:
-                if space or gap > 0.22 * ch_h:
+            # a ligature's letters share one box (a negative gap as wide as the glyph)
+            if abs(mid - cmid) < 0.45 * max(h, ch_h) and -1.2 * ch_h < gap < 0.7 * ch_h:
+                if space or gap > 0.5 * ch_h:  # pdfium marks word gaps with spaces; ligatures have none
                     cur[0].append(" ")
                 cur[0].append(ch)
                 cur[2] = max(cur[2], right)
@@ -140,7 +154,7 @@ def _page_segments(page, tp, pno: int) -> list[Line]:
         cur = [[ch], left, right, top, bottom, h, i]
         space = False
     close()
-    return segs
+    return segs, turn is not None
 
 
 def _rows(segs: list[Line]) -> list[list[Line]]:
@@ -175,19 +189,27 @@ def _gutter(segs: list[Line], width: float) -> float | None:
         crossing = sum(1 for s in body if s.x0 < x < s.x1)
         left = sum(1 for s in body if s.x1 <= x)
         right = sum(1 for s in body if s.x0 >= x)
-        if left >= 5 and right >= 5 and crossing <= 0.08 * len(body):
+        if left >= 8 and right >= 8 and crossing <= 0.15 * len(body):
             score = crossing - 0.01 * min(left, right)
             if best is None or score < best:
                 best, best_x = score, x
     return best_x
 
 
-def _table_runs(rows: list[list[Line]]) -> list[tuple[int, int]]:
-    """Index ranges [i, j) of rows that form a table: ≥3 consecutive rows of ≥2 cells on shared columns."""
-    runs: list[tuple[int, int]] = []
+def _table_runs(rows: list[list[Line]]) -> list[tuple[int, int, int]]:
+    """Rows that form a table: ≥3 consecutive rows [i, j) of ≥2 short cells sharing columns, under header lines
+    [h, i) (h == i when the first row is the header): (h, i, j)."""
+
+    def aligned(c: Line, anchors: list[float]) -> bool:
+        return any(abs(c.x0 - a) < 6 for a in anchors)
+
+    def prose(r: list[Line]) -> bool:  # two columns of running text side by side are not a table
+        return sum(1 for c in r if len(c.text) >= 30 and len(c.text.split()) >= 5) >= 2
+
+    runs: list[tuple[int, int, int]] = []
     i = 0
     while i < len(rows):
-        if len(rows[i]) < 2 or max(len(c.text) for c in rows[i]) > 60:
+        if len(rows[i]) < 2 or max(len(c.text) for c in rows[i]) > 60 or prose(rows[i]):
             i += 1
             continue
         anchors = [c.x0 for c in rows[i]]
@@ -195,41 +217,54 @@ def _table_runs(rows: list[list[Line]]) -> list[tuple[int, int]]:
         while j < len(rows):
             r = rows[j]
             gap = rows[j - 1][0].bottom - r[0].top
-            if gap > 2.5 * r[0].height or any(len(c.text) > 60 for c in r):
+            if gap > 2.5 * r[0].height or any(len(c.text) > 80 for c in r) or prose(r):
                 break
-            aligned = sum(1 for c in r if any(abs(c.x0 - a) < 4 or (c.x0 > a - 4 and c.x1 < a + 200 and
-                                                                    abs(c.x0 - a) < 40) for a in anchors))
-            if len(r) >= 2 and aligned >= len(r) - 0 and aligned >= 2:
+            if len(r) >= 2 and sum(aligned(c, anchors) for c in r) >= max(1, len(r) - 2):
+                anchors += [c.x0 for c in r if not aligned(c, anchors)]
                 j += 1
-            elif len(r) == 1 and r[0].x0 > anchors[0] + 4 and j + 1 < len(rows) and len(rows[j + 1]) >= 2:
+            elif len(r) == 1 and r[0].x0 > min(anchors) + 4 and aligned(r[0], anchors) and j + 1 < len(rows) \
+                    and len(rows[j + 1]) >= 2:
                 j += 1  # a wrapped cell
             else:
                 break
         full = sum(1 for r in rows[i:j] if len(r) >= 2)
         if full >= 3:
-            runs.append((i, j))
+            # header lines above the first row (a header of several lines, or cells that span columns)
+            h = i
+            while h > 0 and i - h < 3 and all(len(c.text) <= 60 and not c.text.endswith(".") for c in rows[h - 1]) \
+                    and not re.match(r"^(table|box|figure|exhibit)\b", rows[h - 1][0].text, re.I) \
+                    and not (len(rows[h - 1]) == 1 and len(rows[h - 1][0].text) >= 30) \
+                    and rows[h - 1][0].bottom - rows[h][0].top < 1.5 * rows[h][0].height \
+                    and any(aligned(c, anchors) or c.x0 <= min(anchors) + 6 for c in rows[h - 1]) \
+                    and (not runs or h - 1 >= runs[-1][2]):
+                h -= 1
+            runs.append((h, i, j))
             i = j
         else:
             i += 1
     return runs
 
 
-def _table_paras(rows: list[list[Line]], page: int, caption: str | None) -> list[Para]:
+def _table_paras(rows: list[list[Line]], n_header: int, page: int) -> list[Para]:
     """A table's rows as sentences that keep their column headers: "Opioid: Codeine; Conversion factor: 0.15."."""
-    header = rows[0]
-    anchors = [c.x0 for c in header]
-    heads = [c.text.rstrip(":*†‡§") .strip() for c in header]
+    anchors = [c.x0 for c in rows[n_header - 1]]
 
     def col(c: Line) -> int:
         return min(range(len(anchors)), key=lambda k: abs(anchors[k] - c.x0) if c.x0 >= anchors[k] - 6 else 1e9)
 
+    heads = [""] * len(anchors)
+    for r in rows[:n_header]:
+        for c in r:
+            k = col(c)
+            heads[k] = (heads[k] + " " + c.text).strip()
+    heads = [h.rstrip(":*†‡§").strip() for h in heads]
     records: list[list[str]] = []
-    for r in rows[1:]:
+    for r in rows[n_header:]:
         cells = [""] * len(anchors)
         for c in r:
             k = col(c)
             cells[k] = (cells[k] + " " + c.text).strip()
-        if records and not cells[0] and any(cells):  # continuation of a wrapped row
+        if records and not cells[0] and 0 < sum(1 for c in cells if c) <= len(cells) / 2:  # a wrapped row
             records[-1] = [(a + " " + b).strip() for a, b in zip(records[-1], cells)]
         else:
             records.append(cells)
@@ -315,14 +350,15 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
     n_pages = len(pdf)
     notices: list[str] = []
     page_lines: list[list[Line]] = []
-    page_tables: dict[int, list[tuple[int, list[Para]]]] = {}
     heights: list[float] = []
     for pno in range(1, n_pages + 1):
         page = pdf[pno - 1]
         width, height = page.get_size()
         heights.append(height)
         tp = page.get_textpage()
-        segs = _page_segments(page, tp, pno)
+        segs, turned = _page_segments(page, tp, pno)
+        if turned:
+            width, height = height, width
         if sum(len(s.text) for s in segs) < 3:
             has_image = any(True for _ in page.get_objects(filter=(3,), max_depth=2))  # FPDF_PAGEOBJ_IMAGE
             if not has_image:
@@ -351,44 +387,47 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
                 page_lines.append([])
             continue
         g = _gutter(segs, width)
-        ordered: list[Line] = []
-        tables: list[tuple[int, list[Para]]] = []
+        blocks: list[list[list[Line]]] = []  # runs of rows in reading order
         if g is None:
-            rows = _rows(segs)
-            runs = _table_runs(rows)
-            k = 0
-            for i, j in runs:
-                for r in rows[k:i]:
-                    ordered.append(_join(r, pno))
-                caption = ordered[-1].text if ordered and re.match(r"^(table|box)\b", ordered[-1].text, re.I) else None
-                tables.append((len(ordered), _table_paras(rows[i:j], pno, caption)))
-                k = j
-            for r in rows[k:]:
-                ordered.append(_join(r, pno))
+            blocks.append(_rows(segs))
         else:
             # bands between full-width rows; in a band the left column, then the right one
             band_l: list[Line] = []
             band_r: list[Line] = []
+            span: list[list[Line]] = []
             for r in _rows(segs):
                 if any(s.x0 < g - 2 and s.x1 > g + 2 for s in r):
-                    ordered += [_join(x, pno) for x in _rows(band_l)] + [_join(x, pno) for x in _rows(band_r)]
+                    blocks += [_rows(band_l), _rows(band_r)]
                     band_l, band_r = [], []
-                    ordered.append(_join(r, pno))
+                    span.append(r)
                 else:
+                    if span:
+                        blocks.append(span)
+                        span = []
                     band_l += [s for s in r if s.x1 <= g + 2]
                     band_r += [s for s in r if s.x1 > g + 2]
-            ordered += [_join(x, pno) for x in _rows(band_l)] + [_join(x, pno) for x in _rows(band_r)]
+            blocks += [span, _rows(band_l), _rows(band_r)]
+        ordered: list[Line] = []
+        for rows in blocks:
+            k = 0
+            for h, i, j in _table_runs(rows):
+                for r in rows[k:h]:
+                    ordered.append(_join(r, pno))
+                top = rows[h][0]
+                ordered.append(Line("", top.x0, top.x1, top.top, rows[j - 1][0].bottom, top.size, False, pno,
+                                    table=_table_paras(rows[h:j], i - h + 1, pno)))
+                k = j
+            for r in rows[k:]:
+                ordered.append(_join(r, pno))
         for ln in ordered:
             ln.text = ln.text.replace("\ufffe", "-").replace("\x02", "-")
         page_lines.append(ordered)
-        if tables:
-            page_tables[pno] = tables
 
     # running headers/footers: margin lines repeated on many pages (digits ignored), and page numbers
     counts: Counter[str] = Counter()
     for pno, lines in enumerate(page_lines, 1):
         h = heights[pno - 1]
-        seen = {_norm_margin(ln.text) for ln in lines if ln.top > h * (1 - MARGIN) or ln.bottom < h * MARGIN}
+        seen = {_norm_margin(ln.text) for ln in lines if ln.table is None and (ln.top > h * (1 - MARGIN) or ln.bottom < h * MARGIN)}
         counts.update(seen)
     repeat = max(3, int(0.2 * n_pages))
     toc_pages: set[int] = set()
@@ -396,7 +435,7 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
         h = heights[pno - 1]
         keep = []
         for ln in lines:
-            in_margin = ln.top > h * (1 - MARGIN) or ln.bottom < h * MARGIN
+            in_margin = ln.table is None and (ln.top > h * (1 - MARGIN) or ln.bottom < h * MARGIN)
             if in_margin and (counts[_norm_margin(ln.text)] >= repeat or PAGE_NUMBER.match(ln.text.strip())):
                 continue
             keep.append(ln)
@@ -405,26 +444,26 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
             toc_pages.add(pno)
     for pno in toc_pages:
         page_lines[pno - 1] = []
-        page_tables.pop(pno, None)
 
     sizes = Counter()
     for lines in page_lines:
         for ln in lines:
-            sizes[round(ln.size, 1)] += len(ln.text)
+            sizes[round(ln.size, 1)] += len(ln.text)  # table placeholders have no text
     body = sizes.most_common(1)[0][0] if sizes else 10.0
     vocab = {w.lower() for lines in page_lines for ln in lines for w in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)*", ln.text)}
 
     # lines → paragraphs
     paras: list[Para] = []
     for pno, lines in enumerate(page_lines, 1):
-        tables = dict(page_tables.get(pno, []))
         prev: Line | None = None
-        for idx, ln in enumerate([*lines, None]):
-            if idx in tables:
-                paras.extend(tables[idx])
+        for ln in lines:
+            if ln.table is not None:
+                cap = paras[-1].text if paras and CAPTION.match(paras[-1].text) and paras[-1].page == pno else None
+                for t in ln.table:
+                    t.caption = cap
+                paras.extend(ln.table)
                 prev = None
-            if ln is None:
-                break
+                continue
             text = DOT_LEADER.sub(" ", ln.text).strip()
             text = re.sub(r"\s+\d{1,3}$", "", text) if DOT_LEADER.search(ln.text) else text
             if not text:
@@ -468,14 +507,29 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
 
 
 def _outline(pdf) -> list[tuple[int, str, int | None]]:
-    out = []
+    """(level, title, 1-based page) of every bookmark, depth first."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    out: list[tuple[int, str, int | None]] = []
+
+    def walk(parent, level: int) -> None:
+        b = raw.FPDFBookmark_GetFirstChild(pdf.raw, parent)
+        while b and len(out) < 5000 and level < 12:
+            n = raw.FPDFBookmark_GetTitle(b, None, 0)
+            buf = ctypes.create_string_buffer(n)
+            raw.FPDFBookmark_GetTitle(b, buf, n)
+            title = re.sub(r"\s+", " ", buf.raw[:max(n - 2, 0)].decode("utf-16-le", "replace")).strip()
+            dest = raw.FPDFBookmark_GetDest(pdf.raw, b)
+            idx = raw.FPDFDest_GetDestPageIndex(pdf.raw, dest) if dest else -1
+            if title:
+                out.append((level, title, idx + 1 if idx >= 0 else None))
+            walk(b, level + 1)
+            b = raw.FPDFBookmark_GetNextSibling(pdf.raw, b)
+
     try:
-        for b in pdf.get_toc(max_depth=8):
-            t = re.sub(r"\s+", " ", b.get_title() or "").strip()
-            dest = b.get_dest()
-            page = dest.get_index() + 1 if dest is not None and dest.get_index() is not None else None
-            if t:
-                out.append((b.level, t, page))
+        walk(None, 0)
     except Exception:  # a damaged outline is ignored: layout headings instead
         return []
     return out
@@ -488,12 +542,21 @@ def _key(text: str) -> str:
 def _mark_headings(paras: list[Para], outline: list[tuple[int, str, int | None]], body: float) -> None:
     if outline:
         cursor = 0
+        pattern_level: dict[str, int] = {}
         for level, title, page in outline:
             k = _key(title)
             if len(k) < 3:
                 continue
+            # levels: numbering ("2.3 …" is level 2) wins over the outline's nesting, which some PDFs get wrong
+            # (siblings nested in each other); "Recommendation 4" sits where "Recommendation 3" sat
             num = NUMBERED_HEAD.match(title)
-            lvl = num.group(1).count(".") + 1 if num else None
+            pat = re.match(r"^([A-Za-z]+)\s+\d+[a-z]?\b", title)
+            if num:
+                lvl = num.group(1).count(".") + 1
+            elif pat:
+                lvl = pattern_level.setdefault(pat.group(1).lower(), level + 1)
+            else:
+                lvl = level + 1
             found = None
             for i in range(cursor, len(paras)):
                 p = paras[i]
@@ -507,14 +570,14 @@ def _mark_headings(paras: list[Para], outline: list[tuple[int, str, int | None]]
                     found = i
                     break
             if found is not None:
-                paras[found].heading_level = lvl or (level + 1)
+                paras[found].heading_level = lvl
                 paras[found].text = title if _key(paras[found].text) == k else paras[found].text
                 cursor = found + 1
             elif page is not None:
                 # heading not found on its page: a heading of its own at the page's first paragraph
                 i = next((i for i in range(cursor, len(paras)) if paras[i].page >= page), None)
                 if i is not None:
-                    paras.insert(i, Para(title, paras[i].page, paras[i].page, body * 1.3, True, heading_level=lvl or (level + 1)))
+                    paras.insert(i, Para(title, paras[i].page, paras[i].page, body * 1.3, True, heading_level=lvl))
                     cursor = i + 1
         return
     # layout headings: larger or bold short lines; numbering gives the level
@@ -577,10 +640,19 @@ def _title(pdf, paras: list[Para], path: Path, body: float) -> str:
         t = ""
     if len(t.split()) >= 2 and not re.search(r"\.(docx?|pdf|indd|qxd)$|^microsoft word", t, re.I):
         return t
-    first = [p for p in paras if p.page <= 2 and p.kind is None and 2 <= len(p.text.split()) <= 25
+    first = [p for p in paras if p.page <= 2 and p.kind is None and len(p.text.split()) <= 25
              and p.size >= body * 1.15 and re.search(r"[A-Za-z]{3}", p.text)]
     if first:
-        return re.sub(r"\s+", " ", max(first, key=lambda p: (round(p.size), -p.page)).text).strip()
+        big = max(p.size for p in first)
+        run: list[str] = []
+        for p in paras:
+            if p in first and p.size >= big * 0.85:
+                run.append(p.text)
+            elif run:
+                break
+        title = re.sub(r"\s+", " ", " ".join(run)).strip()
+        if 2 <= len(title.split()) <= 30:
+            return title
     return path.stem
 
 
@@ -636,7 +708,8 @@ def _assemble(paras: list[Para], title: str, doc_id: str) -> tuple[str, list[Sec
             close()
             a, b = emit(p)
             name = f"rec-{p.rec_number}" if p.rec_number else ("row" if p.kind == "table_row" else "rec")
-            sections.append(Section(id=sid(f"{stack[-1][1] if stack else 'doc'}-{name}"), heading_path=path(),
+            hp = path() + ([re.sub(r"\s+", " ", p.caption)[:160]] if p.caption else [])
+            sections.append(Section(id=sid(f"{stack[-1][1] if stack else 'doc'}-{name}"), heading_path=hp,
                                     start=a, end=b, kind=p.kind, rec_number=p.rec_number, grade=p.grade,
                                     date=p.year, page_start=p.page, page_end=p.page_end))
             continue

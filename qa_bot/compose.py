@@ -78,7 +78,8 @@ def _sentences(p: Passage, p_index: int) -> list[Cand]:
         s_clean = s.strip()
         for x, y in _inline_items(s_clean, a + (len(s) - len(s.lstrip()))):
             item = text[x:y]
-            if (len(item.split()) < 4 or item.endswith(("?", ":")) or item.startswith("#") or _table_like(item)
+            if (len(item.split()) < 4 or item.endswith(("?", ":")) or item.startswith("#")
+                    or _table_like(item) and p.chunk.kind != "table_row"  # a table row keeps its headers: quotable
                     or not re.search(r"[a-z]", item) or INSTRUCTION_LIKE.search(item)):
                 continue
             out.append(Cand(p, p_index, x, y, item, set(content_terms(item))))

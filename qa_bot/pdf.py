@@ -115,6 +115,8 @@ def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
     # watermarks and side labels are set at an angle: only text at the page's main angle is read
     angles = [round(raw.FPDFText_GetCharAngle(tp, i), 2) for i in range(n)]
     main = Counter(a for a, c in zip(angles, text) if not c.isspace()).most_common(1)[0][0] if direct and n else 0.0
+    if min(abs(main - a) for a in (0.0, 1.57, 3.14, 4.71, 6.28)) > 0.05:
+        main = 0.0  # a page with nothing but a diagonal watermark has no text
     turn = "up" if abs(main - 4.71) < 0.05 else "down" if abs(main - 1.57) < 0.05 else None
     width, height = page.get_size()
     for i in range(n):
@@ -179,19 +181,23 @@ def _join(segs: list[Line], page: int) -> Line:
 
 
 def _gutter(segs: list[Line], width: float) -> float | None:
-    """The x of a column gutter when the page is set in two columns, else None."""
+    """The x of a column gutter when the page (or part of it) is set in two columns, else None: the x that
+    most rows of running text cross by a gap, with a line of text on either side."""
     body = [s for s in segs if len(s.text) >= 25]
-    if len(body) < 12:
+    if len(body) < 8:
         return None
-    best, best_x = None, None
-    for k in range(35, 66):
-        x = width * k / 100
-        crossing = sum(1 for s in body if s.x0 < x < s.x1)
+    rows = _rows(body)
+    best, best_x = 0, None
+    for k in range(70, 131):
+        x = width * k / 200
+        pairs = sum(1 for r in rows if any(s.x1 <= x for s in r) and any(s.x0 >= x for s in r))
         left = sum(1 for s in body if s.x1 <= x)
         right = sum(1 for s in body if s.x0 >= x)
-        if left >= 8 and right >= 8 and crossing <= 0.15 * len(body):
-            score = crossing - 0.01 * min(left, right)
-            if best is None or score < best:
+        crossing = sum(1 for s in body if s.x0 < x < s.x1)  # full-width lines: headings, captions, tables
+        if left >= 5 and right >= 5 and (pairs >= 4 or crossing <= 0.25 * len(body)) \
+                and crossing < max(pairs, min(left, right) / 2):
+            score = pairs + min(left, right) / 4 - crossing / 2
+            if best_x is None or score > best:
                 best, best_x = score, x
     return best_x
 

@@ -2,6 +2,9 @@
 (layout), outline entries, tables found. Prints one row per library and file.
 
     python benchmarks/pdf_libraries.py [FOLDER]   # default ../shared/data/guidelines
+
+pdfplumber is not a dependency of qa_bot: install it into a scratch environment to include it (a library
+that is not installed is reported and skipped).
 """
 
 from __future__ import annotations
@@ -79,7 +82,11 @@ def plumber_run(path: Path, tables: bool = True) -> dict:
 if __name__ == "__main__":
     for f in sorted(FOLDER.glob("*.pdf")):
         for name, fn in [("pypdf", pypdf_run), ("pypdfium2", pdfium_run), ("pdfplumber", plumber_run)]:
-            r = fn(f)
+            try:
+                r = fn(f)
+            except ImportError:
+                print(f"{f.name[:40]:40} {name:10} not installed")
+                continue
             n = r["pages"]
             rate = " ".join(f"{k[:-2]}={n / v:.1f}p/s" for k, v in r.items() if k.endswith("_s") and v)
             extra = f" tables={r['tables']}" if "tables" in r else ""

@@ -22,7 +22,7 @@ import statistics
 import subprocess
 import tempfile
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .types import Section
@@ -38,6 +38,8 @@ REC_WORD = re.compile(r"^Recommendation\s+(\d{1,3}[a-z]?)\b\.?\s*(?:\(([^)]{3,80
 REC_CATEGORY = re.compile(r"\(recommendation category:\s*([A-Z]);\s*evidence type:\s*(\d)\)", re.I)
 GRADE_LINE = re.compile(r"^\(?((?:strong|conditional|weak|good practice)\b[^.]{0,30}?\brecommendation\b[^.]{0,80}?"
                         r"|(?:strong|conditional|weak) recommendation)\)?\.?$", re.I)
+CONTINUED = re.compile(r"^\(?(?:continued|cont'?d\.?)(?: (?:on|from) (?:the )?(?:next|previous|following|preceding) "
+                       r"page)?\.?\)?$", re.I)
 CAPTION = re.compile(r"^(table|box|exhibit)\s*[\w.-]{0,8}[.:]?\s", re.I)
 LIST_REC = re.compile(r"^(\d{1,2})\.\s+(?=[A-Z])")
 
@@ -108,13 +110,13 @@ def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
         if cur:
             s = "".join(cur[0]).strip()
             if s:
-                w = raw.FPDFText_GetFontWeight(tp, cur[6])
-                segs.append(Line(s, cur[1], cur[2], cur[3], cur[4], cur[5], w >= 600, pno))
+                segs.append(Line(s, cur[1], cur[2], cur[3], cur[4], cur[5], _bold(tp, cur[6]), pno))
         cur = []
 
     # watermarks and side labels are set at an angle: only text at the page's main angle is read
     angles = [round(raw.FPDFText_GetCharAngle(tp, i), 2) for i in range(n)]
-    main = Counter(a for a, c in zip(angles, text) if not c.isspace()).most_common(1)[0][0] if direct and n else 0.0
+    common = Counter(a for a, c in zip(angles, text) if not c.isspace()).most_common(1) if direct else []
+    main = common[0][0] if common else 0.0
     if min(abs(main - a) for a in (0.0, 1.57, 3.14, 4.71, 6.28)) > 0.05:
         main = 0.0  # a page with nothing but a diagonal watermark has no text
     turn = "up" if abs(main - 4.71) < 0.05 else "down" if abs(main - 1.57) < 0.05 else None
@@ -157,6 +159,21 @@ def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
         space = False
     close()
     return segs, turn is not None
+
+
+def _bold(tp, i: int) -> bool:
+    """Bold by the font's weight, or by its name where the font does not state a weight (Helvetica-Bold)."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    if raw.FPDFText_GetFontWeight(tp, i) >= 600:
+        return True
+    buf = ctypes.create_string_buffer(128)
+    flags = ctypes.c_int(0)
+    n = raw.FPDFText_GetFontInfo(tp, i, buf, 128, ctypes.byref(flags))
+    name = buf.raw[:max(n - 1, 0)].decode("latin-1", "replace") if n else ""
+    return bool(re.search(r"bold|black|heavy|semibold|demi", name, re.I)) or bool(flags.value & 0x40000)
 
 
 def _rows(segs: list[Line]) -> list[list[Line]]:
@@ -263,7 +280,7 @@ def _table_paras(rows: list[list[Line]], n_header: int, page: int) -> list[Para]
         for c in r:
             k = col(c)
             heads[k] = (heads[k] + " " + c.text).strip()
-    heads = [h.rstrip(":*†‡§").strip() for h in heads]
+    heads = [h.rstrip(":*†‡§").strip() if re.search(r"\w", h) else "" for h in heads]
     records: list[list[str]] = []
     for r in rows[n_header:]:
         cells = [""] * len(anchors)
@@ -277,6 +294,7 @@ def _table_paras(rows: list[list[Line]], n_header: int, page: int) -> list[Para]
     out = []
     size = statistics.median(c.size for r in rows for c in r)
     for rec in records:
+        rec = ["" if not re.search(r"\w", v) else v for v in rec]  # bullets and rules drawn as glyphs
         parts = [f"{h}: {v}" if h else v for h, v in zip(heads, rec) if v]
         if len(parts) < 2:
             continue
@@ -469,6 +487,8 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
                     t.caption = cap
                 paras.extend(ln.table)
                 prev = None
+                continue
+            if CONTINUED.match(ln.text):
                 continue
             text = DOT_LEADER.sub(" ", ln.text).strip()
             text = re.sub(r"\s+\d{1,3}$", "", text) if DOT_LEADER.search(ln.text) else text

@@ -302,3 +302,26 @@ def test_real_guideline_pdfs_keep_headings_pages_recommendations_and_tables():
     row = next(s for s in cdc.sections if s.kind == "table_row" and "Oxycodone" in body(cdc, s))
     assert body(cdc, row) == "Opioid: Oxycodone; Conversion factor: 1.5." and row.page_start == 33
     assert "MMWR / November 4, 2022" not in cdc.text
+
+
+def test_ui_references_and_exports_show_the_page():
+    import sys
+
+    from qa_bot.render import answer_to_text, conversation_to_markdown
+    from qa_bot.types import Answer, AnswerSentence, Citation
+
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from ui import components as C
+
+    cit = Citation(n=1, chunk_id="ng133#s::0", doc_id="ng133", section_id="ng133#s", doc_type="guideline",
+                   title="NICE NG133", heading="1.3 Treatment of chronic hypertension", page=12,
+                   quote="Offer labetalol.", spans=[(0, 16)])
+    a = Answer(question="q", standalone_question="q", disclaimer="Not medical advice.",
+               sentences=[AnswerSentence(text="Offer labetalol.", citations=[1], group="bottom_line")], citations=[cit])
+    assert "[1] Guideline — NICE NG133; section: 1.3 Treatment of chronic hypertension; p. 12" in answer_to_text(a)
+    assert "p. 12" in conversation_to_markdown([("q", a)])
+    assert "Section: 1.3 Treatment of chronic hypertension, p. 12" in C.citation_meta_html(cit)
+    assert C.citation_label(cit).endswith(", p. 12")
+    assert "p. " not in C.citation_label(cit.model_copy(update={"page": None}))

@@ -200,6 +200,12 @@ def _join(segs: list[Line], page: int) -> Line:
 def _gutter(segs: list[Line], width: float) -> float | None:
     """The x of a column gutter when the page (or part of it) is set in two columns, else None: the x that
     most rows of running text cross by a gap, with a line of text on either side."""
+    for r in _rows(segs):  # two tables side by side: a header row that repeats ("A B C A B C")
+        t = [c.text.lower() for c in r]
+        for m in range(2, len(t) // 2 + 1):
+            k = next((k for k in range(len(t) - 2 * m + 1) if t[k:k + m] == t[k + m:k + 2 * m]), None)
+            if k is not None and width * 0.3 < r[k + m].x0 < width * 0.7:
+                return r[k + m].x0 - 2
     body = [s for s in segs if len(s.text) >= 25]
     if len(body) < 8:
         return None
@@ -269,33 +275,57 @@ def _table_runs(rows: list[list[Line]]) -> list[tuple[int, int, int]]:
 
 
 def _table_paras(rows: list[list[Line]], n_header: int, page: int) -> list[Para]:
-    """A table's rows as sentences that keep their column headers: "Opioid: Codeine; Conversion factor: 0.15."."""
-    anchors = [c.x0 for c in rows[n_header - 1]]
+    """A table's rows as sentences that keep their column headers: "Opioid: Codeine; Conversion factor: 0.15.".
 
-    def col(c: Line) -> int:
-        return min(range(len(anchors)), key=lambda k: abs(anchors[k] - c.x0) if c.x0 >= anchors[k] - 6 else 1e9)
+    Columns are where the data cells start (left edges closer than 8 pt are one column); a header cell names
+    the column it overlaps most (headers are often centred over their column), a column without one takes the
+    header of the column to its left (a header spanning two columns). A row label that spans several rows
+    (an empty first cell) is carried down."""
+    data = rows[n_header:]
+    lefts: list[float] = []
+    for x in sorted(c.x0 for r in data for c in r):
+        if not lefts or x - lefts[-1][1] > 8:
+            lefts.append([x, x])
+        else:
+            lefts[-1][1] = x
+    cols = [a for a, _ in lefts]
 
-    heads = [""] * len(anchors)
+    def col(x: float) -> int:
+        return max([k for k, a in enumerate(cols) if a <= x + 4] or [0])
+
+    right = [max([c.x1 for r in data for c in r if col(c.x0) == k] or [cols[k]]) for k in range(len(cols))]
+
+    def head_col(c: Line) -> int:  # the column a header cell covers most (headers are often centred)
+        over = [min(c.x1, right[k]) - max(c.x0, cols[k]) for k in range(len(cols))]
+        best = max(range(len(cols)), key=lambda k: over[k])
+        return best if over[best] > 0 else col(c.x0)
+
+    heads = [""] * len(cols)
     for r in rows[:n_header]:
         for c in r:
-            k = col(c)
+            k = head_col(c)
             heads[k] = (heads[k] + " " + c.text).strip()
     heads = [h.rstrip(":*†‡§").strip() if re.search(r"\w", h) else "" for h in heads]
+    for k in range(1, len(heads)):
+        heads[k] = heads[k] or heads[k - 1]
     records: list[list[str]] = []
-    for r in rows[n_header:]:
-        cells = [""] * len(anchors)
+    for r in data:
+        cells = [""] * len(cols)
         for c in r:
-            k = col(c)
+            k = col(c.x0)
             cells[k] = (cells[k] + " " + c.text).strip()
-        if records and not cells[0] and 0 < sum(1 for c in cells if c) <= len(cells) / 2:  # a wrapped row
+        filled = sum(1 for c in cells if c)
+        if records and not cells[0] and 0 < filled <= len(cells) / 2:  # a wrapped row
             records[-1] = [(a + " " + b).strip() for a, b in zip(records[-1], cells)]
-        else:
-            records.append(cells)
+            continue
+        if records and not cells[0] and len(cells) > 2:
+            cells[0] = records[-1][0]  # a label spanning rows
+        records.append(cells)
     out = []
     size = statistics.median(c.size for r in rows for c in r)
     for rec in records:
         rec = ["" if not re.search(r"\w", v) else v for v in rec]  # bullets and rules drawn as glyphs
-        parts = [f"{h}: {v}" if h else v for h, v in zip(heads, rec) if v]
+        parts = [f"{h}: {v}" if h and h != v else v for h, v in zip(heads, rec) if v]
         if len(parts) < 2:
             continue
         text = "; ".join(parts)

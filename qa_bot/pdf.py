@@ -40,6 +40,8 @@ GRADE_LINE = re.compile(r"^\(?((?:strong|conditional|weak|good practice)\b[^.]{0
                         r"|(?:strong|conditional|weak) recommendation)\)?\.?$", re.I)
 CONTINUED = re.compile(r"^\(?(?:continued|cont'?d\.?)(?: (?:on|from) (?:the )?(?:next|previous|following|preceding) "
                        r"page)?\.?\)?$", re.I)
+LEGEND = re.compile(r"^\d{1,2}\s*=\s*[A-Za-z]")
+ARTIFACT = re.compile(r"^this cell is ?empty\.?$", re.I)  # accessibility text of empty table cells
 CAPTION = re.compile(r"^(table|box|exhibit)\s*[\w.-]{0,8}[.:]?\s", re.I)
 LIST_REC = re.compile(r"^(\d{1,2})\.\s+(?=[A-Z])")
 
@@ -109,7 +111,7 @@ def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
         nonlocal cur
         if cur:
             s = "".join(cur[0]).strip()
-            if s:
+            if s and not ARTIFACT.match(s):
                 segs.append(Line(s, cur[1], cur[2], cur[3], cur[4], cur[5], _bold(tp, cur[6]), pno))
         cur = []
 
@@ -463,6 +465,15 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
             blocks += [span, _rows(band_l), _rows(band_r)]
         ordered: list[Line] = []
         for rows in blocks:
+            # a legend row ("KEY: 1 = No restriction … 3 = Theoretical or proven risks …"): one sentence per entry
+            for n, r in enumerate(rows):
+                items = [c for c in r if LEGEND.match(c.text)]
+                if len(items) >= 2 and len(items) >= len(r) - 1:
+                    label = r[0].text.rstrip(": ") + ": " if r[0] not in items else ""
+                    rows[n] = []
+                    ordered.append(Line("", r[0].x0, r[-1].x1, r[0].top, r[0].bottom, r[0].size, False, pno, table=[
+                        Para(label + c.text.rstrip(".") + ".", pno, pno, c.size, False) for c in items]))
+            rows = [r for r in rows if r]
             k = 0
             for h, i, j in _table_runs(rows):
                 for r in rows[k:h]:

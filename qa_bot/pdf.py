@@ -204,9 +204,10 @@ def _gutter(segs: list[Line], width: float) -> float | None:
     most rows of running text cross by a gap, with a line of text on either side."""
     for r in _rows(segs):  # two tables side by side: a header row that repeats ("A B C A B C")
         t = [c.text.lower() for c in r]
-        for m in range(2, len(t) // 2 + 1):
-            k = next((k for k in range(len(t) - 2 * m + 1) if t[k:k + m] == t[k + m:k + 2 * m]), None)
-            if k is not None and width * 0.3 < r[k + m].x0 < width * 0.7:
+        for m in range(4, len(t) // 2 + 1):  # four or more header cells, repeated
+            k = next((k for k in range(len(t) - 2 * m + 1) if t[k:k + m] == t[k + m:k + 2 * m]
+                      and all(re.search(r"[a-z]{2}", x) for x in t[k:k + m])), None)
+            if k is not None and width * 0.4 < r[k + m].x0 < width * 0.6:
                 return r[k + m].x0 - 2
     body = [s for s in segs if len(s.text) >= 25]
     if len(body) < 8:
@@ -552,11 +553,11 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
                 cur.page_end = pno
             prev = ln
 
-    # a paragraph broken by a page or column end continues: "… should" / "discuss …"
+    # a paragraph broken by a page or column end continues: "… among" / "patients with …"
     merged: list[Para] = []
     for p in paras:
         q = merged[-1] if merged else None
-        if (q and p.page > q.page_end and q.kind is None and p.kind is None and not _ends_sentence(q.text)
+        if (q and p.page >= q.page_end and q.kind is None and p.kind is None and not _ends_sentence(q.text)
                 and re.match(r"^[a-z(]", p.text) and abs(p.size - q.size) < 0.12 * q.size):
             q.text = _mend(q.text, p.text, vocab)
             q.page_end = p.page_end

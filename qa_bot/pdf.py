@@ -77,6 +77,7 @@ class Para:
     grade: str | None = None
     year: str | None = None
     caption: str | None = None  # a table row's table caption ("Table 3. Classification of blood pressure")
+    breaks: list[tuple[int, int]] | None = None  # (offset in text, page) where a later page's text starts
 
 
 @dataclass
@@ -560,6 +561,10 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
         if (q and p.page >= q.page_end and q.kind is None and p.kind is None and not _ends_sentence(q.text)
                 and re.match(r"^[a-z(]", p.text) and abs(p.size - q.size) < 0.12 * q.size):
             q.text = _mend(q.text, p.text, vocab)
+            at = len(q.text) - len(p.text)
+            if p.page > q.page_end:
+                q.breaks = [*(q.breaks or []), (at, p.page)]
+            q.breaks = [*(q.breaks or []), *((at + o, pg) for o, pg in (p.breaks or []))] or None
             q.page_end = p.page_end
             q.lines += p.lines
             continue
@@ -753,8 +758,8 @@ def _assemble(paras: list[Para], title: str, doc_id: str) -> tuple[str, list[Sec
         nonlocal pos
         if not page_map or page_map[-1][1] != p.page:
             page_map.append((pos, p.page))
-        if p.page_end != p.page:
-            page_map.append((pos + len(p.text) // 2, p.page_end))  # approximate: the break is inside the paragraph
+        for off, pg in p.breaks or []:  # a paragraph that runs on to the next page
+            page_map.append((pos + off, pg))
         start = pos
         parts.append(p.text)
         pos += len(p.text) + 2

@@ -78,12 +78,10 @@ FOLDER_META = ("_meta.yaml", "_meta.yml")
 
 def folder_defaults(path: Path, settings: Settings | None = None) -> dict:
     """Defaults for every file of a folder (doc_type, collection, source, license…): ``_meta.yaml`` in the file's
-    folder or any folder above it (the nearest wins, key by key), then those given to ``qa-bot ingest``
-    (``--doc-type``, ``--collection``: ``Settings.default_doc_type`` / ``default_collection``) under them."""
+    folder or any folder above it (the nearest wins, key by key), and over them those given to ``qa-bot ingest``
+    (``--doc-type``, ``--collection``: ``Settings.default_doc_type`` / ``default_collection``). A file's own
+    metadata (front matter, ``<file>.meta.yaml``) wins over all of these."""
     out: dict = {}
-    if settings is not None:
-        out.update({k: v for k, v in {"doc_type": settings.default_doc_type,
-                                      "collection": settings.default_collection}.items() if v})
     for folder in reversed([path.parent, *path.parent.parents]):
         for name in FOLDER_META:
             cand = folder / name
@@ -95,6 +93,9 @@ def folder_defaults(path: Path, settings: Settings | None = None) -> dict:
                 if not isinstance(data, dict):
                     raise InputError(f"folder defaults {cand} is not a mapping")
                 out.update({k: v for k, v in data.items() if k not in {"id", "title"}})
+    if settings is not None:
+        out.update({k: v for k, v in {"doc_type": settings.default_doc_type,
+                                      "collection": settings.default_collection}.items() if v})
     return out
 
 

@@ -325,3 +325,15 @@ def test_ui_references_and_exports_show_the_page():
     assert "Section: 1.3 Treatment of chronic hypertension, p. 12" in C.citation_meta_html(cit)
     assert C.citation_label(cit).endswith(", p. 12")
     assert "p. " not in C.citation_label(cit.model_copy(update={"page": None}))
+
+
+def test_ingest_options_override_meta_yaml_and_a_file_overrides_both(tmp_path):
+    (tmp_path / "_meta.yaml").write_text("doc_type: expert_answer\ncollection: local\n")
+    (tmp_path / "a.txt").write_text("Living with gout\n\nDrinking water and resting the joint helps a lot during a "
+                                    "flare of gout in most people.\n")
+    (tmp_path / "b.md").write_text("---\ncollection: own\n---\n# Gout and diet\n\nCherries are sometimes said to help "
+                                   "with gout but the evidence for this is weak.\n")
+    res = load([tmp_path], Settings(default_doc_type="guideline", default_collection="nice"))
+    by = {d.doc_id: d for d in res.documents}
+    assert (by["a"].doc_type, by["a"].collection) == ("guideline", "nice")
+    assert (by["b"].doc_type, by["b"].collection) == ("guideline", "own")

@@ -319,7 +319,8 @@ def _table_paras(rows: list[list[Line]], n_header: int, page: int) -> list[Para]
             k = col(c.x0)
             cells[k] = (cells[k] + " " + c.text).strip()
         filled = sum(1 for c in cells if c)
-        if records and not cells[0] and 0 < filled <= len(cells) / 2:  # a wrapped row
+        wrapped = all(re.match(r"[a-z(]", c) for c in cells if c)  # "… within 2" / "months"; not "35.0 – 39.9"
+        if records and not cells[0] and 0 < filled <= len(cells) / 2 and wrapped:  # a wrapped row
             records[-1] = [(a + " " + b).strip() for a, b in zip(records[-1], cells)]
             continue
         if records and not cells[0] and len(cells) > 2:
@@ -481,8 +482,10 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
                 for r in rows[k:h]:
                     ordered.append(_join(r, pno))
                 top = rows[h][0]
+                # the first aligned row is the header unless there are header lines above it and it holds data
+                n_header = i - h if h < i and any(re.search(r"\d", c.text) for c in rows[i][1:]) else i - h + 1
                 ordered.append(Line("", top.x0, top.x1, top.top, rows[j - 1][0].bottom, top.size, False, pno,
-                                    table=_table_paras(rows[h:j], i - h + 1, pno)))
+                                    table=_table_paras(rows[h:j], n_header, pno)))
                 k = j
             for r in rows[k:]:
                 ordered.append(_join(r, pno))

@@ -209,7 +209,9 @@ def _gutter(segs: list[Line], width: float) -> float | None:
             k = next((k for k in range(len(t) - 2 * m + 1) if t[k:k + m] == t[k + m:k + 2 * m]
                       and all(re.search(r"[a-z]{2}", x) for x in t[k:k + m])), None)
             if k is not None and width * 0.4 < r[k + m].x0 < width * 0.6:
-                return r[k + m].x0 - 2
+                # row labels of the right table may start left of its header: cut nearer the left table
+                end, start = r[k + m - 1].x1, r[k + m].x0
+                return end + 0.3 * max(start - end, 0)
     body = [s for s in segs if len(s.text) >= 25]
     if len(body) < 8:
         return None

@@ -42,6 +42,8 @@ CONTINUED = re.compile(r"^\(?(?:continued|cont'?d\.?)(?: (?:on|from) (?:the )?(?
                        r"page)?\.?\)?$", re.I)
 LEGEND = re.compile(r"^\d{1,2}\s*=\s*[A-Za-z]")
 ARTIFACT = re.compile(r"^this cell is ?empty\.?$", re.I)  # accessibility text of empty table cells
+ITEM = re.compile(r"^(?:[a-h]|i{1,3}|iv|vi{0,3})\.\s")  # "a. …", "ii. …": an item of a row label
+GROUPED = re.compile(r"^((?:[a-h])\.\s.*?)\s+(?:i|ii|iii|iv|v|vi)\.\s")  # "d. Breast cancer i. Current"
 CAPTION = re.compile(r"^(table|box|exhibit)\s*[\w.-]{0,8}[.:]?\s", re.I)
 LIST_REC = re.compile(r"^(\d{1,2})\.\s+(?=[A-Z])")
 
@@ -235,8 +237,10 @@ def _table_runs(rows: list[list[Line]]) -> list[tuple[int, int, int]]:
     """Rows that form a table: ≥3 consecutive rows [i, j) of ≥2 short cells sharing columns, under header lines
     [h, i) (h == i when the first row is the header): (h, i, j)."""
 
-    def aligned(c: Line, anchors: list[float]) -> bool:
-        return any(abs(c.x0 - a) < 6 for a in anchors)
+    def aligned(c: Line, anchors: list[tuple[float, float]]) -> bool:
+        """Starts where a column starts, or is centred within a column's header (centred cells, sub-columns)."""
+        mid = (c.x0 + c.x1) / 2
+        return any(abs(c.x0 - a) < 6 or (b - a < 80 and a - 4 <= mid <= b + 4) for a, b in anchors)
 
     def prose(r: list[Line]) -> bool:  # two columns of running text side by side are not a table
         return sum(1 for c in r if len(c.text) >= 30 and len(c.text.split()) >= 5) >= 2
@@ -247,7 +251,7 @@ def _table_runs(rows: list[list[Line]]) -> list[tuple[int, int, int]]:
         if len(rows[i]) < 2 or max(len(c.text) for c in rows[i]) > 60 or prose(rows[i]):
             i += 1
             continue
-        anchors = [c.x0 for c in rows[i]]
+        anchors = [(c.x0, c.x1) for c in rows[i]]
         j = i + 1
         while j < len(rows):
             r = rows[j]
@@ -255,9 +259,9 @@ def _table_runs(rows: list[list[Line]]) -> list[tuple[int, int, int]]:
             if gap > 2.5 * r[0].height or any(len(c.text) > 80 for c in r) or prose(r):
                 break
             if len(r) >= 2 and sum(aligned(c, anchors) for c in r) >= max(1, len(r) - 2):
-                anchors += [c.x0 for c in r if not aligned(c, anchors)]
+                anchors += [(c.x0, c.x0) for c in r if not aligned(c, anchors)]
                 j += 1
-            elif len(r) == 1 and r[0].x0 > min(anchors) + 4 and aligned(r[0], anchors) and j + 1 < len(rows) \
+            elif len(r) == 1 and r[0].x0 > min(anchors)[0] + 4 and aligned(r[0], anchors) and j + 1 < len(rows) \
                     and len(rows[j + 1]) >= 2:
                 j += 1  # a wrapped cell
             else:
@@ -270,7 +274,7 @@ def _table_runs(rows: list[list[Line]]) -> list[tuple[int, int, int]]:
                     and not re.match(r"^(table|box|figure|exhibit)\b", rows[h - 1][0].text, re.I) \
                     and not (len(rows[h - 1]) == 1 and len(rows[h - 1][0].text) >= 30) \
                     and rows[h - 1][0].bottom - rows[h][0].top < 1.5 * rows[h][0].height \
-                    and any(aligned(c, anchors) or c.x0 <= min(anchors) + 6 for c in rows[h - 1]) \
+                    and any(aligned(c, anchors) or c.x0 <= min(anchors)[0] + 6 for c in rows[h - 1]) \
                     and (not runs or h - 1 >= runs[-1][2]):
                 h -= 1
             runs.append((h, i, j))
@@ -287,6 +291,9 @@ def _table_paras(rows: list[list[Line]], n_header: int, page: int) -> list[Para]
     the column it overlaps most (headers are often centred over their column), a column without one takes the
     header of the column to its left (a header spanning two columns). A row label that spans several rows
     (an empty first cell) is carried down."""
+    while n_header < len(rows) - 2 and len(rows[n_header]) >= 2 and all(len(c.text) <= 3 and not c.text.isdigit()
+                                                                        for c in rows[n_header]):
+        n_header += 1  # a row of sub-column labels under the header ("I C I C", "n %")
     data = rows[n_header:]
     lefts: list[float] = []
     for x in sorted(c.x0 for r in data for c in r):
@@ -321,12 +328,21 @@ def _table_paras(rows: list[list[Line]], n_header: int, page: int) -> list[Para]
             k = col(c.x0)
             cells[k] = (cells[k] + " " + c.text).strip()
         filled = sum(1 for c in cells if c)
-        wrapped = all(re.match(r"[a-z(]", c) for c in cells if c)  # "… within 2" / "months"; not "35.0 – 39.9"
+        # "… within 2" / "months" continues a row; "35.0 – 39.9" or "d. Breast cancer" starts one
+        wrapped = all(re.match(r"[a-z(]", c) and not ITEM.match(c) for c in cells if c)
         if records and not cells[0] and 0 < filled <= len(cells) / 2 and wrapped:  # a wrapped row
             records[-1] = [(a + " " + b).strip() for a, b in zip(records[-1], cells)]
             continue
         if records and not cells[0] and len(cells) > 2:
             cells[0] = records[-1][0]  # a label spanning rows
+            # a sub-item ("i. Current") under a label-only row ("d. Breast cancer") keeps that label
+            prev = records[-1]
+            if len(cells) > 2 and re.match(r"^(?:i|ii|iii|iv|v|vi)\.\s", cells[1]) and not any(prev[2:]) and prev[1]:
+                cells[1] = f"{prev[1]} {cells[1]}"
+            elif len(cells) > 2 and re.match(r"^(?:i|ii|iii|iv|v|vi)\.\s", cells[1]) and re.match(
+                    r"^(?:i|ii|iii|iv|v|vi)\.\s", prev[1].split(" ", 1)[-1] if " " in prev[1] else "") is None \
+                    and records[-1][1] and GROUPED.match(records[-1][1]):
+                cells[1] = f"{GROUPED.match(records[-1][1]).group(1)} {cells[1]}"
         records.append(cells)
     out = []
     size = statistics.median(c.size for r in rows for c in r)
@@ -480,14 +496,22 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
                         Para(label + c.text.rstrip(".") + ".", pno, pno, c.size, False) for c in items]))
             rows = [r for r in rows if r]
             k = 0
+            header: list[list[Line]] = []  # the last table's header in this block
             for h, i, j in _table_runs(rows):
                 for r in rows[k:h]:
                     ordered.append(_join(r, pno))
                 top = rows[h][0]
-                # the first aligned row is the header unless there are header lines above it and it holds data
-                n_header = i - h if h < i and any(re.search(r"\d", c.text) for c in rows[i][1:]) else i - h + 1
+                data_first = any(re.search(r"\d", c.text) for c in rows[i][1:])
+                if data_first and header:
+                    # the table goes on after a break (a long cell, a wide gap): under the same header
+                    table = _table_paras(header + rows[h:j], len(header), pno)
+                else:
+                    # the first aligned row is the header unless header lines stand above it and it holds data
+                    n_header = i - h if h < i and data_first else i - h + 1
+                    header = rows[h:h + n_header]
+                    table = _table_paras(rows[h:j], n_header, pno)
                 ordered.append(Line("", top.x0, top.x1, top.top, rows[j - 1][0].bottom, top.size, False, pno,
-                                    table=_table_paras(rows[h:j], n_header, pno)))
+                                    table=table))
                 k = j
             for r in rows[k:]:
                 ordered.append(_join(r, pno))

@@ -149,7 +149,12 @@ def chunk_document(doc: SourceDocument, settings: Settings) -> ChunkResult:
         body_start = _body_start(doc, sec)
         if body_start >= sec.end:
             continue
-        spans = split_sentences(doc.text[body_start:sec.end], base=body_start)
+        if sec.kind == "table_row":  # a table row is one unit ("Sub-Condition: b. Migraine ii. With aura; …")
+            body = doc.text[body_start:sec.end]
+            lead = len(body) - len(body.lstrip())
+            spans = [(body_start + lead, body_start + len(body.rstrip()))] if body.strip() else []
+        else:
+            spans = split_sentences(doc.text[body_start:sec.end], base=body_start)
         if spans:
             plans.append((sec, spans))
     # one tokenizer call for every sentence and heading prefix of the document

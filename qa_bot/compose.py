@@ -69,7 +69,8 @@ def _label(p: Passage) -> str:
 def _sentences(p: Passage, p_index: int) -> list[Cand]:
     text = p.chunk.text
     out: list[Cand] = []
-    for a, b in split_sentences(text):
+    # a table row is one sentence: its cells' "b." / "ii." item marks are not sentence ends
+    for a, b in ([(0, len(text.rstrip()))] if p.chunk.kind == "table_row" else split_sentences(text)):
         s = text[a:b]
         m = re.match(r"^(?:[-*•]|\d{1,2}[.)])\s+", s)  # list marker: not part of the sentence
         if m:

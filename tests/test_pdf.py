@@ -337,3 +337,15 @@ def test_ingest_options_override_meta_yaml_and_a_file_overrides_both(tmp_path):
     by = {d.doc_id: d for d in res.documents}
     assert (by["a"].doc_type, by["a"].collection) == ("guideline", "nice")
     assert (by["b"].doc_type, by["b"].collection) == ("guideline", "own")
+
+
+def test_a_table_row_is_one_sentence_even_with_item_marks():
+    from qa_bot.types import SourceDocument, Section
+
+    row = "Condition: Headaches; Sub-Condition: b. Migraine ii. With aura; Cu-IUD: 1; CHC: 4*."
+    doc = SourceDocument(doc_id="mec", text=row, title="MEC", doc_type="guideline",
+                         sections=[Section(id="mec#row", heading_path=["MEC"], start=0, end=len(row), kind="table_row",
+                                           page_start=1, page_end=1)], page_map=[(0, 1)])
+    (chunk,) = chunk_document(doc, S).chunks
+    assert chunk.text == row and chunk.kind == "table_row"
+    assert [c.text for c in _sentences(Passage(chunk=chunk), 0)] == [row]

@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export ANONYMIZED_TELEMETRY ?= False
 
-.PHONY: install run ingest test test-fast eval-quick eval bench chromium clean llm-smoke
+.PHONY: install run ingest test test-fast eval-quick eval bench chromium tesseract clean llm-smoke
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,14 @@ chromium:
 		if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium could not be installed"; \
 		else echo "chromium missing and not root: browser tests will skip"; fi; }
 
+# optional OCR of PDF pages without a text layer (scanned pages); without it such pages are skipped with a notice
+tesseract:
+	@command -v tesseract >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null) || echo "tesseract-ocr could not be installed"; \
+		else echo "tesseract missing and not root: the OCR test will skip"; fi; }
+
 # the quick eval gate sees the whole bundled corpus (indexed into data/ on first use, from the shipped vectors)
-test: install chromium
+test: install chromium tesseract
 	$(MAKE) --no-print-directory eval-quick
 	$(BIN)/python -m pytest -q tests
 

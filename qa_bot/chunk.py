@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .settings import Settings
 from .text import recommendation_spans, split_sentences
-from .types import Chunk, ChunkResult, Section, SourceDocument
+from .types import Chunk, ChunkResult, Section, SourceDocument, page_at
 
 MODEL_WINDOW = 256
 SPECIAL_TOKENS = 2  # [CLS] … [SEP]
@@ -149,7 +149,12 @@ def chunk_document(doc: SourceDocument, settings: Settings) -> ChunkResult:
         body_start = _body_start(doc, sec)
         if body_start >= sec.end:
             continue
-        spans = split_sentences(doc.text[body_start:sec.end], base=body_start)
+        if sec.kind == "table_row":  # a table row is one unit ("Sub-Condition: b. Migraine ii. With aura; …")
+            body = doc.text[body_start:sec.end]
+            lead = len(body) - len(body.lstrip())
+            spans = [(body_start + lead, body_start + len(body.rstrip()))] if body.strip() else []
+        else:
+            spans = split_sentences(doc.text[body_start:sec.end], base=body_start)
         if spans:
             plans.append((sec, spans))
     # one tokenizer call for every sentence and heading prefix of the document
@@ -190,9 +195,14 @@ def chunk_document(doc: SourceDocument, settings: Settings) -> ChunkResult:
             a, b = g[0][0], g[-1][1]
             text = doc.text[a:b]
             markers = sorted({n for off, nums in sec.citation_markers.items() if a <= off <= b + 2 for n in nums})
+            pages = {}
+            if doc.page_map:  # precise pages of this chunk (a section may span many)
+                first = page_at(doc.page_map, a)
+                breaks = [(off - a, pg) for off, pg in doc.page_map if a < off < b and pg > first]
+                pages = {"page_start": first, "page_end": page_at(doc.page_map, max(a, b - 1)), "page_breaks": breaks}
             recs = recommendation_spans(text, sec.grade) if (doc.doc_type == "guideline" or sec.kind) else []
             chunks.append(proto.model_copy(update={"chunk_id": f"{sec.id}::{i}", "text": text, "start": a, "end": b,
-                                                   "markers": markers, "recs": recs}))
+                                                   "markers": markers, "recs": recs, **pages}))
     for c, n in zip(chunks, counter.count([c.embed_text for c in chunks])):
         if n + SPECIAL_TOKENS > MODEL_WINDOW:  # the packing above over-estimates, so this cannot happen
             raise AssertionError(f"chunk {c.chunk_id} has {n} tokens, over the model window")

@@ -51,6 +51,10 @@ def ingest(
     no_vectors: Annotated[bool, typer.Option("--no-vectors", help="Text and lexical index only; vectors later.")] = False,
     wait: Annotated[bool, typer.Option("--wait", help="When another ingest is writing to this index, wait for it "
                                                       "instead of exiting.")] = False,
+    doc_type: Annotated[Optional[str], typer.Option(
+        "--doc-type", help="Document type of files that set none (guideline, expert_answer, comment).")] = None,
+    collection: Annotated[Optional[str], typer.Option(
+        "--collection", help="Collection of files that set none (default: the file's folder name).")] = None,
 ) -> None:
     """Parse, chunk, embed and index documents (incremental: unchanged documents are skipped)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -58,6 +62,16 @@ def ingest(
     from .index import get_store, ingest as run_ingest
 
     settings = settings_or_exit()
+    if doc_type is not None:
+        from .load import DOC_TYPES
+
+        v = doc_type.strip().lower().replace("-", "_").replace(" ", "_")
+        if v not in DOC_TYPES:
+            fail(f"--doc-type {doc_type!r}: expected one of {', '.join(sorted(DOC_TYPES))}")
+            return
+        settings = settings.model_copy(update={"default_doc_type": v})
+    if collection is not None:
+        settings = settings.model_copy(update={"default_collection": collection.strip()})
     try:
         if if_missing and settings.state_db.is_file() and get_store(settings).count_chunks() > 0:
             store = get_store(settings)
@@ -95,8 +109,11 @@ def ingest(
                 bar.console.print(Text.assemble(("failed", "red"), f" {e.path}: {e.reason}"), highlight=False,
                                   soft_wrap=True)
 
+            def on_notice(e) -> None:
+                bar.console.print(f"[yellow]note[/] {e.path}: {e.reason}", highlight=False, soft_wrap=True)
+
             report = run_ingest(paths or None, settings, progress=progress, vectors=not no_vectors, on_error=on_error,
-                                wait=wait)
+                                on_notice=on_notice, wait=wait)
     except QABotError as e:
         fail(str(e))
         return

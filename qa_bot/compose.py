@@ -65,7 +65,8 @@ def _label(p: Passage) -> str:
 def _sentences(p: Passage, p_index: int) -> list[Cand]:
     text = p.chunk.text
     out: list[Cand] = []
-    for a, b in cached_sentences(text):
+    # a table row is one sentence: its cells' "b." / "ii." item marks are not sentence ends
+    for a, b in ([(0, len(text.rstrip()))] if p.chunk.kind == "table_row" else cached_sentences(text)):
         s = text[a:b]
         m = re.match(r"^(?:[-*•]|\d{1,2}[.)])\s+", s)  # list marker: not part of the sentence
         if m:
@@ -74,7 +75,8 @@ def _sentences(p: Passage, p_index: int) -> list[Cand]:
         s_clean = s.strip()
         for x, y in _inline_items(s_clean, a + (len(s) - len(s.lstrip()))):
             item = text[x:y]
-            if (len(item.split()) < 4 or item.endswith(("?", ":")) or item.startswith("#") or _table_like(item)
+            if (len(item.split()) < 4 or item.endswith(("?", ":")) or item.startswith("#")
+                    or _table_like(item) and p.chunk.kind != "table_row"  # a table row keeps its headers: quotable
                     or not re.search(r"[a-z]", item) or INSTRUCTION_LIKE.search(item)):
                 continue
             out.append(Cand(p, p_index, x, y, item, set(term_set(item))))
@@ -110,9 +112,11 @@ def _near_dup(a: set[str], b: set[str]) -> bool:
 
 def citation_for(p: Passage, n: int, spans: list[tuple[int, int]]) -> Citation:
     c = p.chunk
+    spans = sorted(set(spans))
     return Citation(n=n, chunk_id=c.chunk_id, doc_id=c.doc_id, section_id=c.section_id, doc_type=c.doc_type,
                     title=c.title, source=c.source, url=c.url, published=c.published,
-                    heading=c.heading_path[-1] if c.heading_path else None, quote=c.text, spans=sorted(set(spans)))
+                    heading=c.heading_path[-1] if c.heading_path else None, quote=c.text, spans=spans,
+                    page=c.page_at(spans[0][0] if spans else 0))
 
 
 def _boilerplate(settings: Settings) -> frozenset[str]:

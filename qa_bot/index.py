@@ -612,14 +612,15 @@ def _one_line(e: BaseException) -> str:
 
 def ingest(paths: Iterable[Path] | None, settings: Settings, progress: ProgressFn | None = None,
            vectors: bool = True, on_error: Callable[[LoadError], None] | None = None,
-           wait: bool = False) -> IngestReport:
+           on_notice: Callable[[LoadError], None] | None = None, wait: bool = False) -> IngestReport:
     """Incremental, idempotent ingest of ``paths`` (default: ``settings.corpus``), under the writer lock."""
     with writer_lock(settings, "ingest", wait=wait) as previous_killed:
-        return _ingest(paths, settings, progress, vectors, on_error, previous_killed)
+        return _ingest(paths, settings, progress, vectors, on_error, on_notice, previous_killed)
 
 
 def _ingest(paths: Iterable[Path] | None, settings: Settings, progress: ProgressFn | None, vectors: bool,
-            on_error: Callable[[LoadError], None] | None, previous_killed: bool) -> IngestReport:
+            on_error: Callable[[LoadError], None] | None, on_notice: Callable[[LoadError], None] | None,
+            previous_killed: bool) -> IngestReport:
     t0 = time.time()
     roots = [Path(p) for p in (paths or settings.corpus)]
     store = get_store(settings)
@@ -643,6 +644,10 @@ def _ingest(paths: Iterable[Path] | None, settings: Settings, progress: Progress
             failed(item)
             continue
         doc = item
+        for note in doc.notices:  # e.g. a scanned page: "page 4 has no text layer …"
+            report.notices.append(LoadError(path=doc.path or doc.doc_id, reason=note))
+            if on_notice:
+                on_notice(report.notices[-1])
         seen.add(doc.doc_id)
         if doc.path:
             doc.path = str(Path(doc.path).resolve())  # where the document is now (moved folders follow)

@@ -1,7 +1,7 @@
 """Load stage: files → ``SourceDocument`` objects with their structure.
 
 Formats: Markdown with YAML front matter, plain text (captured web pages), HTML (trafilatura),
-PDF (pypdf) and JSONL records with the shared corpus fields. A directory is walked recursively.
+PDF (pypdfium2, with layout: qa_bot/pdf.py) and JSONL records with the shared corpus fields. A directory is walked recursively.
 A bad file never stops the others: it becomes a ``LoadError`` naming the file and the reason.
 """
 
@@ -19,10 +19,10 @@ import yaml
 
 from .settings import Settings
 from .types import LoadError, LoadResult, Section, SourceDocument
-from .webpage import iso_date_or_none, parse_page
+from .webpage import iso_date_or_none, looks_like_guideline, parse_page
 
 SUPPORTED = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".jsonl"}
-IGNORED_NAMES = re.compile(r"^(readme|source_readme|license|changelog)(\..*)?$|\.meta\.ya?ml$", re.I)
+IGNORED_NAMES = re.compile(r"^(readme|source_readme|license|changelog)(\..*)?$|\.meta\.ya?ml$|^_meta\.ya?ml$", re.I)
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.M)
 DOC_TYPES = {"guideline", "expert_answer", "comment"}
 LABEL = re.compile(r"^\s*([^\n:.!]{3,160}?[?)]?)\s*:\s+(?=\S)")
@@ -43,7 +43,9 @@ PIPELINE_VERSION = 2
 
 
 def doc_hash(doc: SourceDocument) -> str:
-    payload = {**doc.model_dump(exclude={"content_hash", "path"}), "pipeline": PIPELINE_VERSION}
+    payload = {**doc.model_dump(exclude={"content_hash", "path", "notices"}), "pipeline": PIPELINE_VERSION}
+    if not payload["page_map"]:
+        del payload["page_map"]  # documents without pages hash as before
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
@@ -129,18 +131,6 @@ def _doc_id(value: object) -> str | None:
     return str(value).strip()
 
 
-def pdf_encryption_error(reader) -> str | None:
-    """None when the PDF is not encrypted or opens with the empty password; else the reason to refuse it."""
-    if not reader.is_encrypted:
-        return None
-    try:
-        if reader.decrypt(""):
-            return None
-    except Exception:  # an unsupported cipher is refused the same way
-        pass
-    return "encrypted PDF: needs a password (save an unprotected copy to index it)"
-
-
 def sidecar(path: Path) -> dict:
     for cand in (path.with_suffix(".meta.yaml"), path.with_suffix(".meta.yml")):
         if cand.is_file():
@@ -155,6 +145,32 @@ def sidecar(path: Path) -> dict:
             except InputError as e:
                 raise InputError(f"sidecar {cand.name}: {e}") from None
     return {}
+
+
+FOLDER_META = ("_meta.yaml", "_meta.yml")
+
+
+def folder_defaults(path: Path, settings: Settings | None = None) -> dict:
+    """Defaults for every file of a folder (doc_type, collection, source, license…): ``_meta.yaml`` in the file's
+    folder or any folder above it (the nearest wins, key by key), and over them those given to ``qa-bot ingest``
+    (``--doc-type``, ``--collection``: ``Settings.default_doc_type`` / ``default_collection``). A file's own
+    metadata (front matter, ``<file>.meta.yaml``) wins over all of these."""
+    out: dict = {}
+    for folder in reversed([path.parent, *path.parent.parents]):
+        for name in FOLDER_META:
+            cand = folder / name
+            if cand.is_file():
+                try:
+                    data = yaml.safe_load(cand.read_text(encoding="utf-8")) or {}
+                except yaml.YAMLError as e:
+                    raise InputError(f"bad folder defaults {cand}: {str(e).splitlines()[0]}") from None
+                if not isinstance(data, dict):
+                    raise InputError(f"folder defaults {cand} is not a mapping")
+                out.update({k: v for k, v in data.items() if k not in {"id", "title"}})
+    if settings is not None:
+        out.update({k: v for k, v in {"doc_type": settings.default_doc_type,
+                                      "collection": settings.default_collection}.items() if v})
+    return out
 
 
 def _check_doc_type(value: str | None, default: str) -> str:
@@ -274,7 +290,7 @@ def load_markdown(path: Path, settings: Settings) -> list[SourceDocument]:
         post = frontmatter.loads(raw)
     except Exception as e:  # yaml errors come in many classes
         raise InputError(f"bad YAML front matter: {str(e).splitlines()[0]}") from None
-    meta = dict(post.metadata)
+    meta = {**folder_defaults(path, settings), **dict(post.metadata)}
     if meta.get("id") is None:
         meta["id"] = path.stem
     meta["text"] = post.content
@@ -284,13 +300,15 @@ def load_markdown(path: Path, settings: Settings) -> list[SourceDocument]:
 
 def load_text_page(path: Path, settings: Settings, raw: str | None = None, meta: dict | None = None) -> list[SourceDocument]:
     raw = raw if raw is not None else read_text(path, settings)
-    meta = {**(meta or {}), **sidecar(path)}
+    meta = {**(meta or {}), **folder_defaults(path, settings), **sidecar(path)}
     page = parse_page(raw)
     if not re.search(r"[^\W\d_]{2,}", page.text):
         raise InputError("no readable text after removing the page's navigation")
     doc_id = str(meta.get("id") or path.stem)
     sections = [s.model_copy(update={"id": f"{doc_id}_{s.id}"}) for s in page.sections]
-    default_type = "guideline" if page.kind == "guideline_page" else "expert_answer"
+    heads = sorted({h for sec in page.sections for h in sec.heading_path})
+    default_type = "guideline" if page.kind == "guideline_page" or (page.kind != "expert_page" and looks_like_guideline(
+        meta.get("title") or page.title, heads, page.text, meta.get("source"))) else "expert_answer"
     return [SourceDocument(
         doc_id=doc_id, text=page.text, title=meta.get("title") or page.title, sections=sections,
         doc_type=_check_doc_type(meta.get("doc_type"), default_type),
@@ -302,13 +320,14 @@ def load_text_page(path: Path, settings: Settings, raw: str | None = None, meta:
 def load_html(path: Path, settings: Settings) -> list[SourceDocument]:
     import trafilatura
 
-    raw = read_text(path, settings)
+    raw = _tables_as_rows(read_text(path, settings))
     extracted = None
     meta: dict = {}
     try:
         extracted = trafilatura.extract(raw, output_format="markdown", include_comments=True, include_tables=True,
                                         favor_recall=True, with_metadata=False)
-        md = trafilatura.extract_metadata(raw)
+        # dates from the page's markup only: no guessing from the URL or from numbers in the text
+        md = trafilatura.extract_metadata(raw, date_config={"extensive_search": False, "original_date": True})
         if md is not None:
             meta = {k: v for k, v in {"title": md.title, "url": md.url, "published": md.date}.items() if v}
     except Exception:  # trafilatura raises on some broken documents; fall back to plain text
@@ -327,6 +346,51 @@ def load_html(path: Path, settings: Settings) -> list[SourceDocument]:
     return load_text_page(path, settings, raw=text, meta=meta)
 
 
+def table_row_sentences(headers: list[str], rows: list[list[str]]) -> list[str]:
+    """Rows of a table as sentences that keep their column headers: "Opioid: Codeine; Conversion factor: 0.15."."""
+    out = []
+    for row in rows:
+        parts = [f"{h}: {v}" if h else v for h, v in zip([*headers, *[""] * len(row)], row) if v]
+        if len(parts) >= 2 or (parts and not headers):
+            out.append("; ".join(parts).rstrip(".;") + ".")
+    return out
+
+
+def _tables_as_rows(raw: str) -> str:
+    """HTML tables become one paragraph per row, each cell named by its column header."""
+    if "<table" not in raw.lower():
+        return raw
+    try:
+        import lxml.html
+
+        tree = lxml.html.fromstring(raw)
+    except Exception:  # lxml refuses some byte soups: leave the page as it is
+        return raw
+    changed = False
+    for table in tree.xpath("//table[not(ancestor::table)]"):
+        trs = table.xpath(".//tr")
+        cells = [[re.sub(r"\s+", " ", c.text_content()).strip() for c in tr.xpath("./th|./td")] for tr in trs]
+        cells = [r for r in cells if any(r)]
+        if len(cells) < 2 or max(len(r) for r in cells) < 2:
+            continue
+        first = trs[0].xpath("./th") or table.xpath(".//thead")
+        headers, body = (cells[0], cells[1:]) if first else ([], cells)
+        div = lxml.html.Element("div")
+        caption = table.xpath("./caption")
+        if caption:
+            p = lxml.html.Element("p")
+            p.text = re.sub(r"\s+", " ", caption[0].text_content()).strip()
+            div.append(p)
+        for sentence in table_row_sentences(headers, body):
+            p = lxml.html.Element("p")
+            p.text = sentence
+            div.append(p)
+        div.tail = table.tail
+        table.getparent().replace(table, div)
+        changed = True
+    return lxml.html.tostring(tree, encoding="unicode") if changed else raw
+
+
 def _visible_text(raw: str) -> str:
     try:
         import lxml.html
@@ -342,8 +406,8 @@ def _visible_text(raw: str) -> str:
 
 
 def load_pdf(path: Path, settings: Settings) -> list[SourceDocument]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    """A PDF with its structure (``qa_bot.pdf``): headings, pages, recommendations, table rows."""
+    from .pdf import PDFError, parse_pdf
 
     size = path.stat().st_size
     if size == 0:
@@ -351,53 +415,44 @@ def load_pdf(path: Path, settings: Settings) -> list[SourceDocument]:
     if size > settings.max_file_bytes:
         raise InputError(f"file is {size / 1e6:.1f} MB, above the {settings.max_file_bytes / 1e6:.0f} MB limit")
     try:
-        reader = PdfReader(str(path), strict=False)
-        if (locked := pdf_encryption_error(reader)) is not None:
-            raise InputError(locked)
-        pages = [(p.extract_text() or "") for p in reader.pages]
-    except InputError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AssertionError) as e:
-        raise InputError(f"unreadable PDF (truncated or damaged): {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
-    except Exception as e:  # pypdf raises a wide variety on damaged files
-        raise InputError(f"unreadable PDF: {type(e).__name__}") from None
-    meta = sidecar(path)
+        parsed = parse_pdf(path)
+    except PDFError as e:
+        raise InputError(str(e)) from None
+    meta = {**folder_defaults(path, settings), **sidecar(path)}
     doc_id = str(meta.get("id") or path.stem)
-    text_parts: list[str] = []
-    sections: list[Section] = []
-    pos = 0
-    title = meta.get("title")
-    try:
-        title = title or (reader.metadata.title if reader.metadata else None)
-    except Exception:
-        pass
-    for i, page in enumerate(pages, 1):
-        # re-flow hard-wrapped lines; keep blank-line paragraph breaks
-        body = re.sub(r"(?<!\n)\n(?!\n)", " ", page.replace("\r", "")).strip()
-        if not body:
-            continue
-        sections.append(Section(id=f"{doc_id}_p{i}", heading_path=[x for x in [title, f"Page {i}"] if x],
-                                start=pos, end=pos + len(body)))
-        text_parts.append(body)
-        pos += len(body) + 2
-    if not text_parts:
-        raise InputError("PDF has no extractable text (scanned images need OCR first)")
+    if not parsed.text.strip():
+        why = "; ".join(parsed.notices) if parsed.notices else "no text layer"
+        raise InputError(f"PDF has no extractable text ({why})")
+    prefix = f"{path.stem}#"
+    sections = [s.model_copy(update={"id": f"{doc_id}#{s.id.removeprefix(prefix)}"}) for s in parsed.sections]
+    title = meta.get("title") or parsed.title
+    if meta.get("title") and parsed.title and parsed.title != title:
+        sections = [s.model_copy(update={"heading_path": [title, *s.heading_path[1:]]}) if s.heading_path
+                    and s.heading_path[0] == parsed.title else s for s in sections]
     return [SourceDocument(
-        doc_id=doc_id, text="\n\n".join(text_parts), title=title, sections=sections,
-        doc_type=_check_doc_type(meta.get("doc_type"), "guideline"), collection=meta.get("collection") or path.parent.name,
-        source=meta.get("source"), url=meta.get("url"), published=meta.get("published"), license=meta.get("license"),
-        path=str(path))]
+        doc_id=doc_id, text=parsed.text, title=title, sections=sections,
+        doc_type=_check_doc_type(meta.get("doc_type"), "guideline"),
+        collection=meta.get("collection") or path.parent.name or "user",
+        source=meta.get("source"), url=meta.get("url"), published=iso_date_or_none(_str(meta.get("published"))),
+        license=meta.get("license"), path=str(path), page_map=parsed.page_map, notices=parsed.notices)]
+
+
+def _str(v) -> str | None:
+    return None if v is None else str(v)
 
 
 def iter_jsonl(path: Path, settings: Settings) -> Iterator[SourceDocument | LoadError]:
     """Yields documents, and a LoadError for each bad line (the other lines are still loaded)."""
     text = read_text(path, settings)  # size / encoding / binary checks
+    defaults = folder_defaults(path, settings)
     for n, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         where = f"{path}:{n}"
         try:
             rec = json.loads(line)
+            if isinstance(rec, dict) and defaults:
+                rec = {**defaults, **{k: v for k, v in rec.items() if v is not None}}
             yield _record_to_doc(rec, where, path.stem, path)
         except json.JSONDecodeError as e:
             yield LoadError(path=where, reason=f"malformed JSON ({e.msg} at column {e.colno})")

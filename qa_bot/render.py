@@ -52,6 +52,8 @@ def reference_line(c: Citation, escape: bool = False) -> str:
     parts = [esc(c.title or c.doc_id)]
     if c.heading and c.heading != c.title:
         parts.append(f"section: {esc(c.heading)}")
+    if c.page is not None:
+        parts.append(f"p. {c.page}")
     if c.source:
         parts.append(esc(c.source))
     if c.published:

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     chunk_max_tokens: int = Field(200, description="Token budget of a chunk's text (model window is 256).")
     chunk_overlap_sentences: int = 1
     max_file_bytes: int = Field(50 * 1024 * 1024, description="Files above this size are refused.")
+    default_doc_type: str | None = Field(None, description="doc_type of ingested files that do not set one "
+                                         "(`qa-bot ingest --doc-type`); a folder's _meta.yaml does the same per folder")
+    default_collection: str | None = Field(None, description="collection of ingested files that do not set one "
+                                           "(`qa-bot ingest --collection`)")
 
     # --- retrieval ---------------------------------------------------------------------------
     candidates: int = Field(60, description="Candidates taken from each of dense and lexical search.")

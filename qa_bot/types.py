@@ -48,6 +48,10 @@ class SourceDocument(BaseModel):
     sections: list[Section] = Field(default_factory=list)
     references: list[str] = Field(default_factory=list)
     content_hash: str = ""
+    page_map: list[tuple[int, int]] = Field(
+        default_factory=list, description="paged sources (PDF): (text offset, 1-based page) where each page's text starts")
+    notices: list[str] = Field(default_factory=list,
+                               description="what loading reports about the file without failing it (pages without text)")
 
 
 class LoadError(BaseModel):
@@ -94,6 +98,15 @@ class Chunk(BaseModel):
         """Title > heading path: what the passage is about (it names a subject; it is not evidence)."""
         return " > ".join(h for h in ([self.title] if self.title else []) + self.heading_path if h)
 
+    page_breaks: list[tuple[int, int]] = Field(
+        default_factory=list, description="(offset in text, page) where a later page of the chunk starts")
+
+    def page_at(self, offset: int) -> int | None:
+        """The page of an offset in the chunk's text (paged sources only)."""
+        if self.page_start is None:
+            return None
+        return max([self.page_start, *(pg for off, pg in self.page_breaks if off <= offset)])
+
     @property
     def embed_text(self) -> str:
         """What is embedded and lexically indexed: the heading path gives context to the passage."""
@@ -115,6 +128,7 @@ class IngestReport(BaseModel):
     skipped_unchanged: int = 0
     removed: int = 0
     failed: list[LoadError] = Field(default_factory=list)
+    notices: list[LoadError] = Field(default_factory=list, description="loaded, with a remark (a page without text)")
     pending_vectors: int = 0
     seconds: float = 0.0
 
@@ -171,6 +185,7 @@ class Citation(BaseModel):
     url: str | None = None
     published: str | None = None
     heading: str | None = None
+    page: int | None = Field(None, description="paged sources (PDF): the 1-based page where the cited span starts")
     quote: str = Field(description="the cited passage")
     spans: list[tuple[int, int]] = Field(default_factory=list, description="cited sentences' spans inside quote")
 
@@ -211,3 +226,13 @@ class Answer(BaseModel):
 
     def bottom_line(self) -> list[AnswerSentence]:
         return [s for s in self.sentences if s.group == "bottom_line"]
+
+
+def page_at(page_map: list[tuple[int, int]], offset: int) -> int | None:
+    """The page of a text offset, from a document's page map ((offset, page) where each page's text starts)."""
+    import bisect
+
+    if not page_map:
+        return None
+    i = bisect.bisect_right([o for o, _ in page_map], offset) - 1
+    return page_map[max(i, 0)][1]

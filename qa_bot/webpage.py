@@ -359,3 +359,22 @@ def iso_date_or_none(value: str | None) -> str | None:
         return datetime.fromisoformat(value).date().isoformat()
     except ValueError:
         return parse_date(value)
+
+
+GUIDELINE_WORDS = re.compile(r"\b(guidelines?|recommendations?|practice parameters?|consensus statement)\b", re.I)
+GUIDELINE_BODIES = re.compile(
+    r"\b(National Guideline Clearinghouse|guideline\.gov|NICE|National Institute for Health and Care Excellence|"
+    r"World Health Organization|WHO|Centers for Disease Control|CDC|AHRQ|Agency for Healthcare Research and Quality|"
+    r"USPSTF|U\.?S\.? Preventive Services Task Force|SIGN|Scottish Intercollegiate|NHLBI|Ministry of Health|"
+    r"American (?:College|Heart|Academy|Society) of [A-Z][a-z]+)\b")
+NUMBERED_REC = re.compile(r"(?m)^\s*(?:\d{1,2}\.\d{1,2}\.\d{1,3}\s+[A-Z]|Recommendation\s+\d{1,3}\b)")
+
+
+def looks_like_guideline(title: str | None, headings: list[str], text: str, source: str | None = None) -> bool:
+    """A guideline page: numbered recommendations, a guideline body as publisher, or "guideline" /
+    "recommendation" in its title or headings."""
+    if len(NUMBERED_REC.findall(text)) >= 2:
+        return True
+    if any(GUIDELINE_WORDS.search(h or "") for h in [title, *headings]):
+        return True
+    return bool(source and GUIDELINE_BODIES.search(source))

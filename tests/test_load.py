@@ -142,7 +142,9 @@ def test_pdf_loader(tmp_path):
     f.write_bytes(minimal_pdf(["Sepsis bundle: give antibiotics within one hour.", "Measure lactate."]))
     doc = one(f)
     assert "give antibiotics within one hour" in doc.text
-    assert doc.sections and doc.sections[0].id == "protocol_p1"
+    # sections are headed by the document's headings, never "Page 1"; pages are metadata
+    assert doc.sections and doc.sections[0].id.startswith("protocol#") and doc.sections[0].page_start == 1
+    assert not any(h.startswith("Page ") for s in doc.sections for h in s.heading_path)
 
 
 def test_jsonl_loader_keeps_ids_and_sections(tmp_path):

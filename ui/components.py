@@ -111,7 +111,9 @@ def citation_meta_html(c: Citation) -> str:
     """Badge, title, section, source, date and a link to the source URL."""
     rows = [f'{badge_html(c.doc_type)}<span class="qa-title">{esc(c.title or c.doc_id)}</span>']
     if c.heading and c.heading != c.title:
-        rows.append(f"Section: {esc(c.heading)}")
+        rows.append(f"Section: {esc(c.heading)}" + (f", p. {c.page}" if c.page is not None else ""))
+    elif c.page is not None:
+        rows.append(f"Page {c.page}")
     facts = [esc(x) for x in (c.source, c.published) if x]
     if facts:
         rows.append(" · ".join(facts))
@@ -193,7 +195,7 @@ def disclaimer_html(text: str) -> str:
 
 def citation_label(c: Citation) -> str:
     """Label of the button that opens a citation (constant text only: no document string in Markdown)."""
-    return f"\\[{c.n}\\] {doc_type_label(c.doc_type)}"
+    return f"\\[{c.n}\\] {doc_type_label(c.doc_type)}" + (f", p. {c.page}" if c.page is not None else "")
 
 
 def history_content(answer: Answer) -> str:

@@ -1,0 +1,157 @@
+"""Real guideline documents, end to end: ingest ``../shared/data/guidelines`` (PDFs and a web page) into a
+temporary index and answer its clinician questions (``questions.jsonl``: ``must_mention`` regexes).
+
+    .venv/bin/python benchmarks/guidelines.py [FOLDER] [--keep DIR] [--verbose]
+
+Prints:
+* key facts: questions whose every ``must_mention`` regex is in the answer / in its bottom line;
+* debris: answer sentences carrying PDF debris (the detectors below), with examples;
+* page labels: answer sentences grouped under "Page N", and indexed sections of PDFs labelled "Page N" in
+  documents that have headings (an outline);
+* pages: PDF citations that carry a page;
+* ingest: load + chunk time per page (pages/s), and the whole ingest (with encoding) in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qa_bot.settings import Settings  # noqa: E402
+
+DEBRIS = {
+    "dot leader": re.compile(r"(?:\.\s?){4,}|(?:…\s?){2,}|(?:·\s?){4,}"),
+    "page footer/header": re.compile(r"©|\bpage \d+ of \d+\b|\bVol\.? \d+\s*/\s*No\.? \d+|\(NG\d+\)|"
+                                     r"\b(?:Morbidity and Mortality Weekly Report|MMWR)\s*/|"
+                                     r"Department of Health and Human Services/Centers", re.I),
+    "glued rec number/year": re.compile(r"^\d{1,2}\.\d{1,2}\.\d{1,3}\s|\[(?:19|20)\d\d(?:,[^\]]*)?\]|"
+                                        r"[a-z)]\.\s+\d{1,2}\.\d{1,2}(?:\.\d{1,3})?\s+[A-Z]"),
+    "checklist cells": re.compile(r"\b(?:Yes|No)\s+(?:Yes|No)\b|[☐□✓✔]"),
+    "hyphen break": re.compile(r"\b[a-z]{2,}- (?!and\b|or\b|to\b|through\b)[a-z]{2,}\b|\ufffe|\xad"),
+    "stray glyph/bullet": re.compile(r"^\[ |\uf0b7|\uf0a7|\ufffd"),
+}
+PAGE_LABEL = re.compile(r"^Page \d+$")
+
+
+def debris_kinds(text: str) -> list[str]:
+    return [k for k, rx in DEBRIS.items() if rx.search(text)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("folder", nargs="?", default=str(ROOT / ".." / "shared" / "data" / "guidelines"))
+    ap.add_argument("--keep", help="index into this folder (kept) instead of a temporary one")
+    ap.add_argument("--verbose", action="store_true")
+    args = ap.parse_args()
+    folder = Path(args.folder).resolve()
+    questions = [json.loads(x) for x in (folder / "questions.jsonl").read_text().splitlines() if x.strip()]
+
+    from qa_bot.chunk import chunk_document
+    from qa_bot.engine import answer
+    from qa_bot.index import get_store, ingest
+    from qa_bot.load import load
+
+    data = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="qa-guidelines-"))
+    # the documents only (questions.jsonl and the README are not documents), linked into a folder of their own
+    docs = data / "guidelines"
+    docs.mkdir(parents=True, exist_ok=True)
+    for f in sorted(folder.iterdir()):
+        if f.suffix.lower() in {".pdf", ".html", ".htm"} and not (docs / f.name).exists():
+            (docs / f.name).symlink_to(f)
+    folder_docs = folder
+    folder = docs
+    settings = Settings(data_dir=data / "index", corpus=[folder])
+
+    # load + chunk per page (what ingest costs before encoding)
+    t = time.perf_counter()
+    loaded = load([folder], settings)
+    t_load = time.perf_counter() - t
+    chunk_document(loaded.documents[0], settings)  # tokenizer warm-up, not timed
+    t = time.perf_counter()
+    n_chunks = sum(len(chunk_document(d, settings).chunks) for d in loaded.documents)
+    t_chunk = time.perf_counter() - t
+    pdfs = sorted(folder_docs.glob("*.pdf"))
+    n_pages = 0
+    import pypdf
+
+    outlined: set[str] = set()
+    for p in pdfs:
+        r = pypdf.PdfReader(str(p))
+        n_pages += len(r.pages)
+        if r.outline:
+            outlined.add(p.stem)
+    pdf_docs = {d.doc_id for d in loaded.documents if (d.path or "").lower().endswith(".pdf")}
+    for e in loaded.errors:
+        print(f"load error: {e.path}: {e.reason}")
+    for d in loaded.documents:
+        for n in getattr(d, "notices", []) or []:
+            print(f"notice: {Path(d.path).name}: {n}")
+
+    t = time.perf_counter()
+    report = ingest([folder], settings)
+    t_ingest = time.perf_counter() - t
+    store = get_store(settings)
+    page_sections = 0
+    for d in loaded.documents:
+        if d.doc_id in pdf_docs and Path(d.path).stem in outlined:
+            page_sections += sum(1 for s in d.sections if s.heading_path and PAGE_LABEL.match(s.heading_path[-1]))
+
+    facts = bottom = debris = page_grouped = sentences = 0
+    pdf_cites = pdf_cites_paged = 0
+    examples: list[str] = []
+    for q in questions:
+        a = answer(q["question"], settings=settings)
+        text = " ".join(s.text for s in a.sentences)
+        bl = " ".join(s.text for s in a.bottom_line())
+        ok = all(re.search(rx, text, re.I) for rx in q["must_mention"])
+        ok_bl = all(re.search(rx, bl, re.I) for rx in q["must_mention"])
+        facts += ok
+        bottom += ok_bl
+        for s in a.sentences:
+            sentences += 1
+            kinds = debris_kinds(s.text)
+            if kinds:
+                debris += 1
+                examples.append(f"{q['id']} [{', '.join(kinds)}] {s.text[:160]}")
+            if PAGE_LABEL.match(s.group or ""):
+                page_grouped += 1
+        for c in a.citations:
+            if c.doc_id in pdf_docs:
+                pdf_cites += 1
+                pdf_cites_paged += getattr(c, "page", None) is not None
+        if args.verbose:
+            print(f"\n{q['id']} facts={'yes' if ok else 'NO'} bottom={'yes' if ok_bl else 'NO'} {q['question']}")
+            for s in a.sentences:
+                print(f"  [{s.group}] {s.text[:200]} {s.citations}")
+            for c in a.citations:
+                print(f"  ({c.n}) {c.doc_id} p.{getattr(c, 'page', None)} {c.heading}")
+    n = len(questions)
+    print(f"\nguideline set: {len(loaded.documents)} documents ({len(pdfs)} PDFs, {n_pages} pages), {n_chunks} chunks, "
+          f"{n} questions")
+    print(f"key facts in the answer      {facts}/{n} = {facts / n:.2f}   (bar 0.90)")
+    print(f"key facts in the bottom line {bottom}/{n} = {bottom / n:.2f}   (bar 0.70)")
+    print(f"answer sentences with debris {debris} of {sentences}   (bar 0)")
+    print(f"answer sentences under 'Page N' {page_grouped}; PDF sections labelled 'Page N' in outlined PDFs "
+          f"{page_sections}   (bar 0)")
+    print(f"PDF citations with a page    {pdf_cites_paged}/{pdf_cites}   (bar all)")
+    print(f"load {t_load:.1f}s + chunk {t_chunk:.1f}s for {n_pages} PDF pages (+ the web page): "
+          f"{n_pages / (t_load + t_chunk):.1f} pages/s; whole ingest with encoding {t_ingest:.1f}s "
+          f"({report.chunks} chunks, {report.embedded} encoded)")
+    for e in examples[:20]:
+        print("  debris:", e)
+
+
+if __name__ == "__main__":
+    main()

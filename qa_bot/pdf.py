@@ -1,0 +1,827 @@
+"""PDF structure with pypdfium2: reading order, headings, recommendations, tables, page ranges.
+
+Why pypdfium2 (measured on the five guideline PDFs of ``../shared/data/guidelines``, ``benchmarks/pdf_libraries.py``):
+plain text 180–505 pages/s against pypdf's 21–88 and pdfplumber's 3–4 (words with font sizes); per-character
+boxes and sizes (what layout needs) still 28–85 pages/s; the same outlines as the other two. pdfplumber finds
+ruled tables but at 3–6 pages/s a 262-page PDF would take over a minute before any chunking, and it found no
+table in the CDC guideline (unruled); tables here are found from the text layout instead (aligned cells).
+
+What comes out (``parse_pdf``): the document text, sections with heading paths (outline, else layout: font
+size, bold, numbering), page ranges, a page map (text offset → page), recommendation units (number, grade, year
+as metadata), one section per table row ("Header: cell; Header: cell."), notices for pages without text
+(OCR'd with ``tesseract`` when it is installed, else skipped). Running headers and footers, page numbers,
+tables of contents and dot leaders are dropped; hyphenation at line ends is mended; two-column pages are read
+column by column.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from .types import Section
+
+MARGIN = 0.085  # share of the page height at the top and bottom where running headers/footers live
+BULLET = re.compile(r"^\s*(?:[•▪■●◦○‣∙·\uf0b7\uf0a7\uf076\uf0d8\[]|[-–*](?=\s))\s*")
+NUMBERED_HEAD = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+(?=[A-Z])")
+PAGE_NUMBER = re.compile(r"^(?:page\s*)?[-–]?\s*(?:\d{1,4}|[ivxlc]{1,6})\s*[-–]?(?:\s*(?:of|/)\s*\d{1,4})?$", re.I)
+DOT_LEADER = re.compile(r"(?:\s?\.){4,}\s*|(?:\s?…){2,}\s*|(?:\s?·){4,}\s*")
+REC_NICE = re.compile(r"^(\d{1,2}\.\d{1,2}\.\d{1,3})\s+(?=[A-Z])")
+REC_YEAR = re.compile(r"\s*\[((?:19|20)\d\d)(?:[^\]]{0,60})?\]\s*$")
+REC_WORD = re.compile(r"^Recommendation\s+(\d{1,3}[a-z]?)\b\.?\s*(?:\(([^)]{3,80})\))?[.:]?\s*", re.I)
+REC_CATEGORY = re.compile(r"\(recommendation category:\s*([A-Z]);\s*evidence type:\s*(\d)\)", re.I)
+GRADE_LINE = re.compile(r"^\(?((?:strong|conditional|weak|good practice)\b[^.]{0,30}?\brecommendation\b[^.]{0,80}?"
+                        r"|(?:strong|conditional|weak) recommendation)\)?\.?$", re.I)
+CONTINUED = re.compile(r"^\(?(?:continued|cont'?d\.?)(?: (?:on|from) (?:the )?(?:next|previous|following|preceding) "
+                       r"page)?\.?\)?$", re.I)
+LEGEND = re.compile(r"^\d{1,2}\s*=\s*[A-Za-z]")
+ARTIFACT = re.compile(r"^this cell is ?empty\.?$", re.I)  # accessibility text of empty table cells
+ITEM = re.compile(r"^(?:[a-h]|i{1,3}|iv|vi{0,3})\.\s")  # "a. …", "ii. …": an item of a row label
+GROUPED = re.compile(r"^((?:[a-h])\.\s.*?)\s+(?:i|ii|iii|iv|v|vi)\.\s")  # "d. Breast cancer i. Current"
+CAPTION = re.compile(r"^(table|box|exhibit)\s*[\w.-]{0,8}[.:]?\s", re.I)
+LIST_REC = re.compile(r"^(\d{1,2})\.\s+(?=[A-Z])")
+
+
+@dataclass
+class Line:
+    text: str
+    x0: float
+    x1: float
+    top: float  # PDF coordinates: y grows upwards
+    bottom: float
+    size: float
+    bold: bool
+    page: int
+    table: list["Para"] | None = None  # a placeholder for a table's rows, where the table stands
+
+    @property
+    def height(self) -> float:
+        return self.top - self.bottom
+
+
+@dataclass
+class Para:
+    text: str
+    page: int
+    page_end: int
+    size: float
+    bold: bool
+    lines: int = 1
+    heading_level: int | None = None
+    kind: str | None = None  # "table_row" | "recommendation" | "caption"
+    rec_number: str | None = None
+    grade: str | None = None
+    year: str | None = None
+    caption: str | None = None  # a table row's table caption ("Table 3. Classification of blood pressure")
+    breaks: list[tuple[int, int]] | None = None  # (offset in text, page) where a later page's text starts
+
+
+@dataclass
+class ParsedPDF:
+    text: str
+    sections: list[Section]
+    title: str | None
+    page_map: list[tuple[int, int]]  # (text offset, page) where each page's text starts
+    pages: int
+    notices: list[str]
+    outline_entries: int = 0
+
+
+class PDFError(Exception):
+    """A PDF that cannot be read at all (damaged, encrypted); the message says why."""
+
+
+# --- characters → segments → lines --------------------------------------------------------------
+def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
+    import pypdfium2.raw as raw
+
+    n = tp.count_chars()
+    if n <= 0:
+        return [], False
+    text = tp.get_text_range()
+    direct = len(text) == n
+    segs: list[Line] = []
+    cur: list = []  # [chars, x0, x1, top, bottom, size, first index]
+    space = False
+
+    def close():
+        nonlocal cur
+        if cur:
+            s = "".join(cur[0]).strip()
+            if s and not ARTIFACT.match(s):
+                segs.append(Line(s, cur[1], cur[2], cur[3], cur[4], cur[5], _bold(tp, cur[6]), pno))
+        cur = []
+
+    # watermarks and side labels are set at an angle: only text at the page's main angle is read
+    angles = [round(raw.FPDFText_GetCharAngle(tp, i), 2) for i in range(n)]
+    common = Counter(a for a, c in zip(angles, text) if not c.isspace()).most_common(1) if direct else []
+    main = common[0][0] if common else 0.0
+    if min(abs(main - a) for a in (0.0, 1.57, 3.14, 4.71, 6.28)) > 0.05:
+        main = 0.0  # a page with nothing but a diagonal watermark has no text
+    turn = "up" if abs(main - 4.71) < 0.05 else "down" if abs(main - 1.57) < 0.05 else None
+    width, height = page.get_size()
+    for i in range(n):
+        ch = text[i] if direct else chr(raw.FPDFText_GetUnicode(tp, i))
+        if ch in "\r\n":
+            close()
+            space = False
+            continue
+        if ch in " \xa0\t":
+            space = True
+            continue
+        if abs(angles[i] - main) > 0.03 and abs(abs(angles[i] - main) - 6.28) > 0.03:
+            continue
+        left, bottom, right, top = tp.get_charbox(i, loose=True)
+        if turn == "up":  # a landscape table set sideways, read bottom to top: turn it upright
+            left, right, bottom, top = bottom, top, width - right, width - left
+        elif turn == "down":
+            left, right, bottom, top = height - top, height - bottom, left, right
+        h = top - bottom
+        if h <= 0:
+            continue
+        if ch == "\ufffe" or ch == "\x02":
+            ch = "-"  # pdfium's mark for a hyphen at a line end
+        if cur:
+            mid, cmid, ch_h = (top + bottom) / 2, (cur[3] + cur[4]) / 2, cur[5]
+            gap = left - cur[2]
+            # a ligature's letters share one box (a negative gap as wide as the glyph)
+            if abs(mid - cmid) < 0.45 * max(h, ch_h) and -1.2 * ch_h < gap < 0.7 * ch_h:
+                if space or gap > 0.5 * ch_h:  # pdfium marks word gaps with spaces; ligatures have none
+                    cur[0].append(" ")
+                cur[0].append(ch)
+                cur[2] = max(cur[2], right)
+                cur[3], cur[4] = max(cur[3], top), min(cur[4], bottom)
+                space = False
+                continue
+            close()
+        cur = [[ch], left, right, top, bottom, h, i]
+        space = False
+    close()
+    return segs, turn is not None
+
+
+def _bold(tp, i: int) -> bool:
+    """Bold by the font's weight, or by its name where the font does not state a weight (Helvetica-Bold)."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    if raw.FPDFText_GetFontWeight(tp, i) >= 600:
+        return True
+    buf = ctypes.create_string_buffer(128)
+    flags = ctypes.c_int(0)
+    n = raw.FPDFText_GetFontInfo(tp, i, buf, 128, ctypes.byref(flags))
+    name = buf.raw[:max(n - 1, 0)].decode("latin-1", "replace") if n else ""
+    return bool(re.search(r"bold|black|heavy|semibold|demi", name, re.I)) or bool(flags.value & 0x40000)
+
+
+def _rows(segs: list[Line]) -> list[list[Line]]:
+    """Segments on the same baseline, left to right; rows top to bottom."""
+    rows: list[list[Line]] = []
+    for s in sorted(segs, key=lambda s: (-s.bottom, s.x0)):
+        if rows:
+            r = rows[-1]
+            ref = r[0]
+            if abs(s.bottom - ref.bottom) < 0.35 * min(s.height, ref.height) + 0.5:
+                r.append(s)
+                continue
+        rows.append([s])
+    return [sorted(r, key=lambda s: s.x0) for r in rows]
+
+
+def _join(segs: list[Line], page: int) -> Line:
+    text = " ".join(s.text for s in segs)
+    size = max(s.size for s in segs)
+    return Line(text, min(s.x0 for s in segs), max(s.x1 for s in segs), max(s.top for s in segs),
+                min(s.bottom for s in segs), size, all(s.bold for s in segs), page)
+
+
+def _gutter(segs: list[Line], width: float) -> float | None:
+    """The x of a column gutter when the page (or part of it) is set in two columns, else None: the x that
+    most rows of running text cross by a gap, with a line of text on either side."""
+    for r in _rows(segs):  # two tables side by side: a header row that repeats ("A B C A B C")
+        t = [c.text.lower() for c in r]
+        for m in range(4, len(t) // 2 + 1):  # four or more header cells, repeated
+            k = next((k for k in range(len(t) - 2 * m + 1) if t[k:k + m] == t[k + m:k + 2 * m]
+                      and all(re.search(r"[a-z]{2}", x) for x in t[k:k + m])), None)
+            if k is not None and width * 0.4 < r[k + m].x0 < width * 0.6:
+                # row labels of the right table may start left of its header: cut nearer the left table
+                end, start = r[k + m - 1].x1, r[k + m].x0
+                return end + 0.3 * max(start - end, 0)
+    body = [s for s in segs if len(s.text) >= 25]
+    if len(body) < 8:
+        return None
+    rows = _rows(body)
+    best, best_x = 0, None
+    for k in range(70, 131):
+        x = width * k / 200
+        pairs = sum(1 for r in rows if any(s.x1 <= x for s in r) and any(s.x0 >= x for s in r))
+        left = sum(1 for s in body if s.x1 <= x)
+        right = sum(1 for s in body if s.x0 >= x)
+        crossing = sum(1 for s in body if s.x0 < x < s.x1)  # full-width lines: headings, captions, tables
+        if left >= 5 and right >= 5 and (pairs >= 4 or crossing <= 0.25 * len(body)) \
+                and crossing < max(pairs, min(left, right) / 2):
+            score = pairs + min(left, right) / 4 - crossing / 2
+            if best_x is None or score > best:
+                best, best_x = score, x
+    return best_x
+
+
+def _table_runs(rows: list[list[Line]]) -> list[tuple[int, int, int]]:
+    """Rows that form a table: ≥3 consecutive rows [i, j) of ≥2 short cells sharing columns, under header lines
+    [h, i) (h == i when the first row is the header): (h, i, j)."""
+
+    def aligned(c: Line, anchors: list[tuple[float, float]]) -> bool:
+        """Starts where a column starts, or is centred within a column's header (centred cells, sub-columns)."""
+        mid = (c.x0 + c.x1) / 2
+        return any(abs(c.x0 - a) < 6 or (b - a < 80 and a - 4 <= mid <= b + 4) for a, b in anchors)
+
+    def prose(r: list[Line]) -> bool:  # two columns of running text side by side are not a table
+        return sum(1 for c in r if len(c.text) >= 30 and len(c.text.split()) >= 5) >= 2
+
+    runs: list[tuple[int, int, int]] = []
+    i = 0
+    while i < len(rows):
+        if len(rows[i]) < 2 or max(len(c.text) for c in rows[i]) > 60 or prose(rows[i]):
+            i += 1
+            continue
+        anchors = [(c.x0, c.x1) for c in rows[i]]
+        j = i + 1
+        while j < len(rows):
+            r = rows[j]
+            gap = rows[j - 1][0].bottom - r[0].top
+            if gap > 2.5 * r[0].height or any(len(c.text) > 80 for c in r) or prose(r):
+                break
+            if len(r) >= 2 and sum(aligned(c, anchors) for c in r) >= max(1, len(r) - 2):
+                anchors += [(c.x0, c.x0) for c in r if not aligned(c, anchors)]
+                j += 1
+            elif len(r) == 1 and r[0].x0 > min(anchors)[0] + 4 and aligned(r[0], anchors) and j + 1 < len(rows) \
+                    and len(rows[j + 1]) >= 2:
+                j += 1  # a wrapped cell
+            else:
+                break
+        full = sum(1 for r in rows[i:j] if len(r) >= 2)
+        if full >= 3:
+            # header lines above the first row (a header of several lines, or cells that span columns)
+            h = i
+            while h > 0 and i - h < 3 and all(len(c.text) <= 60 and not c.text.endswith(".") for c in rows[h - 1]) \
+                    and not re.match(r"^(table|box|figure|exhibit)\b", rows[h - 1][0].text, re.I) \
+                    and not (len(rows[h - 1]) == 1 and len(rows[h - 1][0].text) >= 30) \
+                    and rows[h - 1][0].bottom - rows[h][0].top < 1.5 * rows[h][0].height \
+                    and any(aligned(c, anchors) or c.x0 <= min(anchors)[0] + 6 for c in rows[h - 1]) \
+                    and (not runs or h - 1 >= runs[-1][2]):
+                h -= 1
+            runs.append((h, i, j))
+            i = j
+        else:
+            i += 1
+    return runs
+
+
+def _table_paras(rows: list[list[Line]], n_header: int, page: int) -> list[Para]:
+    """A table's rows as sentences that keep their column headers: "Opioid: Codeine; Conversion factor: 0.15.".
+
+    Columns are where the data cells start (left edges closer than 8 pt are one column); a header cell names
+    the column it overlaps most (headers are often centred over their column), a column without one takes the
+    header of the column to its left (a header spanning two columns). A row label that spans several rows
+    (an empty first cell) is carried down."""
+    while n_header < len(rows) - 2 and len(rows[n_header]) >= 2 and all(len(c.text) <= 3 and not c.text.isdigit()
+                                                                        for c in rows[n_header]):
+        n_header += 1  # a row of sub-column labels under the header ("I C I C", "n %")
+    data = rows[n_header:]
+    lefts: list[float] = []
+    for x in sorted(c.x0 for r in data for c in r):
+        if not lefts or x - lefts[-1][1] > 8:
+            lefts.append([x, x])
+        else:
+            lefts[-1][1] = x
+    cols = [a for a, _ in lefts]
+
+    def col(x: float) -> int:
+        return max([k for k, a in enumerate(cols) if a <= x + 4] or [0])
+
+    right = [max([c.x1 for r in data for c in r if col(c.x0) == k] or [cols[k]]) for k in range(len(cols))]
+
+    def head_col(c: Line) -> int:  # the column a header cell covers most (headers are often centred)
+        over = [min(c.x1, right[k]) - max(c.x0, cols[k]) for k in range(len(cols))]
+        best = max(range(len(cols)), key=lambda k: over[k])
+        return best if over[best] > 0 else col(c.x0)
+
+    heads = [""] * len(cols)
+    for r in rows[:n_header]:
+        for c in r:
+            k = head_col(c)
+            heads[k] = (heads[k] + " " + c.text).strip()
+    heads = [h.rstrip(":*†‡§").strip() if re.search(r"\w", h) else "" for h in heads]
+    for k in range(1, len(heads)):
+        heads[k] = heads[k] or heads[k - 1]
+    records: list[list[str]] = []
+    for r in data:
+        cells = [""] * len(cols)
+        for c in r:
+            k = col(c.x0)
+            cells[k] = (cells[k] + " " + c.text).strip()
+        filled = sum(1 for c in cells if c)
+        # "… within 2" / "months" continues a row; "35.0 – 39.9" or "d. Breast cancer" starts one
+        wrapped = all(re.match(r"[a-z(]", c) and not ITEM.match(c) for c in cells if c)
+        if records and not cells[0] and 0 < filled <= len(cells) / 2 and wrapped:  # a wrapped row
+            records[-1] = [(a + " " + b).strip() for a, b in zip(records[-1], cells)]
+            continue
+        if records and not cells[0] and len(cells) > 2:
+            cells[0] = records[-1][0]  # a label spanning rows
+            # a sub-item ("i. Current") under a label-only row ("d. Breast cancer") keeps that label
+            prev = records[-1]
+            if len(cells) > 2 and re.match(r"^(?:i|ii|iii|iv|v|vi)\.\s", cells[1]) and not any(prev[2:]) and prev[1]:
+                cells[1] = f"{prev[1]} {cells[1]}"
+            elif len(cells) > 2 and re.match(r"^(?:i|ii|iii|iv|v|vi)\.\s", cells[1]) and re.match(
+                    r"^(?:i|ii|iii|iv|v|vi)\.\s", prev[1].split(" ", 1)[-1] if " " in prev[1] else "") is None \
+                    and records[-1][1] and GROUPED.match(records[-1][1]):
+                cells[1] = f"{GROUPED.match(records[-1][1]).group(1)} {cells[1]}"
+        records.append(cells)
+    out = []
+    size = statistics.median(c.size for r in rows for c in r)
+    for rec in records:
+        rec = ["" if not re.search(r"\w", v) else v for v in rec]  # bullets and rules drawn as glyphs
+        parts = [f"{h}: {v}" if h and h != v else v for h, v in zip(heads, rec) if v]
+        if len(parts) < 2:
+            continue
+        text = "; ".join(parts)
+        out.append(Para(text.rstrip(".;") + ".", page, page, size, False, kind="table_row"))
+    return out
+
+
+# --- page cleanup -------------------------------------------------------------------------------
+def _norm_margin(text: str) -> str:
+    return re.sub(r"\d+", "#", re.sub(r"\s+", " ", text.lower())).strip()
+
+
+def _is_toc_page(lines: list[Line]) -> bool:
+    if not lines:
+        return False
+    leaders = sum(1 for ln in lines if DOT_LEADER.search(ln.text) and re.search(r"\d\s*$", ln.text))
+    numbered_end = sum(1 for ln in lines if re.search(r"[A-Za-z].*\s\d{1,3}$", ln.text))
+    has_title = any(re.fullmatch(r"(table of )?contents", ln.text.strip().lower()) for ln in lines)
+    return leaders >= 4 or (has_title and numbered_end >= 0.4 * len(lines))
+
+
+# --- OCR ----------------------------------------------------------------------------------------
+def tesseract_available() -> bool:
+    return shutil.which("tesseract") is not None
+
+
+def ocr_page(page) -> str:
+    """Text of a page image by the tesseract command (Debian's tesseract-ocr)."""
+    image = page.render(scale=300 / 72, grayscale=True).to_pil()
+    with tempfile.TemporaryDirectory() as tmp:
+        img = Path(tmp) / "page.png"
+        image.save(img)
+        out = subprocess.run(["tesseract", str(img), "stdout"], capture_output=True, text=True, timeout=120)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "tesseract failed")
+    return out.stdout
+
+
+# --- whole document -----------------------------------------------------------------------------
+def _mend(prev: str, nxt: str, vocab: set[str]) -> str:
+    """Join two lines of one paragraph, mending a hyphenated word break."""
+    m = re.search(r"([A-Za-z]+)-$", prev)
+    n = re.match(r"([a-z]+)", nxt)
+    if m and n:
+        whole = (m.group(1) + n.group(1)).lower()
+        hyph = f"{m.group(1)}-{n.group(1)}".lower()
+        if hyph in vocab and whole not in vocab:
+            return prev + nxt
+        return prev[:-1] + nxt
+    return prev + " " + nxt
+
+
+def _ends_sentence(text: str) -> bool:
+    return bool(re.search(r"[.!?:;)\]]\s*$", text))
+
+
+def parse_pdf(path: Path, ocr: bool | None = None) -> ParsedPDF:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as e:
+        msg = str(e)
+        if "password" in msg.lower():
+            raise PDFError("encrypted PDF: needs a password (save an unprotected copy to index it)") from None
+        raise PDFError(f"unreadable PDF (truncated or damaged): {msg}") from None
+    except Exception as e:  # pragma: no cover - pdfium raises few kinds
+        raise PDFError(f"unreadable PDF: {type(e).__name__}: {e}") from None
+    try:
+        return _parse(pdf, path, tesseract_available() if ocr is None else ocr)
+    finally:
+        pdf.close()
+
+
+def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
+    n_pages = len(pdf)
+    notices: list[str] = []
+    page_lines: list[list[Line]] = []
+    heights: list[float] = []
+    for pno in range(1, n_pages + 1):
+        page = pdf[pno - 1]
+        width, height = page.get_size()
+        heights.append(height)
+        tp = page.get_textpage()
+        segs, turned = _page_segments(page, tp, pno)
+        if turned:
+            width, height = height, width
+        if sum(len(s.text) for s in segs) < 3:
+            has_image = any(True for _ in page.get_objects(filter=(3,), max_depth=2))  # FPDF_PAGEOBJ_IMAGE
+            if not has_image:
+                page_lines.append([])
+                continue
+            if ocr:
+                try:
+                    text = ocr_page(page)
+                except Exception as e:
+                    notices.append(f"page {pno} has no text layer and OCR failed ({e}): skipped")
+                    page_lines.append([])
+                    continue
+                notices.append(f"page {pno} has no text layer: read by OCR (tesseract)")
+                lines = []
+                y = height
+                for block in re.split(r"\n\s*\n", text):
+                    for ln in block.splitlines():
+                        if ln.strip():
+                            lines.append(Line(ln.strip(), 0, width, y, y - 12, 10, False, pno))
+                            y -= 12
+                    y -= 12  # a paragraph break
+                page_lines.append(lines)
+            else:
+                notices.append(f"page {pno} has no text layer (a scanned image): skipped; install tesseract-ocr "
+                               "to read it by OCR")
+                page_lines.append([])
+            continue
+        g = _gutter(segs, width)
+        blocks: list[list[list[Line]]] = []  # runs of rows in reading order
+        if g is None:
+            blocks.append(_rows(segs))
+        else:
+            # bands between full-width rows; in a band the left column, then the right one
+            band_l: list[Line] = []
+            band_r: list[Line] = []
+            span: list[list[Line]] = []
+            for r in _rows(segs):
+                if any(s.x0 < g - 2 and s.x1 > g + 2 for s in r):
+                    blocks += [_rows(band_l), _rows(band_r)]
+                    band_l, band_r = [], []
+                    span.append(r)
+                else:
+                    if span:
+                        blocks.append(span)
+                        span = []
+                    band_l += [s for s in r if s.x1 <= g + 2]
+                    band_r += [s for s in r if s.x1 > g + 2]
+            blocks += [span, _rows(band_l), _rows(band_r)]
+        ordered: list[Line] = []
+        for rows in blocks:
+            # a legend row ("KEY: 1 = No restriction … 3 = Theoretical or proven risks …"): one sentence per entry
+            for n, r in enumerate(rows):
+                items = [c for c in r if LEGEND.match(c.text)]
+                if len(items) >= 2 and len(items) >= len(r) - 1:
+                    label = r[0].text.rstrip(": ") + ": " if r[0] not in items else ""
+                    rows[n] = []
+                    ordered.append(Line("", r[0].x0, r[-1].x1, r[0].top, r[0].bottom, r[0].size, False, pno, table=[
+                        Para(label + c.text.rstrip(".") + ".", pno, pno, c.size, False) for c in items]))
+            rows = [r for r in rows if r]
+            k = 0
+            header: list[list[Line]] = []  # the last table's header in this block
+            for h, i, j in _table_runs(rows):
+                for r in rows[k:h]:
+                    ordered.append(_join(r, pno))
+                top = rows[h][0]
+                data_first = any(re.search(r"\d", c.text) for c in rows[i][1:])
+                if data_first and header:
+                    # the table goes on after a break (a long cell, a wide gap): under the same header
+                    table = _table_paras(header + rows[h:j], len(header), pno)
+                else:
+                    # the first aligned row is the header unless header lines stand above it and it holds data
+                    n_header = i - h if h < i and data_first else i - h + 1
+                    header = rows[h:h + n_header]
+                    table = _table_paras(rows[h:j], n_header, pno)
+                ordered.append(Line("", top.x0, top.x1, top.top, rows[j - 1][0].bottom, top.size, False, pno,
+                                    table=table))
+                k = j
+            for r in rows[k:]:
+                ordered.append(_join(r, pno))
+        for ln in ordered:
+            ln.text = ln.text.replace("\ufffe", "-").replace("\x02", "-")
+        page_lines.append(ordered)
+
+    # running headers/footers: margin lines repeated on many pages (digits ignored), and page numbers
+    counts: Counter[str] = Counter()
+    for pno, lines in enumerate(page_lines, 1):
+        h = heights[pno - 1]
+        seen = {_norm_margin(ln.text) for ln in lines if ln.table is None and (ln.top > h * (1 - MARGIN) or ln.bottom < h * MARGIN)}
+        counts.update(seen)
+    repeat = max(3, int(0.2 * n_pages))
+    toc_pages: set[int] = set()
+    for pno, lines in enumerate(page_lines, 1):
+        h = heights[pno - 1]
+        keep = []
+        for ln in lines:
+            in_margin = ln.table is None and (ln.top > h * (1 - MARGIN) or ln.bottom < h * MARGIN)
+            if in_margin and (counts[_norm_margin(ln.text)] >= repeat or PAGE_NUMBER.match(ln.text.strip())):
+                continue
+            keep.append(ln)
+        page_lines[pno - 1] = keep
+        if _is_toc_page(keep):
+            toc_pages.add(pno)
+    for pno in toc_pages:
+        page_lines[pno - 1] = []
+
+    sizes = Counter()
+    for lines in page_lines:
+        for ln in lines:
+            sizes[round(ln.size, 1)] += len(ln.text)  # table placeholders have no text
+    body = sizes.most_common(1)[0][0] if sizes else 10.0
+    vocab = {w.lower() for lines in page_lines for ln in lines for w in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)*", ln.text)}
+
+    # lines → paragraphs
+    paras: list[Para] = []
+    for pno, lines in enumerate(page_lines, 1):
+        prev: Line | None = None
+        for ln in lines:
+            if ln.table is not None:
+                cap = paras[-1].text if paras and CAPTION.match(paras[-1].text) and paras[-1].page == pno else None
+                for t in ln.table:
+                    t.caption = cap
+                paras.extend(ln.table)
+                prev = None
+                continue
+            if CONTINUED.match(ln.text):
+                continue
+            text = DOT_LEADER.sub(" ", ln.text).strip()
+            text = re.sub(r"\s+\d{1,3}$", "", text) if DOT_LEADER.search(ln.text) else text
+            if not text:
+                continue
+            bullet = BULLET.match(text)
+            if bullet and len(text) > bullet.end():
+                text = "- " + text[bullet.end():]
+            cur = paras[-1] if paras and prev is not None else None
+            new = (cur is None or cur.kind == "table_row" or bullet is not None
+                   or abs(ln.size - prev.size) > 0.12 * prev.size or ln.bold != prev.bold and len(text) < 120
+                   or prev.bottom - ln.top > 0.55 * ln.height or ln.top > prev.top + 2 and ln.x0 > prev.x1
+                   or GRADE_LINE.match(text) or GRADE_LINE.match(cur.text if cur else "")
+                   or (REC_NICE.match(text) or LIST_REC.match(text) or REC_WORD.match(text)) and _ends_sentence(cur.text))
+            if new:
+                paras.append(Para(text, pno, pno, ln.size, ln.bold))
+            else:
+                cur.text = _mend(cur.text, text, vocab)
+                cur.lines += 1
+                cur.page_end = pno
+            prev = ln
+
+    # a paragraph broken by a page or column end continues: "… among" / "patients with …"
+    merged: list[Para] = []
+    for p in paras:
+        q = merged[-1] if merged else None
+        if (q and p.page >= q.page_end and q.kind is None and p.kind is None and not _ends_sentence(q.text)
+                and re.match(r"^[a-z(]", p.text) and abs(p.size - q.size) < 0.12 * q.size):
+            q.text = _mend(q.text, p.text, vocab)
+            at = len(q.text) - len(p.text)
+            if p.page > q.page_end:
+                q.breaks = [*(q.breaks or []), (at, p.page)]
+            q.breaks = [*(q.breaks or []), *((at + o, pg) for o, pg in (p.breaks or []))] or None
+            q.page_end = p.page_end
+            q.lines += p.lines
+            continue
+        merged.append(p)
+    paras = merged
+
+    outline = _outline(pdf)
+    _mark_headings(paras, outline, body)
+    _mark_recommendations(paras)
+    title = _title(pdf, paras, path, body)
+    text, sections, page_map = _assemble(paras, title, path.stem)
+    return ParsedPDF(text, sections, title, page_map, n_pages, notices, len(outline))
+
+
+def _outline(pdf) -> list[tuple[int, str, int | None]]:
+    """(level, title, 1-based page) of every bookmark, depth first."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    out: list[tuple[int, str, int | None]] = []
+
+    def walk(parent, level: int) -> None:
+        b = raw.FPDFBookmark_GetFirstChild(pdf.raw, parent)
+        while b and len(out) < 5000 and level < 12:
+            n = raw.FPDFBookmark_GetTitle(b, None, 0)
+            buf = ctypes.create_string_buffer(n)
+            raw.FPDFBookmark_GetTitle(b, buf, n)
+            title = re.sub(r"\s+", " ", buf.raw[:max(n - 2, 0)].decode("utf-16-le", "replace")).strip()
+            dest = raw.FPDFBookmark_GetDest(pdf.raw, b)
+            idx = raw.FPDFDest_GetDestPageIndex(pdf.raw, dest) if dest else -1
+            if title:
+                out.append((level, title, idx + 1 if idx >= 0 else None))
+            walk(b, level + 1)
+            b = raw.FPDFBookmark_GetNextSibling(pdf.raw, b)
+
+    try:
+        walk(None, 0)
+    except Exception:  # a damaged outline is ignored: layout headings instead
+        return []
+    return out
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+def _mark_headings(paras: list[Para], outline: list[tuple[int, str, int | None]], body: float) -> None:
+    if outline:
+        cursor = 0
+        pattern_level: dict[str, int] = {}
+        for level, title, page in outline:
+            k = _key(title)
+            if len(k) < 3:
+                continue
+            # levels: numbering ("2.3 …" is level 2) wins over the outline's nesting, which some PDFs get wrong
+            # (siblings nested in each other); "Recommendation 4" sits where "Recommendation 3" sat
+            num = NUMBERED_HEAD.match(title)
+            pat = re.match(r"^([A-Za-z]+)\s+\d+[a-z]?\b", title)
+            if num:
+                lvl = num.group(1).count(".") + 1
+            elif pat:
+                lvl = pattern_level.setdefault(pat.group(1).lower(), level + 1)
+            else:
+                lvl = level + 1
+            found = None
+            for i in range(cursor, len(paras)):
+                p = paras[i]
+                if page is not None and p.page < page:
+                    continue
+                if page is not None and p.page > page + 1:
+                    break
+                pk = _key(p.text)
+                if p.kind is None and pk and (pk == k or (len(pk) <= len(k) + 3 and k.startswith(pk) and len(pk) >= 0.6 * len(k))
+                                              or (pk.startswith(k) and len(p.text) < len(title) + 60 and p.lines <= 3)):
+                    found = i
+                    break
+            if found is not None:
+                paras[found].heading_level = lvl
+                paras[found].text = title if _key(paras[found].text) == k else paras[found].text
+                cursor = found + 1
+            elif page is not None:
+                # heading not found on its page: a heading of its own at the page's first paragraph
+                i = next((i for i in range(cursor, len(paras)) if paras[i].page >= page), None)
+                if i is not None:
+                    paras.insert(i, Para(title, paras[i].page, paras[i].page, body * 1.3, True, heading_level=lvl))
+                    cursor = i + 1
+        return
+    # layout headings: larger or bold short lines; numbering gives the level
+    head_sizes = sorted({round(p.size, 1) for p in paras if p.size >= body * 1.15 and _heading_like(p)}, reverse=True)
+    for p in paras:
+        if not _heading_like(p):
+            continue
+        num = NUMBERED_HEAD.match(p.text)
+        bigger = p.size >= body * 1.15
+        if bigger or p.bold and (num or p.text.isupper() or len(p.text.split()) <= 8):
+            if num:
+                p.heading_level = num.group(1).count(".") + 1
+            elif bigger:
+                p.heading_level = head_sizes.index(round(p.size, 1)) + 1 if round(p.size, 1) in head_sizes else 1
+            else:
+                p.heading_level = len(head_sizes) + 1
+
+
+def _heading_like(p: Para) -> bool:
+    t = p.text
+    return (p.kind is None and p.lines <= 3 and 1 <= len(t.split()) <= 16 and re.search(r"[A-Za-z]{3}", t) is not None
+            and not re.search(r"[.,;]$", t) and not t.startswith("- ") and not re.match(r"^[a-z(]", t))
+
+
+def _mark_recommendations(paras: list[Para]) -> None:
+    for i, p in enumerate(paras):
+        if p.kind or p.heading_level:
+            continue
+        m = REC_NICE.match(p.text)
+        if m and len(p.text) > 40:
+            p.kind, p.rec_number = "recommendation", m.group(1)
+            p.text = p.text[m.end():]
+        m = REC_WORD.match(p.text)
+        if not p.kind and m and len(p.text) > m.end() + 30:
+            p.kind, p.rec_number, p.grade = "recommendation", m.group(1), m.group(2)
+            p.text = p.text[m.end():]
+        c = REC_CATEGORY.search(p.text)
+        m = LIST_REC.match(p.text)
+        if c and (m or p.kind):
+            p.kind = "recommendation"
+            p.grade = f"recommendation category {c.group(1)}, evidence type {c.group(2)}"
+            if m and not p.rec_number:
+                p.rec_number = m.group(1)
+                p.text = p.text[m.end():]
+        y = REC_YEAR.search(p.text)
+        if y and (p.kind or len(p.text) > 40):
+            p.kind = p.kind or "recommendation"
+            p.year = y.group(1)
+            p.text = p.text[:y.start()].rstrip()
+        if not p.kind and i + 1 < len(paras) and GRADE_LINE.match(paras[i + 1].text) and re.search(
+                r"\b(recommends?|suggests?|should)\b", p.text, re.I):
+            p.kind, p.grade = "recommendation", paras[i + 1].text.strip("(). ")
+            paras[i + 1].kind = "drop"
+
+
+def _title(pdf, paras: list[Para], path: Path, body: float) -> str:
+    try:
+        t = (pdf.get_metadata_dict().get("Title") or "").strip()
+    except Exception:
+        t = ""
+    if len(t.split()) >= 2 and not re.search(r"\.(docx?|pdf|indd|qxd)$|^microsoft word", t, re.I):
+        return t
+    first = [p for p in paras if p.page <= 2 and p.kind is None and len(p.text.split()) <= 25
+             and p.size >= body * 1.15 and re.search(r"[A-Za-z]{3}", p.text)]
+    if first:
+        big = max(p.size for p in first)
+        run: list[str] = []
+        for p in paras:
+            if p in first and p.size >= big * 0.85:
+                run.append(p.text)
+            elif run:
+                break
+        title = re.sub(r"\s+", " ", " ".join(run)).strip()
+        if 2 <= len(title.split()) <= 30:
+            return title
+    return path.stem
+
+
+def _assemble(paras: list[Para], title: str, doc_id: str) -> tuple[str, list[Section], list[tuple[int, int]]]:
+    from .load import slug
+
+    parts: list[str] = []
+    sections: list[Section] = []
+    page_map: list[tuple[int, int]] = []
+    stack: list[tuple[int, str]] = []
+    used: dict[str, int] = {}
+    pos = 0
+    open_sec: dict | None = None
+
+    def sid(name: str) -> str:
+        base = f"{doc_id}#{slug(name)}"
+        used[base] = used.get(base, 0) + 1
+        return base if used[base] == 1 else f"{base}-{used[base]}"
+
+    def close() -> None:
+        nonlocal open_sec
+        if open_sec and open_sec["end"] > open_sec["start"]:
+            sections.append(Section(**{k: v for k, v in open_sec.items() if k != "name"}))
+        open_sec = None
+
+    def path() -> list[str]:
+        return [title, *[h for _, h in stack]] if title else [h for _, h in stack]
+
+    def emit(p: Para) -> tuple[int, int]:
+        nonlocal pos
+        if not page_map or page_map[-1][1] != p.page:
+            page_map.append((pos, p.page))
+        for off, pg in p.breaks or []:  # a paragraph that runs on to the next page
+            page_map.append((pos + off, pg))
+        start = pos
+        parts.append(p.text)
+        pos += len(p.text) + 2
+        return start, start + len(p.text)
+
+    for p in paras:
+        if p.kind == "drop" or not p.text.strip():
+            continue
+        if p.heading_level:
+            close()
+            while stack and stack[-1][0] >= p.heading_level:
+                stack.pop()
+            stack.append((p.heading_level, p.text))
+            a, b = emit(p)
+            open_sec = {"id": sid(p.text), "heading_path": path(), "start": a, "end": b, "page_start": p.page,
+                        "page_end": p.page_end, "name": p.text}
+            continue
+        if p.kind in ("recommendation", "table_row"):
+            close()
+            a, b = emit(p)
+            name = f"rec-{p.rec_number}" if p.rec_number else ("row" if p.kind == "table_row" else "rec")
+            hp = path() + ([re.sub(r"\s+", " ", p.caption)[:160]] if p.caption else [])
+            sections.append(Section(id=sid(f"{stack[-1][1] if stack else 'doc'}-{name}"), heading_path=hp,
+                                    start=a, end=b, kind=p.kind, rec_number=p.rec_number, grade=p.grade,
+                                    date=p.year, page_start=p.page, page_end=p.page_end))
+            continue
+        if open_sec is None:
+            a, b = emit(p)
+            open_sec = {"id": sid(stack[-1][1] if stack else "intro"), "heading_path": path(), "start": a, "end": b,
+                        "page_start": p.page, "page_end": p.page_end, "name": ""}
+        else:
+            _, b = emit(p)
+            open_sec["end"] = b
+            open_sec["page_end"] = p.page_end
+    close()
+    return "\n\n".join(parts), sections, page_map

@@ -147,8 +147,7 @@ def run_one(workers: int, clients: int, seconds: float, ingest: Path | None, env
                                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                 out, _ = ingest_proc.communicate(timeout=seconds + 600)
                 ingest_out.append(f"rc={ingest_proc.returncode} in {time.perf_counter() - t:.1f}s: "
-                                  + next((ln for ln in reversed(out.splitlines()) if ln.startswith(("done", "error"))),
-                                         out.strip()[-300:]))
+                                  + " ".join(out[max(out.rfind("done in"), out.rfind("error:"), 0):].split())[:400])
             ing = threading.Thread(target=start_ingest, daemon=True)
             ing.start()
         threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]

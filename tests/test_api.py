@@ -335,6 +335,7 @@ def cli(args: list[str], env: dict | None = None, input: str | None = None) -> s
                           input=input, timeout=120, cwd=ROOT)
 
 
+@pytest.mark.slow
 def test_keys_hash_and_add(tmp_path):
     r = cli(["keys", "hash", "--collections", "seed, medquad"], input=KEY + "\n")
     assert r.returncode == 0 and r.stdout.strip() == f"{hash_key(KEY)} seed,medquad"
@@ -350,6 +351,7 @@ def test_keys_hash_and_add(tmp_path):
     assert cli(["keys", "hash"], input="\n").returncode != 0
 
 
+@pytest.mark.slow
 def test_serve_refuses_a_public_host_without_keys():
     r = cli(["serve", "--host", "0.0.0.0", "--port", "1"])
     assert r.returncode != 0 and "without API keys" in r.stderr

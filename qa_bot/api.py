@@ -42,6 +42,7 @@ MAX_HISTORY_TURNS = 20  # earlier turns passed to the engine (follow-ups only ne
 MAX_MESSAGES = 500
 MAX_TURN_CHARS = 100_000  # a turn longer than this is refused (422); the question has its own, smaller limit
 WARMUP_QUESTION = "What is hypertension?"
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})  # no key needed
 
 
 # --- errors -----------------------------------------------------------------------------------------
@@ -349,26 +350,47 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
         return error_response(e.status_code, message, _STATUS_TYPES.get(e.status_code, "invalid_request_error"),
                               getattr(e, "headers", None))
 
-    app.add_middleware(AccessAndErrors, settings=settings)
-
-    # --- auth -------------------------------------------------------------------------------------
-    def authorize(request: Request) -> ApiKey | None:
+    # --- auth: checked before anything else of the request is read (an unauthenticated client learns nothing,
+    # not even whether its body is valid or a route exists) ----------------------------------------------
+    def check_key(headers: dict[str, str], client: str | None) -> ApiKey | None:
         if not keyring.enabled:
-            client = request.client.host if request.client else None
             if not is_loopback(client):
                 raise ApiError(403, "no API keys are configured: only loopback clients are served "
                                     "(set QA_BOT_API_KEYS or QA_BOT_API_KEYS_FILE)", "permission_error")
             return None
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
+        scheme, _, token = headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(401, "missing API key: send `Authorization: Bearer <key>`", "authentication_error",
                            {"WWW-Authenticate": "Bearer"})
         key = keyring.find(token.strip())
         if key is None:
             raise ApiError(401, "invalid API key", "authentication_error", {"WWW-Authenticate": "Bearer"})
-        request.state.key_id = key.id
         return key
+
+    class RequireKey:
+        def __init__(self, app):
+            self.app = app
+
+        async def __call__(self, scope, receive, send):
+            if scope["type"] != "http" or scope.get("path") in OPEN_PATHS:
+                await self.app(scope, receive, send)
+                return
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            client = (scope.get("client") or (None,))[0]
+            try:
+                key = check_key(headers, client)
+            except ApiError as e:
+                await error_response(e.status, e.message, e.type, e.headers)(scope, receive, send)
+                return
+            scope.setdefault("state", {})["api_key"] = key
+            await self.app(scope, receive, send)
+
+    app.add_middleware(RequireKey)
+    app.add_middleware(AccessAndErrors, settings=settings)  # outermost: every request, 401s included, is logged
+
+    def authorize(request: Request) -> ApiKey | None:
+        """The key the middleware accepted (None: keys are off, a loopback client)."""
+        return getattr(request.state, "api_key", None)
 
     def scope_filters(key: ApiKey | None, filters: Filters | None) -> dict[str, Any]:
         """Engine overrides from the request's filters, restricted to the key's collections."""

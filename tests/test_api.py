@@ -167,6 +167,9 @@ def test_401_without_or_with_a_wrong_key(api_settings, headers):
             assert_error(r, 401)
             assert r.headers["www-authenticate"] == "Bearer"
         assert c.get("/healthz").status_code == 200
+        # the key is checked first: an unauthenticated client learns nothing about bodies or routes
+        assert_error(c.post("/v1/answer", content=b"{not json", headers={**headers, "Content-Type": "application/json"}), 401)
+        assert_error(c.get("/v1/nothing-here", headers=headers), 401)
 
 
 def test_plain_keys_from_settings(indexed_settings):

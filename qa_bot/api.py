@@ -86,6 +86,12 @@ def _unavailable(e: BaseException) -> bool:
     return isinstance(e, ConnectionError)
 
 
+def _store_failed(e: BaseException) -> bool:
+    """An error raised inside Chroma (e.g. ``InternalError: Error finding id`` when an embedded store was written by
+    another process): the store's state, not the request, so a 503 with what to do."""
+    return any(c.__module__.split(".")[0] == "chromadb" for c in type(e).__mro__)
+
+
 # --- keys -------------------------------------------------------------------------------------------
 def hash_key(key: str) -> str:
     """``sha256:<hex>`` of a key (keys are long random strings: a fast hash is enough)."""
@@ -275,10 +281,15 @@ class AccessAndErrors:
             else:
                 log.error("unhandled %s%s", type(e).__name__, where)
             if not state["started"]:
-                unavailable = _unavailable(e)
-                resp = error_response(503 if unavailable else 500,
-                                      "the index store is unavailable" if unavailable else "internal error",
-                                      "service_unavailable" if unavailable else "internal_error")
+                if _unavailable(e):
+                    resp = error_response(503, "the index store is unavailable", "service_unavailable")
+                elif _store_failed(e):
+                    resp = error_response(503, "the vector store failed on this request; with the embedded store "
+                                               "this happens after another process (an ingest) wrote to it: restart "
+                                               "the API after an ingest, or use a Chroma server (QA_BOT_CHROMA_URL)",
+                                          "service_unavailable")
+                else:
+                    resp = error_response(500, "internal error", "internal_error")
                 await resp(scope, receive, send_wrapper)
         finally:
             route = scope.get("route")

@@ -297,6 +297,20 @@ def test_store_unavailable_is_503(api_settings, monkeypatch):
         assert "Chroma" in assert_error(c.post("/v1/answer", json={"question": "What is gout?"}), 503)["message"]
 
 
+def test_a_failing_vector_store_is_503_with_what_to_do(api_settings, monkeypatch):
+    import qa_bot.engine
+    from chromadb.errors import InternalError
+
+    def stale(*a, **k):  # what an embedded store raises after another process wrote to it
+        raise InternalError("Error executing plan: Internal error: Error finding id")
+
+    monkeypatch.setattr(qa_bot.engine, "answer", stale)
+    with TestClient(create_app(api_settings, warmup=False), client=LOOPBACK,
+                    headers={"Authorization": f"Bearer {KEY}"}) as c:
+        err = assert_error(c.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": "gout"}]}), 503)
+    assert "restart" in err["message"] and err["type"] == "service_unavailable"
+
+
 # --- privacy ------------------------------------------------------------------------------------------
 def server_logs(caplog) -> str:
     """What the server's loggers wrote (the test client's own request log is not the server's)."""

@@ -172,6 +172,27 @@ def content(s: str) -> set[str]:
     return {w for w in re.findall(r"[a-z]{4,}", s.lower())}
 
 
+def collect_items(docs: list, settings: Settings) -> list[tuple]:
+    """(doc, chunk text, sentence, next sentence or None, chunk) for every good sentence of the documents'
+    chunks (chunks of two or more sentences), in document and chunk order, leaving out sentences found in
+    several documents (boilerplate makes "another document" ambiguous)."""
+    items = []
+    for d in docs:
+        for c in chunk_document(d, settings).chunks:
+            spans = split_sentences(c.text)
+            if len(spans) < 2:
+                continue
+            sents = [c.text[a:b] for a, b in spans]
+            for i, s in enumerate(sents):
+                if good_sentence(s) and "\n" not in s:
+                    items.append((d, c.text, s, sents[i + 1] if i + 1 < len(sents) and good_sentence(sents[i + 1])
+                                  else None, c))
+    seen: dict[str, set[str]] = {}
+    for d, _, s, _, _ in items:
+        seen.setdefault(s, set()).add(d.doc_id)
+    return [it for it in items if len(seen[it[2]]) == 1]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "evals" / "support_pairs.jsonl"))
@@ -187,23 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         files += rng.sample(cand, min(n, len(cand)))
     docs = load(files, settings).documents
     docs.sort(key=lambda d: d.doc_id)
-    items = []  # (doc, chunk text, sentence, next sentence)
+    items = [it[:4] for it in collect_items(docs, settings)]  # (doc, chunk text, sentence, next sentence)
     titles = sorted({re.sub(r"\s*[:(].*$", "", d.title).strip() for d in docs if d.title and len(d.title) < 60})
-    for d in docs:
-        for c in chunk_document(d, settings).chunks:
-            spans = split_sentences(c.text)
-            if len(spans) < 2:
-                continue
-            sents = [c.text[a:b] for a, b in spans]
-            for i, s in enumerate(sents):
-                if good_sentence(s) and "\n" not in s:
-                    items.append((d, c.text, s, sents[i + 1] if i + 1 < len(sents) and good_sentence(sents[i + 1])
-                                  else None))
-    # boilerplate (a sentence found in several documents) would make "another document" ambiguous
-    seen: dict[str, set[str]] = {}
-    for d, _, s, _ in items:
-        seen.setdefault(s, set()).add(d.doc_id)
-    items = [it for it in items if len(seen[it[2]]) == 1]
     rng.shuffle(items)
     rows: list[dict] = []
     used: set[tuple[str, str]] = set()

@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .text import (INSTRUCTION_LIKE, META_HEADING, NEGATIVE, POSITIVE, cached_sentences, content_terms, is_fragment,
-                   question_types, soft_overlap, term_set, topic_terms)
+from .text import (INSTRUCTION_LIKE, META_HEADING, META_SENTENCE, NEGATIVE, PATIENT_DESCRIPTOR, POSITIVE,
+                   cached_sentences, content_terms, expects_quantity, is_fragment, question_types, soft_overlap,
+                   states_quantity, term_set, topic_terms)
 from .settings import Settings
 from .types import Answer, AnswerSentence, Citation, Passage
 
@@ -42,6 +43,7 @@ class Cand:
     terms: set[str] = field(default_factory=set)
     score: float = 0.0
     is_rec: bool = False  # a recommendation statement (recognised at indexing)
+    meta: bool = False  # about the document (its objectives, methods, how its summary is organised), not about care
     grade: str | None = None
 
 
@@ -287,8 +289,15 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     boiler = _boilerplate(settings)
     from .index import sentence_template
 
+    wants_quantity = expects_quantity(PATIENT_DESCRIPTOR.sub(" ", asked))
+    q_types = question_types(standalone)
     for i, p in enumerate(pool):
         heading = " ".join(p.chunk.heading_path[1:]) if p.chunk.heading_path else ""
+        # a section that answers another kind of question (its outlook, when treatment was asked) counts less
+        last = p.chunk.heading_path[-1] if p.chunk.heading_path else ""
+        s_types = {p.chunk.qtype} if p.chunk.qtype and p.chunk.qtype != "question" else (
+            question_types(last) if last.endswith("?") else set())
+        off_type = 0.25 if q_types and s_types and not (q_types & s_types) else 0.0
         h_terms = term_set(heading)
         sents = [c for c in _sentences(p, i) if sentence_template(c.text, p.chunk.title) not in boiler
                  and not is_fragment(c.text)]
@@ -304,8 +313,12 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
             # a structured recommendation statement is the guideline's answer; a recommending sentence elsewhere
             # (rationale, other groups' advice) counts less
             rec_bonus = 0.5 if c.is_rec and p.chunk.kind == "recommendation" else 0.15 if c.is_rec else 0.0
-            meta = 0.4 if META_HEADING.search(heading) else 0.0  # "Guideline Objective(s)", "Methods", "Funding"
-            c.score = ((p.score / top_score) * 0.6 + overlap + 0.3 * h_overlap + rec_bonus - meta
+            # "Guideline Objective(s)", "Methods", "Funding"; "The recommendations … are organized into 6 modules"
+            c.meta = bool(META_HEADING.search(heading) or META_SENTENCE.search(c.text))
+            meta = 0.4 if c.meta else 0.0
+            # the answer type: a question asking for an amount, a time or a threshold wants a sentence stating one
+            typed = 0.15 if wants_quantity and states_quantity(c.text) else 0.0
+            c.score = ((p.score / top_score) * 0.6 + overlap + 0.3 * h_overlap + rec_bonus - meta + typed - off_type
                        + 0.3 * pop + (0.15 if p.chunk.doc_id == lead.chunk.doc_id else 0.0)
                        + (0.08 if j == 0 else 0.0) - 0.01 * j)
         cands += sents
@@ -324,10 +337,26 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
         return True
 
     # bottom line: the recommendation of the lead document that applies (a guideline), else its best sentence
-    from_lead = [c for c in cands if c.passage.chunk.doc_id == lead.chunk.doc_id] or cands
+    # (an expert answer's best passage is retrieval's own pick: its sentences; a guideline: all its sections)
+    from_lead = ([c for c in cands if c.passage.chunk.doc_id == lead.chunk.doc_id] if lead.chunk.doc_type == "guideline"
+                 else [c for c in cands if c.passage is lead]) or cands
     recs = [c for c in from_lead if c.is_rec]
     best_any = max(from_lead, key=lambda c: c.score)
     best = max(recs, key=lambda c: c.score) if recs and max(recs, key=lambda c: c.score).score >= 0.6 * best_any.score else best_any
+    # the question's aspect (what it asks beyond the subject: "when do we stop", "what dose"): when a sentence
+    # answers it and the recommendation does not, that sentence leads and the recommendation follows
+    subject = _subject_terms(lead.chunk.title) | set(term_set(lead.chunk.title or ""))
+    aspect = {t: weights.get(t, 0.0) for t in set(term_set(PATIENT_DESCRIPTOR.sub(" ", asked))) - subject}
+
+    def covers(c: Cand) -> float:
+        return (sum(aspect[t] for t in soft_overlap(set(aspect), c.terms)) / q_weight
+                + (0.15 if population_match(asked, c.text + " " + (c.passage.chunk.population or "")) > 0 else 0.0)
+                + (0.1 if wants_quantity and states_quantity(c.text) else 0.0))
+
+    answers = max((c for c in from_lead if c.score >= 0.6 * best.score and not c.meta),
+                  key=lambda c: (covers(c), c.score), default=best)
+    if answers is not best and covers(answers) >= covers(best) + 0.1:
+        take("bottom_line", answers)
     take("bottom_line", best)
     # a second statement when the question spans two (two populations, "and when do we stop")
     second = [c for c in (recs if best.is_rec else from_lead) if c is not best
@@ -340,16 +369,19 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
             take("bottom_line", nxt[0])
     # and the sentence of the lead document that answers what the statement leaves out of the question
     # (an interval, a dose, a risk group), when there is one
-    said = set().union(*(c.terms for _, c in chosen))
-    missing = {t: weights.get(t, 0.0) for t in q_terms - said}
-    if missing:
+    for _ in range(settings.bottom_line_extra):
+        said = set().union(*(c.terms for _, c in chosen))
+        missing = {t: weights.get(t, 0.0) for t in q_terms - soft_overlap(q_terms, said)}
+        if not missing:
+            break
+
         def adds(c: Cand) -> float:
             return sum(missing[t] for t in soft_overlap(set(missing), c.terms)) / q_weight
 
-        extra = [c for c in from_lead if all(c is not o for _, o in chosen) and adds(c) >= 0.12
-                 and c.score >= 0.6 * best.score]
-        if extra:
-            take("bottom_line", max(extra, key=lambda c: (adds(c), c.score)))
+        extra = [c for c in from_lead if all(c is not o for _, o in chosen) and adds(c) >= 0.08
+                 and c.score >= 0.5 * best.score and not c.meta]
+        if not extra or not take("bottom_line", max(extra, key=lambda c: (adds(c), c.score))):
+            break
 
     # key points: best remaining sentences, at most 3 per passage, grouped by section label
     per_p: dict[int, int] = {}

@@ -251,9 +251,9 @@ def verify_answer(parsed: list[ParsedSentence], passages: list[Passage], setting
     content = [s for s in parsed if not _is_no_answer(s.text)]
     if not content:
         return None, NOTICE_NO_ANSWER if parsed else NOTICE_EMPTY
-    check_texts = [p.chunk.embed_text for p in passages]
-    offsets = [len(t) - len(p.chunk.text) for t, p in zip(check_texts, passages)]
-    pairs = [(s.text, check_texts[n - 1]) for s in content if not _META.search(s.text) for n in s.cites]
+    # the passage's own text is the evidence; its title and heading path only name what it is about
+    pairs = [(s.text, passages[n - 1].chunk.text, passages[n - 1].chunk.context) for s in content if not _META.search(s.text)
+             for n in s.cites]
     results = iter(check_many(pairs, settings) if pairs else [])
     kept: list[tuple[ParsedSentence, list[int], bool]] = []
     spans: dict[int, list[tuple[int, int]]] = {}
@@ -267,9 +267,7 @@ def verify_answer(parsed: list[ParsedSentence], passages: list[Passage], setting
                 if r.supported:
                     good.append(n)
                     if r.span:
-                        a, b = r.span[0] - offsets[n - 1], r.span[1] - offsets[n - 1]
-                        if b > 0:
-                            spans.setdefault(n, []).append((max(0, a), b))
+                        spans.setdefault(n, []).append(r.span)
         if good:
             kept.append((s, good, True))
             continue

@@ -21,8 +21,8 @@ import numpy as np
 from . import acronyms, shorthand
 from .index import Store, published_ord, require_index
 from .settings import Settings
-from .text import (GENERIC, QTYPES, STOP, _TOKEN, _stemmer, content_terms, looks_like_name,  # noqa: F401
-                   question_types, term_set, topic_terms)
+from .text import (GENERIC, QTYPES, STOP, _TOKEN, content_terms, looks_like_name, question_types,  # noqa: F401
+                   stem_words, term_set, topic_terms)
 from .types import Chunk, Passage, RetrievalResult
 
 def _idf(n_chunks: int, df: int) -> float:
@@ -170,7 +170,7 @@ class Retriever:
             return 0
         vocab, indptr, indices = retriever.vocab_dict, retriever.scores["indptr"], retriever.scores["indices"]
         found = None
-        for term in _stemmer().stemWords(_TOKEN.findall(phrase.lower())):
+        for term in stem_words(_TOKEN.findall(phrase.lower())):
             i = vocab.get(term)
             rows = indices[indptr[i]:indptr[i + 1]] if i is not None and i + 1 < len(indptr) else indices[:0]
             found = rows if found is None else np.intersect1d(found, rows, assume_unique=True)
@@ -227,7 +227,7 @@ class Retriever:
                  if len(w) > 2 and not w[0].isdigit() and w not in STOP and w not in GENERIC and w not in STOPWORDS_EN]
         weight: dict[str, float] = {}
         unknown: dict[str, str] = {}
-        for word, term in zip(words, _stemmer().stemWords(words)):
+        for word, term in zip(words, stem_words(words)):
             if term in weight:
                 continue
             d = df.get(term, 0)

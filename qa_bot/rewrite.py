@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from .settings import Settings
+from .text import PATIENT_DESCRIPTOR
 from .types import Turn
 
 PRONOUN = re.compile(r"\b(it|its|it's|they|them|their)\b", re.I)
@@ -70,8 +71,6 @@ should would could do does did get use using used start whether anyway next step
 worth try trying order ordering count counts qualify qualifies qualified how many much often long when who what which
 why where grade grades repeat repeating rescreen dose dosing ones one people person patient patients pt pts yes no
 about tell know think everyone everybody anyone just then ok okay so w/ w/o""".split())
-_DESCRIPTOR = re.compile(r"\b\d{1,3}\s*(?:yo|y/o|-year-old|year-old|[MF])\b|\b(?:avg|average|high|low)[- ]risk\b|"
-                         r"\bno\s+(?:FH|family history|sx|symptoms)\b|\b\d+\b", re.I)
 
 
 def subject_of(question: str) -> str:
@@ -79,7 +78,7 @@ def subject_of(question: str) -> str:
     "avg-risk 46yo, no FH — start CRC screening now or wait till 50? grade?" → "CRC screening"."""
     from .text import STOP
 
-    q = _DESCRIPTOR.sub(" ", question)
+    q = PATIENT_DESCRIPTOR.sub(" ", question)
     clauses = [c for c in re.split(r"[—–?;:!]|\s-\s|,", q) if c.strip()]
 
     def keep(c: str) -> list[str]:

@@ -32,7 +32,7 @@ def _config_file() -> Path | None:
 
 ANSWER_SETTINGS = ("audience", "collections", "doc_types", "published_after", "embedding_model", "candidates", "top_k",
                    "max_per_doc", "abstain_threshold", "unknown_subject_share", "expand_acronyms", "expand_shorthand", "segment_weight",
-                   "max_key_points", "llm", "unsupported_policy", "collection_name")
+                   "max_key_points", "bottom_line_extra", "llm", "unsupported_policy", "collection_name")
 
 
 class Settings(BaseSettings):
@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     # --- answer ------------------------------------------------------------------------------
     audience: Literal["clinician", "patient"] = "clinician"
     max_key_points: int = 8
+    bottom_line_extra: int = Field(2, description="Sentences of the lead document added to the bottom line, each "
+                                                  "one answering a part of the question the others leave out.")
     abstain_threshold: float = Field(0.272, description="Calibrated by benchmarks/calibrate_abstention.py (evals/calibration.json).")
     unknown_subject_share: float = Field(
         0.4, description="Abstain when at least this share of the question's topic weight (idf) is in words that no "

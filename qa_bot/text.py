@@ -8,6 +8,7 @@ statement is (each used to keep its own copy).
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 _PARA = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*•]|\d{1,2}[.)])\s)")
@@ -96,6 +97,9 @@ _WORD = re.compile(r"[a-z0-9][a-z0-9'-]*[a-z0-9]|[a-z0-9]")
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's token pattern: what the lexical vocabulary is made of
 
 
+_STEMMER_LOCK = threading.Lock()  # a PyStemmer object is not safe to share between threads
+
+
 @lru_cache(maxsize=1)
 def _stemmer():
     import Stemmer
@@ -103,10 +107,15 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+def stem_words(words: list[str]) -> list[str]:
+    with _STEMMER_LOCK:
+        return _stemmer().stemWords(words)
+
+
 def content_terms(text: str) -> list[str]:
     """Stemmed content words (no stopwords)."""
     words = [w for w in _WORD.findall((text or "").lower()) if w not in STOP and len(w) > 1]
-    return _stemmer().stemWords(words)
+    return stem_words(words)
 
 
 @lru_cache(maxsize=50_000)
@@ -118,7 +127,7 @@ def term_set(text: str) -> frozenset[str]:
 def topic_terms(text: str) -> set[str]:
     """Content words that name the topic (not generic question words)."""
     words = [w for w in _WORD.findall((text or "").lower()) if w not in STOP and w not in GENERIC and len(w) > 2]
-    return set(_stemmer().stemWords(words))
+    return set(stem_words(words))
 
 
 
@@ -179,6 +188,9 @@ def is_fragment(sentence: str) -> bool:
     if len(s) < 12 or is_grade_tag(s) or POINTER.search(s):
         return True
     if re.fullmatch(r"[\W\d_a-z]{0,3}", s) or s.endswith((":", "?")):
+        return True
+    # the lead-in of a list whose items are elsewhere ("Recommended intervals … include")
+    if re.search(r"\b(?:include|includes|including|following|follows|such as|are|is|were|was)\s*$", s, re.I):
         return True
     # no sentence ending and nothing that works as a verb: a heading, a label, a table cell, a noun phrase
     if not re.search(r"[.!]\s*$", s) and not _CLOSED_VERB.search(s) and len(s.split()) < 12:
@@ -242,9 +254,82 @@ META_HEADING = re.compile(
     r"potential (?:benefits|harms)|implementation|inclusion criteria|endorser|keywords?|categories)\b", re.I)
 
 
+# a sentence about the document or its summary rather than about care ("The recommendations … are organized into
+# 6 modules", "Note from the … and the National Guideline Clearinghouse")
+META_SENTENCE = re.compile(r"\b(?:are organized into|original guideline document|(?:this|the) (?:clinical practice )?"
+                           r"guideline (?:is|was|does|updates|meets)|NGC summary|National Guideline Clearinghouse|"
+                           r"^note from|(?:the|these|this) recommendations? (?:are|is|were|was) (?:based|developed)|"
+                           r"grading (?:of|scheme)|levels? of evidence (?:are|is) defined)\b", re.I)
+
+
 def soft_overlap(terms: set[str], other: set[str], prefix: int = 6) -> set[str]:
     """Terms of ``terms`` found in ``other``, also when only their first ``prefix`` letters agree
     ("analgesia"/"analgesic", "hospitalize"/"hospitalization": stems the stemmer keeps apart)."""
     hits = terms & other
     heads = {t[:prefix] for t in other if len(t) >= prefix}
     return hits | {t for t in terms - hits if len(t) >= prefix and t[:prefix] in heads}
+
+
+# who the patient is, in a clinician's question ("46yo", "avg-risk", "no FH (family history)"): not what is asked
+PATIENT_DESCRIPTOR = re.compile(r"\b\d{1,3}\s*(?:yo|y/o|-year-old|year-old|[MF])\b(?:\s+(?:man|woman))?|"
+                                r"\b(?:avg|average|high|low|increased)[- ]risk\b|\bno\s+(?:FH|family history|sx|symptoms)"
+                                r"(?:\s*\([^)]*\))?|\b\d+\b", re.I)
+
+
+# --- answer types ----------------------------------------------------------------------------------------
+# a question that asks for an amount, a time, an age or a threshold …
+EXPECTS_QUANTITY = re.compile(
+    r"\b(?:how\s+(?:many|much|long|often|soon|fast|frequently|old)|what\s+(?:dose|age|interval|threshold|cutoff|"
+    r"level|target)|dos(?:e|es|ing)|duration|interval|target|cut-?offs?|thresholds?|ceiling|limit|max(?:imum)?|"
+    r"min(?:imum)?|frequency|when|at what|till|until|days?|weeks?|months?|years?|hours?|minutes?|mg|sessions?|"
+    r"titrat\w*|schedule|course length|how\s+high|how\s+low|to what)\b", re.I)
+# … and a sentence that states one: a number with a unit, or a number word with one
+QUANTITY = re.compile(
+    r"\b(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fourteen|thirty)\s*(?:-|–|to|or)?"
+    r"\s*(?:\d+(?:[.,]\d+)?\s*)?(?:%|percent|mg|mcg|µg|g/dl|g|kg|ml|mmol|mmhg|iu|units?|minutes?|min|hours?|hrs?|"
+    r"days?|weeks?|wks?|months?|years?|y|times|sessions?|doses?|injections?|visits?|°f|°c|degrees|"
+    r"kg/m\s?2|mg/dl|meq)\b", re.I)
+
+
+def expects_quantity(question: str) -> bool:
+    return bool(EXPECTS_QUANTITY.search(question or ""))
+
+
+def states_quantity(sentence: str) -> bool:
+    return bool(QUANTITY.search(sentence or ""))
+
+
+# --- claims (the support checker's vocabulary) -------------------------------------------------------------
+CITE_MARK = re.compile(r"\[\s*\d+(?:\s*[-–,;]\s*\d+)*\s*\]")
+WORD_TOKEN = re.compile(r"[A-Za-z0-9µ]+(?:[-'’][A-Za-z0-9]+)*")
+CLAIM_STOP = set("""a an the and or but if then than that this these those there here of in on at to for from by with
+without within into onto over under about as is are was were be been being am do does did done have has had having
+it its it's they them their theirs he she his her we our you your i me my which who whom whose what when where why how
+can could may might must shall should will would also such other others some any each every all both either more most
+less least much many very so too just only even still yet again further once per via vs e.g i.e etc not no nor never
+one ones s t""".split())
+NEGATION_WORDS = {"no", "not", "never", "none", "nor", "neither", "without", "cannot", "nobody", "nothing", "unable",
+                  "insufficient", "fails", "failed", "fail", "lack", "lacks", "lacking", "absence"}
+NEGATION = re.compile(r"\b(?:no|not|never|none|nor|neither|without|cannot|nobody|nothing|unable|insufficient|"
+                      r"lack(?:s|ing)?|absence\s+of|"
+                      r"fail(?:s|ed)?\s+to|\w+n['’]t|(?:recommend\w*|advis\w*|argu\w*|caution\w*|counsel\w*)\s+against)\b",
+                      re.I)
+SCOPE_BREAK = re.compile(r"[,;:.()]|\b(?:but|however|whereas|while|although|instead|rather)\b", re.I)
+
+# passage text addressed to a model (prompt injection) never supports anything
+INSTRUCTION_TO_MODEL = re.compile(
+    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+|your\s+)?(?:previous|prior|above|earlier|preceding|"
+    r"system)\b|\bsystem\s+prompt\b|\byou\s+are\s+(?:now\s+)?(?:an?\s+)?(?:ai|assistant|language\s+model|chatbot)\b|"
+    r"(?:^|[.!?:]\s+)(?:write|say|state|answer|respond|reply|tell)\s+(?:the\s+user\s+)?that\b|\bnew\s+instructions?\b",
+    re.I)  # imperatives only
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    w = word.lower().replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    with _STEMMER_LOCK:
+        return _stemmer().stemWord(w)
+
+

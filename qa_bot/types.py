@@ -90,9 +90,14 @@ class Chunk(BaseModel):
         default_factory=list, description="recommendation statements in the text: (start, end, grade or '')")
 
     @property
+    def context(self) -> str:
+        """Title > heading path: what the passage is about (it names a subject; it is not evidence)."""
+        return " > ".join(h for h in ([self.title] if self.title else []) + self.heading_path if h)
+
+    @property
     def embed_text(self) -> str:
         """What is embedded and lexically indexed: the heading path gives context to the passage."""
-        head = " > ".join(h for h in ([self.title] if self.title else []) + self.heading_path if h)
+        head = self.context
         return f"{head}\n{self.text}" if head else self.text
 
 

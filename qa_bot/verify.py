@@ -1,7 +1,18 @@
 """Support check: does a passage support a sentence? Offline, fast enough to run on every answer.
 
-``check_support(sentence, passage)`` compares the sentence with each *unit* of the passage (one sentence,
-or two adjacent sentences, since a synthesised sentence often merges neighbours):
+``check_support(sentence, passage, context)`` compares the sentence with each *unit* of the passage (one
+sentence, or two adjacent sentences, since a synthesised sentence often merges neighbours). Units are the
+passage's own sentences only. The ``context`` (the title and heading path of the passage) and the passage's
+non-evidence lines (reference entries, table and figure captions, the site's own text, bare table labels) are
+never units: they may resolve what a sentence refers to, never support a claim on their own (a sentence built
+from heading words is not supported by a passage that does not state it):
+
+* the subject from the context: a sentence may name its subject by words that only the title or heading path
+  has ("Noonan syndrome is caused by …" for a passage headed "What causes Noonan syndrome?" that says "It is
+  caused by …") when the rest of the sentence is stated by the unit and the unit is not about something else
+  (it opens with a pronoun, an imperative, or with words the sentence keeps); those words then neither count
+  for nor against the unit's coverage. A sentence whose words come mostly from the context, or that puts
+  context words in place of the unit's own subject, is not supported;
 
 * a soft score per unit: cosine similarity of MiniLM embeddings (the engine's embedder; a pair's vector is
   the normalised sum of its sentences' vectors, so only passage sentences are encoded, once per passage)
@@ -10,13 +21,22 @@ or two adjacent sentences, since a synthesised sentence often merges neighbours)
   - numbers: every number of the sentence (digits, number words, "once"/"twice", ordinals as in
     "first-line") appears in the unit, with the same unit of measure when both give one ("3 hours" vs
     "2 hours" and "3 hours" vs "3 days" fail) and no opposite comparator ("at least" vs "less than");
-  - frequencies: daily / weekly / monthly / annual / biennial… of the sentence appear in the unit;
+  - frequencies: daily / weekly / monthly / annual / biennial… of the sentence appear in the unit ("every two
+    years" and "biennial" are one frequency);
   - negation: a negated claim needs a negated claim about the same words in the unit, and a claim the
     unit negates cannot be stated without negation ("not recommended" vs "recommended" fails);
-  - names: drug and condition names, acronyms and capitalised names of the sentence appear in the passage.
+  - names: drug and condition names, acronyms and capitalised names of the sentence appear in the passage,
+    and the sentence does not put a name of its own where the unit has another ("antibiotic prophylaxis" for
+    "vaccination", "vitamin E" for "vitamin D");
+  - grades: a grade or strength of recommendation or certainty of the sentence ("grade B", "(B
+    recommendation)", "strong recommendation", "moderate certainty", "Level A") is stated by the unit (by the
+    sentence of a pair that states the claim, when the pair gives two); a unit that finds the evidence
+    insufficient (an I statement) supports no recommendation;
+  - clauses: each clause of the sentence is mostly in the unit (a claim stitched from two passages is not).
 
 The sentence is supported when some unit passes every rule with a score at or above ``THRESHOLD``
-(chosen on the dev half of ``evals/support_pairs.jsonl``; ``benchmarks/support_checker.py`` reports it).
+(chosen on the dev half of ``evals/support_pairs.jsonl``; ``benchmarks/support_checker.py`` reports it, and
+the per-category figures on the adversarial ``evals/support_adversarial.jsonl``).
 Hand-written rules were measured against quantulum3 for quantities (see that script); they were kept because
 they are as accurate on this corpus, handle number words, ranges and ordinals, and cost no dependency.
 """
@@ -34,52 +54,25 @@ from functools import lru_cache
 import numpy as np
 
 from .settings import Settings
+# shared with the other stages (qa_bot/text.py): claim stopwords, negation, stems, instructions to a model
+from .text import (CITE_MARK as _CITE, CLAIM_STOP as STOP, INSTRUCTION_TO_MODEL as _INSTRUCTION,
+                   NEGATION as _NEG, NEGATION_WORDS as _NEG_WORDS, SCOPE_BREAK as _SCOPE_BREAK, WORD_TOKEN as _WORD,
+                   stem)
 
 THRESHOLD = 0.62
 CONTRADICTION_MARGIN = 0.08
 W_SIM = 0.55  # weight of the embedding similarity in a unit's score; the rest is lexical coverage
 
 # --- text helpers ------------------------------------------------------------------------------------
-_CITE = re.compile(r"\[\s*\d+(?:\s*[-–,;]\s*\d+)*\s*\]")
-_WORD = re.compile(r"[A-Za-z0-9µ]+(?:[-'’][A-Za-z0-9]+)*")
-STOP = set("""a an the and or but if then than that this these those there here of in on at to for from by with
-without within into onto over under about as is are was were be been being am do does did done have has had having
-it its it's they them their theirs he she his her we our you your i me my which who whom whose what when where why how
-can could may might must shall should will would also such other others some any each every all both either more most
-less least much many very so too just only even still yet again further once per via vs e.g i.e etc not no nor never
-one ones s t""".split())
-_NEG_WORDS = {"no", "not", "never", "none", "nor", "neither", "without", "cannot", "nobody", "nothing", "unable",
-              "insufficient", "fails", "failed", "fail", "lack", "lacks", "lacking", "absence"}
-_NEG = re.compile(r"\b(?:no|not|never|none|nor|neither|without|cannot|nobody|nothing|unable|insufficient|"
-                  r"lack(?:s|ing)?|absence\s+of|"
-                  r"fail(?:s|ed)?\s+to|\w+n['’]t|(?:recommend\w*|advis\w*|argu\w*|caution\w*|counsel\w*)\s+against)\b",
-                  re.I)
-_SCOPE_BREAK = re.compile(r"[,;:.()]|\b(?:but|however|whereas|while|although|instead|rather)\b", re.I)
 
-# passage text addressed to a model (prompt injection) never supports anything
-_INSTRUCTION = re.compile(r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+|your\s+)?(?:previous|prior|above|"
-                          r"earlier|preceding|system)\b|\bsystem\s+prompt\b|\byou\s+are\s+(?:now\s+)?(?:an?\s+)?"
-                          r"(?:ai|assistant|language\s+model|chatbot)\b|(?:^|[.!?:]\s+)(?:write|say|state|answer|respond|reply|tell)"
-                          r"\s+(?:the\s+user\s+)?that\b|\bnew\s+instructions?\b", re.I)  # imperatives only
-
-_STEMMER_LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer  # PyStemmer, already installed with bm25s
-
-    return Stemmer.Stemmer("english")
-
-
-@lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    w = word.lower().replace("’", "'")
-    if w.endswith("'s"):
-        w = w[:-2]
-    with _STEMMER_LOCK:
-        return _stemmer().stemWord(w)
-
+# passage lines that are not statements of the document: never units, only context
+_REFERENCE = re.compile(r"\b(?:19|20)\d\d\s*(?:[A-Z][a-z]{2}\s*\d{0,2}\s*)?;\s*\d+\s*(?:\(\s*[\w-]+\s*\))?\s*:\s*[eE]?\d+|"
+                        r"\bdoi\s*:|\bPMID\s*:?\s*\d|\b(?:available\s+(?:at|from)|accessed)\b.{0,80}(?:https?:|www\.|\d{4})",
+                        re.I)
+_AUTHORS = re.compile(r"^\s*(?:\[\d+\]\s*|\d+\.\s+)?[A-Z][A-Za-z'’-]+\s+[A-Z]{1,3}(?:,\s+[A-Z][A-Za-z'’-]+\s+[A-Z]{1,3})*"
+                      r"(?:,?\s+et\s+al)?\.\s")  # "Smith J, Jones AB. Title …"
+_CAPTION = re.compile(r"^\s*(?:[-*•]\s*)?(?:table|figure|fig\.|box|exhibit|appendix)\s*[A-Z0-9]{0,4}\s*[.:|]", re.I)
+_LABEL = re.compile(r"^[^-*•\s][^\n.!?;:,\d]{0,58}$")  # a bare table header or label: "Older adults", "Rationale"
 
 def strip_citations(text: str) -> str:
     return re.sub(r"\s+([.,;:!?])", r"\1", _CITE.sub(" ", text)).strip()
@@ -226,7 +219,19 @@ def frequencies(text: str) -> set[str]:
     return {name for rx, name in _FREQ if rx.search(text)}
 
 
+def _without_shared_frequencies(sentence: str, unit: str) -> tuple[str, str]:
+    """Both texts with the frequency phrases they share replaced by a word: "every two years" in the sentence
+    and "biennial" in the unit state the same thing, and "two" is then no number of its own."""
+    shared = frequencies(sentence) & frequencies(unit)
+    for rx, name in _FREQ:
+        if name in shared:
+            sentence, unit = rx.sub(" frequency ", sentence), rx.sub(" frequency ", unit)
+    return sentence, unit
+
+
 def _number_problems(sentence: str, unit: str) -> list[str]:
+    sf, uf = frequencies(sentence), frequencies(unit)
+    sentence, unit = _without_shared_frequencies(sentence, unit)
     sq, uq = quantities(sentence), quantities(unit)
     problems = []
     for q in sq:
@@ -247,7 +252,6 @@ def _number_problems(sentence: str, unit: str) -> list[str]:
         nu = sum(1 for p in uq if p.kind == "num" and p.value == v)
         if nu and ns > nu:
             problems.append(f"number {v:g} appears {ns} times, {nu} in the passage")
-    sf, uf = frequencies(sentence), frequencies(unit)
     for f in sorted(sf - uf):
         if f == "day" and "day" in {q.unit for q in uq}:
             continue
@@ -260,6 +264,7 @@ def _number_problems(sentence: str, unit: str) -> list[str]:
 class NegScope:
     before: frozenset[str]  # content stems of up to 3 words before the cue, within the clause
     after: frozenset[str]  # content stems of up to 6 words after it: what is negated
+    head: tuple[str, ...] = ()  # the first two content stems after the cue ("against routine screening …")
 
     @property
     def all(self) -> frozenset[str]:
@@ -281,12 +286,19 @@ def negation_scopes(text: str) -> list[NegScope]:
         cue = set(content_stems(m.group(0))) - neg  # "recommends against" → recommend, against
         b = set(content_stems(" ".join(words(before)[-3:]))) - neg
         a = (set(content_stems(" ".join(words(after)[:6]))) | cue) - neg
-        scopes.append(NegScope(frozenset(b), frozenset(a)))
+        head = tuple(w for w in content_stems(" ".join(words(after)[:6])) if w not in neg)[:2]
+        scopes.append(NegScope(frozenset(b), frozenset(a), head))
     return scopes
 
 
 def _negation_problems(sentence: str, unit: str) -> list[str]:
-    s_scopes, u_scopes = negation_scopes(sentence), negation_scopes(unit)
+    s_scopes = negation_scopes(sentence)
+    u_scopes: list[NegScope] = []
+    for line in re.split(r"\n+|(?<=[.!?])\s+(?=[A-Z(])", unit):
+        # a negation the unit repeats on another line (a label, then its sentence) is one claim
+        kept = list(u_scopes)
+        u_scopes += [sc for sc in negation_scopes(line) if not any(
+            len(sc.after & u.after) >= 0.75 * min(len(sc.after), len(u.after)) > 0 for u in kept)]
     if len(s_scopes) > len(u_scopes):
         return ["negation: the sentence has a negation the passage does not"]
     for sc in s_scopes:
@@ -298,7 +310,9 @@ def _negation_problems(sentence: str, unit: str) -> list[str]:
     for k, uc in enumerate(u_scopes):
         key = {w for w in uc.after if not w.isdigit()}
         hit = key & s_stems
-        if key and len(hit) >= max(1, (len(key) + 1) // 2):
+        # the sentence repeats most of what is negated, or its first words ("against routine screening for
+        # abdominal aortic aneurysm" restated as "routine screening for AAA")
+        if key and (len(hit) >= max(1, (len(key) + 1) // 2) or (len(uc.head) == 2 and set(uc.head) <= s_stems)):
             need.append((k, hit))
     if not need:
         return []
@@ -322,7 +336,8 @@ _NAME_SUFFIX = re.compile(
     r"oxetine|triptan|parin|arin|gliptin|glitazone|gliflozin|glutide|formin|semide|thiazide|trexate|dronate|"
     r"profen|coxib|sone|olone|amine|azine|itis|osis|oses|emia|aemia|oma|omas|pathy|algia|ectomy|otomy|plasty|"
     r"scopy|graphy|iasis|uria|penia|plegia|paresis|trophy|cele|rrhea|rrhoea|philia|virus|bacter|coccus|cocci|"
-    r"syndrome|disease|cancer|carcinoma|leukemia|lymphoma|diabetes|vaccine|insulin|ine)$|^anti[a-z]{4,}", re.I)
+    r"syndrome|disease|cancer|carcinoma|leukemia|lymphoma|diabetes|vaccine|insulin|ine|sterone)$|^anti[a-z]{4,}|"
+    r"^[a-z]{3,}therap(?:y|ies)$", re.I)
 _NOT_NAMES = set("""medicine medicines determine determines determined routine routinely examine define online decline
 combine baseline guideline guidelines machine engine genuine feminine masculine discipline outline underline imagine
 undermine spine saline quarantine magazine marine intestine intestines urine uterine pristine doctrine endocrine
@@ -337,7 +352,9 @@ pertussis polio malaria tuberculosis syphilis gonorrhea chlamydia herpes covid p
 leukemia lymphoma melanoma glaucoma cataract cataracts osteoporosis fracture fractures scoliosis autism adhd
 schizophrenia bipolar pregnancy pregnant infant infants newborn newborns children adolescents adults women men
 elderly smokers smoking ultrasonography ultrasound mammography colonoscopy sigmoidoscopy ct mri x-ray biopsy
-statin statins aneurysm thrombosis embolism infarction angina hemorrhage hematoma edema fever cough""".split())
+statin statins aneurysm thrombosis embolism infarction angina hemorrhage hematoma edema fever cough
+zinc iron calcium magnesium potassium sodium iodine fluoride folate selenium copper estrogen estrogens
+testosterone progesterone progestin progestins hormone hormones placebo""".split())
 _CAP_COMMON = set("""the a an this these those it in on at for to of and or but if when while with by as
 however although because since after before during early most many some all no not there their they we you
 patients people clinicians physicians doctors""".split())
@@ -369,7 +386,8 @@ def key_terms(sentence: str, model: str = "all-MiniLM-L6-v2") -> list[str]:
         acronym = len(w) >= 2 and sum(c.isupper() for c in w) >= 2
         cap = w[0].isupper() and not first and lw not in _CAP_COMMON and not (len(w) == 2 and lw in STOP)
         rare = len(lw) >= 6 and lw.isalpha() and _word_pieces(lw, model) >= 3
-        if acronym or cap or rare or lw in _NAMES or (len(lw) >= 5 and _NAME_SUFFIX.search(lw)):
+        part_name = "-" in lw and any(p in _NAMES for p in lw.split("-"))  # "iron-sulfur", "aspirin-induced"
+        if acronym or cap or rare or part_name or lw in _NAMES or (len(lw) >= 5 and _NAME_SUFFIX.search(lw)):
             terms.append(w)
     return terms
 
@@ -382,7 +400,7 @@ _CONTRAST = [{"men", "man", "women", "woman"}, {"male", "males", "female", "fema
              {"positive", "negative"}, {"left", "right"}, {"upper", "lower"}]
 _CONTRAST_NORM = {"man": "men", "woman": "women", "male": "males", "female": "females", "increases": "increase",
                   "increased": "increase", "decreases": "decrease", "decreased": "decrease", "benefits": "benefit",
-                  "harms": "harm", "fewer": "less"}
+                  "harms": "harm", "fewer": "less", "highly": "more", "greatly": "more", "slightly": "less"}
 _CONTRAST = [{_CONTRAST_NORM.get(w, w) for w in g} for g in _CONTRAST]
 _CONTRAST_WORDS = {w: g for g in _CONTRAST for w in g}
 
@@ -428,6 +446,218 @@ def _name_problems(sentence: str, passage: str, p_stems: set[str], p_words: list
     return problems
 
 
+_DESIGNATED = re.compile(r"\b(vitamin|hepatitis|factor|class|stage|phase|group|serotype|schedule|type)s?"
+                         r"\s+([A-Z]{1,2}\d{0,2}|[IVX]{1,4}[ab]?|\d{1,2}[a-z]?)\b", re.I)
+
+
+def designated(text: str) -> set[tuple[str, str]]:
+    """Names completed by a letter or numeral: ("vitamin", "D"), ("hepatitis", "B"), ("stage", "IV")."""
+    return {(m.group(1).lower(), m.group(2).upper()) for m in _DESIGNATED.finditer(_CITE.sub(" ", text))}
+
+
+def _present(term: str, stems: set[str], low: str) -> bool:
+    lt = term.lower()
+    if stem(lt) in stems or re.search(r"(?<![a-z0-9])" + re.escape(lt) + r"(?![a-z0-9])", low):
+        return True
+    parts = [p for p in re.split(r"[-'’]", lt) if p]
+    return len(parts) > 1 and all(stem(p) in stems or p in low for p in parts)
+
+
+def _substitution_problems(sentence: str, s_terms: list[str], unit: str, unit_terms: list[str],
+                           unit_stems: set[str]) -> list[str]:
+    """A name of the sentence that the unit lacks, where the unit names something the sentence lacks
+    ("pneumococcal antibiotic prophylaxis" for "pneumococcal vaccination"; "vitamin E" for "vitamin D")."""
+    s_low, u_low = sentence.lower(), unit.lower()
+    s_stems = set(content_stems(sentence))
+    extra = [t for t in s_terms if not _present(t, unit_stems, u_low)]
+    lost = [t for t in unit_terms if not _present(t, s_stems, s_low) and not re.search(  # who says it may go
+        rf"\b{re.escape(t)}\b\s+(?:\w+\s+)?(?:recommend|conclude|found|find|suggest|state|advise|note|report)", unit)]
+    problems = []
+    if extra and lost:
+        problems.append(f"name {extra[0]!r} where the passage sentence has {lost[0]!r}")
+    sd, ud = designated(sentence), designated(unit)
+    for head, val in sorted(sd - ud):
+        if any(h == head for h, _ in ud):
+            problems.append(f"{head} {val} where the passage sentence has "
+                            f"{', '.join(f'{h} {v}' for h, v in sorted(ud) if h == head)}")
+    return problems
+
+
+_CLAUSE = re.compile(r",\s+(?:and|but|while|whereas|although|yet)\s+|;\s+|\s+whereas\s+")
+
+
+def _clause_problems(sentence: str, unit_stems: set[str], skip: set[str]) -> list[str]:
+    """Each clause of the sentence (with three or more content words) is mostly in the unit: a claim
+    stitched from two passages under one citation is not supported by either."""
+    for clause in _CLAUSE.split(sentence):
+        st = set(content_stems(clause)) - skip
+        if len(st) >= 3 and len(st & unit_stems) * 2 < len(st):
+            return [f"the clause {clause.strip()[:60]!r} is not in the passage"]
+    return []
+
+
+# --- grades ---------------------------------------------------------------------------------------------
+_GRADE_RULES = [  # (system, pattern whose group 1 is the value)
+    ("grade", re.compile(r"\b[Gg]rade\s*:?\s*([A-D]|I)\b")),
+    ("grade", re.compile(r"\b([A-D]|I)\s+(?:recommendations?|statements?)\b")),
+    ("grade", re.compile(r"\b[Gg]rade\s+([A-D]|I)\s+recommendations?\b")),
+    ("bracket", re.compile(r"\[\s*([A-D])\s*\]")),
+    ("level", re.compile(r"\b(?:[Ll]evel|LOE|[Qq]uality)\s*:?\s*([A-C])\b")),
+    ("class", re.compile(r"\b[Cc]lass\s+(I{1,3}[ab]?|IV)\b")),
+    ("strength", re.compile(r"\b(strong|weak|conditional)(?:ly)?\s+(?:recommend\w*|for\b|against\b|in\s+favou?r)",
+                            re.I)),
+    ("strength", re.compile(r"\brecommend\w*\s+(?:\w+\s+)?(strong|weak|conditional)(?:ly)?\b", re.I)),
+    ("strength", re.compile(r"\b(strong|weak|conditional)\s+(?:\(|-)?\s*(?:evidence|recommendation)", re.I)),
+    ("certainty", re.compile(r"\b(high|moderate|low|very\s+low|insufficient)[\s-]+(?:certainty|quality|strength)\b",
+                             re.I)),
+    ("certainty", re.compile(r"\b(?:certainty|quality\s+of\s+(?:the\s+)?evidence)\s+(?:is|was|of)\s+(high|moderate|low|"
+                             r"very\s+low)\b", re.I)),
+]
+
+
+def grades(text: str) -> set[tuple[str, str]]:
+    """Grades and strengths of recommendation or evidence that ``text`` states: {("grade", "B"),
+    ("strength", "strong"), ("certainty", "moderate"), …}."""
+    text = _CITE.sub(" ", text)
+    out = set()
+    for system, rx in _GRADE_RULES:
+        for m in rx.finditer(text):
+            out.add((system, re.sub(r"\s+", " ", m.group(1)).lower() if system in {"strength", "certainty"}
+                     else m.group(1)))
+    return out
+
+
+_GRADE_ABSENT = "the passage sentence states no grade"
+_INSUFFICIENT = re.compile(r"\bevidence\s+(?:is|was|remains)\s+insufficient\s+(?:to|for)\b|\binsufficient\s+evidence\s+"
+                           r"(?:to|for)\b", re.I)
+_RECOMMENDS = re.compile(r"\brecommend(?:s|ed)?\b|\bshould\s+(?:be\s+)?(?:offer|screen|use|give|receive|start)", re.I)
+
+
+def _grade_problems(sentence: str, unit: str, parts: Sequence[str] = (), s_stems: set[str] | None = None) -> list[str]:
+    """Every grade of the sentence is stated by the unit; where the unit's two sentences give different values
+    of one grading system, by the sentence that states most of the claim."""
+    ug = grades(unit)
+    if (("grade", "I") in ug or _INSUFFICIENT.search(unit)) and _RECOMMENDS.search(sentence) \
+            and not negation_scopes(sentence):
+        return ["the passage finds the evidence insufficient (I statement); the sentence states a recommendation"]
+    sg = grades(sentence)
+    if not sg:
+        return []
+    systems = {sy for sy, _ in ug}
+    problems = [f"{system} {value!r} is not what the passage states" if system in systems
+                else f"{_GRADE_ABSENT}: {system} {value!r}" for system, value in sorted(sg - ug)]
+    if len(parts) == 2 and not problems:
+        s_stems = s_stems or set(content_stems(sentence))
+        main = max(parts, key=lambda p: len(s_stems & set(content_stems(p))))
+        mg = grades(main)
+        for system, value in sorted(sg):
+            if len({v for sy, v in ug if sy == system}) > 1 and (system, value) not in mg:
+                problems.append(f"{system} {value!r}: the passage sentence that states the claim says "
+                                f"{sorted(v for sy, v in mg if sy == system) or 'none'}")
+    return problems
+
+
+# --- what is evidence, and what may only resolve a sentence's subject -------------------------------------
+def is_evidence(text: str) -> bool:
+    """Whether a sentence of a passage states something of the document: not a reference entry, a table or
+    figure caption, the site's own text (``qa_bot.webpage.is_chrome``) or a bare label line."""
+    from .webpage import is_chrome
+
+    t = text.strip()
+    if not t:
+        return False
+    if _REFERENCE.search(t) or _AUTHORS.match(t) or _CAPTION.match(t):
+        return False
+    if grades(t):  # "( B recommendation )" on its own line grades the sentence before it
+        return True
+    if (_LABEL.match(t) and len(t.split()) <= 5) or ("\n" not in t and " > " in t and _heading_line(t)):
+        return False
+    # the site's widgets and badges; a full sentence that mentions "sign up" or "subscribe" is still a statement
+    return not ("|" not in t and len(t.split()) <= 12 and is_chrome(t))
+
+
+def _aside_lines(text: str) -> list[tuple[int, int]]:
+    """Spans of the lines of ``text`` that are reference entries (a journal citation, DOI, PMID or author list)
+    or captions ("Table 2. …"): each of their sentences is context, not evidence."""
+    out, pos = [], 0
+    for line in text.split("\n"):
+        if (_AUTHORS.match(line) and _REFERENCE.search(line)) or (_CAPTION.match(line) and len(line.split()) <= 40):
+            out.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return out
+
+
+def _heading_line(line: str) -> bool:
+    """A title or heading path on a line of its own ("Stem Cell Therapy > Evidence-Based Recommendations")."""
+    t = line.strip()
+    if not t or re.search(r"[.!?;:,]$", t) or len(t.split()) > 25:
+        return False
+    if " > " in t:
+        return True
+    if ":" in t or re.match(r"[-*•\d]", t):  # "Grade: B", "- Population: …", list items
+        return False
+    long = [w for w in t.split() if len(w) >= 4 and w[0].isalpha()]
+    return len(t.split()) <= 12 and bool(long) and sum(w[0].isupper() for w in long) >= 0.6 * len(long)
+
+
+def _peel(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    """A sentence span with its leading and trailing heading lines as spans of their own (a heading glued to
+    the first sentence is not part of it)."""
+    out: list[tuple[int, int]] = []
+    tail: list[tuple[int, int]] = []
+    while "\n" in text[a:b].strip():
+        nl = text.index("\n", a + len(text[a:b]) - len(text[a:b].lstrip()))
+        if not _heading_line(text[a:nl]):
+            break
+        out.append((a, nl))
+        a = nl + 1
+    while "\n" in text[a:b].strip():
+        nl = text.rindex("\n", a, a + len(text[a:b].rstrip()))
+        if not _heading_line(text[nl + 1:b]):
+            break
+        tail.insert(0, (nl + 1, b))
+        b = nl
+    return out + [(a, b)] + tail
+
+
+_OPEN_START = re.compile(
+    r"^\W*(?:it|its|this|these|they|them|their|that|those|such|he|she|his|her|both|either|neither|each|all|"
+    r"the\s+(?:condition|disorder|disease|syndrome|drug|medication|medicine|test|procedure|infection|virus|tumou?r|"
+    r"cancer|treatment|therapy|vaccine|screening|intervention)s?|"
+    r"(?:provide|initiate|progress|perform|implement|include|assess|screen|consider|use|avoid|give|offer|administer|"
+    r"monitor|start|begin|emphasi[sz]e|focus|refer|obtain|evaluate|encourage|counsel|discuss|treat|prescribe|do|"
+    r"ensure|maintain|continue|stop|discontinue|repeat|measure|check|test|limit|reduce|increase|add|apply|"
+    r"recommend|educate|identify|document|review|ask|advise|inform|follow|seek|take|keep|try|see)\b)", re.I)
+
+
+def _same_stem(a: str, b: str) -> bool:
+    return a == b or (len(a) >= 5 and len(b) >= 5 and a[:5] == b[:5])
+
+
+def _unit_is_open(unit: str, s_stems: set[str]) -> bool:
+    """Whether a unit leaves its subject to the context (a pronoun, a generic "the condition", an imperative)
+    or is about what the sentence keeps (its first content words are in the sentence)."""
+    text = _CITE.sub(" ", unit)
+    if _OPEN_START.match(text):
+        return True
+    lead = content_stems(" ".join(words(text)[:4]))[:2]
+    return bool(lead) and all(any(_same_stem(w, x) for x in s_stems) for w in lead)
+
+
+# words of any heading ("Treatment Recommendations", "Clinical Considerations"): not a subject of their own, so a
+# sentence using them is judged as if the context were not there (they count as words the unit may lack)
+_HEADING_VOCABULARY = {stem(w) for w in """recommendation recommendations recommended recommend treatment treatments
+management evidence based guideline guidelines summary clinical considerations consideration patient patients
+population option options approach approaches intervention interventions assessment rationale background overview
+care practice strength quality grade level benefit benefits harm harms statement update discussion introduction
+methods research gaps major other additional general specific key important priority""".split()}
+
+
+@lru_cache(maxsize=4096)
+def _context_info(context: str) -> tuple[frozenset[str], str]:
+    return frozenset(content_stems(_CITE.sub(" ", context))), context.lower()
+
+
 # --- the checker ---------------------------------------------------------------------------------------
 @dataclass
 class SupportResult:
@@ -441,13 +671,17 @@ class SupportResult:
 
 @dataclass
 class _PassageInfo:
-    spans: list[tuple[int, int]]
-    unit_spans: list[tuple[int, int]]
+    spans: list[tuple[int, int]]  # the passage's evidence sentences (units of one sentence)
+    unit_spans: list[tuple[int, int]]  # the sentences, then each two adjacent ones
     unit_texts: list[str]
     unit_stems: list[set[str]]
-    stems: set[str]
+    stems: set[str]  # of the evidence sentences
     words: list[str]
+    text: str  # the evidence sentences, for the names rule
+    aside: str  # the passage's other lines (references, captions, site text, labels): context, not evidence
+    parts: list[tuple[int, ...]] = field(default_factory=list)  # the sentence(s) of each unit, as indices of spans
     vectors: np.ndarray | None = None  # unit vectors
+    unit_terms: dict[int, list[str]] | None = None  # key terms of the units checked so far
 
 
 class SupportChecker:
@@ -473,24 +707,34 @@ class SupportChecker:
     def _passage_info(self, passage: str) -> _PassageInfo:
         from .text import split_sentences
 
-        spans = split_sentences(passage) or [(0, len(passage))]
-        unit_spans = list(spans) + [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)]
+        every = [x for a, b in (split_sentences(passage) or [(0, len(passage))]) for x in _peel(passage, a, b)]
+        refs = _aside_lines(passage)  # every sentence of a reference entry or a caption line
+        keep = [is_evidence(passage[a:b]) and not any(x <= a and b <= y for x, y in refs) for a, b in every]
+        spans = [sp for sp, k in zip(every, keep) if k]
+        index = {sp: n for n, sp in enumerate(spans)}
+        # two sentences make a unit only when nothing that is not evidence stands between them
+        adjacent = [j for j in range(len(every) - 1) if keep[j] and keep[j + 1]]
+        pairs = [(every[j][0], every[j + 1][1]) for j in adjacent]
+        parts = [(n,) for n in range(len(spans))] + [(index[every[j]], index[every[j + 1]]) for j in adjacent]
+        aside = "\n".join(passage[a:b] for a, b in every if (a, b) not in set(spans))
+        unit_spans = list(spans) + pairs
         unit_texts = [passage[a:b] for a, b in unit_spans]
-        clean = strip_citations(passage)
+        clean = strip_citations(" ".join(passage[a:b] for a, b in spans))
         return _PassageInfo(spans, unit_spans, unit_texts, [set(content_stems(t)) for t in unit_texts],
-                            set(content_stems(clean)), words(clean))
+                            set(content_stems(clean)), words(clean), clean, aside, parts)
 
-    def prepare(self, pairs: Sequence[tuple[str, str]]) -> None:
-        """Encode, in one batch, every passage sentence and sentence not cached yet."""
+    def prepare(self, pairs: Sequence[tuple[str, ...]]) -> None:
+        """Encode, in one batch, every passage sentence and sentence not cached yet. A pair is
+        (sentence, passage) or (sentence, passage, context)."""
         with self._lock:
             new_p: dict[str, _PassageInfo] = {}
-            for _, p in pairs:
+            for _, p, *_ in pairs:
                 k = self._key(p)
                 if k in self._passages:
                     self._passages.move_to_end(k)
                 elif k not in new_p:
                     new_p[k] = self._passage_info(p)
-            new_s = list(dict.fromkeys(strip_citations(s) for s, _ in pairs
+            new_s = list(dict.fromkeys(strip_citations(s) for s, *_ in pairs
                                        if self._key(strip_citations(s)) not in self._sentences))
             texts: list[str] = []
             for info in new_p.values():
@@ -502,7 +746,10 @@ class SupportChecker:
                 n = len(info.spans)
                 sv = vecs[pos:pos + n]
                 pos += n
-                pair = sv[:-1] + sv[1:] if n > 1 else np.zeros((0, sv.shape[1]), np.float32)
+                sv = sv.reshape(-1, vecs.shape[1])
+                two = [p for p in info.parts if len(p) == 2]
+                pair = (sv[[a for a, _ in two]] + sv[[b for _, b in two]] if two
+                        else np.zeros((0, vecs.shape[1]), np.float32))
                 if len(pair):
                     pair = pair / np.maximum(np.linalg.norm(pair, axis=1, keepdims=True), 1e-9)
                 info.vectors = np.concatenate([sv, pair]).astype(np.float32)
@@ -515,26 +762,43 @@ class SupportChecker:
             while len(self._sentences) > 4 * self.max_cache:
                 self._sentences.popitem(last=False)
 
-    def check(self, sentence: str, passage: str) -> SupportResult:
+    def check(self, sentence: str, passage: str, context: str | None = None) -> SupportResult:
+        """Whether ``passage`` supports ``sentence``. ``context`` (the passage's title and heading path) may
+        name the sentence's subject, never support it (see the module docstring)."""
         s = strip_citations(sentence)
         if not s or not re.search(r"[A-Za-z]", s):
             return SupportResult(False, 0.0, ["empty sentence"])
         if not passage or not passage.strip():
             return SupportResult(False, 0.0, ["empty passage"])
-        quoted = _verbatim_span(s, passage)
-        if quoted is not None and not _INSTRUCTION.search(passage[quoted[0]:quoted[1]]):
-            # a sentence the passage states word for word is supported by it (the extractive composer's case)
-            return SupportResult(True, 1.0, [], quoted, 1.0, 1.0)
         if self._key(passage) not in self._passages or self._key(s) not in self._sentences:
             self.prepare([(sentence, passage)])
         info = self._passages[self._key(passage)]
+        if not info.spans:
+            return SupportResult(False, 0.0, ["the passage has no statement that can be evidence"])
+        quoted = _verbatim_span(s, passage)
+        if (quoted is not None and not _INSTRUCTION.search(passage[quoted[0]:quoted[1]])
+                and any(a <= quoted[0] and quoted[1] <= b for a, b in info.unit_spans)):
+            # a sentence the passage states word for word is supported by it (the extractive composer's case)
+            return SupportResult(True, 1.0, [], quoted, 1.0, 1.0)
         svec = self._sentences[self._key(s)]
         sims = info.vectors @ svec
         s_stems = content_stems(s)
         s_set = set(s_stems) or {""}
-        name_problems = _name_problems(s, passage, info.stems, info.words, self.settings.embedding_model)
+        model = self.settings.embedding_model
+        name_problems = _name_problems(s, info.text, info.stems, info.words, model)
+        s_terms = key_terms(s, model)
+        s_grades = grades(s)
+        # words that only the context (title, heading path, the passage's non-evidence lines) has
+        ctx_stems, ctx_low = _context_info(f"{context or ''}\n{info.aside}")
+        ctx_only = (s_set & ctx_stems) - info.stems - _HEADING_VOCABULARY
+        ctx_names = [p for p in name_problems if p.split("'")[1].lower() in ctx_low]
+        ctx_veto: list[str] = []
+        if ctx_only and (len(ctx_only) * 2 > len(s_set) or len(s_set - ctx_only) < 2):
+            ctx_veto = [f"the sentence's words come from the title, headings or non-evidence lines "
+                        f"({', '.join(sorted(ctx_only))}), not from the passage's sentences"]
         best: SupportResult | None = None
         best_fail: SupportResult | None = None
+        silent: SupportResult | None = None
         order = np.argsort(-sims)
         n_single = len(info.spans)
         covs = [len(s_set & st) / len(s_set) for st in info.unit_stems]
@@ -542,19 +806,37 @@ class SupportChecker:
             if _INSTRUCTION.search(info.unit_texts[i]):
                 continue
             cov = covs[i]
-            if i >= n_single and cov < max(covs[i - n_single], covs[i - n_single + 1]) + 0.1:
-                continue  # a pair of sentences only when the sentence draws on both
-            score = W_SIM * float(sims[i]) + (1 - W_SIM) * cov
+            if i >= n_single and cov < max(covs[j] for j in info.parts[i]) + 0.1 and not (
+                    s_grades and s_grades <= grades(info.unit_texts[i])
+                    and not s_grades <= grades(info.unit_texts[max(info.parts[i], key=lambda j: covs[j])])):
+                continue  # a pair of sentences only when the sentence draws on both (words, or its grade)
             unit = info.unit_texts[i]
-            reasons = (name_problems + _number_problems(s, unit) + _negation_problems(s, unit)
-                       + _contrast_problems(s, unit))
+            reasons = list(ctx_veto)
+            names = name_problems
+            if ctx_only and not ctx_veto:
+                if _unit_is_open(unit, s_set):  # the context names the subject the unit leaves open
+                    rest = s_set - ctx_only
+                    cov = len(rest & info.unit_stems[i]) / len(rest)
+                    names = [p for p in name_problems if p not in ctx_names]
+                else:
+                    reasons.append(f"words of the title, headings or non-evidence lines ({', '.join(sorted(ctx_only))})"
+                                   " in place of what the passage sentence is about")
+            score = W_SIM * float(sims[i]) + (1 - W_SIM) * cov
+            reasons += (names + _number_problems(s, unit) + _negation_problems(s, unit)
+                        + _contrast_problems(s, unit) + _grade_problems(s, unit, self._parts(info, i), s_set)
+                        + _substitution_problems(s, s_terms, unit, self._unit_terms(info, i), info.unit_stems[i])
+                        + _clause_problems(s, info.unit_stems[i], ctx_only))
             res = SupportResult(not reasons and score >= THRESHOLD, round(score, 4), reasons, info.unit_spans[i],
                                 round(float(sims[i]), 4), round(cov, 4))
             if not reasons:
                 if best is None or score > best.score:
                     best = res
+            elif all(r.startswith(_GRADE_ABSENT) for r in reasons):  # silent on the grade: no contradiction
+                if silent is None or score > silent.score:
+                    silent = res
             elif best_fail is None or score > best_fail.score:
                 best_fail = res
+        best_fail = best_fail or silent
         # the closest unit contradicting the sentence outweighs a weaker unit that merely fails to contradict it
         if best is None and best_fail is None:
             return SupportResult(False, 0.0, ["the passage text is addressed to a model, not evidence"])
@@ -569,9 +851,22 @@ class SupportChecker:
         best_fail.supported = False
         return best_fail
 
-    def check_many(self, pairs: Sequence[tuple[str, str]]) -> list[SupportResult]:
+    @staticmethod
+    def _parts(info: _PassageInfo, i: int) -> list[str]:
+        """The one or two sentences of unit ``i``."""
+        return [info.unit_texts[j] for j in info.parts[i]]
+
+    def _unit_terms(self, info: _PassageInfo, i: int) -> list[str]:
+        if info.unit_terms is None:
+            info.unit_terms = {}
+        if i not in info.unit_terms:
+            info.unit_terms[i] = key_terms(info.unit_texts[i], self.settings.embedding_model)
+        return info.unit_terms[i]
+
+    def check_many(self, pairs: Sequence[tuple[str, ...]]) -> list[SupportResult]:
+        """``check`` over (sentence, passage) or (sentence, passage, context) pairs, encoded in one batch."""
         self.prepare(pairs)
-        return [self.check(s, p) for s, p in pairs]
+        return [self.check(*pair) for pair in pairs]
 
 
 def _verbatim_span(sentence: str, passage: str) -> tuple[int, int] | None:
@@ -594,11 +889,13 @@ def get_checker(settings: Settings | None = None) -> SupportChecker:
     return _CHECKERS[key]
 
 
-def check_support(sentence: str, passage: str, settings: Settings | None = None) -> SupportResult:
-    """Whether ``passage`` supports ``sentence`` (see the module docstring for the rules)."""
-    return get_checker(settings).check(sentence, passage)
+def check_support(sentence: str, passage: str, settings: Settings | None = None,
+                  context: str | None = None) -> SupportResult:
+    """Whether ``passage`` supports ``sentence`` (see the module docstring for the rules); ``context``, the
+    passage's title and heading path, may name the sentence's subject, never support it."""
+    return get_checker(settings).check(sentence, passage, context)
 
 
-def check_many(pairs: Sequence[tuple[str, str]], settings: Settings | None = None) -> list[SupportResult]:
-    """``check_support`` over many (sentence, passage) pairs, encoding everything new in one batch."""
+def check_many(pairs: Sequence[tuple[str, ...]], settings: Settings | None = None) -> list[SupportResult]:
+    """``check_support`` over many (sentence, passage[, context]) pairs, encoding everything new in one batch."""
     return get_checker(settings).check_many(pairs)

@@ -62,7 +62,8 @@ def make_fallback(passages: list[Passage]) -> Answer:
                      spans=[(0, 40)]) for i, p in enumerate(passages[:2])]
     return Answer(question="Should a stroke survivor get stem cell therapy?",
                   standalone_question="Should a stroke survivor get stem cell therapy?", passages=passages,
-                  sentences=[AnswerSentence(text=passages[1].chunk.text.split(". ")[0] + ".", citations=[1],
+                  sentences=[AnswerSentence(text=passages[min(1, len(passages) - 1)].chunk.text.split(". ")[0] + ".",
+                                            citations=[1],
                                             group="bottom_line", supported=True)],
                   citations=cits, disclaimer=DEFAULT_DISCLAIMER)
 
@@ -313,3 +314,86 @@ def test_engine_streams_and_finalizes_the_llm_answer(server, indexed_settings):
     ids = {p.chunk.chunk_id for p in ans.passages}
     assert ans.citations and all(c.chunk_id in ids for c in ans.citations)
     assert all(1 <= n <= len(ans.citations) for x in ans.sentences for n in x.citations)
+
+
+# --- a heading is not evidence; negations and grades of the cited passage (issue 10) ------------------------
+def seed_passages() -> list[Passage]:
+    """The seed guideline page's chunks, as the index stores them (title and heading path on each)."""
+    from pathlib import Path
+
+    from qa_bot.chunk import chunk_document
+    from qa_bot.load import load
+
+    s = Settings()
+    path = Path(__file__).resolve().parent / "fixtures" / "corpus" / "seeds" / "000_ae22a4cf9e8dc6bc.txt"
+    doc = load([path], s).documents[0]
+    return [Passage(chunk=c, score=1.0) for c in chunk_document(doc, s).chunks]
+
+
+@pytest.mark.slow
+def test_heading_echo_is_dropped_and_the_cited_sentence_kept(server):
+    """The seed case: the model's claim is made of the heading path's words ("Stem Cell Therapy for Stroke
+    Recovery > Evidence-Based Treatment Recommendations > …") and cites the early-mobilisation passage, which
+    says nothing about stem cells (the page says stem cell therapy is *not* recommended)."""
+    seed = seed_passages()
+    mob = next(p for p in seed if p.chunk.text.startswith("Early mobilization must begin"))
+    assert "Stem Cell Therapy for Stroke Recovery" in mob.chunk.heading_path[0]
+    assert "Evidence-Based Treatment Recommendations" in mob.chunk.heading_path
+    assert "stem cell" not in mob.chunk.text.lower()
+    stem = next(p for p in seed if "not currently recommended as a standard treatment" in p.chunk.text)
+    passages = [stem, mob]
+    text = ("Bottom line: Stem cell therapy is recommended as a standard treatment for stroke survivors. [2]\n\n"
+            "Key points:\n- Early mobilization must begin as soon as medically stable to prevent complications "
+            "including deep vein thrombosis and pneumonia. [2]\n")
+    _, ans, _ = run(server, passages, text)
+    assert ans.composer == "llm" and ans.notice is None
+    assert [s.text for s in ans.sentences] == [
+        "Early mobilization must begin as soon as medically stable to prevent complications including deep vein "
+        "thrombosis and pneumonia."]
+    assert ans.sentences[0].supported and ans.sentences[0].group == "bottom_line"
+    assert ans.dropped_sentences == 1 and ans.unsupported_sentences == 1
+    assert [c.chunk_id for c in ans.citations] == [mob.chunk.chunk_id]
+    c = ans.citations[0]
+    assert c.spans and c.quote[c.spans[0][0]:c.spans[0][1]].startswith("Early mobilization must begin")
+
+
+@pytest.mark.slow
+def test_negation_flip_of_the_cited_sentence_is_dropped(server):
+    """"not currently recommended" (in the cited passage) → "currently recommended"; and the passage's own
+    negated sentence, restated, is kept."""
+    seed = seed_passages()
+    stem = next(p for p in seed if "not currently recommended as a standard treatment" in p.chunk.text)
+    text = ("Bottom line: Stem cell therapy is currently recommended as a standard treatment for stroke survivors "
+            "with left-sided hemiparesis and facial numbness [1].\n"
+            "- Stem cell therapy is not currently recommended as a standard treatment for stroke survivors [1].\n")
+    _, ans, _ = run(server, [stem], text)
+    assert ans.composer == "llm"
+    assert [s.text for s in ans.sentences] == [
+        "Stem cell therapy is not currently recommended as a standard treatment for stroke survivors."]
+    assert ans.dropped_sentences == 1
+
+
+@pytest.mark.slow
+def test_recommends_against_flip_and_grade_change_are_dropped(server):
+    text = ("The USPSTF recommends against routine screening for abdominal aortic aneurysm (AAA) in women who have "
+            "never smoked and have no family history of AAA. ( D recommendation )\n\nThe USPSTF recommends 1-time "
+            "screening for AAA with ultrasonography in men aged 65 to 75 years who have ever smoked. "
+            "( B recommendation )")
+    c = Chunk(chunk_id="aaa#s::0", doc_id="aaa", section_id="aaa#s", text=text,
+              heading_path=["Major Recommendations"], doc_type="guideline", collection="test",
+              title="Abdominal aortic aneurysm: screening", source="Test", start=0, end=len(text), n_tokens=80,
+              content_hash="haaa")
+    answer = ("Bottom line: The USPSTF recommends 1-time screening for AAA with ultrasonography in men aged 65 to 75 "
+              "years who have ever smoked (B recommendation) [1].\n"
+              "- The USPSTF recommends 1-time screening for AAA with ultrasonography in men aged 65 to 75 years who "
+              "have ever smoked (A recommendation) [1].\n"
+              "- The USPSTF gives a grade A recommendation to 1-time AAA screening in men aged 65 to 75 who have "
+              "ever smoked [1].\n"
+              "- The USPSTF recommends routine screening for AAA in women who have never smoked and have no family "
+              "history of AAA [1].\n")
+    _, ans, _ = run(server, [Passage(chunk=c, score=1.0)], answer)
+    assert ans.composer == "llm"
+    assert [s.text for s in ans.sentences] == [
+        "The USPSTF recommends 1-time screening for AAA with ultrasonography in men aged 65 to 75 years who have "
+        "ever smoked (B recommendation)."]
+    assert ans.dropped_sentences == 3 and ans.unsupported_sentences == 3

@@ -255,6 +255,103 @@ def chat(audience: Annotated[str, typer.Option("--audience")] = "clinician") -> 
                   {"role": "assistant", "content": " ".join(s.text for s in result.sentences)}]
 
 
+keys_app = typer.Typer(help="API keys for `qa-bot serve` (hashed lines for QA_BOT_API_KEYS_FILE).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _key_line(key: str, collections: str | None) -> str:
+    from .api import hash_key
+
+    cols = ",".join(c.strip() for c in (collections or "").split(",") if c.strip())
+    return hash_key(key) + (f" {cols}" if cols else "")
+
+
+@keys_app.command("hash")
+def keys_hash(
+    collections: Annotated[Optional[str], typer.Option("--collections", help="Restrict the key to these collections "
+                                                                             "(comma-separated).")] = None,
+) -> None:
+    """Read a key on stdin and print its line for the keys file (`sha256:<hex> [collection,...]`)."""
+    key = sys.stdin.readline().strip()
+    if not key:
+        fail("no key on stdin: `printf %s \"$KEY\" | qa-bot keys hash`")
+    if len(key) < 16:
+        fail("a key must be at least 16 characters (`qa-bot keys add` makes a random one)")
+    print(_key_line(key, collections))
+
+
+@keys_app.command("add")
+def keys_add(
+    collections: Annotated[Optional[str], typer.Option("--collections", help="Restrict the key to these collections "
+                                                                             "(comma-separated).")] = None,
+    file: Annotated[Optional[Path], typer.Option("--file", help="Keys file (default: QA_BOT_API_KEYS_FILE).")] = None,
+    comment: Annotated[Optional[str], typer.Option("--comment", help="Who the key is for (kept as a # comment).")] = None,
+) -> None:
+    """Make a new random key, append its hashed line to the keys file, print the key (shown only this once)."""
+    import os
+    import secrets
+
+    from .api import parse_keys_file
+
+    path = file or settings_or_exit().api_keys_file
+    if path is None:
+        fail("no keys file: pass --file PATH or set QA_BOT_API_KEYS_FILE")
+    key = "qab-" + secrets.token_urlsafe(32)
+    line = _key_line(key, collections)
+    if comment:
+        line += "  # " + " ".join(comment.split())
+    try:
+        if path.exists():
+            parse_keys_file(path.read_text(encoding="utf-8"), str(path))  # never append to a file we cannot read
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as f:
+            if f.tell() and not path.read_bytes().endswith(b"\n"):
+                f.write("\n")
+            f.write(line + "\n")
+    except QABotError as e:
+        fail(str(e))
+    except OSError as e:
+        fail(f"{path}: {e.strerror}")
+    err.print(f"added to {path}; the key (shown only now):", markup=False, highlight=False)
+    print(key)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes (each loads the index).")] = 1,
+) -> None:
+    """Serve the HTTP API (OpenAI-compatible chat completions, /v1/answer, health) with uvicorn."""
+    import copy
+
+    import uvicorn
+
+    from .api import KeyRing, is_loopback
+
+    settings = settings_or_exit()
+    try:
+        keyring = KeyRing(settings)
+    except QABotError as e:
+        fail(str(e))
+        return
+    if not keyring.enabled and not is_loopback(host):
+        fail(f"refusing to listen on {host} without API keys: set QA_BOT_API_KEYS or QA_BOT_API_KEYS_FILE "
+             "(`qa-bot keys add --file keys.txt`), or listen on 127.0.0.1")
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["formatters"]["qa_bot"] = {"()": "uvicorn.logging.DefaultFormatter",
+                                          "fmt": "%(levelprefix)s %(asctime)s %(name)s %(message)s"}
+    log_config["handlers"]["qa_bot"] = {"formatter": "qa_bot", "class": "logging.StreamHandler",
+                                        "stream": "ext://sys.stderr"}
+    log_config["loggers"]["qa_bot"] = {"handlers": ["qa_bot"], "level": "INFO", "propagate": False}
+    err.print(f"qa_bot API on http://{host}:{port}/v1 ({workers} worker{'s' * (workers > 1)}; "
+              f"keys: {'on' if keyring.enabled else 'off, loopback only'})", markup=False, highlight=False)
+    # uvicorn's access log prints the request line with its query string: off; the app logs method, route,
+    # status and time instead (qa_bot.api.access)
+    uvicorn.run("qa_bot.api:app_from_env", factory=True, host=host, port=port, workers=workers,
+                access_log=False, log_config=log_config, proxy_headers=False, server_header=False)
+
+
 from .evaluate.cli import eval_command  # noqa: E402
 
 app.command("eval")(eval_command)

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -111,6 +111,16 @@ class Settings(BaseSettings):
         False, description="Store the whole earlier conversation with a rating (default: only the rated turn).")
     torch_threads: int = 1
 
+    # --- HTTP API (`qa-bot serve`) -----------------------------------------------------------
+    api_keys: Annotated[list[SecretStr] | None, NoDecode] = Field(
+        None, description="Comma-separated plain API keys (tests, small setups); never logged or printed.")
+    api_keys_file: Path | None = Field(
+        None, description="File of hashed API keys, one `sha256:<hex> [collection,collection]` per line "
+                          "(`qa-bot keys add` writes it); re-read when it changes.")
+    debug_log_text: bool = Field(
+        False, description="Let logs carry question and answer text (debugging only: questions can hold patient "
+                           "details); off: lengths and timings only.")
+
     @field_validator("disclaimer")
     @classmethod
     def _disclaimer_not_empty(cls, v: str) -> str:
@@ -123,6 +133,13 @@ class Settings(BaseSettings):
     def _split_paths(cls, v: Any) -> Any:
         if isinstance(v, (str, Path)):
             return [p for p in str(v).split(os.pathsep) if p]
+        return v
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return [k.strip() for k in v.split(",") if k.strip()] or None
         return v
 
     @field_validator("collections", "doc_types", mode="before")

@@ -1,0 +1,542 @@
+"""HTTP API (`qa-bot serve`): a thin caller of :func:`qa_bot.engine.answer` — no retrieval or answer logic here.
+
+Endpoints: ``POST /v1/answer`` (the ``Answer`` JSON), ``POST /v1/chat/completions`` (OpenAI-compatible, streaming
+and not; the message content is the answer as text with ``[n]`` markers, references and the fixed disclaimer, the
+structured citations are in an extra ``citations`` field), ``GET /v1/models``, ``GET /v1/index/stats``,
+``GET /healthz`` (the process is up) and ``GET /readyz`` (the index is reachable and loaded).
+
+Keys (``QA_BOT_API_KEYS`` plain, or ``QA_BOT_API_KEYS_FILE`` hashed, optionally scoped to collections) are checked
+on every endpoint but the health ones. Errors are OpenAI-style JSON ``{"error": {"message", "type"}}``.
+Privacy: no log line carries question or answer text (lengths and timings only) unless ``QA_BOT_DEBUG_LOG_TEXT``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .errors import BadInputError, BadQuestionError, IndexMissingError, QABotError, StoreUnavailableError
+from .settings import Settings
+
+log = logging.getLogger("qa_bot.api")
+access_log = logging.getLogger("qa_bot.api.access")
+
+MODEL_ID = "qa-bot"
+MAX_HISTORY_TURNS = 20  # earlier turns passed to the engine (follow-ups only need the last few)
+MAX_MESSAGES = 500
+MAX_TURN_CHARS = 100_000  # a turn longer than this is refused (422); the question has its own, smaller limit
+WARMUP_QUESTION = "What is hypertension?"
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})  # no key needed
+
+
+# --- errors -----------------------------------------------------------------------------------------
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, type_: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.message, self.type, self.headers = status, message, type_, headers
+
+
+def error_body(message: str, type_: str, param: str | None = None, code: str | None = None) -> dict:
+    return {"error": {"message": message, "type": type_, "param": param, "code": code}}
+
+
+def error_response(status: int, message: str, type_: str, headers: dict[str, str] | None = None,
+                   param: str | None = None) -> JSONResponse:
+    return JSONResponse(error_body(message, type_, param), status_code=status, headers=headers)
+
+
+_STATUS_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
+                 404: "not_found_error", 405: "invalid_request_error", 413: "invalid_request_error",
+                 422: "invalid_request_error", 503: "service_unavailable"}
+
+
+def _engine_error(e: QABotError) -> ApiError:
+    if isinstance(e, (BadQuestionError, BadInputError)):
+        return ApiError(400, str(e), "invalid_request_error")
+    if isinstance(e, (IndexMissingError, StoreUnavailableError)):
+        return ApiError(503, str(e), "service_unavailable")
+    return ApiError(500, str(e), "internal_error")
+
+
+def _unavailable(e: BaseException) -> bool:
+    """A lost connection to the store (Chroma server down mid-request): a 503, not a 500."""
+    try:
+        import httpx
+
+        if isinstance(e, httpx.TransportError):
+            return True
+    except ImportError:  # pragma: no cover
+        pass
+    return isinstance(e, ConnectionError)
+
+
+def _store_failed(e: BaseException) -> bool:
+    """An error raised inside Chroma (e.g. ``InternalError: Error finding id`` when an embedded store was written by
+    another process): the store's state, not the request, so a 503 with what to do."""
+    return any(c.__module__.split(".")[0] == "chromadb" for c in type(e).__mro__)
+
+
+# --- keys -------------------------------------------------------------------------------------------
+def hash_key(key: str) -> str:
+    """``sha256:<hex>`` of a key (keys are long random strings: a fast hash is enough)."""
+    return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    digest: bytes  # sha256 of the key
+    collections: frozenset[str] | None  # None: every collection
+
+    @property
+    def id(self) -> str:
+        """What logs may show of a key: the first 8 hex digits of its hash."""
+        return self.digest.hex()[:8]
+
+
+def parse_keys_file(text: str, where: str = "keys file") -> list[ApiKey]:
+    """Lines ``sha256:<64 hex> [collection,collection]``; ``#`` starts a comment; blank lines are skipped."""
+    keys = []
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.split()
+        algo, _, hexd = parts[0].partition(":")
+        if algo != "sha256" or len(hexd) != 64 or any(c not in "0123456789abcdef" for c in hexd.lower()):
+            raise BadInputError(f"{where}, line {n}: expected `sha256:<64 hex digits> [collection,...]`")
+        if len(parts) > 2:
+            raise BadInputError(f"{where}, line {n}: collections are one comma-separated field (no spaces)")
+        cols = frozenset(c.strip() for c in parts[1].split(",") if c.strip()) if len(parts) == 2 else None
+        keys.append(ApiKey(bytes.fromhex(hexd), cols or None))
+    return keys
+
+
+class KeyRing:
+    """The accepted keys: plain ones from the settings and hashed ones from the keys file (re-read when it
+    changes). ``enabled`` is False when neither is configured (then only loopback clients are served)."""
+
+    def __init__(self, settings: Settings):
+        self._plain = [ApiKey(hashlib.sha256(k.get_secret_value().encode("utf-8")).digest(), None)
+                       for k in settings.api_keys or []]
+        self._file: Path | None = settings.api_keys_file
+        self._file_keys: list[ApiKey] = []
+        self._stamp: tuple | None = None
+        self._lock = threading.Lock()
+        if self._file is not None:
+            self._load()
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._plain) or self._file is not None
+
+    def _load(self) -> None:
+        assert self._file is not None
+        try:
+            st = self._file.stat()
+        except OSError as e:
+            raise BadInputError(f"QA_BOT_API_KEYS_FILE {self._file}: cannot read it ({e.strerror})") from None
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        with self._lock:
+            if stamp != self._stamp:
+                self._file_keys = parse_keys_file(self._file.read_text(encoding="utf-8"), str(self._file))
+                self._stamp = stamp
+
+    def keys(self) -> list[ApiKey]:
+        if self._file is not None:
+            try:
+                self._load()
+            except BadInputError as e:  # an edit in progress or a bad line: keep the last good keys
+                log.warning("keys file not reloaded: %s", e)
+        return self._plain + self._file_keys
+
+    def find(self, presented: str) -> ApiKey | None:
+        digest = hashlib.sha256(presented.encode("utf-8", "surrogateescape")).digest()
+        found = None
+        for k in self.keys():  # every key compared, in constant time: no early exit
+            if hmac.compare_digest(digest, k.digest) and found is None:
+                found = k
+        return found
+
+
+# --- request and response bodies ----------------------------------------------------------------------
+class Filters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    doc_types: list[Literal["guideline", "expert_answer", "comment"]] | None = None
+    collections: list[str] | None = Field(None, max_length=100)
+    published_after: date | None = None
+
+
+class TurnIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=MAX_TURN_CHARS)
+
+
+class AnswerRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(max_length=MAX_TURN_CHARS)
+    history: list[TurnIn] = Field(default_factory=list, max_length=MAX_MESSAGES)
+    filters: Filters | None = None
+    audience: Literal["clinician", "patient"] | None = None
+
+
+class TextPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: Literal["text"]
+    text: str = Field(max_length=MAX_TURN_CHARS)
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")  # name, tool_calls… are accepted and ignored
+    role: Literal["system", "developer", "user", "assistant"]
+    content: str | list[TextPart] | None = Field(None)
+
+    def text(self) -> str:
+        if self.content is None:
+            return ""
+        if isinstance(self.content, str):
+            return self.content
+        return "\n".join(p.text for p in self.content)
+
+
+class ChatRequest(BaseModel):
+    """The OpenAI chat-completions body. Sampling options (temperature, max_tokens, …) are accepted and ignored:
+    the answer is extractive and verified. ``filters`` and ``audience`` are qa_bot extensions (``extra_body``)."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str | None = None
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
+    stream: bool = False
+    n: int | None = Field(None, ge=1, le=1)
+    filters: Filters | None = None
+    audience: Literal["clinician", "patient"] | None = None
+
+
+# --- the app ----------------------------------------------------------------------------------------
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class _Warmup:
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.error: str | None = None
+        self.seconds: float | None = None
+
+
+class AccessAndErrors:
+    """Pure ASGI middleware: one access line per request (method, route, status, milliseconds: never a query
+    string or a body) and a JSON 500 for anything unexpected (the exception's type is logged, not its message,
+    which could quote the question)."""
+
+    def __init__(self, app, settings: Settings):
+        self.app, self.settings = app, settings
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        state = {"status": 500, "started": False}
+
+        async def send_wrapper(message):
+            if message["type"] == "http.response.start":
+                state["status"], state["started"] = message["status"], True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as e:  # noqa: BLE001 - the last line of defence: never a traceback to the client
+            where = ""
+            tb = e.__traceback__
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            if tb is not None:
+                where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
+            if self.settings.debug_log_text:
+                log.exception("unhandled error")
+            else:
+                log.error("unhandled %s%s", type(e).__name__, where)
+            if not state["started"]:
+                if _unavailable(e):
+                    resp = error_response(503, "the index store is unavailable", "service_unavailable")
+                elif _store_failed(e):
+                    resp = error_response(503, "the vector store failed on this request; with the embedded store "
+                                               "this happens after another process (an ingest) wrote to it: restart "
+                                               "the API after an ingest, or use a Chroma server (QA_BOT_CHROMA_URL)",
+                                          "service_unavailable")
+                else:
+                    resp = error_response(500, "internal error", "internal_error")
+                await resp(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", None) or "<no route>"
+            access_log.info("%s %s %d %.0fms", scope.get("method", "?"), path, state["status"],
+                            (time.perf_counter() - t0) * 1000)
+
+
+def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI:
+    """The API over one settings object. ``warmup`` loads the index and the model in a background thread at
+    start-up (``/readyz`` answers 503 until it is done)."""
+    from contextlib import asynccontextmanager
+
+    settings = settings or Settings()
+    keyring = KeyRing(settings)
+    warm = _Warmup()
+
+    def do_warmup() -> None:
+        from .engine import answer
+
+        t = time.perf_counter()
+        try:
+            answer(WARMUP_QUESTION, [], settings)
+        except QABotError as e:
+            warm.error = str(e)
+        except Exception as e:  # noqa: BLE001
+            warm.error = f"{type(e).__name__} while loading"
+        warm.seconds = time.perf_counter() - t
+        warm.done.set()
+        log.info("warm-up %s in %.1fs", "failed" if warm.error else "done", warm.seconds)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if warmup:
+            threading.Thread(target=do_warmup, name="qa-bot-warmup", daemon=True).start()
+        else:
+            warm.done.set()
+        yield
+
+    app = FastAPI(title="qa_bot API", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url="/v1/openapi.json")
+    app.state.settings = settings
+    app.state.keyring = keyring
+    app.state.warmup = warm
+
+    # --- error handlers ---------------------------------------------------------------------------
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, e: ApiError):
+        return error_response(e.status, e.message, e.type, e.headers)
+
+    @app.exception_handler(QABotError)
+    async def _qa_error(request: Request, e: QABotError):
+        err = _engine_error(e)
+        return error_response(err.status, err.message, err.type)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, e: RequestValidationError):
+        problems = []
+        for p in e.errors()[:5]:  # location and reason only: the input value is never echoed
+            loc = ".".join(str(x) for x in p.get("loc", ()) if x != "body")
+            problems.append(f"{loc or 'body'}: {p.get('msg', 'invalid')}")
+        first = e.errors()[0] if e.errors() else {}
+        param = ".".join(str(x) for x in first.get("loc", ()) if x != "body") or None
+        return error_response(422, "invalid request: " + "; ".join(problems), "invalid_request_error", param=param)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, e: StarletteHTTPException):
+        message = {404: "not found", 405: "method not allowed"}.get(e.status_code, str(e.detail))
+        return error_response(e.status_code, message, _STATUS_TYPES.get(e.status_code, "invalid_request_error"),
+                              getattr(e, "headers", None))
+
+    # --- auth: checked before anything else of the request is read (an unauthenticated client learns nothing,
+    # not even whether its body is valid or a route exists) ----------------------------------------------
+    def check_key(headers: dict[str, str], client: str | None) -> ApiKey | None:
+        if not keyring.enabled:
+            if not is_loopback(client):
+                raise ApiError(403, "no API keys are configured: only loopback clients are served "
+                                    "(set QA_BOT_API_KEYS or QA_BOT_API_KEYS_FILE)", "permission_error")
+            return None
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "missing API key: send `Authorization: Bearer <key>`", "authentication_error",
+                           {"WWW-Authenticate": "Bearer"})
+        key = keyring.find(token.strip())
+        if key is None:
+            raise ApiError(401, "invalid API key", "authentication_error", {"WWW-Authenticate": "Bearer"})
+        return key
+
+    class RequireKey:
+        def __init__(self, app):
+            self.app = app
+
+        async def __call__(self, scope, receive, send):
+            if scope["type"] != "http" or scope.get("path") in OPEN_PATHS:
+                await self.app(scope, receive, send)
+                return
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            client = (scope.get("client") or (None,))[0]
+            try:
+                key = check_key(headers, client)
+            except ApiError as e:
+                await error_response(e.status, e.message, e.type, e.headers)(scope, receive, send)
+                return
+            scope.setdefault("state", {})["api_key"] = key
+            await self.app(scope, receive, send)
+
+    app.add_middleware(RequireKey)
+    app.add_middleware(AccessAndErrors, settings=settings)  # outermost: every request, 401s included, is logged
+
+    def authorize(request: Request) -> ApiKey | None:
+        """The key the middleware accepted (None: keys are off, a loopback client)."""
+        return getattr(request.state, "api_key", None)
+
+    def scope_filters(key: ApiKey | None, filters: Filters | None) -> dict[str, Any]:
+        """Engine overrides from the request's filters, restricted to the key's collections."""
+        f = filters or Filters()
+        out: dict[str, Any] = {}
+        if f.doc_types:
+            out["doc_types"] = list(f.doc_types)
+        if f.published_after:
+            out["published_after"] = f.published_after.isoformat()
+        cols = [c for c in (f.collections or []) if c]
+        if key is not None and key.collections is not None:
+            outside = sorted(set(cols) - key.collections)
+            if outside:
+                raise ApiError(403, f"this API key has no access to collection(s): {', '.join(outside)}",
+                               "permission_error")
+            cols = cols or sorted(key.collections)
+        if cols:
+            out["collections"] = cols
+        return out
+
+    def run_engine(question: str, history: list[dict], overrides: dict[str, Any], endpoint: str):
+        from .engine import answer
+
+        t = time.perf_counter()
+        try:
+            result = answer(question, history[-MAX_HISTORY_TURNS:], settings, **overrides)
+        except QABotError as e:
+            log.info("%s: refused (%s) question_chars=%d history_turns=%d", endpoint, type(e).__name__,
+                     len(question), len(history))
+            raise _engine_error(e) from None
+        ms = (time.perf_counter() - t) * 1000
+        log.info("%s: question_chars=%d history_turns=%d abstained=%s sentences=%d citations=%d total_ms=%.0f",
+                 endpoint, len(question), len(history), result.abstained, len(result.sentences),
+                 len(result.citations), ms)
+        if settings.debug_log_text:
+            log.info("%s: DEBUG question=%r standalone=%r", endpoint, result.question, result.standalone_question)
+        return result
+
+    # --- endpoints --------------------------------------------------------------------------------
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz():
+        from .index import require_index
+
+        if not warm.done.is_set():
+            return error_response(503, "not ready: loading the index and the embedding model", "not_ready")
+        try:
+            store = require_index(settings)
+            if settings.chroma_url:
+                try:
+                    store.vectorstore._client.heartbeat()
+                except StoreUnavailableError:
+                    raise
+                except Exception as e:
+                    raise StoreUnavailableError(f"cannot reach the Chroma server at {settings.chroma_url} "
+                                                f"({type(e).__name__})") from None
+            stats = {"documents": store.count_docs(), "chunks": store.count_chunks(),
+                     "vectors": store.count_chunks(True)}
+        except (IndexMissingError, StoreUnavailableError) as e:
+            return error_response(503, f"not ready: {e}", "service_unavailable")
+        return {"status": "ready", **stats, "warmup_seconds": warm.seconds}
+
+    @app.get("/v1/models")
+    def models(key: ApiKey | None = Depends(authorize)):
+        return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "qa_bot"}]}
+
+    @app.get("/v1/index/stats")
+    def index_stats(key: ApiKey | None = Depends(authorize)):
+        from .index import require_index
+
+        stats = require_index(settings).stats()
+        if key is not None and key.collections is not None:  # a scoped key sees its own collections only
+            stats = stats.model_copy(update={"by_collection": {k: v for k, v in stats.by_collection.items()
+                                                               if k in key.collections}})
+        return stats.model_dump(mode="json")
+
+    @app.post("/v1/answer")
+    def post_answer(body: AnswerRequest, key: ApiKey | None = Depends(authorize)):
+        overrides = scope_filters(key, body.filters)
+        if body.audience:
+            overrides["audience"] = body.audience
+        result = run_engine(body.question, [t.model_dump() for t in body.history], overrides, "answer")
+        return JSONResponse(result.model_dump(mode="json"))
+
+    @app.post("/v1/chat/completions")
+    def chat_completions(body: ChatRequest, key: ApiKey | None = Depends(authorize)):
+        from .render import answer_to_text
+
+        if body.model not in (None, "", MODEL_ID):
+            raise ApiError(404, f"model {body.model!r} does not exist; use {MODEL_ID!r} (GET /v1/models)",
+                           "not_found_error")
+        turns = [m for m in body.messages if m.role in ("user", "assistant")]  # system prompts are ignored
+        if not turns or turns[-1].role != "user":
+            raise ApiError(400, "the last message must be the user's question (role `user`)",
+                           "invalid_request_error")
+        history = [{"role": m.role, "content": m.text()} for m in turns[:-1]]
+        overrides = scope_filters(key, body.filters)
+        if body.audience:
+            overrides["audience"] = body.audience
+        result = run_engine(turns[-1].text(), history, overrides, "chat")
+        content = answer_to_text(result)  # the fixed disclaimer is always part of it
+        cid = "chatcmpl-" + uuid.uuid4().hex
+        created = int(time.time())
+        citations = [c.model_dump(mode="json") for c in result.citations]
+        extra = {"citations": citations, "abstained": result.abstained,
+                 "standalone_question": result.standalone_question, "disclaimer": result.disclaimer}
+        if not body.stream:
+            return {"id": cid, "object": "chat.completion", "created": created, "model": MODEL_ID,
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                                 "finish_reason": "stop", "logprobs": None}],
+                    "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}, **extra}
+
+        def chunk(delta: dict, finish: str | None = None, **more) -> str:
+            obj = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
+                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **more}
+            return f"data: {json.dumps(obj, ensure_ascii=False)}\n\n"
+
+        # the answer is verified as a whole before anything is sent: the stream carries it line by line
+        parts = [chunk({"role": "assistant", "content": ""})]
+        parts += [chunk({"content": line}) for line in content.splitlines(keepends=True)]
+        parts += [chunk({}, "stop", **extra), "data: [DONE]\n\n"]
+
+        async def events():
+            for p in parts:
+                yield p
+
+        return StreamingResponse(events(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The factory ``uvicorn --factory`` calls in each worker: settings from the environment / config file."""
+    return create_app(Settings())

@@ -14,6 +14,34 @@ for _key, _value in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYM
                      "HF_HUB_DISABLE_PROGRESS_BARS": "1"}.items():
     os.environ.setdefault(_key, _value)
 
+
+
+def _serialize_ast_parse() -> None:
+    """CPython 3.11 keeps the AST converter's recursion counter per interpreter, not per thread: two threads in
+    ``ast.parse`` at once (Streamlit parsing the page script while the warm-up thread loads the model, whose
+    imports parse signatures with ``inspect``, or ``numpy.load`` reads a header with ``ast.literal_eval``) fail
+    with "SystemError: AST constructor recursion depth mismatch". One lock around ``ast.parse`` serialises them;
+    Python 3.12 keeps the counter per thread, and there nothing changes."""
+    import ast
+    import sys
+    import threading
+
+    if sys.version_info >= (3, 12) or getattr(ast.parse, "_qa_bot_serialized", False):
+        return
+    lock = threading.RLock()
+    parse = ast.parse
+
+    def serialized_parse(*args, **kwargs):
+        with lock:
+            return parse(*args, **kwargs)
+
+    serialized_parse._qa_bot_serialized = True  # type: ignore[attr-defined]
+    serialized_parse.__doc__ = parse.__doc__
+    ast.parse = serialized_parse
+
+
+_serialize_ast_parse()
+
 __all__ = ["answer", "stream_answer", "Settings", "Answer"]
 
 

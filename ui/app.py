@@ -42,8 +42,13 @@ UNEXPECTED = ("Something went wrong while answering ({kind}). The page still wor
 # --- once per server process ------------------------------------------------------------------------------
 @st.cache_resource(show_spinner="Loading the answer engine…")
 def load_engine():
-    """The engine and its heavy imports (retrieval, index, numpy…), once per server process."""
-    from qa_bot import engine, index, retrieve  # noqa: F401
+    """The engine and its heavy imports (retrieval, index, numpy…), once per server process.
+
+    Every module the warm-up thread will use is imported here, in the script's thread: importing creates
+    dataclasses and named tuples (code compiled at import), and on CPython 3.11.7 compiling in two threads at
+    once can fail ("AST constructor recursion depth mismatch") in whichever thread parses the page script next."""
+    from qa_bot import compose, embed, engine, index, retrieve, rewrite, shorthand, text, verify  # noqa: F401
+    import sentence_transformers  # noqa: F401  (torch, transformers: the embedder's imports)
 
     return engine
 

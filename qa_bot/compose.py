@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .text import (INSTRUCTION_LIKE, META_HEADING, META_SENTENCE, NEGATIVE, PATIENT_DESCRIPTOR, POSITIVE,
                    cached_sentences, content_terms, expects_quantity, is_fragment, question_types, soft_overlap,
-                   states_quantity, term_set, topic_terms)
+                   issued_by, issuing_bodies, states_quantity, term_set, topic_terms)
 from .settings import Settings
 from .types import Answer, AnswerSentence, Citation, Passage
 
@@ -252,8 +252,16 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     q_weight = sum(weights.values()) or 1.0
     ranked = [p for p in passages if not p.features.get("expanded")]
     lead = ranked[0] if ranked else passages[0]
+    # a question that names the body whose guidance it asks for ("per VA/DoD", "USPSTF stance?") leads with that
+    # body's document when one is retrieved well enough
+    bodies = issuing_bodies(standalone)
+    if bodies:
+        named = [p for p in ranked[:5] if p.chunk.doc_type == "guideline" and p.score >= 0.7 * lead.score
+                 and issued_by(p.chunk, bodies)]
+        if named and not issued_by(lead.chunk, bodies):
+            lead = named[0]
     clinical = asked != standalone or re.search(r"\b(?:guidelines?|recommend\w*|USPSTF|grade|per)\b", standalone, re.I)
-    if settings.audience == "clinician" and lead.chunk.doc_type != "guideline" and clinical:
+    if settings.audience == "clinician" and lead.chunk.doc_type != "guideline" and clinical and not bodies:
         # a clinician's answer leads with a guideline when one is retrieved nearly as well
         lead = next((p for p in ranked[1:5] if p.chunk.doc_type == "guideline" and p.score >= 0.9 * lead.score), lead)
     # an older and a newer version of the same guidance: the newer leads

@@ -140,6 +140,7 @@ BRANDS: dict[str, str] = {
 }
 
 _AGE_SEX = re.compile(r"\b(\d{1,3})\s?(?:yo|y/o|y\.o\.|yrs?\s?old|-year-old)?\s?([MF])\b|\b(\d{1,3})\s?(?:yo|y/o|y\.o\.)(?=\W|$)")
+_NONPREGNANT = re.compile(r"\b(?:outside(?: of)? pregnancy|not pregnant|non-pregnant)\b", re.I)
 _PACK = re.compile(r"\b(\d+)\s?(?:pk|pack)[-\s]?(?:yrs?|years?|y)\b", re.I)
 _EVERY = re.compile(r"\bq\s?(\d+)\s?(h|hr|hrs|d|wk|w|mo|m|y|yr|yrs)\b", re.I)
 _DURATION = re.compile(r"\b(\d+)\s?(y|yr|yrs|mo|wk|wks|d)\b(?!\S*/)", re.I)
@@ -182,6 +183,7 @@ def expand(question: str, acronyms: bool = True, skip: Callable[[str, str], bool
         return long
 
     q = _AGE_SEX.sub(age, q)
+    q = _NONPREGNANT.sub(lambda m: found.setdefault(m.group(0), "nonpregnant"), q)
     q = _PACK.sub(lambda m: f"{m.group(1)} pack-years", q)
     q = _EVERY.sub(lambda m: found.setdefault(m.group(0), f"every {m.group(1)} {_UNIT[m.group(2).lower()]}"), q)
     q = _DURATION.sub(lambda m: f"{m.group(1)} {_UNIT.get(m.group(2).lower(), m.group(2))}", q)

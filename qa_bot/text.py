@@ -333,3 +333,38 @@ def stem(word: str) -> str:
         return _stemmer().stemWord(w)
 
 
+
+
+# --- who issued a guideline ----------------------------------------------------------------------------------
+# bodies clinicians name in questions ("per VA/DoD", "USPSTF stance?") → words of their name in a document's
+# source or title
+BODIES: dict[str, tuple[str, ...]] = {
+    "USPSTF": ("preventive services task force", "uspstf"), "VA": ("veterans affairs", "va/dod"),
+    "DOD": ("department of defense", "va/dod"), "CDC": ("centers for disease control", "cdc"),
+    "WHO": ("world health organization",), "NICE": ("national institute for health and care excellence", "nice"),
+    "ACOG": ("american college of obstetricians",), "AAP": ("american academy of pediatrics",),
+    "ACP": ("american college of physicians",), "AAFP": ("american academy of family physicians",),
+    "IDSA": ("infectious diseases society",), "ADA": ("american diabetes association",),
+    "AHA": ("american heart association",), "ACC": ("american college of cardiology",),
+    "NHLBI": ("heart, lung, and blood institute", "nhlbi"), "ACS": ("american cancer society",),
+    "NCCN": ("national comprehensive cancer network",), "ATS": ("american thoracic society",),
+    "ASCO": ("american society of clinical oncology",), "AUA": ("american urological association",),
+    "ACR": ("american college of radiology", "american college of rheumatology"),
+    "AAN": ("american academy of neurology",), "L&I": ("labor and industries", "labor & industries"),
+}
+
+
+def issuing_bodies(question: str) -> set[str]:
+    """The guideline bodies a question names (by their usual abbreviation)."""
+    found = set()
+    for tok in re.findall(r"[A-Za-z&]+(?:/[A-Za-z]+)?", question or ""):
+        for part in tok.split("/"):
+            if part.upper() in BODIES and (part.isupper() or part.upper() in {"DOD"}):
+                found.add(part.upper())
+    return found
+
+
+def issued_by(chunk, bodies: set[str]) -> bool:
+    """Whether a chunk's document comes from (or is titled for) one of ``bodies``."""
+    hay = f"{chunk.source or ''} {chunk.title or ''}".lower()
+    return any(name in hay for b in bodies for name in BODIES[b])

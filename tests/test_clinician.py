@@ -197,3 +197,33 @@ def test_crc_conversation_on_the_bundled_corpus():
     assert any(x in " ".join(x.display for x in a2.sentences) for x in ("75", "85"))
     a3 = answer("T2DM on metformin, starting tirzepatide — starting dose?", [], s)
     assert a3.abstained and "tirzepatide" in (a3.notice or "")
+
+
+def test_a_named_guideline_body_is_recognised():
+    from qa_bot.text import issued_by, issuing_bodies
+
+    assert issuing_bodies("VA/DoD BMI cutoffs for bariatric surgery?") == {"VA", "DOD"}
+    assert issuing_bodies("52F wants tamoxifen — USPSTF?") == {"USPSTF"}
+    assert issuing_bodies("who gets a statin?") == set()  # "who" is not WHO
+    va = Chunk(chunk_id="c", doc_id="d", section_id="s", text="t", doc_type="guideline", collection="ngc", start=0,
+               end=1, n_tokens=1, content_hash="h", source="Department of Veterans Affairs - Federal Government Agency")
+    assert issued_by(va, {"VA"}) and not issued_by(va, {"USPSTF"})
+
+
+def test_the_body_named_in_the_question_leads(settings):
+    q = "VA/DoD BMI cutoffs for bariatric surgery? does BMI 37 with OSA qualify?"
+    osa = _p("osa", "Obstructive Sleep Apnea in Adults: Screening", "The USPSTF concludes that the current evidence is "
+             "insufficient to assess screening for obstructive sleep apnea.", 1.0, "2022-11-15", kind="recommendation",
+             grade="I")
+    bar = _p("ngc", "VA/DoD clinical practice guideline for screening and management of overweight and obesity.",
+             "Offer bariatric surgery to adult patients with BMI 40 kg/m2 or more.", 0.95, "2014 Dec",
+             kind="recommendation", grade="Strong For")
+    bar.chunk.source = "Department of Veterans Affairs - Federal Government Agency [U.S.]"
+    a = compose(q, q, [osa, bar], settings)
+    first = next(c for c in a.citations if c.n == a.bottom_line()[0].citations[0])
+    assert first.doc_id == "ngc"
+
+
+def test_outside_pregnancy_means_nonpregnant():
+    e = shorthand.expand("who should I screen for syphilis outside pregnancy?")
+    assert "nonpregnant" in e.text

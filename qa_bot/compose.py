@@ -18,6 +18,7 @@ from .text import (INSTRUCTION_LIKE, META_HEADING, META_SENTENCE, NEGATIVE, PATI
                    issued_by, issuing_bodies, states_quantity, term_set, topic_terms)
 from .settings import Settings
 from .types import Answer, AnswerSentence, Citation, Passage
+from .verify import is_evidence
 
 QTYPE_LABEL = {"treatment": "Treatment", "symptoms": "Signs and symptoms", "causes": "Causes",
                "exams and tests": "Diagnosis", "prevention": "Prevention", "inheritance": "Inheritance",
@@ -311,8 +312,10 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
             question_types(last) if last.endswith("?") else set())
         off_type = 0.25 if q_types and s_types and not (q_types & s_types) else 0.0
         h_terms = term_set(heading)
+        # never a fragment, nor a line the support check does not take as evidence (a reference, a caption,
+        # the site's own text): every quoted sentence must be one that its passage states
         sents = [c for c in _sentences(p, i) if sentence_template(c.text, p.chunk.title) not in boiler
-                 and not is_fragment(c.text)]
+                 and not is_fragment(c.text) and is_evidence(c.text)]
         for j, c in enumerate(sents):
             rec = next((r for r in p.chunk.recs if r[0] <= c.start < r[1] or c.start <= r[0] < c.end), None)
             c.grade = (rec[2] or None) if rec else None

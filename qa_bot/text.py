@@ -182,6 +182,11 @@ def is_recommendation(sentence: str) -> bool:
     return bool(RECOMMEND.search(sentence or ""))
 
 
+_LINK = re.compile(r"\b(?:available|accessed|found|read more|web links?|visit)\b[^.]{0,100}(?:https?://|www\.)|"
+                   r"(?:https?://|www\.)\S+\s*\.?\s*$", re.I)
+_MARKUP = re.compile(r"</?(?:h\d|p|div|span|br|li|ul|ol|table|tr|td|a)\b[^>]*>", re.I)
+
+
 def is_fragment(sentence: str) -> bool:
     """Not a statement: a pointer to a figure/table/report, a heading or table cell, a bare grade tag, a footnote."""
     s = (sentence or "").strip()
@@ -189,8 +194,12 @@ def is_fragment(sentence: str) -> bool:
         return True
     if re.fullmatch(r"[\W\d_a-z]{0,3}", s) or s.endswith((":", "?")):
         return True
-    # the lead-in of a list whose items are elsewhere ("Recommended intervals … include")
-    if re.search(r"\b(?:include|includes|including|following|follows|such as|are|is|were|was)\s*$", s, re.I):
+    # the lead-in of a list whose items are elsewhere ("Recommended intervals … include", "… can result from")
+    if re.search(r"\b(?:include|includes|including|following|follows|such as|are|is|were|was|from|by|of|to|with|"
+                 r"and|or)\s*$", s, re.I):
+        return True
+    # a reference-list heading, a web link, markup left in the text
+    if re.match(r"(?:references?|bibliography|sources?|resources?)\b", s, re.I) or _LINK.search(s) or _MARKUP.search(s):
         return True
     # no sentence ending and nothing that works as a verb: a heading, a label, a table cell, a noun phrase
     if not re.search(r"[.!]\s*$", s) and not _CLOSED_VERB.search(s) and len(s.split()) < 12:

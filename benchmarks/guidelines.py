@@ -60,7 +60,7 @@ def main() -> None:
 
     from qa_bot.chunk import chunk_document
     from qa_bot.engine import answer
-    from qa_bot.index import get_store, ingest
+    from qa_bot.index import ingest
     from qa_bot.load import load
 
     data = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="qa-guidelines-"))
@@ -102,7 +102,6 @@ def main() -> None:
     t = time.perf_counter()
     report = ingest([folder], settings)
     t_ingest = time.perf_counter() - t
-    store = get_store(settings)
     page_sections = 0
     for d in loaded.documents:
         if d.doc_id in pdf_docs and Path(d.path).stem in outlined:

@@ -190,7 +190,7 @@ def main() -> None:
                 "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"})
     print(f"data dir {settings.data_dir}, store {settings.chroma_url or 'embedded'}, {os.cpu_count()} CPUs; "
           f"{args.clients} clients x {args.seconds:.0f}s" + (f"; ingest {args.ingest} during the run" if args.ingest else ""))
-    print(f"| workers | clients | requests | req/s | p50 ms | p95 ms | p99 ms | errors | server RSS MiB | ready s |")
+    print("| workers | clients | requests | req/s | p50 ms | p95 ms | p99 ms | errors | server RSS MiB | ready s |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for w in [int(x) for x in args.workers.split(",") if x.strip()]:
         r = run_one(w, args.clients, args.seconds, args.ingest, env, key)

@@ -360,7 +360,7 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     best = max(recs, key=lambda c: c.score) if recs and max(recs, key=lambda c: c.score).score >= 0.6 * best_any.score else best_any
     # the question's aspect (what it asks beyond the subject: "when do we stop", "what dose"): when a sentence
     # answers it and the recommendation does not, that sentence leads and the recommendation follows
-    subject = _subject_terms(lead.chunk.title) | set(term_set(lead.chunk.title or ""))
+    subject = term_set(lead.chunk.title or "")  # every content word of the title (its subject terms among them)
     aspect = {t: weights.get(t, 0.0) for t in set(term_set(PATIENT_DESCRIPTOR.sub(" ", asked))) - subject}
 
     def covers(c: Cand) -> float:

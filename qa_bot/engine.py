@@ -128,8 +128,6 @@ def stream_answer(question: str, history: Sequence[Turn | dict] | None = None, s
     q = clean_question(question, settings)
     turns = coerce_history(history)
     if instruction_only(q):
-        from .compose import compose
-
         refused = compose(q, q, [], settings, confidence=(0.0, "the message is an instruction to the assistant, "
                                                                "not a clinical question"))
         yield StreamEvent("answer", answer=finalize(refused, settings, {"total": (time.perf_counter() - t0) * 1000}))

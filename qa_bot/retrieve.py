@@ -21,8 +21,8 @@ import numpy as np
 from . import acronyms, shorthand
 from .index import Store, published_ord, require_index
 from .settings import Settings
-from .text import (GENERIC, QTYPES, STOP, _TOKEN, content_terms, looks_like_name, question_types,  # noqa: F401
-                   stem_words, term_set, topic_terms)
+from .text import (GENERIC, STOP, _TOKEN, content_terms, looks_like_name, question_types, stem_words, term_set,
+                   topic_terms)
 from .types import Chunk, Passage, RetrievalResult
 
 def _idf(n_chunks: int, df: int) -> float:

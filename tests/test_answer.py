@@ -10,7 +10,7 @@ from conftest import FIXTURE_CORPUS, SEED_EXPERT, SEED_GUIDELINE, SEED_QUESTION
 
 from qa_bot.engine import answer
 from qa_bot.errors import BadQuestionError
-from qa_bot.retrieve import content_terms
+from qa_bot.text import content_terms
 from qa_bot.settings import DEFAULT_DISCLAIMER, Settings
 from qa_bot.types import Answer
 

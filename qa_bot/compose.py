@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .text import (INSTRUCTION_LIKE, META_HEADING, META_SENTENCE, NEGATIVE, PATIENT_DESCRIPTOR, POSITIVE,
+from .text import (CITE_MARK, INSTRUCTION_LIKE, META_HEADING, META_SENTENCE, NEGATIVE, PATIENT_DESCRIPTOR, POSITIVE,
                    cached_sentences, content_terms, expects_quantity, is_fragment, question_types, soft_overlap,
                    issued_by, issuing_bodies, states_quantity, term_set, topic_terms)
 from .settings import Settings
@@ -109,6 +109,15 @@ def _near_dup(a: set[str], b: set[str]) -> bool:
     if not a or not b:
         return False
     return len(a & b) / min(len(a), len(b)) >= 0.8
+
+
+def _numbers(s: str) -> set[str]:
+    return set(re.findall(r"\d+(?:\.\d+)?", CITE_MARK.sub(" ", s)))
+
+
+def _new_numbers(a: str, b: str) -> bool:
+    """``a`` states a number that ``b`` does not ("BMI >40 or 35.0-39.9" after "BMI ≥35.0"): not a repeat."""
+    return bool(_numbers(a) - _numbers(b))
 
 
 def citation_for(p: Passage, n: int, spans: list[tuple[int, int]]) -> Citation:
@@ -346,7 +355,7 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     chosen: list[tuple[str, Cand]] = []
 
     def take(group: str, c: Cand) -> bool:
-        if any(_near_dup(c.terms, o.terms) or c.text == o.text for _, o in chosen):
+        if any((_near_dup(c.terms, o.terms) and not _new_numbers(c.text, o.text)) or c.text == o.text for _, o in chosen):
             return False
         chosen.append((group, c))
         return True

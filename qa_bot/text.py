@@ -271,12 +271,37 @@ META_SENTENCE = re.compile(r"\b(?:are organized into|original guideline document
                            r"grading (?:of|scheme)|levels? of evidence (?:are|is) defined)\b", re.I)
 
 
+# words a clinician asks with and the words guidelines answer with (stems): "when do we admit?" is answered by
+# "Hospitalize people with …", "which test first?" by "an initial nontreponemal test"
+_SYNONYM_GROUPS = [
+    {"admit", "admiss", "hospit"}, {"first", "initi"}, {"stop", "discontinu", "ceas", "cessat"},
+    {"start", "begin", "commenc"}, {"harm", "advers"}, {"kid", "child", "pediatr", "paediatr"},
+    {"dose", "dosag"}, {"often", "frequenc", "interv"}, {"avoid", "contraind"}, {"refer", "referr"},
+]
+SYNONYMS: dict[str, frozenset[str]] = {}
+for _g in _SYNONYM_GROUPS:
+    for _t in _g:
+        SYNONYMS[_t] = SYNONYMS.get(_t, frozenset()) | frozenset(_g - {_t})
+
+
 def soft_overlap(terms: set[str], other: set[str], prefix: int = 6) -> set[str]:
     """Terms of ``terms`` found in ``other``, also when only their first ``prefix`` letters agree
-    ("analgesia"/"analgesic", "hospitalize"/"hospitalization": stems the stemmer keeps apart)."""
+    ("analgesia"/"analgesic", "hospitalize"/"hospitalization": stems the stemmer keeps apart), when ``other``
+    has it as a part of a hyphenated word ("higher-intensity"), or a synonym of it (``SYNONYMS``)."""
     hits = terms & other
-    heads = {t[:prefix] for t in other if len(t) >= prefix}
-    return hits | {t for t in terms - hits if len(t) >= prefix and t[:prefix] in heads}
+    rest = terms - hits
+    if not rest:
+        return hits
+    parts = {p for t in other if "-" in t for p in t.split("-") if p}
+    pool = other | parts
+    heads = {t[:prefix] for t in pool if len(t) >= prefix}
+    out = set(hits)
+    for t in rest:
+        if t in parts or (len(t) >= prefix and t[:prefix] in heads):
+            out.add(t)
+        elif t in SYNONYMS and any(x in pool or x[:prefix] in heads for x in SYNONYMS[t]):
+            out.add(t)
+    return out
 
 
 # who the patient is, in a clinician's question ("46yo", "avg-risk", "no FH (family history)"): not what is asked
@@ -291,11 +316,12 @@ EXPECTS_QUANTITY = re.compile(
     r"\b(?:how\s+(?:many|much|long|often|soon|fast|frequently|old)|what\s+(?:dose|age|interval|threshold|cutoff|"
     r"level|target)|dos(?:e|es|ing)|duration|interval|target|cut-?offs?|thresholds?|ceiling|limit|max(?:imum)?|"
     r"min(?:imum)?|frequency|when|at what|till|until|days?|weeks?|months?|years?|hours?|minutes?|mg|sessions?|"
-    r"titrat\w*|schedule|course length|how\s+high|how\s+low|to what)\b", re.I)
+    r"titrat\w*|schedule|course length|to what|"
+    r"how\s+(?!(?:do|does|did|is|are|was|were|can|could|should|would|will|to|about|come|so)\b)[a-z]+)\b", re.I)
 # … and a sentence that states one: a number with a unit, or a number word with one
 QUANTITY = re.compile(
     r"\b(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fourteen|thirty)\s*(?:-|–|to|or)?"
-    r"\s*(?:\d+(?:[.,]\d+)?\s*)?(?:%|percent|mg|mcg|µg|g/dl|g|kg|ml|mmol|mmhg|iu|units?|minutes?|min|hours?|hrs?|"
+    r"\s*(?:\d+(?:[.,]\d+)?\s*)?(?:(?:or more|or fewer|or less|contact|total|separate|consecutive)\s+){0,2}(?:%|percent|mg|mcg|µg|g/dl|g|kg|ml|mmol|mmhg|iu|units?|minutes?|min|hours?|hrs?|"
     r"days?|weeks?|wks?|months?|years?|y|times|sessions?|doses?|injections?|visits?|°f|°c|degrees|"
     r"kg/m\s?2|mg/dl|meq)\b", re.I)
 

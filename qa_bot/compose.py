@@ -313,6 +313,19 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
 
     wants_quantity = expects_quantity(PATIENT_DESCRIPTOR.sub(" ", asked))
     q_types = question_types(standalone)
+    # a follow-up ("main harms to counsel on?" after a question on risk-reducing medications) asks a new thing of
+    # the earlier subject: every passage of the lead document speaks of the subject, so the sentences (or sections)
+    # that speak of the new thing are the answer
+    followup = {t: w for t, w in _idf(set(term_set(PATIENT_DESCRIPTOR.sub(" ", question))), settings).items()
+                } if standalone.strip() != question.strip() else {}
+    f_weight = sum(followup.values()) or 1.0
+
+    def on_followup(c: Cand, heading_terms: frozenset[str] | set[str]) -> float:
+        if not followup:
+            return 0.0
+        said = sum(followup[t] for t in soft_overlap(set(followup), c.terms)) / f_weight
+        titled = sum(followup[t] for t in soft_overlap(set(followup), set(heading_terms))) / f_weight
+        return max(said, 0.5 * titled)
     for i, p in enumerate(pool):
         heading = " ".join(p.chunk.heading_path[1:]) if p.chunk.heading_path else ""
         # a section that answers another kind of question (its outlook, when treatment was asked) counts less
@@ -343,6 +356,7 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
             # the answer type: a question asking for an amount, a time or a threshold wants a sentence stating one
             typed = 0.15 if wants_quantity and states_quantity(c.text) else 0.0
             c.score = ((p.score / top_score) * 0.6 + overlap + 0.3 * h_overlap + rec_bonus - meta + typed - off_type
+                       + settings.followup_weight * on_followup(c, term_set(last))
                        + 0.3 * pop + (0.15 if p.chunk.doc_id == lead.chunk.doc_id else 0.0)
                        + (0.08 if j == 0 else 0.0) - 0.01 * j)
         cands += sents
@@ -375,7 +389,8 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     def covers(c: Cand) -> float:
         return (sum(aspect[t] for t in soft_overlap(set(aspect), c.terms)) / q_weight
                 + (0.15 if population_match(asked, c.text + " " + (c.passage.chunk.population or "")) > 0 else 0.0)
-                + (0.1 if wants_quantity and states_quantity(c.text) else 0.0))
+                + (0.1 if wants_quantity and states_quantity(c.text) else 0.0)
+                + 0.5 * on_followup(c, term_set((c.passage.chunk.heading_path or [""])[-1])))
 
     answers = max((c for c in from_lead if c.score >= 0.6 * best.score and not c.meta),
                   key=lambda c: (covers(c), c.score), default=best)

@@ -32,7 +32,7 @@ def _config_file() -> Path | None:
 
 ANSWER_SETTINGS = ("audience", "collections", "doc_types", "published_after", "embedding_model", "candidates", "top_k",
                    "max_per_doc", "abstain_threshold", "unknown_subject_share", "expand_acronyms", "expand_shorthand", "segment_weight",
-                   "max_key_points", "bottom_line_extra", "llm", "unsupported_policy", "collection_name")
+                   "max_key_points", "bottom_line_extra", "followup_weight", "llm", "unsupported_policy", "collection_name")
 
 
 class Settings(BaseSettings):
@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     max_key_points: int = 8
     bottom_line_extra: int = Field(2, description="Sentences of the lead document added to the bottom line, each "
                                                   "one answering a part of the question the others leave out.")
+    followup_weight: float = Field(0.5, description="Weight, in a follow-up's answer, of the sentences (or sections) "
+                                                    "that speak of what the follow-up newly asks (its own words).")
     abstain_threshold: float = Field(0.272, description="Calibrated by benchmarks/calibrate_abstention.py (evals/calibration.json).")
     unknown_subject_share: float = Field(
         0.4, description="Abstain when at least this share of the question's topic weight (idf) is in words that no "

@@ -227,3 +227,50 @@ def test_the_body_named_in_the_question_leads(settings):
 def test_outside_pregnancy_means_nonpregnant():
     e = shorthand.expand("who should I screen for syphilis outside pregnancy?")
     assert "nonpregnant" in e.text
+
+
+# --- answers that state what was asked (session 4 rules) --------------------------------------------------
+def test_a_statement_with_other_numbers_is_not_a_repeat(settings):
+    """The ≥35 statement and the >40 / 35.0–39.9 statement share nearly every word, not their thresholds."""
+    q = "BMI cutoffs for bariatric surgery?"
+    t = "Obesity: Management"
+    ps = [_p("ob", t, "Offer bariatric surgery, as an adjunct to comprehensive lifestyle intervention, to improve some "
+             "obesity-associated conditions in adult patients with BMI ≥35.0 kg/m2.", 1.0, "2014", kind="recommendation",
+             grade="Weak For", sid="a"),
+          _p("ob", t, "Offer bariatric surgery, as an adjunct to comprehensive lifestyle intervention, for weight loss "
+             "in adult patients with a BMI >40 kg/m2 or those with BMI 35.0-39.9 kg/m2 with one or more "
+             "obesity-associated conditions.", 0.95, "2014", kind="recommendation", grade="Weak For", sid="b")]
+    a = compose(q, q, ps, settings)
+    text = " ".join(s.text for s in a.sentences)
+    assert ">40 kg/m2" in text and "≥35.0 kg/m2" in text
+
+
+def test_answer_types_and_term_matching():
+    from qa_bot.text import expects_quantity, soft_overlap, states_quantity, term_set
+
+    assert expects_quantity("obese 10yo — how intensive does the behavioral program need to be?")
+    assert not expects_quantity("how do we treat it?") and not expects_quantity("how is it spread?")
+    assert states_quantity("interventions with 26 or more contact hours") and states_quantity("≥12 sessions")
+    assert not states_quantity("2 of the trials")
+    # hyphenated words, and the words guidelines answer with
+    assert soft_overlap({"intens"}, set(term_set("higher-intensity (≥26 contact hours) interventions"))) == {"intens"}
+    assert soft_overlap({"admit"}, set(term_set("Hospitalize people with SCD and a temperature ≥39.5°C"))) == {"admit"}
+    assert soft_overlap({"first"}, set(term_set("an initial nontreponemal test"))) == {"first"}
+    assert not soft_overlap({"admit"}, set(term_set("Discharge after observation")))
+
+
+def test_a_follow_up_is_answered_by_what_it_newly_asks(settings):
+    """ "when do we admit?" after a febrile-SCD question: the hospitalize statement, not the doc's best rec."""
+    t = "Evidence-based management of sickle cell disease"
+    ps = [_p("scd", t, "All individuals with SCD should receive immunizations according to the ACIP schedule.",
+             1.0, "2014", kind="recommendation", grade="Strong", sid="a"),
+          _p("scd", t, "In people with SCD and a temperature of 38.5°C or higher, obtain a CBC and blood culture "
+             "promptly.", 0.97, "2014", sid="b", heading="Fever"),
+          _p("scd", t, "Hospitalize people with SCD and a temperature ≥103.1°F (39.5°C) who appear ill for close "
+             "observation and IV antibiotic therapy.", 0.9, "2014", sid="c", heading="Fever")]
+    sq = "When do we admit (SCD fever workup)?"
+    a = compose("when do we admit?", sq, ps, settings)
+    assert "Hospitalize" in a.bottom_line()[0].text
+    # the same passages asked as a first question about immunization do not lead with it
+    b = compose("SCD immunizations?", "SCD immunizations?", ps, settings)
+    assert "Hospitalize" not in b.bottom_line()[0].text

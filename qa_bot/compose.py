@@ -17,6 +17,7 @@ from .text import (CITE_MARK, INSTRUCTION_LIKE, META_HEADING, META_SENTENCE, NEG
                    cached_sentences, content_terms, expects_quantity, is_fragment, question_types, soft_overlap,
                    issued_by, issuing_bodies, states_quantity, term_set, topic_terms)
 from .settings import Settings
+from .shorthand import expand
 from .types import Answer, AnswerSentence, Citation, Passage
 from .verify import is_evidence
 
@@ -112,12 +113,21 @@ def _near_dup(a: set[str], b: set[str]) -> bool:
 
 
 def _numbers(s: str) -> set[str]:
-    return set(re.findall(r"\d+(?:\.\d+)?", CITE_MARK.sub(" ", s)))
+    """The amounts a sentence states (not its citation marks, nor years: "In 2015, …" restates, it adds no threshold)."""
+    return {n for n in re.findall(r"\d+(?:\.\d+)?", CITE_MARK.sub(" ", s)) if not re.fullmatch(r"(?:19|20)\d\d", n)}
 
 
 def _new_numbers(a: str, b: str) -> bool:
     """``a`` states a number that ``b`` does not ("BMI >40 or 35.0-39.9" after "BMI ≥35.0"): not a repeat."""
     return bool(_numbers(a) - _numbers(b))
+
+
+def _repeats(c: Cand, o: Cand) -> bool:
+    """``c`` says nothing that ``o`` does not: nearly the same words, no other number, and not two statements of
+    different grades (the B recommendation from 24 weeks and the I statement before them)."""
+    if not _near_dup(c.terms, o.terms) or _new_numbers(c.text, o.text):
+        return False
+    return not (c.is_rec and o.is_rec and c.grade and o.grade and c.grade != o.grade)
 
 
 def citation_for(p: Passage, n: int, spans: list[tuple[int, int]]) -> Citation:
@@ -316,8 +326,8 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     # a follow-up ("main harms to counsel on?" after a question on risk-reducing medications) asks a new thing of
     # the earlier subject: every passage of the lead document speaks of the subject, so the sentences (or sections)
     # that speak of the new thing are the answer
-    followup = {t: w for t, w in _idf(set(term_set(PATIENT_DESCRIPTOR.sub(" ", question))), settings).items()
-                } if standalone.strip() != question.strip() else {}
+    followup = _idf(set(term_set(PATIENT_DESCRIPTOR.sub(" ", expand(question).text))), settings
+                    ) if standalone.strip() != question.strip() else {}
     f_weight = sum(followup.values()) or 1.0
 
     def on_followup(c: Cand, heading_terms: frozenset[str] | set[str]) -> float:
@@ -369,7 +379,7 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     chosen: list[tuple[str, Cand]] = []
 
     def take(group: str, c: Cand) -> bool:
-        if any((_near_dup(c.terms, o.terms) and not _new_numbers(c.text, o.text)) or c.text == o.text for _, o in chosen):
+        if any(c.text == o.text or _repeats(c, o) for _, o in chosen):
             return False
         chosen.append((group, c))
         return True
@@ -387,14 +397,17 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     aspect = {t: weights.get(t, 0.0) for t in set(term_set(PATIENT_DESCRIPTOR.sub(" ", asked))) - subject}
 
     def covers(c: Cand) -> float:
-        return (sum(aspect[t] for t in soft_overlap(set(aspect), c.terms)) / q_weight
+        # a follow-up's aspect is its own words (the rest of the search text is the earlier turn's subject)
+        said = (on_followup(c, term_set((c.passage.chunk.heading_path or [""])[-1])) if followup
+                else sum(aspect[t] for t in soft_overlap(set(aspect), c.terms)) / q_weight)
+        return (said
                 + (0.15 if population_match(asked, c.text + " " + (c.passage.chunk.population or "")) > 0 else 0.0)
-                + (0.1 if wants_quantity and states_quantity(c.text) else 0.0)
-                + 0.5 * on_followup(c, term_set((c.passage.chunk.heading_path or [""])[-1])))
+                + (0.1 if wants_quantity and states_quantity(c.text) else 0.0))
 
     answers = max((c for c in from_lead if c.score >= 0.6 * best.score and not c.meta),
                   key=lambda c: (covers(c), c.score), default=best)
-    if answers is not best and covers(answers) >= covers(best) + 0.1:
+    # (unless it only restates the recommendation: "Although screening … is not recommended …, several factors …")
+    if answers is not best and covers(answers) >= covers(best) + 0.1 and not (best.is_rec and _repeats(best, answers)):
         take("bottom_line", answers)
     take("bottom_line", best)
     # a second statement when the question spans two (two populations, "and when do we stop")

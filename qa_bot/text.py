@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 
 _PARA = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*•]|\d{1,2}[.)])\s)")
@@ -199,7 +200,8 @@ def is_fragment(sentence: str) -> bool:
                  r"and|or)\s*$", s, re.I):
         return True
     # a reference-list heading, a web link, markup left in the text
-    if re.match(r"(?:references?|bibliography|sources?|resources?)\b", s, re.I) or _LINK.search(s) or _MARKUP.search(s):
+    if (re.match(r"(?:references?|bibliography|sources?|resources?|abbreviations?|acronyms?)\b", s, re.I)
+            or _LINK.search(s) or _MARKUP.search(s)):
         return True
     # no sentence ending and nothing that works as a verb: a heading, a label, a table cell, a noun phrase
     if not re.search(r"[.!]\s*$", s) and not _CLOSED_VERB.search(s) and len(s.split()) < 12:
@@ -277,11 +279,19 @@ _SYNONYM_GROUPS = [
     {"admit", "admiss", "hospit"}, {"first", "initi"}, {"stop", "discontinu", "ceas", "cessat"},
     {"start", "begin", "commenc"}, {"harm", "advers"}, {"kid", "child", "pediatr", "paediatr"},
     {"dose", "dosag"}, {"often", "frequenc", "interv"}, {"avoid", "contraind"}, {"refer", "referr"},
+    {"still", "persist"}, {"fridg", "refriger"}, {"repeat", "recheck", "re-check", "retest", "rescreen"},
 ]
 SYNONYMS: dict[str, frozenset[str]] = {}
 for _g in _SYNONYM_GROUPS:
     for _t in _g:
         SYNONYMS[_t] = SYNONYMS.get(_t, frozenset()) | frozenset(_g - {_t})
+
+
+def _parts_found(t: str, found: Callable[[str], bool]) -> bool:
+    """"door-to-analgesia" is found where "analgesia" is (its long words all are); "stop-bang" only where both are."""
+    parts = [p for p in t.split("-") if len(p) > 2 and p not in STOP]
+    long = [p for p in parts if len(p) >= 5] or parts
+    return bool(long) and all(found(p) for p in long)
 
 
 def soft_overlap(terms: set[str], other: set[str], prefix: int = 6) -> set[str]:
@@ -295,11 +305,14 @@ def soft_overlap(terms: set[str], other: set[str], prefix: int = 6) -> set[str]:
     parts = {p for t in other if "-" in t for p in t.split("-") if p}
     pool = other | parts
     heads = {t[:prefix] for t in pool if len(t) >= prefix}
+    def found(t: str) -> bool:
+        return (t in pool or (len(t) >= prefix and t[:prefix] in heads)
+                or (t in SYNONYMS and any(x in pool or x[:prefix] in heads for x in SYNONYMS[t])))
+
     out = set(hits)
     for t in rest:
-        if t in parts or (len(t) >= prefix and t[:prefix] in heads):
-            out.add(t)
-        elif t in SYNONYMS and any(x in pool or x[:prefix] in heads for x in SYNONYMS[t]):
+        # a hyphenated word of the question ("door-to-analgesia") is found when one of its words is
+        if found(t) or ("-" in t and _parts_found(t, found)):
             out.add(t)
     return out
 
@@ -323,7 +336,9 @@ QUANTITY = re.compile(
     r"\b(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fourteen|thirty)\s*(?:-|–|to|or)?"
     r"\s*(?:\d+(?:[.,]\d+)?\s*)?(?:(?:or more|or fewer|or less|contact|total|separate|consecutive)\s+){0,2}(?:%|percent|mg|mcg|µg|g/dl|g|kg|ml|mmol|mmhg|iu|units?|minutes?|min|hours?|hrs?|"
     r"days?|weeks?|wks?|months?|years?|y|times|sessions?|doses?|injections?|visits?|°f|°c|degrees|"
-    r"kg/m\s?2|mg/dl|meq)\b", re.I)
+    r"kg/m\s?2|mg/dl|meq)\b|"
+    r"\b(?:annual(?:ly)?|yearly|daily|weekly|monthly|once|twice|every (?:\d+|other|year|month|week|day)|"
+    r"(?:at )?each (?:\w+ ){0,2}visit)\b", re.I)
 
 
 def expects_quantity(question: str) -> bool:

@@ -274,3 +274,52 @@ def test_a_follow_up_is_answered_by_what_it_newly_asks(settings):
     # the same passages asked as a first question about immunization do not lead with it
     b = compose("SCD immunizations?", "SCD immunizations?", ps, settings)
     assert "Hospitalize" not in b.bottom_line()[0].text
+
+
+def test_two_statements_of_different_grades_are_both_the_bottom_line(settings):
+    q = "GDM screen — at what GA and what grade? anything before 24 wk?"
+    t = "Gestational Diabetes: Screening"
+    ps = [_p("gdm", t, "The USPSTF concludes that the current evidence is insufficient to assess the balance of benefits "
+             "and harms of screening for gestational diabetes in asymptomatic pregnant persons before 24 weeks of "
+             "gestation.", 1.0, "2021-08-10", kind="recommendation", grade="I", sid="i"),
+          _p("gdm", t, "The USPSTF recommends screening for gestational diabetes in asymptomatic pregnant persons at 24 "
+             "weeks of gestation or after.", 0.97, "2021-08-10", kind="recommendation", grade="B", sid="b")]
+    a = compose(q, q, ps, settings)
+    notes = [s.note for s in a.bottom_line()]
+    assert "USPSTF grade B, 2021" in notes and "USPSTF grade I, 2021" in notes
+
+
+def test_a_sentence_restating_the_recommendation_does_not_displace_it(settings):
+    q = "72M HTN/HLD, no TIA/stroke sx — carotid duplex screen?"
+    t = "Carotid Artery Stenosis: Screening"
+    ps = [_p("cas", t, "The USPSTF recommends against screening for asymptomatic carotid artery stenosis in the general "
+             "adult population.", 1.0, "2021-02-02", kind="recommendation", grade="D", sid="r"),
+          _p("cas", t, "Although screening for asymptomatic carotid artery stenosis is not recommended for the general "
+             "adult population, several factors increase risk for carotid artery stenosis, including older age, male "
+             "sex, hypertension, hyperlipidemia and smoking.", 0.98, "2021-02-02", sid="x", heading="Risk assessment")]
+    a = compose(q, q, ps, settings, search=shorthand.expand(q).text)
+    assert a.bottom_line()[0].text.startswith("The USPSTF recommends against screening")
+
+
+def test_a_follow_up_is_matched_on_its_own_words(settings):
+    """ "still dyspneic on it — next step?" after a first-line inhaler question: the persistent-dyspnea statement
+    leads, though the first-line statements match the earlier question's words better."""
+    t = "VA/DoD clinical practice guideline for the management of COPD"
+    first = "The guideline panel suggests offering the inhaled long-acting antimuscarinic agent (LAMA) tiotropium as " \
+            "first-line maintenance therapy in patients with confirmed, stable COPD who have respiratory symptoms."
+    combo = "In patients with confirmed, stable COPD who are on inhaled LAMAs or LABAs alone and have persistent " \
+            "dyspnea on monotherapy, the guideline panel recommends combination therapy with LAMAs and LABAs."
+    ps = [_p("copd", t, first, 1.0, "2014", kind="recommendation", grade="Weak For", sid="a"),
+          _p("copd", t, combo, 0.9, "2014", kind="recommendation", grade="Strong For", sid="b")]
+    sq = "Still dyspneic on it — next step (first-line maintenance inhaler symptomatic stable COPD VA/DoD)?"
+    a = compose("still dyspneic on it — next step?", sq, ps, settings)
+    assert a.bottom_line()[0].text == combo
+
+
+def test_abbreviation_lists_are_fragments_and_hyphenated_words_match_on_their_long_words():
+    from qa_bot.text import soft_overlap, term_set
+
+    assert is_fragment("Abbreviations: OSA, obstructive sleep apnea; USPSTF, US Preventive Services Task Force.")
+    assert soft_overlap({"door-to-analgesia"}, set(term_set("Rapidly initiate analgesic therapy within 30 minutes")))
+    assert not soft_overlap({"stop-bang"}, set(term_set("VA guidelines suggest using the STOP questionnaire")))
+    assert soft_overlap({"repeat"}, set(term_set("Re-check patients with a negative result every 6 months")))

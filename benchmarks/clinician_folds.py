@@ -31,6 +31,7 @@ CONFIGS = {
     "no shorthand": {"expand_shorthand": False},
     "no lead-document sections": {"lead_doc_chunks": 0},
     "no extra bottom-line sentences": {"bottom_line_extra": 0},
+    "no follow-up aspect weight": {"followup_weight": 0.0},
 }
 
 

@@ -319,6 +319,7 @@ def soft_overlap(terms: set[str], other: set[str], prefix: int = 6) -> set[str]:
 
 # who the patient is, in a clinician's question ("46yo", "avg-risk", "no FH (family history)"): not what is asked
 PATIENT_DESCRIPTOR = re.compile(r"\b\d{1,3}\s*(?:yo|y/o|-year-old|year-old|[MF])\b(?:\s+(?:man|woman))?|"
+                                r"\b\d+\s*(?:pk|pack)[-\s]?(?:yrs?|years?|y)\b|\bquit\s+\d+\s*(?:y|yrs?|years?)(?:\s+ago)?\b|"
                                 r"\b(?:avg|average|high|low|increased)[- ]risk\b|\bno\s+(?:FH|family history|sx|symptoms)"
                                 r"(?:\s*\([^)]*\))?|\b\d+\b", re.I)
 

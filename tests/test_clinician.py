@@ -151,6 +151,7 @@ def test_newer_version_of_the_same_guidance_leads(settings):
 def test_follow_up_keeps_the_topic_and_asks_the_new_aspect(settings):
     first = "avg-risk 46yo, no FH — start CRC screening now or wait till 50? grade?"
     assert subject_of(first) == "CRC screening"
+    assert subject_of("62M, 30 pack-yr, quit 10y — LDCT?") == "LDCT"  # smoking history describes the patient
     sq = standalone_question("and when do we stop?", [Turn(role="user", content=first)], settings)
     assert sq == "When do we stop (CRC screening)?"
     assert "46" not in sq and "wait" not in sq

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .text import (CITE_MARK, INSTRUCTION_LIKE, META_HEADING, META_SENTENCE, NEGATIVE, PATIENT_DESCRIPTOR, POSITIVE,
                    cached_sentences, content_terms, expects_quantity, is_fragment, question_types, soft_overlap,
-                   issued_by, issuing_bodies, states_quantity, term_set, topic_terms)
+                   contradicts, issued_by, issuing_bodies, states_quantity, term_set, thresholds, topic_terms)
 from .settings import Settings
 from .shorthand import expand
 from .types import Answer, AnswerSentence, Citation, Passage
@@ -365,7 +365,10 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
             meta = 0.4 if c.meta else 0.0
             # the answer type: a question asking for an amount, a time or a threshold wants a sentence stating one
             typed = 0.15 if wants_quantity and states_quantity(c.text) else 0.0
+            # the opposite case of the question's ("without aura" when "with aura" was asked)
+            opposite = 0.3 if contradicts(asked, c.text + " " + " ".join(p.chunk.heading_path[1:])) else 0.0
             c.score = ((p.score / top_score) * 0.6 + overlap + 0.3 * h_overlap + rec_bonus - meta + typed - off_type
+                       - opposite
                        + settings.followup_weight * on_followup(c, term_set(last))
                        + 0.3 * pop + (0.15 if p.chunk.doc_id == lead.chunk.doc_id else 0.0)
                        + (0.08 if j == 0 else 0.0) - 0.01 * j)
@@ -396,13 +399,19 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     subject = term_set(lead.chunk.title or "")  # every content word of the title (its subject terms among them)
     aspect = {t: weights.get(t, 0.0) for t in set(term_set(PATIENT_DESCRIPTOR.sub(" ", asked))) - subject}
 
+    asked_thresholds = thresholds(asked)
+
     def covers(c: Cand) -> float:
-        # a follow-up's aspect is its own words (the rest of the search text is the earlier turn's subject)
-        said = (on_followup(c, term_set((c.passage.chunk.heading_path or [""])[-1])) if followup
-                else sum(aspect[t] for t in soft_overlap(set(aspect), c.terms)) / q_weight)
+        # a follow-up's aspect is its own words (the rest of the search text is the earlier turn's subject);
+        # a table row says what its caption says ("Oxycodone; Conversion factor: 1.5" of "… MME doses …")
+        head = term_set((c.passage.chunk.heading_path or [""])[-1])
+        terms = c.terms | head if c.passage.chunk.kind == "table_row" else c.terms
+        said = (on_followup(c, head) if followup
+                else sum(aspect[t] for t in soft_overlap(set(aspect), set(terms))) / q_weight)
         return (said
                 + (0.15 if population_match(asked, c.text + " " + (c.passage.chunk.population or "")) > 0 else 0.0)
-                + (0.1 if wants_quantity and states_quantity(c.text) else 0.0))
+                + (0.1 if wants_quantity and states_quantity(c.text) else 0.0)
+                + (0.15 if asked_thresholds and asked_thresholds & thresholds(c.text) else 0.0))  # "> 500" for "more than 500"
 
     answers = max((c for c in from_lead if c.score >= 0.6 * best.score and not c.meta),
                   key=lambda c: (covers(c), c.score), default=best)
@@ -412,7 +421,8 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     take("bottom_line", best)
     # a second statement when the question spans two (two populations, "and when do we stop")
     second = [c for c in (recs if best.is_rec else from_lead) if c is not best
-              and c.score >= (0.7 if c.passage.chunk.kind == "recommendation" else 0.85) * best.score]
+              and c.score >= (0.7 if c.passage.chunk.kind == "recommendation" else 0.85) * best.score
+              and not any(c.text == o.text or _repeats(c, o) for _, o in chosen)]  # (the same statement, twice)
     if second:
         take("bottom_line", max(second, key=lambda c: c.score))
     elif not best.is_rec:

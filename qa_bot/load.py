@@ -39,7 +39,7 @@ def slug(text: str, limit: int = 48) -> str:
 
 
 # bumped when loading or chunking changes what an unchanged file becomes, so that the next ingest redoes it
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3  # 3: "is an option", "is reasonable", "may be considered" are recommendation statements
 
 
 def doc_hash(doc: SourceDocument) -> str:

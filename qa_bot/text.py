@@ -152,7 +152,8 @@ RECOMMEND = re.compile(
     r"\b(?:recommend(?:s|ed)?|suggest(?:s|ed)?|advis(?:e|es|ed)|should(?:\s+not)?|must(?:\s+not)?|is\s+(?:not\s+)?(?:recommended|indicated|"
     r"required)|(?:do|does)\s+not\s+(?:use|offer|give|routinely|prescribe|screen|perform)|concludes?\s+that\s+the\s+"
     r"(?:current\s+)?evidence\s+is\s+insufficient|insufficient\s+evidence|selectively\s+offer|clinicians?\s+"
-    r"(?:should|offer|provide|refer|prescribe|screen)|offer|refer|initiate|avoid|consider)\b", re.I)
+    r"(?:should|offer|provide|refer|prescribe|screen)|offer|refer|initiate|avoid|consider|"
+    r"is\s+(?:an?\s+)?(?:option|reasonable|preferred)|may\s+be\s+considered)\b", re.I)
 POINTER = re.compile(r"^\s*(?:see|refer\s+to|for\s+(?:more|additional|further)\s+(?:information|details)|"
                      r"(?:table|figure|box|appendix|exhibit|algorithm)\s+[\dA-Z]+\b)|\b(?:see|refer\s+to)\s+(?:the\s+)?"
                      r"(?:original\s+guideline|ngc\s+summary|\"[^\"]+\"\s+section|modeling\s+report|table|figure|appendix|"
@@ -194,6 +195,9 @@ def is_fragment(sentence: str) -> bool:
     if len(s) < 12 or is_grade_tag(s) or POINTER.search(s):
         return True
     if re.fullmatch(r"[\W\d_a-z]{0,3}", s) or s.endswith((":", "?")):
+        return True
+    # a footnote of a table or chart ("‡ Condition associated with increased risk …", "* Consult …")
+    if re.match(r"[‡†§¶*#]+\s*\w", s):
         return True
     # the lead-in of a list whose items are elsewhere ("Recommended intervals … include", "… can result from")
     if re.search(r"\b(?:include|includes|including|following|follows|such as|are|is|were|was|from|by|of|to|with|"
@@ -340,6 +344,43 @@ QUANTITY = re.compile(
     r"kg/m\s?2|mg/dl|meq)\b|"
     r"\b(?:annual(?:ly)?|yearly|daily|weekly|monthly|once|twice|every (?:\d+|other|year|month|week|day)|"
     r"(?:at )?each (?:\w+ ){0,2}visit)\b", re.I)
+
+
+# thresholds: "more than 500", "> 500", "≥40", "BMI of 35 or greater", "less than 30" → (">", "500"), …
+_GT = r"(?:>|≥|=>|>=|more than|greater than|above|over|at least|exceeding|exceeds|higher than)"
+_LT = r"(?:<|≤|=<|<=|less than|fewer than|below|under|lower than|at most)"
+_THRESHOLD = re.compile(rf"(?P<gt>{_GT})\s*(?P<a>\d+(?:\.\d+)?)|(?P<lt>{_LT})\s*(?P<b>\d+(?:\.\d+)?)|"
+                        r"(?P<c>\d+(?:\.\d+)?)\s*(?:\S+\s+){0,2}?or\s+(?:(?P<gt2>more|greater|higher|above|older|over)|"
+                        r"(?P<lt2>less|fewer|lower|below|younger|under))\b", re.I)
+
+
+def thresholds(text: str) -> set[tuple[str, str]]:
+    """The thresholds a text states, as (">" or "<", number)."""
+    def num(x: str) -> str:
+        return x.rstrip("0").rstrip(".") if "." in x else x
+
+    out = set()
+    for m in _THRESHOLD.finditer(text or ""):
+        if m.group("a"):
+            out.add((">", num(m.group("a"))))
+        elif m.group("b"):
+            out.add(("<", num(m.group("b"))))
+        elif m.group("c"):
+            out.add((">" if m.group("gt2") else "<", num(m.group("c"))))
+    return out
+
+
+def contradicts(question: str, sentence: str) -> bool:
+    """The sentence is about the opposite case of the question's: "migraine with aura" asked, "Without aura" said."""
+    for m in re.finditer(r"\bwithout\s+([a-z][\w-]+)", sentence or "", re.I):
+        w = re.escape(m.group(1))
+        if re.search(rf"\bwith\s+{w}", question or "", re.I) and not re.search(rf"\bwithout\s+{w}", question or "", re.I):
+            return True
+    for m in re.finditer(r"\bwith\s+([a-z][\w-]+)", sentence or "", re.I):
+        w = re.escape(m.group(1))
+        if re.search(rf"\bwithout\s+{w}", question or "", re.I) and not re.search(rf"\bwith\s+{w}", question or "", re.I):
+            return True
+    return False
 
 
 def expects_quantity(question: str) -> bool:

@@ -324,3 +324,56 @@ def test_abbreviation_lists_are_fragments_and_hyphenated_words_match_on_their_lo
     assert soft_overlap({"door-to-analgesia"}, set(term_set("Rapidly initiate analgesic therapy within 30 minutes")))
     assert not soft_overlap({"stop-bang"}, set(term_set("VA guidelines suggest using the STOP questionnaire")))
     assert soft_overlap({"repeat"}, set(term_set("Re-check patients with a negative result every 6 months")))
+
+
+def test_two_part_question_gets_both_statements_even_when_one_is_printed_twice(settings):
+    t = "WHO guideline for the pharmacological treatment of hypertension in adults"
+    monthly = "WHO suggests a monthly follow up after initiation or a change in antihypertensive medications until " \
+              "patients reach target."
+    later = "WHO suggests a follow up every 3–6 months for patients whose blood pressure is under control."
+    ps = [_p("who", t, monthly, 1.0, "2021", kind="recommendation", grade="Conditional", sid="a", heading="Summary"),
+          _p("who", t, monthly, 0.97, "2021", kind="recommendation", grade="Conditional", sid="b", heading="3.7 Frequency"),
+          _p("who", t, later, 0.93, "2021", kind="recommendation", grade="Conditional", sid="c", heading="3.7 Frequency")]
+    q = "How often should patients be followed up after starting antihypertensive medication, and once controlled?"
+    only = settings.model_copy(update={"bottom_line_extra": 0})  # the second statement, not an extra sentence
+    texts = [s.text for s in compose(q, q, ps, only).bottom_line()]
+    assert monthly in texts and later in texts
+
+
+def test_a_table_row_answers_with_its_caption(settings):
+    t = "CDC Clinical Practice Guideline for Prescribing Opioids for Pain"
+    cap = "TABLE. Morphine milligram equivalent doses for commonly prescribed opioids"
+    ps = [_p("cdc", t, "Clinicians should use caution when converting one opioid to another and dose the new opioid "
+             "lower than the calculated dose.", 1.0, "2022", kind="recommendation", grade="Category A", sid="r"),
+          _p("cdc", t, "Opioid: Oxycodone; Conversion factor: 1.5.", 0.95, "2022", kind="table_row", recs=[], sid="t1",
+             heading=cap),
+          _p("cdc", t, "Opioid: Morphine; Conversion factor: 1.0.", 0.9, "2022", kind="table_row", recs=[], sid="t2",
+             heading=cap)]
+    q = "What conversion factor does the guideline table give for oxycodone doses in morphine milligram equivalents?"
+    assert compose(q, q, ps, settings).bottom_line()[0].text == "Opioid: Oxycodone; Conversion factor: 1.5."
+
+
+def test_the_case_asked_and_its_threshold(settings):
+    from qa_bot.text import contradicts, thresholds
+
+    assert thresholds("patients with more than 500 CD4+ cells") == thresholds("CD4 count: > 500 cells") == {(">", "500")}
+    assert thresholds("BMI ≥35.0 kg/m2") == thresholds("a BMI of 35 or greater") == {(">", "35")}
+    assert thresholds("eGFR <30") == {("<", "30")} and not thresholds("350 to 500 cells")
+    assert contradicts("migraine with aura — CHC ok?", "Migraine i. Without aura (includes menstrual migraine)")
+    assert not contradicts("migraine with aura — CHC ok?", "Migraine ii. With aura; CHC: 4")
+    t = "U.S. Medical Eligibility Criteria for Contraceptive Use"
+    ps = [_p("mec", t, "Condition: Headaches; Sub-Condition: Migraine i. Without aura; CHC: 2.", 1.0, "2016",
+             kind="table_row", recs=[], sid="a", heading="Summary chart"),
+          _p("mec", t, "Condition: Headaches; Sub-Condition: Migraine ii. With aura; CHC: 4.", 0.98, "2016",
+             kind="table_row", recs=[], sid="b", heading="Summary chart")]
+    q = "can a woman who has migraine with aura use a combined hormonal contraceptive?"
+    assert "With aura" in compose(q, q, ps, settings).bottom_line()[0].text
+
+
+def test_footnotes_are_fragments_and_options_are_recommendations():
+    assert is_fragment("‡ Condition associated with increased risk as a result of pregnancy.")
+    from qa_bot.text import is_recommendation
+
+    assert is_recommendation("Weight loss surgery is an option for carefully selected patients with severe obesity.")
+    assert is_recommendation("Statin therapy is reasonable in adults aged 40 to 75 years with diabetes.")
+    assert not is_recommendation("Obesity is a chronic disease.")

@@ -335,6 +335,7 @@ def load_html(path: Path, settings: Settings) -> list[SourceDocument]:
     visible = _visible_text(raw)
     if extracted:
         extracted = re.sub(r"(\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w))", "", extracted)  # emphasis marks
+        extracted = _plain_inline(extracted)
     # trafilatura drops boilerplate; on broken markup it can drop the content too: fall back to all visible
     # text (the page parser still strips chrome line by line)
     if not extracted or not extracted.strip() or len(extracted) < 0.2 * len(visible):
@@ -344,6 +345,18 @@ def load_html(path: Path, settings: Settings) -> list[SourceDocument]:
     # Markdown headings from trafilatura become plain heading lines for the page parser.
     text = HEADING.sub(lambda m: m.group(2), extracted)
     return load_text_page(path, settings, raw=text, meta=meta)
+
+
+_INLINE_TAG = re.compile(r"</?(?:sup|sub|i|b|em|strong|span|small|u|abbr|font)\b[^>]*>|<br\s*/?>", re.I)
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
+
+
+def _plain_inline(text: str) -> str:
+    """Inline markup that the Markdown extraction keeps ("CD4<sup>+</sup>", "kg/m<sup>2</sup>") becomes its text,
+    and its escapes ("\\<350") the characters they stand for: a quoted sentence reads as the page does."""
+    text = _MD_ESCAPE.sub(r"\1", _INLINE_TAG.sub("", text))
+    # a line break of the HTML source inside a paragraph (the next line indented) is a space, not a new paragraph
+    return re.sub(r"(?<=\S)[ \t]*\n[ \t]+(?=[^\s\-*#|>•])", " ", text)
 
 
 def table_row_sentences(headers: list[str], rows: list[list[str]]) -> list[str]:

@@ -137,6 +137,18 @@ def test_html_loader_extracts_main_content(tmp_path):
     assert doc.title == "Gout care"
 
 
+def test_html_inline_markup_reads_as_the_page_does(tmp_path):
+    f = tmp_path / "art.html"
+    f.write_text("""<html><head><title>ART initiation</title></head><body><article><h1>ART initiation</h1>
+    <p>Trials of starting ART in persons with &gt;500 CD4<sup>+</sup> cells/&mu;L are ongoing, and the benefit below
+    &lt;350 CD4<sup>+</sup> cells/&mu;L is clear in randomized clinical trials of treatment-naive adults.</p>
+    <p>Obesity is defined as a body mass index of 30 kg/m<sup>2</sup> or higher in adults of any age.</p></article>
+    </body></html>""", encoding="utf-8")
+    doc = one(f)
+    assert ">500 CD4+ cells/μL" in doc.text and "benefit below <350 CD4+" in doc.text and "30 kg/m2 or higher" in doc.text
+    assert "<sup>" not in doc.text and "\\<" not in doc.text
+
+
 def test_pdf_loader(tmp_path):
     f = tmp_path / "protocol.pdf"
     f.write_bytes(minimal_pdf(["Sepsis bundle: give antibiotics within one hour.", "Measure lactate."]))

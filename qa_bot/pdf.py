@@ -16,6 +16,7 @@ column by column.
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import statistics
@@ -202,10 +203,9 @@ def _join(segs: list[Line], page: int) -> Line:
                 min(s.bottom for s in segs), size, all(s.bold for s in segs), page)
 
 
-def _gutter(segs: list[Line], width: float) -> float | None:
-    """The x of a column gutter when the page (or part of it) is set in two columns, else None: the x that
-    most rows of running text cross by a gap, with a line of text on either side."""
-    for r in _rows(segs):  # two tables side by side: a header row that repeats ("A B C A B C")
+def _twin_tables(segs: list[Line], width: float) -> float | None:
+    """Two tables side by side: a header row that repeats ("A B C A B C"); the x between them, else None."""
+    for r in _rows(segs):
         t = [c.text.lower() for c in r]
         for m in range(4, len(t) // 2 + 1):  # four or more header cells, repeated
             k = next((k for k in range(len(t) - 2 * m + 1) if t[k:k + m] == t[k + m:k + 2 * m]
@@ -214,23 +214,135 @@ def _gutter(segs: list[Line], width: float) -> float | None:
                 # row labels of the right table may start left of its header: cut nearer the left table
                 end, start = r[k + m - 1].x1, r[k + m].x0
                 return end + 0.3 * max(start - end, 0)
-    body = [s for s in segs if len(s.text) >= 25]
-    if len(body) < 8:
-        return None
-    rows = _rows(body)
-    best, best_x = 0, None
-    for k in range(70, 131):
-        x = width * k / 200
-        pairs = sum(1 for r in rows if any(s.x1 <= x for s in r) and any(s.x0 >= x for s in r))
-        left = sum(1 for s in body if s.x1 <= x)
-        right = sum(1 for s in body if s.x0 >= x)
-        crossing = sum(1 for s in body if s.x0 < x < s.x1)  # full-width lines: headings, captions, tables
-        if left >= 5 and right >= 5 and (pairs >= 4 or crossing <= 0.25 * len(body)) \
-                and crossing < max(pairs, min(left, right) / 2):
-            score = pairs + min(left, right) / 4 - crossing / 2
-            if best_x is None or score > best:
-                best, best_x = score, x
-    return best_x
+    return None
+
+
+def _prose(s: Line) -> bool:
+    """A line of running text (not a table cell, a label or a number)."""
+    return len(s.text) >= 25 and s.text.count(" ") >= 3
+
+
+def _texty(s: Line) -> bool:
+    """Running text: a long line, or a line that goes on from the one above (it starts in lower case)."""
+    return _prose(s) or (s.text[:1].islower() and " " in s.text)
+
+
+def _cell(s: Line) -> bool:
+    return len(re.findall(r"[^\W_]", s.text)) >= 2
+
+
+def _column_regions(rows: list[list[Line]]) -> list[tuple[int, int, float]]:
+    """Runs of rows set in two columns: (first row, end row, gutter x), in row order.
+
+    A gutter is an x that no line of those rows covers (a line's ends padded by half its font size, so that
+    cells or words a space apart are not split), with at least three lines of running text on either side
+    beside each other. Found per run of rows, not per page: a page may have a table or a full-width
+    paragraph above or below its columns, and each run may have its own gutter (a side box). A run ends at a
+    blank band across the page (a line or more) beyond which one side has no running text: a caption or a
+    table under the columns is not read as the end of the left column."""
+    segs = [s for r in rows for s in r]
+    if len(segs) < 6:
+        return []
+    lo, hi = min(s.x0 for s in segs), max(s.x1 for s in segs)
+    span = hi - lo
+    # per row: (x0, x1, running text, long line, a cell with letters or digits, top, bottom) of each line
+    info = [[(s.x0, s.x1, _texty(s), _prose(s), _cell(s), s.top, s.bottom) for s in r] for r in rows]
+    texty = [t for r in info for t in r if t[2]]
+    # a quick exit: running text on both sides of the middle band of the text block is needed
+    if sum(1 for t in texty if t[1] <= lo + 0.77 * span) < 3 or sum(1 for t in texty if t[0] >= lo + 0.23 * span) < 3:
+        return []
+    h = statistics.median(s.height for s in segs)
+    gap_before = [False] + [min(s.bottom for s in rows[i - 1]) - max(s.top for s in rows[i]) > 1.2 * h
+                            for i in range(1, len(rows))]
+    # the candidate gutters: x = lo + span * k / 100; crossed[row][k] when a line of the row covers that x
+    crossed = [bytearray(101) for _ in rows]
+    for n, r in enumerate(rows):
+        for s in r:
+            a = math.floor((s.x0 - 0.5 * s.size - lo) * 100 / span) + 1
+            b = math.ceil((s.x1 + 0.5 * s.size - lo) * 100 / span) - 1
+            for k in range(max(a, 25), min(b, 75) + 1):
+                crossed[n][k] = 1
+    found: dict[tuple[int, int], tuple[int, list[float]]] = {}
+    judged: dict[tuple[int, int, int], tuple[int, int, int] | None] = {}
+
+    def judge(i: int, j: int, x: float) -> tuple[int, int, int] | None:
+        """(first row, end row, score) of the two-column part of the run [i, j) split at x, or None."""
+        def sides(a: int, b: int) -> tuple[list[tuple], list[tuple]]:
+            return ([t for r in info[a:b] for t in r if t[1] <= x and t[2]],
+                    [t for r in info[a:b] for t in r if t[0] >= x and t[2]])
+
+        # parts of the run between blank bands; the parts at either end with text on one side only are left out
+        cuts = [i] + [m for m in range(i + 1, j) if gap_before[m]] + [j]
+        parts = [(a, b) for a, b in zip(cuts, cuts[1:]) if all(sides(a, b))]
+        if not parts:
+            return None
+        i, j = parts[0][0], parts[-1][1]
+        left, right = sides(i, j)
+        if len(left) < 3 or len(right) < 3 or not any(t[3] for t in left + right):
+            return None
+        # rows of cells (two or more on one side: a table), bullets not counted
+        multi = sum(1 for r in info[i:j] if sum(t[1] <= x and t[4] for t in r) >= 2
+                    or sum(t[0] >= x and t[4] for t in r) >= 2)
+        overlap = min(max(t[5] for t in left), max(t[5] for t in right)) - \
+            max(min(t[6] for t in left), min(t[6] for t in right))
+        if multi > (j - i) / 3 or overlap < 2 * h:
+            return None
+        return i, j, len(left) + len(right)
+
+    for k in range(25, 76):
+        x = lo + span * k / 100
+        i = 0
+        while i < len(rows):
+            if crossed[i][k]:
+                i += 1
+                continue
+            j = i
+            while j < len(rows) and not crossed[j][k]:
+                j += 1
+            # the split of the run's lines is the same for every x between the same line ends
+            key = (i, j, sum(1 for r in info[i:j] for t in r if t[1] <= x))
+            if key not in judged:
+                judged[key] = judge(i, j, x)
+            if judged[key]:
+                a, b, score = judged[key]
+                best, xs = found.get((a, b), (0, []))
+                found[(a, b)] = (max(best, score), xs + [x])
+            i = j
+    regions: list[tuple[int, int, float]] = []
+    for (i, j), (score, xs) in sorted(found.items(), key=lambda kv: (-kv[1][0], -len(kv[1][1]))):
+        if all(j <= a or i >= b for a, b, _ in regions):
+            regions.append((i, j, xs[len(xs) // 2]))  # the middle of the gutter
+    return sorted(regions)
+
+
+def _reading_order(segs: list[Line], width: float, depth: int = 0) -> list[list[list[Line]]]:
+    """Runs of rows in reading order: rows across the page as they come, a two-column run left column
+    first (each column read the same way again, for a box or a third column inside it)."""
+    rows = _rows(segs)
+    twin = _twin_tables(segs, width) if depth == 0 else None
+    if twin is not None:
+        regions, i = [], 0
+        while i < len(rows):  # every run of rows that no line crosses at the gutter
+            j = i
+            while j < len(rows) and not any(s.x0 < twin - 2 and s.x1 > twin + 2 for s in rows[j]):
+                j += 1
+            if j > i:
+                regions.append((i, j, twin))
+            i = j + 1
+    else:
+        regions = _column_regions(rows)
+    blocks: list[list[list[Line]]] = []
+    k = 0
+    for i, j, x in regions:
+        if k < i:
+            blocks.append(rows[k:i])
+        for side in ([s for r in rows[i:j] for s in r if s.x1 <= x + 2], [s for r in rows[i:j] for s in r if s.x1 > x + 2]):
+            if side:
+                blocks += _reading_order(side, width, depth + 1) if depth < 1 else [_rows(side)]
+        k = j
+    if k < len(rows):
+        blocks.append(rows[k:])
+    return blocks
 
 
 def _table_runs(rows: list[list[Line]]) -> list[tuple[int, int, int]]:
@@ -273,6 +385,7 @@ def _table_runs(rows: list[list[Line]]) -> list[tuple[int, int, int]]:
             while h > 0 and i - h < 3 and all(len(c.text) <= 60 and not c.text.endswith(".") for c in rows[h - 1]) \
                     and not re.match(r"^(table|box|figure|exhibit)\b", rows[h - 1][0].text, re.I) \
                     and not (len(rows[h - 1]) == 1 and len(rows[h - 1][0].text) >= 30) \
+                    and not (len(rows[h - 1]) == 1 and rows[h - 1][0].size >= 1.15 * max(c.size for c in rows[h])) \
                     and rows[h - 1][0].bottom - rows[h][0].top < 1.5 * rows[h][0].height \
                     and any(aligned(c, anchors) or c.x0 <= min(anchors)[0] + 6 for c in rows[h - 1]) \
                     and (not runs or h - 1 >= runs[-1][2]):
@@ -361,9 +474,14 @@ def _norm_margin(text: str) -> str:
     return re.sub(r"\d+", "#", re.sub(r"\s+", " ", text.lower())).strip()
 
 
-def _is_toc_page(lines: list[Line]) -> bool:
+def _is_toc_page(lines: list[Line], segs: list[Line] | None = None) -> bool:
     if not lines:
         return False
+    if segs:  # a contents page set as a table: entries and their page numbers apart, no dot leaders
+        numbers = sum(1 for s in segs if PAGE_NUMBER.match(s.text.strip()))
+        if any(re.fullmatch(r"(table of )?contents", s.text.strip().lower()) for s in segs) \
+                and numbers >= 5 and numbers >= 0.25 * (len(segs) - numbers):
+            return True
     leaders = sum(1 for ln in lines if DOT_LEADER.search(ln.text) and re.search(r"\d\s*$", ln.text))
     numbered_end = sum(1 for ln in lines if re.search(r"[A-Za-z].*\s\d{1,3}$", ln.text))
     has_title = any(re.fullmatch(r"(table of )?contents", ln.text.strip().lower()) for ln in lines)
@@ -428,6 +546,7 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
     notices: list[str] = []
     page_lines: list[list[Line]] = []
     heights: list[float] = []
+    page_segs: dict[int, list[Line]] = {}
     for pno in range(1, n_pages + 1):
         page = pdf[pno - 1]
         width, height = page.get_size()
@@ -463,27 +582,7 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
                                "to read it by OCR")
                 page_lines.append([])
             continue
-        g = _gutter(segs, width)
-        blocks: list[list[list[Line]]] = []  # runs of rows in reading order
-        if g is None:
-            blocks.append(_rows(segs))
-        else:
-            # bands between full-width rows; in a band the left column, then the right one
-            band_l: list[Line] = []
-            band_r: list[Line] = []
-            span: list[list[Line]] = []
-            for r in _rows(segs):
-                if any(s.x0 < g - 2 and s.x1 > g + 2 for s in r):
-                    blocks += [_rows(band_l), _rows(band_r)]
-                    band_l, band_r = [], []
-                    span.append(r)
-                else:
-                    if span:
-                        blocks.append(span)
-                        span = []
-                    band_l += [s for s in r if s.x1 <= g + 2]
-                    band_r += [s for s in r if s.x1 > g + 2]
-            blocks += [span, _rows(band_l), _rows(band_r)]
+        blocks = _reading_order(segs, width)  # runs of rows in reading order
         ordered: list[Line] = []
         for rows in blocks:
             # a legend row ("KEY: 1 = No restriction … 3 = Theoretical or proven risks …"): one sentence per entry
@@ -518,6 +617,7 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
         for ln in ordered:
             ln.text = ln.text.replace("\ufffe", "-").replace("\x02", "-")
         page_lines.append(ordered)
+        page_segs[pno] = segs
 
     # running headers/footers: margin lines repeated on many pages (digits ignored), and page numbers
     counts: Counter[str] = Counter()
@@ -536,7 +636,7 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
                 continue
             keep.append(ln)
         page_lines[pno - 1] = keep
-        if _is_toc_page(keep):
+        if _is_toc_page(keep, page_segs.get(pno)):
             toc_pages.add(pno)
     for pno in toc_pages:
         page_lines[pno - 1] = []

@@ -32,6 +32,7 @@ MARGIN = 0.085  # share of the page height at the top and bottom where running h
 BULLET = re.compile(r"^\s*(?:[•▪■●◦○‣∙·\uf0b7\uf0a7\uf076\uf0d8\[]|[-–*](?=\s))\s*")
 NUMBERED_HEAD = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+(?=[A-Z])")
 PAGE_NUMBER = re.compile(r"^(?:page\s*)?[-–]?\s*(?:\d{1,4}|[ivxlc]{1,6})\s*[-–]?(?:\s*(?:of|/)\s*\d{1,4})?$", re.I)
+FOLIO = re.compile(r"^(?:(\d{1,4})\s+(?:[^\W\d_][^\d]{1,80})|(?:[^\W\d_][^\d]{1,80}?)\s+(\d{1,4}))$")  # "Treatment 29"
 DOT_LEADER = re.compile(r"(?:\s?\.){4,}\s*|(?:\s?…){2,}\s*|(?:\s?·){4,}\s*")
 REC_NICE = re.compile(r"^(\d{1,2}\.\d{1,2}\.\d{1,3})\s+(?=[A-Z])")
 REC_YEAR = re.compile(r"\s*\[((?:19|20)\d\d)(?:[^\]]{0,60})?\]\s*$")
@@ -626,13 +627,31 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
         seen = {_norm_margin(ln.text) for ln in lines if ln.table is None and (ln.top > h * (1 - MARGIN) or ln.bottom < h * MARGIN)}
         counts.update(seen)
     repeat = max(3, int(0.2 * n_pages))
+    # a running footer that names its chapter ("Treatment 29"): the number is the printed page number, which
+    # runs with the page index at an offset common to the document; its text recurs on a few pages only
+    offsets: Counter[int] = Counter()
+    for pno, lines in enumerate(page_lines, 1):
+        h = heights[pno - 1]
+        for ln in lines:
+            m = FOLIO.match(ln.text.strip())
+            if ln.table is None and (ln.top > h * (1 - MARGIN) or ln.bottom < h * MARGIN) and m:
+                offsets[pno - int(m.group(1) or m.group(2))] += 1
+    offset = offsets.most_common(1)[0] if offsets else None
+    offset = offset[0] if offset and offset[1] >= 3 else None
+
+    def folio(ln: Line, pno: int) -> bool:
+        m = FOLIO.match(ln.text.strip())
+        return bool(m and offset is not None and pno - int(m.group(1) or m.group(2)) == offset
+                    and counts[_norm_margin(ln.text)] >= 2)
+
     toc_pages: set[int] = set()
     for pno, lines in enumerate(page_lines, 1):
         h = heights[pno - 1]
         keep = []
         for ln in lines:
             in_margin = ln.table is None and (ln.top > h * (1 - MARGIN) or ln.bottom < h * MARGIN)
-            if in_margin and (counts[_norm_margin(ln.text)] >= repeat or PAGE_NUMBER.match(ln.text.strip())):
+            if in_margin and (counts[_norm_margin(ln.text)] >= repeat or PAGE_NUMBER.match(ln.text.strip())
+                              or folio(ln, pno)):
                 continue
             keep.append(ln)
         page_lines[pno - 1] = keep

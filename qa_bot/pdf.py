@@ -33,6 +33,7 @@ BULLET = re.compile(r"^\s*(?:[•▪■●◦○‣∙·\uf0b7\uf0a7\uf076\uf0d8
 NUMBERED_HEAD = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+(?=[A-Z])")
 PAGE_NUMBER = re.compile(r"^(?:page\s*)?[-–]?\s*(?:\d{1,4}|[ivxlc]{1,6})\s*[-–]?(?:\s*(?:of|/)\s*\d{1,4})?$", re.I)
 FOLIO = re.compile(r"^(?:(\d{1,4})\s+(?:[^\W\d_][^\d]{1,80})|(?:[^\W\d_][^\d]{1,80}?)\s+(\d{1,4}))$")  # "Treatment 29"
+TITLE_LINK = re.compile(r"^(?:(?:on|of|the|for|and|in|to|a|an|with|from|by)\s*){1,3}$", re.I)
 DOT_LEADER = re.compile(r"(?:\s?\.){4,}\s*|(?:\s?…){2,}\s*|(?:\s?·){4,}\s*")
 REC_NICE = re.compile(r"^(\d{1,2}\.\d{1,2}\.\d{1,3})\s+(?=[A-Z])")
 REC_YEAR = re.compile(r"\s*\[((?:19|20)\d\d)(?:[^\]]{0,60})?\]\s*$")
@@ -110,7 +111,8 @@ def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
     direct = len(text) == n
     segs: list[Line] = []
     cur: list = []  # [chars, x0, x1, top, bottom, size, first index]
-    space = False
+    space: bool | str = False
+    last_h = 0.0  # the height of the last character read
 
     def close():
         nonlocal cur
@@ -135,7 +137,7 @@ def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
             space = False
             continue
         if ch in " \xa0\t":
-            space = True
+            space = "generated" if raw.FPDFText_IsGenerated(tp, i) == 1 else True
             continue
         if abs(angles[i] - main) > 0.03 and abs(abs(angles[i] - main) - 6.28) > 0.03:
             continue
@@ -154,16 +156,19 @@ def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
             gap = left - cur[2]
             # a ligature's letters share one box (a negative gap as wide as the glyph)
             if abs(mid - cmid) < 0.45 * max(h, ch_h) and -1.2 * ch_h < gap < 0.7 * ch_h:
-                if space or gap > 0.5 * ch_h:  # pdfium marks word gaps with spaces; ligatures have none
+                # small capitals ("I DENTIFICATION ,"): pdfium guesses a space where the size changes
+                small_caps = space == "generated" and abs(h - last_h) > 0.15 * max(h, last_h) \
+                    and gap < 0.15 * max(h, last_h) and cur[0][-1].isupper() and (ch.isupper() or ch in ",.;:")
+                if (space and not small_caps) or gap > 0.5 * ch_h:  # pdfium marks word gaps with spaces
                     cur[0].append(" ")
                 cur[0].append(ch)
                 cur[2] = max(cur[2], right)
                 cur[3], cur[4] = max(cur[3], top), min(cur[4], bottom)
-                space = False
+                space, last_h = False, h
                 continue
             close()
         cur = [[ch], left, right, top, bottom, h, i]
-        space = False
+        space, last_h = False, h
     close()
     return segs, turn is not None
 
@@ -398,6 +403,18 @@ def _table_runs(rows: list[list[Line]]) -> list[tuple[int, int, int]]:
     return runs
 
 
+WRAP = "\x1f"  # where a cell's word was hyphenated at a line end; mended once the document's words are known
+
+
+def _cell_join(a: str, b: str) -> str:
+    """The lines of one table cell: a word hyphenated at the line end is marked for mending."""
+    if not a or not b:
+        return (a + " " + b).strip()
+    if re.search(r"[A-Za-z]-$", a) and re.match(r"[a-z]", b):
+        return a + WRAP + b
+    return a + " " + b
+
+
 def _table_paras(rows: list[list[Line]], n_header: int, page: int) -> list[Para]:
     """A table's rows as sentences that keep their column headers: "Opioid: Codeine; Conversion factor: 0.15.".
 
@@ -440,12 +457,12 @@ def _table_paras(rows: list[list[Line]], n_header: int, page: int) -> list[Para]
         cells = [""] * len(cols)
         for c in r:
             k = col(c.x0)
-            cells[k] = (cells[k] + " " + c.text).strip()
+            cells[k] = _cell_join(cells[k], c.text)
         filled = sum(1 for c in cells if c)
         # "… within 2" / "months" continues a row; "35.0 – 39.9" or "d. Breast cancer" starts one
         wrapped = all(re.match(r"[a-z(]", c) and not ITEM.match(c) for c in cells if c)
         if records and not cells[0] and 0 < filled <= len(cells) / 2 and wrapped:  # a wrapped row
-            records[-1] = [(a + " " + b).strip() for a, b in zip(records[-1], cells)]
+            records[-1] = [_cell_join(a, b) for a, b in zip(records[-1], cells)]
             continue
         if records and not cells[0] and len(cells) > 2:
             cells[0] = records[-1][0]  # a label spanning rows
@@ -676,6 +693,7 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
                 cap = paras[-1].text if paras and CAPTION.match(paras[-1].text) and paras[-1].page == pno else None
                 for t in ln.table:
                     t.caption = cap
+                    t.text = re.sub(r"(\S*)" + WRAP + r"(\S*)", lambda m: _mend(m.group(1), m.group(2), vocab), t.text)
                 paras.extend(ln.table)
                 prev = None
                 continue
@@ -866,9 +884,11 @@ def _title(pdf, paras: list[Para], path: Path, body: float) -> str:
     if first:
         big = max(p.size for p in first)
         run: list[str] = []
-        for p in paras:
-            if p in first and p.size >= big * 0.85:
+        for n, p in enumerate(paras):
+            if p in first and p.size >= big * 0.85 and (not run or p.text.isupper() == run[0].isupper()):
                 run.append(p.text)
+            elif run and TITLE_LINK.match(p.text) and n + 1 < len(paras) and paras[n + 1] in first:
+                run.append(p.text)  # "CLINICAL GUIDELINES / ON THE / IDENTIFICATION …": a link word set smaller
             elif run:
                 break
         title = re.sub(r"\s+", " ", " ".join(run)).strip()

@@ -342,9 +342,11 @@ def _reading_order(segs: list[Line], width: float, depth: int = 0) -> list[list[
     for i, j, x in regions:
         if k < i:
             blocks.append(rows[k:i])
-        for side in ([s for r in rows[i:j] for s in r if s.x1 <= x + 2], [s for r in rows[i:j] for s in r if s.x1 > x + 2]):
+        run = [s for r in rows[i:j] for s in r]
+        for side in ([s for s in run if s.x1 <= x + 2], [s for s in run if s.x1 > x + 2]):
             if side:
-                blocks += _reading_order(side, width, depth + 1) if depth < 1 else [_rows(side)]
+                # a column may hold a box or a third column of its own; the halves of twin tables are tables
+                blocks += _reading_order(side, width, depth + 1) if depth < 1 and twin is None else [_rows(side)]
         k = j
     if k < len(rows):
         blocks.append(rows[k:])

@@ -62,6 +62,7 @@ class Line:
     bold: bool
     page: int
     table: list["Para"] | None = None  # a placeholder for a table's rows, where the table stands
+    starts: bool = False  # starts a paragraph of its own (the first line of a flowchart's box)
 
     @property
     def height(self) -> float:
@@ -234,7 +235,8 @@ def _texty(s: Line) -> bool:
 
 
 def _cell(s: Line) -> bool:
-    return len(re.findall(r"[^\W_]", s.text)) >= 2
+    """A cell of a table row: words, not a bullet or a label ("Q10:", "1.") that hangs before a line."""
+    return " " in s.text.strip() or len(re.findall(r"[^\W\d_]", s.text)) >= 5
 
 
 def _column_regions(rows: list[list[Line]]) -> list[tuple[int, int, float]]:
@@ -351,6 +353,45 @@ def _reading_order(segs: list[Line], width: float, depth: int = 0) -> list[list[
     if k < len(rows):
         blocks.append(rows[k:])
     return blocks
+
+
+def _diagram_boxes(page, segs: list[Line], width: float, height: float) -> list[tuple[tuple, list[Line]]]:
+    """The boxes of a flowchart (an algorithm figure) with the lines in each: ((x0, y0, x1, y1), lines), or []
+    for a page without one.
+
+    A box is a drawn shape (a path's bounds) with text inside; a line belongs to the smallest box around its
+    middle. A flowchart has four or more such boxes apart from one another: boxes that share an edge, overlap
+    or hold one another are the cells or shaded bands of a table, whose lines are read as a table."""
+    shapes = []
+    for obj in page.get_objects(filter=(2,), max_depth=2):  # FPDF_PAGEOBJ_PATH
+        x0, y0, x1, y1 = obj.get_bounds()
+        if 20 <= x1 - x0 <= 0.45 * width and 12 <= y1 - y0 <= 0.4 * height:
+            shapes.append((x0, y0, x1, y1))
+    if len(shapes) < 4:
+        return []
+    groups: dict[tuple, list[Line]] = {}
+    for s in segs:
+        mx, my = (s.x0 + s.x1) / 2, (s.top + s.bottom) / 2
+        around = [b for b in shapes if b[0] <= mx <= b[2] and b[1] <= my <= b[3] and s.x0 >= b[0] - 2
+                  and s.x1 <= b[2] + 2]
+        if around:
+            groups.setdefault(min(around, key=lambda b: (b[2] - b[0]) * (b[3] - b[1])), []).append(s)
+    boxes = [b for b, g in groups.items() if any(re.search(r"[A-Za-z]{2}", s.text) for s in g)]
+    if len(boxes) < 4:
+        return []
+    cells = set()
+    for n, a in enumerate(boxes):
+        for b in boxes[n + 1:]:
+            dx, dy = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
+            # boxes that overlap or hold one another (shaded bands), or that share a whole edge (cells side by
+            # side or one above the other): a table
+            if dx > 0 and dy > 0 or dx > -6 and dy > 0.9 * max(a[3] - a[1], b[3] - b[1]) \
+                    or dy > -6 and dx > 0.9 * max(a[2] - a[0], b[2] - b[0]):
+                cells |= {a, b}
+    boxes = [b for b in boxes if b not in cells]
+    if len(boxes) < 4:
+        return []
+    return [(b, groups[b]) for b in boxes]
 
 
 def _table_runs(rows: list[list[Line]]) -> list[tuple[int, int, int]]:
@@ -602,9 +643,31 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
                                "to read it by OCR")
                 page_lines.append([])
             continue
-        blocks = _reading_order(segs, width)  # runs of rows in reading order
+        boxes = [] if turned else _diagram_boxes(page, segs, width, height)
+        if boxes:  # a flowchart: each box's text on its own, boxes top to bottom, left to right; the rest as usual
+            inside = {id(s) for _, g in boxes for s in g}
+            placed: list[tuple[float, float, list[list[Line]], bool]] = []
+            for rows in _reading_order([s for s in segs if id(s) not in inside], width):
+                run: list[list[Line]] = []
+                for r in rows:  # text above and below the boxes stays above and below them
+                    if run and any(min(s.bottom for s in run[-1]) > b[3] > max(s.top for s in r) for b, _ in boxes):
+                        placed.append((max(s.top for s in run[0]), min(s.x0 for s in run[0]), run, False))
+                        run = []
+                    run.append(r)
+                if run:
+                    placed.append((max(s.top for s in run[0]), min(s.x0 for s in run[0]), run, False))
+            placed += [(b[3], b[0], [r for rows in _reading_order(g, width) for r in rows], True) for b, g in boxes]
+            placed.sort(key=lambda p: (-round(p[0] / 8), p[1]))
+            blocks = [(rows, box) for _, _, rows, box in placed]
+        else:
+            blocks = [(b, False) for b in _reading_order(segs, width)]  # runs of rows in reading order
         ordered: list[Line] = []
-        for rows in blocks:
+        for rows, box in blocks:
+            if box:
+                lines = [_join(r, pno) for r in rows]
+                lines[0].starts = True
+                ordered += lines
+                continue
             # a legend row ("KEY: 1 = No restriction … 3 = Theoretical or proven risks …"): one sentence per entry
             for n, r in enumerate(rows):
                 items = [c for c in r if LEGEND.match(c.text)]
@@ -709,7 +772,7 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
             if bullet and len(text) > bullet.end():
                 text = "- " + text[bullet.end():]
             cur = paras[-1] if paras and prev is not None else None
-            new = (cur is None or cur.kind == "table_row" or bullet is not None
+            new = (cur is None or cur.kind == "table_row" or bullet is not None or ln.starts
                    or abs(ln.size - prev.size) > 0.12 * prev.size or ln.bold != prev.bold and len(text) < 120
                    or prev.bottom - ln.top > 0.55 * ln.height or ln.top > prev.top + 2 and ln.x0 > prev.x1
                    or GRADE_LINE.match(text) or GRADE_LINE.match(cur.text if cur else "")

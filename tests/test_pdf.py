@@ -23,7 +23,7 @@ from qa_bot.types import Passage
 FIX = Path(__file__).resolve().parent / "fixtures" / "pdf"
 SAMPLE = FIX / "guideline_sample.pdf"
 NO_OUTLINE = FIX / "guideline_no_outline.pdf"
-COLUMNS = FIX / "columns_in_regions.pdf"
+LAYOUTS = FIX / "page_layouts.pdf"
 REAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "guidelines"
 S = Settings()
 TITLE = "Sample Guideline on Hypertension in Pregnancy"
@@ -121,7 +121,7 @@ def test_two_column_page_is_read_column_by_column(sample):
 def test_columns_in_part_of_a_page_are_read_column_by_column():
     """Columns between full-width text, a table and footnotes; columns on unaligned baselines; a box beside a
     column: every line of one column stays with its neighbours, and the table under the columns stays a table."""
-    doc = one(COLUMNS)
+    doc = one(LAYOUTS)
     t = doc.text
     left = ("Compelling indications are conditions for which a particular treatment is supported by clinical "
             "trial data showing benefits of that therapy on the natural history of the condition.")
@@ -145,6 +145,20 @@ def test_columns_in_part_of_a_page_are_read_column_by_column():
     assert ("Serum potassium and creatinine are measured at least once or twice a year.\n\nNote: a home blood "
             "pressure monitor helps patients to follow their own blood pressure and to take their medicines.") in t
     assert "adjustment of medicines at monthly intervals until the blood pressure goal is reached." in t
+
+
+def test_flowchart_boxes_are_read_box_by_box_and_a_ruled_grid_stays_a_table():
+    doc = one(LAYOUTS)
+    t = doc.text
+    for step in ("Start a calcium channel blocker at half the maximal dose.",
+                 "Recheck blood pressure in four to six weeks and follow up if at goal.",
+                 "If not at goal, double the dose of the calcium channel blocker.",
+                 "If still not at goal, add a thiazide diuretic at half the maximal dose."):
+        assert f"\n\n{step}\n\n" in t  # each box a paragraph of its own
+    assert t.index("Start a calcium channel") < t.index("If not at goal, double") < t.index("If still not at goal")
+    row = section_with(doc, "Drug class: Chlorthalidone")
+    assert body(doc, row) == "Drug class: Chlorthalidone; Starting dose: 12.5 mg daily; Maximal dose: 25 mg daily."
+    assert row.kind == "table_row" and row.page_start == 4
 
 
 def test_table_of_contents_pages_and_dot_leaders_are_dropped():

@@ -777,6 +777,12 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
                    or prev.bottom - ln.top > 0.55 * ln.height or ln.top > prev.top + 2 and ln.x0 > prev.x1
                    or GRADE_LINE.match(text) or GRADE_LINE.match(cur.text if cur else "")
                    or (REC_NICE.match(text) or LIST_REC.match(text) or REC_WORD.match(text)) and _ends_sentence(cur.text))
+            # a line that runs on from the one above ("… that is indi-" / "vidually planned …"), whatever its
+            # font: a run-in bold lead ("RECOMMENDATION: A diet that is") or a box's larger first line
+            if new and cur is not None and cur.kind != "table_row" and bullet is None and not ln.starts \
+                    and not _ends_sentence(cur.text) and re.match(r"[a-z]", text) \
+                    and prev.bottom - ln.top <= 0.55 * ln.height and abs(ln.x0 - prev.x0) < 1.5 * ln.size:
+                new = False
             if new:
                 paras.append(Para(text, pno, pno, ln.size, ln.bold))
             else:

@@ -16,6 +16,7 @@ column by column.
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import statistics
@@ -31,6 +32,8 @@ MARGIN = 0.085  # share of the page height at the top and bottom where running h
 BULLET = re.compile(r"^\s*(?:[•▪■●◦○‣∙·\uf0b7\uf0a7\uf076\uf0d8\[]|[-–*](?=\s))\s*")
 NUMBERED_HEAD = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+(?=[A-Z])")
 PAGE_NUMBER = re.compile(r"^(?:page\s*)?[-–]?\s*(?:\d{1,4}|[ivxlc]{1,6})\s*[-–]?(?:\s*(?:of|/)\s*\d{1,4})?$", re.I)
+FOLIO = re.compile(r"^(?:(\d{1,4})\s+(?:[^\W\d_][^\d]{1,80})|(?:[^\W\d_][^\d]{1,80}?)\s+(\d{1,4}))$")  # "Treatment 29"
+TITLE_LINK = re.compile(r"^(?:(?:on|of|the|for|and|in|to|a|an|with|from|by)\s*){1,3}$", re.I)
 DOT_LEADER = re.compile(r"(?:\s?\.){4,}\s*|(?:\s?…){2,}\s*|(?:\s?·){4,}\s*")
 REC_NICE = re.compile(r"^(\d{1,2}\.\d{1,2}\.\d{1,3})\s+(?=[A-Z])")
 REC_YEAR = re.compile(r"\s*\[((?:19|20)\d\d)(?:[^\]]{0,60})?\]\s*$")
@@ -59,6 +62,7 @@ class Line:
     bold: bool
     page: int
     table: list["Para"] | None = None  # a placeholder for a table's rows, where the table stands
+    starts: bool = False  # starts a paragraph of its own (the first line of a flowchart's box)
 
     @property
     def height(self) -> float:
@@ -108,7 +112,8 @@ def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
     direct = len(text) == n
     segs: list[Line] = []
     cur: list = []  # [chars, x0, x1, top, bottom, size, first index]
-    space = False
+    space: bool | str = False
+    last_h = 0.0  # the height of the last character read
 
     def close():
         nonlocal cur
@@ -133,7 +138,7 @@ def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
             space = False
             continue
         if ch in " \xa0\t":
-            space = True
+            space = "generated" if raw.FPDFText_IsGenerated(tp, i) == 1 else True
             continue
         if abs(angles[i] - main) > 0.03 and abs(abs(angles[i] - main) - 6.28) > 0.03:
             continue
@@ -152,16 +157,19 @@ def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
             gap = left - cur[2]
             # a ligature's letters share one box (a negative gap as wide as the glyph)
             if abs(mid - cmid) < 0.45 * max(h, ch_h) and -1.2 * ch_h < gap < 0.7 * ch_h:
-                if space or gap > 0.5 * ch_h:  # pdfium marks word gaps with spaces; ligatures have none
+                # small capitals ("I DENTIFICATION ,"): pdfium guesses a space where the size changes
+                small_caps = space == "generated" and abs(h - last_h) > 0.15 * max(h, last_h) \
+                    and gap < 0.15 * max(h, last_h) and cur[0][-1].isupper() and (ch.isupper() or ch in ",.;:")
+                if (space and not small_caps) or gap > 0.5 * ch_h:  # pdfium marks word gaps with spaces
                     cur[0].append(" ")
                 cur[0].append(ch)
                 cur[2] = max(cur[2], right)
                 cur[3], cur[4] = max(cur[3], top), min(cur[4], bottom)
-                space = False
+                space, last_h = False, h
                 continue
             close()
         cur = [[ch], left, right, top, bottom, h, i]
-        space = False
+        space, last_h = False, h
     close()
     return segs, turn is not None
 
@@ -202,10 +210,9 @@ def _join(segs: list[Line], page: int) -> Line:
                 min(s.bottom for s in segs), size, all(s.bold for s in segs), page)
 
 
-def _gutter(segs: list[Line], width: float) -> float | None:
-    """The x of a column gutter when the page (or part of it) is set in two columns, else None: the x that
-    most rows of running text cross by a gap, with a line of text on either side."""
-    for r in _rows(segs):  # two tables side by side: a header row that repeats ("A B C A B C")
+def _twin_tables(segs: list[Line], width: float) -> float | None:
+    """Two tables side by side: a header row that repeats ("A B C A B C"); the x between them, else None."""
+    for r in _rows(segs):
         t = [c.text.lower() for c in r]
         for m in range(4, len(t) // 2 + 1):  # four or more header cells, repeated
             k = next((k for k in range(len(t) - 2 * m + 1) if t[k:k + m] == t[k + m:k + 2 * m]
@@ -214,23 +221,177 @@ def _gutter(segs: list[Line], width: float) -> float | None:
                 # row labels of the right table may start left of its header: cut nearer the left table
                 end, start = r[k + m - 1].x1, r[k + m].x0
                 return end + 0.3 * max(start - end, 0)
-    body = [s for s in segs if len(s.text) >= 25]
-    if len(body) < 8:
-        return None
-    rows = _rows(body)
-    best, best_x = 0, None
-    for k in range(70, 131):
-        x = width * k / 200
-        pairs = sum(1 for r in rows if any(s.x1 <= x for s in r) and any(s.x0 >= x for s in r))
-        left = sum(1 for s in body if s.x1 <= x)
-        right = sum(1 for s in body if s.x0 >= x)
-        crossing = sum(1 for s in body if s.x0 < x < s.x1)  # full-width lines: headings, captions, tables
-        if left >= 5 and right >= 5 and (pairs >= 4 or crossing <= 0.25 * len(body)) \
-                and crossing < max(pairs, min(left, right) / 2):
-            score = pairs + min(left, right) / 4 - crossing / 2
-            if best_x is None or score > best:
-                best, best_x = score, x
-    return best_x
+    return None
+
+
+def _prose(s: Line) -> bool:
+    """A line of running text (not a table cell, a label or a number)."""
+    return len(s.text) >= 25 and s.text.count(" ") >= 3
+
+
+def _texty(s: Line) -> bool:
+    """Running text: a long line, or a line that goes on from the one above (it starts in lower case)."""
+    return _prose(s) or (s.text[:1].islower() and " " in s.text)
+
+
+def _cell(s: Line) -> bool:
+    """A cell of a table row: words, not a bullet or a label ("Q10:", "1.") that hangs before a line."""
+    return " " in s.text.strip() or len(re.findall(r"[^\W\d_]", s.text)) >= 5
+
+
+def _column_regions(rows: list[list[Line]]) -> list[tuple[int, int, float]]:
+    """Runs of rows set in two columns: (first row, end row, gutter x), in row order.
+
+    A gutter is an x that no line of those rows covers (a line's ends padded by half its font size, so that
+    cells or words a space apart are not split), with at least three lines of running text on either side
+    beside each other. Found per run of rows, not per page: a page may have a table or a full-width
+    paragraph above or below its columns, and each run may have its own gutter (a side box). A run ends at a
+    blank band across the page (a line or more) beyond which one side has no running text: a caption or a
+    table under the columns is not read as the end of the left column."""
+    segs = [s for r in rows for s in r]
+    if len(segs) < 6:
+        return []
+    lo, hi = min(s.x0 for s in segs), max(s.x1 for s in segs)
+    span = hi - lo
+    # per row: (x0, x1, running text, long line, a cell with letters or digits, top, bottom) of each line
+    info = [[(s.x0, s.x1, _texty(s), _prose(s), _cell(s), s.top, s.bottom) for s in r] for r in rows]
+    texty = [t for r in info for t in r if t[2]]
+    # a quick exit: running text on both sides of the middle band of the text block is needed
+    if sum(1 for t in texty if t[1] <= lo + 0.77 * span) < 3 or sum(1 for t in texty if t[0] >= lo + 0.23 * span) < 3:
+        return []
+    h = statistics.median(s.height for s in segs)
+    gap_before = [False] + [min(s.bottom for s in rows[i - 1]) - max(s.top for s in rows[i]) > 1.2 * h
+                            for i in range(1, len(rows))]
+    # the candidate gutters: x = lo + span * k / 100; crossed[row][k] when a line of the row covers that x
+    crossed = [bytearray(101) for _ in rows]
+    for n, r in enumerate(rows):
+        for s in r:
+            a = math.floor((s.x0 - 0.5 * s.size - lo) * 100 / span) + 1
+            b = math.ceil((s.x1 + 0.5 * s.size - lo) * 100 / span) - 1
+            for k in range(max(a, 25), min(b, 75) + 1):
+                crossed[n][k] = 1
+    found: dict[tuple[int, int], tuple[int, list[float]]] = {}
+    judged: dict[tuple[int, int, int], tuple[int, int, int] | None] = {}
+
+    def judge(i: int, j: int, x: float) -> tuple[int, int, int] | None:
+        """(first row, end row, score) of the two-column part of the run [i, j) split at x, or None."""
+        def sides(a: int, b: int) -> tuple[list[tuple], list[tuple]]:
+            return ([t for r in info[a:b] for t in r if t[1] <= x and t[2]],
+                    [t for r in info[a:b] for t in r if t[0] >= x and t[2]])
+
+        # parts of the run between blank bands; the parts at either end with text on one side only are left out
+        cuts = [i] + [m for m in range(i + 1, j) if gap_before[m]] + [j]
+        parts = [(a, b) for a, b in zip(cuts, cuts[1:]) if all(sides(a, b))]
+        if not parts:
+            return None
+        i, j = parts[0][0], parts[-1][1]
+        left, right = sides(i, j)
+        if len(left) < 3 or len(right) < 3 or not any(t[3] for t in left + right):
+            return None
+        # rows of cells (two or more on one side: a table), bullets not counted
+        multi = sum(1 for r in info[i:j] if sum(t[1] <= x and t[4] for t in r) >= 2
+                    or sum(t[0] >= x and t[4] for t in r) >= 2)
+        overlap = min(max(t[5] for t in left), max(t[5] for t in right)) - \
+            max(min(t[6] for t in left), min(t[6] for t in right))
+        if multi > (j - i) / 3 or overlap < 2 * h:
+            return None
+        return i, j, len(left) + len(right)
+
+    for k in range(25, 76):
+        x = lo + span * k / 100
+        i = 0
+        while i < len(rows):
+            if crossed[i][k]:
+                i += 1
+                continue
+            j = i
+            while j < len(rows) and not crossed[j][k]:
+                j += 1
+            # the split of the run's lines is the same for every x between the same line ends
+            key = (i, j, sum(1 for r in info[i:j] for t in r if t[1] <= x))
+            if key not in judged:
+                judged[key] = judge(i, j, x)
+            if judged[key]:
+                a, b, score = judged[key]
+                best, xs = found.get((a, b), (0, []))
+                found[(a, b)] = (max(best, score), xs + [x])
+            i = j
+    regions: list[tuple[int, int, float]] = []
+    for (i, j), (score, xs) in sorted(found.items(), key=lambda kv: (-kv[1][0], -len(kv[1][1]))):
+        if all(j <= a or i >= b for a, b, _ in regions):
+            regions.append((i, j, xs[len(xs) // 2]))  # the middle of the gutter
+    return sorted(regions)
+
+
+def _reading_order(segs: list[Line], width: float, depth: int = 0) -> list[list[list[Line]]]:
+    """Runs of rows in reading order: rows across the page as they come, a two-column run left column
+    first (each column read the same way again, for a box or a third column inside it)."""
+    rows = _rows(segs)
+    twin = _twin_tables(segs, width) if depth == 0 else None
+    if twin is not None:
+        regions, i = [], 0
+        while i < len(rows):  # every run of rows that no line crosses at the gutter
+            j = i
+            while j < len(rows) and not any(s.x0 < twin - 2 and s.x1 > twin + 2 for s in rows[j]):
+                j += 1
+            if j > i:
+                regions.append((i, j, twin))
+            i = j + 1
+    else:
+        regions = _column_regions(rows)
+    blocks: list[list[list[Line]]] = []
+    k = 0
+    for i, j, x in regions:
+        if k < i:
+            blocks.append(rows[k:i])
+        run = [s for r in rows[i:j] for s in r]
+        for side in ([s for s in run if s.x1 <= x + 2], [s for s in run if s.x1 > x + 2]):
+            if side:
+                # a column may hold a box or a third column of its own; the halves of twin tables are tables
+                blocks += _reading_order(side, width, depth + 1) if depth < 1 and twin is None else [_rows(side)]
+        k = j
+    if k < len(rows):
+        blocks.append(rows[k:])
+    return blocks
+
+
+def _diagram_boxes(page, segs: list[Line], width: float, height: float) -> list[tuple[tuple, list[Line]]]:
+    """The boxes of a flowchart (an algorithm figure) with the lines in each: ((x0, y0, x1, y1), lines), or []
+    for a page without one.
+
+    A box is a drawn shape (a path's bounds) with text inside; a line belongs to the smallest box around its
+    middle. A flowchart has four or more such boxes apart from one another: boxes that share an edge, overlap
+    or hold one another are the cells or shaded bands of a table, whose lines are read as a table."""
+    shapes = []
+    for obj in page.get_objects(filter=(2,), max_depth=2):  # FPDF_PAGEOBJ_PATH
+        x0, y0, x1, y1 = obj.get_bounds()
+        if 20 <= x1 - x0 <= 0.45 * width and 12 <= y1 - y0 <= 0.4 * height:
+            shapes.append((x0, y0, x1, y1))
+    if len(shapes) < 4:
+        return []
+    groups: dict[tuple, list[Line]] = {}
+    for s in segs:
+        mx, my = (s.x0 + s.x1) / 2, (s.top + s.bottom) / 2
+        around = [b for b in shapes if b[0] <= mx <= b[2] and b[1] <= my <= b[3] and s.x0 >= b[0] - 2
+                  and s.x1 <= b[2] + 2]
+        if around:
+            groups.setdefault(min(around, key=lambda b: (b[2] - b[0]) * (b[3] - b[1])), []).append(s)
+    boxes = [b for b, g in groups.items() if any(re.search(r"[A-Za-z]{2}", s.text) for s in g)]
+    if len(boxes) < 4:
+        return []
+    cells = set()
+    for n, a in enumerate(boxes):
+        for b in boxes[n + 1:]:
+            dx, dy = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
+            # boxes that overlap or hold one another (shaded bands), or that share a whole edge (cells side by
+            # side or one above the other): a table
+            if dx > 0 and dy > 0 or dx > -6 and dy > 0.9 * max(a[3] - a[1], b[3] - b[1]) \
+                    or dy > -6 and dx > 0.9 * max(a[2] - a[0], b[2] - b[0]):
+                cells |= {a, b}
+    boxes = [b for b in boxes if b not in cells]
+    if len(boxes) < 4:
+        return []
+    return [(b, groups[b]) for b in boxes]
 
 
 def _table_runs(rows: list[list[Line]]) -> list[tuple[int, int, int]]:
@@ -273,6 +434,7 @@ def _table_runs(rows: list[list[Line]]) -> list[tuple[int, int, int]]:
             while h > 0 and i - h < 3 and all(len(c.text) <= 60 and not c.text.endswith(".") for c in rows[h - 1]) \
                     and not re.match(r"^(table|box|figure|exhibit)\b", rows[h - 1][0].text, re.I) \
                     and not (len(rows[h - 1]) == 1 and len(rows[h - 1][0].text) >= 30) \
+                    and not (len(rows[h - 1]) == 1 and rows[h - 1][0].size >= 1.15 * max(c.size for c in rows[h])) \
                     and rows[h - 1][0].bottom - rows[h][0].top < 1.5 * rows[h][0].height \
                     and any(aligned(c, anchors) or c.x0 <= min(anchors)[0] + 6 for c in rows[h - 1]) \
                     and (not runs or h - 1 >= runs[-1][2]):
@@ -282,6 +444,18 @@ def _table_runs(rows: list[list[Line]]) -> list[tuple[int, int, int]]:
         else:
             i += 1
     return runs
+
+
+WRAP = "\x1f"  # where a cell's word was hyphenated at a line end; mended once the document's words are known
+
+
+def _cell_join(a: str, b: str) -> str:
+    """The lines of one table cell: a word hyphenated at the line end is marked for mending."""
+    if not a or not b:
+        return (a + " " + b).strip()
+    if re.search(r"[A-Za-z]-$", a) and re.match(r"[a-z]", b):
+        return a + WRAP + b
+    return a + " " + b
 
 
 def _table_paras(rows: list[list[Line]], n_header: int, page: int) -> list[Para]:
@@ -326,12 +500,12 @@ def _table_paras(rows: list[list[Line]], n_header: int, page: int) -> list[Para]
         cells = [""] * len(cols)
         for c in r:
             k = col(c.x0)
-            cells[k] = (cells[k] + " " + c.text).strip()
+            cells[k] = _cell_join(cells[k], c.text)
         filled = sum(1 for c in cells if c)
         # "… within 2" / "months" continues a row; "35.0 – 39.9" or "d. Breast cancer" starts one
         wrapped = all(re.match(r"[a-z(]", c) and not ITEM.match(c) for c in cells if c)
         if records and not cells[0] and 0 < filled <= len(cells) / 2 and wrapped:  # a wrapped row
-            records[-1] = [(a + " " + b).strip() for a, b in zip(records[-1], cells)]
+            records[-1] = [_cell_join(a, b) for a, b in zip(records[-1], cells)]
             continue
         if records and not cells[0] and len(cells) > 2:
             cells[0] = records[-1][0]  # a label spanning rows
@@ -361,9 +535,14 @@ def _norm_margin(text: str) -> str:
     return re.sub(r"\d+", "#", re.sub(r"\s+", " ", text.lower())).strip()
 
 
-def _is_toc_page(lines: list[Line]) -> bool:
+def _is_toc_page(lines: list[Line], segs: list[Line] | None = None) -> bool:
     if not lines:
         return False
+    if segs:  # a contents page set as a table: entries and their page numbers apart, no dot leaders
+        numbers = sum(1 for s in segs if PAGE_NUMBER.match(s.text.strip()))
+        if any(re.fullmatch(r"(table of )?contents", s.text.strip().lower()) for s in segs) \
+                and numbers >= 5 and numbers >= 0.25 * (len(segs) - numbers):
+            return True
     leaders = sum(1 for ln in lines if DOT_LEADER.search(ln.text) and re.search(r"\d\s*$", ln.text))
     numbered_end = sum(1 for ln in lines if re.search(r"[A-Za-z].*\s\d{1,3}$", ln.text))
     has_title = any(re.fullmatch(r"(table of )?contents", ln.text.strip().lower()) for ln in lines)
@@ -428,6 +607,7 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
     notices: list[str] = []
     page_lines: list[list[Line]] = []
     heights: list[float] = []
+    page_segs: dict[int, list[Line]] = {}
     for pno in range(1, n_pages + 1):
         page = pdf[pno - 1]
         width, height = page.get_size()
@@ -463,29 +643,31 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
                                "to read it by OCR")
                 page_lines.append([])
             continue
-        g = _gutter(segs, width)
-        blocks: list[list[list[Line]]] = []  # runs of rows in reading order
-        if g is None:
-            blocks.append(_rows(segs))
+        boxes = [] if turned else _diagram_boxes(page, segs, width, height)
+        if boxes:  # a flowchart: each box's text on its own, boxes top to bottom, left to right; the rest as usual
+            inside = {id(s) for _, g in boxes for s in g}
+            placed: list[tuple[float, float, list[list[Line]], bool]] = []
+            for rows in _reading_order([s for s in segs if id(s) not in inside], width):
+                run: list[list[Line]] = []
+                for r in rows:  # text above and below the boxes stays above and below them
+                    if run and any(min(s.bottom for s in run[-1]) > b[3] > max(s.top for s in r) for b, _ in boxes):
+                        placed.append((max(s.top for s in run[0]), min(s.x0 for s in run[0]), run, False))
+                        run = []
+                    run.append(r)
+                if run:
+                    placed.append((max(s.top for s in run[0]), min(s.x0 for s in run[0]), run, False))
+            placed += [(b[3], b[0], [r for rows in _reading_order(g, width) for r in rows], True) for b, g in boxes]
+            placed.sort(key=lambda p: (-round(p[0] / 8), p[1]))
+            blocks = [(rows, box) for _, _, rows, box in placed]
         else:
-            # bands between full-width rows; in a band the left column, then the right one
-            band_l: list[Line] = []
-            band_r: list[Line] = []
-            span: list[list[Line]] = []
-            for r in _rows(segs):
-                if any(s.x0 < g - 2 and s.x1 > g + 2 for s in r):
-                    blocks += [_rows(band_l), _rows(band_r)]
-                    band_l, band_r = [], []
-                    span.append(r)
-                else:
-                    if span:
-                        blocks.append(span)
-                        span = []
-                    band_l += [s for s in r if s.x1 <= g + 2]
-                    band_r += [s for s in r if s.x1 > g + 2]
-            blocks += [span, _rows(band_l), _rows(band_r)]
+            blocks = [(b, False) for b in _reading_order(segs, width)]  # runs of rows in reading order
         ordered: list[Line] = []
-        for rows in blocks:
+        for rows, box in blocks:
+            if box:
+                lines = [_join(r, pno) for r in rows]
+                lines[0].starts = True
+                ordered += lines
+                continue
             # a legend row ("KEY: 1 = No restriction … 3 = Theoretical or proven risks …"): one sentence per entry
             for n, r in enumerate(rows):
                 items = [c for c in r if LEGEND.match(c.text)]
@@ -518,6 +700,7 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
         for ln in ordered:
             ln.text = ln.text.replace("\ufffe", "-").replace("\x02", "-")
         page_lines.append(ordered)
+        page_segs[pno] = segs
 
     # running headers/footers: margin lines repeated on many pages (digits ignored), and page numbers
     counts: Counter[str] = Counter()
@@ -526,17 +709,35 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
         seen = {_norm_margin(ln.text) for ln in lines if ln.table is None and (ln.top > h * (1 - MARGIN) or ln.bottom < h * MARGIN)}
         counts.update(seen)
     repeat = max(3, int(0.2 * n_pages))
+    # a running footer that names its chapter ("Treatment 29"): the number is the printed page number, which
+    # runs with the page index at an offset common to the document; its text recurs on a few pages only
+    offsets: Counter[int] = Counter()
+    for pno, lines in enumerate(page_lines, 1):
+        h = heights[pno - 1]
+        for ln in lines:
+            m = FOLIO.match(ln.text.strip())
+            if ln.table is None and (ln.top > h * (1 - MARGIN) or ln.bottom < h * MARGIN) and m:
+                offsets[pno - int(m.group(1) or m.group(2))] += 1
+    offset = offsets.most_common(1)[0] if offsets else None
+    offset = offset[0] if offset and offset[1] >= 3 else None
+
+    def folio(ln: Line, pno: int) -> bool:
+        m = FOLIO.match(ln.text.strip())
+        return bool(m and offset is not None and pno - int(m.group(1) or m.group(2)) == offset
+                    and counts[_norm_margin(ln.text)] >= 2)
+
     toc_pages: set[int] = set()
     for pno, lines in enumerate(page_lines, 1):
         h = heights[pno - 1]
         keep = []
         for ln in lines:
             in_margin = ln.table is None and (ln.top > h * (1 - MARGIN) or ln.bottom < h * MARGIN)
-            if in_margin and (counts[_norm_margin(ln.text)] >= repeat or PAGE_NUMBER.match(ln.text.strip())):
+            if in_margin and (counts[_norm_margin(ln.text)] >= repeat or PAGE_NUMBER.match(ln.text.strip())
+                              or folio(ln, pno)):
                 continue
             keep.append(ln)
         page_lines[pno - 1] = keep
-        if _is_toc_page(keep):
+        if _is_toc_page(keep, page_segs.get(pno)):
             toc_pages.add(pno)
     for pno in toc_pages:
         page_lines[pno - 1] = []
@@ -557,6 +758,7 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
                 cap = paras[-1].text if paras and CAPTION.match(paras[-1].text) and paras[-1].page == pno else None
                 for t in ln.table:
                     t.caption = cap
+                    t.text = re.sub(r"(\S*)" + WRAP + r"(\S*)", lambda m: _mend(m.group(1), m.group(2), vocab), t.text)
                 paras.extend(ln.table)
                 prev = None
                 continue
@@ -570,11 +772,17 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
             if bullet and len(text) > bullet.end():
                 text = "- " + text[bullet.end():]
             cur = paras[-1] if paras and prev is not None else None
-            new = (cur is None or cur.kind == "table_row" or bullet is not None
+            new = (cur is None or cur.kind == "table_row" or bullet is not None or ln.starts
                    or abs(ln.size - prev.size) > 0.12 * prev.size or ln.bold != prev.bold and len(text) < 120
                    or prev.bottom - ln.top > 0.55 * ln.height or ln.top > prev.top + 2 and ln.x0 > prev.x1
                    or GRADE_LINE.match(text) or GRADE_LINE.match(cur.text if cur else "")
                    or (REC_NICE.match(text) or LIST_REC.match(text) or REC_WORD.match(text)) and _ends_sentence(cur.text))
+            # a line that runs on from the one above ("… that is indi-" / "vidually planned …"), whatever its
+            # font: a run-in bold lead ("RECOMMENDATION: A diet that is") or a box's larger first line
+            if new and cur is not None and cur.kind != "table_row" and bullet is None and not ln.starts \
+                    and not _ends_sentence(cur.text) and re.match(r"[a-z]", text) \
+                    and prev.bottom - ln.top <= 0.55 * ln.height and abs(ln.x0 - prev.x0) < 1.5 * ln.size:
+                new = False
             if new:
                 paras.append(Para(text, pno, pno, ln.size, ln.bold))
             else:
@@ -747,9 +955,11 @@ def _title(pdf, paras: list[Para], path: Path, body: float) -> str:
     if first:
         big = max(p.size for p in first)
         run: list[str] = []
-        for p in paras:
-            if p in first and p.size >= big * 0.85:
+        for n, p in enumerate(paras):
+            if p in first and p.size >= big * 0.85 and (not run or p.text.isupper() == run[0].isupper()):
                 run.append(p.text)
+            elif run and TITLE_LINK.match(p.text) and n + 1 < len(paras) and paras[n + 1] in first:
+                run.append(p.text)  # "CLINICAL GUIDELINES / ON THE / IDENTIFICATION …": a link word set smaller
             elif run:
                 break
         title = re.sub(r"\s+", " ", " ".join(run)).strip()

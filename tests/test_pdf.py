@@ -23,6 +23,7 @@ from qa_bot.types import Passage
 FIX = Path(__file__).resolve().parent / "fixtures" / "pdf"
 SAMPLE = FIX / "guideline_sample.pdf"
 NO_OUTLINE = FIX / "guideline_no_outline.pdf"
+LAYOUTS = FIX / "page_layouts.pdf"
 REAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "guidelines"
 S = Settings()
 TITLE = "Sample Guideline on Hypertension in Pregnancy"
@@ -115,6 +116,49 @@ def test_two_column_page_is_read_column_by_column(sample):
             "Left column closes here with this sentence.") in t
     assert "Offer enalapril to treat hypertension in women who are breastfeeding" in t
     assert t.index("Left column closes here") < t.index("Right column opens here")
+
+
+def test_columns_in_part_of_a_page_are_read_column_by_column():
+    """Columns between full-width text, a table and footnotes; columns on unaligned baselines; a box beside a
+    column: every line of one column stays with its neighbours, and the table under the columns stays a table."""
+    doc = one(LAYOUTS)
+    t = doc.text
+    left = ("Compelling indications are conditions for which a particular treatment is supported by clinical "
+            "trial data showing benefits of that therapy on the natural history of the condition.")
+    right = ("In patients with hypertension and diabetes or chronic kidney disease the blood pressure goal is below "
+             "130/80 mmHg, and most of them need two or more medicines to reach it.")
+    assert left in t and right in t
+    assert t.index("Such conditions include heart failure") < t.index("In patients with hypertension and diabetes")
+    assert t.index("among the medicines of first choice there.") < t.index("Table 12. Basis")
+    row = section_with(doc, "Chronic kidney disease; Recommended")
+    assert body(doc, row) == ("Compelling indication: Chronic kidney disease; Recommended drugs: ACE inhibitor; "
+                              "Clinical trial basis: RENAAL, AASK.")
+    assert row.kind == "table_row" and row.heading_path[-1].startswith("Table 12. Basis")
+    # page 2: a table across the page above columns whose lines do not share baselines; a hyphen mended
+    assert ("Fat-modified foods may provide a helpful strategy for lowering total fat intake but will only be "
+            "effective if they are also low in calories and if there is no compensation of calories from other "
+            "foods.") in t
+    assert "Some authorities recommend 20 to 30 grams of fiber daily, with an upper limit of 35 grams." in t
+    assert "Nutrient: Fiber; Recommended intake: 20 to 30 grams a day, with an upper limit of 35 grams." in t
+    assert "Dietary therapy Nutrient" not in t  # the heading above the table is not a header of it
+    # page 3: a box of notes beside a column of text
+    assert ("Serum potassium and creatinine are measured at least once or twice a year.\n\nNote: a home blood "
+            "pressure monitor helps patients to follow their own blood pressure and to take their medicines.") in t
+    assert "adjustment of medicines at monthly intervals until the blood pressure goal is reached." in t
+
+
+def test_flowchart_boxes_are_read_box_by_box_and_a_ruled_grid_stays_a_table():
+    doc = one(LAYOUTS)
+    t = doc.text
+    for step in ("Start a calcium channel blocker at half the maximal dose.",
+                 "Recheck blood pressure in four to six weeks and follow up if at goal.",
+                 "If not at goal, double the dose of the calcium channel blocker.",
+                 "If still not at goal, add a thiazide diuretic at half the maximal dose."):
+        assert f"\n\n{step}\n\n" in t  # each box a paragraph of its own
+    assert t.index("Start a calcium channel") < t.index("If not at goal, double") < t.index("If still not at goal")
+    row = section_with(doc, "Drug class: Chlorthalidone")
+    assert body(doc, row) == "Drug class: Chlorthalidone; Starting dose: 12.5 mg daily; Maximal dose: 25 mg daily."
+    assert row.kind == "table_row" and row.page_start == 4
 
 
 def test_table_of_contents_pages_and_dot_leaders_are_dropped():

@@ -111,6 +111,12 @@ class Settings(BaseSettings):
         False, description="Store the whole earlier conversation with a rating (default: only the rated turn).")
     torch_threads: int = 1
 
+    # --- server mode (QA_BOT_CHROMA_URL) -------------------------------------------------------
+    poll_interval: float = Field(5.0, ge=0, description="Seconds between two checks of the published index version "
+                                                        "(server mode); 0 turns the check off.")
+    lock_ttl: float = Field(120.0, gt=0, description="Seconds after which the ingest lock of a writer that stopped "
+                                                     "renewing it (killed) may be taken over (server mode).")
+
     # --- HTTP API (`qa-bot serve`) -----------------------------------------------------------
     api_keys: Annotated[list[SecretStr] | None, NoDecode] = Field(
         None, description="Comma-separated plain API keys (tests, small setups); never logged or printed.")

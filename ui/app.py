@@ -119,13 +119,12 @@ def index_info(settings: Settings) -> dict[str, Any]:
 def collection_names(data_dir: str, _settings: Settings) -> list[str]:
     from qa_bot.index import get_store
 
-    if not _settings.state_db.is_file():
+    if not _settings.chroma_url and not _settings.state_db.is_file():
         return []
     try:
-        rows = get_store(_settings).db().execute("SELECT DISTINCT collection FROM docs ORDER BY collection").fetchall()
+        return get_store(_settings).collections()
     except Exception:
         return []
-    return [r[0] for r in rows if r[0]]
 
 
 def engine_history(turns: list[dict]) -> list[Turn]:

@@ -353,3 +353,39 @@ def test_two_serve_processes_over_one_chroma_server(tmp_path):
         for s in serves:
             s.kill()
         chroma.stop()
+
+
+def test_feedback_is_shared_by_all_processes_with_retention_and_purge(chroma, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from qa_bot.feedback import FeedbackStore, ServerFeedbackStore, export_eval_rows, feedback_app
+    from test_feedback import _answer
+
+    s = Settings(data_dir=tmp_path / "d1", chroma_url=chroma.url, collection_name="unit_feedback")
+    other = s.model_copy(update={"data_dir": tmp_path / "d2"})  # another process, another data dir
+    one, two = FeedbackStore.for_settings(s), FeedbackStore.for_settings(other)
+    assert isinstance(one, ServerFeedbackStore) and isinstance(two, ServerFeedbackStore)
+    one.record("a1", _answer(), "not_helpful", "too short", settings=s)
+    two.record("a1", _answer(), "helpful", settings=s)  # the same answer rated again from the other process
+    two.record("a2", _answer(abstained=True), "helpful", settings=s)
+    recs = one.records()
+    assert [r.id for r in recs] == ["a1", "a2"] and recs[0].rating == "helpful" and recs[0].comment == "too short"
+    assert [r.id for r in two.records("helpful")] == ["a1", "a2"]
+    assert not (tmp_path / "d1" / "feedback.sqlite").exists() and not (tmp_path / "d2").exists()
+    out = tmp_path / "rows.jsonl"
+    assert export_eval_rows(one, out) == 2
+    # retention: records older than the retention are deleted by any process
+    col = one.col()
+    col.update(ids=["a2"], metadatas=[{"updated": time.time() - 40 * 86400}])
+    assert ServerFeedbackStore(other, retention_days=30).expire() == 1
+    assert [r.id for r in one.records()] == ["a1"]
+    # the CLI purges the shared store when QA_BOT_CHROMA_URL is set
+    monkeypatch.setenv("QA_BOT_CHROMA_URL", chroma.url)
+    monkeypatch.setenv("QA_BOT_COLLECTION_NAME", "unit_feedback")
+    monkeypatch.setenv("QA_BOT_DATA_DIR", str(tmp_path / "d3"))
+    res = CliRunner().invoke(feedback_app, ["purge", "--all"])
+    assert res.exit_code == 0 and "1 feedback row(s) deleted from the collection unit_feedback__feedback" in res.output
+    assert one.records() == []
+    # a file named explicitly (QA_BOT_FEEDBACK_DB) is used as before
+    local = FeedbackStore.for_settings(s.model_copy(update={"feedback_db": tmp_path / "fb.sqlite"}))
+    assert type(local) is FeedbackStore

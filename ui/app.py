@@ -76,11 +76,14 @@ def start_index_services(data_dir: str, chroma_url: str | None, collection: str,
 
 
 @st.cache_resource(show_spinner=False)
-def expire_feedback(path: str, retention_days: float | None) -> int:
-    """Once per server process: apply QA_BOT_FEEDBACK_RETENTION_DAYS to the stored feedback."""
+def expire_feedback(path: str, retention_days: float | None, _settings: Settings | None = None) -> int:
+    """Once per server process: apply QA_BOT_FEEDBACK_RETENTION_DAYS to the stored feedback (the shared
+    collection on the Chroma server in server mode)."""
     from qa_bot.feedback import FeedbackStore
 
     try:
+        if _settings is not None:
+            return FeedbackStore.for_settings(_settings).expire()
         return FeedbackStore(path, retention_days).expire()
     except Exception as e:  # the chat works without the feedback file
         log.warning("feedback expiry skipped: %s", e)
@@ -332,7 +335,8 @@ def main() -> None:
     if "audience" not in ss:
         ss.audience = settings.audience
 
-    expire_feedback(str(settings.feedback_path), settings.feedback_retention_days)
+    expire_feedback(str(settings.feedback_path) if not settings.chroma_url else f"{settings.chroma_url}#"
+                    f"{settings.collection_name}", settings.feedback_retention_days, settings)
     info = index_info(settings)
     if info.get("ready"):
         try:

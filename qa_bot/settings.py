@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     api_keys_file: Path | None = Field(
         None, description="File of hashed API keys, one `sha256:<hex> [collection,collection]` per line "
                           "(`qa-bot keys add` writes it); re-read when it changes.")
+    ui_login: Literal["auto", "off", "keys", "oidc"] = Field(
+        "auto", description="Login of the web chat: 'oidc' (Streamlit st.login, [auth] in .streamlit/secrets.toml), "
+                            "'keys' (an access-key field checked against the API keys), 'off'; 'auto': oidc when "
+                            "[auth] is configured, else keys when API keys are, else off.")
     debug_log_text: bool = Field(
         False, description="Let logs carry question and answer text (debugging only: questions can hold patient "
                            "details); off: lengths and timings only.")

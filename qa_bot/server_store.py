@@ -113,6 +113,9 @@ class ServerStore(Store):
         self._dirty = False  # this process changed chunks or documents since the last publish
         self._counts = [0, 0]  # vectors from the cache, encoded (since the last fill_vectors call)
         self._cache = None
+        self._pending: list[tuple[SourceDocument, list[Chunk]]] = []  # documents buffered for one batched write
+        self._known: set[str] | None = None  # documents with a record (from known_documents)
+        self._failed: list[tuple[str, BaseException]] = []  # documents whose write failed (reported by fill_vectors)
         self.last_switch: dict[str, Any] = {}
 
     # --- connections ----------------------------------------------------------------------------
@@ -374,11 +377,15 @@ class ServerStore(Store):
     # --- writing (the ingest job, under server_writer_lock) ---------------------------------------------
     @_store_errors
     def known_documents(self) -> dict[str, tuple[str, str | None, int]]:
-        return {d: (m.get("content_hash"), m.get("path") or None, int(m.get("n_chunks", 0)))
+        self.flush()
+        docs = {d: (m.get("content_hash"), m.get("path") or None, int(m.get("n_chunks", 0)))
                 for d, _, m in self._all(self.docs_col, ["metadatas"])}
+        self._known = set(docs)
+        return docs
 
     @_store_errors
     def set_document_path(self, doc_id: str, path: str | None) -> None:
+        self.flush()
         self.docs_col.update(ids=[doc_id], metadatas=[{"path": path or ""}])
 
     @_store_errors
@@ -393,14 +400,47 @@ class ServerStore(Store):
             self._cache = EmbeddingCache(self.settings)
         return self._cache, get_embedder(self.settings.embedding_model, None)
 
-    @_store_errors
     def replace_document(self, doc: SourceDocument, chunks: list[Chunk]) -> None:
-        """The document's chunks with their vectors, then its record (a killed ingest redoes the document)."""
-        old = self.chunks_col.get(where={"doc_id": doc.doc_id}, include=[])["ids"]
-        new_ids = {c.chunk_id for c in chunks}
-        stale = [cid for cid in old if cid not in new_ids]
+        """Buffer the document; written with others in one batch (``flush``) once WRITE_BATCH chunks wait."""
+        self._pending.append((doc, chunks))
+        self._dirty = True
+        if sum(len(c) for _, c in self._pending) >= WRITE_BATCH:
+            self.flush()
+
+    @_store_errors
+    def flush(self) -> None:
+        """Write the buffered documents: stale chunks deleted, chunks upserted with their vectors, then the
+        document records (last: a killed ingest redoes a document whose record is missing or older). A batch that
+        fails is retried document by document; a document that still fails keeps its old record (the next ingest
+        retries it) and is reported by ``fill_vectors``."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        try:
+            self._write(pending)
+        except StoreUnavailableError:
+            raise
+        except Exception as first:
+            if _is_connection_error(first):
+                raise
+            for item in pending:
+                try:
+                    self._write([item])
+                except Exception as e:
+                    if _is_connection_error(e):
+                        raise
+                    self._failed.append((item[0].doc_id, e))
+
+    def _write(self, docs: list[tuple[SourceDocument, list[Chunk]]]) -> None:
+        maybe_old = [d.doc_id for d, _ in docs if self._known is None or d.doc_id in self._known]
+        new_ids = {c.chunk_id for _, chunks in docs for c in chunks}
+        stale: list[str] = []
+        for i in range(0, len(maybe_old), 100):
+            old = self.chunks_col.get(where={"doc_id": {"$in": maybe_old[i:i + 100]}}, include=[])["ids"]
+            stale += [cid for cid in old if cid not in new_ids]
         for i in range(0, len(stale), WRITE_BATCH):
             self.chunks_col.delete(ids=stale[i:i + WRITE_BATCH])
+        chunks = [c for _, cs in docs for c in cs]
         if chunks:
             cache, embedder = self._embedding()
             for i in range(0, len(chunks), WRITE_BATCH):
@@ -412,22 +452,35 @@ class ServerStore(Store):
                                                   for c in part])
                 self._counts[0] += len(part) - encoded
                 self._counts[1] += encoded
-        self.docs_col.upsert(ids=[doc.doc_id], embeddings=[_ONE], documents=[doc.title or doc.doc_id],
-                             metadatas=[{"content_hash": doc.content_hash, "path": doc.path or "",
-                                         "collection": doc.collection, "doc_type": doc.doc_type,
-                                         "title": doc.title or "", "n_chunks": len(chunks),
-                                         "references_json": json.dumps(doc.references), "updated": time.time()}])
-        self._dirty = True
+        now = time.time()
+        self.docs_col.upsert(ids=[d.doc_id for d, _ in docs], embeddings=[_ONE] * len(docs),
+                             documents=[d.title or d.doc_id for d, _ in docs],
+                             metadatas=[{"content_hash": d.content_hash, "path": d.path or "",
+                                         "collection": d.collection, "doc_type": d.doc_type,
+                                         "title": d.title or "", "n_chunks": len(cs),
+                                         "references_json": json.dumps(d.references), "updated": now}
+                                        for d, cs in docs])
+        if self._known is not None:
+            self._known.update(d.doc_id for d, _ in docs)
 
     @_store_errors
     def remove_document(self, doc_id: str) -> None:
+        self.flush()
         self.chunks_col.delete(where={"doc_id": doc_id})
         self.docs_col.delete(ids=[doc_id])
         self._dirty = True
 
     def fill_vectors(self, progress: ProgressFn | None = None, batch: int = 256, stop=None,
                      on_error=None) -> tuple[int, int]:
-        """Vectors are written with their chunks: returns (from cache, encoded) since the last call."""
+        """Vectors are written with their chunks: returns (from cache, encoded) since the last call; documents
+        whose write failed are reported through ``on_error`` (they keep their old state for the next ingest)."""
+        self.flush()
+        failed, self._failed = self._failed, []
+        for doc_id, e in failed:
+            if on_error:
+                on_error(doc_id, e)
+            else:
+                log.warning("document %s not written: %s", doc_id, type(e).__name__)
         if self._cache is not None:
             self._cache.save()
         got = tuple(self._counts)
@@ -440,6 +493,7 @@ class ServerStore(Store):
         when something changed, or the published version does not match the server's chunks)."""
         from . import acronyms
 
+        self.flush()
         rec = self.version_record()
         n_chunks = self.chunks_col.count()
         if not self._dirty and rec is not None and rec.get("chunks") == n_chunks:

@@ -62,6 +62,13 @@ def ingest(
     from .index import get_store, ingest as run_ingest
 
     settings = settings_or_exit()
+
+    def stop(signum, frame):  # SIGTERM (a scheduler stopping the job) ends like Ctrl-C: the writer lock is released
+        raise KeyboardInterrupt
+
+    import signal
+
+    signal.signal(signal.SIGTERM, stop)
     if doc_type is not None:
         from .load import DOC_TYPES
 

@@ -253,9 +253,9 @@ class ServerStore(Store):
         by_type: dict[str, int] = {}
         for cid, text, meta in self._all(self.chunks_col, ["documents", "metadatas"]):
             body = json.loads(meta["chunk"])
-            # only what embed_text reads: no validation of the whole chunk (a million of them at scale)
-            c = Chunk.model_construct(text=text, title=body.get("title"), heading_path=body.get("heading_path") or [])
-            rows.append((cid, meta.get("content_hash"), c.embed_text))
+            # only what embed_text reads: no Chunk built (a million of them at scale)
+            rows.append((cid, meta.get("content_hash"),
+                         Chunk.embed_text_of(body.get("title"), body.get("heading_path") or [], text)))
             by_col[meta.get("collection")] = by_col.get(meta.get("collection"), 0) + 1
             by_type[meta.get("doc_type")] = by_type.get(meta.get("doc_type"), 0) + 1
         rows.sort(key=lambda r: r[0])  # the order of the embedded store's lexical index: identical in every process

@@ -113,7 +113,8 @@ class ServerStore(Store):
         self._dirty = False  # this process changed chunks or documents since the last publish
         self._counts = [0, 0]  # vectors from the cache, encoded (since the last fill_vectors call)
         self._cache = None
-        self._pending: list[tuple[SourceDocument, list[Chunk]]] = []  # documents buffered for one batched write
+        self._pending: list[tuple[SourceDocument, list[Chunk]]] = []
+        self._removals: list[str] = []  # documents buffered for one batched write
         self._known: set[str] | None = None  # documents with a record (from known_documents)
         self._failed: list[tuple[str, BaseException]] = []  # documents whose write failed (reported by fill_vectors)
         self.last_switch: dict[str, Any] = {}
@@ -413,6 +414,11 @@ class ServerStore(Store):
         document records (last: a killed ingest redoes a document whose record is missing or older). A batch that
         fails is retried document by document; a document that still fails keeps its old record (the next ingest
         retries it) and is reported by ``fill_vectors``."""
+        removals, self._removals = self._removals, []
+        for i in range(0, len(removals), 100):
+            part = removals[i:i + 100]
+            self.chunks_col.delete(where={"doc_id": {"$in": part}})
+            self.docs_col.delete(ids=part)
         pending, self._pending = self._pending, []
         if not pending:
             return
@@ -463,12 +469,12 @@ class ServerStore(Store):
         if self._known is not None:
             self._known.update(d.doc_id for d, _ in docs)
 
-    @_store_errors
     def remove_document(self, doc_id: str) -> None:
-        self.flush()
-        self.chunks_col.delete(where={"doc_id": doc_id})
-        self.docs_col.delete(ids=[doc_id])
+        """Buffered like writes: removed in batches by ``flush`` (chunks first, then the record)."""
+        self._removals.append(doc_id)
         self._dirty = True
+        if len(self._removals) >= 100:
+            self.flush()
 
     def fill_vectors(self, progress: ProgressFn | None = None, batch: int = 256, stop=None,
                      on_error=None) -> tuple[int, int]:

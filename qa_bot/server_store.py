@@ -62,14 +62,15 @@ def _store_errors(fn: Callable) -> Callable:
         except StoreUnavailableError:
             raise
         except Exception as e:
-            if _is_connection_error(e):
+            if is_connection_error(e):
                 raise StoreUnavailableError(f"cannot reach the Chroma server at {self.settings.chroma_url} "
                                             f"({type(e).__name__}); is `chroma run` up?") from None
             raise
     return wrapper
 
 
-def _is_connection_error(e: BaseException) -> bool:
+def is_connection_error(e: BaseException) -> bool:
+    """A lost connection to the Chroma server (down, restarting, unreachable)."""
     try:
         import httpx
 
@@ -427,13 +428,13 @@ class ServerStore(Store):
         except StoreUnavailableError:
             raise
         except Exception as first:
-            if _is_connection_error(first):
+            if is_connection_error(first):
                 raise
             for item in pending:
                 try:
                     self._write([item])
                 except Exception as e:
-                    if _is_connection_error(e):
+                    if is_connection_error(e):
                         raise
                     self._failed.append((item[0].doc_id, e))
 

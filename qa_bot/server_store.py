@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import socket
 import threading
 import time
@@ -37,6 +38,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .errors import IndexBusyError, StoreUnavailableError
@@ -96,6 +98,7 @@ class Snapshot:
     documents: int
     built: float = field(default_factory=time.time)
     build_seconds: float = 0.0
+    from_cache: bool = False  # loaded from this process's disk cache of the version
 
 
 class ServerStore(Store):
@@ -244,12 +247,26 @@ class ServerStore(Store):
     # --- the snapshot (the local cache of one version) --------------------------------------------------
     @_store_errors
     def build_snapshot(self, record: dict | None = None) -> Snapshot:
-        """Read every chunk from the server and build the lexical index and tables of the published version."""
+        """The lexical index and tables of the published version: from this process's disk cache of that version
+        when there is one, else built from every chunk in the server (and cached)."""
         import bm25s
 
         t0 = time.perf_counter()
         record = record if record is not None else (self.version_record() or {"version": 0})
         version = int(record["version"])
+        tables = self.meta_col.get(ids=[f"acronyms:{version}", f"boilerplate:{version}"], include=["documents"])
+        t = dict(zip(tables["ids"], tables["documents"]))
+        acr = json.loads(t.get(f"acronyms:{version}") or "{}")
+        boiler = frozenset(json.loads(t.get(f"boilerplate:{version}") or "[]"))
+        cache = self._cache_dir(version)
+        cached = self._load_cached(cache) if cache is not None else None
+        if cached is not None:
+            retriever, info = cached
+            return Snapshot(version=version, retriever=retriever, ids=info["ids"],
+                            hashes=dict(zip(info["ids"], info["hashes"])), acronyms=acr, boilerplate=boiler,
+                            by_collection=info["by_collection"], by_doc_type=info["by_doc_type"],
+                            documents=int(record.get("documents", 0)), build_seconds=time.perf_counter() - t0,
+                            from_cache=True)
         rows = []
         by_col: dict[str, int] = {}
         by_type: dict[str, int] = {}
@@ -267,13 +284,63 @@ class ServerStore(Store):
             tokens = bm25s.tokenize([r[2] for r in rows], stopwords="en", stemmer=self._stemmer(), show_progress=False)
             retriever = bm25s.BM25()
             retriever.index(tokens, show_progress=False)
-        tables = self.meta_col.get(ids=[f"acronyms:{version}", f"boilerplate:{version}"], include=["documents"])
-        t = dict(zip(tables["ids"], tables["documents"]))
-        acr = json.loads(t.get(f"acronyms:{version}") or "{}")
-        boiler = frozenset(json.loads(t.get(f"boilerplate:{version}") or "[]"))
-        return Snapshot(version=version, retriever=retriever, ids=ids, hashes={r[0]: r[1] for r in rows},
+        snap = Snapshot(version=version, retriever=retriever, ids=ids, hashes={r[0]: r[1] for r in rows},
                         acronyms=acr, boilerplate=boiler, by_collection=by_col, by_doc_type=by_type,
                         documents=int(record.get("documents", 0)), build_seconds=time.perf_counter() - t0)
+        # cached only when it is the published version whole (not read in the middle of an ingest)
+        if cache is not None and version and len(ids) == record.get("chunks") \
+                and not self.meta_col.get(ids=["lock"], include=[])["ids"]:
+            self._save_cached(cache, snap)
+        return snap
+
+    # --- the disk cache of a version (optional: a process without it rebuilds from the server) ------------
+    def _cache_dir(self, version: int) -> Path | None:
+        """``data_dir/server-cache/<chunk collection id>-v<version>``: the collection's id changes when the server
+        is wiped or the collection recreated, so a cache never outlives the index it was built from."""
+        if not version or not self.settings.server_cache:
+            return None
+        return self.settings.data_dir / "server-cache" / f"{self.chunks_col.id}-v{version}"
+
+    @staticmethod
+    def _load_cached(path: Path):
+        import bm25s
+
+        try:
+            info = json.loads((path / "snapshot.json").read_text())
+            retriever = bm25s.BM25.load(str(path), mmap=False) if info["ids"] else None
+            return retriever, info
+        except (OSError, ValueError, KeyError) as e:
+            if path.exists():
+                log.warning("index cache %s unreadable (%s): rebuilt from the server", path.name, type(e).__name__)
+                shutil.rmtree(path, ignore_errors=True)
+            return None
+
+    def _save_cached(self, path: Path, snap: Snapshot) -> None:
+        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            if snap.retriever is not None:
+                snap.retriever.save(str(tmp))
+            (tmp / "snapshot.json").write_text(json.dumps({
+                "ids": snap.ids, "hashes": [snap.hashes[i] for i in snap.ids], "by_collection": snap.by_collection,
+                "by_doc_type": snap.by_doc_type}))
+            try:
+                tmp.rename(path)
+            except OSError:  # another worker cached the same version first
+                shutil.rmtree(tmp, ignore_errors=True)
+            prefix = path.name.rsplit("-v", 1)[0] + "-v"
+            for old in path.parent.iterdir():  # versions before the previous one, leftovers of killed processes
+                if not old.name.startswith(prefix) or old.name == path.name:
+                    continue
+                v = old.name[len(prefix):].split(".", 1)[0]
+                stale = time.time() - old.stat().st_mtime > 3600 if ".tmp-" in old.name else \
+                    (not v.isdigit() or int(v) < snap.version - 1)
+                if stale:
+                    shutil.rmtree(old, ignore_errors=True)
+        except OSError as e:  # a read-only data dir: no cache, nothing else changes
+            shutil.rmtree(tmp, ignore_errors=True)
+            log.info("index cache not written (%s)", e.strerror or type(e).__name__)
 
     def snapshot(self) -> Snapshot | None:
         pinned = getattr(self._pin, "snap", None)

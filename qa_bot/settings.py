@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     # --- server mode (QA_BOT_CHROMA_URL) -------------------------------------------------------
     poll_interval: float = Field(5.0, ge=0, description="Seconds between two checks of the published index version "
                                                         "(server mode); 0 turns the check off.")
+    server_cache: bool = Field(True, description="Server mode: keep each published version's lexical index in "
+                                                 "data_dir/server-cache, so a restart loads it instead of rebuilding "
+                                                 "it from every chunk in the server (a drop-in cache).")
     lock_ttl: float = Field(120.0, gt=0, description="Seconds after which the ingest lock of a writer that stopped "
                                                      "renewing it (killed) may be taken over (server mode).")
 

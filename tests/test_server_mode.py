@@ -389,3 +389,48 @@ def test_feedback_is_shared_by_all_processes_with_retention_and_purge(chroma, tm
     # a file named explicitly (QA_BOT_FEEDBACK_DB) is used as before
     local = FeedbackStore.for_settings(s.model_copy(update={"feedback_db": tmp_path / "fb.sqlite"}))
     assert type(local) is FeedbackStore
+
+
+def test_a_restart_loads_its_disk_cache_of_the_version_and_a_new_version_replaces_it(chroma, tmp_path):
+    from qa_bot.index import ingest
+    from qa_bot.server_store import ServerStore
+
+    s = server_settings(chroma, tmp_path, "unit_cache")
+    ingest(None, s)
+    first = ServerStore(s).current()
+    assert not first.from_cache
+    cache = s.data_dir / "server-cache"
+    assert [p.name.rsplit("-v", 1)[1] for p in cache.iterdir()] == ["1"]
+    again = ServerStore(s).current()  # a restarted process with the same data dir
+    assert again.from_cache and again.ids == first.ids and again.hashes == first.hashes
+    assert again.acronyms == first.acronyms and again.boilerplate == first.boilerplate
+    q = "blood pressure screening in adults"
+    assert ServerStore(s).lexical_search(q, 5) == first_search(first, q) != []
+    # another data dir (another machine): built from the server, the same
+    other = ServerStore(s.model_copy(update={"data_dir": tmp_path / "other"})).current()
+    assert not other.from_cache and other.ids == first.ids
+    # a corrupt cache is rebuilt from the server, never trusted
+    (next(cache.iterdir()) / "snapshot.json").write_text("{")
+    assert not ServerStore(s).current().from_cache
+    assert ServerStore(s).current().from_cache  # and cached again
+    # new versions: cached too, and versions before the previous one are dropped
+    for _ in range(2):
+        shutil.copy(ADDED, s.corpus[0] / "guidelines")
+        ingest(None, s)
+        (s.corpus[0] / "guidelines" / ADDED.name).unlink()
+        ingest(None, s)
+    v = ServerStore(s).current()
+    assert v.version == 5
+    assert sorted(int(p.name.rsplit("-v", 1)[1]) for p in cache.iterdir()) == [5]
+    # off: nothing written
+    off = s.model_copy(update={"data_dir": tmp_path / "nocache", "server_cache": False})
+    assert not ServerStore(off).current().from_cache and not (tmp_path / "nocache" / "server-cache").exists()
+
+
+def first_search(snap, query: str):
+    import bm25s
+    import Stemmer
+
+    tokens = bm25s.tokenize([query], stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False)
+    docs, scores = snap.retriever.retrieve(tokens, k=5, show_progress=False, n_threads=1)
+    return [(snap.ids[int(d)], float(sc)) for d, sc in zip(docs[0], scores[0]) if sc > 0]

@@ -80,6 +80,24 @@ def memory_mb(pid: int) -> float:
     return total / 1024
 
 
+def consistency_delay(base: str, headers: dict, workers: int, timeout: float = 120) -> float | None:
+    """Server mode: seconds from the end of the ingest until every worker serves the version it published
+    (``/v1/index/stats`` of 4 x workers consecutive requests all showing the server's published chunk count)."""
+    from qa_bot.index import get_store
+
+    t0 = time.perf_counter()
+    published = get_store(Settings()).version_record()["chunks"]
+    ok = 0
+    with httpx.Client(base_url=base, headers=headers, timeout=60) as c:
+        while time.perf_counter() - t0 < timeout:
+            n = c.get("/v1/index/stats").json().get("chunks")
+            ok = ok + 1 if n == published else 0
+            if ok >= 4 * workers:
+                return time.perf_counter() - t0
+            time.sleep(0.05)
+    return None
+
+
 def run_one(workers: int, clients: int, seconds: float, ingest: Path | None, env: dict, key: str) -> dict:
     port = free_port()
     base = f"http://{HOST}:{port}"
@@ -158,13 +176,15 @@ def run_one(workers: int, clients: int, seconds: float, ingest: Path | None, env
             rss = max(rss, memory_mb(server.pid))
             time.sleep(1)
         wall = time.perf_counter() - t0
+        switch = None
         if ingest is not None:
             ing.join(timeout=600)
+            switch = consistency_delay(base, headers, workers) if os.environ.get("QA_BOT_CHROMA_URL") else None
         return {"workers": workers, "clients": clients, "seconds": wall, "requests": len(latencies),
                 "rps": len(latencies) / wall, "p50": pct(latencies, 0.5), "p95": pct(latencies, 0.95),
                 "p99": pct(latencies, 0.99), "mean": statistics.fmean(latencies) if latencies else float("nan"),
                 "errors": len(errors), "error_samples": errors[:3], "ready_s": ready_s, "rss_mb": rss,
-                "ingest": ingest_out[0] if ingest_out else None}
+                "ingest": ingest_out[0] if ingest_out else None, "switch_s": switch}
     finally:
         server.terminate()
         try:
@@ -199,7 +219,7 @@ def main() -> None:
         for e in r["error_samples"]:
             print(f"  error: {e}")
         if r["ingest"]:
-            print(f"  ingest: {r['ingest']}")
+            print(f"  ingest: {r['ingest']}" + (f"; every worker on the new version {r['switch_s']:.1f}s after it ended" if r.get("switch_s") is not None else ""))
 
 
 if __name__ == "__main__":

@@ -76,14 +76,9 @@ def _engine_error(e: QABotError) -> ApiError:
 
 def _unavailable(e: BaseException) -> bool:
     """A lost connection to the store (Chroma server down mid-request): a 503, not a 500."""
-    try:
-        import httpx
+    from .server_store import is_connection_error
 
-        if isinstance(e, httpx.TransportError):
-            return True
-    except ImportError:  # pragma: no cover
-        pass
-    return isinstance(e, ConnectionError)
+    return is_connection_error(e)
 
 
 def _store_failed(e: BaseException) -> bool:

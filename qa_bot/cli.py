@@ -62,6 +62,13 @@ def ingest(
     from .index import get_store, ingest as run_ingest
 
     settings = settings_or_exit()
+
+    def stop(signum, frame):  # SIGTERM (a scheduler stopping the job) ends like Ctrl-C: the writer lock is released
+        raise KeyboardInterrupt
+
+    import signal
+
+    signal.signal(signal.SIGTERM, stop)
     if doc_type is not None:
         from .load import DOC_TYPES
 
@@ -73,7 +80,8 @@ def ingest(
     if collection is not None:
         settings = settings.model_copy(update={"default_collection": collection.strip()})
     try:
-        if if_missing and settings.state_db.is_file() and get_store(settings).count_chunks() > 0:
+        if if_missing and (settings.chroma_url or settings.state_db.is_file()) and get_store(settings).exists() \
+                and get_store(settings).count_chunks() > 0:
             store = get_store(settings)
             console.print(f"index present in {settings.data_dir} ({store.count_docs()} documents, "
                           f"{store.count_chunks()} chunks); pending vectors: {store.count_chunks(False)}",
@@ -166,7 +174,7 @@ def index_check(
     from .index import check_index
 
     settings = settings_or_exit()
-    if not settings.state_db.is_file():
+    if not settings.chroma_url and not settings.state_db.is_file():
         fail(f"no index in {settings.data_dir}: run `qa-bot ingest` first")
     try:
         report, done = check_index(settings, repair=repair, wait=wait)

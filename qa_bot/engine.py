@@ -140,14 +140,18 @@ def stream_answer(question: str, history: Sequence[Turn | dict] | None = None, s
 
     yield StreamEvent("stage", "retrieve")
     t = time.perf_counter()
-    retrieval = get_retriever(settings).retrieve(standalone, settings)
+    retriever = get_retriever(settings)
+    snap = retriever.store.current_snapshot()  # one version of the index for this whole answer (server mode)
+    with retriever.store.pinned(snap):
+        retrieval = retriever.retrieve(standalone, settings)
     timings["retrieve"] = (time.perf_counter() - t) * 1000
     timings.update({f"retrieve.{k}": v for k, v in retrieval.timings_ms.items()})
 
     yield StreamEvent("stage", "compose")
     t = time.perf_counter()
-    result = compose(q, standalone, retrieval.passages, settings,
-                     confidence=(retrieval.confidence, retrieval.confidence_reason), search=retrieval.search_query)
+    with retriever.store.pinned(snap):
+        result = compose(q, standalone, retrieval.passages, settings,
+                         confidence=(retrieval.confidence, retrieval.confidence_reason), search=retrieval.search_query)
     if retrieval.expansions:
         result = result.model_copy(update={"expansions": retrieval.expansions})
     timings["compose"] = (time.perf_counter() - t) * 1000

@@ -42,7 +42,7 @@ from typing import Annotated, Any, Literal, Optional
 
 import typer
 
-from .errors import BadInputError
+from .errors import BadInputError, QABotError
 from .settings import Settings
 from .types import Answer, Turn
 
@@ -106,7 +106,15 @@ class FeedbackStore:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> "FeedbackStore":
+        """The feedback store of these settings: with a Chroma server (QA_BOT_CHROMA_URL) one collection on that
+        server, shared by every process, unless QA_BOT_FEEDBACK_DB names a file; else the local SQLite file."""
+        if settings.chroma_url and settings.feedback_db is None:
+            return ServerFeedbackStore(settings)
         return cls(settings.feedback_path, settings.feedback_retention_days)
+
+    @property
+    def where(self) -> str:
+        return str(self.path)
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -146,15 +154,7 @@ class FeedbackStore:
         it: by default the record holds the rated turn alone."""
         from .render import answer_to_text
 
-        if rating not in RATINGS:
-            raise BadInputError(f"feedback rating must be one of {', '.join(RATINGS)}, not {rating!r}")
-        comment = (comment or "").strip() or None
-        now = time.time()
-        settings_json = json.dumps(settings.answer_snapshot() if settings else {"audience": answer.audience})
-        answer_obj = answer.model_dump(mode="json", exclude={"passages"})
-        answer_obj["retrieved"] = [p.chunk.chunk_id for p in answer.passages]  # ids only, not the bodies
-        answer_json = json.dumps(answer_obj)
-        citations_json = json.dumps([c.model_dump(mode="json") for c in answer.citations])
+        rating, comment, now, settings_json, answer_json, citations_json = _prepare(answer, rating, comment, settings)
         with closing(self._connect()) as conn, conn:
             conn.execute(
                 """INSERT INTO feedback (id, created, updated, rating, comment, question, standalone_question,
@@ -184,6 +184,88 @@ class FeedbackStore:
             q = "SELECT * FROM feedback" + (" WHERE rating=?" if rating else "") + " ORDER BY created, id"
             rows = conn.execute(q, (rating,) if rating else ()).fetchall()
         return [_to_record(r) for r in rows]
+
+
+def _prepare(answer: Answer, rating: str, comment: str | None, settings: Settings | None) -> tuple:
+    """(rating, comment, now, settings JSON, answer JSON, citations JSON) of one rating, checked."""
+    if rating not in RATINGS:
+        raise BadInputError(f"feedback rating must be one of {', '.join(RATINGS)}, not {rating!r}")
+    comment = (comment or "").strip() or None
+    settings_json = json.dumps(settings.answer_snapshot() if settings else {"audience": answer.audience})
+    answer_obj = answer.model_dump(mode="json", exclude={"passages"})
+    answer_obj["retrieved"] = [p.chunk.chunk_id for p in answer.passages]  # ids only, not the bodies
+    return (rating, comment, time.time(), settings_json, json.dumps(answer_obj),
+            json.dumps([c.model_dump(mode="json") for c in answer.citations]))
+
+
+class ServerFeedbackStore(FeedbackStore):
+    """Server mode: the feedback of every process in one collection of the Chroma server
+    (``<collection_name>__feedback``: one record per rated answer, the row as JSON in its document, ``created``,
+    ``updated`` and ``rating`` as metadata for the retention and purge filters). Same API and retention as the
+    SQLite file; deleted records are removed by the server (its own storage decides when the bytes are reused, so
+    the disk of the Chroma server holds personal data: protect it like the feedback file)."""
+
+    def __init__(self, settings: Settings, retention_days: float | None = None):
+        self.settings = settings
+        self.retention_days = retention_days if retention_days is not None else settings.feedback_retention_days
+        self.path = Path(f"{settings.chroma_url}#{settings.collection_name}__feedback")
+        self._col = None
+
+    @property
+    def where(self) -> str:
+        return f"the collection {self.settings.collection_name}__feedback on the Chroma server {self.settings.chroma_url}"
+
+    def col(self):
+        if self._col is None:
+            from .index import chroma_client
+
+            self._col = chroma_client(self.settings).get_or_create_collection(
+                f"{self.settings.collection_name}__feedback", embedding_function=None, metadata={"qa_bot": "feedback"})
+        return self._col
+
+    def expire(self) -> int:
+        if not self.retention_days:
+            return 0
+        return self.purge(older_than_days=self.retention_days)
+
+    def purge(self, older_than_days: float | None = None) -> int:
+        col = self.col()
+        where = None if older_than_days is None else {"updated": {"$lt": time.time() - older_than_days * 86400}}
+        ids = col.get(where=where, include=[])["ids"]
+        for i in range(0, len(ids), 500):
+            col.delete(ids=ids[i:i + 500])
+        return len(ids)
+
+    def record(self, answer_id: str, answer: Answer, rating: str, comment: str | None = None,
+               history: Sequence[Turn | dict] | None = None, settings: Settings | None = None) -> FeedbackRecord:
+        from .render import answer_to_text
+
+        rating, comment, now, settings_json, answer_json, citations_json = _prepare(answer, rating, comment, settings)
+        old = self.get(answer_id)
+        if old is not None:  # a second rating of the same answer: rating, time and (a new) comment change
+            row = {**old.__dict__, "updated": now, "rating": rating, "comment": comment or old.comment}
+        else:
+            row = {"id": answer_id, "created": now, "updated": now, "rating": rating, "comment": comment,
+                   "question": answer.question, "standalone_question": answer.standalone_question,
+                   "history": _history(history) if settings and settings.feedback_keep_conversation else [],
+                   "answer_text": answer_to_text(answer), "abstained": bool(answer.abstained),
+                   "answer": json.loads(answer_json), "citations": json.loads(citations_json),
+                   "settings": json.loads(settings_json)}
+        self.col().upsert(ids=[answer_id], embeddings=[[1.0]], documents=[json.dumps(row)],
+                          metadatas=[{"created": row["created"], "updated": row["updated"], "rating": rating}])
+        rec = self.get(answer_id)
+        assert rec is not None
+        self.expire()
+        return rec
+
+    def get(self, answer_id: str) -> FeedbackRecord | None:
+        got = self.col().get(ids=[answer_id], include=["documents"])
+        return FeedbackRecord(**json.loads(got["documents"][0])) if got["ids"] else None
+
+    def records(self, rating: str | None = None) -> list[FeedbackRecord]:
+        got = self.col().get(where={"rating": rating} if rating else None, include=["documents"])
+        recs = [FeedbackRecord(**json.loads(d)) for d in got["documents"]]
+        return sorted(recs, key=lambda r: (r.created, r.id))
 
 
 def _to_record(row: tuple) -> FeedbackRecord:
@@ -227,12 +309,13 @@ def to_eval_row(rec: FeedbackRecord) -> dict[str, Any]:
             "answerable": answerable, "relevant": relevant, "judged": {}, "reference_answers": [], "note": note}
 
 
-def iter_eval_rows(path: Path | str, rating: str | None = None) -> Iterator[dict[str, Any]]:
-    for rec in FeedbackStore(path).records(rating):
+def iter_eval_rows(path: "Path | str | FeedbackStore", rating: str | None = None) -> Iterator[dict[str, Any]]:
+    store = path if isinstance(path, FeedbackStore) else FeedbackStore(path)
+    for rec in store.records(rating):
         yield to_eval_row(rec)
 
 
-def export_eval_rows(db: Path | str, out: Path | None = None, rating: str | None = None) -> int:
+def export_eval_rows(db: "Path | str | FeedbackStore", out: Path | None = None, rating: str | None = None) -> int:
     """Write the feedback as JSONL eval rows to ``out`` (stdout when None); returns the number of rows."""
     rows = list(iter_eval_rows(db, rating))
     text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
@@ -266,18 +349,22 @@ def export_cmd(
         err(f"error: --rating must be all, helpful or not_helpful, not {rating!r}", err=True)
         raise typer.Exit(2)
     try:
-        path = db or Settings().feedback_path
+        store = FeedbackStore(db) if db is not None else FeedbackStore.for_settings(Settings())
     except Exception as e:  # bad configuration: one line, no traceback
         err(f"error: bad configuration: {str(e).splitlines()[0]}", err=True)
         raise typer.Exit(2) from None
     if db is not None and not db.is_file():
         err(f"error: {db}: no such feedback file", err=True)
         raise typer.Exit(2)
-    if db is None:
-        FeedbackStore.for_settings(Settings()).expire()
-    n = export_eval_rows(path, out, None if rating == "all" else rating)
+    try:
+        if db is None:
+            store.expire()
+        n = export_eval_rows(store, out, None if rating == "all" else rating)
+    except QABotError as e:  # the Chroma server away
+        err(f"error: {e}", err=True)
+        raise typer.Exit(1) from None
     if out is not None or n == 0:
-        err(f"{n} feedback row(s) exported" + (f" to {out}" if out else f" (none in {path})"), err=True)
+        err(f"{n} feedback row(s) exported" + (f" to {out}" if out else f" (none in {store.where})"), err=True)
 
 
 def parse_age(text: str) -> float:
@@ -303,12 +390,16 @@ def purge_cmd(
         raise typer.Exit(2)
     try:
         days = None if all_rows else parse_age(older_than or "")
-        path = db or Settings().feedback_path
+        store = FeedbackStore(db) if db is not None else FeedbackStore.for_settings(Settings())
     except BadInputError as e:
         err(f"error: {e}", err=True)
         raise typer.Exit(2) from None
     except Exception as e:  # bad configuration: one line, no traceback
         err(f"error: bad configuration: {str(e).splitlines()[0]}", err=True)
         raise typer.Exit(2) from None
-    n = FeedbackStore(path).purge(older_than_days=days)
-    err(f"{n} feedback row(s) deleted from {path}", err=True)
+    try:
+        n = store.purge(older_than_days=days)
+    except QABotError as e:  # the Chroma server away
+        err(f"error: {e}", err=True)
+        raise typer.Exit(1) from None
+    err(f"{n} feedback row(s) deleted from {store.where}", err=True)

@@ -176,6 +176,9 @@ class Store:
         return sorted((Chunk.model_validate_json(b) for (b,) in rows), key=lambda c: c.start)
 
     # --- Chroma (through langchain-chroma) ----------------------------------------------------------
+    def _chroma(self):
+        return chroma_client(self.settings)
+
     @property
     def vectorstore(self):
         if self._vs is None:
@@ -187,7 +190,7 @@ class Store:
 
                     emb = LangchainEmbeddings(get_embedder(self.settings.embedding_model, self.settings.torch_threads))
                     self._vs = Chroma(collection_name=self.settings.collection_name, embedding_function=emb,
-                                      client=chroma_client(self.settings),
+                                      client=self._chroma(),
                                       collection_metadata={"hnsw:space": "cosine",
                                                            "embedding_model": self.settings.embedding_model})
         return self._vs
@@ -366,19 +369,12 @@ class Store:
         done = from_cache = encoded = 0
 
         def embed(chunks: list[Chunk]) -> tuple[int, int]:
-            vecs: list[np.ndarray | None] = [cache.get(c.content_hash) for c in chunks]
-            missing = [i for i, v in enumerate(vecs) if v is None]
-            if missing:
-                new = embedder.encode([chunks[i].embed_text for i in missing], self.settings.embedding_batch_size)
-                cache.put([chunks[i].content_hash for i in missing], new)
-                for j, i in enumerate(missing):
-                    vecs[i] = new[j]
-            matrix = np.stack(vecs).astype(np.float32)
+            matrix, n_missing = self._vectors(chunks, cache, embedder)
             col.upsert(ids=[c.chunk_id for c in chunks], embeddings=matrix,
                        metadatas=[chunk_metadata(c) for c in chunks], documents=[c.text for c in chunks])
             self.db().executemany("UPDATE chunks SET has_vector=1 WHERE chunk_id=? AND content_hash=?",
                                   [(c.chunk_id, c.content_hash) for c in chunks])
-            return len(chunks) - len(missing), len(missing)
+            return len(chunks) - n_missing, n_missing
 
         for i in range(0, total, batch):
             if stop is not None and stop.is_set():
@@ -417,6 +413,61 @@ class Store:
                 progress("vectors", done, total)
         cache.save()
         return from_cache, encoded
+
+    def _vectors(self, chunks: list[Chunk], cache, embedder) -> tuple[np.ndarray, int]:
+        """The chunks' vectors (the embedding cache first, the encoder for the rest) and how many were encoded."""
+        vecs: list[np.ndarray | None] = [cache.get(c.content_hash) for c in chunks]
+        missing = [i for i, v in enumerate(vecs) if v is None]
+        if missing:
+            new = embedder.encode([chunks[i].embed_text for i in missing], self.settings.embedding_batch_size)
+            cache.put([chunks[i].content_hash for i in missing], new)
+            for j, i in enumerate(missing):
+                vecs[i] = new[j]
+        return np.stack(vecs).astype(np.float32), len(missing)
+
+    # --- what ingest needs of the store (the server store keeps these in Chroma) -------------------------
+    def exists(self) -> bool:
+        """An index has been built here (it may be empty)."""
+        return self.settings.state_db.is_file()
+
+    def known_documents(self) -> dict[str, tuple[str, str | None, int]]:
+        """doc_id → (content hash, path, number of chunks) of every indexed document."""
+        return {d: (h, p, n) for d, h, p, n in
+                self.db().execute("SELECT doc_id, content_hash, path, n_chunks FROM docs").fetchall()}
+
+    def set_document_path(self, doc_id: str, path: str | None) -> None:
+        self.db().execute("UPDATE docs SET path=? WHERE doc_id=?", (path, doc_id))
+
+    def collections(self) -> list[str]:
+        """Names of the collections that hold documents, sorted."""
+        rows = self.db().execute("SELECT DISTINCT collection FROM docs ORDER BY collection").fetchall()
+        return [r[0] for r in rows if r[0]]
+
+    def document_path(self, doc_id: str) -> str | None:
+        row = self.db().execute("SELECT path FROM docs WHERE doc_id=?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def publish(self, progress: ProgressFn | None = None) -> None:
+        """After an ingest's changes: bring the lexical side tables up to date with the chunks."""
+        if not self.lexical_is_current() or not self.settings.lexical_dir.exists() or self.lexical_leftovers():
+            n = self.rebuild_lexical()
+            if progress:
+                progress("lexical", n, n)
+
+    def snapshot(self) -> Any:
+        """The lexical version answers are read from (None here: the embedded store reloads the files when
+        another process rebuilt them; the server store switches whole versions, see ``pinned``)."""
+        return None
+
+    def current_snapshot(self) -> Any:
+        """``snapshot()``, loaded first if need be: what an answer pins."""
+        return None
+
+    @contextmanager
+    def pinned(self, snap: Any) -> Iterator[None]:
+        """Within the block, this thread reads ``snap`` (from ``snapshot()``) even if a newer version is
+        loaded meanwhile: one answer never mixes two versions of the index."""
+        yield
 
     # --- consistency: check and repair -----------------------------------------------------------------
     def lexical_manifest(self) -> dict | None:
@@ -528,16 +579,24 @@ def get_store(settings: Settings) -> Store:
     key = (str(settings.data_dir), settings.chroma_url, settings.collection_name, settings.embedding_model)
     with _STORES_LOCK:
         if key not in _STORES:
-            _STORES[key] = Store(settings)
+            if settings.chroma_url:  # server mode: everything lives in the Chroma server (qa_bot/server_store.py)
+                from .server_store import ServerStore
+
+                _STORES[key] = ServerStore(settings)
+            else:
+                _STORES[key] = Store(settings)
         return _STORES[key]
 
 
 def require_index(settings: Settings) -> Store:
-    if not settings.state_db.is_file():
-        raise IndexMissingError(f"no index in {settings.data_dir}: run `qa-bot ingest` (or `make run`) first")
+    where = f"on the Chroma server {settings.chroma_url}" if settings.chroma_url else f"in {settings.data_dir}"
+    if not settings.chroma_url and not settings.state_db.is_file():
+        raise IndexMissingError(f"no index {where}: run `qa-bot ingest` (or `make run`) first")
     store = get_store(settings)
+    if not store.exists():
+        raise IndexMissingError(f"no index {where}: run `qa-bot ingest` first")
     if store.count_chunks() == 0:
-        raise IndexMissingError(f"the index in {settings.data_dir} is empty: run `qa-bot ingest` first")
+        raise IndexMissingError(f"the index {where} is empty: run `qa-bot ingest` first")
     return store
 
 
@@ -555,6 +614,12 @@ def writer_lock(settings: Settings, what: str = "ingest", wait: bool = False) ->
     dies, so a killed writer's lock is never stale). The file holds the writer's PID while it writes and is emptied
     on a clean exit: yields True when the previous writer was killed (its PID is still there), so the caller
     repairs the index. Raises ``IndexBusyError`` naming the running writer, unless ``wait``."""
+    if settings.chroma_url:  # a lock record in the server's metadata (holder, expiry), not a local file
+        from .server_store import server_writer_lock
+
+        with server_writer_lock(settings, what, wait=wait) as previous_killed:
+            yield previous_killed
+        return
     import fcntl
 
     path = settings.data_dir / LOCK_FILE
@@ -627,8 +692,7 @@ def _ingest(paths: Iterable[Path] | None, settings: Settings, progress: Progress
     report = IngestReport()
     if previous_killed:  # the last writer died mid-way: compare the stores id by id before going on
         store.repair(full=True, vectors=False)
-    known = dict(store.db().execute("SELECT doc_id, content_hash FROM docs").fetchall())
-    known_path = dict(store.db().execute("SELECT doc_id, path FROM docs").fetchall())
+    known_docs = store.known_documents()
     seen: set[str] = set()
     failed_files: set[str] = set()
     total = estimate_documents(roots) if progress else None
@@ -652,10 +716,11 @@ def _ingest(paths: Iterable[Path] | None, settings: Settings, progress: Progress
         if doc.path:
             doc.path = str(Path(doc.path).resolve())  # where the document is now (moved folders follow)
         try:
-            if known.get(doc.doc_id) == doc.content_hash:
-                if known_path.get(doc.doc_id) != doc.path:
-                    store.db().execute("UPDATE docs SET path=? WHERE doc_id=?", (doc.path, doc.doc_id))
-                n = store.db().execute("SELECT n_chunks FROM docs WHERE doc_id=?", (doc.doc_id,)).fetchone()[0]
+            known = known_docs.get(doc.doc_id)
+            if known is not None and known[0] == doc.content_hash:
+                if known[1] != doc.path:
+                    store.set_document_path(doc.doc_id, doc.path)
+                n = known[2]
                 report.skipped_unchanged += 1
             else:
                 chunks = chunk_document(doc, settings).chunks
@@ -672,22 +737,19 @@ def _ingest(paths: Iterable[Path] | None, settings: Settings, progress: Progress
     # documents that were under the ingested roots but are gone now, and documents whose file no longer exists
     # anywhere (a moved or deleted folder); a file that failed keeps its documents
     bad = {Path(f).resolve() for f in failed_files}
-    for doc_id, path in store.db().execute("SELECT doc_id, path FROM docs").fetchall():
+    for doc_id, (_, path, _) in known_docs.items():
         if doc_id in seen or (path and Path(path).resolve() in bad):
             continue
         if _under(path, roots) or _gone(path):
             store.remove_document(doc_id)
             report.removed += 1
-    if not store.lexical_is_current() or not settings.lexical_dir.exists() or store.lexical_leftovers():
-        n = store.rebuild_lexical()
-        if progress:
-            progress("lexical", n, n)
+    store.publish(progress)
     # chunks == vectors == lexical: anything that disagrees (a killed writer, a crash) is repaired before filling
     store.repair(full=False, vectors=False)
     if vectors:
         def vector_error(doc_id: str, e: BaseException) -> None:
-            path = store.db().execute("SELECT path FROM docs WHERE doc_id=?", (doc_id,)).fetchone()
-            failed(LoadError(path=(path[0] if path and path[0] else doc_id),
+            path = store.document_path(doc_id)
+            failed(LoadError(path=(path or doc_id),
                              reason=f"cannot embed document {doc_id!r} (left for the next ingest): {_one_line(e)}"))
 
         try:
@@ -715,7 +777,7 @@ def check_index(settings: Settings, repair: bool = False, wait: bool = False) ->
 
 def index_status(settings: Settings) -> dict:
     """What the UI sidebar shows: counts, model, store, and vector-filling progress."""
-    if not settings.state_db.is_file():
+    if not (get_store(settings).exists() if settings.chroma_url else settings.state_db.is_file()):
         return {"ready": False, "documents": 0, "chunks": 0, "vectors": 0, "pending_vectors": 0,
                 "model": settings.embedding_model, "store": settings.chroma_url or str(settings.chroma_dir)}
     store = get_store(settings)

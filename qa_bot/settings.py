@@ -113,12 +113,25 @@ class Settings(BaseSettings):
         False, description="Store the whole earlier conversation with a rating (default: only the rated turn).")
     torch_threads: int = 1
 
+    # --- server mode (QA_BOT_CHROMA_URL) -------------------------------------------------------
+    poll_interval: float = Field(5.0, ge=0, description="Seconds between two checks of the published index version "
+                                                        "(server mode); 0 turns the check off.")
+    server_cache: bool = Field(True, description="Server mode: keep each published version's lexical index in "
+                                                 "data_dir/server-cache, so a restart loads it instead of rebuilding "
+                                                 "it from every chunk in the server (a drop-in cache).")
+    lock_ttl: float = Field(120.0, gt=0, description="Seconds after which the ingest lock of a writer that stopped "
+                                                     "renewing it (killed) may be taken over (server mode).")
+
     # --- HTTP API (`qa-bot serve`) -----------------------------------------------------------
     api_keys: Annotated[list[SecretStr] | None, NoDecode] = Field(
         None, description="Comma-separated plain API keys (tests, small setups); never logged or printed.")
     api_keys_file: Path | None = Field(
         None, description="File of hashed API keys, one `sha256:<hex> [collection,collection]` per line "
                           "(`qa-bot keys add` writes it); re-read when it changes.")
+    ui_login: Literal["auto", "off", "keys", "oidc"] = Field(
+        "auto", description="Login of the web chat: 'oidc' (Streamlit st.login, [auth] in .streamlit/secrets.toml), "
+                            "'keys' (an access-key field checked against the API keys), 'off'; 'auto': oidc when "
+                            "[auth] is configured, else keys when API keys are, else off.")
     debug_log_text: bool = Field(
         False, description="Let logs carry question and answer text (debugging only: questions can hold patient "
                            "details); off: lengths and timings only.")

@@ -96,7 +96,11 @@ class Chunk(BaseModel):
     @property
     def context(self) -> str:
         """Title > heading path: what the passage is about (it names a subject; it is not evidence)."""
-        return " > ".join(h for h in ([self.title] if self.title else []) + self.heading_path if h)
+        return self.context_of(self.title, self.heading_path)
+
+    @staticmethod
+    def context_of(title: str | None, heading_path: list[str]) -> str:
+        return " > ".join(h for h in ([title] if title else []) + list(heading_path) if h)
 
     page_breaks: list[tuple[int, int]] = Field(
         default_factory=list, description="(offset in text, page) where a later page of the chunk starts")
@@ -110,8 +114,13 @@ class Chunk(BaseModel):
     @property
     def embed_text(self) -> str:
         """What is embedded and lexically indexed: the heading path gives context to the passage."""
-        head = self.context
-        return f"{head}\n{self.text}" if head else self.text
+        return self.embed_text_of(self.title, self.heading_path, self.text)
+
+    @staticmethod
+    def embed_text_of(title: str | None, heading_path: list[str], text: str) -> str:
+        """``embed_text`` from the three fields it reads (no Chunk built: the server store indexes a million)."""
+        head = Chunk.context_of(title, heading_path)
+        return f"{head}\n{text}" if head else text
 
 
 class ChunkResult(BaseModel):

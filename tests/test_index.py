@@ -154,9 +154,14 @@ def test_against_a_real_chroma_server(tmp_path):
                             chroma_url=f"http://127.0.0.1:{port}")
         report = ingest(None, settings)
         assert not report.failed and report.pending_vectors == 0
-        n, v = consistent(settings)
-        assert n == v == report.chunks
-        assert not (settings.data_dir / "chroma").exists()  # vectors live on the server
+        store = get_store(settings)
+        check = store.check()
+        assert check["problems"] == [] and check["chunks"] == check["vectors"] == check["lexical"] == report.chunks
+        _, lex_ids = store.lexical()
+        assert sorted(lex_ids) == sorted(store._vector_ids())
+        n = report.chunks
+        # server mode: chunks, document state and the index version live on the server, nothing in the data dir
+        assert not (settings.data_dir / "chroma").exists() and not settings.state_db.exists()
 
         import chromadb
 

@@ -393,3 +393,47 @@ def test_row12_feedback_keeps_only_the_rated_turn(app_env):
     rec = FeedbackStore(app_env.feedback_path).get(tid)
     assert rec.question == "How is it treated?" and rec.history == []  # ... the feedback record does not keep it
     assert stat.S_IMODE(app_env.feedback_path.stat().st_mode) == 0o600
+
+
+# --- issue 12: login ----------------------------------------------------------------------------------------------
+UI_KEY = "ui-key-0123456789abcdef0123"
+
+
+def test_key_login_is_required_when_api_keys_are_set(app_env, monkeypatch):
+    monkeypatch.setenv("QA_BOT_API_KEYS", UI_KEY)
+    at = start()
+    assert not at.chat_input and at.text_input(key="login_key_input").proto.type == 1  # a password field
+    at.text_input(key="login_key_input").input("not-the-key-0123456789")
+    at.button[0].click().run()
+    assert at.error and "not valid" in at.error[0].value and not at.chat_input
+    assert not at.session_state["login_key"] if "login_key" in at.session_state else True
+    at.text_input(key="login_key_input").input(UI_KEY)
+    at.button[0].click().run()
+    assert not at.exception and at.chat_input and not at.error
+    ask(at, SEED_QUESTION)
+    assert turns(at)[-1]["answer"] is not None and turns(at)[-1]["answer"].citations
+    at.button(key="logout").click().run()
+    assert not at.chat_input and at.text_input(key="login_key_input") is not None
+
+
+def test_key_login_with_a_scoped_key_restricts_collections(app_env, tmp_path, monkeypatch):
+    from qa_bot.api import hash_key
+
+    keys = tmp_path / "keys.txt"
+    keys.write_text(f"{hash_key(UI_KEY)} seeds\n")
+    monkeypatch.setenv("QA_BOT_API_KEYS_FILE", str(keys))
+    at = start()
+    at.text_input(key="login_key_input").input(UI_KEY)
+    at.button[0].click().run()
+    assert at.chat_input and at.multiselect(key="f_collections").options == ["seeds"]
+    ask(at, SEED_QUESTION)
+    answer = turns(at)[-1]["answer"]
+    assert answer.citations and {p.chunk.collection for p in answer.passages} == {"seeds"}
+
+
+def test_login_off_without_keys_and_forced_off(app_env, monkeypatch):
+    at = start()
+    assert at.chat_input and not at.text_input
+    monkeypatch.setenv("QA_BOT_API_KEYS", UI_KEY)
+    monkeypatch.setenv("QA_BOT_UI_LOGIN", "off")
+    assert start().chat_input

@@ -76,11 +76,14 @@ def start_index_services(data_dir: str, chroma_url: str | None, collection: str,
 
 
 @st.cache_resource(show_spinner=False)
-def expire_feedback(path: str, retention_days: float | None) -> int:
-    """Once per server process: apply QA_BOT_FEEDBACK_RETENTION_DAYS to the stored feedback."""
+def expire_feedback(path: str, retention_days: float | None, _settings: Settings | None = None) -> int:
+    """Once per server process: apply QA_BOT_FEEDBACK_RETENTION_DAYS to the stored feedback (the shared
+    collection on the Chroma server in server mode)."""
     from qa_bot.feedback import FeedbackStore
 
     try:
+        if _settings is not None:
+            return FeedbackStore.for_settings(_settings).expire()
         return FeedbackStore(path, retention_days).expire()
     except Exception as e:  # the chat works without the feedback file
         log.warning("feedback expiry skipped: %s", e)
@@ -119,13 +122,12 @@ def index_info(settings: Settings) -> dict[str, Any]:
 def collection_names(data_dir: str, _settings: Settings) -> list[str]:
     from qa_bot.index import get_store
 
-    if not _settings.state_db.is_file():
+    if not _settings.chroma_url and not _settings.state_db.is_file():
         return []
     try:
-        rows = get_store(_settings).db().execute("SELECT DISTINCT collection FROM docs ORDER BY collection").fetchall()
+        return get_store(_settings).collections()
     except Exception:
         return []
-    return [r[0] for r in rows if r[0]]
 
 
 def engine_history(turns: list[dict]) -> list[Turn]:
@@ -138,11 +140,98 @@ def engine_history(turns: list[dict]) -> list[Turn]:
     return out
 
 
+# --- login (QA_BOT_UI_LOGIN) -----------------------------------------------------------------------------
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets.toml: no OIDC provider
+        return False
+
+
+def login_mode(settings: Settings) -> str:
+    """"oidc" (Streamlit's st.login, where [auth] is in .streamlit/secrets.toml), "keys" (the API keys of
+    QA_BOT_API_KEYS / QA_BOT_API_KEYS_FILE) or "off"; "auto" picks the first that is configured."""
+    mode = settings.ui_login
+    if mode == "auto":
+        if _oidc_configured():
+            return "oidc"
+        return "keys" if (settings.api_keys or settings.api_keys_file) else "off"
+    return mode
+
+
+def allowed_collections() -> list[str] | None:
+    """The collections the logged-in key may read (None: all)."""
+    login = st.session_state.get("login_key")
+    return None if not login else login.get("collections")
+
+
+def logout() -> None:
+    st.session_state.pop("login_key", None)
+    new_conversation()
+
+
+def require_login(settings: Settings) -> None:
+    """Show a login and stop the page until the user has logged in (nothing else of the page is rendered)."""
+    mode = login_mode(settings)
+    if mode == "off":
+        return
+    ss = st.session_state
+    if mode == "oidc":
+        if not _oidc_configured():
+            st.error("QA_BOT_UI_LOGIN=oidc but .streamlit/secrets.toml has no [auth] section: see README, "
+                     "\"Deploy for a team\".")
+            st.stop()
+        if not st.user.is_logged_in:
+            st.title("qa_bot")
+            st.button("Log in", on_click=st.login, key="login_oidc", type="primary")
+            st.stop()
+        with st.sidebar:
+            st.caption(f"Signed in as {C.md_text(str(st.user.get('email') or st.user.get('name') or 'user'))}")
+            st.button("Log out", on_click=st.logout, key="logout")
+        return
+    if not (settings.api_keys or settings.api_keys_file):
+        st.error("QA_BOT_UI_LOGIN=keys but no key is configured (QA_BOT_API_KEYS or QA_BOT_API_KEYS_FILE).")
+        st.stop()
+    if not ss.get("login_key"):
+        st.title("qa_bot")
+        with st.form("login_form"):
+            key = st.text_input("Access key", type="password", key="login_key_input",
+                                help="The API key your administrator gave you (`qa-bot keys add`).")
+            submitted = st.form_submit_button("Log in", type="primary")
+        if submitted:
+            from qa_bot.api import KeyRing
+            from qa_bot.errors import BadInputError
+
+            try:
+                found = KeyRing(settings).find(key.strip()) if key and key.strip() else None
+            except BadInputError as e:
+                st.error(f"The keys file cannot be read: {C.md_text(str(e))}")
+                st.stop()
+            if found is not None:
+                ss.login_key = {"id": found.id, "collections": sorted(found.collections)
+                                if found.collections is not None else None}
+                log.info("web chat login with key %s", found.id)
+                st.rerun()
+            time.sleep(1.0)  # a wrong key costs a second: no fast guessing
+            log.info("web chat login refused")
+            st.error("This key is not valid.")
+        st.stop()
+    with st.sidebar:
+        scope = allowed_collections()
+        st.caption(f"Signed in with key {ss.login_key['id']}" + (f" (collections: {', '.join(scope)})"
+                                                                  if scope is not None else ""))
+        st.button("Log out", on_click=logout, key="logout")
+
+
 def overrides_from_sidebar() -> dict[str, Any]:
     ss = st.session_state
     after = ss.get("f_after")
+    chosen = list(ss.get("f_collections") or []) or None
+    allowed = allowed_collections()
+    if allowed is not None:  # a key scoped to collections reads those only
+        chosen = [c for c in (chosen or allowed) if c in allowed] or allowed
     return {"audience": ss.get("audience") or "clinician",
-            "collections": list(ss.get("f_collections") or []) or None,
+            "collections": chosen,
             "doc_types": list(ss.get("f_doc_types") or []) or None,
             "published_after": after.isoformat() if isinstance(after, date) else None}
 
@@ -287,7 +376,10 @@ def render_sidebar(settings: Settings, info: dict[str, Any]) -> None:
         st.header("qa_bot")
         st.radio("Which best describes you?", list(AUDIENCES), format_func=AUDIENCES.get, key="audience")
         st.subheader("Filters")
-        st.multiselect("Collections", collection_names(str(settings.data_dir), settings), key="f_collections",
+        names = collection_names(str(settings.data_dir), settings)
+        if allowed_collections() is not None:
+            names = [n for n in names if n in allowed_collections()]
+        st.multiselect("Collections", names, key="f_collections",
                        placeholder="All collections")
         st.multiselect("Document types", DOC_TYPE_FILTER, format_func=C.doc_type_label, key="f_doc_types",
                        placeholder="All document types")
@@ -327,13 +419,15 @@ def main() -> None:
     st.html(C.CSS)
     ss = st.session_state
     settings = load_settings()
+    require_login(settings)
     ss.setdefault("turns", [])
     ss.setdefault("pending", None)
     ss.setdefault("conversation", uuid.uuid4().hex[:8])
     if "audience" not in ss:
         ss.audience = settings.audience
 
-    expire_feedback(str(settings.feedback_path), settings.feedback_retention_days)
+    expire_feedback(str(settings.feedback_path) if not settings.chroma_url else f"{settings.chroma_url}#"
+                    f"{settings.collection_name}", settings.feedback_retention_days, settings)
     info = index_info(settings)
     if info.get("ready"):
         try:

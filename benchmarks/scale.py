@@ -1,0 +1,264 @@
+"""Scale of server mode: indexes of N chunks in a `chroma run` server, and what an app process pays over them.
+
+    .venv/bin/python benchmarks/scale.py --source http://127.0.0.1:18765 [--sizes 50000,250000,1000000]
+        [--collection qa_bot] [--workdir /tmp/qa_bot-scale] [--questions 60]
+
+The source is a Chroma server holding the bundled corpus in server mode (`QA_BOT_CHROMA_URL=… qa-bot ingest`): its
+chunks (text, metadata, vectors, the ones the shipped cache gave) are read once and replicated into a fresh
+`chroma run` (started by this script on a temporary path, one per size) until N chunks: copy r of a chunk gets the
+ids `<id>~r<r>`, its text with ~10 % of its words dropped at random (varied text: the lexical index really grows)
+and its vector plus Gaussian noise (cosine ≈ 0.95 to the original, renormalised: a realistic HNSW graph, nothing
+re-encoded). Writes go in batches of 500 chunks with the metadata shape of `ServerStore` (the ingest rate is that of
+the server). The side tables of the version (acronyms, boilerplate) are those of the source version (replicas share
+them). Then, for each size, a fresh app process (`--measure-app`, only its settings) loads the index (cold start: the
+lexical index rebuilt from the chunk texts in Chroma + the embedding model + the first answer) and answers the quick
+eval questions; reported: ingest rate, Chroma server RSS, app RSS, disk, cold start, answer() p50/p95 and where the
+time goes (the engine's own stage timings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+BATCH = 500
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def du_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+
+
+def client(url: str):
+    import chromadb
+    from chromadb.config import Settings as CS
+
+    host, port = url.rsplit("//", 1)[-1].split(":")
+    return chromadb.HttpClient(host=host, port=int(port), settings=CS(anonymized_telemetry=False))
+
+
+def read_source(url: str, name: str) -> dict:
+    """Every chunk (ids, texts, metadatas, vectors), document record and the version tables of the source."""
+    c = client(url)
+    col, docs, meta = c.get_collection(name), c.get_collection(f"{name}__docs"), c.get_collection(f"{name}__meta")
+    out = {"ids": [], "texts": [], "metas": [], "vecs": []}
+    offset = 0
+    while True:
+        got = col.get(include=["documents", "metadatas", "embeddings"], limit=5000, offset=offset)
+        out["ids"] += got["ids"]
+        out["texts"] += got["documents"]
+        out["metas"] += got["metadatas"]
+        out["vecs"].append(np.asarray(got["embeddings"], dtype=np.float32))
+        if len(got["ids"]) < 5000:
+            break
+        offset += len(got["ids"])
+    out["vecs"] = np.concatenate(out["vecs"])
+    d = docs.get(include=["metadatas"])
+    out["docs"] = dict(zip(d["ids"], d["metadatas"]))
+    version = json.loads(meta.get(ids=["version"], include=["documents"])["documents"][0])
+    tables = meta.get(ids=[f"acronyms:{version['version']}", f"boilerplate:{version['version']}"],
+                      include=["documents"])
+    out["tables"] = dict(zip([i.split(":")[0] for i in tables["ids"]], tables["documents"]))
+    return out
+
+
+def vary(text: str, rng: np.random.Generator) -> str:
+    words = text.split(" ")
+    keep = rng.random(len(words)) > 0.1
+    return " ".join(w for w, k in zip(words, keep) if k) or text
+
+
+def start_chroma(path: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def build(src: dict, url: str, name: str, n: int, seed: int = 0) -> dict:
+    """Write ``n`` chunks (replicas of the source) and publish one version; returns the ingest figures."""
+    from qa_bot.server_store import ServerStore
+    from qa_bot.settings import Settings
+
+    settings = Settings(chroma_url=url, collection_name=name, poll_interval=0)
+    store = ServerStore(settings)
+    col = store.chunks_col  # created like an ingest creates it (cosine, the model named)
+    rng = np.random.default_rng(seed)
+    base = len(src["ids"])
+    sigma = 0.32 / np.sqrt(src["vecs"].shape[1])  # noise of norm ~0.32: cosine ~0.95 to the original
+    t0 = time.perf_counter()
+    written = 0
+    doc_ids: dict[str, dict] = {}
+    r = 0
+    while written < n:
+        for i in range(0, base, BATCH):
+            take = min(BATCH, base - i, n - written)
+            if take <= 0:
+                break
+            sl = slice(i, i + take)
+            vecs = src["vecs"][sl]
+            metas = []
+            for m in src["metas"][sl]:
+                m = dict(m)
+                if r:
+                    m["doc_id"] = f"{m['doc_id']}~r{r}"
+                    body = json.loads(m["chunk"])
+                    body["doc_id"], body["chunk_id"] = m["doc_id"], f"{body['chunk_id']}~r{r}"
+                    m["chunk"] = json.dumps(body)
+                metas.append(m)
+                doc_ids[m["doc_id"]] = m
+            if r:
+                vecs = vecs + rng.normal(0, sigma, vecs.shape).astype(np.float32)
+                vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+                texts = [vary(t, rng) for t in src["texts"][sl]]
+                ids = [f"{c}~r{r}" for c in src["ids"][sl]]
+            else:
+                texts, ids = src["texts"][sl], src["ids"][sl]
+            col.upsert(ids=ids, embeddings=vecs, documents=texts, metadatas=metas)
+            written += take
+        r += 1
+    chunks_s = time.perf_counter() - t0
+    # the document records (the incremental-ingest state) and the published version
+    dids = list(doc_ids)
+    for i in range(0, len(dids), BATCH):
+        part = dids[i:i + BATCH]
+        store.docs_col.upsert(ids=part, embeddings=[[1.0]] * len(part), documents=part,
+                              metadatas=[{"content_hash": "scale", "path": "", "n_chunks": 1,
+                                          "collection": doc_ids[d].get("collection", ""),
+                                          "doc_type": doc_ids[d].get("doc_type", "")} for d in part])
+    store.meta_set("acronyms:1", src["tables"].get("acronyms", "{}"), {"kind": "acronyms", "version": 1})
+    store.meta_set("boilerplate:1", src["tables"].get("boilerplate", "[]"), {"kind": "boilerplate", "version": 1})
+    store.meta_set("version", json.dumps({"version": 1, "chunks": n, "documents": len(dids), "time": time.time()}),
+                   {"kind": "version", "version": 1})
+    total_s = time.perf_counter() - t0
+    return {"chunks": n, "replicas": r, "chunks_seconds": round(chunks_s, 1), "total_seconds": round(total_s, 1),
+            "ingest_rate": round(n / chunks_s)}
+
+
+def measure_app(url: str, name: str, n_questions: int) -> dict:
+    """In a fresh process: cold start (snapshot + model + first answer), then answer() over the quick questions."""
+    t0 = time.perf_counter()
+    from qa_bot.engine import answer
+    from qa_bot.index import get_store
+    from qa_bot.settings import Settings
+
+    settings = Settings(chroma_url=url, collection_name=name, poll_interval=0)
+    store = get_store(settings)
+    snap = store.current()
+    snapshot_s = snap.build_seconds
+    rss_snapshot = rss_mb(os.getpid())
+    qs = []
+    for line in (ROOT / "evals" / "datasets" / "quick.jsonl").read_text().splitlines():
+        if line.strip():
+            qs.append(json.loads(line)["question"])
+    answer(qs[0], [], settings)
+    cold = time.perf_counter() - t0
+    lat: list[float] = []
+    stages: dict[str, list[float]] = {}
+    for q in (qs * 3)[:n_questions]:
+        t = time.perf_counter()
+        a = answer(q, [], settings)
+        lat.append((time.perf_counter() - t) * 1000)
+        for k, v in a.timings_ms.items():
+            stages.setdefault(k, []).append(v)
+    lat.sort()
+    med = {k: round(statistics.median(v), 1) for k, v in stages.items()}
+    return {"cold_start_s": round(cold, 1), "snapshot_build_s": round(snapshot_s, 1),
+            "app_rss_mb_after_snapshot": round(rss_snapshot), "app_rss_mb": round(rss_mb(os.getpid())),
+            "answers": len(lat), "p50_ms": round(lat[len(lat) // 2]), "p95_ms": round(lat[int(0.95 * (len(lat) - 1))]),
+            "stage_median_ms": med}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--source", help="Chroma server holding the bundled corpus in server mode")
+    ap.add_argument("--collection", default="qa_bot")
+    ap.add_argument("--sizes", default="50000,250000")
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/qa_bot-scale"))
+    ap.add_argument("--questions", type=int, default=60)
+    ap.add_argument("--keep", action="store_true", help="keep each size's Chroma data (default: deleted after)")
+    ap.add_argument("--measure-app", nargs=2, metavar=("URL", "COLLECTION"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.measure_app:
+        print(json.dumps(measure_app(*args.measure_app, args.questions)))
+        return
+    if not args.source:
+        ap.error("--source URL is required")
+    t = time.perf_counter()
+    src = read_source(args.source, args.collection)
+    print(f"source: {len(src['ids'])} chunks, {len(src['docs'])} documents, read in {time.perf_counter() - t:.0f}s",
+          flush=True)
+    rows = []
+    for n in [int(s) for s in args.sizes.split(",") if s]:
+        path = args.workdir / f"chroma-{n}"
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True)
+        proc, url = start_chroma(path)
+        try:
+            row = build(src, url, "scale", n)
+            time.sleep(2)
+            row["chroma_rss_mb_after_ingest"] = round(rss_mb(proc.pid))
+            row["disk_mb"] = round(du_mb(path))
+            env = {**os.environ, "PYTHONPATH": str(ROOT)}
+            out = subprocess.run([sys.executable, __file__, "--measure-app", url, "scale", "--questions",
+                                  str(args.questions)], env=env, capture_output=True, text=True, timeout=7200)
+            if out.returncode != 0:
+                raise SystemExit(out.stderr[-3000:])
+            row.update(json.loads(out.stdout.strip().splitlines()[-1]))
+            row["chroma_rss_mb_after_queries"] = round(rss_mb(proc.pid))
+        finally:
+            os.killpg(proc.pid, 15)
+            proc.wait(60)
+            if not args.keep:
+                shutil.rmtree(path, ignore_errors=True)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    print("\n| chunks | ingest chunks/s | Chroma RSS MiB | app RSS MiB | disk MiB | app cold start s (lexical rebuild s) "
+          "| answer p50 ms | p95 ms | slowest stages (median ms) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        st = sorted(((k, v) for k, v in r["stage_median_ms"].items() if k not in ("total", "retrieve")),
+                    key=lambda kv: -kv[1])[:3]
+        print(f"| {r['chunks']:,} | {r['ingest_rate']:,} | {r['chroma_rss_mb_after_queries']:,} | {r['app_rss_mb']:,} "
+              f"| {r['disk_mb']:,} | {r['cold_start_s']} ({r['snapshot_build_s']}) | {r['p50_ms']} | {r['p95_ms']} | "
+              + ", ".join(f"{k} {v}" for k, v in st) + " |")
+
+
+if __name__ == "__main__":
+    main()

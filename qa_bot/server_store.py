@@ -1,0 +1,733 @@
+"""Server mode (``QA_BOT_CHROMA_URL``): the Chroma server is the one source of truth; app processes hold a cache.
+
+Everything an app process needs to answer lives in the server, in three collections:
+
+* ``<collection_name>``: one record per chunk: its vector, its text (``documents``), the filterable metadata of the
+  embedded mode and the rest of the chunk as JSON (metadata ``chunk``), so a chunk is read back whole from Chroma.
+* ``<collection_name>__docs``: one record per document: content hash, path, collection, type, title, number of
+  chunks: the incremental-ingest state (what `qa-bot ingest` compares to decide what changed).
+* ``<collection_name>__meta``: small records: ``version`` (the published version of the index: a number bumped by
+  each ingest that changed something, with its chunk count), the side tables of that version (``acronyms:N`` and
+  ``boilerplate:N``, computed once by the ingest job), ``lock`` (the single-writer lock: holder, expiry) and
+  ``last_ingest``.
+
+An app process keeps only what it derives from the server: the bm25s index (rebuilt from the chunk texts in Chroma)
+and the side tables, held in one immutable ``Snapshot`` per version. A poller thread reads the ``version`` record
+every ``QA_BOT_POLL_INTERVAL`` seconds; when it changed, a new snapshot is built in full and then swapped in by one
+reference assignment, so no answer ever reads a half-built index; an answer in flight keeps the snapshot it started
+with (``pinned``). Between versions (an ingest is writing) chunks that the snapshot does not know (new, or rewritten
+in place) are not shown and removed chunks drop out, so every process answers from the published version.
+
+The ingest job (``qa-bot ingest`` with the same settings) writes chunks with their vectors document by document,
+the document record last (a killed ingest redoes that document), then builds the side tables from the chunks now in
+the server and publishes version N+1. Two ingests never write at once: ``server_writer_lock`` (a ``lock`` record:
+Chroma's ``add`` is insert-if-absent, so the first writer wins; an expired lock of a killed writer is removed with a
+conditional delete on its token).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import IndexBusyError, StoreUnavailableError
+from .index import ProgressFn, Store, boilerplate_templates, chunk_metadata
+from .settings import Settings
+from .types import Chunk, IndexStats, SourceDocument
+
+log = logging.getLogger("qa_bot.server_store")
+
+PAGE = 2000  # records per `get` page when reading a whole collection
+WRITE_BATCH = 500
+_ONE = [1.0]  # records of the docs and meta collections carry a 1-d placeholder vector (Chroma requires one)
+
+
+def _store_errors(fn: Callable) -> Callable:
+    """Connection failures to the server become a StoreUnavailableError (a clear 503 in the API)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(self, *a, **kw):
+        try:
+            return fn(self, *a, **kw)
+        except StoreUnavailableError:
+            raise
+        except Exception as e:
+            if is_connection_error(e):
+                raise StoreUnavailableError(f"cannot reach the Chroma server at {self.settings.chroma_url} "
+                                            f"({type(e).__name__}); is `chroma run` up?") from None
+            raise
+    return wrapper
+
+
+def is_connection_error(e: BaseException) -> bool:
+    """A lost connection to the Chroma server (down, restarting, unreachable)."""
+    try:
+        import httpx
+
+        if isinstance(e, httpx.TransportError):
+            return True
+    except ImportError:  # pragma: no cover
+        pass
+    return isinstance(e, ConnectionError)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One published version of the index as this process sees it: immutable, swapped whole."""
+
+    version: int
+    retriever: Any  # bm25s.BM25 or None
+    ids: list[str]
+    hashes: dict[str, str]  # chunk id → content hash (a chunk rewritten since has another hash: not shown)
+    acronyms: dict[str, str]
+    boilerplate: frozenset[str]
+    by_collection: dict[str, int]
+    by_doc_type: dict[str, int]
+    documents: int
+    built: float = field(default_factory=time.time)
+    build_seconds: float = 0.0
+    from_cache: bool = False  # loaded from this process's disk cache of the version
+
+
+class ServerStore(Store):
+    """The ``Store`` API over a Chroma server: no local state but a cache (the current ``Snapshot``)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._lock = threading.RLock()
+        self._vs = None
+        self._client = None
+        self._cols: dict[str, Any] = {}
+        self._snap: Snapshot | None = None
+        self._pin = threading.local()
+        self._poller: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._dirty = False  # this process changed chunks or documents since the last publish
+        self._counts = [0, 0]  # vectors from the cache, encoded (since the last fill_vectors call)
+        self._cache = None
+        self._pending: list[tuple[SourceDocument, list[Chunk]]] = []
+        self._removals: list[str] = []  # documents buffered for one batched write
+        self._known: set[str] | None = None  # documents with a record (from known_documents)
+        self._failed: list[tuple[str, BaseException]] = []  # documents whose write failed (reported by fill_vectors)
+        self.last_switch: dict[str, Any] = {}
+
+    # --- connections ----------------------------------------------------------------------------
+    def _chroma(self):
+        if self._client is None:
+            from .index import chroma_client
+
+            with self._lock:
+                if self._client is None:
+                    self._client = chroma_client(self.settings)
+        return self._client
+
+    def _col(self, suffix: str):
+        col = self._cols.get(suffix)
+        if col is None:
+            with self._lock:
+                col = self._cols.get(suffix)
+                if col is None:
+                    col = self._cols[suffix] = self._chroma().get_or_create_collection(
+                        f"{self.settings.collection_name}__{suffix}", embedding_function=None,
+                        metadata={"qa_bot": suffix})
+        return col
+
+    @property
+    def chunks_col(self):
+        return self.vectorstore._collection
+
+    @property
+    def docs_col(self):
+        return self._col("docs")
+
+    @property
+    def meta_col(self):
+        return self._col("meta")
+
+    def db(self):  # pragma: no cover - a guard: server mode has no local state DB
+        raise RuntimeError("the server store has no local state DB")
+
+    # --- meta records -------------------------------------------------------------------------------
+    @_store_errors
+    def meta_get(self, key: str) -> str | None:
+        got = self.meta_col.get(ids=[key], include=["documents"])
+        return got["documents"][0] if got["ids"] else None
+
+    @_store_errors
+    def meta_set(self, key: str, value: str, metadata: dict | None = None) -> None:
+        self.meta_col.upsert(ids=[key], embeddings=[_ONE], documents=[value],
+                             metadatas=[metadata or {"kind": key.split(":", 1)[0]}])
+
+    def version_record(self) -> dict | None:
+        raw = self.meta_get("version")
+        return json.loads(raw) if raw else None
+
+    def state_generation(self) -> str:
+        rec = self.version_record()
+        return str(rec["version"]) if rec else "0"
+
+    def exists(self) -> bool:
+        return self.version_record() is not None
+
+    # --- counts and reads ------------------------------------------------------------------------------
+    @_store_errors
+    def count_chunks(self, with_vector: bool | None = None) -> int:
+        if with_vector is False:  # a chunk is written with its vector: none is ever pending
+            return 0
+        return self.chunks_col.count()
+
+    @_store_errors
+    def count_docs(self) -> int:
+        return self.docs_col.count()
+
+    def vector_count(self) -> int:
+        return self.count_chunks()
+
+    def _visible(self, chunk_id: str, content_hash: str | None) -> bool:
+        snap = self.snapshot()
+        return snap is None or snap.hashes.get(chunk_id) == content_hash
+
+    @staticmethod
+    def _to_chunk(text: str, meta: dict) -> Chunk:
+        return Chunk.model_validate({**json.loads(meta["chunk"]), "text": text})
+
+    @_store_errors
+    def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        out: dict[str, Chunk] = {}
+        ids = list(dict.fromkeys(ids))
+        for i in range(0, len(ids), PAGE):
+            got = self.chunks_col.get(ids=ids[i:i + PAGE], include=["documents", "metadatas"])
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                if self._visible(cid, meta.get("content_hash")):
+                    out[cid] = self._to_chunk(text, meta)
+        return out
+
+    @_store_errors
+    def doc_chunks(self, doc_id: str) -> list[Chunk]:
+        got = self.chunks_col.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        chunks = [self._to_chunk(t, m) for cid, t, m in zip(got["ids"], got["documents"], got["metadatas"])
+                  if self._visible(cid, m.get("content_hash"))]
+        return sorted(chunks, key=lambda c: c.start)
+
+    @_store_errors
+    def dense_search(self, query_vector: list[float], k: int, where: dict | None = None) -> list[tuple[str, float]]:
+        snap = self.snapshot()
+        res = self.chunks_col.query(query_embeddings=[query_vector], n_results=k, where=where or None,
+                                    include=["distances", "metadatas"])
+        return [(cid, 1.0 - float(d)) for cid, d, m in zip(res["ids"][0], res["distances"][0], res["metadatas"][0])
+                if snap is None or snap.hashes.get(cid) == m.get("content_hash")]
+
+    def _all(self, col, include: list[str], where: dict | None = None) -> Iterator[tuple[str, Any, Any]]:
+        """Every record of ``col`` as (id, document, metadata), page by page."""
+        offset = 0
+        while True:
+            got = col.get(include=include, limit=PAGE, offset=offset, where=where)
+            docs = got.get("documents") or [None] * len(got["ids"])
+            metas = got.get("metadatas") or [None] * len(got["ids"])
+            yield from zip(got["ids"], docs, metas)
+            if len(got["ids"]) < PAGE:
+                return
+            offset += len(got["ids"])
+
+    def _vector_ids(self) -> list[str]:
+        return [cid for cid, _, _ in self._all(self.chunks_col, [])]
+
+    # --- the snapshot (the local cache of one version) --------------------------------------------------
+    @_store_errors
+    def build_snapshot(self, record: dict | None = None) -> Snapshot:
+        """The lexical index and tables of the published version: from this process's disk cache of that version
+        when there is one, else built from every chunk in the server (and cached)."""
+        import bm25s
+
+        t0 = time.perf_counter()
+        record = record if record is not None else (self.version_record() or {"version": 0})
+        version = int(record["version"])
+        tables = self.meta_col.get(ids=[f"acronyms:{version}", f"boilerplate:{version}"], include=["documents"])
+        t = dict(zip(tables["ids"], tables["documents"]))
+        acr = json.loads(t.get(f"acronyms:{version}") or "{}")
+        boiler = frozenset(json.loads(t.get(f"boilerplate:{version}") or "[]"))
+        cache = self._cache_dir(version)
+        cached = self._load_cached(cache) if cache is not None else None
+        if cached is not None:
+            retriever, info = cached
+            return Snapshot(version=version, retriever=retriever, ids=info["ids"],
+                            hashes=dict(zip(info["ids"], info["hashes"])), acronyms=acr, boilerplate=boiler,
+                            by_collection=info["by_collection"], by_doc_type=info["by_doc_type"],
+                            documents=int(record.get("documents", 0)), build_seconds=time.perf_counter() - t0,
+                            from_cache=True)
+        rows = []
+        by_col: dict[str, int] = {}
+        by_type: dict[str, int] = {}
+        for cid, text, meta in self._all(self.chunks_col, ["documents", "metadatas"]):
+            body = json.loads(meta["chunk"])
+            # only what embed_text reads: no Chunk built (a million of them at scale)
+            rows.append((cid, meta.get("content_hash"),
+                         Chunk.embed_text_of(body.get("title"), body.get("heading_path") or [], text)))
+            by_col[meta.get("collection")] = by_col.get(meta.get("collection"), 0) + 1
+            by_type[meta.get("doc_type")] = by_type.get(meta.get("doc_type"), 0) + 1
+        rows.sort(key=lambda r: r[0])  # the order of the embedded store's lexical index: identical in every process
+        ids = [r[0] for r in rows]
+        retriever = None
+        if ids:
+            tokens = bm25s.tokenize([r[2] for r in rows], stopwords="en", stemmer=self._stemmer(), show_progress=False)
+            retriever = bm25s.BM25()
+            retriever.index(tokens, show_progress=False)
+        snap = Snapshot(version=version, retriever=retriever, ids=ids, hashes={r[0]: r[1] for r in rows},
+                        acronyms=acr, boilerplate=boiler, by_collection=by_col, by_doc_type=by_type,
+                        documents=int(record.get("documents", 0)), build_seconds=time.perf_counter() - t0)
+        # cached only when it is the published version whole (not read in the middle of an ingest)
+        if cache is not None and version and len(ids) == record.get("chunks") \
+                and not self.meta_col.get(ids=["lock"], include=[])["ids"]:
+            self._save_cached(cache, snap)
+        return snap
+
+    # --- the disk cache of a version (optional: a process without it rebuilds from the server) ------------
+    def _cache_dir(self, version: int) -> Path | None:
+        """``data_dir/server-cache/<chunk collection id>-v<version>``: the collection's id changes when the server
+        is wiped or the collection recreated, so a cache never outlives the index it was built from."""
+        if not version or not self.settings.server_cache:
+            return None
+        return self.settings.data_dir / "server-cache" / f"{self.chunks_col.id}-v{version}"
+
+    @staticmethod
+    def _load_cached(path: Path):
+        import bm25s
+
+        try:
+            info = json.loads((path / "snapshot.json").read_text())
+            retriever = bm25s.BM25.load(str(path), mmap=False) if info["ids"] else None
+            return retriever, info
+        except (OSError, ValueError, KeyError) as e:
+            if path.exists():
+                log.warning("index cache %s unreadable (%s): rebuilt from the server", path.name, type(e).__name__)
+                shutil.rmtree(path, ignore_errors=True)
+            return None
+
+    def _save_cached(self, path: Path, snap: Snapshot) -> None:
+        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            if snap.retriever is not None:
+                snap.retriever.save(str(tmp))
+            (tmp / "snapshot.json").write_text(json.dumps({
+                "ids": snap.ids, "hashes": [snap.hashes[i] for i in snap.ids], "by_collection": snap.by_collection,
+                "by_doc_type": snap.by_doc_type}))
+            try:
+                tmp.rename(path)
+            except OSError:  # another worker cached the same version first
+                shutil.rmtree(tmp, ignore_errors=True)
+            prefix = path.name.rsplit("-v", 1)[0] + "-v"
+            for old in path.parent.iterdir():  # versions before the previous one, leftovers of killed processes
+                if not old.name.startswith(prefix) or old.name == path.name:
+                    continue
+                v = old.name[len(prefix):].split(".", 1)[0]
+                stale = time.time() - old.stat().st_mtime > 3600 if ".tmp-" in old.name else \
+                    (not v.isdigit() or int(v) < snap.version - 1)
+                if stale:
+                    shutil.rmtree(old, ignore_errors=True)
+        except OSError as e:  # a read-only data dir: no cache, nothing else changes
+            shutil.rmtree(tmp, ignore_errors=True)
+            log.info("index cache not written (%s)", e.strerror or type(e).__name__)
+
+    def snapshot(self) -> Snapshot | None:
+        pinned = getattr(self._pin, "snap", None)
+        return pinned if pinned is not None else self._snap
+
+    @contextmanager
+    def pinned(self, snap: Snapshot | None) -> Iterator[None]:
+        before = getattr(self._pin, "snap", None)
+        self._pin.snap = snap
+        try:
+            yield
+        finally:
+            self._pin.snap = before
+
+    def current_snapshot(self) -> Snapshot:
+        return self.current()
+
+    def current(self) -> Snapshot:
+        """The loaded snapshot (built on first use, which also starts the poller)."""
+        snap = self.snapshot()
+        if snap is None:
+            with self._lock:
+                if self._snap is None:
+                    self._snap = self.build_snapshot()
+                    self.last_switch = {"version": self._snap.version, "time": time.time(),
+                                        "build_seconds": self._snap.build_seconds}
+                    log.info("index version %d loaded: %d chunks in %.1fs", self._snap.version, len(self._snap.ids),
+                             self._snap.build_seconds)
+                self._start_poller()
+                snap = self._snap
+        return snap
+
+    def refresh(self) -> bool:
+        """Load the published version if it is not the one in use; True when it switched."""
+        rec = self.version_record()
+        if rec is None or (self._snap is not None and int(rec["version"]) == self._snap.version):
+            return False
+        new = self.build_snapshot(rec)
+        with self._lock:
+            old = self._snap
+            self._snap = new  # one assignment: every later read sees the whole new version
+        self.last_switch = {"version": new.version, "time": time.time(), "build_seconds": new.build_seconds,
+                            "published": rec.get("time")}
+        log.info("index version %s → %d: %d chunks, built in %.1fs", old.version if old else None, new.version,
+                 len(new.ids), new.build_seconds)
+        return True
+
+    def _start_poller(self) -> None:
+        if self._poller is not None or self.settings.poll_interval <= 0:
+            return
+
+        def poll() -> None:
+            failing = False
+            while not self._stop.wait(self.settings.poll_interval):
+                try:
+                    self.refresh()
+                    if failing:
+                        log.info("the Chroma server answers again")
+                    failing = False
+                except Exception as e:  # noqa: BLE001 - the server down: keep the version in use, retry
+                    if not failing:
+                        log.warning("cannot check the index version: %s", type(e).__name__)
+                    failing = True
+
+        self._poller = threading.Thread(target=poll, name="qa-bot-index-poller", daemon=True)
+        self._poller.start()
+
+    def close(self) -> None:
+        self._stop.set()
+
+    # --- what retrieval reads ------------------------------------------------------------------------
+    def lexical(self):
+        snap = self.current()
+        return snap.retriever, snap.ids
+
+    def boilerplate(self) -> frozenset[str]:
+        return self.current().boilerplate
+
+    def acronyms(self) -> dict[str, str]:
+        return self.current().acronyms
+
+    def collections(self) -> list[str]:
+        return sorted(c for c, n in self.current().by_collection.items() if c and n)
+
+    def lexical_is_current(self) -> bool:
+        snap = self._snap
+        return snap is not None and str(snap.version) == self.state_generation()
+
+    def lexical_manifest(self) -> dict | None:
+        rec = self.version_record()
+        return None if rec is None else {"state_generation": rec["version"], "chunks": rec.get("chunks", 0)}
+
+    def lexical_leftovers(self) -> list:
+        return []
+
+    def rebuild_lexical(self) -> int:
+        """The lexical index is each app process's cache: publish a new version, and load it here."""
+        self._dirty = True
+        self.publish()
+        self.refresh()
+        return len(self.current().ids)
+
+    # --- writing (the ingest job, under server_writer_lock) ---------------------------------------------
+    @_store_errors
+    def known_documents(self) -> dict[str, tuple[str, str | None, int]]:
+        self.flush()
+        docs = {d: (m.get("content_hash"), m.get("path") or None, int(m.get("n_chunks", 0)))
+                for d, _, m in self._all(self.docs_col, ["metadatas"])}
+        self._known = set(docs)
+        return docs
+
+    @_store_errors
+    def set_document_path(self, doc_id: str, path: str | None) -> None:
+        self.flush()
+        self.docs_col.update(ids=[doc_id], metadatas=[{"path": path or ""}])
+
+    @_store_errors
+    def document_path(self, doc_id: str) -> str | None:
+        got = self.docs_col.get(ids=[doc_id], include=["metadatas"])
+        return (got["metadatas"][0].get("path") or None) if got["ids"] else None
+
+    def _embedding(self):
+        from .embed import EmbeddingCache, get_embedder
+
+        if self._cache is None:
+            self._cache = EmbeddingCache(self.settings)
+        return self._cache, get_embedder(self.settings.embedding_model, None)
+
+    def replace_document(self, doc: SourceDocument, chunks: list[Chunk]) -> None:
+        """Buffer the document; written with others in one batch (``flush``) once WRITE_BATCH chunks wait."""
+        self._pending.append((doc, chunks))
+        self._dirty = True
+        if sum(len(c) for _, c in self._pending) >= WRITE_BATCH:
+            self.flush()
+
+    @_store_errors
+    def flush(self) -> None:
+        """Write the buffered documents: stale chunks deleted, chunks upserted with their vectors, then the
+        document records (last: a killed ingest redoes a document whose record is missing or older). A batch that
+        fails is retried document by document; a document that still fails keeps its old record (the next ingest
+        retries it) and is reported by ``fill_vectors``."""
+        removals, self._removals = self._removals, []
+        for i in range(0, len(removals), 100):
+            part = removals[i:i + 100]
+            self.chunks_col.delete(where={"doc_id": {"$in": part}})
+            self.docs_col.delete(ids=part)
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        try:
+            self._write(pending)
+        except StoreUnavailableError:
+            raise
+        except Exception as first:
+            if is_connection_error(first):
+                raise
+            for item in pending:
+                try:
+                    self._write([item])
+                except Exception as e:
+                    if is_connection_error(e):
+                        raise
+                    self._failed.append((item[0].doc_id, e))
+
+    def _write(self, docs: list[tuple[SourceDocument, list[Chunk]]]) -> None:
+        maybe_old = [d.doc_id for d, _ in docs if self._known is None or d.doc_id in self._known]
+        new_ids = {c.chunk_id for _, chunks in docs for c in chunks}
+        stale: list[str] = []
+        for i in range(0, len(maybe_old), 100):
+            old = self.chunks_col.get(where={"doc_id": {"$in": maybe_old[i:i + 100]}}, include=[])["ids"]
+            stale += [cid for cid in old if cid not in new_ids]
+        for i in range(0, len(stale), WRITE_BATCH):
+            self.chunks_col.delete(ids=stale[i:i + WRITE_BATCH])
+        chunks = [c for _, cs in docs for c in cs]
+        if chunks:
+            cache, embedder = self._embedding()
+            for i in range(0, len(chunks), WRITE_BATCH):
+                part = chunks[i:i + WRITE_BATCH]
+                matrix, encoded = self._vectors(part, cache, embedder)
+                self.chunks_col.upsert(ids=[c.chunk_id for c in part], embeddings=matrix,
+                                       documents=[c.text for c in part],
+                                       metadatas=[{**chunk_metadata(c), "chunk": c.model_dump_json(exclude={"text"})}
+                                                  for c in part])
+                self._counts[0] += len(part) - encoded
+                self._counts[1] += encoded
+        now = time.time()
+        self.docs_col.upsert(ids=[d.doc_id for d, _ in docs], embeddings=[_ONE] * len(docs),
+                             documents=[d.title or d.doc_id for d, _ in docs],
+                             metadatas=[{"content_hash": d.content_hash, "path": d.path or "",
+                                         "collection": d.collection, "doc_type": d.doc_type,
+                                         "title": d.title or "", "n_chunks": len(cs),
+                                         "references_json": json.dumps(d.references), "updated": now}
+                                        for d, cs in docs])
+        if self._known is not None:
+            self._known.update(d.doc_id for d, _ in docs)
+
+    def remove_document(self, doc_id: str) -> None:
+        """Buffered like writes: removed in batches by ``flush`` (chunks first, then the record)."""
+        self._removals.append(doc_id)
+        self._dirty = True
+        if len(self._removals) >= 100:
+            self.flush()
+
+    def fill_vectors(self, progress: ProgressFn | None = None, batch: int = 256, stop=None,
+                     on_error=None) -> tuple[int, int]:
+        """Vectors are written with their chunks: returns (from cache, encoded) since the last call; documents
+        whose write failed are reported through ``on_error`` (they keep their old state for the next ingest)."""
+        self.flush()
+        failed, self._failed = self._failed, []
+        for doc_id, e in failed:
+            if on_error:
+                on_error(doc_id, e)
+            else:
+                log.warning("document %s not written: %s", doc_id, type(e).__name__)
+        if self._cache is not None:
+            self._cache.save()
+        got = tuple(self._counts)
+        self._counts = [0, 0]
+        return got  # type: ignore[return-value]
+
+    @_store_errors
+    def publish(self, progress: ProgressFn | None = None) -> None:
+        """Build the side tables from the chunks now in the server and publish them as the next version (only
+        when something changed, or the published version does not match the server's chunks)."""
+        from . import acronyms
+
+        self.flush()
+        rec = self.version_record()
+        n_chunks = self.chunks_col.count()
+        if not self._dirty and rec is not None and rec.get("chunks") == n_chunks:
+            return
+        chunks = [self._to_chunk(t, m) for _, t, m in self._all(self.chunks_col, ["documents", "metadatas"])]
+        version = int(rec["version"]) + 1 if rec else 1
+        boiler = sorted(boilerplate_templates(chunks))
+        acr = acronyms.build([c.text for c in chunks if c.doc_type != "comment"]
+                             + sorted({c.population for c in chunks if c.population}))
+        self.meta_set(f"acronyms:{version}", json.dumps(acr, sort_keys=True), {"kind": "acronyms", "version": version})
+        self.meta_set(f"boilerplate:{version}", json.dumps(boiler), {"kind": "boilerplate", "version": version})
+        self.meta_set("version", json.dumps({"version": version, "chunks": len(chunks), "documents": self.count_docs(),
+                                             "time": time.time()}), {"kind": "version", "version": version})
+        # the tables of versions before the previous one are no longer read by anyone
+        self.meta_col.delete(where={"$and": [{"kind": {"$in": ["acronyms", "boilerplate"]}},
+                                             {"version": {"$lt": version - 1}}]})
+        self._dirty = False
+        if progress:
+            progress("lexical", len(chunks), len(chunks))
+
+    # --- consistency -------------------------------------------------------------------------------------
+    def check(self, vectors_exact: bool = True) -> dict[str, Any]:
+        rec = self.version_record()
+        chunks = self.count_chunks()
+        docs = self.known_documents()
+        problems: list[str] = []
+        if rec is None:
+            problems.append("no version has been published: run `qa-bot ingest`")
+        elif rec.get("chunks") != chunks:
+            problems.append(f"the published version {rec['version']} has {rec.get('chunks')} chunks, the server "
+                            f"{chunks} (an ingest is running or was killed: the next ingest publishes)")
+        in_docs = sum(n for _, _, n in docs.values())
+        if in_docs != chunks:
+            problems.append(f"the document records count {in_docs} chunks, the server holds {chunks}")
+        lock = self.meta_col.get(ids=["lock"], include=["metadatas"])
+        if lock["ids"]:
+            m = lock["metadatas"][0]
+            problems.append(f"an ingest holds the lock ({m.get('holder')}, expires in "
+                            f"{m.get('expires', 0) - time.time():.0f}s)")
+        return {"documents": len(docs), "chunks": chunks, "vectors": chunks,
+                "lexical": rec.get("chunks", 0) if rec else 0, "version": rec["version"] if rec else None,
+                "problems": problems}
+
+    def repair(self, full: bool = True, vectors: bool = True, progress: ProgressFn | None = None) -> list[str]:
+        """After a killed ingest: chunks of documents without a record are deleted, documents whose chunks are
+        incomplete are forgotten (the next ingest redoes them); then a version is published."""
+        done: list[str] = []
+        docs = self.known_documents()
+        rec = self.version_record()
+        n_chunks = self.count_chunks()
+        if not full and sum(n for _, _, n in docs.values()) == n_chunks and not self._dirty \
+                and rec is not None and rec.get("chunks") == n_chunks:
+            return done
+        have: dict[str, int] = {}
+        orphans: list[str] = []
+        for cid, _, m in self._all(self.chunks_col, ["metadatas"]):
+            d = m.get("doc_id")
+            if d in docs:
+                have[d] = have.get(d, 0) + 1
+            else:
+                orphans.append(cid)
+        for i in range(0, len(orphans), WRITE_BATCH):
+            self.chunks_col.delete(ids=orphans[i:i + WRITE_BATCH])
+        if orphans:
+            done.append(f"deleted {len(orphans)} chunks of documents without a record")
+            self._dirty = True
+        partial = [d for d, (_, _, n) in docs.items() if have.get(d, 0) != n]
+        if partial:
+            self.docs_col.delete(ids=partial)
+            done.append(f"{len(partial)} documents with missing chunks marked to be ingested again")
+            self._dirty = True
+        if self._dirty or rec is None or rec.get("chunks") != self.count_chunks():
+            self._dirty = True
+            self.publish(progress)
+            done.append(f"published version {self.state_generation()}")
+        return done
+
+    def stats(self) -> IndexStats:
+        snap = self.current()
+        return IndexStats(documents=snap.documents, chunks=len(snap.ids), vectors=len(snap.ids),
+                          by_collection={k: v for k, v in snap.by_collection.items() if k},
+                          by_doc_type={k: v for k, v in snap.by_doc_type.items() if k},
+                          model=self.settings.embedding_model, store=str(self.settings.chroma_url),
+                          lexical_chunks=len(snap.ids))
+
+
+# --- one writer at a time ----------------------------------------------------------------------------
+@contextmanager
+def server_writer_lock(settings: Settings, what: str = "ingest", wait: bool = False) -> Iterator[bool]:
+    """The single-writer lock of a Chroma server: a ``lock`` record in ``<collection>__meta`` with a random token,
+    the holder (PID, host, command) and an expiry that a thread of the holder renews every ``lock_ttl / 4`` seconds.
+    ``add`` never overwrites an existing record, so of two writers the first wins; the other is refused with a
+    message naming the holder (or waits, with ``wait``). A lock whose holder died expires after ``lock_ttl`` and is
+    taken over (a conditional delete on the dead holder's token); yields True then, so the caller repairs."""
+    from .index import get_store
+
+    store = get_store(settings)
+    assert isinstance(store, ServerStore)
+    meta = store.meta_col
+    ttl = float(settings.lock_ttl)
+    token = uuid.uuid4().hex
+    holder = f"PID {os.getpid()} on {socket.gethostname()} (qa-bot {what})"
+    taken_over = False
+    told = False
+    while True:
+        now = time.time()
+        meta.add(ids=["lock"], embeddings=[_ONE], documents=[holder],
+                 metadatas=[{"kind": "lock", "token": token, "holder": holder, "expires": now + ttl, "since": now}])
+        got = meta.get(ids=["lock"], include=["metadatas"])
+        if got["ids"] and got["metadatas"][0].get("token") == token:
+            break
+        if not got["ids"]:
+            continue  # released meanwhile
+        m = got["metadatas"][0]
+        if float(m.get("expires", 0)) < now:  # its holder died without releasing it
+            meta.delete(ids=["lock"], where={"token": m.get("token")})
+            taken_over = True
+            log.warning("took over the expired ingest lock of %s", m.get("holder"))
+            continue
+        if not wait:
+            raise IndexBusyError(f"another writer ({m.get('holder')}) is updating the index on the Chroma server "
+                                 f"{settings.chroma_url}; wait until it finishes (or use --wait)")
+        if not told:
+            log.info("waiting for the ingest lock held by %s", m.get("holder"))
+            told = True
+        time.sleep(min(2.0, ttl / 4))
+
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(ttl / 4):
+            try:
+                cur = meta.get(ids=["lock"], include=["metadatas"])
+                if not cur["ids"] or cur["metadatas"][0].get("token") != token:
+                    log.error("the ingest lock was lost (expired and taken over)")
+                    return
+                meta.update(ids=["lock"], metadatas=[{"expires": time.time() + ttl}])
+            except Exception as e:  # noqa: BLE001 - the server away for a moment: retry at the next beat
+                log.warning("cannot renew the ingest lock: %s", type(e).__name__)
+
+    beat = threading.Thread(target=renew, name="qa-bot-lock-renew", daemon=True)
+    beat.start()
+    try:
+        yield taken_over
+    finally:
+        stop.set()
+        try:
+            meta.delete(ids=["lock"], where={"token": token})
+        except Exception as e:  # noqa: BLE001 - the lock then expires by itself
+            log.warning("cannot release the ingest lock (it expires in %.0fs): %s", ttl, type(e).__name__)
+
+
+def wait_for_version(store: ServerStore, version: int, timeout: float = 60.0) -> bool:
+    """Poll until ``store`` uses ``version`` or later (tests, benchmarks)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        snap = store._snap
+        if snap is not None and snap.version >= version:
+            return True
+        time.sleep(0.1)
+    return False
+
+

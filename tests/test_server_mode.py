@@ -1,0 +1,436 @@
+"""Server mode (QA_BOT_CHROMA_URL): one `chroma run` server is the only source of truth (issue 12).
+
+Unit tests of the version switch and the ingest lock over a real `chroma run`, and an end-to-end test with two
+`qa-bot serve` processes and ingests run as separate processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURE_CORPUS, ROOT, SEED_GUIDELINE, SEED_QUESTION
+from qa_bot.errors import IndexBusyError, StoreUnavailableError
+from qa_bot.settings import Settings
+
+ADDED = ROOT / "tests" / "fixtures" / "server_mode" / "vitamin-d-deficiency-screening.md"
+ADDED_ID = "TEST_vitamin-d-deficiency-screening"
+ADDED_QUESTION = "Should asymptomatic adults be screened for vitamin D deficiency with serum 25-hydroxyvitamin D?"
+CHROMA = Path(sys.executable).with_name("chroma")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing listens on port {port}")
+
+
+class ChromaServer:
+    def __init__(self, path: Path):
+        self.path, self.port, self.proc = path, free_port(), None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "ChromaServer":
+        if not CHROMA.exists():
+            pytest.fail("the chroma CLI is missing from the environment")
+        self.proc = subprocess.Popen([str(CHROMA), "run", "--path", str(self.path), "--host", "127.0.0.1",
+                                      "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        wait_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def chroma(tmp_path_factory):
+    server = ChromaServer(tmp_path_factory.mktemp("chroma_server")).start()
+    yield server
+    server.stop()
+
+
+def small_corpus(dest: Path) -> Path:
+    """The two seed answers and the two guidelines of the fixture corpus (their vectors are in the shipped cache)."""
+    for sub in ("seeds", "guidelines"):
+        shutil.copytree(FIXTURE_CORPUS / sub, dest / sub)
+    return dest
+
+
+def server_settings(chroma: ChromaServer, tmp_path: Path, name: str, **kw) -> Settings:
+    return Settings(data_dir=tmp_path / "data", corpus=[small_corpus(tmp_path / "corpus")], chroma_url=chroma.url,
+                    collection_name=name, poll_interval=0, **kw)
+
+
+# --- unit tests over a real server -----------------------------------------------------------------------
+def test_server_mode_keeps_nothing_local_and_a_fresh_store_reads_the_same(chroma, tmp_path):
+    from qa_bot.index import ingest
+    from qa_bot.server_store import ServerStore
+
+    s = server_settings(chroma, tmp_path, "unit_local")
+    report = ingest(None, s)
+    assert not report.failed and report.documents == 4 and report.pending_vectors == 0
+    assert not (s.data_dir / "state.sqlite").exists() and not (s.data_dir / "lexical").exists()
+    assert not (s.data_dir / "chroma").exists()
+    fresh = ServerStore(s)  # another process: nothing but the settings
+    assert fresh.check()["problems"] == []
+    snap = fresh.current()
+    assert snap.version == 1 and len(snap.ids) == report.chunks == fresh.count_chunks()
+    assert set(snap.ids) == set(fresh._vector_ids())
+    assert snap.acronyms == json.loads(fresh.meta_get("acronyms:1"))
+    # incremental state lives in the server: a second ingest skips everything and publishes nothing new
+    again = ingest(None, s)
+    assert again.skipped_unchanged == 4 and again.removed == 0
+    assert ServerStore(s).version_record()["version"] == 1
+    # a chunk read back from the server is the chunk that was written
+    doc = fresh.doc_chunks(SEED_GUIDELINE)
+    assert doc and doc[0].doc_id == SEED_GUIDELINE and doc == sorted(doc, key=lambda c: c.start)
+    assert fresh.get_chunks([doc[0].chunk_id])[doc[0].chunk_id] == doc[0]
+
+
+def test_version_switch_is_whole_and_answers_stay_on_their_version(chroma, tmp_path):
+    from qa_bot.index import ingest
+    from qa_bot.server_store import ServerStore
+
+    s = server_settings(chroma, tmp_path, "unit_switch")
+    ingest(None, s)
+    app = ServerStore(s)  # an app process
+    v1 = app.current()
+    shutil.copy(ADDED, s.corpus[0] / "guidelines")
+    ingest(None, s)  # the ingest job (another store object: another process)
+    new_ids = [c for c in ServerStore(s)._vector_ids() if c not in v1.hashes]
+    assert new_ids and all(c.startswith(ADDED_ID) for c in new_ids)
+    # until it switches, the app answers from version 1: the new chunks are not shown, not even by dense search
+    assert app.get_chunks(new_ids) == {} and app.doc_chunks(ADDED_ID) == []
+    vec = app.vectorstore._collection.get(ids=new_ids[:1], include=["embeddings"])["embeddings"][0]
+    assert all(cid not in new_ids for cid, _ in app.dense_search(list(vec), 5))
+    assert app.refresh() is True
+    v2 = app.current()
+    assert v2.version == v1.version + 1 and set(new_ids) <= set(v2.ids) and v2 is not v1
+    assert set(app.get_chunks(new_ids)) == set(new_ids)
+    assert dict(app.dense_search(list(vec), 5)).get(new_ids[0], 0) > 0.99
+    # an answer that started on version 1 keeps reading version 1 while the process moves on
+    with app.pinned(v1):
+        assert app.lexical()[1] == v1.ids and app.get_chunks(new_ids) == {}
+    assert app.lexical()[1] == v2.ids
+    assert app.refresh() is False  # nothing new
+    # removing the document: gone after the switch, and a changed document is not half shown
+    (s.corpus[0] / "guidelines" / ADDED.name).unlink()
+    report = ingest(None, s)
+    assert report.removed == 1
+    assert app.refresh() and not set(new_ids) & set(app.current().ids) and app.doc_chunks(ADDED_ID) == []
+    assert ServerStore(s).current().ids == app.current().ids
+
+
+def test_ingest_lock_refuses_a_second_writer_and_waits_with_wait(chroma, tmp_path):
+    from qa_bot.index import ingest, writer_lock
+
+    s = server_settings(chroma, tmp_path, "unit_lock")
+    with writer_lock(s, "test") as killed:
+        assert killed is False
+        with pytest.raises(IndexBusyError, match=r"another writer \(PID \d+ on .* \(qa-bot test\)\) is updating the "
+                                                 r"index on the Chroma server"):
+            ingest(None, s)
+        got: list = []
+        waiter = threading.Thread(target=lambda: got.append(ingest(None, s, wait=True)))
+        waiter.start()
+        time.sleep(1.0)
+        assert waiter.is_alive() and not got  # waits for the holder
+    waiter.join(120)
+    assert got and got[0].documents == 4 and not got[0].failed
+
+
+def test_an_expired_lock_of_a_killed_writer_is_taken_over(chroma, tmp_path):
+    from qa_bot.index import writer_lock
+    from qa_bot.server_store import ServerStore
+
+    s = server_settings(chroma, tmp_path, "unit_expired", lock_ttl=2)
+    meta = ServerStore(s).meta_col
+    meta.add(ids=["lock"], embeddings=[[1.0]], documents=["dead"],
+             metadatas=[{"kind": "lock", "token": "dead", "holder": "PID 1 on nowhere (qa-bot ingest)",
+                         "expires": time.time() - 1, "since": time.time() - 10}])
+    with writer_lock(s, "test") as killed:
+        assert killed is True
+        held = meta.get(ids=["lock"], include=["metadatas"])["metadatas"][0]
+        assert held["token"] != "dead" and "qa-bot test" in held["holder"]
+        time.sleep(1.5)  # renewed by the holder meanwhile: not expired, so still refused
+        with pytest.raises(IndexBusyError):
+            with writer_lock(s, "second"):
+                pass
+    assert meta.get(ids=["lock"])["ids"] == []  # released
+
+
+def test_a_down_server_is_a_clear_error(tmp_path):
+    from qa_bot.index import require_index
+
+    s = Settings(data_dir=tmp_path / "d", chroma_url=f"http://127.0.0.1:{free_port()}", collection_name="down")
+    with pytest.raises(StoreUnavailableError, match="cannot reach the Chroma server"):
+        require_index(s)
+
+
+# --- end to end: chroma run + two `qa-bot serve` + ingests as separate processes --------------------------
+class Serve:
+    def __init__(self, env: dict, tmp: Path, name: str):
+        self.port = free_port()
+        self.env = {**env, "QA_BOT_DATA_DIR": str(tmp / f"data-{name}")}
+        self.log = open(tmp / f"serve-{name}.log", "w+")
+        self.proc = subprocess.Popen([sys.executable, "-m", "qa_bot.cli", "serve", "--host", "127.0.0.1", "--port",
+                                      str(self.port)], env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     cwd=ROOT, start_new_session=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def wait_ready(self, timeout: float = 300) -> None:
+        import httpx
+
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            assert self.proc.poll() is None, self.output()
+            try:
+                if httpx.get(self.url("/readyz"), timeout=5).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        raise AssertionError(f"not ready in {timeout}s: {self.output()[-2000:]}")
+
+    def ask(self, question: str, timeout: float = 120):
+        import httpx
+
+        return httpx.post(self.url("/v1/answer"), json={"question": question}, timeout=timeout,
+                          headers={"Authorization": "Bearer e2e-key-0123456789abcdef"})
+
+    def output(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def kill(self, sig=signal.SIGKILL) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(30)
+
+
+def cited(resp) -> set[str]:
+    assert resp.status_code == 200, resp.text
+    return {c["doc_id"] for c in resp.json()["citations"]}
+
+
+def comparable(resp) -> dict:
+    """The answer without its timings: sentences, citations, passages (ids and scores), abstention."""
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    out = {k: body[k] for k in ("sentences", "citations", "related", "abstained", "abstain_reason", "expansions")}
+    out["passages"] = [(p["chunk"]["chunk_id"], round(p["score"], 6)) for p in body.get("passages", [])]
+    assert out["sentences"] or out["abstained"]
+    return out
+
+
+def wait_until(check, timeout: float, what: str):
+    """Poll ``check`` until it returns a true value; returns (value, seconds waited)."""
+    t0 = time.time()
+    last = None
+    while time.time() - t0 < timeout:
+        last = check()
+        if last:
+            return last, time.time() - t0
+        time.sleep(0.5)
+    raise AssertionError(f"{what}: not within {timeout}s (last: {last!r})")
+
+
+@pytest.mark.slow
+def test_two_serve_processes_over_one_chroma_server(tmp_path):
+    chroma = ChromaServer(tmp_path / "chroma").start()
+    corpus = small_corpus(tmp_path / "corpus")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_BOT_")}
+    env.update({"PYTHONPATH": str(ROOT), "QA_BOT_CHROMA_URL": chroma.url, "QA_BOT_COLLECTION_NAME": "e2e",
+                "QA_BOT_CORPUS": str(corpus), "QA_BOT_POLL_INTERVAL": "1",
+                "QA_BOT_API_KEYS": "e2e-key-0123456789abcdef"})
+
+    def run_ingest() -> None:
+        r = subprocess.run([sys.executable, "-m", "qa_bot.cli", "ingest"], env={**env, "QA_BOT_DATA_DIR":
+                           str(tmp_path / "data-ingest")}, cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+    serves: list[Serve] = []
+    try:
+        run_ingest()
+        serves = [Serve(env, tmp_path, "a"), Serve(env, tmp_path, "b")]
+        for s in serves:
+            s.wait_ready()
+        a, b = serves
+        assert SEED_GUIDELINE in cited(a.ask(SEED_QUESTION)) and SEED_GUIDELINE in cited(b.ask(SEED_QUESTION))
+        assert ADDED_ID not in cited(a.ask(ADDED_QUESTION)) | cited(b.ask(ADDED_QUESTION))
+
+        # a new document, ingested by a third process: both serving processes answer with it, no restart
+        shutil.copy(ADDED, corpus / "guidelines")
+        run_ingest()
+        _, delay_a = wait_until(lambda: ADDED_ID in cited(a.ask(ADDED_QUESTION)), 60, "process a sees the new doc")
+        _, delay_b = wait_until(lambda: ADDED_ID in cited(b.ask(ADDED_QUESTION)), 60, "process b sees the new doc")
+        print(f"\nnew document answered by both processes {max(delay_a, delay_b):.1f}s after the ingest finished")
+        assert comparable(a.ask(ADDED_QUESTION)) == comparable(b.ask(ADDED_QUESTION))
+
+        # a process started from nothing (empty data dir, only its settings) answers identically
+        c = Serve(env, tmp_path, "c")
+        serves.append(c)
+        c.wait_ready()
+        for q in (ADDED_QUESTION, SEED_QUESTION):
+            assert comparable(c.ask(q)) == comparable(a.ask(q))
+
+        # the document removed: gone from both
+        (corpus / "guidelines" / ADDED.name).unlink()
+        run_ingest()
+        wait_until(lambda: ADDED_ID not in cited(a.ask(ADDED_QUESTION)), 60, "process a forgets the removed doc")
+        wait_until(lambda: ADDED_ID not in cited(b.ask(ADDED_QUESTION)), 60, "process b forgets the removed doc")
+        c.kill(signal.SIGTERM)
+
+        # one process killed in the middle of a request: the other keeps answering
+        results: list = []
+
+        def doomed() -> None:
+            try:
+                results.append(a.ask(SEED_QUESTION))
+            except Exception as e:  # noqa: BLE001 - the connection is cut: expected
+                results.append(e)
+
+        t = threading.Thread(target=doomed)
+        t.start()
+        time.sleep(0.05)
+        a.kill()
+        t.join(60)
+        assert results
+        assert SEED_GUIDELINE in cited(b.ask(SEED_QUESTION))
+
+        # Chroma restarted: clear 503s while it is down, then answers again without restarting the app
+        chroma.stop()
+        down = b.ask(SEED_QUESTION)
+        assert down.status_code == 503, down.text
+        assert down.json()["error"]["message"] and "Traceback" not in down.text
+        import httpx
+
+        assert httpx.get(b.url("/readyz"), timeout=30).status_code == 503
+        chroma.proc = subprocess.Popen([str(CHROMA), "run", "--path", str(chroma.path), "--host", "127.0.0.1",
+                                        "--port", str(chroma.port)], stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL, start_new_session=True)
+        wait_port(chroma.port)
+        wait_until(lambda: b.ask(SEED_QUESTION).status_code == 200, 60, "answers after the Chroma restart")
+        assert SEED_GUIDELINE in cited(b.ask(SEED_QUESTION))
+        assert httpx.get(b.url("/readyz"), timeout=30).status_code == 200
+        for s in serves:
+            log = s.output()
+            assert "Traceback" not in log, log[-3000:]
+    finally:
+        for s in serves:
+            s.kill()
+        chroma.stop()
+
+
+def test_feedback_is_shared_by_all_processes_with_retention_and_purge(chroma, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from qa_bot.feedback import FeedbackStore, ServerFeedbackStore, export_eval_rows, feedback_app
+    from test_feedback import _answer
+
+    s = Settings(data_dir=tmp_path / "d1", chroma_url=chroma.url, collection_name="unit_feedback")
+    other = s.model_copy(update={"data_dir": tmp_path / "d2"})  # another process, another data dir
+    one, two = FeedbackStore.for_settings(s), FeedbackStore.for_settings(other)
+    assert isinstance(one, ServerFeedbackStore) and isinstance(two, ServerFeedbackStore)
+    one.record("a1", _answer(), "not_helpful", "too short", settings=s)
+    two.record("a1", _answer(), "helpful", settings=s)  # the same answer rated again from the other process
+    two.record("a2", _answer(abstained=True), "helpful", settings=s)
+    recs = one.records()
+    assert [r.id for r in recs] == ["a1", "a2"] and recs[0].rating == "helpful" and recs[0].comment == "too short"
+    assert [r.id for r in two.records("helpful")] == ["a1", "a2"]
+    assert not (tmp_path / "d1" / "feedback.sqlite").exists() and not (tmp_path / "d2").exists()
+    out = tmp_path / "rows.jsonl"
+    assert export_eval_rows(one, out) == 2
+    # retention: records older than the retention are deleted by any process
+    col = one.col()
+    col.update(ids=["a2"], metadatas=[{"updated": time.time() - 40 * 86400}])
+    assert ServerFeedbackStore(other, retention_days=30).expire() == 1
+    assert [r.id for r in one.records()] == ["a1"]
+    # the CLI purges the shared store when QA_BOT_CHROMA_URL is set
+    monkeypatch.setenv("QA_BOT_CHROMA_URL", chroma.url)
+    monkeypatch.setenv("QA_BOT_COLLECTION_NAME", "unit_feedback")
+    monkeypatch.setenv("QA_BOT_DATA_DIR", str(tmp_path / "d3"))
+    res = CliRunner().invoke(feedback_app, ["purge", "--all"])
+    assert res.exit_code == 0 and "1 feedback row(s) deleted from the collection unit_feedback__feedback" in res.output
+    assert one.records() == []
+    # a file named explicitly (QA_BOT_FEEDBACK_DB) is used as before
+    local = FeedbackStore.for_settings(s.model_copy(update={"feedback_db": tmp_path / "fb.sqlite"}))
+    assert type(local) is FeedbackStore
+
+
+def test_a_restart_loads_its_disk_cache_of_the_version_and_a_new_version_replaces_it(chroma, tmp_path):
+    from qa_bot.index import ingest
+    from qa_bot.server_store import ServerStore
+
+    s = server_settings(chroma, tmp_path, "unit_cache")
+    ingest(None, s)
+    first = ServerStore(s).current()
+    assert not first.from_cache
+    cache = s.data_dir / "server-cache"
+    assert [p.name.rsplit("-v", 1)[1] for p in cache.iterdir()] == ["1"]
+    again = ServerStore(s).current()  # a restarted process with the same data dir
+    assert again.from_cache and again.ids == first.ids and again.hashes == first.hashes
+    assert again.acronyms == first.acronyms and again.boilerplate == first.boilerplate
+    q = "blood pressure screening in adults"
+    assert ServerStore(s).lexical_search(q, 5) == first_search(first, q) != []
+    # another data dir (another machine): built from the server, the same
+    other = ServerStore(s.model_copy(update={"data_dir": tmp_path / "other"})).current()
+    assert not other.from_cache and other.ids == first.ids
+    # a corrupt cache is rebuilt from the server, never trusted
+    (next(cache.iterdir()) / "snapshot.json").write_text("{")
+    assert not ServerStore(s).current().from_cache
+    assert ServerStore(s).current().from_cache  # and cached again
+    # new versions: cached too, and versions before the previous one are dropped
+    for _ in range(2):
+        shutil.copy(ADDED, s.corpus[0] / "guidelines")
+        ingest(None, s)
+        (s.corpus[0] / "guidelines" / ADDED.name).unlink()
+        ingest(None, s)
+    v = ServerStore(s).current()
+    assert v.version == 5
+    assert sorted(int(p.name.rsplit("-v", 1)[1]) for p in cache.iterdir()) == [5]
+    # off: nothing written
+    off = s.model_copy(update={"data_dir": tmp_path / "nocache", "server_cache": False})
+    assert not ServerStore(off).current().from_cache and not (tmp_path / "nocache" / "server-cache").exists()
+
+
+def first_search(snap, query: str):
+    import bm25s
+    import Stemmer
+
+    tokens = bm25s.tokenize([query], stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False)
+    docs, scores = snap.retriever.retrieve(tokens, k=5, show_progress=False, n_threads=1)
+    return [(snap.ids[int(d)], float(sc)) for d, sc in zip(docs[0], scores[0]) if sc > 0]

@@ -259,14 +259,58 @@ class ServerStore(Store):
         acr = json.loads(t.get(f"acronyms:{version}") or "{}")
         boiler = frozenset(json.loads(t.get(f"boilerplate:{version}") or "[]"))
         cache = self._cache_dir(version)
-        cached = self._load_cached(cache) if cache is not None else None
-        if cached is not None:
+
+        def from_cache() -> Snapshot | None:
+            cached = self._load_cached(cache) if cache is not None else None
+            if cached is None:
+                return None
             retriever, info = cached
             return Snapshot(version=version, retriever=retriever, ids=info["ids"],
                             hashes=dict(zip(info["ids"], info["hashes"])), acronyms=acr, boilerplate=boiler,
                             by_collection=info["by_collection"], by_doc_type=info["by_doc_type"],
                             documents=int(record.get("documents", 0)), build_seconds=time.perf_counter() - t0,
                             from_cache=True)
+
+        snap = from_cache()
+        if snap is not None:
+            return snap
+        # the workers of one host build a version once: the first takes the build lock, the others wait for it
+        # and load its cache (two workers rebuilding at once on 2 cores took 3x as long as one)
+        with self._build_lock(cache):
+            snap = from_cache()
+            if snap is not None:
+                return snap
+            return self._build_snapshot(record, version, acr, boiler, cache, t0)
+
+    @contextmanager
+    def _build_lock(self, cache: Path | None) -> Iterator[None]:
+        if cache is None:
+            yield
+            return
+        import fcntl
+
+        locks = cache.parent.with_name("server-cache.locks")  # beside the cache: one empty file per version
+        try:
+            locks.mkdir(parents=True, exist_ok=True)
+            for old in locks.glob(f"{cache.name.rsplit('-v', 1)[0]}-v*.lock"):  # versions before the previous one
+                v = old.name.rsplit("-v", 1)[1].split(".", 1)[0]
+                if v.isdigit() and int(v) < int(cache.name.rsplit("-v", 1)[1]) - 1:
+                    old.unlink(missing_ok=True)
+            fh = open(locks / f"{cache.name}.lock", "a")
+        except OSError:  # a read-only data dir: every worker builds its own
+            yield
+            return
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            fh.close()
+
+    def _build_snapshot(self, record: dict, version: int, acr: dict, boiler: frozenset, cache: Path | None,
+                        t0: float) -> Snapshot:
+        import bm25s
+
         rows = []
         by_col: dict[str, int] = {}
         by_type: dict[str, int] = {}

@@ -434,3 +434,24 @@ def first_search(snap, query: str):
     tokens = bm25s.tokenize([query], stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False)
     docs, scores = snap.retriever.retrieve(tokens, k=5, show_progress=False, n_threads=1)
     return [(snap.ids[int(d)], float(sc)) for d, sc in zip(docs[0], scores[0]) if sc > 0]
+
+
+def test_workers_of_one_host_build_a_version_once(chroma, tmp_path):
+    """Two workers starting together: one builds the lexical index from the server, the other waits for its build
+    lock and loads the cache it wrote (on 2 cores two builds at once took 3x as long as one)."""
+    import threading
+
+    from qa_bot.index import ingest
+    from qa_bot.server_store import ServerStore
+
+    s = server_settings(chroma, tmp_path, "unit_build_once")
+    ingest(None, s)
+    shutil.rmtree(s.data_dir / "server-cache", ignore_errors=True)  # as on a host where no worker ran yet
+    got: list = []
+    threads = [threading.Thread(target=lambda: got.append(ServerStore(s).current())) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert len(got) == 2 and got[0].ids == got[1].ids
+    assert sorted(g.from_cache for g in got) == [False, True]

@@ -695,7 +695,7 @@ class ServerStore(Store):
                           by_collection={k: v for k, v in snap.by_collection.items() if k},
                           by_doc_type={k: v for k, v in snap.by_doc_type.items() if k},
                           model=self.settings.embedding_model, store=str(self.settings.chroma_url),
-                          lexical_chunks=len(snap.ids))
+                          lexical_chunks=len(snap.ids), version=snap.version)
 
 
 # --- one writer at a time ----------------------------------------------------------------------------

@@ -151,6 +151,7 @@ class IndexStats(BaseModel):
     model: str
     store: str
     lexical_chunks: int
+    version: int | None = None  # server mode: the published index version this process serves
 
 
 # --- retrieve --------------------------------------------------------------------------------------

@@ -335,7 +335,7 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
             return 0.0
         said = sum(followup[t] for t in soft_overlap(set(followup), c.terms)) / f_weight
         titled = sum(followup[t] for t in soft_overlap(set(followup), set(heading_terms))) / f_weight
-        return max(said, 0.5 * titled)
+        return min(1.0, said + 0.5 * titled)
     for i, p in enumerate(pool):
         heading = " ".join(p.chunk.heading_path[1:]) if p.chunk.heading_path else ""
         # a section that answers another kind of question (its outlook, when treatment was asked) counts less

@@ -377,3 +377,20 @@ def test_footnotes_are_fragments_and_options_are_recommendations():
     assert is_recommendation("Weight loss surgery is an option for carefully selected patients with severe obesity.")
     assert is_recommendation("Statin therapy is reasonable in adults aged 40 to 75 years with diabetes.")
     assert not is_recommendation("Obesity is a chronic disease.")
+
+
+def test_a_follow_up_prefers_the_section_named_by_what_it_asks(settings):
+    """ "what test do I order?" after an HBV screening question: the sentence of "Screening Tests" that speaks of
+    tests outranks a sentence that mentions tests in passing elsewhere."""
+    t = "Hepatitis B Virus Infection in Adolescents and Adults: Screening"
+    rec = "The USPSTF recommends screening for hepatitis B virus infection in adolescents and adults at increased risk."
+    passing = ("Moderate certainty that screening for hepatitis B virus infection in adolescents and adults at increased "
+               "risk has a moderate net benefit, given the accuracy of screening tests.")
+    order = ("Screening for hepatitis B should be performed with HBsAg tests approved by the US Food and Drug "
+             "Administration, followed by a confirmatory test for initially reactive results.")
+    ps = [_p("hbv", t, rec, 1.0, "2020-12-15", kind="recommendation", grade="B", sid="r"),
+          _p("hbv", t, passing, 0.95, "2020-12-15", sid="a", heading="USPSTF Assessment"),
+          _p("hbv", t, order, 0.9, "2020-12-15", sid="s", heading="Screening Tests")]
+    sq = "What test do I order (HBV screening nonpregnant adults)?"
+    a = compose("what test do I order?", sq, ps, settings)
+    assert a.bottom_line()[0].text == order

@@ -340,6 +340,7 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
         heading = " ".join(p.chunk.heading_path[1:]) if p.chunk.heading_path else ""
         # a section that answers another kind of question (its outlook, when treatment was asked) counts less
         last = p.chunk.heading_path[-1] if p.chunk.heading_path else ""
+        last_terms = term_set(last)
         s_types = {p.chunk.qtype} if p.chunk.qtype and p.chunk.qtype != "question" else (
             question_types(last) if last.endswith("?") else set())
         off_type = 0.25 if q_types and s_types and not (q_types & s_types) else 0.0
@@ -366,10 +367,10 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
             # the answer type: a question asking for an amount, a time or a threshold wants a sentence stating one
             typed = 0.15 if wants_quantity and states_quantity(c.text) else 0.0
             # the opposite case of the question's ("without aura" when "with aura" was asked)
-            opposite = 0.3 if contradicts(asked, c.text + " " + " ".join(p.chunk.heading_path[1:])) else 0.0
+            opposite = 0.3 if contradicts(asked, c.text + " " + heading) else 0.0
             c.score = ((p.score / top_score) * 0.6 + overlap + 0.3 * h_overlap + rec_bonus - meta + typed - off_type
                        - opposite
-                       + settings.followup_weight * on_followup(c, term_set(last))
+                       + settings.followup_weight * on_followup(c, last_terms)
                        + 0.3 * pop + (0.15 if p.chunk.doc_id == lead.chunk.doc_id else 0.0)
                        + (0.08 if j == 0 else 0.0) - 0.01 * j)
         cands += sents
@@ -381,8 +382,11 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
 
     chosen: list[tuple[str, Cand]] = []
 
+    def said_already(c: Cand) -> bool:
+        return any(c.text == o.text or _repeats(c, o) for _, o in chosen)
+
     def take(group: str, c: Cand) -> bool:
-        if any(c.text == o.text or _repeats(c, o) for _, o in chosen):
+        if said_already(c):
             return False
         chosen.append((group, c))
         return True
@@ -422,7 +426,7 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     # a second statement when the question spans two (two populations, "and when do we stop")
     second = [c for c in (recs if best.is_rec else from_lead) if c is not best
               and c.score >= (0.7 if c.passage.chunk.kind == "recommendation" else 0.85) * best.score
-              and not any(c.text == o.text or _repeats(c, o) for _, o in chosen)]  # (the same statement, twice)
+              and not said_already(c)]  # (the same statement, printed twice)
     if second:
         take("bottom_line", max(second, key=lambda c: c.score))
     elif not best.is_rec:

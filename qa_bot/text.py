@@ -315,7 +315,7 @@ def soft_overlap(terms: set[str], other: set[str], prefix: int = 6) -> set[str]:
 
     out = set(hits)
     for t in rest:
-        # a hyphenated word of the question ("door-to-analgesia") is found when one of its words is
+        # a hyphenated word of the question ("door-to-analgesia") is found when its long words are
         if found(t) or ("-" in t and _parts_found(t, found)):
             out.add(t)
     return out
@@ -372,14 +372,12 @@ def thresholds(text: str) -> set[tuple[str, str]]:
 
 def contradicts(question: str, sentence: str) -> bool:
     """The sentence is about the opposite case of the question's: "migraine with aura" asked, "Without aura" said."""
-    for m in re.finditer(r"\bwithout\s+([a-z][\w-]+)", sentence or "", re.I):
-        w = re.escape(m.group(1))
-        if re.search(rf"\bwith\s+{w}", question or "", re.I) and not re.search(rf"\bwithout\s+{w}", question or "", re.I):
-            return True
-    for m in re.finditer(r"\bwith\s+([a-z][\w-]+)", sentence or "", re.I):
-        w = re.escape(m.group(1))
-        if re.search(rf"\bwithout\s+{w}", question or "", re.I) and not re.search(rf"\bwith\s+{w}", question or "", re.I):
-            return True
+    for said, asked in (("without", "with"), ("with", "without")):
+        for m in re.finditer(rf"\b{said}\s+([a-z][\w-]+)", sentence or "", re.I):
+            w = re.escape(m.group(1))
+            if (re.search(rf"\b{asked}\s+{w}", question or "", re.I)
+                    and not re.search(rf"\b{said}\s+{w}", question or "", re.I)):
+                return True
     return False
 
 

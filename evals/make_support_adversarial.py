@@ -30,7 +30,6 @@ negation or name; content the passage lacks: under half of its content words in 
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import random
@@ -45,8 +44,6 @@ sys.path.insert(0, str(ROOT / "evals"))
 import make_support_pairs as sp  # noqa: E402
 
 from qa_bot.chunk import chunk_document, split_sentences  # noqa: E402
-from qa_bot.load import load  # noqa: E402
-from qa_bot.settings import Settings  # noqa: E402
 from qa_bot.verify import content_stems  # noqa: E402
 
 QUOTA = {"heading_echo": 70, "negation": 60, "grade": 40, "number": 50, "other_drug": 50, "stitched": 40,
@@ -215,19 +212,8 @@ def grade_kept(sents: list[str], i: int) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=str(ROOT / "evals" / "support_adversarial.jsonl"))
-    ap.add_argument("--corpus", default=str(ROOT / "corpus"))
-    ap.add_argument("--seed", type=int, default=17)
-    args = ap.parse_args(argv)
-    rng = random.Random(args.seed)
-    settings = Settings()
-    corpus = Path(args.corpus)
-    files: list[Path] = []
-    for coll, n in SAMPLE.items():
-        cand = sorted(p for p in (corpus / coll).rglob("*") if p.suffix in {".md", ".txt"})
-        files += rng.sample(cand, min(n, len(cand)))
-    docs = sorted(load(files, settings).documents, key=lambda d: d.doc_id)
+    args, rng, settings, docs = sp.sampled_documents(argv, __doc__, "support_adversarial.jsonl", 17, SAMPLE,
+                                                     suffixes=(".md", ".txt"))
     items = sp.collect_items(docs, settings)  # (doc, chunk text, sentence, next sentence, chunk)
     chunks = [(d, c) for d in docs for c in chunk_document(d, settings).chunks if len(c.text.split()) >= 12]
     stems_of: dict[str, set[str]] = {}

@@ -193,21 +193,28 @@ def collect_items(docs: list, settings: Settings) -> list[tuple]:
     return [it for it in items if len(seen[it[2]]) == 1]
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=str(ROOT / "evals" / "support_pairs.jsonl"))
+def sampled_documents(argv: list[str] | None, doc: str, out: str, seed: int, sample: dict[str, int],
+                      suffixes: tuple[str, ...] = (".md",)) -> tuple[argparse.Namespace, random.Random, Settings, list]:
+    """What both generators start with: their arguments (--out, --corpus, --seed), a seeded sample of ``sample[c]``
+    files of each corpus collection, loaded and sorted by document id."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--out", default=str(ROOT / "evals" / out))
     ap.add_argument("--corpus", default=str(ROOT / "corpus"))
-    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--seed", type=int, default=seed)
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
     settings = Settings()
     corpus = Path(args.corpus)
     files: list[Path] = []
-    for coll, n in SAMPLE.items():
-        cand = sorted((corpus / coll).rglob("*.md"))
+    for coll, n in sample.items():
+        cand = sorted(p for p in (corpus / coll).rglob("*") if p.suffix in suffixes)
         files += rng.sample(cand, min(n, len(cand)))
-    docs = load(files, settings).documents
-    docs.sort(key=lambda d: d.doc_id)
+    docs = sorted(load(files, settings).documents, key=lambda d: d.doc_id)
+    return args, rng, settings, docs
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, rng, settings, docs = sampled_documents(argv, __doc__, "support_pairs.jsonl", 13, SAMPLE)
     items = [it[:4] for it in collect_items(docs, settings)]  # (doc, chunk text, sentence, next sentence)
     titles = sorted({re.sub(r"\s*[:(].*$", "", d.title).strip() for d in docs if d.title and len(d.title) < 60})
     rng.shuffle(items)

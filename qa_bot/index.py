@@ -287,20 +287,16 @@ class Store:
         return self._lexical_json("acronyms.json", dict, {})
 
     def lexical_search(self, query: str, k: int) -> list[tuple[str, float]]:
-        import bm25s
+        from .lexical import tokenize, top_rows
 
         retriever, ids = self.lexical()
         if retriever is None or not ids:
             return []
-        tokens = bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer(), show_progress=False)
-        if not tokens.vocab or not any(len(t) for t in tokens.ids):
+        tokens = tokenize([query], self._stemmer())[0]
+        if not tokens:
             return []
-        k = min(k, len(ids))
-        try:
-            docs, scores = retriever.retrieve(tokens, k=k, show_progress=False, n_threads=1)
-        except ValueError:  # no query token in the vocabulary
-            return []
-        return [(ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+        scores = retriever.get_scores(tokens)
+        return [(ids[i], float(scores[i])) for i in top_rows(scores, ids, k)]
 
     def dense_search(self, query_vector: list[float], k: int, where: dict | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk id, cosine); the caller checks ``vector_count()`` first (it also decides whether to embed)."""

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import acronyms, shorthand
 from .index import Store, published_ord, require_index
+from .lexical import top_rows
 from .settings import Settings
 from .text import (GENERIC, STOP, _TOKEN, content_terms, looks_like_name, question_types, stem_words, term_set,
                    topic_terms)
@@ -171,7 +172,7 @@ class Retriever:
             indptr = retriever.scores["indptr"]
             df = {t: int(indptr[i + 1] - indptr[i]) for t, i in retriever.vocab_dict.items()
                   if t and i + 1 < len(indptr)}
-            cached = self._vocab = (retriever, df, [t for t, d in df.items() if d >= 2], len(ids))
+            cached = self._vocab = (retriever, df, sorted(t for t, d in df.items() if d >= 2), len(ids))
         return cached
 
     def chunk_frequency(self, phrase: str) -> int:
@@ -360,10 +361,9 @@ class Retriever:
         lex_of: dict[str, float] = {}
         max_lex = 1.0
         if scores is not None and len(ids):
-            top = np.argpartition(-scores, min(n * 3, len(ids) - 1))[: n * 3]
-            top = top[np.argsort(-scores[top])]
-            lexical = [(ids[i], float(scores[i])) for i in top if scores[i] > 0]
-            max_lex = float(scores[top[0]]) if len(top) and scores[top[0]] > 0 else 1.0
+            top = top_rows(scores, ids, n * 3)
+            lexical = [(ids[i], float(scores[i])) for i in top]
+            max_lex = float(scores[top[0]]) if len(top) else 1.0
             pos = self._positions(ids)
         timings["lexical"] = (time.perf_counter() - t) * 1000
         # candidates with both scores -------------------------------------------------------------------

@@ -8,19 +8,23 @@ Everything an app process needs to answer lives in the server, in three collecti
   chunks: the incremental-ingest state (what `qa-bot ingest` compares to decide what changed).
 * ``<collection_name>__meta``: small records: ``version`` (the published version of the index: a number bumped by
   each ingest that changed something, with its chunk count), the side tables of that version (``acronyms:N`` and
-  ``boilerplate:N``, computed once by the ingest job), ``lock`` (the single-writer lock: holder, expiry) and
-  ``last_ingest``.
+  ``boilerplate:N``, computed once by the ingest job), ``changes:N`` (the documents version N changed: new, rewritten
+  or removed; the last 50 versions), ``touched:<doc>`` (a document an unfinished ingest is changing), ``lock`` (the
+  single-writer lock: holder, expiry) and ``last_ingest``.
 
-An app process keeps only what it derives from the server: the bm25s index (rebuilt from the chunk texts in Chroma)
-and the side tables, held in one immutable ``Snapshot`` per version. A poller thread reads the ``version`` record
-every ``QA_BOT_POLL_INTERVAL`` seconds; when it changed, a new snapshot is built in full and then swapped in by one
+An app process keeps only what it derives from the server: the lexical index (``qa_bot.lexical``, built from the
+chunk texts in Chroma) and the side tables, held in one immutable ``Snapshot`` per version. A poller thread reads the
+``version`` record every ``QA_BOT_POLL_INTERVAL`` seconds; when it changed, the new snapshot is made — the one in use
+updated with the chunks of the documents the versions since list as changed (a few thousand rows read, whatever the
+size of the index), or, when the server no longer lists them, built from every chunk — and then swapped in by one
 reference assignment, so no answer ever reads a half-built index; an answer in flight keeps the snapshot it started
 with (``pinned``). Between versions (an ingest is writing) chunks that the snapshot does not know (new, or rewritten
 in place) are not shown and removed chunks drop out, so every process answers from the published version.
 
-The ingest job (``qa-bot ingest`` with the same settings) writes chunks with their vectors document by document,
-the document record last (a killed ingest redoes that document), then builds the side tables from the chunks now in
-the server and publishes version N+1. Two ingests never write at once: ``server_writer_lock`` (a ``lock`` record:
+The ingest job (``qa-bot ingest`` with the same settings) notes each document (``touched``) before it writes its
+chunks with their vectors, the document record last (a killed ingest redoes that document), then builds the side
+tables from the chunks now in the server and publishes version N+1 with the list of the documents noted since the
+last version (those of a killed ingest included). Two ingests never write at once: ``server_writer_lock`` (a ``lock`` record:
 Chroma's ``add`` is insert-if-absent, so the first writer wins; an expired lock of a killed writer is removed with a
 conditional delete on its token).
 """
@@ -38,17 +42,21 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from .errors import IndexBusyError, StoreUnavailableError
 from .index import ProgressFn, Store, boilerplate_templates, chunk_metadata
+from .lexical import UpdatableBM25, tokenize
 from .settings import Settings
 from .types import Chunk, IndexStats, SourceDocument
 
 log = logging.getLogger("qa_bot.server_store")
 
 PAGE = 2000  # records per `get` page when reading a whole collection
+CHANGES_KEPT = 50  # versions whose list of changed documents stays in the server (a process further behind rebuilds)
+CHANGES_LISTED = 20000  # an ingest that touched more documents publishes "rebuild" instead of the list
 WRITE_BATCH = 500
 _ONE = [1.0]  # records of the docs and meta collections carry a 1-d placeholder vector (Chroma requires one)
 
@@ -88,17 +96,34 @@ class Snapshot:
     """One published version of the index as this process sees it: immutable, swapped whole."""
 
     version: int
-    retriever: Any  # bm25s.BM25 or None
+    retriever: UpdatableBM25 | None
     ids: list[str]
     hashes: dict[str, str]  # chunk id → content hash (a chunk rewritten since has another hash: not shown)
     acronyms: dict[str, str]
     boilerplate: frozenset[str]
-    by_collection: dict[str, int]
-    by_doc_type: dict[str, int]
+    doc_meta: dict[str, tuple[str, str]]  # document → (collection, type), for the counts
     documents: int
     built: float = field(default_factory=time.time)
     build_seconds: float = 0.0
     from_cache: bool = False  # loaded from this process's disk cache of the version
+    how: str = "full"  # "full" (every chunk read), "update" (the previous version + the documents changed), "cache"
+
+    def _counts(self, i: int) -> dict[str, int]:
+        out: dict[str, int] = {}
+        if self.retriever is not None:
+            for doc, n in zip(self.retriever.doc_names, self.retriever.doc_rows().tolist()):
+                if n:
+                    key = self.doc_meta.get(doc, ("", ""))[i]
+                    out[key] = out.get(key, 0) + n
+        return out
+
+    @cached_property
+    def by_collection(self) -> dict[str, int]:
+        return self._counts(0)
+
+    @cached_property
+    def by_doc_type(self) -> dict[str, int]:
+        return self._counts(1)
 
 
 class ServerStore(Store):
@@ -246,11 +271,10 @@ class ServerStore(Store):
 
     # --- the snapshot (the local cache of one version) --------------------------------------------------
     @_store_errors
-    def build_snapshot(self, record: dict | None = None) -> Snapshot:
+    def build_snapshot(self, record: dict | None = None, previous: Snapshot | None = None) -> Snapshot:
         """The lexical index and tables of the published version: from this process's disk cache of that version
-        when there is one, else built from every chunk in the server (and cached)."""
-        import bm25s
-
+        when there is one; else ``previous`` updated with the documents the versions since changed (when the
+        server still lists them); else built from every chunk in the server. Cached on disk in each case."""
         t0 = time.perf_counter()
         record = record if record is not None else (self.version_record() or {"version": 0})
         version = int(record["version"])
@@ -265,11 +289,12 @@ class ServerStore(Store):
             if cached is None:
                 return None
             retriever, info = cached
-            return Snapshot(version=version, retriever=retriever, ids=info["ids"],
-                            hashes=dict(zip(info["ids"], info["hashes"])), acronyms=acr, boilerplate=boiler,
-                            by_collection=info["by_collection"], by_doc_type=info["by_doc_type"],
+            ids = retriever.ids if retriever is not None else []
+            return Snapshot(version=version, retriever=retriever, ids=ids, hashes=dict(zip(ids, info["hashes"])),
+                            acronyms=acr, boilerplate=boiler,
+                            doc_meta={d: tuple(m) for d, m in info["doc_meta"].items()},
                             documents=int(record.get("documents", 0)), build_seconds=time.perf_counter() - t0,
-                            from_cache=True)
+                            from_cache=True, how="cache")
 
         snap = from_cache()
         if snap is not None:
@@ -280,7 +305,17 @@ class ServerStore(Store):
             snap = from_cache()
             if snap is not None:
                 return snap
-            return self._build_snapshot(record, version, acr, boiler, cache, t0)
+            snap = None
+            changed = self._changed_since(previous.version, version) if previous is not None else None
+            if changed is not None and previous is not None:
+                snap = self._update_snapshot(previous, changed, record, version, acr, boiler, t0)
+            if snap is None:
+                snap = self._build_snapshot(record, version, acr, boiler, t0)
+            # cached only when it is the published version whole (not read in the middle of an ingest)
+            if cache is not None and version and len(snap.ids) == record.get("chunks") \
+                    and not self.meta_col.get(ids=["lock"], include=[])["ids"]:
+                self._save_cached(cache, snap)
+            return snap
 
     @contextmanager
     def _build_lock(self, cache: Path | None) -> Iterator[None]:
@@ -307,35 +342,77 @@ class ServerStore(Store):
             fcntl.flock(fh, fcntl.LOCK_UN)
             fh.close()
 
-    def _build_snapshot(self, record: dict, version: int, acr: dict, boiler: frozenset, cache: Path | None,
-                        t0: float) -> Snapshot:
-        import bm25s
-
-        rows = []
-        by_col: dict[str, int] = {}
-        by_type: dict[str, int] = {}
-        for cid, text, meta in self._all(self.chunks_col, ["documents", "metadatas"]):
+    def _rows(self, where: dict | None = None) -> tuple[list[tuple[str, str, str]], dict[str, str],
+                                                         dict[str, tuple[str, str]]]:
+        """(chunk id, document, text to index) of the chunks in the server (``where``: some documents), with
+        their content hashes and their documents' (collection, type)."""
+        rows: list[tuple[str, str, str]] = []
+        hashes: dict[str, str] = {}
+        doc_meta: dict[str, tuple[str, str]] = {}
+        for cid, text, meta in self._all(self.chunks_col, ["documents", "metadatas"], where=where):
             body = json.loads(meta["chunk"])
             # only what embed_text reads: no Chunk built (a million of them at scale)
-            rows.append((cid, meta.get("content_hash"),
+            rows.append((cid, meta.get("doc_id") or body.get("doc_id") or "",
                          Chunk.embed_text_of(body.get("title"), body.get("heading_path") or [], text)))
-            by_col[meta.get("collection")] = by_col.get(meta.get("collection"), 0) + 1
-            by_type[meta.get("doc_type")] = by_type.get(meta.get("doc_type"), 0) + 1
-        rows.sort(key=lambda r: r[0])  # the order of the embedded store's lexical index: identical in every process
-        ids = [r[0] for r in rows]
-        retriever = None
-        if ids:
-            tokens = bm25s.tokenize([r[2] for r in rows], stopwords="en", stemmer=self._stemmer(), show_progress=False)
-            retriever = bm25s.BM25()
-            retriever.index(tokens, show_progress=False)
-        snap = Snapshot(version=version, retriever=retriever, ids=ids, hashes={r[0]: r[1] for r in rows},
-                        acronyms=acr, boilerplate=boiler, by_collection=by_col, by_doc_type=by_type,
+            hashes[cid] = meta.get("content_hash")
+            doc_meta[rows[-1][1]] = (meta.get("collection") or "", meta.get("doc_type") or "")
+        rows.sort(key=lambda r: r[0])  # one order for a given set of chunks, in every process
+        return rows, hashes, doc_meta
+
+    def _build_snapshot(self, record: dict, version: int, acr: dict, boiler: frozenset, t0: float) -> Snapshot:
+        rows, hashes, doc_meta = self._rows()
+        tokens = tokenize([r[2] for r in rows], self._stemmer())
+        retriever = UpdatableBM25.build((r[0], r[1], tk) for r, tk in zip(rows, tokens)) if rows else None
+        return Snapshot(version=version, retriever=retriever, ids=retriever.ids if retriever else [], hashes=hashes,
+                        acronyms=acr, boilerplate=boiler, doc_meta=doc_meta,
                         documents=int(record.get("documents", 0)), build_seconds=time.perf_counter() - t0)
-        # cached only when it is the published version whole (not read in the middle of an ingest)
-        if cache is not None and version and len(ids) == record.get("chunks") \
-                and not self.meta_col.get(ids=["lock"], include=[])["ids"]:
-            self._save_cached(cache, snap)
-        return snap
+
+    def _changed_since(self, version: int, target: int) -> set[str] | None:
+        """The documents that the versions after ``version`` up to ``target`` changed, or None when the server
+        does not list them all (too far behind, a version published as "rebuild", or going back)."""
+        if target <= version or target - version > CHANGES_KEPT:
+            return None
+        want = [f"changes:{v}" for v in range(version + 1, target + 1)]
+        got = self.meta_col.get(ids=want, include=["documents"])
+        found = dict(zip(got["ids"], got["documents"]))
+        docs: set[str] = set()
+        for key in want:
+            if key not in found:
+                return None
+            change = json.loads(found[key])
+            if change.get("rebuild") or "docs" not in change:
+                return None
+            docs.update(change["docs"])
+        return docs
+
+    def _update_snapshot(self, prev: Snapshot, changed: set[str], record: dict, version: int, acr: dict,
+                         boiler: frozenset, t0: float) -> Snapshot | None:
+        """``prev`` with the chunks of the ``changed`` documents read again (new, rewritten or gone); None when
+        the result does not hold the published number of chunks while no ingest runs (a list was incomplete)."""
+        rows: list[tuple[str, str, str]] = []
+        hashes = dict(prev.hashes)
+        doc_meta = dict(prev.doc_meta)
+        docs = sorted(changed)
+        base = prev.retriever or UpdatableBM25()
+        if changed:
+            for cid, doc in zip(base.ids, base.row_doc.tolist()):
+                if base.doc_names[doc] in changed:
+                    hashes.pop(cid, None)
+        for i in range(0, len(docs), 100):
+            part_rows, part_hashes, part_meta = self._rows({"doc_id": {"$in": docs[i:i + 100]}})
+            rows += part_rows
+            hashes.update(part_hashes)
+            doc_meta.update(part_meta)
+        tokens = tokenize([r[2] for r in rows], self._stemmer())
+        retriever = base.updated(changed, [(r[0], r[1], tk) for r, tk in zip(rows, tokens)])
+        if len(retriever) != record.get("chunks") and not self.meta_col.get(ids=["lock"], include=[])["ids"]:
+            log.warning("version %d: %d chunks after updating version %d, %s published: rebuilt in full", version,
+                        len(retriever), prev.version, record.get("chunks"))
+            return None
+        return Snapshot(version=version, retriever=retriever if len(retriever) else None, ids=retriever.ids,
+                        hashes=hashes, acronyms=acr, boilerplate=boiler, doc_meta=doc_meta,
+                        documents=int(record.get("documents", 0)), build_seconds=time.perf_counter() - t0,
+                        how="update")
 
     # --- the disk cache of a version (optional: a process without it rebuilds from the server) ------------
     def _cache_dir(self, version: int) -> Path | None:
@@ -347,11 +424,11 @@ class ServerStore(Store):
 
     @staticmethod
     def _load_cached(path: Path):
-        import bm25s
-
         try:
             info = json.loads((path / "snapshot.json").read_text())
-            retriever = bm25s.BM25.load(str(path), mmap=False) if info["ids"] else None
+            retriever = UpdatableBM25.load(path) if info["hashes"] else None
+            if retriever is not None and len(retriever) != len(info["hashes"]):
+                raise ValueError("chunk count")
             return retriever, info
         except (OSError, ValueError, KeyError) as e:
             if path.exists():
@@ -365,10 +442,9 @@ class ServerStore(Store):
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
             if snap.retriever is not None:
-                snap.retriever.save(str(tmp))
+                snap.retriever.save(tmp)
             (tmp / "snapshot.json").write_text(json.dumps({
-                "ids": snap.ids, "hashes": [snap.hashes[i] for i in snap.ids], "by_collection": snap.by_collection,
-                "by_doc_type": snap.by_doc_type}))
+                "hashes": [snap.hashes[i] for i in snap.ids], "doc_meta": snap.doc_meta}))
             try:
                 tmp.rename(path)
             except OSError:  # another worker cached the same version first
@@ -422,14 +498,14 @@ class ServerStore(Store):
         rec = self.version_record()
         if rec is None or (self._snap is not None and int(rec["version"]) == self._snap.version):
             return False
-        new = self.build_snapshot(rec)
+        new = self.build_snapshot(rec, previous=self._snap)
         with self._lock:
             old = self._snap
             self._snap = new  # one assignment: every later read sees the whole new version
         self.last_switch = {"version": new.version, "time": time.time(), "build_seconds": new.build_seconds,
-                            "published": rec.get("time")}
-        log.info("index version %s → %d: %d chunks, built in %.1fs", old.version if old else None, new.version,
-                 len(new.ids), new.build_seconds)
+                            "published": rec.get("time"), "how": new.how}
+        log.info("index version %s → %d: %d chunks, %s in %.1fs", old.version if old else None, new.version,
+                 len(new.ids), {"full": "built", "update": "updated", "cache": "loaded"}[new.how], new.build_seconds)
         return True
 
     def _start_poller(self) -> None:
@@ -527,6 +603,8 @@ class ServerStore(Store):
         fails is retried document by document; a document that still fails keeps its old record (the next ingest
         retries it) and is reported by ``fill_vectors``."""
         removals, self._removals = self._removals, []
+        if removals:
+            self._touch(removals)
         for i in range(0, len(removals), 100):
             part = removals[i:i + 100]
             self.chunks_col.delete(where={"doc_id": {"$in": part}})
@@ -549,7 +627,18 @@ class ServerStore(Store):
                         raise
                     self._failed.append((item[0].doc_id, e))
 
+    def _touch(self, doc_ids: Sequence[str]) -> None:
+        """Note in the server, before their chunks change, the documents the next version changes (``publish``
+        lists them for the app processes, which then read only those; a killed ingest leaves its notes for the
+        next one)."""
+        doc_ids = list(dict.fromkeys(doc_ids))
+        for i in range(0, len(doc_ids), WRITE_BATCH):
+            part = doc_ids[i:i + WRITE_BATCH]
+            self.meta_col.upsert(ids=[f"touched:{d}" for d in part], embeddings=[_ONE] * len(part), documents=part,
+                                 metadatas=[{"kind": "touched"}] * len(part))
+
     def _write(self, docs: list[tuple[SourceDocument, list[Chunk]]]) -> None:
+        self._touch([d.doc_id for d, _ in docs])
         maybe_old = [d.doc_id for d, _ in docs if self._known is None or d.doc_id in self._known]
         new_ids = {c.chunk_id for _, chunks in docs for c in chunks}
         stale: list[str] = []
@@ -614,7 +703,8 @@ class ServerStore(Store):
         self.flush()
         rec = self.version_record()
         n_chunks = self.chunks_col.count()
-        if not self._dirty and rec is not None and rec.get("chunks") == n_chunks:
+        touched = [d for _, d, _ in self._all(self.meta_col, ["documents"], where={"kind": "touched"})]
+        if not self._dirty and not touched and rec is not None and rec.get("chunks") == n_chunks:
             return
         chunks = [self._to_chunk(t, m) for _, t, m in self._all(self.chunks_col, ["documents", "metadatas"])]
         version = int(rec["version"]) + 1 if rec else 1
@@ -623,11 +713,18 @@ class ServerStore(Store):
                              + sorted({c.population for c in chunks if c.population}))
         self.meta_set(f"acronyms:{version}", json.dumps(acr, sort_keys=True), {"kind": "acronyms", "version": version})
         self.meta_set(f"boilerplate:{version}", json.dumps(boiler), {"kind": "boilerplate", "version": version})
+        # what changed since the previous version: app processes read those documents only (or all: "rebuild")
+        changes = {"from": version - 1, "docs": sorted(set(touched))} if len(touched) <= CHANGES_LISTED \
+            else {"from": version - 1, "rebuild": True}
+        self.meta_set(f"changes:{version}", json.dumps(changes), {"kind": "changes", "version": version})
         self.meta_set("version", json.dumps({"version": version, "chunks": len(chunks), "documents": self.count_docs(),
                                              "time": time.time()}), {"kind": "version", "version": version})
         # the tables of versions before the previous one are no longer read by anyone
         self.meta_col.delete(where={"$and": [{"kind": {"$in": ["acronyms", "boilerplate"]}},
                                              {"version": {"$lt": version - 1}}]})
+        self.meta_col.delete(where={"$and": [{"kind": "changes"}, {"version": {"$lte": version - CHANGES_KEPT}}]})
+        for i in range(0, len(touched), WRITE_BATCH):
+            self.meta_col.delete(ids=[f"touched:{d}" for d in touched[i:i + WRITE_BATCH]])
         self._dirty = False
         if progress:
             progress("lexical", len(chunks), len(chunks))
@@ -667,12 +764,15 @@ class ServerStore(Store):
             return done
         have: dict[str, int] = {}
         orphans: list[str] = []
+        orphan_docs: set[str] = set()
         for cid, _, m in self._all(self.chunks_col, ["metadatas"]):
             d = m.get("doc_id")
             if d in docs:
                 have[d] = have.get(d, 0) + 1
             else:
                 orphans.append(cid)
+                orphan_docs.add(d)
+        self._touch(sorted(orphan_docs))
         for i in range(0, len(orphans), WRITE_BATCH):
             self.chunks_col.delete(ids=orphans[i:i + WRITE_BATCH])
         if orphans:

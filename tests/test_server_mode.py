@@ -21,6 +21,7 @@ import pytest
 from conftest import FIXTURE_CORPUS, ROOT, SEED_GUIDELINE, SEED_QUESTION
 from qa_bot.errors import IndexBusyError, StoreUnavailableError
 from qa_bot.settings import Settings
+from qa_bot.types import SourceDocument
 
 ADDED = ROOT / "tests" / "fixtures" / "server_mode" / "vitamin-d-deficiency-screening.md"
 ADDED_ID = "TEST_vitamin-d-deficiency-screening"
@@ -149,6 +150,85 @@ def test_version_switch_is_whole_and_answers_stay_on_their_version(chroma, tmp_p
     assert report.removed == 1
     assert app.refresh() and not set(new_ids) & set(app.current().ids) and app.doc_chunks(ADDED_ID) == []
     assert ServerStore(s).current().ids == app.current().ids
+
+
+def test_a_new_version_reads_only_the_documents_it_changed_and_equals_a_fresh_build(chroma, tmp_path, monkeypatch):
+    """The ingest lists the documents each version changed; a running process reads only their chunks and
+    updates its lexical index (the pick-up no longer grows with the corpus), and what it then holds is what a
+    process started from nothing builds: same chunks, hashes, counts and lexical scores."""
+    from qa_bot.index import ingest
+    from qa_bot.server_store import ServerStore
+
+    s = server_settings(chroma, tmp_path, "unit_update", server_cache=False)
+    ingest(None, s)
+    app = ServerStore(s)
+    assert app.current().how == "full"
+    reads: list = []
+    rows = ServerStore._rows
+    monkeypatch.setattr(ServerStore, "_rows", lambda self, where=None: reads.append(where) or rows(self, where))
+
+    def same_as_fresh(snap) -> None:
+        fresh = ServerStore(s).current()
+        assert fresh.how == "full" and reads[-1] is None
+        assert sorted(snap.ids) == fresh.ids and snap.hashes == fresh.hashes
+        assert snap.by_collection == fresh.by_collection and snap.by_doc_type == fresh.by_doc_type
+        for q in (ADDED_QUESTION, SEED_QUESTION, "hepatitis B pregnant women first prenatal visit"):
+            assert first_search(snap, q) == first_search(fresh, q)
+
+    shutil.copy(ADDED, s.corpus[0] / "guidelines")
+    ingest(None, s)
+    reads.clear()
+    assert app.refresh()
+    v2 = app.current()
+    assert v2.how == "update" and reads == [{"doc_id": {"$in": [ADDED_ID]}}]
+    assert first_search(v2, ADDED_QUESTION)[0][0].startswith(ADDED_ID)
+    same_as_fresh(v2)
+    # a changed document: its old chunks out, the new ones in
+    path = s.corpus[0] / "guidelines" / ADDED.name
+    path.write_text(path.read_text().replace("25-hydroxyvitamin D", "25-hydroxyvitamin D (calcidiol)"))
+    ingest(None, s)
+    reads.clear()
+    assert app.refresh() and app.current().how == "update" and reads == [{"doc_id": {"$in": [ADDED_ID]}}]
+    same_as_fresh(app.current())
+    # removed: gone
+    path.unlink()
+    ingest(None, s)
+    assert app.refresh() and app.current().how == "update"
+    assert not any(c.startswith(ADDED_ID) for c in app.current().ids)
+    same_as_fresh(app.current())
+    # a version the server does not list (published by an earlier qa-bot, or too far behind): built in full
+    shutil.copy(ADDED, s.corpus[0] / "guidelines")
+    ingest(None, s)
+    version = app.version_record()["version"]
+    app.meta_col.delete(ids=[f"changes:{version}"])
+    reads.clear()
+    assert app.refresh() and app.current().how == "full" and reads == [None]
+
+
+def test_a_killed_ingest_leaves_its_documents_listed_for_the_next_version(chroma, tmp_path):
+    """Documents are noted in the server before their chunks change: an ingest killed before it published leaves
+    the notes, and the next ingest's version lists those documents too (no process keeps their old rows)."""
+    from qa_bot.index import ingest
+    from qa_bot.server_store import ServerStore
+
+    s = server_settings(chroma, tmp_path, "unit_killed_list", server_cache=False)
+    ingest(None, s)
+    app = ServerStore(s)
+    app.current()
+    writer = ServerStore(s)  # an ingest that wrote a document and died before publishing
+    record = writer.docs_col.get(ids=[SEED_GUIDELINE], include=["metadatas"])["metadatas"][0]
+    doc = SourceDocument(doc_id=SEED_GUIDELINE, text="", content_hash=record["content_hash"],
+                         collection=record["collection"], doc_type=record["doc_type"], path=record["path"])
+    writer.replace_document(doc, [c.model_copy(update={"text": c.text + " Killed."})
+                                  for c in writer.doc_chunks(SEED_GUIDELINE)])
+    writer.flush()
+    assert writer.meta_col.get(ids=[f"touched:{SEED_GUIDELINE}"])["ids"]
+    report = ingest(None, s)  # the next ingest: the guideline's file did not change, but its chunks did
+    change = json.loads(app.meta_get(f"changes:{app.version_record()['version']}"))
+    assert SEED_GUIDELINE in change["docs"] and not app.meta_col.get(where={"kind": "touched"})["ids"]
+    assert report.documents == 4
+    assert app.refresh() and app.current().how == "update"
+    assert app.current().hashes == ServerStore(s).current().hashes
 
 
 def test_ingest_lock_refuses_a_second_writer_and_waits_with_wait(chroma, tmp_path):
@@ -428,12 +508,12 @@ def test_a_restart_loads_its_disk_cache_of_the_version_and_a_new_version_replace
 
 
 def first_search(snap, query: str):
-    import bm25s
     import Stemmer
 
-    tokens = bm25s.tokenize([query], stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False)
-    docs, scores = snap.retriever.retrieve(tokens, k=5, show_progress=False, n_threads=1)
-    return [(snap.ids[int(d)], float(sc)) for d, sc in zip(docs[0], scores[0]) if sc > 0]
+    from qa_bot.lexical import tokenize, top_rows
+
+    scores = snap.retriever.get_scores(tokenize([query], Stemmer.Stemmer("english"))[0])
+    return [(snap.ids[i], float(scores[i])) for i in top_rows(scores, snap.ids, 5)]
 
 
 def test_workers_of_one_host_build_a_version_once(chroma, tmp_path):

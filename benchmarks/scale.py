@@ -125,6 +125,7 @@ def build(src: dict, url: str, name: str, n: int, seed: int = 0) -> dict:
     t0 = time.perf_counter()
     written = 0
     doc_ids: dict[str, dict] = {}
+    doc_n: dict[str, int] = {}
     r = 0
     while written < n:
         for i in range(0, base, BATCH):
@@ -143,6 +144,7 @@ def build(src: dict, url: str, name: str, n: int, seed: int = 0) -> dict:
                     m["chunk"] = json.dumps(body)
                 metas.append(m)
                 doc_ids[m["doc_id"]] = m
+                doc_n[m["doc_id"]] = doc_n.get(m["doc_id"], 0) + 1
             if r:
                 vecs = vecs + rng.normal(0, sigma, vecs.shape).astype(np.float32)
                 vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
@@ -159,7 +161,7 @@ def build(src: dict, url: str, name: str, n: int, seed: int = 0) -> dict:
     for i in range(0, len(dids), BATCH):
         part = dids[i:i + BATCH]
         store.docs_col.upsert(ids=part, embeddings=[[1.0]] * len(part), documents=part,
-                              metadatas=[{"content_hash": "scale", "path": "", "n_chunks": 1,
+                              metadatas=[{"content_hash": "scale", "path": "", "n_chunks": doc_n[d],
                                           "collection": doc_ids[d].get("collection", ""),
                                           "doc_type": doc_ids[d].get("doc_type", "")} for d in part])
     store.meta_set("acronyms:1", src["tables"].get("acronyms", "{}"), {"kind": "acronyms", "version": 1})
@@ -205,6 +207,64 @@ def measure_app(url: str, name: str, n_questions: int) -> dict:
             "stage_median_ms": med}
 
 
+def watch(url: str, name: str, data_dir: str) -> None:
+    """An app process for the pick-up measurement: loads the published version, says so, then reports each
+    version switch (as JSON lines) while its poller follows the server every second."""
+    from qa_bot.server_store import ServerStore
+    from qa_bot.settings import Settings
+
+    store = ServerStore(Settings(chroma_url=url, collection_name=name, poll_interval=1.0, data_dir=Path(data_dir)))
+    t = time.perf_counter()
+    snap = store.current()
+    print(json.dumps({"ready": snap.version, "how": snap.how, "seconds": round(time.perf_counter() - t, 1),
+                      "rss_mb": round(rss_mb(os.getpid()))}), flush=True)
+    seen = snap.version
+    while True:
+        sw = dict(store.last_switch)
+        if sw.get("version", seen) != seen:
+            seen = sw["version"]
+            print(json.dumps({**sw, "chunks": len(store.current().ids), "rss_mb": round(rss_mb(os.getpid()))}),
+                  flush=True)
+        time.sleep(0.05)
+
+
+def pickup(url: str, name: str, docs: Path, workdir: Path) -> list[dict]:
+    """Ingest ``docs`` (then the same documents changed) into the index while an app process watches; for each
+    ingest: its duration and the delay from its end to the app serving the new version (the 30 s bound)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_BOT_CHROMA_URL": url, "QA_BOT_COLLECTION_NAME": name,
+           "QA_BOT_DATA_DIR": str(workdir / "ingest-data")}
+    app = subprocess.Popen([sys.executable, __file__, "--watch", url, name, str(workdir / "app-data")], env=env,
+                           stdout=subprocess.PIPE, text=True, start_new_session=True)
+    out = []
+    try:
+        ready = json.loads(app.stdout.readline())
+        print(f"pick-up: app process ready on version {ready['ready']} ({ready['how']}, {ready['seconds']} s)",
+              flush=True)
+        folder = workdir / "pickup-docs"
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(docs, folder)
+        for step in ("added", "changed"):
+            if step == "changed":
+                for f in sorted(folder.rglob("*.md")):
+                    f.write_text(f.read_text() + "\n\nReviewed again for the pick-up measurement.\n")
+            t = time.time()
+            run = subprocess.run([str(Path(sys.executable).with_name("qa-bot")), "ingest", str(folder)], env=env,
+                                 capture_output=True, text=True, timeout=7200)
+            end = time.time()
+            if run.returncode != 0:
+                raise SystemExit(run.stdout[-2000:] + run.stderr[-2000:])
+            line = json.loads(app.stdout.readline())  # the app's next switch
+            out.append({"step": step, "documents": len(list(folder.rglob("*.md"))), "ingest_s": round(end - t, 1),
+                        "pickup_s": round(line["time"] - end, 1), "how": line.get("how"),
+                        "switch_build_s": round(line["build_seconds"], 1), "chunks": line["chunks"],
+                        "app_rss_mb": line["rss_mb"]})
+            print(json.dumps(out[-1]), flush=True)
+    finally:
+        os.killpg(app.pid, 15)
+        app.wait(60)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--source", help="Chroma server holding the bundled corpus in server mode")
@@ -213,35 +273,51 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/qa_bot-scale"))
     ap.add_argument("--questions", type=int, default=60)
     ap.add_argument("--keep", action="store_true", help="keep each size's Chroma data (default: deleted after)")
+    ap.add_argument("--reuse", action="store_true", help="measure the index kept by an earlier --keep run (no build)")
+    ap.add_argument("--pickup", type=Path, metavar="DIR",
+                    help="also ingest DIR's Markdown documents, then the same changed, while an app process watches: "
+                         "ingest time and pick-up delay (e.g. tests/fixtures/server_mode)")
     ap.add_argument("--measure-app", nargs=2, metavar=("URL", "COLLECTION"), help=argparse.SUPPRESS)
+    ap.add_argument("--watch", nargs=3, metavar=("URL", "COLLECTION", "DATA_DIR"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure_app:
         print(json.dumps(measure_app(*args.measure_app, args.questions)))
         return
-    if not args.source:
+    if args.watch:
+        watch(*args.watch)
+        return
+    if args.reuse:
+        src = None
+    elif not args.source:
         ap.error("--source URL is required")
-    t = time.perf_counter()
-    src = read_source(args.source, args.collection)
-    print(f"source: {len(src['ids'])} chunks, {len(src['docs'])} documents, read in {time.perf_counter() - t:.0f}s",
-          flush=True)
+    else:
+        t = time.perf_counter()
+        src = read_source(args.source, args.collection)
+        print(f"source: {len(src['ids'])} chunks, {len(src['docs'])} documents, read in "
+              f"{time.perf_counter() - t:.0f}s", flush=True)
     rows = []
     for n in [int(s) for s in args.sizes.split(",") if s]:
         path = args.workdir / f"chroma-{n}"
-        shutil.rmtree(path, ignore_errors=True)
-        path.mkdir(parents=True)
+        if not args.reuse:
+            shutil.rmtree(path, ignore_errors=True)
+            path.mkdir(parents=True)
+        elif not path.is_dir():
+            raise SystemExit(f"--reuse: no kept index at {path}")
         proc, url = start_chroma(path)
         try:
-            row = build(src, url, "scale", n)
+            row = {"chunks": n, "ingest_rate": "kept"} if args.reuse else build(src, url, "scale", n)
             time.sleep(2)
             row["chroma_rss_mb_after_ingest"] = round(rss_mb(proc.pid))
             row["disk_mb"] = round(du_mb(path))
-            env = {**os.environ, "PYTHONPATH": str(ROOT)}
+            env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_BOT_DATA_DIR": str(args.workdir / f"app-data-{n}")}
             out = subprocess.run([sys.executable, __file__, "--measure-app", url, "scale", "--questions",
                                   str(args.questions)], env=env, capture_output=True, text=True, timeout=7200)
             if out.returncode != 0:
                 raise SystemExit(out.stderr[-3000:])
             row.update(json.loads(out.stdout.strip().splitlines()[-1]))
             row["chroma_rss_mb_after_queries"] = round(rss_mb(proc.pid))
+            if args.pickup:
+                row["pickup"] = pickup(url, "scale", args.pickup, args.workdir)
         finally:
             os.killpg(proc.pid, 15)
             proc.wait(60)
@@ -252,6 +328,10 @@ def main() -> None:
     print("\n| chunks | ingest chunks/s | Chroma RSS MiB | app RSS MiB | disk MiB | app cold start s (lexical rebuild s) "
           "| answer p50 ms | p95 ms | slowest stages (median ms) |")
     print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        for p in r.get("pickup", []):
+            print(f"pick-up at {r['chunks']:,} chunks: {p['documents']} documents {p['step']}: ingest {p['ingest_s']} s, "
+                  f"served by the app {p['pickup_s']} s after it ended ({p['how']}, {p['switch_build_s']} s)")
     for r in rows:
         st = sorted(((k, v) for k, v in r["stage_median_ms"].items() if k not in ("total", "retrieve")),
                     key=lambda kv: -kv[1])[:3]

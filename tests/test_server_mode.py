@@ -205,6 +205,36 @@ def test_a_new_version_reads_only_the_documents_it_changed_and_equals_a_fresh_bu
     assert app.refresh() and app.current().how == "full" and reads == [None]
 
 
+def test_large_indexes_carry_the_side_tables_over_until_enough_documents_changed(chroma, tmp_path, monkeypatch):
+    """Recomputing the acronym and boilerplate tables reads every chunk (minutes at 1M): above a size, a version
+    carries the previous tables over until the documents changed since they were computed reach a share."""
+    import qa_bot.server_store as ss
+    from qa_bot.index import ingest
+
+    monkeypatch.setattr(ss, "TABLES_ALWAYS_BELOW", 0)
+    monkeypatch.setattr(ss, "TABLES_STALE_SHARE", 0.3)  # of 5 documents: a second changed document recomputes
+    computed: list[int] = []
+    real = ss.boilerplate_templates
+    monkeypatch.setattr(ss, "boilerplate_templates", lambda chunks: computed.append(1) or real(chunks))
+    s = server_settings(chroma, tmp_path, "unit_tables", server_cache=False)
+    ingest(None, s)
+    store = ss.ServerStore(s)
+    assert computed == [1] and store.version_record()["tables_from"] == 1
+    shutil.copy(ADDED, s.corpus[0] / "guidelines")
+    ingest(None, s)
+    rec = store.version_record()
+    assert computed == [1] and rec["version"] == 2 and rec["tables_from"] == 1 and rec["tables_stale"] == 1
+    assert store.meta_get("acronyms:2") == store.meta_get("acronyms:1") and store.meta_get("boilerplate:2")
+    assert rec["chunks"] == store.count_chunks()
+    path = s.corpus[0] / "guidelines" / ADDED.name
+    path.write_text(path.read_text() + "\n\nA sentence added.\n")
+    ingest(None, s)
+    rec = store.version_record()
+    assert computed == [1, 1] and rec["tables_from"] == 3 and rec["tables_stale"] == 0
+    store.rebuild_lexical()  # an explicit rebuild recomputes them whatever changed
+    assert computed == [1, 1, 1]
+
+
 def test_a_killed_ingest_leaves_its_documents_listed_for_the_next_version(chroma, tmp_path):
     """Documents are noted in the server before their chunks change: an ingest killed before it published leaves
     the notes, and the next ingest's version lists those documents too (no process keeps their old rows)."""

@@ -161,6 +161,15 @@ class Store:
     def count_docs(self) -> int:
         return self.db().execute("SELECT COUNT(*) FROM docs").fetchone()[0]
 
+    def chunks_and_vectors(self, ids: Sequence[str],
+                           vectors_of: Sequence[str]) -> tuple[dict[str, Chunk], dict[str, np.ndarray]]:
+        """``get_chunks(ids)`` and the stored vectors of ``vectors_of`` (float32)."""
+        vecs: dict[str, np.ndarray] = {}
+        if vectors_of:
+            got = self.vectorstore._collection.get(ids=list(vectors_of), include=["embeddings"])
+            vecs = {cid: np.asarray(v, dtype=np.float32) for cid, v in zip(got["ids"], got["embeddings"])}
+        return (self.get_chunks(ids) if ids else {}), vecs
+
     def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
         out: dict[str, Chunk] = {}
         ids = list(ids)
@@ -174,6 +183,11 @@ class Store:
     def doc_chunks(self, doc_id: str) -> list[Chunk]:
         rows = self.db().execute("SELECT body FROM chunks WHERE doc_id=?", (doc_id,)).fetchall()
         return sorted((Chunk.model_validate_json(b) for (b,) in rows), key=lambda c: c.start)
+
+    def docs_chunks_and_vectors(self, doc_ids: Sequence[str]) -> tuple[dict[str, list[Chunk]], dict[str, np.ndarray]]:
+        """``doc_chunks`` of several documents, and the vectors of their chunks."""
+        by_doc = {d: self.doc_chunks(d) for d in dict.fromkeys(doc_ids)}
+        return by_doc, self.chunks_and_vectors([], [c.chunk_id for cs in by_doc.values() for c in cs])[1]
 
     # --- Chroma (through langchain-chroma) ----------------------------------------------------------
     def _chroma(self):
@@ -300,9 +314,14 @@ class Store:
 
     def dense_search(self, query_vector: list[float], k: int, where: dict | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk id, cosine); the caller checks ``vector_count()`` first (it also decides whether to embed)."""
-        res = self.vectorstore._collection.query(query_embeddings=[query_vector], n_results=k, where=where or None,
+        return self.dense_search_many([query_vector], k, where)[0]
+
+    def dense_search_many(self, query_vectors: list[list[float]], k: int,
+                          where: dict | None = None) -> list[list[tuple[str, float]]]:
+        """``dense_search`` of several vectors in one query (one round trip to a Chroma server)."""
+        res = self.vectorstore._collection.query(query_embeddings=query_vectors, n_results=k, where=where or None,
                                                  include=["distances"])
-        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
+        return [[(cid, 1.0 - float(d)) for cid, d in zip(ids, dist)] for ids, dist in zip(res["ids"], res["distances"])]
 
     # --- writing ------------------------------------------------------------------------------------
     def replace_document(self, doc: SourceDocument, chunks: list[Chunk]) -> None:

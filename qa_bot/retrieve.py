@@ -318,12 +318,15 @@ class Retriever:
         # the answer may quote any section of the best guideline: its other chunks, scored like candidates
         # (the two best guidelines: the composer leads with the newer of two versions of one guidance)
         leads = list(dict.fromkeys(p.chunk.doc_id for p in out[:5] if p.chunk.doc_type == "guideline"))[:2]
+        by_doc, vectors = self.store.docs_chunks_and_vectors(leads) if leads and settings.lead_doc_chunks \
+            else ({}, {})
         for doc_id in leads if settings.lead_doc_chunks else []:
             have = {p.chunk.chunk_id for p in out}
             pooled = {p.chunk.chunk_id: p for p in passages if p.chunk.doc_id == doc_id}
-            rest = [c for c in self.store.doc_chunks(doc_id) if c.chunk_id not in have
+            rest = [c for c in by_doc.get(doc_id, []) if c.chunk_id not in have
                     and c.chunk_id not in pooled and self._allowed(c, settings)]
-            more = [p for cid, p in pooled.items() if cid not in have] + self.score_chunks(rest, ctx, settings)
+            more = [p for cid, p in pooled.items() if cid not in have] + self.score_chunks(rest, ctx, settings,
+                                                                                            vectors)
             more.sort(key=lambda p: -p.score)
             for p in more[:settings.lead_doc_chunks]:
                 p.features["expanded"] = 1.0
@@ -349,10 +352,14 @@ class Retriever:
             qvec, seg_vecs = vecs[0], vecs[1:]
         timings["embed"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        dense = self.store.dense_search(qvec.tolist(), n, self._where(settings)) if qvec is not None else []
+        dense: list[tuple[str, float]] = []
         seg_pool: list[str] = []
-        for sv in seg_vecs if seg_vecs is not None else []:  # each sub-question brings its own nearest chunks
-            seg_pool += [cid for cid, _ in self.store.dense_search(sv.tolist(), n // 2, self._where(settings))]
+        if qvec is not None:  # the question and each sub-question (its n/2 nearest chunks) in one search
+            found = self.store.dense_search_many([qvec.tolist(), *(sv.tolist() for sv in seg_vecs)], n,
+                                                 self._where(settings))
+            dense = found[0]
+            for hits in found[1:]:
+                seg_pool += [cid for cid, _ in hits[: n // 2]]
         timings["dense"] = (time.perf_counter() - t) * 1000
         # lexical -------------------------------------------------------------------------------------
         t = time.perf_counter()
@@ -368,15 +375,26 @@ class Retriever:
         timings["lexical"] = (time.perf_counter() - t) * 1000
         # candidates with both scores -------------------------------------------------------------------
         t = time.perf_counter()
-        cand_ids = list(dict.fromkeys([cid for cid, _ in dense] + seg_pool + [cid for cid, _ in lexical]))
-        chunks = self.store.get_chunks(cand_ids)
-        chunks = {k: v for k, v in chunks.items() if self._allowed(v, settings)}
-        lex_pool = [cid for cid, _ in lexical if cid in chunks][:n]
+        dense_of = dict(dense)
+        lex_ids = [cid for cid, _ in lexical]
+        chunks: dict[str, Chunk] = {}
+        vectors: dict[str, np.ndarray] = {}
+        lex_pool: list[str] = []
+        # the lexical pool's first n (its next ones only when filters or hidden chunks leave fewer than n)
+        for want in (list(dict.fromkeys([cid for cid, _ in dense] + seg_pool + lex_ids[:n])), lex_ids[n:]):
+            want = [cid for cid in want if cid not in chunks]
+            if not want or (chunks and len(lex_pool) >= n):
+                continue
+            got, vecs = self.store.chunks_and_vectors(
+                want, [cid for cid in want if cid not in dense_of or segs] if qvec is not None else [])
+            chunks.update((k, v) for k, v in got.items() if self._allowed(v, settings))
+            vectors.update(vecs)
+            lex_pool = [cid for cid in lex_ids if cid in chunks][:n]
         cand_ids = list(dict.fromkeys([cid for cid, _ in dense if cid in chunks]
                                       + [cid for cid in seg_pool if cid in chunks] + lex_pool))
-        dense_of = dict(dense)
         missing = [cid for cid in cand_ids if cid not in dense_of or segs]
-        dense_of.update(self._dense_of(missing, qvec, seg_vecs, settings))
+        dense_of.update(self._cosines({cid: vectors[cid] for cid in missing if cid in vectors}, qvec, seg_vecs,
+                                      settings))
         if scores is not None and len(ids):
             for cid in cand_ids:
                 i = pos.get(cid)
@@ -396,25 +414,34 @@ class Retriever:
 
     def _dense_of(self, ids: list[str], qvec, seg_vecs, settings: Settings) -> dict[str, float]:
         """Cosine of stored vectors with the query (and, for a long message, its best sentence)."""
-        out: dict[str, float] = {}
         if not ids or qvec is None:
+            return {}
+        return self._cosines(self.store.chunks_and_vectors([], ids)[1], qvec, seg_vecs, settings)
+
+    @staticmethod
+    def _cosines(vectors: dict[str, np.ndarray], qvec, seg_vecs, settings: Settings) -> dict[str, float]:
+        out: dict[str, float] = {}
+        if qvec is None:
             return out
-        got = self.store.vectorstore._collection.get(ids=ids, include=["embeddings"])
         a = settings.segment_weight
-        for cid, vec in zip(got["ids"], got["embeddings"]):
-            vec = np.asarray(vec, dtype=np.float32)
+        for cid, vec in vectors.items():
             full = float(np.dot(vec, qvec))
             if seg_vecs is not None and len(seg_vecs):  # the best-matching sub-question counts too
                 full = (1 - a) * full + a * max(full, float(np.max(seg_vecs @ vec)))
             out[cid] = full
         return out
 
-    def score_chunks(self, chunks: list[Chunk], ctx: dict, settings: Settings) -> list[Passage]:
-        """Chunks outside the candidate pools (the lead document's other sections) scored like candidates."""
+    def score_chunks(self, chunks: list[Chunk], ctx: dict, settings: Settings,
+                     vectors: dict[str, np.ndarray] | None = None) -> list[Passage]:
+        """Chunks outside the candidate pools (the lead document's other sections) scored like candidates
+        (``vectors``: theirs when the caller has them already)."""
         if not chunks or not ctx:
             return []
         ids = [c.chunk_id for c in chunks]
-        dense_of = self._dense_of(ids, ctx["qvec"], ctx["seg_vecs"], settings)
+        if vectors is not None and all(cid in vectors for cid in ids):
+            dense_of = self._cosines({cid: vectors[cid] for cid in ids}, ctx["qvec"], ctx["seg_vecs"], settings)
+        else:
+            dense_of = self._dense_of(ids, ctx["qvec"], ctx["seg_vecs"], settings)
         lex_of = {}
         if ctx["scores"] is not None:
             for cid in ids:

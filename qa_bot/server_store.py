@@ -39,12 +39,15 @@ import socket
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .errors import IndexBusyError, StoreUnavailableError
 from .index import ProgressFn, Store, boilerplate_templates, chunk_metadata
@@ -55,6 +58,7 @@ from .types import Chunk, IndexStats, SourceDocument
 log = logging.getLogger("qa_bot.server_store")
 
 PAGE = 2000  # records per `get` page when reading a whole collection
+DOCS_CACHED = 64  # whole documents (chunks + vectors) kept per process, per version (docs_chunks_and_vectors)
 CHANGES_KEPT = 50  # versions whose list of changed documents stays in the server (a process further behind rebuilds)
 CHANGES_LISTED = 20000  # an ingest that touched more documents publishes "rebuild" instead of the list
 # The side tables (acronyms, boilerplate) are computed from every chunk: ~0.4 ms a chunk (7 minutes at 1M). Below
@@ -152,6 +156,8 @@ class ServerStore(Store):
         self._known: set[str] | None = None  # documents with a record (from known_documents)
         self._failed: list[tuple[str, BaseException]] = []  # documents whose write failed (reported by fill_vectors)
         self.last_switch: dict[str, Any] = {}
+        self._docs_cache: OrderedDict[tuple[int | None, str], tuple[list[Chunk], dict[str, np.ndarray]]] = \
+            OrderedDict()
 
     # --- connections ----------------------------------------------------------------------------
     def _chroma(self):
@@ -245,19 +251,81 @@ class ServerStore(Store):
         return out
 
     @_store_errors
+    def chunks_and_vectors(self, ids: Sequence[str],
+                           vectors_of: Sequence[str]) -> tuple[dict[str, Chunk], dict[str, np.ndarray]]:
+        """One round trip: the chunks and, when any is asked for, the vectors of all of them (a second request
+        for the vectors cost more than their share of one)."""
+        if not ids:
+            got = self.chunks_col.get(ids=list(vectors_of), include=["embeddings"]) if vectors_of else None
+            return {}, ({cid: np.asarray(v, dtype=np.float32) for cid, v in zip(got["ids"], got["embeddings"])}
+                        if got else {})
+        include = ["documents", "metadatas", "embeddings"] if vectors_of else ["documents", "metadatas"]
+        chunks: dict[str, Chunk] = {}
+        vecs: dict[str, np.ndarray] = {}
+        ids = list(dict.fromkeys(ids))
+        for i in range(0, len(ids), PAGE):
+            got = self.chunks_col.get(ids=ids[i:i + PAGE], include=include)
+            embs = got.get("embeddings") if vectors_of else None
+            for j, (cid, text, meta) in enumerate(zip(got["ids"], got["documents"], got["metadatas"])):
+                if self._visible(cid, meta.get("content_hash")):
+                    chunks[cid] = self._to_chunk(text, meta)
+                    if embs is not None:
+                        vecs[cid] = np.asarray(embs[j], dtype=np.float32)
+        return chunks, vecs
+
     def doc_chunks(self, doc_id: str) -> list[Chunk]:
-        got = self.chunks_col.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
-        chunks = [self._to_chunk(t, m) for cid, t, m in zip(got["ids"], got["documents"], got["metadatas"])
-                  if self._visible(cid, m.get("content_hash"))]
-        return sorted(chunks, key=lambda c: c.start)
+        return self.docs_chunks_and_vectors([doc_id])[0][doc_id]
 
     @_store_errors
-    def dense_search(self, query_vector: list[float], k: int, where: dict | None = None) -> list[tuple[str, float]]:
+    def docs_chunks_and_vectors(self, doc_ids: Sequence[str]) -> tuple[dict[str, list[Chunk]], dict[str, np.ndarray]]:
+        """Whole documents (chunks in text order) with their vectors, in one request for those not cached: the
+        lead guideline of an answer is read by retrieval and by the composer, and the same few guidelines lead
+        many answers. The cache is per published version (a document's chunks do not change within one)."""
         snap = self.snapshot()
-        res = self.chunks_col.query(query_embeddings=[query_vector], n_results=k, where=where or None,
-                                    include=["distances", "metadatas"])
-        return [(cid, 1.0 - float(d)) for cid, d, m in zip(res["ids"][0], res["distances"][0], res["metadatas"][0])
-                if snap is None or snap.hashes.get(cid) == m.get("content_hash")]
+        version = snap.version if snap is not None else None
+        by_doc: dict[str, list[Chunk]] = {}
+        vecs: dict[str, np.ndarray] = {}
+        want: list[str] = []
+        with self._lock:
+            for d in dict.fromkeys(doc_ids):
+                hit = self._docs_cache.get((version, d))
+                if hit is None:
+                    want.append(d)
+                else:
+                    self._docs_cache.move_to_end((version, d))
+                    by_doc[d], more = hit
+                    vecs.update(more)
+        if want:
+            got = self.chunks_col.get(where={"doc_id": {"$in": want}} if len(want) > 1 else {"doc_id": want[0]},
+                                      include=["documents", "metadatas", "embeddings"])
+            fetched: dict[str, tuple[list[Chunk], dict[str, np.ndarray]]] = {d: ([], {}) for d in want}
+            for cid, text, meta, vec in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"]):
+                if self._visible(cid, meta.get("content_hash")):
+                    c = self._to_chunk(text, meta)
+                    fetched[c.doc_id][0].append(c)
+                    fetched[c.doc_id][1][cid] = np.asarray(vec, dtype=np.float32)
+            with self._lock:
+                for d, (chunks, more) in fetched.items():
+                    chunks.sort(key=lambda c: c.start)
+                    by_doc[d] = chunks
+                    vecs.update(more)
+                    if version is not None:  # an app process (a writer reads what it is changing)
+                        self._docs_cache[(version, d)] = (chunks, more)
+                while len(self._docs_cache) > DOCS_CACHED:
+                    self._docs_cache.popitem(last=False)
+        return by_doc, vecs
+
+    @_store_errors
+    def dense_search_many(self, query_vectors: list[list[float]], k: int,
+                          where: dict | None = None) -> list[list[tuple[str, float]]]:
+        """Nearest chunks of the version in use: a chunk the snapshot does not know (written by an ingest since) is
+        left out here; one rewritten in place since is left out by ``get_chunks`` (its hash differs). Distances
+        only: the metadata of every hit would cost a third of the query."""
+        snap = self.snapshot()
+        res = self.chunks_col.query(query_embeddings=query_vectors, n_results=k, where=where or None,
+                                    include=["distances"])
+        return [[(cid, 1.0 - float(d)) for cid, d in zip(ids, dist) if snap is None or cid in snap.hashes]
+                for ids, dist in zip(res["ids"], res["distances"])]
 
     def _all(self, col, include: list[str], where: dict | None = None) -> Iterator[tuple[str, Any, Any]]:
         """Every record of ``col`` as (id, document, metadata), page by page."""

@@ -205,6 +205,42 @@ def test_a_new_version_reads_only_the_documents_it_changed_and_equals_a_fresh_bu
     assert app.refresh() and app.current().how == "full" and reads == [None]
 
 
+def test_an_answer_costs_one_search_and_few_fetches_on_the_server(chroma, tmp_path):
+    """Round trips to the Chroma server dominate server-mode latency: the question and its sub-questions are
+    searched in one query (distances only), the candidates' chunks come with their vectors in one get (a second
+    only when filters leave the lexical pool short), the lead guidelines whole in one more, and the composer reads
+    the lead guideline from the process's cache of that version."""
+    from qa_bot.engine import answer
+    from qa_bot.index import get_store, ingest
+    from qa_bot.retrieve import question_segments
+
+    s = server_settings(chroma, tmp_path, "unit_trips", server_cache=False)
+    ingest(None, s)
+    store = get_store(s)
+    store.current()
+    question = ("My mother is 62 and has high blood pressure readings at home. Should she be screened for "
+                "hypertension in the office? Should she also take aspirin to prevent a heart attack?")
+    assert len(question_segments(question)) >= 2
+    calls: list[tuple[str, list, dict | None]] = []
+    col = store.chunks_col
+    for name in ("query", "get"):
+        real = getattr(col, name)
+        setattr(col, name, lambda *a, _real=real, _name=name, **kw: calls.append(
+            (_name, kw.get("include"), kw.get("where"))) or _real(*a, **kw))
+    try:
+        result = answer(question, [], s)
+    finally:
+        for name in ("query", "get"):
+            delattr(col, name)
+    assert not result.abstained and result.citations
+    assert [c for c in calls if c[0] == "query"] == [("query", ["distances"], None)]
+    by_ids = [c for c in calls if c[0] == "get" and c[2] is None]
+    by_doc = [c for c in calls if c[0] == "get" and c[2] is not None]
+    assert 1 <= len(by_ids) <= 2 and all("embeddings" in c[1] for c in by_ids)
+    assert len(by_doc) == 1 and "embeddings" in by_doc[0][1]
+    assert len(calls) == 1 + len(by_ids) + 1
+
+
 def test_large_indexes_carry_the_side_tables_over_until_enough_documents_changed(chroma, tmp_path, monkeypatch):
     """Recomputing the acronym and boilerplate tables reads every chunk (minutes at 1M): above a size, a version
     carries the previous tables over until the documents changed since they were computed reach a share."""

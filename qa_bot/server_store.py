@@ -155,6 +155,7 @@ class ServerStore(Store):
         self._removals: list[str] = []  # documents buffered for one batched write
         self._known: set[str] | None = None  # documents with a record (from known_documents)
         self._failed: list[tuple[str, BaseException]] = []  # documents whose write failed (reported by fill_vectors)
+        self._lock_lost: threading.Event | None = None  # set by server_writer_lock when another writer took it
         self.last_switch: dict[str, Any] = {}
         self._docs_cache: OrderedDict[tuple[int | None, str], tuple[list[Chunk], dict[str, np.ndarray]]] = \
             OrderedDict()
@@ -687,7 +688,7 @@ class ServerStore(Store):
             return
         try:
             self._write(pending)
-        except StoreUnavailableError:
+        except (StoreUnavailableError, IndexBusyError):
             raise
         except Exception as first:
             if is_connection_error(first):
@@ -696,14 +697,23 @@ class ServerStore(Store):
                 try:
                     self._write([item])
                 except Exception as e:
-                    if is_connection_error(e):
+                    if is_connection_error(e) or isinstance(e, IndexBusyError):
                         raise
                     self._failed.append((item[0].doc_id, e))
+
+    def _check_lock(self) -> None:
+        """A writer whose lock was taken over (it stalled past the expiry and another ingest took the lock) stops
+        before its next write instead of writing beside the other."""
+        if self._lock_lost is not None and self._lock_lost.is_set():
+            raise IndexBusyError(f"the ingest lock on the Chroma server {self.settings.chroma_url} was taken over by "
+                                 "another writer (this one stalled past its expiry): stopped before writing more; "
+                                 "the other ingest finishes the work")
 
     def _touch(self, doc_ids: Sequence[str]) -> None:
         """Note in the server, before their chunks change, the documents the next version changes (``publish``
         lists them for the app processes, which then read only those; a killed ingest leaves its notes for the
         next one)."""
+        self._check_lock()
         doc_ids = list(dict.fromkeys(doc_ids))
         for i in range(0, len(doc_ids), WRITE_BATCH):
             part = doc_ids[i:i + WRITE_BATCH]
@@ -775,6 +785,7 @@ class ServerStore(Store):
         from . import acronyms
 
         self.flush()
+        self._check_lock()
         rec = self.version_record()
         n_chunks = self.chunks_col.count()
         touched = [d for _, d, _ in self._all(self.meta_col, ["documents"], where={"kind": "touched"})]
@@ -798,6 +809,7 @@ class ServerStore(Store):
                                                  + sorted({c.population for c in chunks if c.population})),
                                   sort_keys=True)
             del chunks
+        self._check_lock()
         self.meta_set(f"acronyms:{version}", acr_json, {"kind": "acronyms", "version": version})
         self.meta_set(f"boilerplate:{version}", boiler_json, {"kind": "boilerplate", "version": version})
         # what changed since the previous version: app processes read those documents only (or all: "rebuild")
@@ -928,13 +940,16 @@ def server_writer_lock(settings: Settings, what: str = "ingest", wait: bool = Fa
         time.sleep(min(2.0, ttl / 4))
 
     stop = threading.Event()
+    lost = threading.Event()
+    store._lock_lost = lost  # the store stops writing once set
 
     def renew() -> None:
         while not stop.wait(ttl / 4):
             try:
                 cur = meta.get(ids=["lock"], include=["metadatas"])
                 if not cur["ids"] or cur["metadatas"][0].get("token") != token:
-                    log.error("the ingest lock was lost (expired and taken over)")
+                    log.error("the ingest lock was lost (expired and taken over): this ingest stops")
+                    lost.set()
                     return
                 meta.update(ids=["lock"], metadatas=[{"expires": time.time() + ttl}])
             except Exception as e:  # noqa: BLE001 - the server away for a moment: retry at the next beat
@@ -946,6 +961,7 @@ def server_writer_lock(settings: Settings, what: str = "ingest", wait: bool = Fa
         yield taken_over
     finally:
         stop.set()
+        store._lock_lost = None
         try:
             meta.delete(ids=["lock"], where={"token": token})
         except Exception as e:  # noqa: BLE001 - the lock then expires by itself

@@ -335,6 +335,34 @@ def test_an_expired_lock_of_a_killed_writer_is_taken_over(chroma, tmp_path):
     assert meta.get(ids=["lock"])["ids"] == []  # released
 
 
+def test_a_writer_whose_lock_was_taken_over_stops_before_writing_more(chroma, tmp_path):
+    """A writer that stalled past its lock's expiry (its lock taken over by another ingest) stops at its next
+    write with a clear error instead of writing beside the new holder."""
+    from qa_bot.index import get_store, ingest, writer_lock
+
+    s = server_settings(chroma, tmp_path, "unit_lost", lock_ttl=2)
+    ingest(None, s)
+    store = get_store(s)
+    before = store.count_chunks()
+    doc_chunks = store.doc_chunks(SEED_GUIDELINE)
+    record = store.docs_col.get(ids=[SEED_GUIDELINE], include=["metadatas"])["metadatas"][0]
+    doc = SourceDocument(doc_id=SEED_GUIDELINE, text="", content_hash="changed", collection=record["collection"],
+                         doc_type=record["doc_type"])
+    with writer_lock(s, "stalled"):
+        meta = store.meta_col
+        meta.delete(ids=["lock"])  # what a second ingest does with an expired lock ...
+        meta.add(ids=["lock"], embeddings=[[1.0]], documents=["other"],
+                 metadatas=[{"kind": "lock", "token": "other", "holder": "PID 2 on elsewhere (qa-bot ingest)",
+                             "expires": time.time() + 60, "since": time.time()}])  # ... before taking it
+        time.sleep(1.5)  # the holder's renewal notices
+        store.replace_document(doc, doc_chunks[:1])
+        with pytest.raises(IndexBusyError, match="taken over by another writer"):
+            store.flush()
+    assert store.count_chunks() == before and store.doc_chunks(SEED_GUIDELINE) == doc_chunks
+    assert meta.get(ids=["lock"], include=["metadatas"])["metadatas"][0]["token"] == "other"  # not released
+    meta.delete(ids=["lock"])
+
+
 def test_a_down_server_is_a_clear_error(tmp_path):
     from qa_bot.index import require_index
 

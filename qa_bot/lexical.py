@@ -68,66 +68,82 @@ class UpdatableBM25:
         """From (chunk id, document id, tokens) rows, in the order given."""
         return cls().updated((), rows)
 
+    @classmethod
+    def from_token_ids(cls, rows: Sequence[tuple[str, str]], token_ids: Sequence[Sequence[int]],
+                       vocab: dict[str, int]) -> UpdatableBM25:
+        """From (chunk id, document id) rows and their tokens as ids of ``vocab`` (what ``bm25s.tokenize``
+        returns): the full build of a large index without a Python pass over the tokens."""
+        from itertools import chain
+
+        lengths = np.fromiter(map(len, token_ids), np.int64, count=len(token_ids))
+        cols = np.fromiter(chain.from_iterable(token_ids), np.int64, count=int(lengths.sum()))
+        return cls()._apply((), [r[0] for r in rows], [r[1] for r in rows], cols, lengths, dict(vocab))
+
     def updated(self, drop_docs: Iterable[str], add: Iterable[tuple[str, str, list[str]]]) -> UpdatableBM25:
         """A new index: every row of ``drop_docs`` removed, then ``add``'s rows (chunk id, document id, tokens)
         appended. Kept rows keep their order; entries, lengths and weights are recomputed in numpy."""
         add = list(add)
-        new = UpdatableBM25.__new__(UpdatableBM25)
-        n_old, v_old = len(self.ids), len(self.indptr) - 1
-        # the rows kept ------------------------------------------------------------------------------------
-        dead = [self._doc_index[d] for d in set(drop_docs) if d in self._doc_index]
-        keep_row = ~np.isin(self.row_doc, np.asarray(dead, np.int32)) if dead else np.ones(n_old, bool)
-        renum = (np.cumsum(keep_row) - 1).astype(np.int32)
-        keep_entry = keep_row[self.indices] if dead else np.ones(len(self.indices), bool)
-        run = np.concatenate([[0], np.cumsum(keep_entry, dtype=np.int64)])
-        kept_counts = run[self.indptr[1:]] - run[self.indptr[:-1]]  # entries kept per column
-        kept_rows = renum[self.indices[keep_entry]]
-        kept_tf = self.tf[keep_entry]
-        n_keep = int(keep_row.sum())
-        # the rows added -------------------------------------------------------------------------------------
         vocab = dict(self.vocab_dict)
-        doc_names = list(self.doc_names)
-        doc_index = dict(self._doc_index)
-        add_doc = np.empty(len(add), np.int32)
-        lengths = np.empty(len(add), np.int64)
         cols: list[int] = []
-        for j, (_, doc, tokens) in enumerate(add):
-            k = doc_index.get(doc)
-            if k is None:
-                k = doc_index[doc] = len(doc_names)
-                doc_names.append(doc)
-            add_doc[j] = k
-            lengths[j] = len(tokens)
+        for _, _, tokens in add:
             for t in tokens:
                 c = vocab.get(t)
                 if c is None:
                     c = vocab[t] = len(vocab)
                 cols.append(c)
-        v_new = len(vocab)
-        rows = np.repeat(np.arange(len(add), dtype=np.int64), lengths)
-        key, tf = np.unique(np.asarray(cols, np.int64) * max(len(add), 1) + rows, return_counts=True)
-        add_cols, add_rows = key // max(len(add), 1), (key % max(len(add), 1)).astype(np.int32) + n_keep
-        add_counts = np.bincount(add_cols, minlength=v_new)
-        # merge, column by column: the kept entries of a column, then the added ones (rows stay ascending) --------
-        kept_counts = np.concatenate([kept_counts, np.zeros(v_new - v_old, np.int64)])
-        counts = kept_counts + add_counts
-        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        total = int(indptr[-1])
-        indices = np.empty(total, np.int32)
-        tfs = np.empty(total, np.uint16)
-        kept_col = np.repeat(np.arange(v_new, dtype=np.int64), kept_counts)
-        kept_start = np.concatenate([[0], np.cumsum(kept_counts)])[:-1]
-        dest = indptr[:-1][kept_col] + (np.arange(len(kept_col)) - kept_start[kept_col])
-        indices[dest], tfs[dest] = kept_rows, kept_tf
-        add_start = np.concatenate([[0], np.cumsum(add_counts)])[:-1]
-        dest = indptr[:-1][add_cols] + kept_counts[add_cols] + (np.arange(len(add_cols)) - add_start[add_cols])
-        indices[dest], tfs[dest] = add_rows, np.minimum(tf, np.iinfo(np.uint16).max)
+        lengths = np.fromiter((len(r[2]) for r in add), np.int64, count=len(add))
+        return self._apply(drop_docs, [r[0] for r in add], [r[1] for r in add], np.asarray(cols, np.int64), lengths,
+                           vocab)
+
+    def _apply(self, drop_docs: Iterable[str], add_ids: list[str], add_docs: list[str], cols: np.ndarray,
+               lengths: np.ndarray, vocab: dict[str, int]) -> UpdatableBM25:
+        """The next index: rows of ``drop_docs`` out, then rows ``add_ids`` (documents ``add_docs``) whose tokens
+        are the columns ``cols`` of ``vocab`` (``lengths`` of them per row, in row order) appended."""
+        new = UpdatableBM25.__new__(UpdatableBM25)
+        n_old, v_old, n_add, v_new = len(self.ids), len(self.indptr) - 1, len(add_ids), len(vocab)
+        # the rows kept (renumbered in order) and their entries ----------------------------------------------
+        dead = [self._doc_index[d] for d in set(drop_docs) if d in self._doc_index]
+        if dead:
+            keep_row = ~np.isin(self.row_doc, np.asarray(dead, np.int32))
+            renum = (np.cumsum(keep_row) - 1).astype(np.int32)
+            keep_entry = keep_row[self.indices]
+            run = np.concatenate([[0], np.cumsum(keep_entry, dtype=np.int64)])
+            kept_counts = run[self.indptr[1:]] - run[self.indptr[:-1]]
+            kept_rows, kept_tf = renum[self.indices[keep_entry]], self.tf[keep_entry]
+            del keep_entry, run
+        else:
+            keep_row = np.ones(n_old, bool)
+            kept_counts, kept_rows, kept_tf = np.diff(self.indptr), self.indices, self.tf
+        n_keep = int(keep_row.sum())
+        # the rows added: (column, row) pairs counted into term frequencies, sorted by column then row --------------
+        doc_names = list(self.doc_names)
+        doc_index = dict(self._doc_index)
+        add_doc = np.empty(n_add, np.int32)
+        for j, doc in enumerate(add_docs):
+            k = doc_index.get(doc)
+            if k is None:
+                k = doc_index[doc] = len(doc_names)
+                doc_names.append(doc)
+            add_doc[j] = k
+        width = max(n_add, 1)
+        key, tf = np.unique(cols * width + np.repeat(np.arange(n_add, dtype=np.int64), lengths), return_counts=True)
+        add_cols = key // width
+        add_rows = (key % width).astype(np.int32) + n_keep
+        del key
+        # merge: each added entry goes after the kept entries of its column (rows stay ascending in a column) ------
+        kept_end = np.concatenate([np.cumsum(kept_counts), np.zeros(v_new - v_old, np.int64)])
+        kept_end[v_old:] = kept_end[v_old - 1] if v_old else 0
+        where = kept_end[add_cols]
+        new.indices = np.insert(kept_rows, where, add_rows).astype(np.int32, copy=False)
+        new.tf = np.insert(kept_tf, where, np.minimum(tf, np.iinfo(np.uint16).max).astype(np.uint16))
+        counts = np.concatenate([kept_counts, np.zeros(v_new - v_old, np.int64)]) \
+            + np.bincount(add_cols, minlength=v_new)
+        new.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         new.vocab_dict = vocab
-        new.ids = [cid for cid, k in zip(self.ids, keep_row) if k] + [cid for cid, _, _ in add]
+        new.ids = ([cid for cid, k in zip(self.ids, keep_row) if k] if dead else list(self.ids)) + list(add_ids)
         new.doc_names, new._doc_index = doc_names, doc_index
         new.row_doc = np.concatenate([self.row_doc[keep_row], add_doc])
         new.dl = np.concatenate([self.dl[keep_row], lengths.astype(np.int32)])
-        new.indptr, new.indices, new.tf = indptr, indices, tfs
         new._weigh()
         return new
 

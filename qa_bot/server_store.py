@@ -434,9 +434,14 @@ class ServerStore(Store):
         return rows, hashes, doc_meta
 
     def _build_snapshot(self, record: dict, version: int, acr: dict, boiler: frozenset, t0: float) -> Snapshot:
+        import bm25s
+
         rows, hashes, doc_meta = self._rows()
-        tokens = tokenize([r[2] for r in rows], self._stemmer())
-        retriever = UpdatableBM25.build((r[0], r[1], tk) for r, tk in zip(rows, tokens)) if rows else None
+        retriever = None
+        if rows:
+            tokens = bm25s.tokenize([r[2] for r in rows], stopwords="en", stemmer=self._stemmer(), return_ids=True,
+                                    show_progress=False)
+            retriever = UpdatableBM25.from_token_ids([(r[0], r[1]) for r in rows], tokens.ids, tokens.vocab)
         return Snapshot(version=version, retriever=retriever, ids=retriever.ids if retriever else [], hashes=hashes,
                         acronyms=acr, boilerplate=boiler, doc_meta=doc_meta,
                         documents=int(record.get("documents", 0)), build_seconds=time.perf_counter() - t0)

@@ -97,6 +97,20 @@ def test_an_updated_index_scores_every_chunk_like_one_built_from_scratch(stemmer
     assert {t: d for t, d in df.items() if d} == df_fresh
 
 
+def test_a_build_from_bm25s_token_ids_equals_one_from_tokens(stemmer):
+    rows = corpus(40, seed=5)
+    by_tokens = build(rows, stemmer)
+    ids = bm25s.tokenize([r[2] for r in rows], stopwords="en", stemmer=stemmer, return_ids=True, show_progress=False)
+    by_ids = UpdatableBM25.from_token_ids([(r[0], r[1]) for r in rows], ids.ids, ids.vocab)
+    assert by_ids.ids == by_tokens.ids and set(by_ids.vocab_dict) == set(by_tokens.vocab_dict)
+    for q in QUERIES:
+        tokens = tokenize([q], stemmer)[0]
+        assert np.array_equal(by_ids.get_scores(tokens), by_tokens.get_scores(tokens)), q
+    # and it updates like any other
+    more = by_ids.updated({rows[0][1]}, [("x::0", "x", ["lung", "cancer"])])
+    assert rows[0][0] not in more.ids and more.ids[-1] == "x::0"
+
+
 def test_removing_every_document_and_an_empty_index(stemmer):
     rows = corpus(5)
     index = build(rows, stemmer)

@@ -347,8 +347,10 @@ class ServerStore(Store):
     @_store_errors
     def build_snapshot(self, record: dict | None = None, previous: Snapshot | None = None) -> Snapshot:
         """The lexical index and tables of the published version: from this process's disk cache of that version
-        when there is one; else ``previous`` updated with the documents the versions since changed (when the
-        server still lists them); else built from every chunk in the server. Cached on disk in each case."""
+        when there is one; else the version in use (``previous``), or the newest cached one, updated with the
+        documents the versions since changed, when the server still lists them (no lock: seconds even at 1M
+        chunks); else built from every chunk in the server, once per host (the build lock) and cached. Only full
+        builds are cached: a restarted process loads the newest and updates it."""
         t0 = time.perf_counter()
         record = record if record is not None else (self.version_record() or {"version": 0})
         version = int(record["version"])
@@ -356,40 +358,53 @@ class ServerStore(Store):
         t = dict(zip(tables["ids"], tables["documents"]))
         acr = json.loads(t.get(f"acronyms:{version}") or "{}")
         boiler = frozenset(json.loads(t.get(f"boilerplate:{version}") or "[]"))
-        cache = self._cache_dir(version)
-
-        def from_cache() -> Snapshot | None:
-            cached = self._load_cached(cache) if cache is not None else None
-            if cached is None:
-                return None
-            retriever, info = cached
-            ids = retriever.ids if retriever is not None else []
-            return Snapshot(version=version, retriever=retriever, ids=ids, hashes=dict(zip(ids, info["hashes"])),
-                            acronyms=acr, boilerplate=boiler,
-                            doc_meta={d: tuple(m) for d, m in info["doc_meta"].items()},
-                            documents=int(record.get("documents", 0)), build_seconds=time.perf_counter() - t0,
-                            from_cache=True, how="cache")
-
-        snap = from_cache()
+        snap = self._from_cache(version, record, acr, boiler, t0)
         if snap is not None:
             return snap
-        # the workers of one host build a version once: the first takes the build lock, the others wait for it
-        # and load its cache (two workers rebuilding at once on 2 cores took 3x as long as one)
-        with self._build_lock(cache):
-            snap = from_cache()
+        base = previous if previous is not None and previous.version < version else None
+        if base is None and version:
+            older = self._newest_cached(below=version)
+            base = self._from_cache(older, {}, {}, frozenset(), t0) if older else None
+        changed = self._changed_since(base.version, version) if base is not None else None
+        if base is not None and changed is not None:
+            snap = self._update_snapshot(base, changed, record, version, acr, boiler, t0)
             if snap is not None:
                 return snap
-            snap = None
-            changed = self._changed_since(previous.version, version) if previous is not None else None
-            if changed is not None and previous is not None:
-                snap = self._update_snapshot(previous, changed, record, version, acr, boiler, t0)
-            if snap is None:
-                snap = self._build_snapshot(record, version, acr, boiler, t0)
+        # the workers of one host build a version once: the first takes the build lock, the others wait for it
+        # and load its cache (two workers rebuilding at once on 2 cores took 3x as long as one)
+        cache = self._cache_dir(version)
+        with self._build_lock(cache):
+            snap = self._from_cache(version, record, acr, boiler, t0)
+            if snap is not None:
+                return snap
+            snap = self._build_snapshot(record, version, acr, boiler, t0)
             # cached only when it is the published version whole (not read in the middle of an ingest)
             if cache is not None and version and len(snap.ids) == record.get("chunks") \
                     and not self.meta_col.get(ids=["lock"], include=[])["ids"]:
                 self._save_cached(cache, snap)
             return snap
+
+    def _from_cache(self, version: int, record: dict, acr: dict, boiler: frozenset, t0: float) -> Snapshot | None:
+        cache = self._cache_dir(version)
+        cached = self._load_cached(cache) if cache is not None else None
+        if cached is None:
+            return None
+        retriever, info = cached
+        ids = retriever.ids if retriever is not None else []
+        return Snapshot(version=version, retriever=retriever, ids=ids, hashes=dict(zip(ids, info["hashes"])),
+                        acronyms=acr, boilerplate=boiler, doc_meta={d: tuple(m) for d, m in info["doc_meta"].items()},
+                        documents=int(record.get("documents", 0)), build_seconds=time.perf_counter() - t0,
+                        from_cache=True, how="cache")
+
+    def _newest_cached(self, below: int) -> int | None:
+        """The newest version before ``below`` this host has a cache of (the base a restart updates)."""
+        cache = self._cache_dir(below)
+        if cache is None or not cache.parent.is_dir():
+            return None
+        prefix = cache.name.rsplit("-v", 1)[0] + "-v"
+        found = [int(p.name[len(prefix):]) for p in cache.parent.iterdir()
+                 if p.name.startswith(prefix) and p.name[len(prefix):].isdigit()]
+        return max((v for v in found if v < below), default=None)
 
     @contextmanager
     def _build_lock(self, cache: Path | None) -> Iterator[None]:

@@ -587,15 +587,22 @@ def test_a_restart_loads_its_disk_cache_of_the_version_and_a_new_version_replace
     (next(cache.iterdir()) / "snapshot.json").write_text("{")
     assert not ServerStore(s).current().from_cache
     assert ServerStore(s).current().from_cache  # and cached again
-    # new versions: cached too, and versions before the previous one are dropped
+    # new versions: a restarted process loads the newest cached version and reads only what changed since
     for _ in range(2):
         shutil.copy(ADDED, s.corpus[0] / "guidelines")
         ingest(None, s)
         (s.corpus[0] / "guidelines" / ADDED.name).unlink()
         ingest(None, s)
     v = ServerStore(s).current()
-    assert v.version == 5
+    assert v.version == 5 and v.how == "update" and not v.from_cache
+    assert sorted(v.ids) == sorted(ServerStore(s.model_copy(update={"data_dir": tmp_path / "other2"})).current().ids)
+    assert sorted(int(p.name.rsplit("-v", 1)[1]) for p in cache.iterdir()) == [1]  # only full builds are cached
+    # a base the server no longer lists the changes since: a full build, cached; older versions dropped
+    ServerStore(s).meta_col.delete(ids=["changes:3"])
+    v = ServerStore(s).current()
+    assert v.version == 5 and v.how == "full"
     assert sorted(int(p.name.rsplit("-v", 1)[1]) for p in cache.iterdir()) == [5]
+    assert ServerStore(s).current().how == "cache"
     # off: nothing written
     off = s.model_copy(update={"data_dir": tmp_path / "nocache", "server_cache": False})
     assert not ServerStore(off).current().from_cache and not (tmp_path / "nocache" / "server-cache").exists()

@@ -229,12 +229,12 @@ def watch(url: str, name: str, data_dir: str) -> None:
         time.sleep(0.05)
 
 
-def pickup(url: str, name: str, docs: Path, workdir: Path) -> list[dict]:
+def pickup(url: str, name: str, docs: Path, workdir: Path, app_data: Path) -> list[dict]:
     """Ingest ``docs`` (then the same documents changed) into the index while an app process watches; for each
     ingest: its duration and the delay from its end to the app serving the new version (the 30 s bound)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_BOT_CHROMA_URL": url, "QA_BOT_COLLECTION_NAME": name,
            "QA_BOT_DATA_DIR": str(workdir / "ingest-data")}
-    app = subprocess.Popen([sys.executable, __file__, "--watch", url, name, str(workdir / "app-data")], env=env,
+    app = subprocess.Popen([sys.executable, __file__, "--watch", url, name, str(app_data)], env=env,
                            stdout=subprocess.PIPE, text=True, start_new_session=True)
     out = []
     try:
@@ -318,7 +318,7 @@ def main() -> None:
             row.update(json.loads(out.stdout.strip().splitlines()[-1]))
             row["chroma_rss_mb_after_queries"] = round(rss_mb(proc.pid))
             if args.pickup:
-                row["pickup"] = pickup(url, "scale", args.pickup, args.workdir)
+                row["pickup"] = pickup(url, "scale", args.pickup, args.workdir, args.workdir / f"app-data-{n}")
         finally:
             os.killpg(proc.pid, 15)
             proc.wait(60)

@@ -43,8 +43,11 @@ def top_rows(scores: np.ndarray, ids: list[str], k: int) -> list[int]:
     another order than one that built it at once)."""
     if not len(scores) or k <= 0:
         return []
-    kth = np.partition(scores, len(scores) - min(k, len(scores)))[len(scores) - min(k, len(scores))]
-    rows = np.flatnonzero(scores >= max(kth, np.float32(np.finfo(np.float32).tiny)))
+    rows = np.flatnonzero(scores > 0)  # usually a small part of a large index: partitioned alone
+    if len(rows) > k:
+        sub = scores[rows]
+        kth = np.partition(sub, len(sub) - k)[len(sub) - k]
+        rows = rows[sub >= kth]
     return sorted(rows.tolist(), key=lambda i: (-scores[i], ids[i]))[:k]
 
 

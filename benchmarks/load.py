@@ -185,7 +185,8 @@ def run_one(workers: int, clients: int, seconds: float, ingest: Path | None, env
                 "rps": len(latencies) / wall, "p50": pct(latencies, 0.5), "p95": pct(latencies, 0.95),
                 "p99": pct(latencies, 0.99), "mean": statistics.fmean(latencies) if latencies else float("nan"),
                 "errors": len(errors), "error_samples": errors[:3], "ready_s": ready_s, "rss_mb": rss,
-                "ingest": ingest_out[0] if ingest_out else None, "switch_s": switch}
+                "ingest": ingest_out[0] if ingest_out else None, "switch_s": switch,
+                "server_errors": [line.strip() for line in log_lines if "unhandled" in line][:5]}
     finally:
         server.terminate()
         try:
@@ -219,6 +220,8 @@ def main() -> None:
               f"| {r['p99']:.0f} | {r['errors']} | {r['rss_mb']:.0f} | {r['ready_s']:.0f} |", flush=True)
         for e in r["error_samples"]:
             print(f"  error: {e}")
+        for line in r.get("server_errors") or []:
+            print(f"  server: {line}")
         if r["ingest"]:
             print(f"  ingest: {r['ingest']}" + (f"; every worker on the new version {r['switch_s']:.1f}s after it ended" if r.get("switch_s") is not None else ""))
 

@@ -69,6 +69,7 @@ CHANGES_LISTED = 20000  # an ingest that touched more documents publishes "rebui
 TABLES_ALWAYS_BELOW = 100_000
 TABLES_STALE_SHARE = 0.05
 WRITE_BATCH = 500
+QUERY_TRIES = 4  # a dense search that meets the transient "Error finding id" of a concurrent delete is asked again
 _ONE = [1.0]  # records of the docs and meta collections carry a 1-d placeholder vector (Chroma requires one)
 
 
@@ -88,6 +89,19 @@ def _store_errors(fn: Callable) -> Callable:
                                             f"({type(e).__name__}); is `chroma run` up?") from None
             raise
     return wrapper
+
+
+def _again_if_deleting(call: Callable[[], Any]) -> Any:
+    """``call()``, asked again (up to QUERY_TRIES times, 50-150 ms apart) when the Chroma server answers "Error
+    finding id": while an ingest deletes chunks, a vector can be gone a moment before its record (reproduced: ~4 %
+    of searches and fetches during a mass delete); the next ask finds both gone or both there."""
+    for attempt in range(QUERY_TRIES):
+        try:
+            return call()
+        except Exception as e:  # noqa: BLE001 - only that transient error is retried
+            if "finding id" not in str(e) or attempt == QUERY_TRIES - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def is_connection_error(e: BaseException) -> bool:
@@ -262,7 +276,8 @@ class ServerStore(Store):
         """One round trip: the chunks and, when any is asked for, the vectors of all of them (a second request
         for the vectors cost more than their share of one)."""
         if not ids:
-            got = self.chunks_col.get(ids=list(vectors_of), include=["embeddings"]) if vectors_of else None
+            got = _again_if_deleting(lambda: self.chunks_col.get(ids=list(vectors_of), include=["embeddings"])) \
+                if vectors_of else None
             return {}, ({cid: np.asarray(v, dtype=np.float32) for cid, v in zip(got["ids"], got["embeddings"])}
                         if got else {})
         include = ["documents", "metadatas", "embeddings"] if vectors_of else ["documents", "metadatas"]
@@ -270,7 +285,7 @@ class ServerStore(Store):
         vecs: dict[str, np.ndarray] = {}
         ids = list(dict.fromkeys(ids))
         for i in range(0, len(ids), PAGE):
-            got = self.chunks_col.get(ids=ids[i:i + PAGE], include=include)
+            got = _again_if_deleting(lambda: self.chunks_col.get(ids=ids[i:i + PAGE], include=include))
             embs = got.get("embeddings") if vectors_of else None
             for j, (cid, text, meta) in enumerate(zip(got["ids"], got["documents"], got["metadatas"])):
                 if self._visible(cid, meta.get("content_hash")):
@@ -308,7 +323,8 @@ class ServerStore(Store):
                 index = snap.retriever
                 codes = [index._doc_index[d] for d in want if d in index._doc_index]
                 rows = np.flatnonzero(np.isin(index.row_doc, np.asarray(codes, np.int32))) if codes else []
-                got = self.chunks_col.get(ids=[index.ids[r] for r in rows], include=include) if len(rows) \
+                got = _again_if_deleting(lambda: self.chunks_col.get(ids=[index.ids[r] for r in rows],
+                                                                     include=include)) if len(rows) \
                     else {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
             else:
                 got = self.chunks_col.get(where={"doc_id": {"$in": want}} if len(want) > 1 else {"doc_id": want[0]},
@@ -337,8 +353,8 @@ class ServerStore(Store):
         left out here; one rewritten in place since is left out by ``get_chunks`` (its hash differs). Distances
         only: the metadata of every hit would cost a third of the query."""
         snap = self.snapshot()
-        res = self.chunks_col.query(query_embeddings=query_vectors, n_results=k, where=where or None,
-                                    include=["distances"])
+        res = _again_if_deleting(lambda: self.chunks_col.query(query_embeddings=query_vectors, n_results=k,
+                                                               where=where or None, include=["distances"]))
         return [[(cid, 1.0 - float(d)) for cid, d in zip(ids, dist) if snap is None or cid in snap.hashes]
                 for ids, dist in zip(res["ids"], res["distances"])]
 

@@ -208,8 +208,8 @@ def test_a_new_version_reads_only_the_documents_it_changed_and_equals_a_fresh_bu
 def test_an_answer_costs_one_search_and_few_fetches_on_the_server(chroma, tmp_path):
     """Round trips to the Chroma server dominate server-mode latency: the question and its sub-questions are
     searched in one query (distances only), the candidates' chunks come with their vectors in one get (a second
-    only when filters leave the lexical pool short), the lead guidelines whole in one more, and the composer reads
-    the lead guideline from the process's cache of that version."""
+    only when filters leave the lexical pool short), the lead guidelines whole in one more (by id), and the
+    composer reads the lead guideline from the process's cache of that version."""
     from qa_bot.engine import answer
     from qa_bot.index import get_store, ingest
     from qa_bot.retrieve import question_segments
@@ -234,11 +234,11 @@ def test_an_answer_costs_one_search_and_few_fetches_on_the_server(chroma, tmp_pa
             delattr(col, name)
     assert not result.abstained and result.citations
     assert [c for c in calls if c[0] == "query"] == [("query", ["distances"], None)]
-    by_ids = [c for c in calls if c[0] == "get" and c[2] is None]
-    by_doc = [c for c in calls if c[0] == "get" and c[2] is not None]
-    assert 1 <= len(by_ids) <= 2 and all("embeddings" in c[1] for c in by_ids)
-    assert len(by_doc) == 1 and "embeddings" in by_doc[0][1]
-    assert len(calls) == 1 + len(by_ids) + 1
+    gets = [c for c in calls if c[0] == "get"]
+    # candidates (1, or 2 when filters left the lexical pool short) + the lead guidelines whole, all by id (the
+    # snapshot knows each document's chunks: no metadata filter, 220 ms at 1M chunks)
+    assert 2 <= len(gets) <= 3 and all("embeddings" in c[1] and c[2] is None for c in gets)
+    assert len(calls) == 1 + len(gets)
 
 
 def test_large_indexes_carry_the_side_tables_over_until_enough_documents_changed(chroma, tmp_path, monkeypatch):
@@ -361,6 +361,35 @@ def test_a_writer_whose_lock_was_taken_over_stops_before_writing_more(chroma, tm
     assert store.count_chunks() == before and store.doc_chunks(SEED_GUIDELINE) == doc_chunks
     assert meta.get(ids=["lock"], include=["metadatas"])["metadatas"][0]["token"] == "other"  # not released
     meta.delete(ids=["lock"])
+
+
+def test_a_vector_deleted_a_moment_before_its_record_is_asked_again():
+    """Chroma answers "Error finding id" when an ingest deletes chunks during a search (reproduced: ~4 % of the
+    searches and fetches of 3 readers during a mass delete, the 5 errors of a load run): asked again, it passes;
+    any other error, or one that persists, is raised."""
+    from chromadb.errors import InternalError
+
+    from qa_bot import server_store
+
+    calls = []
+
+    def flaky(fails: int, message: str = "Error executing plan: Internal error: Error finding id"):
+        def call():
+            calls.append(1)
+            if len(calls) <= fails:
+                raise InternalError(message)
+            return "ok"
+        return call
+
+    assert server_store._again_if_deleting(flaky(2)) == "ok" and len(calls) == 3
+    calls.clear()
+    with pytest.raises(InternalError, match="finding id"):
+        server_store._again_if_deleting(flaky(10))
+    assert len(calls) == server_store.QUERY_TRIES
+    calls.clear()
+    with pytest.raises(InternalError, match="something else"):
+        server_store._again_if_deleting(flaky(1, "something else"))
+    assert len(calls) == 1
 
 
 def test_a_down_server_is_a_clear_error(tmp_path):

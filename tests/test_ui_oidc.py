@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from conftest import SEED_QUESTION
-from test_ui_browser import ARTIFACTS, _ask, _free_port, _unavailable, _watch, browser, streamlit_server  # noqa: F401
+from test_ui_browser import ARTIFACTS, _ask, _free_port, _watch, browser, streamlit_server  # noqa: F401 (browser: a fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -437,3 +437,31 @@ def test_login_off_without_keys_and_forced_off(app_env, monkeypatch):
     monkeypatch.setenv("QA_BOT_API_KEYS", UI_KEY)
     monkeypatch.setenv("QA_BOT_UI_LOGIN", "off")
     assert start().chat_input
+
+
+@pytest.fixture
+def secrets_files():
+    """Point Streamlit's secrets.files at the given paths for one test (st.secrets re-reads them)."""
+    from streamlit import config
+    from streamlit.runtime.secrets import secrets_singleton
+
+    before = config.get_option("secrets.files")
+
+    def use(*paths: Path) -> None:
+        config.set_option("secrets.files", [str(p) for p in paths])
+        secrets_singleton._secrets = None  # parsed again on next use
+
+    yield use
+    config.set_option("secrets.files", before)
+    secrets_singleton._secrets = None
+
+
+def test_unreadable_secrets_file_stops_the_page_instead_of_dropping_the_login(tmp_path, monkeypatch, secrets_files):
+    monkeypatch.setenv("QA_BOT_DATA_DIR", str(tmp_path / "no-index"))
+    bad = tmp_path / "secrets.toml"
+    bad.write_text('[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\nclient_id = "x\n')  # a TOML error
+    secrets_files(bad, tmp_path / "absent.toml")
+    at = start()
+    assert not at.chat_input and not at.button and any("cannot be read" in e.value for e in at.error)
+    secrets_files(tmp_path / "absent.toml")  # no secrets file at all: no OIDC, no login (as before)
+    assert start().chat_input

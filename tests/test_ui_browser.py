@@ -66,23 +66,27 @@ def _free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """Start ``streamlit run ui/app.py`` on a free loopback port; wait (bounded) until it is healthy; always stop it."""
-    port = _free_port()
+def streamlit_server(env: dict[str, str], log_path: Path, *, cwd: Path = ROOT, port: int | None = None,
+                     host: str = "127.0.0.1") -> Iterator[str]:
+    """Start ``streamlit run ui/app.py`` on a free loopback port; wait (bounded) until it is healthy; always stop it.
+
+    ``cwd``: where Streamlit looks for ``.streamlit/`` (secrets.toml); ``host``: the name of the loopback address in
+    the URL yielded (``localhost`` where cookies must match a configured origin)."""
+    port = port or _free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("QA_BOT_")}
     full_env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **env})
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     log = open(log_path, "w")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://{host}:{port}"
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while True:
             if proc.poll() is not None:
                 pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
             try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
                     if r.status == 200:
                         break
             except OSError:

@@ -144,7 +144,12 @@ def engine_history(turns: list[dict]) -> list[Turn]:
 def _oidc_configured() -> bool:
     try:
         return "auth" in st.secrets
-    except Exception:  # no secrets.toml: no OIDC provider
+    except Exception as e:  # no secrets.toml: no OIDC provider
+        if any(os.path.exists(p) for p in st.get_option("secrets.files") or []):
+            # there but unreadable (a TOML error): it may hold [auth], so stop rather than serve the page unguarded
+            log.error("secrets file unreadable: %s", type(e).__name__)
+            st.error("`.streamlit/secrets.toml` cannot be read (a TOML error?): fix it and restart the app.")
+            st.stop()
         return False
 
 

@@ -58,6 +58,7 @@ class UpdatableBM25:
         self.vocab_dict: dict[str, int] = {}
         self.ids: list[str] = []
         self.doc_names: list[str] = []  # document of row r: doc_names[row_doc[r]]
+        self.doc_index: dict[str, int] = {}  # document → its position in doc_names
         self.row_doc = np.zeros(0, np.int32)
         self.dl = np.zeros(0, np.int32)  # tokens per row
         self.indptr = np.zeros(1, np.int64)  # column (term) c: entries indptr[c]:indptr[c + 1]
@@ -105,9 +106,10 @@ class UpdatableBM25:
         new = UpdatableBM25.__new__(UpdatableBM25)
         n_old, v_old, n_add, v_new = len(self.ids), len(self.indptr) - 1, len(add_ids), len(vocab)
         # the rows kept (renumbered in order) and their entries ----------------------------------------------
-        dead = [self._doc_index[d] for d in set(drop_docs) if d in self._doc_index]
-        if dead:
-            keep_row = ~np.isin(self.row_doc, np.asarray(dead, np.int32))
+        dead = self.rows_of(drop_docs)
+        if len(dead):
+            keep_row = np.ones(n_old, bool)
+            keep_row[dead] = False
             renum = (np.cumsum(keep_row) - 1).astype(np.int32)
             keep_entry = keep_row[self.indices]
             run = np.concatenate([[0], np.cumsum(keep_entry, dtype=np.int64)])
@@ -120,7 +122,7 @@ class UpdatableBM25:
         n_keep = int(keep_row.sum())
         # the rows added: (column, row) pairs counted into term frequencies, sorted by column then row --------------
         doc_names = list(self.doc_names)
-        doc_index = dict(self._doc_index)
+        doc_index = dict(self.doc_index)
         add_doc = np.empty(n_add, np.int32)
         for j, doc in enumerate(add_docs):
             k = doc_index.get(doc)
@@ -143,23 +145,12 @@ class UpdatableBM25:
             + np.bincount(add_cols, minlength=v_new)
         new.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         new.vocab_dict = vocab
-        new.ids = ([cid for cid, k in zip(self.ids, keep_row) if k] if dead else list(self.ids)) + list(add_ids)
-        new.doc_names, new._doc_index = doc_names, doc_index
+        new.ids = ([cid for cid, k in zip(self.ids, keep_row) if k] if len(dead) else list(self.ids)) + list(add_ids)
+        new.doc_names, new.doc_index = doc_names, doc_index
         new.row_doc = np.concatenate([self.row_doc[keep_row], add_doc])
         new.dl = np.concatenate([self.dl[keep_row], lengths.astype(np.int32)])
         new._weigh()
         return new
-
-    @property
-    def _doc_index(self) -> dict[str, int]:
-        idx = self.__dict__.get("_doc_index_")
-        if idx is None:
-            idx = self.__dict__["_doc_index_"] = {d: i for i, d in enumerate(self.doc_names)}
-        return idx
-
-    @_doc_index.setter
-    def _doc_index(self, value: dict[str, int]) -> None:
-        self.__dict__["_doc_index_"] = value
 
     def _weigh(self) -> None:
         """BM25 weight of every entry, from the current rows only (N, document frequencies, average length)."""
@@ -189,6 +180,11 @@ class UpdatableBM25:
             scores[self.indices[s:e]] += self.data[s:e]
         return scores
 
+    def rows_of(self, docs: Iterable[str]) -> np.ndarray:
+        """The rows of ``docs`` (those in the index), ascending."""
+        codes = [self.doc_index[d] for d in set(docs) if d in self.doc_index]
+        return np.flatnonzero(np.isin(self.row_doc, np.asarray(codes, np.int32))) if codes else np.zeros(0, np.int64)
+
     def doc_rows(self) -> np.ndarray:
         """Rows per document (indexed like ``doc_names``)."""
         return np.bincount(self.row_doc, minlength=len(self.doc_names))
@@ -207,6 +203,7 @@ class UpdatableBM25:
         arrays = np.load(path / "bm25.npz")
         new = cls.__new__(cls)
         new.vocab_dict, new.ids, new.doc_names = info["vocab"], info["ids"], info["docs"]
+        new.doc_index = {d: i for i, d in enumerate(new.doc_names)}
         for name in ("row_doc", "dl", "indptr", "indices", "tf"):
             setattr(new, name, arrays[name])
         if not (len(new.row_doc) == len(new.dl) == len(new.ids) and len(new.indptr) == len(new.vocab_dict) + 1

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import acronyms, shorthand
 from .index import Store, published_ord, require_index
-from .lexical import top_rows
+from .lexical import tokenize, top_rows
 from .settings import Settings
 from .text import (GENERIC, STOP, _TOKEN, content_terms, looks_like_name, question_types, stem_words, term_set,
                    topic_terms)
@@ -285,13 +285,10 @@ class Retriever:
         return score, reason
 
     def lexical_scores(self, query: str) -> tuple[np.ndarray | None, list[str]]:
-        import bm25s
-
         retriever, ids = self.store.lexical()
         if retriever is None:
             return None, ids
-        tokens = bm25s.tokenize([query], stopwords="en", stemmer=self.store._stemmer(), return_ids=False,
-                                show_progress=False)[0]
+        tokens = tokenize([query], self.store._stemmer())[0]
         if not tokens:
             return np.zeros(len(ids), dtype=np.float32), ids
         return retriever.get_scores(tokens), ids
@@ -412,12 +409,6 @@ class Retriever:
         timings["rerank"] = (time.perf_counter() - t) * 1000
         return passages
 
-    def _dense_of(self, ids: list[str], qvec, seg_vecs, settings: Settings) -> dict[str, float]:
-        """Cosine of stored vectors with the query (and, for a long message, its best sentence)."""
-        if not ids or qvec is None:
-            return {}
-        return self._cosines(self.store.chunks_and_vectors([], ids)[1], qvec, seg_vecs, settings)
-
     @staticmethod
     def _cosines(vectors: dict[str, np.ndarray], qvec, seg_vecs, settings: Settings) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -438,10 +429,12 @@ class Retriever:
         if not chunks or not ctx:
             return []
         ids = [c.chunk_id for c in chunks]
-        if vectors is not None and all(cid in vectors for cid in ids):
-            dense_of = self._cosines({cid: vectors[cid] for cid in ids}, ctx["qvec"], ctx["seg_vecs"], settings)
-        else:
-            dense_of = self._dense_of(ids, ctx["qvec"], ctx["seg_vecs"], settings)
+        vectors = dict(vectors or {})
+        need = [cid for cid in ids if cid not in vectors] if ctx["qvec"] is not None else []
+        if need:
+            vectors.update(self.store.chunks_and_vectors([], need)[1])
+        dense_of = self._cosines({cid: vectors[cid] for cid in ids if cid in vectors}, ctx["qvec"], ctx["seg_vecs"],
+                                 settings)
         lex_of = {}
         if ctx["scores"] is not None:
             for cid in ids:

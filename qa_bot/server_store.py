@@ -24,9 +24,9 @@ in place) are not shown and removed chunks drop out, so every process answers fr
 The ingest job (``qa-bot ingest`` with the same settings) notes each document (``touched``) before it writes its
 chunks with their vectors, the document record last (a killed ingest redoes that document), then builds the side
 tables from the chunks now in the server and publishes version N+1 with the list of the documents noted since the
-last version (those of a killed ingest included). Two ingests never write at once: ``server_writer_lock`` (a ``lock`` record:
-Chroma's ``add`` is insert-if-absent, so the first writer wins; an expired lock of a killed writer is removed with a
-conditional delete on its token).
+last version (those of a killed ingest included). Two ingests never write at once: ``server_writer_lock`` (a
+``lock`` record: Chroma's ``add`` is insert-if-absent, so the first writer wins; an expired lock of a killed writer
+is removed with a conditional delete on its token).
 """
 
 from __future__ import annotations
@@ -122,7 +122,6 @@ class Snapshot:
 
     version: int
     retriever: UpdatableBM25 | None
-    ids: list[str]
     hashes: dict[str, str]  # chunk id → content hash (a chunk rewritten since has another hash: not shown)
     acronyms: dict[str, str]
     boilerplate: frozenset[str]
@@ -141,6 +140,11 @@ class Snapshot:
                     key = self.doc_meta.get(doc, ("", ""))[i]
                     out[key] = out.get(key, 0) + n
         return out
+
+    @property
+    def ids(self) -> list[str]:
+        """The chunk ids of the lexical index's rows (in its row order)."""
+        return self.retriever.ids if self.retriever is not None else []
 
     @cached_property
     def by_collection(self) -> dict[str, int]:
@@ -259,16 +263,8 @@ class ServerStore(Store):
     def _to_chunk(text: str, meta: dict) -> Chunk:
         return Chunk.model_validate({**json.loads(meta["chunk"]), "text": text})
 
-    @_store_errors
     def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
-        out: dict[str, Chunk] = {}
-        ids = list(dict.fromkeys(ids))
-        for i in range(0, len(ids), PAGE):
-            got = self.chunks_col.get(ids=ids[i:i + PAGE], include=["documents", "metadatas"])
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-                if self._visible(cid, meta.get("content_hash")):
-                    out[cid] = self._to_chunk(text, meta)
-        return out
+        return self.chunks_and_vectors(ids, [])[0]
 
     @_store_errors
     def chunks_and_vectors(self, ids: Sequence[str],
@@ -317,24 +313,21 @@ class ServerStore(Store):
                     by_doc[d], more = hit
                     vecs.update(more)
         if want:
-            include = ["documents", "metadatas", "embeddings"]
             if snap is not None and snap.retriever is not None:  # by id: the snapshot knows each document's rows
                 # (a metadata filter on doc_id took 220 ms at 1M chunks, the same chunks by id a few ms)
-                index = snap.retriever
-                codes = [index._doc_index[d] for d in want if d in index._doc_index]
-                rows = np.flatnonzero(np.isin(index.row_doc, np.asarray(codes, np.int32))) if codes else []
-                got = _again_if_deleting(lambda: self.chunks_col.get(ids=[index.ids[r] for r in rows],
-                                                                     include=include)) if len(rows) \
-                    else {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
+                ids = [snap.retriever.ids[r] for r in snap.retriever.rows_of(want).tolist()]
+                chunks_of, vec_of = self.chunks_and_vectors(ids, ids)
             else:
                 got = self.chunks_col.get(where={"doc_id": {"$in": want}} if len(want) > 1 else {"doc_id": want[0]},
-                                          include=include)
+                                          include=["documents", "metadatas", "embeddings"])
+                chunks_of = {cid: self._to_chunk(text, meta) for cid, text, meta in
+                             zip(got["ids"], got["documents"], got["metadatas"])
+                             if self._visible(cid, meta.get("content_hash"))}
+                vec_of = {cid: np.asarray(v, dtype=np.float32) for cid, v in zip(got["ids"], got["embeddings"])}
             fetched: dict[str, tuple[list[Chunk], dict[str, np.ndarray]]] = {d: ([], {}) for d in want}
-            for cid, text, meta, vec in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"]):
-                if self._visible(cid, meta.get("content_hash")):
-                    c = self._to_chunk(text, meta)
-                    fetched[c.doc_id][0].append(c)
-                    fetched[c.doc_id][1][cid] = np.asarray(vec, dtype=np.float32)
+            for cid, c in chunks_of.items():
+                fetched[c.doc_id][0].append(c)
+                fetched[c.doc_id][1][cid] = vec_of[cid]
             with self._lock:
                 for d, (chunks, more) in fetched.items():
                     chunks.sort(key=lambda c: c.start)
@@ -409,8 +402,7 @@ class ServerStore(Store):
                 return snap
             snap = self._build_snapshot(record, version, acr, boiler, t0)
             # cached only when it is the published version whole (not read in the middle of an ingest)
-            if cache is not None and version and len(snap.ids) == record.get("chunks") \
-                    and not self.meta_col.get(ids=["lock"], include=[])["ids"]:
+            if cache is not None and version and len(snap.ids) == record.get("chunks") and not self._ingest_running():
                 self._save_cached(cache, snap)
             return snap
 
@@ -421,7 +413,7 @@ class ServerStore(Store):
             return None
         retriever, info = cached
         ids = retriever.ids if retriever is not None else []
-        return Snapshot(version=version, retriever=retriever, ids=ids, hashes=dict(zip(ids, info["hashes"])),
+        return Snapshot(version=version, retriever=retriever, hashes=dict(zip(ids, info["hashes"])),
                         acronyms=acr, boilerplate=boiler, doc_meta={d: tuple(m) for d, m in info["doc_meta"].items()},
                         documents=int(record.get("documents", 0)), build_seconds=time.perf_counter() - t0,
                         from_cache=True, how="cache")
@@ -487,9 +479,13 @@ class ServerStore(Store):
             tokens = bm25s.tokenize([r[2] for r in rows], stopwords="en", stemmer=self._stemmer(), return_ids=True,
                                     show_progress=False)
             retriever = UpdatableBM25.from_token_ids([(r[0], r[1]) for r in rows], tokens.ids, tokens.vocab)
-        return Snapshot(version=version, retriever=retriever, ids=retriever.ids if retriever else [], hashes=hashes,
+        return Snapshot(version=version, retriever=retriever, hashes=hashes,
                         acronyms=acr, boilerplate=boiler, doc_meta=doc_meta,
                         documents=int(record.get("documents", 0)), build_seconds=time.perf_counter() - t0)
+
+    def _ingest_running(self) -> bool:
+        """An ingest holds the lock: the server's chunks may be between two versions."""
+        return bool(self.meta_col.get(ids=["lock"], include=[])["ids"])
 
     def _changed_since(self, version: int, target: int) -> set[str] | None:
         """The documents that the versions after ``version`` up to ``target`` changed, or None when the server
@@ -518,10 +514,8 @@ class ServerStore(Store):
         doc_meta = dict(prev.doc_meta)
         docs = sorted(changed)
         base = prev.retriever or UpdatableBM25()
-        if changed:
-            for cid, doc in zip(base.ids, base.row_doc.tolist()):
-                if base.doc_names[doc] in changed:
-                    hashes.pop(cid, None)
+        for r in base.rows_of(changed).tolist():
+            hashes.pop(base.ids[r], None)
         for i in range(0, len(docs), 100):
             part_rows, part_hashes, part_meta = self._rows({"doc_id": {"$in": docs[i:i + 100]}})
             rows += part_rows
@@ -529,12 +523,12 @@ class ServerStore(Store):
             doc_meta.update(part_meta)
         tokens = tokenize([r[2] for r in rows], self._stemmer())
         retriever = base.updated(changed, [(r[0], r[1], tk) for r, tk in zip(rows, tokens)])
-        if len(retriever) != record.get("chunks") and not self.meta_col.get(ids=["lock"], include=[])["ids"]:
+        if len(retriever) != record.get("chunks") and not self._ingest_running():
             log.warning("version %d: %d chunks after updating version %d, %s published: rebuilt in full", version,
                         len(retriever), prev.version, record.get("chunks"))
             return None
-        return Snapshot(version=version, retriever=retriever if len(retriever) else None, ids=retriever.ids,
-                        hashes=hashes, acronyms=acr, boilerplate=boiler, doc_meta=doc_meta,
+        return Snapshot(version=version, retriever=retriever if len(retriever) else None, hashes=hashes,
+                        acronyms=acr, boilerplate=boiler, doc_meta=doc_meta,
                         documents=int(record.get("documents", 0)), build_seconds=time.perf_counter() - t0,
                         how="update")
 

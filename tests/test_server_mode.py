@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURE_CORPUS, ROOT, SEED_GUIDELINE, SEED_QUESTION
+from qa_bot import server_store
 from qa_bot.errors import IndexBusyError, StoreUnavailableError
 from qa_bot.settings import Settings
 from qa_bot.types import SourceDocument
@@ -222,23 +223,79 @@ def test_an_answer_costs_one_search_and_few_fetches_on_the_server(chroma, tmp_pa
                 "hypertension in the office? Should she also take aspirin to prevent a heart attack?")
     assert len(question_segments(question)) >= 2
     calls: list[tuple[str, list, dict | None]] = []
+    rounds: list[int] = []  # fetches one after the other (each may be a few concurrent requests)
     col = store.chunks_col
     for name in ("query", "get"):
         real = getattr(col, name)
         setattr(col, name, lambda *a, _real=real, _name=name, **kw: calls.append(
             (_name, kw.get("include"), kw.get("where"))) or _real(*a, **kw))
+    real_fetch = store._get_by_ids
+    store._get_by_ids = lambda ids, include: rounds.append(len(ids)) or real_fetch(ids, include)
     try:
         result = answer(question, [], s)
     finally:
         for name in ("query", "get"):
             delattr(col, name)
+        del store._get_by_ids
     assert not result.abstained and result.citations
     assert [c for c in calls if c[0] == "query"] == [("query", ["distances"], None)]
     gets = [c for c in calls if c[0] == "get"]
     # candidates (1, or 2 when filters left the lexical pool short) + the lead guidelines whole, all by id (the
     # snapshot knows each document's chunks: no metadata filter, 220 ms at 1M chunks)
-    assert 2 <= len(gets) <= 3 and all("embeddings" in c[1] and c[2] is None for c in gets)
+    assert 2 <= len(rounds) <= 3 and all("embeddings" in c[1] and c[2] is None for c in gets)
+    assert len(gets) <= sum(min(server_store.FETCH_THREADS, -(-n // server_store.FETCH_PART)) for n in rounds)
     assert len(calls) == 1 + len(gets)
+
+
+def test_a_large_fetch_is_split_into_concurrent_requests(monkeypatch):
+    """The ~150 candidates of a question by id: ~88 ms in one request at 1M chunks, ~40 ms as three concurrent
+    ones. The parts run at once (the fake server lets none finish until all three arrived), every id comes back."""
+    from qa_bot.server_store import ServerStore
+
+    gate = [threading.Barrier(server_store.FETCH_THREADS, timeout=10)]
+    asked: list[list[str]] = []
+
+    class Col:
+        def get(self, ids, include):
+            asked.append(list(ids))
+            if gate[0] is not None:  # a part fetched after another had finished: BrokenBarrierError
+                gate[0].wait()
+            return {"ids": list(ids), "documents": [f"text of {i}" for i in ids]}
+
+    monkeypatch.setattr(ServerStore, "chunks_col", property(lambda self: Col()))
+    store = ServerStore(Settings(chroma_url="http://127.0.0.1:9", collection_name="unit_split"))
+    ids = [f"c{i}" for i in range(150)]
+    got = store._get_by_ids(ids, ["documents"])
+    assert len(asked) == server_store.FETCH_THREADS and all(len(a) <= server_store.FETCH_PART for a in asked)
+    assert [i for g in got for i in g["ids"]] == ids  # in order, none lost
+    asked.clear()
+    gate[0] = None
+    assert [i for g in store._get_by_ids(ids[:20], ["documents"]) for i in g["ids"]] == ids[:20]
+    assert asked == [ids[:20]]  # a small fetch: one request
+
+
+def test_a_loaded_version_is_out_of_the_collectors_way_and_freed_when_replaced(chroma, tmp_path):
+    """Python's cyclic garbage collector walked the whole loaded index in its periodic full pass: ~450 ms at 1M
+    chunks, inside 1 question of ~20 (it was the p95 of answer()). A loaded version is frozen out of its reach;
+    the version it replaces is still freed (nothing of it leaks)."""
+    import gc
+    import weakref
+
+    from qa_bot.index import ingest
+    from qa_bot.server_store import ServerStore
+
+    s = server_settings(chroma, tmp_path, "unit_heap")
+    ingest(None, s)
+    app = ServerStore(s)
+    v1 = app.current()
+    assert not any(o is v1.retriever for o in gc.get_objects())  # frozen: not in any generation the collector walks
+    gone = weakref.ref(v1)
+    del v1
+    shutil.copy(ADDED, s.corpus[0] / "guidelines")
+    ingest(None, s)
+    assert app.refresh() is True
+    assert gone() is None  # the replaced version was freed
+    assert not any(o is app.current().retriever for o in gc.get_objects())
 
 
 def test_large_indexes_carry_the_side_tables_over_until_enough_documents_changed(chroma, tmp_path, monkeypatch):

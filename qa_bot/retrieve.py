@@ -101,6 +101,22 @@ def diversify(ranked: list[Passage], k: int, max_per_doc: int) -> list[Passage]:
     return out
 
 
+_POOL = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool():
+    """Threads that score the lexical side while the calling thread embeds the question and searches."""
+    global _POOL
+    if _POOL is None:
+        with _POOL_LOCK:
+            if _POOL is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                _POOL = ThreadPoolExecutor(4, thread_name_prefix="qa-bot-lexical")
+    return _POOL
+
+
 class Retriever:
     def __init__(self, store: Store, settings: Settings, weights: Weights | None = None):
         self.store = store
@@ -123,9 +139,14 @@ class Retriever:
         return pos
 
     def _embed_many(self, texts: list[str]) -> np.ndarray:
+        """The question and its sub-questions: the question in a batch of its own (one batch pads every
+        sub-question to the question's length; apart: 35 % less encoding time, the same vectors)."""
         from .embed import get_embedder
 
-        return get_embedder(self.settings.embedding_model, self.settings.torch_threads).encode(texts)
+        embedder = get_embedder(self.settings.embedding_model, self.settings.torch_threads)
+        if len(texts) < 2:
+            return embedder.encode(texts)
+        return np.vstack([embedder.encode(texts[:1]), embedder.encode(texts[1:])])
 
     def _where(self, settings: Settings) -> dict | None:
         """Chroma filter for the user's filters only: a metadata filter makes Chroma's search ~10x slower
@@ -284,6 +305,10 @@ class Retriever:
                   else f"best passage similarity {dense:.2f}")
         return score, reason
 
+    def _lexical_pinned(self, query: str, snap) -> tuple[np.ndarray | None, list[str]]:
+        with self.store.pinned(snap):
+            return self.lexical_scores(query)
+
     def lexical_scores(self, query: str) -> tuple[np.ndarray | None, list[str]]:
         retriever, ids = self.store.lexical()
         if retriever is None:
@@ -340,6 +365,9 @@ class Retriever:
         ``ctx`` (a dict) receives what scoring more chunks of the same query needs (``score_chunks``)."""
         t = time.perf_counter()
         n = settings.candidates
+        # the lexical scores are computed on another thread meanwhile (numpy and torch release the GIL: the
+        # ~10-60 ms of scoring overlap the embedding and the dense search), on this answer's version
+        lexical_job = _pool().submit(self._lexical_pinned, query, self.store.snapshot())
         # dense ---------------------------------------------------------------------------------------
         have_vectors = self.store.vector_count() > 0
         segs = question_segments(query) if settings.segment_weight > 0 else []
@@ -360,7 +388,7 @@ class Retriever:
         timings["dense"] = (time.perf_counter() - t) * 1000
         # lexical -------------------------------------------------------------------------------------
         t = time.perf_counter()
-        scores, ids = self.lexical_scores(query)
+        scores, ids = lexical_job.result()  # (its time here: the wait beyond the dense side)
         lexical: list[tuple[str, float]] = []
         lex_of: dict[str, float] = {}
         max_lex = 1.0

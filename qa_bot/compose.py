@@ -11,6 +11,7 @@ fixed disclaimer; nothing in a question or a document can change it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from .text import (CITE_MARK, INSTRUCTION_LIKE, META_HEADING, META_SENTENCE, NEGATIVE, PATIENT_DESCRIPTOR, POSITIVE,
@@ -161,12 +162,13 @@ def question_ages(text: str) -> list[int]:
     return [int(next(g for g in m.groups() if g)) for m in _AGE.finditer(text or "")]
 
 
-def age_ranges(text: str) -> list[tuple[int, int]]:
-    """Age ranges a sentence or population states ("aged 45 to 49 years", "65 years or older")."""
+@lru_cache(maxsize=50_000)
+def age_ranges(text: str) -> tuple[tuple[int, int], ...]:
+    """Age ranges a sentence or population states ("aged 45 to 49 years", "65 years or older"); cached."""
     out = [(int(a), int(b)) for a, b in _RANGE.findall(text or "") if int(a) <= int(b) <= 120]
     out += [(int(a or b) + (0 if a else 1), 120) for a, b in _OLDER.findall(text or "")]
     out += [(0, int(a or b) - (0 if a else 1)) for a, b in _YOUNGER.findall(text or "")]
-    return out
+    return tuple(out)
 
 
 def population_match(question: str, text: str) -> float:

@@ -21,6 +21,7 @@ import shutil
 import sqlite3
 import threading
 import time
+from functools import lru_cache
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -54,6 +55,7 @@ LOCK_FILE = "ingest.lock"
 ProgressFn = Callable[[str, int, int | None], None]  # (phase, done, total)
 
 
+@lru_cache(maxsize=10_000)
 def published_ord(value: str | None) -> int:
     """YYYYMMDD of the latest date mentioned ("1996 (revised 2013 Mar 19)" → 20130319); 0 when unknown."""
     if not value:
@@ -76,6 +78,7 @@ def chunk_metadata(c: Chunk) -> dict:
     return {k: v for k, v in meta.items() if v is not None}
 
 
+@lru_cache(maxsize=50_000)
 def sentence_template(sentence: str, title: str | None) -> str:
     """A sentence with its document's topic masked and digits folded: equal templates = boilerplate."""
     s = sentence.lower()

@@ -515,16 +515,18 @@ _GRADE_RULES = [  # (system, pattern whose group 1 is the value)
 ]
 
 
-def grades(text: str) -> set[tuple[str, str]]:
+@lru_cache(maxsize=50_000)
+def grades(text: str) -> frozenset[tuple[str, str]]:
     """Grades and strengths of recommendation or evidence that ``text`` states: {("grade", "B"),
-    ("strength", "strong"), ("certainty", "moderate"), …}."""
+    ("strength", "strong"), ("certainty", "moderate"), …}. Cached (each sentence of a passage is checked
+    for every answer that quotes or weighs it)."""
     text = _CITE.sub(" ", text)
     out = set()
     for system, rx in _GRADE_RULES:
         for m in rx.finditer(text):
             out.add((system, re.sub(r"\s+", " ", m.group(1)).lower() if system in {"strength", "certainty"}
                      else m.group(1)))
-    return out
+    return frozenset(out)
 
 
 _GRADE_ABSENT = "the passage sentence states no grade"
@@ -558,6 +560,7 @@ def _grade_problems(sentence: str, unit: str, parts: Sequence[str] = (), s_stems
 
 
 # --- what is evidence, and what may only resolve a sentence's subject -------------------------------------
+@lru_cache(maxsize=50_000)
 def is_evidence(text: str) -> bool:
     """Whether a sentence of a passage states something of the document: not a reference entry, a table or
     figure caption, the site's own text (``qa_bot.webpage.is_chrome``) or a bare label line."""

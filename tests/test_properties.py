@@ -119,3 +119,49 @@ def test_random_question_bytes_are_answered_or_refused_in_one_line(indexed_setti
         return
     a.model_dump_json()  # printable and serialisable
     assert a.disclaimer and "\udcff" not in a.question
+
+
+# --- the sentence locator and the with/without check: what their regex forms found, without a regex per call ----
+_LOC_WORDS = st.sampled_from(["a", "b", "ab", "c", "é", "with", "without", "aura", "Aura", "type-2"])
+_SPACE = st.sampled_from([" ", "  ", "\n", "\t", "\u00a0", ""])
+
+
+@given(st.lists(st.tuples(_LOC_WORDS, _SPACE), max_size=14), st.lists(_LOC_WORDS, max_size=5),
+       st.integers(0, 4))
+@hsettings(max_examples=400, deadline=None)
+def test_sentence_locator_finds_what_the_whitespace_regex_finds(para, words, cursor):
+    import re
+
+    from qa_bot.text import _locate
+
+    text = "".join(w + sp for w, sp in para)
+    sent = " ".join(words)
+    i = text.find(sent, cursor)
+    if i >= 0:
+        want = (i, i + len(sent))
+    elif not sent.split():
+        want = None
+    else:
+        m = re.compile(r"\s+".join(re.escape(w) for w in sent.split())).search(text, cursor)
+        want = (m.start(), m.end()) if m else None
+    assert _locate(text, sent, cursor) == want
+
+
+@given(st.lists(st.tuples(_LOC_WORDS, _SPACE), max_size=10), st.lists(st.tuples(_LOC_WORDS, _SPACE), max_size=10))
+@hsettings(max_examples=400, deadline=None)
+def test_with_without_check_matches_its_regex_form(q, s):
+    import re
+
+    from qa_bot.text import contradicts
+
+    question, sentence = "".join(w + sp for w, sp in q), "".join(w + sp for w, sp in s)
+
+    def reference() -> bool:
+        for said, asked in (("without", "with"), ("with", "without")):
+            for m in re.finditer(rf"\b{said}\s+([a-z][\w-]+)", sentence, re.I):
+                w = re.escape(m.group(1))
+                if re.search(rf"\b{asked}\s+{w}", question, re.I) and not re.search(rf"\b{said}\s+{w}", question,
+                                                                                   re.I):
+                    return True
+        return False
+    assert contradicts(question, sentence) == reference()

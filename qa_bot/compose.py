@@ -43,7 +43,7 @@ class Cand:
     start: int  # within chunk text
     end: int
     text: str
-    terms: set[str] = field(default_factory=set)
+    terms: frozenset[str] = field(default_factory=frozenset)
     score: float = 0.0
     is_rec: bool = False  # a recommendation statement (recognised at indexing)
     meta: bool = False  # about the document (its objectives, methods, how its summary is organised), not about care
@@ -66,10 +66,16 @@ def _label(p: Passage) -> str:
 
 
 def _sentences(p: Passage, p_index: int) -> list[Cand]:
-    text = p.chunk.text
-    out: list[Cand] = []
+    return [Cand(p, p_index, x, y, item, terms) for x, y, item, terms in _sentence_items(p.chunk.text, p.chunk.kind)]
+
+
+@lru_cache(maxsize=20_000)
+def _sentence_items(text: str, kind: str | None) -> tuple[tuple[int, int, str, frozenset[str]], ...]:
+    """The quotable sentences (and list items) of a chunk's text: (start, end, text, terms); cached, a lead
+    guideline's chunks are weighed again for every question it leads."""
+    out: list[tuple[int, int, str, frozenset[str]]] = []
     # a table row is one sentence: its cells' "b." / "ii." item marks are not sentence ends
-    for a, b in ([(0, len(text.rstrip()))] if p.chunk.kind == "table_row" else cached_sentences(text)):
+    for a, b in ([(0, len(text.rstrip()))] if kind == "table_row" else cached_sentences(text)):
         s = text[a:b]
         m = re.match(r"^(?:[-*•]|\d{1,2}[.)])\s+", s)  # list marker: not part of the sentence
         if m:
@@ -79,11 +85,11 @@ def _sentences(p: Passage, p_index: int) -> list[Cand]:
         for x, y in _inline_items(s_clean, a + (len(s) - len(s.lstrip()))):
             item = text[x:y]
             if (len(item.split()) < 4 or item.endswith(("?", ":")) or item.startswith("#")
-                    or _table_like(item) and p.chunk.kind != "table_row"  # a table row keeps its headers: quotable
+                    or _table_like(item) and kind != "table_row"  # a table row keeps its headers: quotable
                     or not re.search(r"[a-z]", item) or INSTRUCTION_LIKE.search(item)):
                 continue
-            out.append(Cand(p, p_index, x, y, item, set(term_set(item))))
-    return out
+            out.append((x, y, item, term_set(item)))
+    return tuple(out)
 
 
 def _table_like(s: str) -> bool:
@@ -171,16 +177,21 @@ def age_ranges(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=50_000)
+def _population(text: str) -> tuple[tuple[tuple[int, int], ...], bool, bool]:
+    """(age ranges, speaks of women, speaks of men) of a text; cached."""
+    return age_ranges(text), bool(_FEMALE.search(text)), bool(_MALE.search(text))
+
+
 def population_match(question: str, text: str) -> float:
     """+1 when the question's age falls in an age range the text states, -1 when the text states ranges and
     none holds it; -1 when the text is about the other sex only. 0 when nothing is known."""
     score = 0.0
     ages = question_ages(question)
-    ranges = age_ranges(text)
+    ranges, t_f, t_m = _population(text)
     if ages and ranges:
         score += 1.0 if any(lo <= a <= hi for a in ages for lo, hi in ranges) else -1.0
-    q_f, q_m = bool(_FEMALE.search(question)), bool(_MALE.search(question))
-    t_f, t_m = bool(_FEMALE.search(text)), bool(_MALE.search(text))
+    _, q_f, q_m = _population(question)
     if q_f != q_m and t_f != t_m:  # both speak of one sex
         score += 0.5 if q_f == t_f else -1.0
     return score

@@ -312,6 +312,15 @@ def _parts_found(t: str, found: Callable[[str], bool]) -> bool:
     return bool(long) and all(found(p) for p in long)
 
 
+@lru_cache(maxsize=50_000)
+def _pool_and_heads(other: frozenset[str] | set[str], prefix: int) -> tuple[frozenset[str], frozenset[str]]:
+    """The words of ``other`` with the parts of its hyphenated ones, and their ``prefix``-letter heads (cached
+    for a sentence's term set: it is matched against every question that weighs it)."""
+    parts = {p for t in other if "-" in t for p in t.split("-") if p}
+    pool = frozenset(other | parts)
+    return pool, frozenset(t[:prefix] for t in pool if len(t) >= prefix)
+
+
 def soft_overlap(terms: set[str], other: set[str], prefix: int = 6) -> set[str]:
     """Terms of ``terms`` found in ``other``, also when only their first ``prefix`` letters agree
     ("analgesia"/"analgesic", "hospitalize"/"hospitalization": stems the stemmer keeps apart), when ``other``
@@ -320,9 +329,9 @@ def soft_overlap(terms: set[str], other: set[str], prefix: int = 6) -> set[str]:
     rest = terms - hits
     if not rest:
         return hits
-    parts = {p for t in other if "-" in t for p in t.split("-") if p}
-    pool = other | parts
-    heads = {t[:prefix] for t in pool if len(t) >= prefix}
+    pool, heads = (_pool_and_heads(other, prefix) if isinstance(other, frozenset)
+                   else _pool_and_heads.__wrapped__(other, prefix))
+
     def found(t: str) -> bool:
         return (t in pool or (len(t) >= prefix and t[:prefix] in heads)
                 or (t in SYNONYMS and any(x in pool or x[:prefix] in heads for x in SYNONYMS[t])))

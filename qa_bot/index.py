@@ -203,6 +203,11 @@ class Store:
         rows = self.db().execute("SELECT body FROM chunks WHERE doc_id=?", (doc_id,)).fetchall()
         return sorted((Chunk.model_validate_json(b) for (b,) in rows), key=lambda c: c.start)
 
+    def prefetch_lead_documents(self, rows: Sequence[int], limit: int = 2) -> None:
+        """A hint: the guidelines of these lexical-index rows (the best hits, best first) are likely to lead the
+        answer, whose retrieval then reads them whole (``docs_chunks_and_vectors``). Local reads are cheap here:
+        nothing to do (the server store starts reading them meanwhile)."""
+
     def docs_chunks_and_vectors(self, doc_ids: Sequence[str]) -> tuple[dict[str, list[Chunk]], dict[str, np.ndarray]]:
         """``doc_chunks`` of several documents, and the vectors of their chunks."""
         by_doc = {d: self.doc_chunks(d) for d in dict.fromkeys(doc_ids)}

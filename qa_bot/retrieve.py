@@ -400,6 +400,9 @@ class Retriever:
         timings["lexical"] = (time.perf_counter() - t) * 1000
         # candidates with both scores -------------------------------------------------------------------
         t = time.perf_counter()
+        if settings.lead_doc_chunks and lexical:  # the likely lead guidelines, read meanwhile (server mode)
+            top = [cid for pair in zip(dense[:10], lexical[:10]) for cid, _ in pair]
+            self.store.prefetch_lead_documents([pos[cid] for cid in dict.fromkeys(top) if cid in pos])
         dense_of = dict(dense)
         lex_ids = [cid for cid, _ in lexical]
         chunks: dict[str, Chunk] = {}

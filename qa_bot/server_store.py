@@ -184,6 +184,7 @@ class ServerStore(Store):
         self.last_switch: dict[str, Any] = {}
         self._docs_cache: OrderedDict[tuple[int | None, str], tuple[list[Chunk], dict[str, np.ndarray]]] = \
             OrderedDict()
+        self._docs_reading: dict[tuple[int, str], threading.Event] = {}  # documents a prefetch is reading
 
     # --- connections ----------------------------------------------------------------------------
     def _chroma(self):
@@ -316,16 +317,70 @@ class ServerStore(Store):
     def doc_chunks(self, doc_id: str) -> list[Chunk]:
         return self.docs_chunks_and_vectors([doc_id])[0][doc_id]
 
+    def prefetch_lead_documents(self, rows: Sequence[int], limit: int = 2) -> None:
+        """Starts reading (in the background, on this answer's version) the first ``limit`` guidelines among the
+        documents of ``rows`` that are not cached: retrieval reads the answer's lead guidelines whole once it
+        has ranked its candidates, and the best hits' guidelines are usually those. Reading them while the
+        candidates are fetched takes their ~35 ms (cold, 1M chunks) off the answer; a wrong guess costs the
+        server one read and leaves a document in the cache."""
+        snap = self.snapshot()
+        if snap is None or snap.retriever is None:
+            return
+        lex = snap.retriever
+        docs: list[str] = []
+        for r in rows:
+            if 0 <= r < len(lex.row_doc):
+                d = lex.doc_names[int(lex.row_doc[r])]
+                if d not in docs and snap.doc_meta.get(d, ("", ""))[1] == "guideline":
+                    docs.append(d)
+                    if len(docs) == limit:
+                        break
+        with self._lock:
+            want = [d for d in docs if (snap.version, d) not in self._docs_cache
+                    and (snap.version, d) not in self._docs_reading]
+            if not want:
+                return
+            done = threading.Event()
+            for d in want:
+                self._docs_reading[(snap.version, d)] = done
+
+        def read() -> None:
+            try:
+                with self.pinned(snap):
+                    self.docs_chunks_and_vectors(want, _prefetch=True)
+            except Exception as e:  # noqa: BLE001 - a hint: the answer reads them itself
+                log.debug("prefetch of %s failed: %s", want, type(e).__name__)
+            finally:
+                with self._lock:
+                    for d in want:
+                        self._docs_reading.pop((snap.version, d), None)
+                done.set()
+        self._prefetch_pool.submit(read)
+
+    @cached_property
+    def _prefetch_pool(self):
+        from concurrent.futures import ThreadPoolExecutor
+
+        # (apart from the fetch pool: a prefetch waits on its own parts there)
+        return ThreadPoolExecutor(2, thread_name_prefix="qa-bot-prefetch")
+
     @_store_errors
-    def docs_chunks_and_vectors(self, doc_ids: Sequence[str]) -> tuple[dict[str, list[Chunk]], dict[str, np.ndarray]]:
+    def docs_chunks_and_vectors(self, doc_ids: Sequence[str], _prefetch: bool = False
+                                ) -> tuple[dict[str, list[Chunk]], dict[str, np.ndarray]]:
         """Whole documents (chunks in text order) with their vectors, in one request for those not cached: the
         lead guideline of an answer is read by retrieval and by the composer, and the same few guidelines lead
-        many answers. The cache is per published version (a document's chunks do not change within one)."""
+        many answers. The cache is per published version (a document's chunks do not change within one).
+        A document being read by a prefetch is waited for, not read twice."""
         snap = self.snapshot()
         version = snap.version if snap is not None else None
         by_doc: dict[str, list[Chunk]] = {}
         vecs: dict[str, np.ndarray] = {}
         want: list[str] = []
+        if not _prefetch:
+            with self._lock:
+                reading = {self._docs_reading.get((version, d)) for d in doc_ids} - {None}
+            for done in reading:
+                done.wait(30)
         with self._lock:
             for d in dict.fromkeys(doc_ids):
                 hit = self._docs_cache.get((version, d))

@@ -274,6 +274,51 @@ def test_a_large_fetch_is_split_into_concurrent_requests(monkeypatch):
     assert asked == [ids[:20]]  # a small fetch: one request
 
 
+def test_the_likely_lead_guidelines_are_read_while_the_candidates_are_fetched(chroma, tmp_path):
+    """Retrieval reads the answer's lead guidelines whole once it has ranked its candidates (~35 ms cold at 1M
+    chunks): the best hits' guidelines are started in the background meanwhile, and a document being read is
+    waited for, not read twice. Only guidelines are read ahead."""
+    from qa_bot.engine import answer
+    from qa_bot.index import get_store, ingest
+
+    s = server_settings(chroma, tmp_path, "unit_prefetch", server_cache=False)
+    ingest(None, s)
+    store = get_store(s)
+    snap = store.current()
+    asked: list[tuple[tuple[str, ...], bool]] = []
+    real_docs = store.docs_chunks_and_vectors
+    store.docs_chunks_and_vectors = lambda ids, _prefetch=False: asked.append((tuple(ids), _prefetch)) or \
+        real_docs(ids, _prefetch=_prefetch)
+    try:
+        result = answer("Should adults with no symptoms be screened for high blood pressure in the office?", [], s)
+    finally:
+        del store.docs_chunks_and_vectors
+    assert not result.abstained
+    read_ahead = [d for ids, pre in asked if pre for d in ids]
+    read_by_retrieval = [ids for ids, pre in asked if not pre][0]
+    assert read_ahead and all(snap.doc_meta[d][1] == "guideline" for d in read_ahead)
+    assert read_by_retrieval[0] in read_ahead  # the answer's lead guideline was being read before it was ranked
+
+    # a document being read is waited for, not read twice; a hit's document that is no guideline is not read
+    lex = snap.retriever
+    guideline = "USPSTF_aspirin-to-prevent-cardiovascular-disease-preventive-medication"
+    other = next(d for d, (_, kind) in snap.doc_meta.items() if kind != "guideline")
+    deadline = time.time() + 30
+    while store._docs_reading and time.time() < deadline:  # the answer's guesses that it did not need
+        time.sleep(0.05)
+    store._docs_cache.clear()
+    rounds: list[list[str]] = []
+    real_fetch = store._get_by_ids
+    store._get_by_ids = lambda ids, include: rounds.append(list(ids)) or real_fetch(ids, include)
+    try:
+        store.prefetch_lead_documents(lex.rows_of([other]).tolist()[:3] + lex.rows_of([guideline]).tolist()[:3])
+        by_doc, vectors = store.docs_chunks_and_vectors([guideline])
+    finally:
+        del store._get_by_ids
+    assert len(rounds) == 1 and {c.chunk_id for c in by_doc[guideline]} == set(rounds[0]) == set(vectors)
+    assert not store._docs_reading and all(d != other for _, d in store._docs_cache)
+
+
 def test_a_loaded_version_is_out_of_the_collectors_way_and_freed_when_replaced(chroma, tmp_path):
     """Python's cyclic garbage collector walked the whole loaded index in its periodic full pass: ~450 ms at 1M
     chunks, inside 1 question of ~20 (it was the p95 of answer()). A loaded version is frozen out of its reach;

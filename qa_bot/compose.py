@@ -157,6 +157,7 @@ def _boilerplate(settings: Settings) -> frozenset[str]:
 
 # --- what the question asks about -------------------------------------------------------------------
 _AGE = re.compile(r"\b(\d{1,3})[- ]?(?:year|yr)s?[- ]old\b|\baged?\s+(\d{1,3})\b|\b(\d{1,3})\s*(?:yo|y/o)\b", re.I)
+_DIGIT = re.compile(r"\d")
 _RANGE = re.compile(r"\b(?:aged\s+)?(\d{1,3})\s*(?:to|-|–|through)\s*(\d{1,3})\s*(?:years?|y)\b", re.I)
 _OLDER = re.compile(r"\b(?:aged\s+)?(\d{1,3})\s*years?\s*(?:or|and)\s*(?:older|over|above)\b|\b(?:older|over)\s+than\s+(\d{1,3})\b", re.I)
 _YOUNGER = re.compile(r"\b(?:aged\s+)?(\d{1,3})\s*years?\s*(?:or|and)\s*(?:younger|under)\b|\b(?:younger|under)\s+than\s+(\d{1,3})\b", re.I)
@@ -171,6 +172,8 @@ def question_ages(text: str) -> list[int]:
 @lru_cache(maxsize=50_000)
 def age_ranges(text: str) -> tuple[tuple[int, int], ...]:
     """Age ranges a sentence or population states ("aged 45 to 49 years", "65 years or older"); cached."""
+    if not _DIGIT.search(text or ""):  # every form has a number
+        return ()
     out = [(int(a), int(b)) for a, b in _RANGE.findall(text or "") if int(a) <= int(b) <= 120]
     out += [(int(a or b) + (0 if a else 1), 120) for a, b in _OLDER.findall(text or "")]
     out += [(0, int(a or b) - (0 if a else 1)) for a, b in _YOUNGER.findall(text or "")]

@@ -515,11 +515,19 @@ _GRADE_RULES = [  # (system, pattern whose group 1 is the value)
 ]
 
 
+# every rule above needs one of these words (or "["): a sentence without any states no grade (one search instead
+# of eleven; most sentences have none)
+_GRADE_WORDS = re.compile(r"grade|recommend|statement|\[|level|loe|quality|class|strong|weak|conditional|certainty|"
+                          r"strength", re.I)
+
+
 @lru_cache(maxsize=50_000)
 def grades(text: str) -> frozenset[tuple[str, str]]:
     """Grades and strengths of recommendation or evidence that ``text`` states: {("grade", "B"),
     ("strength", "strong"), ("certainty", "moderate"), …}. Cached (each sentence of a passage is checked
     for every answer that quotes or weighs it)."""
+    if not _GRADE_WORDS.search(text):
+        return frozenset()
     text = _CITE.sub(" ", text)
     out = set()
     for system, rx in _GRADE_RULES:

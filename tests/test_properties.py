@@ -165,3 +165,32 @@ def test_with_without_check_matches_its_regex_form(q, s):
                     return True
         return False
     assert contradicts(question, sentence) == reference()
+
+
+_GRADE_WORDS_ALPHABET = st.sampled_from(["Grade", "grade", "GRADE", "B", "I", "recommendation", "statement", "[", "]",
+                                         "[1]", "Level", "LOE", "quality", "Class", "II", "IIa", "strong", "Weakly",
+                                         "for", "conditional", "evidence", "high", "moderate", "low", "certainty",
+                                         "is", "of", "aged", "45", "to", "49", "years", "or", "older", "ſtrong", "x"])
+
+
+@given(st.lists(st.tuples(_GRADE_WORDS_ALPHABET, _SPACE), max_size=12))
+@hsettings(max_examples=600, deadline=None)
+def test_the_grade_and_age_gates_change_no_result(words):
+    """grades() and age_ranges() skip their rules when the text has none of their words (digits): the same results
+    as running every rule."""
+    import re
+
+    from qa_bot import compose, verify
+
+    text = "".join(w + sp for w, sp in words)
+    cited = verify._CITE.sub(" ", text)
+    every = set()
+    for system, rx in verify._GRADE_RULES:
+        for m in rx.finditer(cited):
+            every.add((system, re.sub(r"\s+", " ", m.group(1)).lower() if system in {"strength", "certainty"}
+                       else m.group(1)))
+    assert verify.grades.__wrapped__(text) == frozenset(every)
+    ranges = [(int(a), int(b)) for a, b in compose._RANGE.findall(text) if int(a) <= int(b) <= 120]
+    ranges += [(int(a or b) + (0 if a else 1), 120) for a, b in compose._OLDER.findall(text)]
+    ranges += [(0, int(a or b) - (0 if a else 1)) for a, b in compose._YOUNGER.findall(text)]
+    assert compose.age_ranges.__wrapped__(text) == tuple(ranges)

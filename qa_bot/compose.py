@@ -15,7 +15,7 @@ from functools import lru_cache
 from dataclasses import dataclass, field
 
 from .text import (CITE_MARK, INSTRUCTION_LIKE, META_HEADING, META_SENTENCE, NEGATIVE, PATIENT_DESCRIPTOR, POSITIVE,
-                   cached_sentences, content_terms, expects_quantity, is_fragment, question_types, soft_overlap,
+                   content_terms, expects_quantity, is_fragment, question_types, soft_overlap, split_sentences,
                    contradicts, issued_by, issuing_bodies, states_quantity, term_set, thresholds, topic_terms)
 from .settings import Settings
 from .shorthand import expand
@@ -75,7 +75,7 @@ def _sentence_items(text: str, kind: str | None) -> tuple[tuple[int, int, str, f
     guideline's chunks are weighed again for every question it leads."""
     out: list[tuple[int, int, str, frozenset[str]]] = []
     # a table row is one sentence: its cells' "b." / "ii." item marks are not sentence ends
-    for a, b in ([(0, len(text.rstrip()))] if kind == "table_row" else cached_sentences(text)):
+    for a, b in ([(0, len(text.rstrip()))] if kind == "table_row" else split_sentences(text)):
         s = text[a:b]
         m = re.match(r"^(?:[-*•]|\d{1,2}[.)])\s+", s)  # list marker: not part of the sentence
         if m:
@@ -169,9 +169,8 @@ def question_ages(text: str) -> list[int]:
     return [int(next(g for g in m.groups() if g)) for m in _AGE.finditer(text or "")]
 
 
-@lru_cache(maxsize=50_000)
 def age_ranges(text: str) -> tuple[tuple[int, int], ...]:
-    """Age ranges a sentence or population states ("aged 45 to 49 years", "65 years or older"); cached."""
+    """Age ranges a sentence or population states ("aged 45 to 49 years", "65 years or older")."""
     if not _DIGIT.search(text or ""):  # every form has a number
         return ()
     out = [(int(a), int(b)) for a, b in _RANGE.findall(text or "") if int(a) <= int(b) <= 120]

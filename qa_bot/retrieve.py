@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -101,20 +102,12 @@ def diversify(ranked: list[Passage], k: int, max_per_doc: int) -> list[Passage]:
     return out
 
 
-_POOL = None
-_POOL_LOCK = threading.Lock()
-
-
+@cache
 def _pool():
     """Threads that score the lexical side while the calling thread embeds the question and searches."""
-    global _POOL
-    if _POOL is None:
-        with _POOL_LOCK:
-            if _POOL is None:
-                from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor
 
-                _POOL = ThreadPoolExecutor(4, thread_name_prefix="qa-bot-lexical")
-    return _POOL
+    return ThreadPoolExecutor(4, thread_name_prefix="qa-bot-lexical")
 
 
 class Retriever:

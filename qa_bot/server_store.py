@@ -258,7 +258,7 @@ class ServerStore(Store):
     def vector_count(self) -> int:
         """Chunks with a vector (all of them: a chunk is written with its vector) in the version in use; asked
         before every question, so answered from the snapshot (Chroma's count took 110 ms at 1M chunks)."""
-        snap = self.snapshot() or self._snap
+        snap = self.snapshot()
         return len(snap.ids) if snap is not None else self.count_chunks()
 
     def _visible(self, chunk_id: str, content_hash: str | None) -> bool:
@@ -285,13 +285,18 @@ class ServerStore(Store):
         chunks: dict[str, Chunk] = {}
         vecs: dict[str, np.ndarray] = {}
         for got in self._get_by_ids(list(dict.fromkeys(ids)), include):
-            embs = got.get("embeddings") if vectors_of else None
-            for j, (cid, text, meta) in enumerate(zip(got["ids"], got["documents"], got["metadatas"])):
-                if self._visible(cid, meta.get("content_hash")):
-                    chunks[cid] = self._to_chunk(text, meta)
-                    if embs is not None:
-                        vecs[cid] = np.asarray(embs[j], dtype=np.float32)
+            self._collect(got, chunks, vecs)
         return chunks, vecs
+
+    def _collect(self, got: dict, chunks: dict[str, Chunk], vecs: dict[str, np.ndarray]) -> None:
+        """The visible chunks of a Chroma ``get`` result into ``chunks`` (their vectors into ``vecs`` when the get
+        included them)."""
+        embs = got.get("embeddings")
+        for j, (cid, text, meta) in enumerate(zip(got["ids"], got["documents"], got["metadatas"])):
+            if self._visible(cid, meta.get("content_hash")):
+                chunks[cid] = self._to_chunk(text, meta)
+                if embs is not None:
+                    vecs[cid] = np.asarray(embs[j], dtype=np.float32)
 
     def _get_by_ids(self, ids: list[str], include: list[str]) -> list[dict]:
         """The records of ``ids`` (Chroma ``get`` results, in order), fetched by up to FETCH_THREADS concurrent
@@ -396,12 +401,10 @@ class ServerStore(Store):
                 ids = [snap.retriever.ids[r] for r in snap.retriever.rows_of(want).tolist()]
                 chunks_of, vec_of = self.chunks_and_vectors(ids, ids)
             else:
-                got = self.chunks_col.get(where={"doc_id": {"$in": want}} if len(want) > 1 else {"doc_id": want[0]},
-                                          include=["documents", "metadatas", "embeddings"])
-                chunks_of = {cid: self._to_chunk(text, meta) for cid, text, meta in
-                             zip(got["ids"], got["documents"], got["metadatas"])
-                             if self._visible(cid, meta.get("content_hash"))}
-                vec_of = {cid: np.asarray(v, dtype=np.float32) for cid, v in zip(got["ids"], got["embeddings"])}
+                chunks_of, vec_of = {}, {}
+                self._collect(self.chunks_col.get(where={"doc_id": {"$in": want}} if len(want) > 1
+                                                  else {"doc_id": want[0]},
+                                                  include=["documents", "metadatas", "embeddings"]), chunks_of, vec_of)
             fetched: dict[str, tuple[list[Chunk], dict[str, np.ndarray]]] = {d: ([], {}) for d in want}
             for cid, c in chunks_of.items():
                 fetched[c.doc_id][0].append(c)

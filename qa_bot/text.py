@@ -40,16 +40,6 @@ def _locate(para: str, sent: str, cursor: int) -> tuple[int, int] | None:
     return None
 
 
-@lru_cache(maxsize=20_000)
-def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
-    return tuple(split_sentences(text))
-
-
-def cached_sentences(text: str) -> tuple[tuple[int, int], ...]:
-    """``split_sentences(text)``, cached (chunks are split again for every answer that quotes them)."""
-    return _sentence_spans(text)
-
-
 def split_sentences(text: str, base: int = 0) -> list[tuple[int, int]]:
     """Sentence spans (absolute offsets) of ``text``; paragraphs and list items are hard boundaries."""
     import blingfire

@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     server_cache: bool = Field(True, description="Server mode: keep each published version's lexical index in "
                                                  "data_dir/server-cache, so a restart loads it instead of rebuilding "
                                                  "it from every chunk in the server (a drop-in cache).")
+    server_text_cache: bool = Field(True, description="Server mode: keep the chunk texts this host reads from the "
+                                                      "server (each full build, each update) in data_dir/server-texts/"
+                                                      "<collection id>.sqlite, shared by its processes: a "
+                                                      "question then reads only vectors from the server (a drop-in "
+                                                      "cache: checked against each chunk's content hash).")
     lock_ttl: float = Field(120.0, gt=0, description="Seconds after which the ingest lock of a writer that stopped "
                                                      "renewing it (killed) may be taken over (server mode).")
 

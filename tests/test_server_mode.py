@@ -166,7 +166,7 @@ def test_a_new_version_reads_only_the_documents_it_changed_and_equals_a_fresh_bu
     assert app.current().how == "full"
     reads: list = []
     rows = ServerStore._rows
-    monkeypatch.setattr(ServerStore, "_rows", lambda self, where=None: reads.append(where) or rows(self, where))
+    monkeypatch.setattr(ServerStore, "_rows", lambda self, where=None, version=0: reads.append(where) or rows(self, where, version))
 
     def same_as_fresh(snap) -> None:
         fresh = ServerStore(s).current()
@@ -230,7 +230,7 @@ def test_an_answer_costs_one_search_and_few_fetches_on_the_server(chroma, tmp_pa
         setattr(col, name, lambda *a, _real=real, _name=name, **kw: calls.append(
             (_name, kw.get("include"), kw.get("where"))) or _real(*a, **kw))
     real_fetch = store._get_by_ids
-    store._get_by_ids = lambda ids, include: rounds.append(len(ids)) or real_fetch(ids, include)
+    store._get_by_ids = lambda groups: rounds.append([len(ids) for ids, _ in groups if ids]) or real_fetch(groups)
     try:
         result = answer(question, [], s)
     finally:
@@ -243,7 +243,7 @@ def test_an_answer_costs_one_search_and_few_fetches_on_the_server(chroma, tmp_pa
     # candidates (1, or 2 when filters left the lexical pool short) + the lead guidelines whole, all by id (the
     # snapshot knows each document's chunks: no metadata filter, 220 ms at 1M chunks)
     assert 2 <= len(rounds) <= 3 and all("embeddings" in c[1] and c[2] is None for c in gets)
-    assert len(gets) <= sum(min(server_store.FETCH_THREADS, -(-n // server_store.FETCH_PART)) for n in rounds)
+    assert len(gets) <= sum(min(server_store.FETCH_THREADS, -(-n // server_store.FETCH_PART)) for r in rounds for n in r)
     assert len(calls) == 1 + len(gets)
 
 
@@ -265,13 +265,18 @@ def test_a_large_fetch_is_split_into_concurrent_requests(monkeypatch):
     monkeypatch.setattr(ServerStore, "chunks_col", property(lambda self: Col()))
     store = ServerStore(Settings(chroma_url="http://127.0.0.1:9", collection_name="unit_split"))
     ids = [f"c{i}" for i in range(150)]
-    got = store._get_by_ids(ids, ["documents"])
+    [got] = store._get_by_ids([(ids, ["documents"])])
     assert len(asked) == server_store.FETCH_THREADS and all(len(a) <= server_store.FETCH_PART for a in asked)
     assert [i for g in got for i in g["ids"]] == ids  # in order, none lost
     asked.clear()
     gate[0] = None
-    assert [i for g in store._get_by_ids(ids[:20], ["documents"]) for i in g["ids"]] == ids[:20]
+    assert [i for g in store._get_by_ids([(ids[:20], ["documents"])])[0] for i in g["ids"]] == ids[:20]
     assert asked == [ids[:20]]  # a small fetch: one request
+    asked.clear()
+    gate[0] = threading.Barrier(3, timeout=10)  # two groups (texts + vectors, vectors only): one round, at once
+    texts, vectors = store._get_by_ids([(ids[:20], ["documents"]), (ids[20:120], ["embeddings"])])
+    assert [i for g in texts for i in g["ids"]] == ids[:20] and [i for g in vectors for i in g["ids"]] == ids[20:120]
+    assert sorted(map(len, asked)) == [20, 50, 50]
 
 
 def test_the_likely_lead_guidelines_are_read_while_the_candidates_are_fetched(chroma, tmp_path):
@@ -309,7 +314,7 @@ def test_the_likely_lead_guidelines_are_read_while_the_candidates_are_fetched(ch
     store._docs_cache.clear()
     rounds: list[list[str]] = []
     real_fetch = store._get_by_ids
-    store._get_by_ids = lambda ids, include: rounds.append(list(ids)) or real_fetch(ids, include)
+    store._get_by_ids = lambda groups: rounds.append([i for ids, _ in groups for i in ids]) or real_fetch(groups)
     try:
         store.prefetch_lead_documents(lex.rows_of([other]).tolist()[:3] + lex.rows_of([guideline]).tolist()[:3])
         by_doc, vectors = store.docs_chunks_and_vectors([guideline])
@@ -317,6 +322,96 @@ def test_the_likely_lead_guidelines_are_read_while_the_candidates_are_fetched(ch
         del store._get_by_ids
     assert len(rounds) == 1 and {c.chunk_id for c in by_doc[guideline]} == set(rounds[0]) == set(vectors)
     assert not store._docs_reading and all(d != other for _, d in store._docs_cache)
+
+
+def test_the_hosts_text_cache_leaves_only_vectors_to_read_from_the_server(chroma, tmp_path):
+    """A get of a question's ~150 candidates cost 25-90 ms at 1M chunks with their texts and metadata, ~20 ms for
+    the vectors alone: a host keeps the chunk texts it read from the server (every full build, every update) and
+    asks the server only for vectors. The answer is the one a process without the cache gives."""
+    from qa_bot.engine import answer
+    from qa_bot.index import get_store, ingest
+
+    s = server_settings(chroma, tmp_path, "unit_texts")
+    ingest(None, s)
+    store = get_store(s)
+    snap = store.current()  # a full build: every chunk's text into this host's cache
+    cached = store._texts.get(snap.ids)
+    assert store._texts.path.is_file() and set(cached) == set(snap.ids)
+    assert all(cached[cid][0] == snap.hashes[cid] for cid in snap.ids)
+    includes: list[list[str]] = []
+    col = store.chunks_col
+    real = col.get
+    col.get = lambda *a, **kw: includes.append(kw.get("include")) or real(*a, **kw)
+    try:
+        got = answer(SEED_QUESTION, [], s)
+    finally:
+        del col.get
+    assert not got.abstained and got.citations
+    assert includes and all(inc == ["embeddings"] for inc in includes)  # no text or metadata read from the server
+    plain = answer(SEED_QUESTION, [], s.model_copy(update={"data_dir": tmp_path / "other-host",
+                                                           "server_text_cache": False}))
+    assert [(x.group, x.display) for x in got.sentences] == [(x.group, x.display) for x in plain.sentences]
+    assert [p.chunk for p in got.passages] == [p.chunk for p in plain.passages]
+
+
+def test_the_text_cache_is_used_only_for_the_hash_the_version_holds_and_fills_from_updates(chroma, tmp_path):
+    from qa_bot.index import ingest
+    from qa_bot.server_store import ServerStore
+
+    s = server_settings(chroma, tmp_path, "unit_texts_hash", server_cache=False)
+    ingest(None, s)
+    app = ServerStore(s)
+    v1 = app.current()
+    cid = v1.ids[0]
+    text = app.get_chunks([cid])[cid].text
+    body = app.chunks_col.get(ids=[cid], include=["metadatas"])["metadatas"][0]["chunk"]
+    # a row of this chunk's hash is what the process reads (the proof that it reads the cache)...
+    app._texts.put([(cid, v1.hashes[cid], "MARKED " + text, body)], v1.version)
+    assert app.get_chunks([cid])[cid].text == "MARKED " + text
+    # ...a row of another hash is not: the server is read, and its row written back
+    app._texts.put([(cid, "another-hash", "STALE " + text, body)], v1.version)
+    assert app.get_chunks([cid])[cid].text == text
+    app._texts_pool.submit(lambda: None).result()  # (the write-back runs on its own thread)
+    assert app._texts.get([cid])[cid][:2] == (v1.hashes[cid], text)
+    # a new version: the changed document's chunks come in with the update, labelled with its version
+    shutil.copy(ADDED, s.corpus[0] / "guidelines")
+    ingest(None, s)
+    assert app.refresh() and app.current().how == "update"
+    new = [c for c in app.current().ids if c.startswith(ADDED_ID)]
+    rows = app._texts.get(new)
+    assert set(rows) == set(new) and all(rows[c][0] == app.current().hashes[c] for c in new)
+    assert app._texts._db().execute("SELECT MIN(version) FROM chunks WHERE chunk_id LIKE ?",
+                                    (ADDED_ID + "%",)).fetchone()[0] == app.current().version
+    # a process that no longer finds the file answers from the server, as before
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{app._texts.path}{suffix}").unlink(missing_ok=True)
+    fresh = ServerStore(s)
+    fresh._snap = app.current()
+    assert fresh.get_chunks(new) == app.get_chunks(new) and len(new) == len(fresh.get_chunks(new))
+
+
+def test_text_cache_rows_of_an_older_version_never_replace_newer_ones_and_a_broken_file_is_made_again(tmp_path):
+    from qa_bot.server_store import TextCache
+
+    cache = TextCache(tmp_path / "server-cache" / "col-texts.sqlite")
+    cache.put([("a", "h2", "text of version 2", "{}"), ("b", "h1", "b", "{}")], 2)
+    cache.put([("a", "h1", "text of version 1", "{}")], 1)  # a process still on version 1 read it before
+    assert cache.get(["a", "b", "zz"]) == {"a": ("h2", "text of version 2", "{}"), "b": ("h1", "b", "{}")}
+    cache.put([("a", "h3", "text of version 3", "{}")], 3)
+    assert cache.get(["a"])["a"][1] == "text of version 3"
+    cache.prune(3)  # after a full build of version 3: what it did not write is gone from the server
+    assert cache.get(["a", "b"]) == {"a": ("h3", "text of version 3", "{}")}
+    # a broken file is dropped and made again; a data dir that cannot hold it leaves the cache off
+    broken = tmp_path / "server-cache" / "broken-texts.sqlite"
+    broken.write_bytes(b"not a database at all" * 100)
+    again = TextCache(broken)
+    assert again.get(["a"]) == {}
+    again.put([("a", "h", "t", "{}")], 1)
+    assert again.get(["a"]) == {"a": ("h", "t", "{}")}
+    (tmp_path / "file").write_text("")
+    off = TextCache(tmp_path / "file" / "texts.sqlite")
+    off.put([("a", "h", "t", "{}")], 1)
+    assert off.get(["a"]) == {}
 
 
 def test_a_loaded_version_is_out_of_the_collectors_way_and_freed_when_replaced(chroma, tmp_path):

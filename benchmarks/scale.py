@@ -13,7 +13,8 @@ the server). The side tables of the version (acronyms, boilerplate) are those of
 them). Then, for each size, a fresh app process (`--measure-app`, only its settings) loads the index (cold start: the
 lexical index rebuilt from the chunk texts in Chroma + the embedding model + the first answer) and answers the quick
 eval and clinician questions (distinct); reported: ingest rate, Chroma server RSS, app RSS, disk, cold start, answer() p50/p95 and where the
-time goes (the engine's own stage timings).
+time goes (the engine's own stage timings), and the size of the host's caches (`data_dir/server-cache`: the lexical
+index of each fully built version; `data_dir/server-texts`: the chunk texts, so a question reads only vectors).
 """
 
 from __future__ import annotations
@@ -325,6 +326,8 @@ def main() -> None:
                                cold_server_p50_ms=got["p50_ms"], cold_server_p95_ms=got["p95_ms"])
             row.update(got)
             row["chroma_rss_mb_after_queries"] = round(rss_mb(proc.pid))
+            app_data = args.workdir / f"app-data-{n}"  # the host's caches: lexical index, chunk texts
+            row["host_cache_mb"] = round(du_mb(app_data)) if app_data.is_dir() else 0
             if args.pickup:
                 row["pickup"] = pickup(url, "scale", args.pickup, args.workdir, args.workdir / f"app-data-{n}")
         finally:
@@ -335,8 +338,8 @@ def main() -> None:
         rows.append(row)
         print(json.dumps(row), flush=True)
     print("\n| chunks | ingest chunks/s | Chroma RSS MiB | app RSS MiB | disk MiB | app cold start s (lexical build s) "
-          "| answer p50 ms | p95 ms | same, Chroma just started | slowest stages (median ms) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| answer p50 ms | p95 ms | same, Chroma just started | slowest stages (median ms) | host cache MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         for p in r.get("pickup", []):
             print(f"pick-up at {r['chunks']:,} chunks: {p['documents']} documents {p['step']}: ingest {p['ingest_s']} s, "
@@ -348,7 +351,7 @@ def main() -> None:
         print(f"| {r['chunks']:,} | {r['ingest_rate']} | {r['chroma_rss_mb_after_queries']:,} | {r['app_rss_mb']:,} "
               f"| {r['disk_mb']:,} | {r['first_cold_start_s']} ({r['first_snapshot_build_s']}) | {r['p50_ms']} "
               f"| {r['p95_ms']} | {r['cold_server_p50_ms']} / {r['cold_server_p95_ms']} | "
-              + ", ".join(f"{k} {v}" for k, v in st) + " |")
+              + ", ".join(f"{k} {v}" for k, v in st) + f" | {r.get('host_cache_mb', 0):,} |")
 
 
 if __name__ == "__main__":

@@ -253,6 +253,22 @@ class TextCache:
         except sqlite3.Error as e:
             self._failed("a write", e)
 
+    def drop(self, ids: Sequence[str], version: int) -> None:
+        """Chunks that ``version`` removed (rows a later version wrote again stay)."""
+        import sqlite3
+
+        db = self._db() if ids else None
+        if db is None:
+            return
+        try:
+            with db:
+                for i in range(0, len(ids), 500):
+                    part = list(ids[i:i + 500])
+                    db.execute(f"DELETE FROM chunks WHERE version <= ? AND chunk_id IN ({','.join('?' * len(part))})",
+                               [version, *part])
+        except sqlite3.Error as e:
+            self._failed("a delete", e)
+
     def prune(self, version: int) -> None:
         """After a full build of ``version``: the rows it did not write (chunks no longer in the server) go."""
         import sqlite3
@@ -769,6 +785,9 @@ class ServerStore(Store):
             rows += part_rows
             hashes.update(part_hashes)
             doc_meta.update(part_meta)
+        if self._texts is not None:  # the changed documents' chunks that this version no longer has
+            now = {r[0] for r in rows}
+            self._texts.drop([base.ids[r] for r in base.rows_of(changed).tolist() if base.ids[r] not in now], version)
         tokens = tokenize([r[2] for r in rows], self._stemmer())
         retriever = base.updated(changed, [(r[0], r[1], tk) for r, tk in zip(rows, tokens)])
         if len(retriever) != record.get("chunks") and not self._ingest_running():

@@ -382,6 +382,13 @@ def test_the_text_cache_is_used_only_for_the_hash_the_version_holds_and_fills_fr
     assert set(rows) == set(new) and all(rows[c][0] == app.current().hashes[c] for c in new)
     assert app._texts._db().execute("SELECT MIN(version) FROM chunks WHERE chunk_id LIKE ?",
                                     (ADDED_ID + "%",)).fetchone()[0] == app.current().version
+    # a removed document's rows go with the version that removed it
+    (s.corpus[0] / "guidelines" / ADDED.name).unlink()
+    ingest(None, s)
+    assert app.refresh() and app.current().how == "update" and app._texts.get(new) == {}
+    shutil.copy(ADDED, s.corpus[0] / "guidelines")
+    ingest(None, s)
+    assert app.refresh() and set(app._texts.get(new)) == set(new)
     # a process that no longer finds the file answers from the server, as before
     for suffix in ("", "-wal", "-shm"):
         Path(f"{app._texts.path}{suffix}").unlink(missing_ok=True)
@@ -399,8 +406,12 @@ def test_text_cache_rows_of_an_older_version_never_replace_newer_ones_and_a_brok
     assert cache.get(["a", "b", "zz"]) == {"a": ("h2", "text of version 2", "{}"), "b": ("h1", "b", "{}")}
     cache.put([("a", "h3", "text of version 3", "{}")], 3)
     assert cache.get(["a"])["a"][1] == "text of version 3"
+    cache.drop(["a"], 2)  # version 2 removed it, but version 3 wrote it again: it stays
+    assert cache.get(["a"])["a"][1] == "text of version 3"
     cache.prune(3)  # after a full build of version 3: what it did not write is gone from the server
     assert cache.get(["a", "b"]) == {"a": ("h3", "text of version 3", "{}")}
+    cache.drop(["a"], 4)
+    assert cache.get(["a"]) == {}
     # a broken file is dropped and made again; a data dir that cannot hold it leaves the cache off
     broken = tmp_path / "server-cache" / "broken-texts.sqlite"
     broken.write_bytes(b"not a database at all" * 100)

@@ -13,7 +13,10 @@ Everything an app process needs to answer lives in the server, in three collecti
   single-writer lock: holder, expiry) and ``last_ingest``.
 
 An app process keeps only what it derives from the server: the lexical index (``qa_bot.lexical``, built from the
-chunk texts in Chroma) and the side tables, held in one immutable ``Snapshot`` per version. A poller thread reads the
+chunk texts in Chroma) and the side tables, held in one immutable ``Snapshot`` per version; on disk, caches that
+any process may delete: the lexical index of each fully built version (``data_dir/server-cache``) and the chunk
+texts the host has read (``TextCache``, ``data_dir/server-texts``: a question then asks the server for vectors
+only; a row is used only for the content hash the version in use holds). A poller thread reads the
 ``version`` record every ``QA_BOT_POLL_INTERVAL`` seconds; when it changed, the new snapshot is made — the one in use
 updated with the chunks of the documents the versions since list as changed (a few thousand rows read, whatever the
 size of the index), or, when the server no longer lists them, built from every chunk — and then swapped in by one
@@ -194,8 +197,11 @@ class TextCache:
                            "version INTEGER, text TEXT, chunk TEXT)")
                 self._local.db = db
                 return db
+            except sqlite3.OperationalError as e:  # locked for a moment, or not writable here: the server this time
+                self._failed("opening it", e)
+                return None
             except sqlite3.DatabaseError as e:  # not a database (a broken file): dropped and made again, once
-                if attempt == 2 or isinstance(e, sqlite3.OperationalError):
+                if attempt == 2:
                     self._give_up(e)
                     return None
                 log.warning("chunk text cache %s unreadable (%s): made again", self.path.name, e)

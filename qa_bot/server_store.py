@@ -39,6 +39,7 @@ import logging
 import os
 import shutil
 import socket
+import sqlite3
 import threading
 import time
 import uuid
@@ -181,9 +182,7 @@ class TextCache:
         self._off = False
         self._told = False
 
-    def _db(self):
-        import sqlite3
-
+    def _db(self) -> sqlite3.Connection | None:
         db = getattr(self._local, "db", None)
         if db is not None or self._off:
             return db
@@ -223,70 +222,59 @@ class TextCache:
 
     def get(self, ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
         """chunk id → (content hash, text, chunk JSON without its text) of the ``ids`` this host holds."""
-        import sqlite3
-
         db = self._db()
         out: dict[str, tuple[str, str, str]] = {}
         if db is None:
             return out
         try:
-            for i in range(0, len(ids), 500):
-                part = ids[i:i + 500]
+            for part, marks in _id_parts(ids):
                 for cid, h, text, chunk in db.execute(
-                        f"SELECT chunk_id, content_hash, text, chunk FROM chunks WHERE chunk_id IN "
-                        f"({','.join('?' * len(part))})", part):
+                        f"SELECT chunk_id, content_hash, text, chunk FROM chunks WHERE chunk_id IN ({marks})", part):
                     out[cid] = (h, text, chunk)
         except sqlite3.Error as e:
             self._failed("a read", e)
             return {}
         return out
 
-    def put(self, rows: Sequence[tuple[str, str, str, str]], version: int) -> None:
-        """(chunk id, content hash, text, chunk JSON) read from the server for ``version``."""
-        import sqlite3
-
-        db = self._db() if rows else None
-        if db is None:
-            return
-        try:
-            with db:
-                db.executemany(
-                    "INSERT INTO chunks (chunk_id, content_hash, version, text, chunk) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT(chunk_id) DO UPDATE SET content_hash = excluded.content_hash, "
-                    "version = excluded.version, text = excluded.text, chunk = excluded.chunk "
-                    "WHERE excluded.version >= chunks.version",
-                    [(cid, h, version, text, chunk) for cid, h, text, chunk in rows])
-        except sqlite3.Error as e:
-            self._failed("a write", e)
-
-    def drop(self, ids: Sequence[str], version: int) -> None:
-        """Chunks that ``version`` removed (rows a later version wrote again stay)."""
-        import sqlite3
-
-        db = self._db() if ids else None
-        if db is None:
-            return
-        try:
-            with db:
-                for i in range(0, len(ids), 500):
-                    part = list(ids[i:i + 500])
-                    db.execute(f"DELETE FROM chunks WHERE version <= ? AND chunk_id IN ({','.join('?' * len(part))})",
-                               [version, *part])
-        except sqlite3.Error as e:
-            self._failed("a delete", e)
-
-    def prune(self, version: int) -> None:
-        """After a full build of ``version``: the rows it did not write (chunks no longer in the server) go."""
-        import sqlite3
-
+    def _change(self, what: str, apply: Callable[[sqlite3.Connection], Any]) -> None:
+        """``apply(db)`` in one transaction; a failure leaves the cache as it was (the server is read instead)."""
         db = self._db()
         if db is None:
             return
         try:
             with db:
-                db.execute("DELETE FROM chunks WHERE version < ?", (version,))
+                apply(db)
         except sqlite3.Error as e:
-            self._failed("a prune", e)
+            self._failed(what, e)
+
+    def put(self, rows: Sequence[tuple[str, str, str, str]], version: int) -> None:
+        """(chunk id, content hash, text, chunk JSON) read from the server for ``version``."""
+        if rows:
+            self._change("a write", lambda db: db.executemany(
+                "INSERT INTO chunks (chunk_id, content_hash, version, text, chunk) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(chunk_id) DO UPDATE SET content_hash = excluded.content_hash, "
+                "version = excluded.version, text = excluded.text, chunk = excluded.chunk "
+                "WHERE excluded.version >= chunks.version",
+                [(cid, h, version, text, chunk) for cid, h, text, chunk in rows]))
+
+    def drop(self, ids: Sequence[str], version: int) -> None:
+        """Chunks that ``version`` removed (rows a later version wrote again stay)."""
+        def apply(db: sqlite3.Connection) -> None:
+            for part, marks in _id_parts(ids):
+                db.execute(f"DELETE FROM chunks WHERE version <= ? AND chunk_id IN ({marks})", [version, *part])
+        if ids:
+            self._change("a delete", apply)
+
+    def prune(self, version: int) -> None:
+        """After a full build of ``version``: the rows it did not write (chunks no longer in the server) go."""
+        self._change("a prune", lambda db: db.execute("DELETE FROM chunks WHERE version < ?", (version,)))
+
+
+def _id_parts(ids: Sequence[str], size: int = 500) -> Iterator[tuple[list[str], str]]:
+    """``ids`` in parts of at most ``size``, each with its SQL placeholders ("?,?,…")."""
+    for i in range(0, len(ids), size):
+        part = list(ids[i:i + size])
+        yield part, ",".join("?" * len(part))
 
 
 class ServerStore(Store):
@@ -425,14 +413,12 @@ class ServerStore(Store):
         fill: list[tuple[str, str, str, str]] = []
         for got in got_rest:
             self._collect(got, chunks, vecs, fill if snap is not None else None)
-        for cid in ids:  # in the order asked
-            c = cached.get(cid)
-            if c is not None and (cid in vecs or cid not in with_vec):  # (no vector: gone from the server)
+        for cid, c in cached.items():
+            if cid in vecs or cid not in with_vec:  # (a vector asked for and not found: gone from the server)
                 chunks[cid] = c
         if fill and self._texts is not None:
             self._texts_pool.submit(self._texts.put, fill, snap.version)
-        return ({cid: chunks[cid] for cid in ids if cid in chunks},
-                {cid: vecs[cid] for cid in dict.fromkeys([*vectors_of, *rest]) if cid in vecs})
+        return {cid: chunks[cid] for cid in ids if cid in chunks}, vecs  # (the chunks in the order asked)
 
     def _cached_chunks(self, ids: list[str], snap: Snapshot | None) -> dict[str, Chunk]:
         """The chunks of ``ids`` in this host's text cache with the content hash ``snap`` holds for them."""
@@ -784,8 +770,9 @@ class ServerStore(Store):
         doc_meta = dict(prev.doc_meta)
         docs = sorted(changed)
         base = prev.retriever or UpdatableBM25()
-        for r in base.rows_of(changed).tolist():
-            hashes.pop(base.ids[r], None)
+        old_ids = [base.ids[r] for r in base.rows_of(changed).tolist()]  # the changed documents' chunks before
+        for cid in old_ids:
+            hashes.pop(cid, None)
         for i in range(0, len(docs), 100):
             part_rows, part_hashes, part_meta = self._rows({"doc_id": {"$in": docs[i:i + 100]}}, version)
             rows += part_rows
@@ -793,7 +780,7 @@ class ServerStore(Store):
             doc_meta.update(part_meta)
         if self._texts is not None:  # the changed documents' chunks that this version no longer has
             now = {r[0] for r in rows}
-            self._texts.drop([base.ids[r] for r in base.rows_of(changed).tolist() if base.ids[r] not in now], version)
+            self._texts.drop([cid for cid in old_ids if cid not in now], version)
         tokens = tokenize([r[2] for r in rows], self._stemmer())
         retriever = base.updated(changed, [(r[0], r[1], tk) for r, tk in zip(rows, tokens)])
         if len(retriever) != record.get("chunks") and not self._ingest_running():

@@ -12,15 +12,12 @@ Privacy: no log line carries question or answer text (lengths and timings only) 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
 import json
 import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -32,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .errors import BadInputError, BadQuestionError, IndexMissingError, QABotError, StoreUnavailableError
+from .keys import ApiKey, KeyRing, hash_key, parse_keys_file  # noqa: F401 - moved to keys.py, re-exported here
 from .settings import Settings
 
 log = logging.getLogger("qa_bot.api")
@@ -85,88 +83,6 @@ def _store_failed(e: BaseException) -> bool:
     """An error raised inside Chroma (e.g. ``InternalError: Error finding id`` when an embedded store was written by
     another process): the store's state, not the request, so a 503 with what to do."""
     return any(c.__module__.split(".")[0] == "chromadb" for c in type(e).__mro__)
-
-
-# --- keys -------------------------------------------------------------------------------------------
-def hash_key(key: str) -> str:
-    """``sha256:<hex>`` of a key (keys are long random strings: a fast hash is enough)."""
-    return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    digest: bytes  # sha256 of the key
-    collections: frozenset[str] | None  # None: every collection
-
-    @property
-    def id(self) -> str:
-        """What logs may show of a key: the first 8 hex digits of its hash."""
-        return self.digest.hex()[:8]
-
-
-def parse_keys_file(text: str, where: str = "keys file") -> list[ApiKey]:
-    """Lines ``sha256:<64 hex> [collection,collection]``; ``#`` starts a comment; blank lines are skipped."""
-    keys = []
-    for n, raw in enumerate(text.splitlines(), 1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        parts = line.split()
-        algo, _, hexd = parts[0].partition(":")
-        if algo != "sha256" or len(hexd) != 64 or any(c not in "0123456789abcdef" for c in hexd.lower()):
-            raise BadInputError(f"{where}, line {n}: expected `sha256:<64 hex digits> [collection,...]`")
-        if len(parts) > 2:
-            raise BadInputError(f"{where}, line {n}: collections are one comma-separated field (no spaces)")
-        cols = frozenset(c.strip() for c in parts[1].split(",") if c.strip()) if len(parts) == 2 else None
-        keys.append(ApiKey(bytes.fromhex(hexd), cols or None))
-    return keys
-
-
-class KeyRing:
-    """The accepted keys: plain ones from the settings and hashed ones from the keys file (re-read when it
-    changes). ``enabled`` is False when neither is configured (then only loopback clients are served)."""
-
-    def __init__(self, settings: Settings):
-        self._plain = [ApiKey(hashlib.sha256(k.get_secret_value().encode("utf-8")).digest(), None)
-                       for k in settings.api_keys or []]
-        self._file: Path | None = settings.api_keys_file
-        self._file_keys: list[ApiKey] = []
-        self._stamp: tuple | None = None
-        self._lock = threading.Lock()
-        if self._file is not None:
-            self._load()
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self._plain) or self._file is not None
-
-    def _load(self) -> None:
-        assert self._file is not None
-        try:
-            st = self._file.stat()
-        except OSError as e:
-            raise BadInputError(f"QA_BOT_API_KEYS_FILE {self._file}: cannot read it ({e.strerror})") from None
-        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-        with self._lock:
-            if stamp != self._stamp:
-                self._file_keys = parse_keys_file(self._file.read_text(encoding="utf-8"), str(self._file))
-                self._stamp = stamp
-
-    def keys(self) -> list[ApiKey]:
-        if self._file is not None:
-            try:
-                self._load()
-            except BadInputError as e:  # an edit in progress or a bad line: keep the last good keys
-                log.warning("keys file not reloaded: %s", e)
-        return self._plain + self._file_keys
-
-    def find(self, presented: str) -> ApiKey | None:
-        digest = hashlib.sha256(presented.encode("utf-8", "surrogateescape")).digest()
-        found = None
-        for k in self.keys():  # every key compared, in constant time: no early exit
-            if hmac.compare_digest(digest, k.digest) and found is None:
-                found = k
-        return found
 
 
 # --- request and response bodies ----------------------------------------------------------------------

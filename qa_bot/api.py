@@ -29,7 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .errors import BadInputError, BadQuestionError, IndexMissingError, QABotError, StoreUnavailableError
-from .keys import ApiKey, KeyRing, hash_key, parse_keys_file  # noqa: F401 - moved to keys.py, re-exported here
+from .keys import (ApiKey, KeyRefused, KeyRing, find_bearer, hash_key, parse_keys_file,  # noqa: F401 - re-exported
+                   scoped_collections)
 from .settings import Settings
 
 log = logging.getLogger("qa_bot.api")
@@ -137,6 +138,23 @@ class ChatRequest(BaseModel):
     n: int | None = Field(None, ge=1, le=1)
     filters: Filters | None = None
     audience: Literal["clinician", "patient"] | None = None
+
+
+def scope_filters(key: ApiKey | None, filters: Filters | None) -> dict[str, Any]:
+    """Engine overrides from the request's filters, restricted to the key's collections."""
+    f = filters or Filters()
+    out: dict[str, Any] = {}
+    if f.doc_types:
+        out["doc_types"] = list(f.doc_types)
+    if f.published_after:
+        out["published_after"] = f.published_after.isoformat()
+    try:
+        cols = scoped_collections(key, f.collections)
+    except KeyRefused as e:
+        raise ApiError(e.status, str(e), "permission_error") from None
+    if cols:
+        out["collections"] = cols
+    return out
 
 
 # --- the app ----------------------------------------------------------------------------------------
@@ -280,14 +298,10 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
                 raise ApiError(403, "no API keys are configured: only loopback clients are served "
                                     "(set QA_BOT_API_KEYS or QA_BOT_API_KEYS_FILE)", "permission_error")
             return None
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise ApiError(401, "missing API key: send `Authorization: Bearer <key>`", "authentication_error",
-                           {"WWW-Authenticate": "Bearer"})
-        key = keyring.find(token.strip())
-        if key is None:
-            raise ApiError(401, "invalid API key", "authentication_error", {"WWW-Authenticate": "Bearer"})
-        return key
+        try:
+            return find_bearer(keyring, headers.get("authorization"))
+        except KeyRefused as e:
+            raise ApiError(e.status, str(e), "authentication_error", {"WWW-Authenticate": "Bearer"}) from None
 
     class RequireKey:
         def __init__(self, app):
@@ -313,25 +327,6 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
     def authorize(request: Request) -> ApiKey | None:
         """The key the middleware accepted (None: keys are off, a loopback client)."""
         return getattr(request.state, "api_key", None)
-
-    def scope_filters(key: ApiKey | None, filters: Filters | None) -> dict[str, Any]:
-        """Engine overrides from the request's filters, restricted to the key's collections."""
-        f = filters or Filters()
-        out: dict[str, Any] = {}
-        if f.doc_types:
-            out["doc_types"] = list(f.doc_types)
-        if f.published_after:
-            out["published_after"] = f.published_after.isoformat()
-        cols = [c for c in (f.collections or []) if c]
-        if key is not None and key.collections is not None:
-            outside = sorted(set(cols) - key.collections)
-            if outside:
-                raise ApiError(403, f"this API key has no access to collection(s): {', '.join(outside)}",
-                               "permission_error")
-            cols = cols or sorted(key.collections)
-        if cols:
-            out["collections"] = cols
-        return out
 
     def run_engine(question: str, history: list[dict], overrides: dict[str, Any], endpoint: str):
         from .engine import answer

@@ -360,6 +360,48 @@ def serve(
                 access_log=False, log_config=log_config, proxy_headers=False, server_header=False)
 
 
+@app.command()
+def mcp(
+    transport: Annotated[str, typer.Option(
+        "--transport", help="stdio (an agent starts this command) or http (streamable HTTP, over the network).")] = "stdio",
+    host: Annotated[str, typer.Option("--host", help="http: address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="http: port.")] = 8001,
+    path: Annotated[str, typer.Option("--path", help="http: the MCP endpoint's path.")] = "/mcp",
+) -> None:
+    """Serve the engine to MCP clients (tools `answer` and `search`), with the HTTP API's keys and scopes."""
+    from .keys import KeyRing
+
+    settings = settings_or_exit()
+    try:
+        keyring = KeyRing(settings)
+    except QABotError as e:
+        fail(str(e))
+        return
+    if transport == "stdio":
+        from .mcp_server import create_server
+
+        key = settings.mcp_key.get_secret_value() if settings.mcp_key else None
+        if keyring.enabled and (not key or keyring.find(key) is None):
+            fail("QA_BOT_MCP_KEY: " + ("missing: API keys are configured, so stdio calls need one of them"
+                                       if not key else "invalid API key"))
+        create_server(settings, key).run("stdio")
+    elif transport == "http":
+        import uvicorn
+
+        from .api import is_loopback
+        from .mcp_server import http_app
+
+        if not keyring.enabled and not is_loopback(host):
+            fail(f"refusing to listen on {host} without API keys: set QA_BOT_API_KEYS or QA_BOT_API_KEYS_FILE, "
+                 "or listen on 127.0.0.1")
+        err.print(f"qa_bot MCP (streamable HTTP) on http://{host}:{port}{path} "
+                  f"(keys: {'on' if keyring.enabled else 'off, loopback only'})", markup=False, highlight=False)
+        uvicorn.run(http_app(settings, path, host), host=host, port=port, access_log=False, log_level="warning",
+                    proxy_headers=False, server_header=False)
+    else:
+        fail(f"--transport {transport!r}: expected stdio or http")
+
+
 from .evaluate.cli import eval_command  # noqa: E402
 
 app.command("eval")(eval_command)

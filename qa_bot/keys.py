@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BadInputError
+from .errors import BadInputError, QABotError
 from .settings import Settings
 
 log = logging.getLogger("qa_bot.api")
@@ -95,3 +95,34 @@ class KeyRing:
             if hmac.compare_digest(digest, k.digest) and found is None:
                 found = k
         return found
+
+
+class KeyRefused(QABotError):
+    """A caller without a valid key (``status`` 401) or asking for collections outside its key's scope (403)."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
+def find_bearer(keyring: KeyRing, authorization: str | None) -> ApiKey:
+    """The key of an ``Authorization: Bearer <key>`` header; KeyRefused (401) when it is missing or unknown."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise KeyRefused("missing API key: send `Authorization: Bearer <key>`", 401)
+    key = keyring.find(token.strip())
+    if key is None:
+        raise KeyRefused("invalid API key", 401)
+    return key
+
+
+def scoped_collections(key: ApiKey | None, requested: list[str] | None) -> list[str]:
+    """The collections a request searches: those it names (all of them inside the key's scope, else KeyRefused
+    403), or, when it names none, the key's own (nothing: every collection)."""
+    cols = [c for c in (requested or []) if c]
+    if key is not None and key.collections is not None:
+        outside = sorted(set(cols) - key.collections)
+        if outside:
+            raise KeyRefused(f"this API key has no access to collection(s): {', '.join(outside)}", 403)
+        cols = cols or sorted(key.collections)
+    return cols

@@ -24,6 +24,7 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import ConfigDict, Field
 
+from qa_bot.render import passage_record, passages_to_text
 from qa_bot.settings import Settings
 from qa_bot.types import Answer, Passage, Turn
 
@@ -45,25 +46,13 @@ def _filters(collections: Sequence[str] | None, doc_types: Sequence[str] | None,
 
 def passage_document(p: Passage, rank: int) -> Document:
     """A retrieved passage as a LangChain ``Document``: its text, and what a citation of it needs as metadata."""
-    c = p.chunk
-    return Document(id=c.chunk_id, page_content=c.text, metadata={
-        "chunk_id": c.chunk_id, "doc_id": c.doc_id, "section_id": c.section_id, "doc_type": c.doc_type,
-        "collection": c.collection, "title": c.title, "heading": c.heading_path[-1] if c.heading_path else None,
-        "source": c.source, "url": c.url, "published": c.published, "page": c.page_start,
-        "page_end": c.page_end, "grade": c.grade, "rec_number": c.rec_number, "rank": rank,
-        "score": p.score, "dense_score": p.dense_score, "lexical_score": p.lexical_score})
+    return Document(id=p.chunk.chunk_id, page_content=p.chunk.text, metadata=passage_record(p, rank))
 
 
 def format_documents(docs: Sequence[Document]) -> str:
     """Retrieved documents as numbered context for a prompt: ``[n] title > heading (source, published)`` then the
     passage's text."""
-    parts = []
-    for n, d in enumerate(docs, 1):
-        m = d.metadata
-        where = " > ".join(x for x in (m.get("title") or m.get("doc_id"), m.get("heading")) if x)
-        about = ", ".join(str(x) for x in (m.get("source"), m.get("published")) if x)
-        parts.append(f"[{n}] {where}" + (f" ({about})" if about else "") + f"\n{d.page_content}")
-    return "\n\n".join(parts)
+    return passages_to_text([(d.metadata, d.page_content) for d in docs])
 
 
 class QABotRetriever(BaseRetriever):

@@ -324,6 +324,22 @@ def keys_add(
     print(key)
 
 
+def keyring_or_exit(settings: Settings, host: str | None = None):
+    """The API keys (a bad keys file: exit with its message); a server on a non-loopback ``host`` needs keys."""
+    from .api import is_loopback
+    from .keys import KeyRing
+
+    try:
+        keyring = KeyRing(settings)
+    except QABotError as e:
+        fail(str(e))
+        raise
+    if host is not None and not keyring.enabled and not is_loopback(host):
+        fail(f"refusing to listen on {host} without API keys: set QA_BOT_API_KEYS or QA_BOT_API_KEYS_FILE "
+             "(`qa-bot keys add --file keys.txt`), or listen on 127.0.0.1")
+    return keyring
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
@@ -335,17 +351,8 @@ def serve(
 
     import uvicorn
 
-    from .api import KeyRing, is_loopback
-
     settings = settings_or_exit()
-    try:
-        keyring = KeyRing(settings)
-    except QABotError as e:
-        fail(str(e))
-        return
-    if not keyring.enabled and not is_loopback(host):
-        fail(f"refusing to listen on {host} without API keys: set QA_BOT_API_KEYS or QA_BOT_API_KEYS_FILE "
-             "(`qa-bot keys add --file keys.txt`), or listen on 127.0.0.1")
+    keyring = keyring_or_exit(settings, host)
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["formatters"]["qa_bot"] = {"()": "uvicorn.logging.DefaultFormatter",
                                           "fmt": "%(levelprefix)s %(asctime)s %(name)s %(message)s"}
@@ -369,14 +376,8 @@ def mcp(
     path: Annotated[str, typer.Option("--path", help="http: the MCP endpoint's path.")] = "/mcp",
 ) -> None:
     """Serve the engine to MCP clients (tools `answer` and `search`), with the HTTP API's keys and scopes."""
-    from .keys import KeyRing
-
     settings = settings_or_exit()
-    try:
-        keyring = KeyRing(settings)
-    except QABotError as e:
-        fail(str(e))
-        return
+    keyring = keyring_or_exit(settings, host if transport == "http" else None)
     if transport == "stdio":
         from .mcp_server import create_server
 
@@ -388,12 +389,8 @@ def mcp(
     elif transport == "http":
         import uvicorn
 
-        from .api import is_loopback
         from .mcp_server import http_app
 
-        if not keyring.enabled and not is_loopback(host):
-            fail(f"refusing to listen on {host} without API keys: set QA_BOT_API_KEYS or QA_BOT_API_KEYS_FILE, "
-                 "or listen on 127.0.0.1")
         err.print(f"qa_bot MCP (streamable HTTP) on http://{host}:{port}{path} "
                   f"(keys: {'on' if keyring.enabled else 'off, loopback only'})", markup=False, highlight=False)
         uvicorn.run(http_app(settings, path, host), host=host, port=port, access_log=False, log_level="warning",

@@ -14,46 +14,23 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from qa_bot.api import create_app
 from qa_bot.keys import hash_key
 from qa_bot.render import answer_to_text
 from qa_bot.settings import DEFAULT_DISCLAIMER, Settings
 from qa_bot.types import Answer
 
 from conftest import ROOT, SEED_EXPERT, SEED_GUIDELINE, SEED_QUESTION
-from test_api import free_port
+# the HTTP API's keys file (KEY: every collection, SCOPED_KEY: seeds), settings and client (KEY), to compare with
+from test_api import KEY, SCOPED_KEY, api_settings, client, free_port, keys_file  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.slow
 
-KEY = "mcp-test-key-0123456789abcdef"
-SCOPED_KEY = "mcp-scoped-key-0123456789abcdef"
 FOLLOW_UP = [{"role": "user", "content": "What is Noonan syndrome?"}, {"role": "assistant", "content": "…"}]
-
-
-@pytest.fixture(scope="module")
-def keys_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("mcp_keys") / "keys.txt"
-    path.write_text(f"{hash_key(KEY)}\n{hash_key(SCOPED_KEY)} seeds\n", encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def api_settings(indexed_settings, keys_file) -> Settings:
-    return indexed_settings.model_copy(update={"api_keys_file": keys_file})
-
-
-@pytest.fixture(scope="module")
-def http_api(api_settings):
-    """The HTTP API over the same index: what the MCP answers are compared with."""
-    with TestClient(create_app(api_settings, warmup=False), client=("127.0.0.1", 40000),
-                    headers={"Authorization": f"Bearer {KEY}"}) as c:
-        yield c
 
 
 def server_env(settings: Settings, **extra: str) -> dict[str, str]:
@@ -76,33 +53,34 @@ async def stdio_session(settings: Settings, key: str | None, errlog=sys.stderr):
 
 @asynccontextmanager
 async def http_session(url: str, key: str):
-    async with create_mcp_http_client(headers={"Authorization": f"Bearer {key}"}) as client, \
-            streamable_http_client(url, http_client=client) as (read, write), ClientSession(read, write) as session:
+    async with create_mcp_http_client(headers={"Authorization": f"Bearer {key}"}) as http, \
+            streamable_http_client(url, http_client=http) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
         yield session
 
 
-def api_answer(http_api, question: str, history: list | None = None, **body) -> Answer:
-    r = http_api.post("/v1/answer", json={"question": question, "history": history or [], **body})
+def api_answer(api, question: str, history: list | None = None, **body) -> Answer:
+    r = api.post("/v1/answer", json={"question": question, "history": history or [], **body})
     assert r.status_code == 200, r.text
     return Answer.model_validate(r.json())
 
 
-async def assert_same_as_the_api(session: ClientSession, http_api) -> None:
+async def assert_same_as_the_api(session: ClientSession, api) -> None:
+    """`answer` gives the text and citations the HTTP API (``api``: its test client) gives; `search` passages."""
     tools = {t.name: t for t in (await session.list_tools()).tools}
     assert {"answer", "search"} <= set(tools)
     assert tools["answer"].output_schema and "citations" in tools["answer"].output_schema["properties"]
     for question, history in ((SEED_QUESTION, []), ("How is it treated?", FOLLOW_UP)):
         r = await session.call_tool("answer", {"question": question, "history": history})
         assert not r.is_error, r.content
-        expected = api_answer(http_api, question, history)
+        expected = api_answer(api, question, history)
         assert r.content[0].text == answer_to_text(expected)  # the chat-completions content, word for word
         assert DEFAULT_DISCLAIMER in r.content[0].text
         s = r.structured_content
         assert s["citations"] == [c.model_dump(mode="json") for c in expected.citations] and s["citations"]
         assert (s["abstained"], s["standalone_question"], s["disclaimer"]) == \
                (expected.abstained, expected.standalone_question, expected.disclaimer)
-    chat = http_api.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": SEED_QUESTION}]})
+    chat = api.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": SEED_QUESTION}]})
     r = await session.call_tool("answer", {"question": SEED_QUESTION})
     assert r.content[0].text == chat.json()["choices"][0]["message"]["content"]
     found = await session.call_tool("search", {"query": SEED_QUESTION, "k": 3})
@@ -123,17 +101,27 @@ async def assert_scoped_to_seeds(session: ClientSession) -> None:
         assert r.is_error and "no access to collection(s): medquad" in r.content[0].text
 
 
-def test_stdio_answer_is_the_http_api_answer(api_settings, http_api):
+@pytest.fixture(params=["stdio", "http"])
+def connect(request, api_settings):
+    """key -> an MCP client session over the transport (stdio: a `qa-bot mcp` subprocess under that key; http: a
+    session with that bearer key to the `qa-bot mcp --transport http` server)."""
+    if request.param == "stdio":
+        return lambda key: stdio_session(api_settings, key)
+    url = request.getfixturevalue("http_server")
+    return lambda key: http_session(url, key)
+
+
+def test_answer_is_the_http_api_answer(connect, client):
     async def run():
-        async with stdio_session(api_settings, KEY) as session:
-            await assert_same_as_the_api(session, http_api)
+        async with connect(KEY) as session:
+            await assert_same_as_the_api(session, client)
 
     anyio.run(run)
 
 
-def test_stdio_scoped_key_sees_its_collections_only(api_settings):
+def test_scoped_key_sees_its_collections_only(connect):
     async def run():
-        async with stdio_session(api_settings, SCOPED_KEY) as session:
+        async with connect(SCOPED_KEY) as session:
             await assert_scoped_to_seeds(session)
 
     anyio.run(run)
@@ -163,10 +151,10 @@ def test_a_revoked_key_stops_working_mid_session(indexed_settings, tmp_path):
     server = create_server(indexed_settings.model_copy(update={"api_keys_file": keys}), stdio_key=KEY)
 
     async def run():
-        async with Client(server) as client:
-            assert not (await client.call_tool("search", {"query": "gout", "k": 1})).is_error
+        async with Client(server) as mcp_client:
+            assert not (await mcp_client.call_tool("search", {"query": "gout", "k": 1})).is_error
             keys.write_text(f"{hash_key(SCOPED_KEY)}\n", encoding="utf-8")
-            r = await client.call_tool("search", {"query": "gout", "k": 1})
+            r = await mcp_client.call_tool("search", {"query": "gout", "k": 1})
             assert r.is_error and "invalid API key" in r.content[0].text
 
     anyio.run(run)
@@ -191,22 +179,6 @@ def http_server(api_settings):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-
-
-def test_http_answer_is_the_http_api_answer(http_server, http_api):
-    async def run():
-        async with http_session(http_server, KEY) as session:
-            await assert_same_as_the_api(session, http_api)
-
-    anyio.run(run)
-
-
-def test_http_scoped_key_sees_its_collections_only(http_server):
-    async def run():
-        async with http_session(http_server, SCOPED_KEY) as session:
-            await assert_scoped_to_seeds(session)
-
-    anyio.run(run)
 
 
 def test_http_bad_key_is_refused(http_server):

@@ -379,18 +379,20 @@ def mcp(
     settings = settings_or_exit()
     keyring = keyring_or_exit(settings, host if transport == "http" else None)
     if transport == "stdio":
-        from .mcp_server import create_server
+        from .mcp_server import create_server, warm_up
 
         key = settings.mcp_key.get_secret_value() if settings.mcp_key else None
         if keyring.enabled and (not key or keyring.find(key) is None):
             fail("QA_BOT_MCP_KEY: " + ("missing: API keys are configured, so stdio calls need one of them"
                                        if not key else "invalid API key"))
+        warm_up(settings)
         create_server(settings, key).run("stdio")
     elif transport == "http":
         import uvicorn
 
-        from .mcp_server import http_app
+        from .mcp_server import http_app, warm_up
 
+        warm_up(settings)
         err.print(f"qa_bot MCP (streamable HTTP) on http://{host}:{port}{path} "
                   f"(keys: {'on' if keyring.enabled else 'off, loopback only'})", markup=False, highlight=False)
         uvicorn.run(http_app(settings, path, host), host=host, port=port, access_log=False, log_level="warning",

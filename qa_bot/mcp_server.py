@@ -17,6 +17,7 @@ question or answer text.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Annotated, Any, Literal
 
@@ -26,7 +27,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
-from qa_bot.api import MAX_HISTORY_TURNS, ApiError, Filters, TurnIn, error_body, is_loopback, scope_filters
+from qa_bot.api import MAX_HISTORY_TURNS, MAX_MESSAGES, WARMUP_QUESTION, ApiError, Filters, TurnIn, error_body, is_loopback, scope_filters
 from qa_bot.errors import QABotError
 from qa_bot.keys import ApiKey, KeyRefused, KeyRing, find_bearer
 from qa_bot.render import answer_to_text, passage_record, passages_to_text
@@ -111,6 +112,22 @@ async def _run(fn, *args, **kwargs):
         raise ToolError(str(e)) from None
 
 
+def warm_up(settings: Settings) -> threading.Thread:
+    """Load the index and the embedding model in a background thread, so that the first call does not wait for
+    them (a failure is left for that call to report)."""
+    def run() -> None:
+        from qa_bot.engine import search
+
+        try:
+            search(WARMUP_QUESTION, settings)
+        except Exception as e:  # noqa: BLE001
+            log.warning("warm-up failed: %s", type(e).__name__)
+
+    thread = threading.Thread(target=run, name="qa-bot-mcp-warmup", daemon=True)
+    thread.start()
+    return thread
+
+
 def create_server(settings: Settings | None = None, stdio_key: str | None = None) -> MCPServer:
     """The MCP server over one settings object (``stdio_key``: the key stdio calls are made under)."""
     settings = settings or Settings()
@@ -120,7 +137,8 @@ def create_server(settings: Settings | None = None, stdio_key: str | None = None
     @server.tool()
     async def answer(ctx: Context,
                      question: Annotated[str, Field(description="the clinical question", max_length=100_000)],
-                     history: Annotated[list[TurnIn], Field(description="earlier turns, oldest first")] = [],  # noqa
+                     history: Annotated[list[TurnIn], Field(description="earlier turns, oldest first",
+                                                            max_length=MAX_MESSAGES)] = [],  # noqa: B006
                      filters: Filters | None = None, audience: Literal["clinician", "patient"] | None = None,
                      ) -> Annotated[CallToolResult, AnswerOutput]:
         """Answer a clinical question from the indexed guidelines and expert answers, with citations and the

@@ -202,3 +202,25 @@ def test_http_refuses_a_public_host_without_keys(indexed_settings):
                         "--port", "1"], env=server_env(indexed_settings), capture_output=True, text=True, timeout=120,
                        cwd=ROOT)
     assert r.returncode != 0 and "without API keys" in r.stderr
+
+
+def test_no_question_text_in_the_logs(api_settings, caplog):
+    import logging
+
+    from mcp import Client
+
+    from qa_bot.mcp_server import create_server
+    from test_api import PRIVATE
+
+    caplog.set_level(logging.DEBUG)
+    server = create_server(api_settings, stdio_key=KEY)
+
+    async def run():
+        async with Client(server) as mcp_client:
+            assert not (await mcp_client.call_tool("answer", {"question": f"What is gout? ({PRIVATE})"})).is_error
+            assert not (await mcp_client.call_tool("search", {"query": f"gout {PRIVATE}"})).is_error
+            r = await mcp_client.call_tool("answer", {"question": f"{PRIVATE} " * 500})  # too long: refused
+            assert r.is_error and "characters long" in r.content[0].text
+
+    anyio.run(run)
+    assert "answer: question_chars=" in caplog.text and PRIVATE not in caplog.text

@@ -19,7 +19,8 @@ from .text import (CITE_MARK, INSTRUCTION_LIKE, META_HEADING, META_SENTENCE, NEG
                    contradicts, issued_by, issuing_bodies, states_quantity, term_set, thresholds, topic_terms)
 from .settings import Settings
 from .shorthand import expand
-from .types import Answer, AnswerSentence, Citation, Passage
+from .subject import Aspect, asked_aspects
+from .types import Answer, AnswerSentence, Citation, Passage, Subject
 from .verify import is_evidence
 
 QTYPE_LABEL = {"treatment": "Treatment", "symptoms": "Signs and symptoms", "causes": "Causes",
@@ -268,12 +269,59 @@ def _lead_extras(lead: Passage, have: set[str], settings: Settings) -> list[Pass
     return out[:80]
 
 
+SUBJECT_ABSTAIN = {
+    "clinician": "{missing} Nothing below is an answer: the passages listed are the nearest ones found, offered as "
+                 "related reading only.",
+    "patient": "{missing} The pages below are the closest matches we found; they do not answer your question.",
+}
+
+
+def _abstain_on(base: Answer, passages: list[Passage], settings: Settings, missing: str) -> Answer:
+    """An abstention that says what the documents lack (the subject, or what was asked of it)."""
+    related = [citation_for(p, i, []) for i, p in enumerate(passages[:3], 1)]
+    text = SUBJECT_ABSTAIN.get(settings.audience, SUBJECT_ABSTAIN["clinician"]).format(missing=missing)
+    return base.model_copy(update={"abstained": True, "related": related, "abstain_reason": text,
+                                   "notice": f"Abstained: {missing}"})
+
+
+def subject_passages(subject: Subject | None, passages: list[Passage]) -> list[Passage] | None:
+    """The passages that name the subject (in their text, title or headings); None when there is no subject."""
+    if subject is None or not subject.df:
+        return None
+    return [p for p in passages if subject.named_in(term_set(p.chunk.embed_text))]
+
+
+def missing_aspects(question: str, sentences: list[str]) -> tuple[list[Aspect], list[Aspect]]:
+    """(asked, not stated by any of ``sentences``): the aspects of ``question`` (``qa_bot.subject``)."""
+    asked = asked_aspects(question)
+    return asked, [a for a in asked if not any(a.said_in(x) for x in sentences)]
+
+
+def _subject_gate(question: str, passages: list[Passage], settings: Settings, base: Answer,
+                  subject: Subject | None) -> Answer | None:
+    """The abstention when no indexed document covers the subject, or none of the passages found speaks of it."""
+    if subject is None or not settings.subject_first:
+        return None
+    if not subject.df:
+        who = "our documents do not cover" if settings.audience == "patient" else "No indexed document covers"
+        return _abstain_on(base, passages, settings, f"{who[0].upper()}{who[1:]} {subject.name}.")
+    if not subject_passages(subject, passages):
+        return _abstain_on(base, passages, settings, f"None of the passages found speaks of {subject.display}.")
+    return None
+
+
 def compose(question: str, standalone: str, passages: list[Passage], settings: Settings,
-            confidence: tuple[float, str] = (1.0, ""), search: str | None = None) -> Answer:
+            confidence: tuple[float, str] = (1.0, ""), search: str | None = None,
+            subject: Subject | None = None) -> Answer:
     """``confidence``: (score, reason) from retrieval (``Retriever.confidence``); below the calibrated
-    threshold the answer abstains. ``search``: the text that was searched (shorthand spelled out)."""
+    threshold the answer abstains. ``search``: the text that was searched (shorthand spelled out). ``subject``:
+    what the question is about (retrieval's ``subject``): the answer comes from passages that name it, or abstains
+    saying so."""
     base = Answer(question=question, standalone_question=standalone, passages=passages, disclaimer=settings.disclaimer,
-                  audience=settings.audience)
+                  audience=settings.audience, subject=subject.display if subject else None)
+    gated = _subject_gate(question, passages, settings, base, subject)
+    if gated is not None:
+        return gated
     conf, reason = confidence
     if conf < settings.abstain_threshold or not passages:
         related = [citation_for(p, i, []) for i, p in enumerate(passages[:3], 1)]
@@ -285,7 +333,11 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     q_terms = set(content_terms(asked))
     weights = _idf(q_terms, settings)
     q_weight = sum(weights.values()) or 1.0
+    about = subject_passages(subject, passages) if settings.subject_first else None
+    about_ids = {p.chunk.chunk_id for p in about} if about is not None else None
     ranked = [p for p in passages if not p.features.get("expanded")]
+    if about_ids is not None:  # the subject leads: passages about something else are not the answer
+        ranked = [p for p in ranked if p.chunk.chunk_id in about_ids] or [p for p in about]
     lead = ranked[0] if ranked else passages[0]
     # a question that names the body whose guidance it asks for ("per VA/DoD", "USPSTF stance?") leads with that
     # body's document when one is retrieved well enough
@@ -316,6 +368,8 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     q_topic = topic_terms(asked)
 
     def on_subject(p: Passage) -> bool:
+        if about_ids is not None and p.chunk.chunk_id not in about_ids and p.chunk.doc_id != lead.chunk.doc_id:
+            return False
         if p.chunk.doc_id == lead.chunk.doc_id or p.chunk.doc_id in older:
             return True
         if p in ranked[:3] and p.score >= 0.9 * lead.score:  # retrieval finds it as relevant as the lead
@@ -338,6 +392,7 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
 
     wants_quantity = expects_quantity(PATIENT_DESCRIPTOR.sub(" ", asked))
     q_types = question_types(standalone)
+    aspects_asked = asked_aspects(question) if settings.subject_first else []
     # a follow-up ("main harms to counsel on?" after a question on risk-reducing medications) asks a new thing of
     # the earlier subject: every passage of the lead document speaks of the subject, so the sentences (or sections)
     # that speak of the new thing are the answer
@@ -383,12 +438,22 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
             typed = 0.15 if wants_quantity and states_quantity(c.text) else 0.0
             # the opposite case of the question's ("without aura" when "with aura" was asked)
             opposite = 0.3 if contradicts(asked, c.text + " " + heading) else 0.0
+            # the question's subject named, what it asks of it stated
+            names = 0.2 if subject is not None and subject.df and subject.named_in(c.terms) else 0.0
+            states = 0.25 if aspects_asked and any(a.said_in(c.text) for a in aspects_asked) else 0.0
             c.score = ((p.score / top_score) * 0.6 + overlap + 0.3 * h_overlap + rec_bonus - meta + typed - off_type
-                       - opposite
+                       - opposite + names + states
                        + settings.followup_weight * on_followup(c, last_terms)
                        + 0.3 * pop + (0.15 if p.chunk.doc_id == lead.chunk.doc_id else 0.0)
                        + (0.08 if j == 0 else 0.0) - 0.01 * j)
         cands += sents
+    aspects_missing: list[Aspect] = []
+    if aspects_asked and cands:
+        _, aspects_missing = missing_aspects(question, [c.text for c in cands])
+        if len(aspects_missing) == len(aspects_asked):  # documents on the subject, none of them on what was asked
+            on = f"on {subject.display} " if subject is not None and subject.df else "found "
+            return _abstain_on(base, pool, settings, f"The indexed documents {on}do not say "
+                                                     f"{' or '.join(a.phrase for a in aspects_missing)}.")
     if not cands:
         related = [citation_for(p, i, []) for i, p in enumerate(passages[:3], 1)]
         return base.model_copy(update={"abstained": True, "related": related,
@@ -413,10 +478,14 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     recs = [c for c in from_lead if c.is_rec]
     best_any = max(from_lead, key=lambda c: c.score)
     best = max(recs, key=lambda c: c.score) if recs and max(recs, key=lambda c: c.score).score >= 0.6 * best_any.score else best_any
+    if subject is not None and subject.df and not subject.named_in(best.terms):
+        # the bottom line names the subject when a sentence nearly as good does
+        naming = [c for c in from_lead if subject.named_in(c.terms) and c.score >= 0.6 * best.score]
+        best = max(naming, key=lambda c: c.score, default=best)
     # the question's aspect (what it asks beyond the subject: "when do we stop", "what dose"): when a sentence
     # answers it and the recommendation does not, that sentence leads and the recommendation follows
-    subject = term_set(lead.chunk.title or "")  # every content word of the title (its subject terms among them)
-    aspect = {t: weights.get(t, 0.0) for t in set(term_set(PATIENT_DESCRIPTOR.sub(" ", asked))) - subject}
+    title_terms = term_set(lead.chunk.title or "")  # every content word of the title (its subject terms among them)
+    aspect = {t: weights.get(t, 0.0) for t in set(term_set(PATIENT_DESCRIPTOR.sub(" ", asked))) - title_terms}
 
     asked_thresholds = thresholds(asked)
 
@@ -428,6 +497,7 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
         said = (on_followup(c, head) if followup
                 else sum(aspect[t] for t in soft_overlap(set(aspect), set(terms))) / q_weight)
         return (said
+                + (0.3 if aspects_asked and any(a.said_in(c.text) for a in aspects_asked) else 0.0)
                 + (0.15 if population_match(asked, c.text + " " + (c.passage.chunk.population or "")) > 0 else 0.0)
                 + (0.1 if wants_quantity and states_quantity(c.text) else 0.0)
                 + (0.15 if asked_thresholds and asked_thresholds & thresholds(c.text) else 0.0))  # "> 500" for "more than 500"
@@ -517,7 +587,12 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     citations = [citation_for(by_id[cid], n, spans[cid]) for cid, n in numbering.items()]
     cited_ids = set(numbering)
     followups = suggest_followups(passages, cited_ids, standalone)
-    return base.model_copy(update={"sentences": sentences, "citations": citations, "suggested_followups": followups})
+    update = {"sentences": sentences, "citations": citations, "suggested_followups": followups}
+    if aspects_missing:  # a two-part question, one part answered: say which part the documents leave out
+        on = f"on {subject.display} " if subject is not None and subject.df else "found "
+        update["missing_aspects"] = [a.name for a in aspects_missing]
+        update["notice"] = f"The indexed documents {on}do not say {' or '.join(a.phrase for a in aspects_missing)}."
+    return base.model_copy(update=update)
 
 
 def _conflict(question: str, cands: list[Cand]) -> list[Cand]:

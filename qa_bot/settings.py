@@ -32,7 +32,7 @@ def _config_file() -> Path | None:
 
 ANSWER_SETTINGS = ("audience", "collections", "doc_types", "published_after", "embedding_model", "candidates", "top_k",
                    "max_per_doc", "abstain_threshold", "unknown_subject_share", "expand_acronyms", "expand_shorthand", "segment_weight",
-                   "max_key_points", "bottom_line_extra", "followup_weight", "llm", "unsupported_policy", "collection_name")
+                   "max_key_points", "bottom_line_extra", "followup_weight", "subject_first", "subject_weight", "llm", "unsupported_policy", "collection_name")
 
 
 class Settings(BaseSettings):
@@ -90,6 +90,13 @@ class Settings(BaseSettings):
     unknown_subject_share: float = Field(
         0.4, description="Abstain when at least this share of the question's topic weight (idf) is in words that no "
                          "indexed document contains (misspellings of indexed words count as known); 1 disables.")
+    subject_first: bool = Field(True, description="Find the question's subject (qa_bot/subject.py), search for it "
+                                "first and answer only from passages that name it; abstain naming it otherwise.")
+    subject_alias_max_df: int = Field(200, description="A subject held by at most this many chunks is looked up in "
+                                      "them for its other names (\"loperamide (Imodium)\").")
+    subject_pool: int = Field(30, description="Chunks naming the subject added to the candidates (best lexical "
+                                              "scores among them).")
+    subject_weight: float = Field(0.3, description="Re-ranking weight of a passage naming the question's subject.")
     disclaimer: str = DEFAULT_DISCLAIMER
     max_question_chars: int = 4000
 

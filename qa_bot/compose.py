@@ -19,7 +19,7 @@ from .text import (CITE_MARK, INSTRUCTION_LIKE, META_HEADING, META_SENTENCE, NEG
                    contradicts, issued_by, issuing_bodies, states_quantity, term_set, thresholds, topic_terms)
 from .settings import Settings
 from .shorthand import expand
-from .subject import Aspect, asked_aspects
+from .subject import Aspect, asked_aspects, is_name
 from .types import Answer, AnswerSentence, Citation, Passage, Subject
 from .verify import is_evidence
 
@@ -285,10 +285,12 @@ def _abstain_on(base: Answer, passages: list[Passage], settings: Settings, missi
 
 
 def subject_passages(subject: Subject | None, passages: list[Passage]) -> list[Passage] | None:
-    """The passages that name the subject (in their text, title or headings); None when there is no subject."""
+    """The passages of the documents about the subject: those where a retrieved passage names it (in its text,
+    title or headings; a guideline's section on doses need not repeat the drug's name). None without a subject."""
     if subject is None or not subject.df:
         return None
-    return [p for p in passages if subject.named_in(term_set(p.chunk.embed_text))]
+    docs = {p.chunk.doc_id for p in passages if subject.named_in(term_set(p.chunk.embed_text))}
+    return [p for p in passages if p.chunk.doc_id in docs]
 
 
 def missing_aspects(question: str, sentences: list[str]) -> tuple[list[Aspect], list[Aspect]]:
@@ -298,16 +300,21 @@ def missing_aspects(question: str, sentences: list[str]) -> tuple[list[Aspect], 
 
 
 def _subject_gate(question: str, passages: list[Passage], settings: Settings, base: Answer,
-                  subject: Subject | None) -> Answer | None:
-    """The abstention when no indexed document covers the subject, or none of the passages found speaks of it."""
-    if subject is None or not settings.subject_first:
-        return None
+                  subject: Subject | None) -> tuple[Answer | None, Subject | None]:
+    """(the abstention when no indexed document covers the subject, or none of the passages found speaks of a
+    subject that is a name; the subject the answer is held to). A subject word that is not a name ("resp") and
+    that no passage found uses is not held to: the answer is composed as without one."""
+    if subject is None or not settings.subject_first or not subject.strong:
+        return None, None
     if not subject.df:
-        who = "our documents do not cover" if settings.audience == "patient" else "No indexed document covers"
-        return _abstain_on(base, passages, settings, f"{who[0].upper()}{who[1:]} {subject.name}.")
+        who = "Our documents do not cover" if settings.audience == "patient" else "No indexed document covers"
+        return _abstain_on(base, passages, settings, f"{who} {subject.name}."), subject
     if not subject_passages(subject, passages):
-        return _abstain_on(base, passages, settings, f"None of the passages found speaks of {subject.display}.")
-    return None
+        if is_name(subject.name):
+            return _abstain_on(base, passages, settings,
+                               f"None of the passages found speaks of {subject.display}."), subject
+        return None, None
+    return None, subject
 
 
 def compose(question: str, standalone: str, passages: list[Passage], settings: Settings,
@@ -319,7 +326,7 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     saying so."""
     base = Answer(question=question, standalone_question=standalone, passages=passages, disclaimer=settings.disclaimer,
                   audience=settings.audience, subject=subject.display if subject else None)
-    gated = _subject_gate(question, passages, settings, base, subject)
+    gated, subject = _subject_gate(question, passages, settings, base, subject)
     if gated is not None:
         return gated
     conf, reason = confidence
@@ -385,6 +392,10 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
         return share >= 0.75 or (share >= 0.6 and rarest <= (q_topic | lead_subject))
 
     pool = [p for p in ranked[:6] if on_subject(p)] + [p for p in passages if p.features.get("expanded") and on_subject(p)]
+    aspects_asked = asked_aspects(question) if settings.subject_first else []
+    if aspects_asked and about:  # passages on the subject that speak of what was asked are weighed too
+        pool += [p for p in about if all(p is not q for q in pool)
+                 and any(a.said_in(p.chunk.text) for a in aspects_asked)][:3]
     top_score = max((p.score for p in pool), default=1.0) or 1.0
     cands: list[Cand] = []
     boiler = _boilerplate(settings)
@@ -392,7 +403,6 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
 
     wants_quantity = expects_quantity(PATIENT_DESCRIPTOR.sub(" ", asked))
     q_types = question_types(standalone)
-    aspects_asked = asked_aspects(question) if settings.subject_first else []
     # a follow-up ("main harms to counsel on?" after a question on risk-reducing medications) asks a new thing of
     # the earlier subject: every passage of the lead document speaks of the subject, so the sentences (or sections)
     # that speak of the new thing are the answer
@@ -439,7 +449,8 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
             # the opposite case of the question's ("without aura" when "with aura" was asked)
             opposite = 0.3 if contradicts(asked, c.text + " " + heading) else 0.0
             # the question's subject named, what it asks of it stated
-            names = 0.2 if subject is not None and subject.df and subject.named_in(c.terms) else 0.0
+            names = 0.2 if (subject is not None and subject.df and p.chunk.doc_type != "guideline"
+                            and subject.named_in(c.terms)) else 0.0
             states = 0.25 if aspects_asked and any(a.said_in(c.text) for a in aspects_asked) else 0.0
             c.score = ((p.score / top_score) * 0.6 + overlap + 0.3 * h_overlap + rec_bonus - meta + typed - off_type
                        - opposite + names + states
@@ -448,8 +459,9 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
                        + (0.08 if j == 0 else 0.0) - 0.01 * j)
         cands += sents
     aspects_missing: list[Aspect] = []
-    if aspects_asked and cands:
-        _, aspects_missing = missing_aspects(question, [c.text for c in cands])
+    if aspects_asked and cands:  # said anywhere in the passages on the subject (not only those weighed here)
+        said_in = [c.text for c in cands] + [p.chunk.text for p in (about if about is not None else pool)]
+        _, aspects_missing = missing_aspects(question, said_in)
         if len(aspects_missing) == len(aspects_asked):  # documents on the subject, none of them on what was asked
             on = f"on {subject.display} " if subject is not None and subject.df else "found "
             return _abstain_on(base, pool, settings, f"The indexed documents {on}do not say "
@@ -478,8 +490,9 @@ def compose(question: str, standalone: str, passages: list[Passage], settings: S
     recs = [c for c in from_lead if c.is_rec]
     best_any = max(from_lead, key=lambda c: c.score)
     best = max(recs, key=lambda c: c.score) if recs and max(recs, key=lambda c: c.score).score >= 0.6 * best_any.score else best_any
-    if subject is not None and subject.df and not subject.named_in(best.terms):
-        # the bottom line names the subject when a sentence nearly as good does
+    if subject is not None and subject.df and not subject.named_in(best.terms) and lead.chunk.doc_type != "guideline":
+        # the bottom line of a page names the subject when a sentence nearly as good does (a guideline's section
+        # on the subject need not repeat its name)
         naming = [c for c in from_lead if subject.named_in(c.terms) and c.score >= 0.6 * best.score]
         best = max(naming, key=lambda c: c.score, default=best)
     # the question's aspect (what it asks beyond the subject: "when do we stop", "what dose"): when a sentence

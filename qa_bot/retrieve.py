@@ -229,7 +229,20 @@ class Retriever:
             return None
         _, df, common, n = voc
 
-        return Vocabulary(df=df, n=n, nearest=lambda t: _near_term(t, common), phrase_count=self.phrase_count)
+        return Vocabulary(df=df, n=n, nearest=lambda t: _near_term(t, common), phrase_count=self.phrase_count,
+                          headed=self.headed)
+
+    def headed(self, term: str, sample: int = 40) -> float:
+        """Share of (a sample of) the chunks holding the stemmed ``term`` whose title or headings hold it."""
+        rows = self.rows_with([term])
+        if rows is None or not len(rows):
+            return 0.0
+        _, ids = self.store.lexical()
+        step = max(1, len(rows) // sample)  # spread over the index, not its first documents
+        chunks = self.store.get_chunks([ids[i] for i in rows[::step][:sample]])
+        if not chunks:
+            return 0.0
+        return sum(1 for c in chunks.values() if term in term_set(c.context)) / len(chunks)
 
     def phrase_count(self, phrase: str, sample: int = 40) -> int:
         """Chunks, among ``sample`` of those holding every word of ``phrase``, whose text holds the phrase as

@@ -27,12 +27,18 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
-from .text import GENERIC, STOP, stem_words, term_set
+from .text import GENERIC, STOP, issuing_bodies, stem_words, term_set
 from .types import Subject
 
 ASPECTS_FILE = Path(__file__).parent / "data" / "aspects.toml"
 COMMON_ZIPF = 5.0  # words at least this frequent in general English (per billion: 100,000) are not a subject
 UNKNOWN_ZIPF = 3.0  # an unindexed word rarer than this in general English names something (a brand, a drug)
+ACRONYM_MIN_DF = 50  # an abbreviation in capitals names the subject when at least this many chunks use it
+HEADED_OF = 3  # the rarest candidates weighed by how often titles and headings name them
+HEADING_WEIGHT = 4.0  # idf (nats) a candidate gains when every sampled chunk holding it is headed by it
+STRONG_HEADED = 0.2  # a subject the answer is held to: titles or headings name it in this share of its chunks…
+STRONG_MAX_SHARE = 0.02  # … and at most this share of the index's chunks hold it ("screening", "adults" do not)
+UNKNOWN_SHARE = 0.3  # ... and carries at least this share of the question's topic weight (idf)
 MIN_KEYNESS = -0.35  # a subject word is used by the index about as much as by general English, or more
 WORDS_PER_CHUNK = 150  # the index's chunks hold about this many words (the rate of a word in the index)
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]*[A-Za-z0-9]")
@@ -90,12 +96,14 @@ def _aspect_spans(question: str) -> list[tuple[int, int]]:
 class Vocabulary:
     """What the subject finder needs of an index: ``df`` (stemmed term → chunks containing it), ``n`` (chunks),
     ``nearest`` (a misspelt stemmed term → the indexed term it is one or two edits from, or None) and
-    ``phrase_count`` (indexed chunks, of a sample, that hold a phrase as written, case and hyphens aside)."""
+    ``phrase_count`` (indexed chunks, of a sample, that hold a phrase as written, case and hyphens aside) and
+    ``headed`` (the share of a sample of the chunks holding a term whose title or headings hold it)."""
 
     df: Mapping[str, int]
     n: int
     nearest: Callable[[str], str | None] = lambda t: None
     phrase_count: Callable[[str], int] = lambda phrase: 0
+    headed: Callable[[str], float] = lambda term: 0.0
 
     def idf(self, term: str) -> float:
         import math
@@ -121,6 +129,8 @@ def _candidates(question: str) -> list[tuple[int, str]]:
         w = m.group(0).lower().removesuffix("'s").replace("'", "")
         if len(w) < 3 or w in STOP or w in GENERIC or w in _FILLER or _contraction(w):
             continue
+        if m.group(0).isupper() and re.match(r"\s*\(", masked[m.end():]):
+            continue  # an abbreviation spelled out after it ("LBP (low back pain)"): its long form names it
         out.append((m.start(), w))
     return out
 
@@ -134,6 +144,18 @@ def keyness(term: str, word: str, vocab: Vocabulary) -> float:
     return math.log10(rate * 1e9) - english_zipf(word)
 
 
+def _compound(question: str, cands: list[tuple[int, str]], i: int, vocab: Vocabulary) -> bool:
+    """Whether candidate ``i`` is written next to an indexed word ("medrol dosepak"): a form or a detail of
+    something the index knows, not an unknown subject."""
+    for j in (i - 1, i + 1):
+        if 0 <= j < len(cands):
+            a, b = sorted((i, j))
+            gap = question[cands[a][0] + len(_surface(question, cands[a])):cands[b][0]]
+            if re.fullmatch(r"[ -]?", gap) and vocab.df.get(stem_words([cands[j][1]])[0], 0):
+                return True
+    return False
+
+
 def find_subject(question: str, vocab: Vocabulary) -> Subject | None:
     """The question's subject (see the module's doc), or None when no candidate word names one.
 
@@ -143,9 +165,11 @@ def find_subject(question: str, vocab: Vocabulary) -> Subject | None:
     cands = _candidates(question)
     if not cands:
         return None
+    bodies = issuing_bodies(question)
     words = [w for _, w in cands]
     terms = stem_words(words)
     best: tuple[float, int, str, int] | None = None
+    scored: list[tuple[float, int, str, int]] = []
     unknown: tuple[float, int, str] | None = None
     resolved: list[str | None] = []
     for i, (w, t) in enumerate(zip(words, terms)):
@@ -156,18 +180,32 @@ def find_subject(question: str, vocab: Vocabulary) -> Subject | None:
         zipf = english_zipf(w)
         if d == 0:
             resolved.append(None)
-            if zipf < UNKNOWN_ZIPF and w.isalpha() and len(w) >= 4 and (unknown is None or zipf < unknown[0]):
+            if is_name(_surface(question, cands[i])) and not _compound(question, cands, i, vocab) and \
+                    (unknown is None or zipf < unknown[0]):
                 unknown = (zipf, i, t)
             continue
         resolved.append(t)  # indexed: may be part of the subject's name
         if zipf >= COMMON_ZIPF or keyness(t, w, vocab) < MIN_KEYNESS:
             continue
-        score = vocab.idf(t)
+        if _surface(question, cands[i]).upper() in bodies:
+            continue  # the body whose guidance is asked for ("per VA/DoD") is not what it is asked about
+        if _surface(question, cands[i]).isupper() and len(w) <= 5 and d < ACRONYM_MIN_DF:
+            continue  # an abbreviation the documents seldom use ("MSM"): they spell out what it names
+        scored.append((vocab.idf(t), i, t, d))
+    # of the rarest few, the one that documents are about: the index's titles and headings name it
+    headed: dict[str, float] = {}
+    for idf, i, t, d in sorted(scored, reverse=True)[:HEADED_OF]:
+        headed[t] = vocab.headed(t)
+        score = idf + HEADING_WEIGHT * headed[t]
         if best is None or score > best[0]:
             best = (score, i, t, d)
     if unknown is not None:
+        # the unindexed name is the subject when it carries much of the question's topic weight (a question about
+        # it, "Doe the buspar cause sleepiness?"), not when it is one detail of a question about indexed things
         _, i, term = unknown
-        return Subject(name=_surface(question, cands[i]), term=term, df=0)
+        weights = [vocab.idf(t) if t else vocab.idf("") for t in resolved]
+        if weights[i] / (sum(weights) or 1.0) >= UNKNOWN_SHARE:
+            return Subject(name=_surface(question, cands[i]), term=term, df=0, strong=True)
     if best is None:
         return None
     _, i, term, d = best
@@ -185,8 +223,17 @@ def find_subject(question: str, vocab: Vocabulary) -> Subject | None:
             vocab.phrase_count(question[positions[lo]:positions[hi + 1] + len(_surface(question, cands[hi + 1]))]) > 0:
         hi += 1
     name = question[positions[lo]:positions[hi] + len(_surface(question, cands[hi]))]
-    return Subject(name=re.sub(r"\s+", " ", name).strip(), term=term, df=d,
+    h = headed.get(term, 0.0)
+    return Subject(name=re.sub(r"\s+", " ", name).strip(), term=term, df=d, headed=h,
+                   strong=h >= STRONG_HEADED and d <= STRONG_MAX_SHARE * vocab.n,
                    words=[x for x in resolved[lo:hi + 1] if x])
+
+
+def is_name(word: str) -> bool:
+    """A word that names a thing (a brand, a drug, a rare condition): one word of letters, five or more, rare in
+    general English, not an acronym in capitals ("resp", "AECOPD" are not)."""
+    return (word.isalpha() and len(word) >= 5 and not word.isupper()
+            and english_zipf(word.lower()) < UNKNOWN_ZIPF)
 
 
 def _surface(question: str, cand: tuple[int, str]) -> str:

@@ -179,6 +179,10 @@ class Subject(BaseModel):
     alternatives: list[str] = Field(default_factory=list)
     alt_terms: list[str] = Field(default_factory=list)
     words: list[str] = Field(default_factory=list, description="the stemmed words of the name")
+    headed: float = Field(0.0, description="share of the chunks holding it whose title or headings name it: how "
+                                           "much documents are about it")
+    strong: bool = Field(False, description="the answer is held to it: unknown to the index, or a subject that "
+                                            "documents are about and that few chunks hold")
 
     @property
     def terms(self) -> frozenset[str]:

@@ -110,7 +110,7 @@ def _settings() -> Settings:
 def test_unknown_subject_abstains_by_name():
     p = _p("Ibuprofen may upset the stomach when taken for a long time.", "d1", "Ibuprofen")
     a = compose("Is Buspar safe long term?", "Is Buspar safe long term?", [p], _settings(),
-                subject=Subject(name="Buspar", term="buspar", df=0))
+                subject=Subject(name="Buspar", term="buspar", df=0, strong=True))
     assert a.abstained and "No indexed document covers Buspar" in a.abstain_reason
     assert not a.sentences and a.related  # the passages are related reading, labelled as not the answer
 
@@ -120,7 +120,8 @@ def test_passages_about_another_drug_are_not_the_answer():
              score=2.0)
     on = _p("Loperamide (Imodium) may help stop diarrhea in adults. Stop taking loperamide if the diarrhea lasts "
             "more than 2 days.", "d2", "Diarrhea", score=1.0)
-    subj = Subject(name="imodium", term="imodium", df=4, alternatives=["loperamide"], alt_terms=["loperamid"])
+    subj = Subject(name="imodium", term="imodium", df=4, alternatives=["loperamide"], alt_terms=["loperamid"],
+                   strong=True)
     a = compose("is it okay to take imodium long term?", "is it okay to take imodium long term?", [off, on],
                 _settings(), subject=subj)
     assert not a.abstained
@@ -133,7 +134,7 @@ def test_passages_about_another_drug_are_not_the_answer():
 
 def test_known_subject_without_the_aspect_abstains_by_aspect():
     p = _p("Blepharitis is inflammation of the eyelids that causes red, itchy eyelids.", "d1", "Blepharitis")
-    subj = Subject(name="blepharitis", term="blephar", df=5)
+    subj = Subject(name="blepharitis", term="blephar", df=5, strong=True)
     a = compose("Is blepharitis contagious?", "Is blepharitis contagious?", [p], _settings(), subject=subj)
     assert a.abstained
     assert "on blepharitis do not say whether or how long it is contagious" in a.abstain_reason
@@ -142,7 +143,8 @@ def test_known_subject_without_the_aspect_abstains_by_aspect():
 def test_two_part_question_says_which_part_is_missing():
     p = _p("Isotretinoin can cause birth defects early in pregnancy, before a woman knows she is pregnant. "
            "It is used to treat severe acne.", "d1", "Isotretinoin")
-    subj = Subject(name="Accutane", term="accutan", df=2, alternatives=["isotretinoin"], alt_terms=["isotretinoin"])
+    subj = Subject(name="Accutane", term="accutan", df=2, alternatives=["isotretinoin"], alt_terms=["isotretinoin"],
+                   strong=True)
     a = compose("Would Accutane affect a baby if I got pregnant, and can I take it with the antibiotics?",
                 "Would Accutane affect a baby if I got pregnant, and can I take it with the antibiotics?", [p],
                 _settings(), subject=subj)

@@ -23,7 +23,7 @@ from . import acronyms, shorthand
 from .index import Store, published_ord, require_index
 from .lexical import tokenize, top_rows
 from .settings import Settings
-from .subject import Vocabulary, alternatives, find_subject
+from .subject import Vocabulary, alternatives, find_subject, spelled_out
 from .text import (GENERIC, STOP, _TOKEN, content_terms, looks_like_name, question_types, stem_words, term_set,
                    topic_terms)
 from .types import Chunk, Passage, RetrievalResult, Subject
@@ -262,7 +262,10 @@ class Retriever:
         if vocab is None:
             return None
         subj = find_subject(question, vocab)
-        if subj is None or subj.df > self.settings.subject_alias_max_df:
+        if subj is None:
+            return None
+        subj = spelled_out(subj, question, vocab)
+        if not subj.df or subj.df > self.settings.subject_alias_max_df:
             return subj
         _, ids = self.store.lexical()
         rows = self.rows_with([subj.term])
@@ -387,8 +390,9 @@ class Retriever:
         ctx: dict = {}
         t = time.perf_counter()
         subject = self.subject_of(search) if settings.subject_first else None
-        if subject is not None and subject.alternatives:  # its other names in the documents are searched too
-            search = f"{search} ({', '.join(subject.alternatives)})"
+        added = [a for a in (subject.alternatives if subject is not None else []) if a not in search.lower()]
+        if added:  # its other names in the documents are searched too
+            search = f"{search} ({', '.join(added)})"
             expansions[subject.name] = ", ".join(subject.alternatives)
         timings["subject"] = (time.perf_counter() - t) * 1000
         ctx["subject"] = subject
@@ -576,7 +580,7 @@ class Retriever:
                 authority = 1.0 - authority
             feats = {"dense": dense_of.get(cid, 0.0), "lexical": lex_of.get(cid, 0.0), "heading": heading_match,
                      "qtype": qtype_match, "topic": topic_match, "authority": authority}
-            if subject is not None and subject.df:
+            if subject is not None and subject.df and subject.strong:
                 feats["subject"] = 1.0 if subject.named_in(term_set(c.embed_text)) else 0.0
             passages.append(Passage(chunk=c, score=w.score(feats), dense_score=feats["dense"],
                                     lexical_score=feats["lexical"], dense_rank=dense_rank.get(cid),

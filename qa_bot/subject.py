@@ -38,6 +38,7 @@ HEADED_OF = 3  # the rarest candidates weighed by how often titles and headings 
 HEADING_WEIGHT = 4.0  # idf (nats) a candidate gains when every sampled chunk holding it is headed by it
 STRONG_HEADED = 0.2  # a subject the answer is held to: titles or headings name it in this share of its chunks…
 STRONG_MAX_SHARE = 0.02  # … and at most this share of the index's chunks hold it ("screening", "adults" do not)
+NAME_MAX_DF = 100  # … or a name (``is_name``) that few chunks hold: the few documents on it are its answer
 UNKNOWN_SHARE = 0.3  # ... and carries at least this share of the question's topic weight (idf)
 MIN_KEYNESS = -0.35  # a subject word is used by the index about as much as by general English, or more
 WORDS_PER_CHUNK = 150  # the index's chunks hold about this many words (the rate of a word in the index)
@@ -174,10 +175,12 @@ def find_subject(question: str, vocab: Vocabulary) -> Subject | None:
     resolved: list[str | None] = []
     for i, (w, t) in enumerate(zip(words, terms)):
         d = vocab.df.get(t, 0)
+        zipf = english_zipf(w)
         if d == 0:
             near = vocab.nearest(t)
+            if near and zipf < UNKNOWN_ZIPF and english_zipf(near) >= UNKNOWN_ZIPF + 0.5:
+                near = None  # a rare name is not a misspelt everyday word ("singulair" is not "singular")
             t, d = (near, vocab.df.get(near, 0)) if near else (t, 0)
-        zipf = english_zipf(w)
         if d == 0:
             resolved.append(None)
             if is_name(_surface(question, cands[i])) and not _compound(question, cands, i, vocab) and \
@@ -224,8 +227,9 @@ def find_subject(question: str, vocab: Vocabulary) -> Subject | None:
         hi += 1
     name = question[positions[lo]:positions[hi] + len(_surface(question, cands[hi]))]
     h = headed.get(term, 0.0)
-    return Subject(name=re.sub(r"\s+", " ", name).strip(), term=term, df=d, headed=h,
-                   strong=h >= STRONG_HEADED and d <= STRONG_MAX_SHARE * vocab.n,
+    focus = _surface(question, cands[i])
+    strong = (h >= STRONG_HEADED and d <= STRONG_MAX_SHARE * vocab.n) or (is_name(focus) and d <= NAME_MAX_DF)
+    return Subject(name=re.sub(r"\s+", " ", name).strip(), term=term, df=d, headed=h, strong=strong,
                    words=[x for x in resolved[lo:hi + 1] if x])
 
 
@@ -246,6 +250,23 @@ def _paren_pairs(name_word: str) -> re.Pattern[str]:
     w = re.escape(name_word)
     return re.compile(rf"\b([A-Za-z][A-Za-z-]{{3,}})\s*\(\s*(?:[A-Za-z-]+,\s*)*{w}\b[^)]*\)|"
                       rf"\b{w}\s*\(\s*([A-Za-z][A-Za-z-]{{3,}})", re.I)
+
+
+def spelled_out(subject: Subject, search: str, vocab: Vocabulary) -> Subject:
+    """``subject`` with the words the searched text adds right after its name in parentheses (the clinical
+    lexicon's or the corpus's spelling out: "medrol (methylprednisolone corticosteroid)") as other names."""
+    m = re.search(rf"\b{re.escape(subject.name)}\s*\(([^()]{{3,80}})\)", search, re.I)
+    if not m:
+        return subject
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z-]{3,}", m.group(1)) if w.lower() not in STOP]
+    names = [w.lower() for w, t in zip(words, stem_words([w.lower() for w in words]))
+             if vocab.df.get(t, 0) and t not in subject.terms]
+    if not names:
+        return subject
+    terms = stem_words(names)
+    return subject.model_copy(update={"alternatives": [*subject.alternatives, *names],
+                                      "alt_terms": [*subject.alt_terms, *terms],
+                                      "df": max(subject.df, max(vocab.df.get(t, 0) for t in terms))})
 
 
 def alternatives(subject: Subject, texts: Iterable[str], vocab: Vocabulary, limit: int = 3) -> Subject:

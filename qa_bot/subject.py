@@ -157,12 +157,15 @@ def _compound(question: str, cands: list[tuple[int, str]], i: int, vocab: Vocabu
     return False
 
 
-def find_subject(question: str, vocab: Vocabulary) -> Subject | None:
+def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None = None,
+                 min_keyness: float | None = None) -> Subject | None:
     """The question's subject (see the module's doc), or None when no candidate word names one.
 
     A word no indexed chunk holds (not even misspelt) that is rare in general English ("Buspar", "Saxenda") is the
     subject, unknown to the index (``df`` 0): passages about anything else are not its answer. Otherwise the
     indexed word with the highest idf among those the index uses at least as much as general English does."""
+    heading_weight = HEADING_WEIGHT if heading_weight is None else heading_weight
+    min_keyness = MIN_KEYNESS if min_keyness is None else min_keyness
     cands = _candidates(question)
     if not cands:
         return None
@@ -188,7 +191,7 @@ def find_subject(question: str, vocab: Vocabulary) -> Subject | None:
                 unknown = (zipf, i, t)
             continue
         resolved.append(t)  # indexed: may be part of the subject's name
-        if zipf >= COMMON_ZIPF or keyness(t, w, vocab) < MIN_KEYNESS:
+        if zipf >= COMMON_ZIPF or keyness(t, w, vocab) < min_keyness:
             continue
         if _surface(question, cands[i]).upper() in bodies:
             continue  # the body whose guidance is asked for ("per VA/DoD") is not what it is asked about
@@ -199,7 +202,7 @@ def find_subject(question: str, vocab: Vocabulary) -> Subject | None:
     headed: dict[str, float] = {}
     for idf, i, t, d in sorted(scored, reverse=True)[:HEADED_OF]:
         headed[t] = vocab.headed(t)
-        score = idf + HEADING_WEIGHT * headed[t]
+        score = idf + heading_weight * headed[t]
         if best is None or score > best[0]:
             best = (score, i, t, d)
     if unknown is not None:

@@ -20,7 +20,7 @@ from .text import (CITE_MARK, INSTRUCTION_LIKE, META_HEADING, META_SENTENCE, NEG
                    contradicts, issued_by, issuing_bodies, states_quantity, term_set, thresholds, topic_terms)
 from .settings import Settings
 from .shorthand import expand
-from .subject import Aspect, asked_aspects, is_name
+from .subject import STRONG_HEADED, Aspect, asked_aspects, is_name
 from .types import Answer, AnswerSentence, Chunk, Citation, Passage, Subject
 from .verify import is_evidence
 
@@ -385,6 +385,8 @@ class Composer:
             if len(missing) == len(asked.aspects):  # documents on the subject, none of them on what was asked
                 return _abstain_on(base, pool, s, f"The indexed documents {_on(subject)}do not say "
                                                   f"{' or '.join(a.phrase for a in missing)}.")
+        if cands and passing_mention(subject, cands, pool):
+            return _abstain_on(base, pool, s, f"The indexed documents {_on(subject)}mention it only in passing.")
         if not cands:
             related = [citation_for(p, i, []) for i, p in enumerate(passages[:3], 1)]
             return base.model_copy(update={"abstained": True, "related": related,
@@ -439,7 +441,9 @@ class Composer:
         about = subject_passages(subject, passages) if self.settings.subject_first else None
         about_ids = {p.chunk.chunk_id for p in about} if about is not None else None
         ranked = [p for p in passages if not p.features.get("expanded")]
-        if about_ids is not None:  # the subject leads: passages about something else are not the answer
+        if about_ids is not None and ranked and (subject.headed >= STRONG_HEADED or ranked[0].chunk.doc_type != "guideline"):
+            # the subject leads: passages about something else are not the answer (a guideline that retrieval ranks
+            # first covers a topic whose sections need not name a drug or procedure of the question)
             ranked = [p for p in ranked if p.chunk.chunk_id in about_ids] or list(about)
         lead = ranked[0] if ranked else passages[0]
         # a question that names the body whose guidance it asks for ("per VA/DoD", "USPSTF stance?") leads with
@@ -739,6 +743,16 @@ class Covers:
                    else 0.0)
                 + (w.cover_quantity if a.wants_quantity and states_quantity(c.text) else 0.0)
                 + (w.cover_threshold if self.thresholds and self.thresholds & thresholds(c.text) else 0.0))
+
+
+def passing_mention(subject: Subject | None, cands: list[Cand], pool: list[Passage]) -> bool:
+    """A named subject (a drug, a rare condition) that no quotable sentence names and no title or heading of the
+    passages weighed names: the documents mention it in passing (a list of symptoms), they do not answer it."""
+    if subject is None or not subject.df or not is_name(subject.name.split()[-1]):
+        return False
+    if any(subject.named_in(c.terms) for c in cands):
+        return False
+    return not any(subject.named_in(term_set(p.chunk.context)) for p in pool)
 
 
 def _on(subject: Subject | None) -> str:

@@ -23,7 +23,7 @@ from . import acronyms, shorthand
 from .index import Store, published_ord, require_index
 from .lexical import tokenize, top_rows
 from .settings import Settings
-from .subject import Vocabulary, alternatives, find_subject, spelled_out
+from .subject import STRONG_HEADED, Vocabulary, alternatives, find_subject, spelled_out
 from .text import (GENERIC, STOP, _TOKEN, content_terms, looks_like_name, question_types, stem_words, term_set,
                    topic_terms)
 from .types import Chunk, Passage, RetrievalResult, Subject
@@ -129,6 +129,7 @@ class Retriever:
         self._acronyms: tuple | None = None
         self._short_cache: dict[tuple, bool] = {}
         self._pos: tuple[list[str], dict[str, int]] | None = None
+        self._term_memo: dict = {}
 
     def _positions(self, ids: list[str]) -> dict[str, int]:
         """Row of each chunk id in the lexical index, built once per index (not per question: at 250k chunks
@@ -232,8 +233,27 @@ class Retriever:
         return Vocabulary(df=df, n=n, nearest=lambda t: _near_term(t, common), phrase_count=self.phrase_count,
                           headed=self.headed)
 
+    def _memo(self, kind: str, key, compute):
+        """``compute()`` once per index version (the lexical index object) and key: the subject finder asks the same
+        few terms again and again."""
+        retriever, _ = self.store.lexical()
+        memo = self._term_memo
+        if memo.get("__index__") is not retriever:
+            memo.clear()
+            memo["__index__"] = retriever
+        k = (kind, key)
+        if k not in memo:
+            if len(memo) > 50_000:
+                memo.clear()
+                memo["__index__"] = retriever
+            memo[k] = compute()
+        return memo[k]
+
     def headed(self, term: str, sample: int = 40) -> float:
         """Share of (a sample of) the chunks holding the stemmed ``term`` whose title or headings hold it."""
+        return self._memo("headed", term, lambda: self._headed(term, sample))
+
+    def _headed(self, term: str, sample: int) -> float:
         rows = self.rows_with([term])
         if rows is None or not len(rows):
             return 0.0
@@ -247,6 +267,9 @@ class Retriever:
     def phrase_count(self, phrase: str, sample: int = 40) -> int:
         """Chunks, among ``sample`` of those holding every word of ``phrase``, whose text holds the phrase as
         written (case, hyphens and spaces aside)."""
+        return self._memo("phrase", phrase.lower(), lambda: self._phrase_count(phrase, sample))
+
+    def _phrase_count(self, phrase: str, sample: int) -> int:
         words = _TOKEN.findall(phrase.lower())
         rows = self.rows_with(stem_words(words), every=True)
         if rows is None or not len(rows):
@@ -271,8 +294,13 @@ class Retriever:
         rows = self.rows_with([subj.term])
         if rows is None or not len(rows):
             return subj
-        chunks = self.store.get_chunks([ids[i] for i in rows[: self.settings.subject_alias_max_df]])
-        return alternatives(subj, (c.text for c in chunks.values()), vocab)
+        found = self._memo("alternatives", (subj.term, subj.name.lower()), lambda: alternatives(
+            subj, (c.text for c in self.store.get_chunks([ids[i] for i in rows[: self.settings.subject_alias_max_df]])
+                   .values()), vocab))
+        return subj.model_copy(update={"alternatives": [*subj.alternatives, *(a for a in found.alternatives
+                                                                              if a not in subj.alternatives)],
+                                       "alt_terms": [*subj.alt_terms, *(t for t in found.alt_terms
+                                                                        if t not in subj.alt_terms)]})
 
     def search_query(self, query: str, settings: Settings | None = None) -> tuple[str, dict[str, str]]:
         """What is searched for ``query``: its acronyms' long forms added (``qa_bot.acronyms``), and those."""
@@ -580,7 +608,7 @@ class Retriever:
                 authority = 1.0 - authority
             feats = {"dense": dense_of.get(cid, 0.0), "lexical": lex_of.get(cid, 0.0), "heading": heading_match,
                      "qtype": qtype_match, "topic": topic_match, "authority": authority}
-            if subject is not None and subject.df and subject.strong:
+            if subject is not None and subject.df and subject.headed >= STRONG_HEADED:  # documents are about it
                 feats["subject"] = 1.0 if subject.named_in(term_set(c.embed_text)) else 0.0
             passages.append(Passage(chunk=c, score=w.score(feats), dense_score=feats["dense"],
                                     lexical_score=feats["lexical"], dense_rank=dense_rank.get(cid),

@@ -49,6 +49,10 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]*[A-Za-z0-9]")
 _FILLER = frozenset("alright okay ok thanks thank hello hi maybe anything something someone anyone lot thing things "
                     "question questions wondering thoughts".split())
 _CONTRACTED = ("n't", "'s", "'m", "'d", "'ll", "'ve", "'re")
+# what a clinician asks of a guideline, not what it is about: the parts of a graded recommendation (USPSTF grade
+# definitions; GRADE: strength of recommendation, quality of evidence)
+_GUIDANCE = frozenset("grade grades graded recommendation recommendations guideline guidelines evidence strength "
+                      "quality".split())
 
 
 def _contraction(word: str) -> bool:
@@ -128,7 +132,7 @@ def _candidates(question: str) -> list[tuple[int, str]]:
     out = []
     for i, m in enumerate(_WORD.finditer(masked)):
         w = m.group(0).lower().removesuffix("'s").replace("'", "")
-        if len(w) < 3 or w in STOP or w in GENERIC or w in _FILLER or _contraction(w):
+        if len(w) < 3 or w in STOP or w in GENERIC or w in _FILLER or w in _GUIDANCE or _contraction(w):
             continue
         if m.group(0).isupper() and re.match(r"\s*\(", masked[m.end():]):
             continue  # an abbreviation spelled out after it ("LBP (low back pain)"): its long form names it

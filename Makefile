@@ -55,7 +55,8 @@ eval-quick: install
 eval: install
 	$(BIN)/qa-bot ingest --if-missing
 	$(BIN)/qa-bot eval evals/datasets/liveqa2017.jsonl evals/datasets/mediqa2019.jsonl evals/datasets/mediqa2021.jsonl \
-		evals/datasets/followup.jsonl evals/datasets/unanswerable.jsonl evals/datasets/clinician.jsonl --baselines --out eval-out/full
+		evals/datasets/followup.jsonl evals/datasets/unanswerable.jsonl evals/datasets/clinician.jsonl evals/datasets/kqa.jsonl \
+		--baselines --out eval-out/full
 
 bench: install
 	$(BIN)/python benchmarks/ingest.py

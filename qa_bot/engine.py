@@ -116,7 +116,7 @@ def answer(question: str, history: Sequence[Turn | dict] | None = None, settings
 
 def stream_answer(question: str, history: Sequence[Turn | dict] | None = None, settings: Settings | None = None,
                   **overrides: Any) -> Iterator[StreamEvent]:
-    from .compose import compose, finalize
+    from .compose import CorpusStats, compose, finalize
     from .retrieve import get_retriever
     from .rewrite import standalone_question
 
@@ -151,7 +151,8 @@ def stream_answer(question: str, history: Sequence[Turn | dict] | None = None, s
     t = time.perf_counter()
     with retriever.store.pinned(snap):
         result = compose(q, standalone, retrieval.passages, settings,
-                         confidence=(retrieval.confidence, retrieval.confidence_reason), search=retrieval.search_query)
+                         confidence=(retrieval.confidence, retrieval.confidence_reason), search=retrieval.search_query,
+                         subject=retrieval.subject, stats=CorpusStats.of(retriever))
     if retrieval.expansions:
         result = result.model_copy(update={"expansions": retrieval.expansions})
     timings["compose"] = (time.perf_counter() - t) * 1000

@@ -23,27 +23,34 @@ from . import acronyms, shorthand
 from .index import Store, published_ord, require_index
 from .lexical import tokenize, top_rows
 from .settings import Settings
+from .subject import Vocabulary, alternatives, find_subject, spelled_out
 from .text import (GENERIC, STOP, _TOKEN, content_terms, looks_like_name, question_types, stem_words, term_set,
                    topic_terms)
-from .types import Chunk, Passage, RetrievalResult
+from .types import Chunk, Passage, RetrievalResult, Subject
 
 def _idf(n_chunks: int, df: int) -> float:
     """Inverse document frequency over ``n_chunks`` chunks (a term in none gets the highest)."""
     return float(np.log(1 + max(n_chunks, 1) / (df + 1)))
 
 
-def _near_df(term: str, common: list[str], df: dict[str, int]) -> int:
-    """Document frequency of the indexed term closest to ``term`` within the edit budget, else 0."""
+def _near_term(term: str, common: list[str]) -> str | None:
+    """The indexed term (in ≥ 2 chunks) closest to ``term`` within the edit budget, else None."""
     limit = 2 if len(term) >= 9 else 1 if len(term) >= 4 else 0
     if not limit:
-        return 0
+        return None
     from rapidfuzz import process
     from rapidfuzz.distance import Levenshtein
 
     # same first letter: misspellings keep it ("dianosed", "arrhthmia"); unrelated names rarely do
     # ("epoetin" is two edits from "pontin", "cefaclor" two from "cofactor")
     hits = process.extract(term, common, scorer=Levenshtein.distance, score_cutoff=limit, limit=5)
-    return next((df[h[0]] for h in hits if h[0][0] == term[0]), 0)
+    return next((h[0] for h in hits if h[0][0] == term[0]), None)
+
+
+def _near_df(term: str, common: list[str], df: dict[str, int]) -> int:
+    """Document frequency of the indexed term closest to ``term`` within the edit budget, else 0."""
+    near = _near_term(term, common)
+    return df[near] if near else 0
 
 
 def question_segments(query: str, min_words: int = 4, max_segments: int = 4) -> list[str]:
@@ -79,10 +86,12 @@ class Weights:
     qtype: float = 0.10
     topic: float = 0.15
     authority: float = 0.03
+    subject: float = 0.3  # Settings.subject_weight (a passage naming the question's subject)
 
     def score(self, f: dict[str, float]) -> float:
         return (self.dense * f["dense"] + self.lexical * f["lexical"] + self.heading * f["heading"]
-                + self.qtype * f["qtype"] + self.topic * f["topic"] + self.authority * f["authority"])
+                + self.qtype * f["qtype"] + self.topic * f["topic"] + self.authority * f["authority"]
+                + self.subject * f.get("subject", 0.0))
 
 
 def diversify(ranked: list[Passage], k: int, max_per_doc: int) -> list[Passage]:
@@ -114,12 +123,13 @@ class Retriever:
     def __init__(self, store: Store, settings: Settings, weights: Weights | None = None):
         self.store = store
         self.settings = settings
-        self.weights = weights or Weights()
+        self.weights = weights or Weights(subject=settings.subject_weight)
         self._lock = threading.Lock()
         self._vocab: tuple | None = None
         self._acronyms: tuple | None = None
         self._short_cache: dict[tuple, bool] = {}
         self._pos: tuple[list[str], dict[str, int]] | None = None
+        self._term_memo: dict = {}
 
     def _positions(self, ids: list[str]) -> dict[str, int]:
         """Row of each chunk id in the lexical index, built once per index (not per question: at 250k chunks
@@ -191,16 +201,106 @@ class Retriever:
 
     def chunk_frequency(self, phrase: str) -> int:
         """Number of indexed chunks that contain every (stemmed) word of ``phrase``."""
+        rows = self.rows_with(stem_words(_TOKEN.findall(phrase.lower())), every=True)
+        return 0 if rows is None else len(rows)
+
+    def rows_with(self, terms: list[str], every: bool = False) -> np.ndarray | None:
+        """Rows of the lexical index holding any (``every``: all) of the stemmed ``terms``; None without an index
+        or terms."""
         retriever, _ = self.store.lexical()
-        if retriever is None:
-            return 0
+        if retriever is None or not terms:
+            return None
         vocab, indptr, indices = retriever.vocab_dict, retriever.scores["indptr"], retriever.scores["indices"]
         found = None
-        for term in stem_words(_TOKEN.findall(phrase.lower())):
+        for term in terms:
             i = vocab.get(term)
             rows = indices[indptr[i]:indptr[i + 1]] if i is not None and i + 1 < len(indptr) else indices[:0]
-            found = rows if found is None else np.intersect1d(found, rows, assume_unique=True)
-        return 0 if found is None else len(found)
+            if found is None:
+                found = rows
+            elif every:
+                found = np.intersect1d(found, rows, assume_unique=True)
+            else:
+                found = np.union1d(found, rows)
+        return found
+
+    def subject_vocabulary(self) -> Vocabulary | None:
+        """The index's vocabulary as the subject finder reads it (``qa_bot.subject``)."""
+        voc = self._vocabulary()
+        if voc is None:
+            return None
+        _, df, common, n = voc
+
+        return Vocabulary(df=df, n=n, nearest=lambda t: _near_term(t, common), phrase_count=self.phrase_count,
+                          headed=self.headed)
+
+    def _memo(self, kind: str, key, compute):
+        """``compute()`` once per index version (the lexical index object) and key: the subject finder asks the same
+        few terms again and again."""
+        retriever, _ = self.store.lexical()
+        memo = self._term_memo
+        if memo.get("__index__") is not retriever:
+            memo.clear()
+            memo["__index__"] = retriever
+        k = (kind, key)
+        if k not in memo:
+            if len(memo) > 50_000:
+                memo.clear()
+                memo["__index__"] = retriever
+            memo[k] = compute()
+        return memo[k]
+
+    def headed(self, term: str, sample: int = 40) -> float:
+        """Share of (a sample of) the chunks holding the stemmed ``term`` whose title or headings hold it."""
+        return self._memo("headed", term, lambda: self._headed(term, sample))
+
+    def _headed(self, term: str, sample: int) -> float:
+        rows = self.rows_with([term])
+        if rows is None or not len(rows):
+            return 0.0
+        _, ids = self.store.lexical()
+        step = max(1, len(rows) // sample)  # spread over the index, not its first documents
+        chunks = self.store.get_chunks([ids[i] for i in rows[::step][:sample]])
+        if not chunks:
+            return 0.0
+        return sum(1 for c in chunks.values() if term in term_set(c.context)) / len(chunks)
+
+    def phrase_count(self, phrase: str, sample: int = 40) -> int:
+        """Chunks, among ``sample`` of those holding every word of ``phrase``, whose text holds the phrase as
+        written (case, hyphens and spaces aside)."""
+        return self._memo("phrase", phrase.lower(), lambda: self._phrase_count(phrase, sample))
+
+    def _phrase_count(self, phrase: str, sample: int) -> int:
+        words = _TOKEN.findall(phrase.lower())
+        rows = self.rows_with(stem_words(words), every=True)
+        if rows is None or not len(rows):
+            return 0
+        _, ids = self.store.lexical()
+        pat = re.compile(r"\b" + r"[\s-]+".join(re.escape(w) for w in words), re.I)
+        chunks = self.store.get_chunks([ids[i] for i in rows[:sample]])
+        return sum(1 for c in chunks.values() if pat.search(c.embed_text))
+
+    def subject_of(self, question: str) -> Subject | None:
+        """The question's subject, with the other names the indexed text gives it (``qa_bot.subject``)."""
+        vocab = self.subject_vocabulary()
+        if vocab is None:
+            return None
+        subj = find_subject(question, vocab)
+        if subj is None:
+            return None
+        subj = spelled_out(subj, question, vocab)
+        if not subj.df or subj.df > self.settings.subject_alias_max_df:
+            return subj
+        _, ids = self.store.lexical()
+        rows = self.rows_with([subj.term])
+        if rows is None or not len(rows):
+            return subj
+        found = self._memo("alternatives", (subj.term, subj.name.lower()), lambda: alternatives(
+            subj, (c.text for c in self.store.get_chunks([ids[i] for i in rows[: self.settings.subject_alias_max_df]])
+                   .values()), vocab))
+        return subj.model_copy(update={"alternatives": [*subj.alternatives, *(a for a in found.alternatives
+                                                                              if a not in subj.alternatives)],
+                                       "alt_terms": [*subj.alt_terms, *(t for t in found.alt_terms
+                                                                        if t not in subj.alt_terms)]})
 
     def search_query(self, query: str, settings: Settings | None = None) -> tuple[str, dict[str, str]]:
         """What is searched for ``query``: its acronyms' long forms added (``qa_bot.acronyms``), and those."""
@@ -316,6 +416,14 @@ class Retriever:
         timings: dict[str, float] = {}
         search, expansions = self.search_query(query, settings)
         ctx: dict = {}
+        t = time.perf_counter()
+        subject = self.subject_of(search) if settings.subject_first else None
+        added = [a for a in (subject.alternatives if subject is not None else []) if a not in search.lower()]
+        if added:  # its other names in the documents are searched too
+            search = f"{search} ({', '.join(added)})"
+            expansions[subject.name] = ", ".join(subject.alternatives)
+        timings["subject"] = (time.perf_counter() - t) * 1000
+        ctx["subject"] = subject
         passages = self.candidates(search, settings, timings, ctx)
         t = time.perf_counter()
         passages.sort(key=lambda p: -p.score)
@@ -350,7 +458,8 @@ class Retriever:
         conf, reason = self.confidence(search, out, settings)
         timings["rerank"] += (time.perf_counter() - t) * 1000
         return RetrievalResult(query=query, passages=out, timings_ms=timings, confidence=conf,
-                               confidence_reason=reason, search_query=search, expansions=expansions)
+                               confidence_reason=reason, search_query=search, expansions=expansions,
+                               subject=subject)
 
     def candidates(self, query: str, settings: Settings, timings: dict[str, float],
                    ctx: dict | None = None) -> list[Passage]:
@@ -385,11 +494,18 @@ class Retriever:
         lexical: list[tuple[str, float]] = []
         lex_of: dict[str, float] = {}
         max_lex = 1.0
+        subject = (ctx or {}).get("subject")
+        subject_ids: list[str] = []
         if scores is not None and len(ids):
             top = top_rows(scores, ids, n * 3)
             lexical = [(ids[i], float(scores[i])) for i in top]
             max_lex = float(scores[top[0]]) if len(top) else 1.0
             pos = self._positions(ids)
+            if subject is not None and subject.df:  # the subject is searched first: its best chunks are candidates
+                rows = self.rows_with(sorted(subject.terms))
+                if rows is not None and len(rows):
+                    best = rows[np.argsort(-scores[rows], kind="stable")[: settings.subject_pool]]
+                    subject_ids = [ids[i] for i in best]
         timings["lexical"] = (time.perf_counter() - t) * 1000
         # candidates with both scores -------------------------------------------------------------------
         t = time.perf_counter()
@@ -402,7 +518,8 @@ class Retriever:
         vectors: dict[str, np.ndarray] = {}
         lex_pool: list[str] = []
         # the lexical pool's first n (its next ones only when filters or hidden chunks leave fewer than n)
-        for want in (list(dict.fromkeys([cid for cid, _ in dense] + seg_pool + lex_ids[:n])), lex_ids[n:]):
+        for want in (list(dict.fromkeys([cid for cid, _ in dense] + seg_pool + lex_ids[:n] + subject_ids)),
+                     lex_ids[n:]):
             want = [cid for cid in want if cid not in chunks]
             if not want or (chunks and len(lex_pool) >= n):
                 continue
@@ -412,7 +529,8 @@ class Retriever:
             vectors.update(vecs)
             lex_pool = [cid for cid in lex_ids if cid in chunks][:n]
         cand_ids = list(dict.fromkeys([cid for cid, _ in dense if cid in chunks]
-                                      + [cid for cid in seg_pool if cid in chunks] + lex_pool))
+                                      + [cid for cid in seg_pool if cid in chunks] + lex_pool
+                                      + [cid for cid in subject_ids if cid in chunks]))
         missing = [cid for cid in cand_ids if cid not in dense_of or segs]
         dense_of.update(self._cosines({cid: vectors[cid] for cid in missing if cid in vectors}, qvec, seg_vecs,
                                       settings))
@@ -429,7 +547,7 @@ class Retriever:
         # re-rank -------------------------------------------------------------------------------------
         t = time.perf_counter()
         passages = self._featured([chunks[cid] for cid in cand_ids], query, dense_of, lex_of, dense_rank, lex_rank,
-                                  settings)
+                                  settings, subject)
         timings["rerank"] = (time.perf_counter() - t) * 1000
         return passages
 
@@ -464,10 +582,11 @@ class Retriever:
             for cid in ids:
                 i = ctx["pos"].get(cid)
                 lex_of[cid] = float(ctx["scores"][i]) / ctx["max_lex"] if i is not None else 0.0
-        return self._featured(chunks, ctx["query"], dense_of, lex_of, {}, {}, settings)
+        return self._featured(chunks, ctx["query"], dense_of, lex_of, {}, {}, settings, ctx.get("subject"))
 
     def _featured(self, chunks: list[Chunk], query: str, dense_of: dict[str, float], lex_of: dict[str, float],
-                  dense_rank: dict[str, int], lex_rank: dict[str, int], settings: Settings) -> list[Passage]:
+                  dense_rank: dict[str, int], lex_rank: dict[str, int], settings: Settings,
+                  subject: Subject | None = None) -> list[Passage]:
         w = self.weights
         q_types = question_types(query)
         q_terms = set(content_terms(query))
@@ -489,6 +608,8 @@ class Retriever:
                 authority = 1.0 - authority
             feats = {"dense": dense_of.get(cid, 0.0), "lexical": lex_of.get(cid, 0.0), "heading": heading_match,
                      "qtype": qtype_match, "topic": topic_match, "authority": authority}
+            if subject is not None and subject.df and subject.strong:  # the answer is held to it
+                feats["subject"] = 1.0 if subject.named_in(term_set(c.embed_text)) else 0.0
             passages.append(Passage(chunk=c, score=w.score(feats), dense_score=feats["dense"],
                                     lexical_score=feats["lexical"], dense_rank=dense_rank.get(cid),
                                     lexical_rank=lex_rank.get(cid), heading_match=heading_match, features=feats))

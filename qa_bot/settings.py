@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +32,45 @@ def _config_file() -> Path | None:
 
 ANSWER_SETTINGS = ("audience", "collections", "doc_types", "published_after", "embedding_model", "candidates", "top_k",
                    "max_per_doc", "abstain_threshold", "unknown_subject_share", "expand_acronyms", "expand_shorthand", "segment_weight",
-                   "max_key_points", "bottom_line_extra", "followup_weight", "llm", "unsupported_policy", "collection_name")
+                   "max_key_points", "bottom_line_extra", "followup_weight", "subject_first", "subject_weight", "llm", "unsupported_policy", "collection_name")
+
+
+class ComposerWeights(BaseModel):
+    """The extractive composer's weights (``qa_bot.compose.Composer``), in one place. A sentence's score is the
+    weighted sum of its features; the bottom line and key points are chosen by shares of the best score."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    retrieval: float = Field(0.6, description="the passage's retrieval score, relative to the pool's best")
+    overlap: float = Field(1.0, description="the question's terms the sentence states (idf-weighted share)")
+    heading_overlap: float = Field(0.3, description="the question's terms its section heading states")
+    rec_statement: float = Field(0.5, description="a recommendation statement recognised at indexing")
+    rec_sentence: float = Field(0.15, description="a recommending sentence elsewhere (rationale, others' advice)")
+    meta: float = Field(0.4, description="(subtracted) a sentence about the document: objectives, methods, funding")
+    quantity: float = Field(0.15, description="an amount, time or threshold stated, when the question asks for one")
+    off_type: float = Field(0.25, description="(subtracted) a section answering another kind of question")
+    opposite: float = Field(0.3, description="(subtracted) the opposite case of the question's (without/with aura)")
+    subject_named: float = Field(0.2, description="a page's sentence that names the question's subject")
+    aspect_stated: float = Field(0.25, description="a sentence that states the aspect asked (qa_bot/data/aspects.toml)")
+    population: float = Field(0.3, description="the question's age or sex in the sentence's population (+1/-1)")
+    lead_doc: float = Field(0.15, description="a sentence of the lead document")
+    first_sentence: float = Field(0.08, description="the first sentence of its passage")
+    position: float = Field(0.01, description="(subtracted) per sentence before it in its passage")
+    rec_share: float = Field(0.6, description="the lead's best recommendation leads when it scores this share of the "
+                                              "best sentence; a sentence naming the subject or answering the aspect "
+                                              "leads when it scores this share of the bottom line")
+    cover_margin: float = Field(0.1, description="how much more of the aspect a sentence must cover to lead")
+    cover_aspect: float = Field(0.3, description="aspect cover: the taxonomy aspect stated")
+    cover_population: float = Field(0.15, description="aspect cover: the question's population")
+    cover_quantity: float = Field(0.1, description="aspect cover: an amount stated when one is asked")
+    cover_threshold: float = Field(0.15, description="aspect cover: the question's threshold (> 500) stated")
+    second_rec: float = Field(0.7, description="a second recommendation statement joins the bottom line at this share")
+    second_other: float = Field(0.85, description="a second sentence (not a statement) joins at this share")
+    extra_min: float = Field(0.08, description="a lead sentence that adds at least this share of the question's "
+                                               "unsaid terms joins the bottom line…")
+    extra_share: float = Field(0.5, description="…when it scores at least this share of the bottom line")
+    key_point_share: float = Field(0.35, description="key points score at least this share of the bottom line")
+    per_passage: int = Field(3, description="key points quoted from one passage at most")
 
 
 class Settings(BaseSettings):
@@ -90,6 +128,15 @@ class Settings(BaseSettings):
     unknown_subject_share: float = Field(
         0.4, description="Abstain when at least this share of the question's topic weight (idf) is in words that no "
                          "indexed document contains (misspellings of indexed words count as known); 1 disables.")
+    subject_first: bool = Field(True, description="Find the question's subject (qa_bot/subject.py), search for it "
+                                "first and answer only from passages that name it; abstain naming it otherwise.")
+    subject_alias_max_df: int = Field(200, description="A subject held by at most this many chunks is looked up in "
+                                      "them for its other names (\"loperamide (Imodium)\").")
+    subject_pool: int = Field(30, description="Chunks naming the subject added to the candidates (best lexical "
+                                              "scores among them).")
+    subject_weight: float = Field(0.3, description="Re-ranking weight of a passage naming the question's subject.")
+    composer: ComposerWeights = Field(default_factory=ComposerWeights,
+                                      description="the extractive composer's weights (qa_bot.compose.Composer)")
     disclaimer: str = DEFAULT_DISCLAIMER
     max_question_chars: int = 4000
 

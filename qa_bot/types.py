@@ -168,9 +168,39 @@ class Passage(BaseModel):
     features: dict[str, float] = Field(default_factory=dict)
 
 
+class Subject(BaseModel):
+    """What a question is about (``qa_bot.subject``): ``name`` as the user wrote it, ``term`` the indexed (stemmed)
+    word that names it, ``df`` the chunks holding it (0: no indexed document mentions it), ``alternatives`` its
+    other names in the indexed text ("loperamide (Imodium)") and their stemmed ``alt_terms``."""
+
+    name: str
+    term: str
+    df: int = 0
+    alternatives: list[str] = Field(default_factory=list)
+    alt_terms: list[str] = Field(default_factory=list)
+    words: list[str] = Field(default_factory=list, description="the stemmed words of the name")
+    headed: float = Field(0.0, description="share of the chunks holding it whose title or headings name it: how "
+                                           "much documents are about it")
+    strong: bool = Field(False, description="the answer is held to it: unknown to the index, or a subject that "
+                                            "documents are about and that few chunks hold")
+
+    @property
+    def terms(self) -> frozenset[str]:
+        """Any of these in a text means the text speaks of the subject."""
+        return frozenset((self.term, *self.alt_terms))
+
+    def named_in(self, terms: frozenset[str] | set[str]) -> bool:
+        return not self.terms.isdisjoint(terms)
+
+    @property
+    def display(self) -> str:
+        return self.name if not self.alternatives else f"{self.name} ({', '.join(self.alternatives)})"
+
+
 class RetrievalResult(BaseModel):
     query: str
     passages: list[Passage]
+    subject: Subject | None = Field(None, description="the question's subject, when one was found")
     search_query: str = Field("", description="what was searched: the query with its acronyms' long forms")
     expansions: dict[str, str] = Field(default_factory=dict, description="acronym → long form defined by the corpus")
     timings_ms: dict[str, float] = Field(default_factory=dict)
@@ -232,6 +262,9 @@ class Answer(BaseModel):
     dropped_sentences: int = 0
     unsupported_sentences: int = 0
     suggested_followups: list[str] = Field(default_factory=list)
+    subject: str | None = Field(None, description="what the question is about, as the answer understood it")
+    missing_aspects: list[str] = Field(default_factory=list,
+                                       description="what was asked that the documents on the subject do not say")
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
     def bottom_line(self) -> list[AnswerSentence]:

@@ -223,6 +223,19 @@ class ChatRequest(BaseModel):
     audience: Literal["clinician", "patient"] | None = None
 
 
+# --- usage ------------------------------------------------------------------------------------------
+def estimate_tokens(text: str) -> int:
+    """An estimate of a text's tokens for the ``usage`` field: about four characters a token (OpenAI's rule of
+    thumb for English); no tokenizer is loaded, and nothing here is billed."""
+    return (len(text) + 3) // 4 if text else 0
+
+
+def usage_of(messages: list[ChatMessage], content: str) -> dict[str, int]:
+    prompt = sum(estimate_tokens(m.text()) for m in messages)
+    completion = estimate_tokens(content)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
 # --- the app ----------------------------------------------------------------------------------------
 def is_loopback(host: str | None) -> bool:
     if not host:
@@ -510,7 +523,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
             return {"id": cid, "object": "chat.completion", "created": created, "model": MODEL_ID,
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
                                  "finish_reason": "stop", "logprobs": None}],
-                    "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}, **extra}
+                    "usage": usage_of(body.messages, content), **extra}
 
         def chunk(delta: dict, finish: str | None = None, **more) -> str:
             obj = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
@@ -520,7 +533,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
         # the answer is verified as a whole before anything is sent: the stream carries it line by line
         parts = [chunk({"role": "assistant", "content": ""})]
         parts += [chunk({"content": line}) for line in content.splitlines(keepends=True)]
-        parts += [chunk({}, "stop", **extra), "data: [DONE]\n\n"]
+        parts += [chunk({}, "stop", **extra, usage=usage_of(body.messages, content)), "data: [DONE]\n\n"]
 
         async def events():
             for p in parts:

@@ -116,7 +116,7 @@ def _where(c: Citation, title: str, esc) -> str:
     return ", ".join(parts)
 
 
-def reference_entry(group: Sequence[Citation], escape: bool = False) -> str:
+def reference_entry(group: Sequence[Citation], escape: bool = False, links: dict[int, str] | None = None) -> str:
     """One document's reference entry: "[1][3] Guideline — Title; sections: [1] A, p. 2; [3] B; source; date — url"
     (a single citation keeps the short form "[n] Guideline — Title; section: A; p. 2; …")."""
     esc = md_escape if escape else (lambda x: x)
@@ -141,6 +141,10 @@ def reference_entry(group: Sequence[Citation], escape: bool = False) -> str:
     url = next((x.url for x in group if x.url), None)
     if url:
         line += f" — {url}"
+    mine = [(x.n, links[x.n]) for x in group if links and x.n in links]
+    if mine:
+        line += " — passage" + ("s" if len(mine) > 1 else "") + ": " + " ".join(
+            f"[{n}] {u}" if len(mine) > 1 else u for n, u in mine)
     return line
 
 
@@ -171,8 +175,9 @@ def searched_line(answer: Answer) -> str | None:
     return " — ".join(parts) or None
 
 
-def answer_to_text(answer: Answer, markdown: bool = False) -> str:
-    """The whole answer as readable text (or Markdown): bottom line, key points, references, disclaimer."""
+def answer_to_text(answer: Answer, markdown: bool = False, links: dict[int, str] | None = None) -> str:
+    """The whole answer as readable text (or Markdown): bottom line, key points, references, disclaimer.
+    ``links``: citation number → the link to its passage, shown in its reference entry."""
     h = headings(answer.audience)
     esc = md_escape if markdown else (lambda x: x)
     bold = (lambda x: f"**{x}**") if markdown else (lambda x: x.upper())
@@ -202,7 +207,7 @@ def answer_to_text(answer: Answer, markdown: bool = False) -> str:
         if answer.citations:
             out += ["", bold(h["references"])]
             for group in reference_groups(answer.citations):
-                out.append(("" if not markdown else "- ") + reference_entry(group, markdown))
+                out.append(("" if not markdown else "- ") + reference_entry(group, markdown, links))
     out += ["", bold("Disclaimer"), esc(answer.disclaimer)]
     return "\n".join(out).strip() + "\n"
 

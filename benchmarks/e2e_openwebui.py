@@ -99,6 +99,17 @@ def ask(page, question: str) -> None:
     page.keyboard.press("Enter")
 
 
+def dismiss(page) -> None:
+    """Close a changelog or welcome dialog, if one shows."""
+    for label in ("Okay, Let's Go!", "Close"):
+        try:
+            b = page.get_by_role("button", name=label)
+            if b.count():
+                b.first.click(timeout=3000)
+        except Exception:  # noqa: BLE001 - it went away by itself
+            pass
+
+
 def drive(base: str) -> list[str]:
     from playwright.sync_api import sync_playwright
 
@@ -116,10 +127,7 @@ def drive(base: str) -> list[str]:
         page.set_default_timeout(120_000)
         page.goto(base + "/")
         page.wait_for_selector("#chat-input")
-        for label in ("Okay, Let's Go!", "Close"):  # a changelog or welcome dialog
-            b = page.get_by_role("button", name=label)
-            if b.count():
-                b.first.click()
+        dismiss(page)
         ask(page, QUESTION)
         page.get_by_text("Disclaimer", exact=False).last.wait_for()
         page.screenshot(path=str(OUT / "1-answer.png"), full_page=True)
@@ -131,14 +139,13 @@ def drive(base: str) -> list[str]:
             shown = 0
         check(shown > 0, f"follow-up suggestions shown ({shown})")
         title_ok = False
-        for _ in range(45):
-            items = page.locator("#sidebar a, nav a").all_inner_texts()
-            if any(t.strip() and t.strip() != "New Chat" and "noonan" in t.lower() for t in items):
+        for _ in range(45):  # the window's title is the chat's title
+            if "noonan" in page.title().lower():
                 title_ok = True
                 break
             time.sleep(2)
         page.screenshot(path=str(OUT / "2-title-and-follow-ups.png"), full_page=True)
-        check(title_ok, "the chat got a title from the question")
+        check(title_ok, f"the chat got a title from the question ({page.title()!r})")
         src = page.locator("button[aria-label^='View source:']")
         opened = False
         if src.count():
@@ -152,6 +159,7 @@ def drive(base: str) -> list[str]:
         check(opened, "[1] opens the cited passage")
         page.goto(base + "/")
         page.wait_for_selector("#chat-input")
+        dismiss(page)
         ask(page, UNANSWERABLE)
         page.get_by_text("Disclaimer", exact=False).last.wait_for()
         body = page.locator("body").inner_text()

@@ -158,7 +158,7 @@ def source_events(citations: Sequence[Citation], link: dict[int, str] | None = N
     for c in citations:
         title = display_title(c)
         url = (link or {}).get(c.n) or c.url
-        name = f"[{c.n}] {title}" + (f" — {c.heading}" if c.heading and c.heading != title else "")
+        name = f"[{c.n}] {title}"  # Open WebUI shortens a name past 30 characters: the title alone
         meta = {"source": url if url and url != c.url else f"qa-bot:{c.n}:{c.chunk_id}", "name": name}
         if url:
             meta["url"] = url

@@ -27,6 +27,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from .errors import BadInputError
+from .feedback import ServerCollection, private_sqlite
 from .settings import Settings
 from .types import Answer
 
@@ -93,12 +94,7 @@ class AuditStore:
         return str(self.path)
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
-        conn = sqlite3.connect(self.path, timeout=30)
-        conn.execute("PRAGMA secure_delete=ON")
-        conn.executescript(SCHEMA)
-        return conn
+        return private_sqlite(self.path, SCHEMA)
 
     def record(self, key_id: str | None, collections: list[str] | None, answer: Answer, seconds: float,
                keep_text: bool = False) -> dict[str, Any]:
@@ -134,7 +130,7 @@ class AuditStore:
                 for t, k, c, h, q, cj, a, ms in got]
 
 
-class ServerAuditStore(AuditStore):
+class ServerAuditStore(ServerCollection, AuditStore):
     """Server mode: the rows of every process in the collection ``<collection_name>__audit`` of the Chroma
     server (the row as JSON in each record's document, its time as metadata for the since and retention filters)."""
 
@@ -144,17 +140,7 @@ class ServerAuditStore(AuditStore):
         self.path = Path(f"{settings.chroma_url}#{settings.collection_name}__audit")
         self._col = None
 
-    @property
-    def where(self) -> str:
-        return f"the collection {self.settings.collection_name}__audit on the Chroma server {self.settings.chroma_url}"
-
-    def col(self):
-        if self._col is None:
-            from .index import chroma_client
-
-            self._col = chroma_client(self.settings).get_or_create_collection(
-                f"{self.settings.collection_name}__audit", embedding_function=None, metadata={"qa_bot": "audit"})
-        return self._col
+    kind = "audit"
 
     def _insert(self, row: dict[str, Any]) -> None:
         self.col().add(ids=[uuid.uuid4().hex], embeddings=[[1.0]], documents=[json.dumps(row)],
@@ -163,11 +149,7 @@ class ServerAuditStore(AuditStore):
     def expire(self) -> int:
         if not self.retention_days:
             return 0
-        col = self.col()
-        ids = col.get(where={"time": {"$lt": time.time() - self.retention_days * 86400}}, include=[])["ids"]
-        for i in range(0, len(ids), 500):
-            col.delete(ids=ids[i:i + 500])
-        return len(ids)
+        return self.delete_where({"time": {"$lt": time.time() - self.retention_days * 86400}})
 
     def rows(self, since: float | None = None) -> list[dict[str, Any]]:
         got = self.col().get(where={"time": {"$gte": since or 0.0}}, include=["documents"])

@@ -247,6 +247,23 @@ def completion_body(content: str, messages: list[ChatMessage], **extra) -> dict:
             "usage": usage_of(messages, content), **extra}
 
 
+def passage_links(settings: Settings, result) -> dict[int, str]:
+    """Citation number → its passage's link, when the API's public address is configured."""
+    base = (settings.public_base_url or "").rstrip("/")
+    return {c.n: f"{base}/v1/passages/{c.id}" for c in result.citations} if base else {}
+
+
+def audit_answer(settings: Settings, key: ApiKey | None, overrides: dict[str, Any], result, seconds: float) -> None:
+    """One row of the audit trail for an answered request (``qa_bot.audit``)."""
+    from .audit import AuditStore
+
+    try:
+        AuditStore.for_settings(settings).record(key.id if key else None, overrides.get("collections"),
+                                                 result, seconds, settings.audit_text)
+    except Exception as e:  # noqa: BLE001 - an audit store away is logged; the answer is still given
+        log.error("audit: not recorded (%s)", type(e).__name__)
+
+
 def openwebui_task(body: ChatRequest, text: str, memory) -> Any:
     """Open WebUI's background task prompts (title, tags, follow-ups, queries, autocomplete), answered in the JSON
     they ask for without the engine (``qa_bot.openwebui``); None for anything else. Their text is not logged."""
@@ -486,20 +503,6 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
             log.info("%s: DEBUG question=%r standalone=%r", endpoint, result.question, result.standalone_question)
         return result
 
-    def passage_links(result) -> dict[int, str]:
-        """Citation number → its passage's link, when the API's public address is configured."""
-        base = (settings.public_base_url or "").rstrip("/")
-        return {c.n: f"{base}/v1/passages/{c.id}" for c in result.citations} if base else {}
-
-    def audit_answer(key: ApiKey | None, overrides: dict[str, Any], result, seconds: float) -> None:
-        from .audit import AuditStore
-
-        try:
-            AuditStore.for_settings(settings).record(key.id if key else None, overrides.get("collections"),
-                                                     result, seconds, settings.audit_text)
-        except Exception as e:  # noqa: BLE001 - an audit store away is logged; the answer is still given
-            log.error("audit: not recorded (%s)", type(e).__name__)
-
     # --- endpoints --------------------------------------------------------------------------------
     @app.get("/healthz")
     def healthz():
@@ -548,7 +551,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
             overrides["audience"] = body.audience
         t0 = time.perf_counter()
         result = run_engine(body.question, [t.model_dump() for t in body.history], overrides, "answer")
-        audit_answer(key, overrides, result, time.perf_counter() - t0)
+        audit_answer(settings, key, overrides, result, time.perf_counter() - t0)
         return JSONResponse(result.model_dump(mode="json"))
 
     @app.post("/v1/chat/completions")
@@ -573,8 +576,8 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
             overrides["audience"] = body.audience
         t0 = time.perf_counter()
         result = run_engine(turns[-1].text(), history, overrides, "chat")
-        audit_answer(key, overrides, result, time.perf_counter() - t0)
-        links = passage_links(result)
+        audit_answer(settings, key, overrides, result, time.perf_counter() - t0)
+        links = passage_links(settings, result)
         content = answer_to_text(result, links=links)  # the fixed disclaimer is always part of it
         if settings.openwebui:
             followups.remember(content, result.suggested_followups)

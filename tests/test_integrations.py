@@ -240,3 +240,20 @@ def test_server_mode_keeps_the_audit_trail_on_the_chroma_server(tmp_path):
         assert AuditStore.for_settings(s1).rows(since=rows[1]["time"]) == [rows[1]]
     finally:
         server.stop()
+
+
+def test_admin_keys_are_marked_in_the_keys_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from qa_bot.api import parse_keys_file
+    from qa_bot.cli import app
+
+    keys = parse_keys_file(f"{hash_key(ADMIN)} admin\n{hash_key(USER)} seeds,nice admin  # ward\n"
+                           f"{hash_key(SCOPED)} seeds\n")
+    assert [(k.admin, k.collections) for k in keys] == [(True, None), (True, frozenset({"seeds", "nice"})),
+                                                         (False, frozenset({"seeds"}))]
+    res = CliRunner().invoke(app, ["keys", "hash", "--collections", "seeds"], input=ADMIN + "\n")
+    assert res.stdout.strip() == f"{hash_key(ADMIN)} seeds"
+    path = tmp_path / "keys.txt"
+    res = CliRunner().invoke(app, ["keys", "add", "--file", str(path), "--admin"])
+    assert res.exit_code == 0 and parse_keys_file(path.read_text())[0].admin

@@ -2,8 +2,10 @@
 
 Endpoints: ``POST /v1/answer`` (the ``Answer`` JSON), ``POST /v1/chat/completions`` (OpenAI-compatible, streaming
 and not; the message content is the answer as text with ``[n]`` markers, references and the fixed disclaimer, the
-structured citations are in an extra ``citations`` field), ``GET /v1/models``, ``GET /v1/index/stats``,
-``GET /healthz`` (the process is up) and ``GET /readyz`` (the index is reachable and loaded).
+structured citations are in an extra ``citations`` field; Open WebUI's task prompts are answered without the
+engine, ``qa_bot.openwebui``), ``GET /v1/passages/{citation id}`` (the cited passage, quoted spans marked),
+``GET /v1/audit`` (admin keys), ``GET /v1/models``, ``GET /v1/index/stats``, ``GET /healthz`` (the process is up)
+and ``GET /readyz`` (the index is reachable and loaded). Each answered request appends a row to the audit trail.
 
 Keys (``QA_BOT_API_KEYS`` plain, or ``QA_BOT_API_KEYS_FILE`` hashed, optionally scoped to collections) are checked
 on every endpoint but the health ones. Errors are OpenAI-style JSON ``{"error": {"message", "type"}}``.

@@ -15,14 +15,12 @@ Privacy: no log line carries question or answer text (lengths and timings only) 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import ipaddress
 import json
 import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -34,6 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .errors import BadInputError, BadQuestionError, IndexMissingError, QABotError, StoreUnavailableError
+from .keys import (ApiKey, KeyRefused, KeyRing, find_bearer, hash_key, parse_keys_file,  # noqa: F401 - re-exported
+                   scoped_collections)
 from .settings import Settings
 
 log = logging.getLogger("qa_bot.api")
@@ -89,92 +89,6 @@ def _store_failed(e: BaseException) -> bool:
     return any(c.__module__.split(".")[0] == "chromadb" for c in type(e).__mro__)
 
 
-# --- keys -------------------------------------------------------------------------------------------
-def hash_key(key: str) -> str:
-    """``sha256:<hex>`` of a key (keys are long random strings: a fast hash is enough)."""
-    return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    digest: bytes  # sha256 of the key
-    collections: frozenset[str] | None  # None: every collection
-    admin: bool = False  # may read the audit trail (`admin` on its line in the keys file)
-
-    @property
-    def id(self) -> str:
-        """What logs may show of a key: the first 8 hex digits of its hash."""
-        return self.digest.hex()[:8]
-
-
-def parse_keys_file(text: str, where: str = "keys file") -> list[ApiKey]:
-    """Lines ``sha256:<64 hex> [collection,collection] [admin]``; ``#`` starts a comment; blank lines are skipped.
-    The word ``admin`` marks a key that may read the audit trail."""
-    keys = []
-    for n, raw in enumerate(text.splitlines(), 1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        parts = line.split()
-        admin = "admin" in parts[1:]
-        parts = [parts[0]] + [p for p in parts[1:] if p != "admin"]
-        algo, _, hexd = parts[0].partition(":")
-        if algo != "sha256" or len(hexd) != 64 or any(c not in "0123456789abcdef" for c in hexd.lower()):
-            raise BadInputError(f"{where}, line {n}: expected `sha256:<64 hex digits> [collection,...]`")
-        if len(parts) > 2:
-            raise BadInputError(f"{where}, line {n}: collections are one comma-separated field (no spaces)")
-        cols = frozenset(c.strip() for c in parts[1].split(",") if c.strip()) if len(parts) == 2 else None
-        keys.append(ApiKey(bytes.fromhex(hexd), cols or None, admin))
-    return keys
-
-
-class KeyRing:
-    """The accepted keys: plain ones from the settings and hashed ones from the keys file (re-read when it
-    changes). ``enabled`` is False when neither is configured (then only loopback clients are served)."""
-
-    def __init__(self, settings: Settings):
-        self._plain = [ApiKey(hashlib.sha256(k.get_secret_value().encode("utf-8")).digest(), None)
-                       for k in settings.api_keys or []]
-        self._file: Path | None = settings.api_keys_file
-        self._file_keys: list[ApiKey] = []
-        self._stamp: tuple | None = None
-        self._lock = threading.Lock()
-        if self._file is not None:
-            self._load()
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self._plain) or self._file is not None
-
-    def _load(self) -> None:
-        assert self._file is not None
-        try:
-            st = self._file.stat()
-        except OSError as e:
-            raise BadInputError(f"QA_BOT_API_KEYS_FILE {self._file}: cannot read it ({e.strerror})") from None
-        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-        with self._lock:
-            if stamp != self._stamp:
-                self._file_keys = parse_keys_file(self._file.read_text(encoding="utf-8"), str(self._file))
-                self._stamp = stamp
-
-    def keys(self) -> list[ApiKey]:
-        if self._file is not None:
-            try:
-                self._load()
-            except BadInputError as e:  # an edit in progress or a bad line: keep the last good keys
-                log.warning("keys file not reloaded: %s", e)
-        return self._plain + self._file_keys
-
-    def find(self, presented: str) -> ApiKey | None:
-        digest = hashlib.sha256(presented.encode("utf-8", "surrogateescape")).digest()
-        found = None
-        for k in self.keys():  # every key compared, in constant time: no early exit
-            if hmac.compare_digest(digest, k.digest) and found is None:
-                found = k
-        return found
-
-
 # --- request and response bodies ----------------------------------------------------------------------
 class Filters(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -227,6 +141,23 @@ class ChatRequest(BaseModel):
     n: int | None = Field(None, ge=1, le=1)
     filters: Filters | None = None
     audience: Literal["clinician", "patient"] | None = None
+
+
+def scope_filters(key: ApiKey | None, filters: Filters | None) -> dict[str, Any]:
+    """Engine overrides from the request's filters, restricted to the key's collections."""
+    f = filters or Filters()
+    out: dict[str, Any] = {}
+    if f.doc_types:
+        out["doc_types"] = list(f.doc_types)
+    if f.published_after:
+        out["published_after"] = f.published_after.isoformat()
+    try:
+        cols = scoped_collections(key, f.collections)
+    except KeyRefused as e:
+        raise ApiError(e.status, str(e), "permission_error") from None
+    if cols:
+        out["collections"] = cols
+    return out
 
 
 # --- usage ------------------------------------------------------------------------------------------
@@ -434,14 +365,10 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
                 raise ApiError(403, "no API keys are configured: only loopback clients are served "
                                     "(set QA_BOT_API_KEYS or QA_BOT_API_KEYS_FILE)", "permission_error")
             return None
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise ApiError(401, "missing API key: send `Authorization: Bearer <key>`", "authentication_error",
-                           {"WWW-Authenticate": "Bearer"})
-        key = keyring.find(token.strip())
-        if key is None:
-            raise ApiError(401, "invalid API key", "authentication_error", {"WWW-Authenticate": "Bearer"})
-        return key
+        try:
+            return find_bearer(keyring, headers.get("authorization"))
+        except KeyRefused as e:
+            raise ApiError(e.status, str(e), "authentication_error", {"WWW-Authenticate": "Bearer"}) from None
 
     class RequireKey:
         def __init__(self, app):
@@ -467,25 +394,6 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
     def authorize(request: Request) -> ApiKey | None:
         """The key the middleware accepted (None: keys are off, a loopback client)."""
         return getattr(request.state, "api_key", None)
-
-    def scope_filters(key: ApiKey | None, filters: Filters | None) -> dict[str, Any]:
-        """Engine overrides from the request's filters, restricted to the key's collections."""
-        f = filters or Filters()
-        out: dict[str, Any] = {}
-        if f.doc_types:
-            out["doc_types"] = list(f.doc_types)
-        if f.published_after:
-            out["published_after"] = f.published_after.isoformat()
-        cols = [c for c in (f.collections or []) if c]
-        if key is not None and key.collections is not None:
-            outside = sorted(set(cols) - key.collections)
-            if outside:
-                raise ApiError(403, f"this API key has no access to collection(s): {', '.join(outside)}",
-                               "permission_error")
-            cols = cols or sorted(key.collections)
-        if cols:
-            out["collections"] = cols
-        return out
 
     def run_engine(question: str, history: list[dict], overrides: dict[str, Any], endpoint: str):
         from .engine import answer

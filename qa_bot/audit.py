@@ -183,7 +183,7 @@ def _group() -> None:
 
 def admin_key_ok(settings: Settings, presented: str) -> bool:
     """Whether ``presented`` is a key of the keys file marked ``admin``."""
-    from .api import KeyRing
+    from .keys import KeyRing
 
     if settings.api_keys_file is None or not presented:
         return False

@@ -328,6 +328,22 @@ def keys_add(
     print(key)
 
 
+def keyring_or_exit(settings: Settings, host: str | None = None):
+    """The API keys (a bad keys file: exit with its message); a server on a non-loopback ``host`` needs keys."""
+    from .api import is_loopback
+    from .keys import KeyRing
+
+    try:
+        keyring = KeyRing(settings)
+    except QABotError as e:
+        fail(str(e))
+        raise
+    if host is not None and not keyring.enabled and not is_loopback(host):
+        fail(f"refusing to listen on {host} without API keys: set QA_BOT_API_KEYS or QA_BOT_API_KEYS_FILE "
+             "(`qa-bot keys add --file keys.txt`), or listen on 127.0.0.1")
+    return keyring
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
@@ -339,17 +355,8 @@ def serve(
 
     import uvicorn
 
-    from .api import KeyRing, is_loopback
-
     settings = settings_or_exit()
-    try:
-        keyring = KeyRing(settings)
-    except QABotError as e:
-        fail(str(e))
-        return
-    if not keyring.enabled and not is_loopback(host):
-        fail(f"refusing to listen on {host} without API keys: set QA_BOT_API_KEYS or QA_BOT_API_KEYS_FILE "
-             "(`qa-bot keys add --file keys.txt`), or listen on 127.0.0.1")
+    keyring = keyring_or_exit(settings, host)
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["formatters"]["qa_bot"] = {"()": "uvicorn.logging.DefaultFormatter",
                                           "fmt": "%(levelprefix)s %(asctime)s %(name)s %(message)s"}
@@ -362,6 +369,40 @@ def serve(
     # status and time instead (qa_bot.api.access)
     uvicorn.run("qa_bot.api:app_from_env", factory=True, host=host, port=port, workers=workers,
                 access_log=False, log_config=log_config, proxy_headers=False, server_header=False)
+
+
+@app.command()
+def mcp(
+    transport: Annotated[str, typer.Option(
+        "--transport", help="stdio (an agent starts this command) or http (streamable HTTP, over the network).")] = "stdio",
+    host: Annotated[str, typer.Option("--host", help="http: address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="http: port.")] = 8001,
+    path: Annotated[str, typer.Option("--path", help="http: the MCP endpoint's path.")] = "/mcp",
+) -> None:
+    """Serve the engine to MCP clients (tools `answer` and `search`), with the HTTP API's keys and scopes."""
+    settings = settings_or_exit()
+    keyring = keyring_or_exit(settings, host if transport == "http" else None)
+    if transport == "stdio":
+        from .mcp_server import create_server, warm_up
+
+        key = settings.mcp_key.get_secret_value() if settings.mcp_key else None
+        if keyring.enabled and (not key or keyring.find(key) is None):
+            fail("QA_BOT_MCP_KEY: " + ("missing: API keys are configured, so stdio calls need one of them"
+                                       if not key else "invalid API key"))
+        warm_up(settings)
+        create_server(settings, key).run("stdio")
+    elif transport == "http":
+        import uvicorn
+
+        from .mcp_server import http_app, warm_up
+
+        warm_up(settings)
+        err.print(f"qa_bot MCP (streamable HTTP) on http://{host}:{port}{path} "
+                  f"(keys: {'on' if keyring.enabled else 'off, loopback only'})", markup=False, highlight=False)
+        uvicorn.run(http_app(settings, path, host), host=host, port=port, access_log=False, log_level="warning",
+                    proxy_headers=False, server_header=False)
+    else:
+        fail(f"--transport {transport!r}: expected stdio or http")
 
 
 from .evaluate.cli import eval_command  # noqa: E402

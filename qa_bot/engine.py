@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import BadQuestionError
 from .settings import Settings
-from .types import Answer, Turn
+from .types import Answer, RetrievalResult, Turn
 
 
 @dataclass
@@ -169,3 +169,20 @@ def stream_answer(question: str, history: Sequence[Turn | dict] | None = None, s
 
     timings["total"] = (time.perf_counter() - t0) * 1000
     yield StreamEvent("answer", answer=finalize(result, settings, timings))
+
+
+def search(query: str, settings: Settings | None = None, **overrides: Any) -> RetrievalResult:
+    """The retrieve stage alone, for callers that want passages rather than an answer (the LangChain retriever,
+    the MCP ``search`` tool): ``query`` cleaned as a question, searched as typed (no follow-up rewriting) under the
+    settings' filters (``overrides`` as in :func:`answer`); the ranked passages only (``top_k`` of them), without
+    the sections an answer adds of the best documents."""
+    from .retrieve import get_retriever
+
+    settings = settings or Settings()
+    if overrides:
+        settings = settings.model_copy(update=overrides)
+    q = clean_question(query, settings)
+    retriever = get_retriever(settings)
+    with retriever.store.pinned(retriever.store.current_snapshot()):
+        result = retriever.retrieve(q, settings)
+    return result.model_copy(update={"passages": [p for p in result.passages if not p.features.get("expanded")]})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .types import Answer, AnswerSentence, Citation
+from .types import Answer, AnswerSentence, Citation, Passage
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 
@@ -220,3 +220,24 @@ def conversation_to_markdown(turns: Sequence[tuple[str, Answer | None]], title: 
         if answer is not None:
             parts += [answer_to_text(answer, markdown=True), ""]
     return "\n".join(parts)
+
+
+def passage_record(p: Passage, rank: int) -> dict:
+    """A retrieved passage for callers that list passages (the LangChain retriever's metadata, MCP ``search``):
+    where it comes from, what a citation of it needs, its rank and score (its text is not included)."""
+    c = p.chunk
+    return {"chunk_id": c.chunk_id, "doc_id": c.doc_id, "section_id": c.section_id, "doc_type": c.doc_type,
+            "collection": c.collection, "title": c.title, "heading": c.heading_path[-1] if c.heading_path else None,
+            "source": c.source, "url": c.url, "published": c.published, "page": c.page_start, "page_end": c.page_end,
+            "grade": c.grade, "rec_number": c.rec_number, "rank": rank, "score": p.score,
+            "dense_score": p.dense_score, "lexical_score": p.lexical_score}
+
+
+def passages_to_text(items: Sequence[tuple[dict, str]]) -> str:
+    """(record, text) pairs as numbered passages: ``[n] title > heading (source, published)`` then the text."""
+    parts = []
+    for n, (m, text) in enumerate(items, 1):
+        where = " > ".join(x for x in (m.get("title") or m.get("doc_id"), m.get("heading")) if x)
+        about = ", ".join(str(x) for x in (m.get("source"), m.get("published")) if x)
+        parts.append(f"[{n}] {where}" + (f" ({about})" if about else "") + f"\n{text}")
+    return "\n\n".join(parts)

@@ -133,6 +133,9 @@ class Settings(BaseSettings):
     api_keys_file: Path | None = Field(
         None, description="File of hashed API keys, one `sha256:<hex> [collection,collection]` per line "
                           "(`qa-bot keys add` writes it); re-read when it changes.")
+    mcp_key: SecretStr | None = Field(
+        None, description="The API key `qa-bot mcp` (stdio) answers under, when keys are configured: its collection "
+                          "scope applies to every call (the HTTP transport takes each request's bearer key instead).")
     ui_login: Literal["auto", "off", "keys", "oidc"] = Field(
         "auto", description="Login of the web chat: 'oidc' (Streamlit st.login, [auth] in .streamlit/secrets.toml), "
                             "'keys' (an access-key field checked against the API keys), 'off'; 'auto': oidc when "

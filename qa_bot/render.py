@@ -74,19 +74,25 @@ def _readable(name: str | None) -> bool:
 def display_title(c: Citation) -> str:
     """A human title for a cited document, never its internal id: the document's title, else its section heading,
     else the page named by its URL ("Cystic fibrosis (ghr.nlm.nih.gov)"), else the passage's opening words."""
-    if _readable(c.title):
-        return str(c.title)
-    if _readable(c.heading):
-        return str(c.heading)
-    if c.url:
+    return human_title(c.title, c.heading, c.url, c.quote, c.source)
+
+
+def human_title(title: str | None, heading: str | None, url: str | None, text: str | None,
+                source: str | None = None) -> str:
+    """``display_title`` from the fields it reads (a passage record of the LangChain retriever or MCP search)."""
+    if _readable(title):
+        return str(title)
+    if _readable(heading):
+        return str(heading)
+    if url:
         from urllib.parse import urlsplit
 
-        u = urlsplit(c.url)
+        u = urlsplit(url)
         slug = re.sub(r"\.\w{2,4}$", "", u.path.rstrip("/").rsplit("/", 1)[-1])
         words = re.sub(r"[-_+]+", " ", slug).strip()
         if re.search(r"[^\W\d_]{3}", words):
             return f"{words[:1].upper()}{words[1:]} ({u.netloc})"
-    quote = source_marks(re.sub(r"\s+", " ", c.quote or "").strip())
+    quote = source_marks(re.sub(r"\s+", " ", text or "").strip())
     asked = re.match(r"(.{8,120}?\?)\s*:", quote)  # an answer passage that opens with its question
     if asked:
         return asked.group(1)
@@ -94,7 +100,7 @@ def display_title(c: Citation) -> str:
     if words:
         head = " ".join(words[:10])
         return f"\u201c{head.rstrip(',;:.')}{'…' if len(words) > 10 else ''}\u201d"
-    return c.source or "Untitled document"
+    return source or "Untitled document"
 
 
 def reference_line(c: Citation, escape: bool = False) -> str:
@@ -237,7 +243,8 @@ def passages_to_text(items: Sequence[tuple[dict, str]]) -> str:
     """(record, text) pairs as numbered passages: ``[n] title > heading (source, published)`` then the text."""
     parts = []
     for n, (m, text) in enumerate(items, 1):
-        where = " > ".join(x for x in (m.get("title") or m.get("doc_id"), m.get("heading")) if x)
+        title = human_title(m.get("title"), m.get("heading"), m.get("url"), text, m.get("source"))
+        where = " > ".join(x for x in (title, m.get("heading") if m.get("heading") != title else None) if x)
         about = ", ".join(str(x) for x in (m.get("source"), m.get("published")) if x)
         parts.append(f"[{n}] {where}" + (f" ({about})" if about else "") + f"\n{text}")
     return "\n\n".join(parts)

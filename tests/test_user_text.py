@@ -122,3 +122,11 @@ def test_usage_counts_prompt_and_completion_tokens(indexed_settings):
                 {"role": "user", "content": SEED_QUESTION}]}) as r:
             frames = [ln[6:] for ln in r.iter_lines() if ln.startswith("data: {")]
         assert '"usage"' in frames[-1] and '"total_tokens": 0' not in frames[-1]
+
+
+def test_listed_passages_are_titled_for_people_too():
+    from qa_bot.render import passages_to_text
+
+    text = passages_to_text([({"doc_id": "MAS2021_test_102_Answer1", "title": None, "heading": None,
+                               "source": "CHiQA answer passage"}, "As with many disorders of the spinal cord, no cure.")])
+    assert "MAS2021" not in text and text.startswith("[1] “As with many disorders of the spinal cord, no cure”")

@@ -197,7 +197,7 @@ def audit_answer(settings: Settings, key: ApiKey | None, overrides: dict[str, An
         log.error("audit: not recorded (%s)", type(e).__name__)
 
 
-def openwebui_task(body: ChatRequest, text: str, memory) -> Any:
+def openwebui_task(body: ChatRequest, text: str, memory, owner: str) -> Any:
     """Open WebUI's background task prompts (title, tags, follow-ups, queries, autocomplete), answered in the JSON
     they ask for without the engine (``qa_bot.openwebui``); None for anything else. Their text is not logged."""
     from .openwebui import recognise, reply
@@ -205,7 +205,7 @@ def openwebui_task(body: ChatRequest, text: str, memory) -> Any:
     task = recognise(text)
     if task is None:
         return None
-    content = reply(task, text, memory)
+    content = reply(task, text, memory, owner)
     log.info("chat: open webui task %s answered without retrieval", task.key)
     done = completion_body(content, body.messages)
     if not body.stream:
@@ -477,7 +477,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
             raise ApiError(400, "the last message must be the user's question (role `user`)",
                            "invalid_request_error")
         if settings.openwebui:
-            task = openwebui_task(body, turns[-1].text(), followups)
+            task = openwebui_task(body, turns[-1].text(), followups, key.id if key else "")
             if task is not None:
                 return task
         history = [{"role": m.role, "content": m.text()} for m in turns[:-1]]
@@ -490,7 +490,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
         links = passage_links(settings, result)
         content = answer_to_text(result, links=links)  # the fixed disclaimer is always part of it
         if settings.openwebui:
-            followups.remember(content, result.suggested_followups)
+            followups.remember(content, result.suggested_followups, key.id if key else "")
         cid = "chatcmpl-" + uuid.uuid4().hex
         created = int(time.time())
         citations = [c.model_dump(mode="json") for c in result.citations]

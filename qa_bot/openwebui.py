@@ -66,11 +66,11 @@ def history_turns(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def fingerprint(answer_text: str) -> str:
+def fingerprint(answer_text: str, owner: str = "") -> str:
     """An answer text's key that survives Open WebUI's re-rendering and truncation: its first 300 letters and
-    digits, lower-cased."""
+    digits, lower-cased, with the API key id it was given to (another key never sees its suggestions)."""
     norm = re.sub(r"[\W_]+", "", answer_text.lower())[:300]
-    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{owner}\n{norm}".encode("utf-8")).hexdigest()
 
 
 class FollowupMemory:
@@ -82,16 +82,17 @@ class FollowupMemory:
         self._items: OrderedDict[str, tuple[float, list[str]]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def remember(self, answer_text: str, followups: Sequence[str]) -> None:
+    def remember(self, answer_text: str, followups: Sequence[str], owner: str = "") -> None:
+        key = fingerprint(answer_text, owner)
         with self._lock:
-            self._items[fingerprint(answer_text)] = (time.monotonic(), list(followups))
-            self._items.move_to_end(fingerprint(answer_text))
+            self._items[key] = (time.monotonic(), list(followups))
+            self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
-    def recall(self, answer_text: str) -> list[str] | None:
+    def recall(self, answer_text: str, owner: str = "") -> list[str] | None:
         with self._lock:
-            item = self._items.get(fingerprint(answer_text))
+            item = self._items.get(fingerprint(answer_text, owner))
         if item is None or time.monotonic() - item[0] > self.ttl:
             return None
         return item[1]
@@ -121,10 +122,10 @@ def subject(turns: list[tuple[str, str]], words: int = 6) -> str:
     return s[:1].upper() + s[1:]
 
 
-def _followups(turns: list[tuple[str, str]], memory: FollowupMemory | None) -> list[str]:
+def _followups(turns: list[tuple[str, str]], memory: FollowupMemory | None, owner: str) -> list[str]:
     answers = [c for r, c in turns if r == "assistant" and c]
     if answers and memory is not None:
-        known = memory.recall(answers[-1])
+        known = memory.recall(answers[-1], owner)
         if known is not None:
             return known
     from .rewrite import aspect_question
@@ -133,8 +134,8 @@ def _followups(turns: list[tuple[str, str]], memory: FollowupMemory | None) -> l
     return [aspect_question(a, topic.lower() if topic.istitle() else topic) for a in _ASPECTS[:3]] if topic else []
 
 
-def reply(task: Task, prompt: str, memory: FollowupMemory | None = None) -> str:
-    """The JSON text Open WebUI asked for."""
+def reply(task: Task, prompt: str, memory: FollowupMemory | None = None, owner: str = "") -> str:
+    """The JSON text Open WebUI asked for (``owner``: the id of the API key asking)."""
     turns = history_turns(prompt)
     if task.key == "title":
         value: object = subject(turns) or "Clinical question"
@@ -142,7 +143,7 @@ def reply(task: Task, prompt: str, memory: FollowupMemory | None = None) -> str:
         topic = subject(turns, words=4)
         value = ["Health"] + ([topic] if topic else [])
     elif task.key == "follow_ups":
-        value = _followups(turns, memory)
+        value = _followups(turns, memory, owner)
     else:  # queries (qa_bot searches its own index), text (no autocompletion), and keys of newer tasks
         value = [] if task.is_list else ""
     return json.dumps({task.key: value}, ensure_ascii=False)

@@ -131,6 +131,10 @@ def test_followups_are_the_engines_suggestions_and_sources_are_open_webui_events
                                                       "</chat_history>")
         got = c.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": prompt}]}).json()
         assert ans["suggested_followups"] and json.loads(got["choices"][0]["message"]["content"])["follow_ups"] == ans["suggested_followups"]
+    with client_for(settings, ADMIN) as c:  # another key: the general suggestions, not the first key's
+        got = c.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": prompt}]}).json()
+        other = json.loads(got["choices"][0]["message"]["content"])["follow_ups"]
+        assert other != ans["suggested_followups"] and all("noonan syndrome" in q.lower() for q in other)
 
 
 # --- passages ------------------------------------------------------------------------------------------------------

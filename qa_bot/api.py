@@ -197,7 +197,7 @@ def audit_answer(settings: Settings, key: ApiKey | None, overrides: dict[str, An
         log.error("audit: not recorded (%s)", type(e).__name__)
 
 
-def openwebui_task(body: ChatRequest, text: str, memory, owner: str) -> Any:
+def openwebui_task(body: ChatRequest, text: str, settings: Settings, memory, owner: str) -> Any:
     """Open WebUI's background task prompts (title, tags, follow-ups, queries, autocomplete), answered in the JSON
     they ask for without the engine (``qa_bot.openwebui``); None for anything else. Their text is not logged."""
     from .openwebui import recognise, reply
@@ -205,7 +205,7 @@ def openwebui_task(body: ChatRequest, text: str, memory, owner: str) -> Any:
     task = recognise(text)
     if task is None:
         return None
-    content = reply(task, text, memory, owner)
+    content = reply(task, text, settings, memory, owner)
     log.info("chat: open webui task %s answered without retrieval", task.key)
     done = completion_body(content, body.messages)
     if not body.stream:
@@ -477,7 +477,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
             raise ApiError(400, "the last message must be the user's question (role `user`)",
                            "invalid_request_error")
         if settings.openwebui:
-            task = openwebui_task(body, turns[-1].text(), followups, key.id if key else "")
+            task = openwebui_task(body, turns[-1].text(), settings, followups, key.id if key else "")
             if task is not None:
                 return task
         history = [{"role": m.role, "content": m.text()} for m in turns[:-1]]
@@ -572,7 +572,9 @@ def add_passage_and_audit_routes(app: FastAPI, settings: Settings, authorize) ->
             raise ApiError(404, "no such passage: not a citation id", "not_found_error")
         chunk_id, spans, digest = parsed
         chunk = require_index(settings).get_chunks([chunk_id]).get(chunk_id)
-        if chunk is None or (key is not None and key.collections is not None and chunk.collection not in key.collections):
+        outside = key is not None and key.collections is not None and chunk is not None \
+            and chunk.collection not in key.collections
+        if chunk is None or outside:
             raise ApiError(404, "no such passage (removed from the index, or outside this key's collections)",
                            "not_found_error")
         if hashlib.sha256(chunk.text.encode("utf-8")).hexdigest()[:10] != digest:

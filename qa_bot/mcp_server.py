@@ -27,8 +27,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
-from qa_bot.api import (MAX_HISTORY_TURNS, MAX_MESSAGES, WARMUP_QUESTION, ApiError, Filters, TurnIn, audit_answer, error_body,
-                        is_loopback, passage_links, scope_filters)
+from qa_bot.api import (MAX_HISTORY_TURNS, MAX_MESSAGES, WARMUP_QUESTION, ApiError, Filters, TurnIn, audit_answer,
+                        error_body, is_loopback, passage_links, scope_filters)
 from qa_bot.errors import QABotError
 from qa_bot.keys import ApiKey, KeyRefused, KeyRing, find_bearer
 from qa_bot.render import answer_to_text, passage_record, passages_to_text

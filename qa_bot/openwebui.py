@@ -28,11 +28,13 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .settings import Settings
 from .types import Citation
 
 _TASK_HEAD = re.compile(r"^\s*#{1,4}\s*\**\s*task\s*\**\s*:", re.I)
 # the output example: { "title": … }, {"follow_ups": [ … ]}, { "text": "<your_completion>" }
-_OUTPUT = re.compile(r"\bjson\b[^{}]{0,400}?\{\s*\"(?P<key>[A-Za-z_][\w-]{0,40})\"\s*:\s*(?P<open>[\[\"{]?)", re.I | re.S)
+_OUTPUT = re.compile(r"\bjson\b[^{}]{0,400}?\{\s*\"(?P<key>[A-Za-z_][\w-]{0,40})\"\s*:\s*(?P<open>[\[\"{]?)",
+                     re.I | re.S)
 _HISTORY = re.compile(r"<chat_history>(?P<h>.*?)(?:</chat_history>|$)", re.S | re.I)
 _ROLE_LINE = re.compile(r"^(USER|ASSISTANT|SYSTEM):\s?", re.M)
 _ASPECTS = ("treatments", "symptoms", "causes", "outlook")
@@ -98,23 +100,22 @@ class FollowupMemory:
         return item[1]
 
 
-def _standalone(turns: list[tuple[str, str]]) -> str:
+def _standalone(turns: list[tuple[str, str]], settings: Settings) -> str:
     from .rewrite import standalone_question
-    from .settings import Settings
     from .types import Turn
 
     users = [c for r, c in turns if r == "user" and c]
     if not users:
         return ""
     earlier = [Turn(role="user", content=c) for c in users[:-1]]
-    return standalone_question(users[-1], earlier, Settings(llm=None))
+    return standalone_question(users[-1], earlier, settings.model_copy(update={"llm": None}))  # rules only: cheap
 
 
-def subject(turns: list[tuple[str, str]], words: int = 6) -> str:
+def subject(turns: list[tuple[str, str]], settings: Settings, words: int = 6) -> str:
     """What the conversation is about, in a few words ("Noonan syndrome")."""
     from .rewrite import subject_of, topic_of
 
-    q = _standalone(turns)
+    q = _standalone(turns, settings)
     if not q:
         return ""
     s = topic_of(q) or subject_of(q)
@@ -122,7 +123,8 @@ def subject(turns: list[tuple[str, str]], words: int = 6) -> str:
     return s[:1].upper() + s[1:]
 
 
-def _followups(turns: list[tuple[str, str]], memory: FollowupMemory | None, owner: str) -> list[str]:
+def _followups(turns: list[tuple[str, str]], settings: Settings, memory: FollowupMemory | None,
+               owner: str) -> list[str]:
     answers = [c for r, c in turns if r == "assistant" and c]
     if answers and memory is not None:
         known = memory.recall(answers[-1], owner)
@@ -130,20 +132,20 @@ def _followups(turns: list[tuple[str, str]], memory: FollowupMemory | None, owne
             return known
     from .rewrite import aspect_question
 
-    topic = subject(turns)
+    topic = subject(turns, settings)
     return [aspect_question(a, topic.lower() if topic.istitle() else topic) for a in _ASPECTS[:3]] if topic else []
 
 
-def reply(task: Task, prompt: str, memory: FollowupMemory | None = None, owner: str = "") -> str:
+def reply(task: Task, prompt: str, settings: Settings, memory: FollowupMemory | None = None, owner: str = "") -> str:
     """The JSON text Open WebUI asked for (``owner``: the id of the API key asking)."""
     turns = history_turns(prompt)
     if task.key == "title":
-        value: object = subject(turns) or "Clinical question"
+        value: object = subject(turns, settings) or "Clinical question"
     elif task.key == "tags":
-        topic = subject(turns, words=4)
+        topic = subject(turns, settings, words=4)
         value = ["Health"] + ([topic] if topic else [])
     elif task.key == "follow_ups":
-        value = _followups(turns, memory, owner)
+        value = _followups(turns, settings, memory, owner)
     else:  # queries (qa_bot searches its own index), text (no autocompletion), and keys of newer tasks
         value = [] if task.is_list else ""
     return json.dumps({task.key: value}, ensure_ascii=False)
@@ -160,11 +162,10 @@ def source_events(citations: Sequence[Citation], link: dict[int, str] | None = N
         title = display_title(c)
         url = (link or {}).get(c.n) or c.url
         name = f"[{c.n}] {title}"  # Open WebUI shortens a name past 30 characters: the title alone
+        # metadata.source is what Open WebUI tells sources apart by: distinct per citation
         meta = {"source": url if url and url != c.url else f"qa-bot:{c.n}:{c.chunk_id}", "name": name}
+        source = {"id": f"qa-bot:{c.n}", "name": name}
         if url:
-            meta["url"] = url
-        if c.page is not None:
-            meta["page"] = c.page - 1  # Open WebUI counts pages from 0
-        out.append({"type": "source", "data": {"source": {"id": f"qa-bot:{c.n}", "name": name, **({"url": url} if url else {})},
-                                               "document": [c.quote], "metadata": [meta]}})
+            meta["url"] = source["url"] = url
+        out.append({"type": "source", "data": {"source": source, "document": [c.quote], "metadata": [meta]}})
     return out

@@ -51,7 +51,8 @@ _KINDS = {"guideline": "Guideline", "expert_answer": "Expert answer", "comment":
 _ID_LIKE = re.compile(r"^\S*(?:_\S*|\d{3,}\S*)$")
 # the source's own reference marks inside a quoted sentence: "[46]", "[4][5]", "[1, 2]", "[3-5]"
 _SOURCE_MARK = re.compile(r"\[(\d{1,3}(?:\s*[,\u2013-]\s*\d{1,3})*)\]")
-_SUPERSCRIPT = str.maketrans("0123456789,-\u2013", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u02d2\u207b\u207b")
+_SUPERSCRIPT = str.maketrans("0123456789,-\u2013",
+                             "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u02d2\u207b\u207b")
 
 
 def source_marks(quote: str) -> str:

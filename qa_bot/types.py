@@ -199,7 +199,8 @@ class Citation(BaseModel):
     quote: str = Field(description="the cited passage")
     spans: list[tuple[int, int]] = Field(default_factory=list, description="cited sentences' spans inside quote")
 
-    @computed_field(description="stable id of the cited passage and spans: GET /v1/passages/{id}")  # type: ignore[prop-decorator]
+    @computed_field(  # type: ignore[prop-decorator]
+        description="stable id of the cited passage and spans: GET /v1/passages/{id}")
     @property
     def id(self) -> str:
         return citation_id(self.chunk_id, self.spans, self.quote)
@@ -269,7 +270,8 @@ def parse_citation_id(cid: str) -> tuple[str, list[tuple[int, int]], str] | None
     import base64
     import re
 
-    m = re.fullmatch(r"([A-Za-z0-9_-]{1,1400})\.((?:\d{1,7}-\d{1,7})(?:_\d{1,7}-\d{1,7}){0,63}|0)\.([0-9a-f]{10})", cid or "")
+    m = re.fullmatch(r"([A-Za-z0-9_-]{1,1400})\.((?:\d{1,7}-\d{1,7})(?:_\d{1,7}-\d{1,7}){0,63}|0)\.([0-9a-f]{10})",
+                     cid or "")
     if not m:
         return None
     try:

@@ -52,15 +52,18 @@ def test_task_prompts_are_recognised_by_their_shape_and_questions_are_not():
 
 
 def test_task_replies_are_the_json_asked_for():
-    assert json.loads(reply(recognise(TASKS["title"]), TASKS["title"])) == {"title": "Noonan syndrome"}
-    assert json.loads(reply(recognise(TASKS["tags"]), TASKS["tags"])) == {"tags": ["Health", "Noonan syndrome"]}
-    assert json.loads(reply(recognise(TASKS["queries"]), TASKS["queries"])) == {"queries": []}
-    assert json.loads(reply(recognise(TASKS["text"]), TASKS["text"])) == {"text": ""}
+    from qa_bot.settings import Settings
+
+    s = Settings()
+    assert json.loads(reply(recognise(TASKS["title"]), TASKS["title"], s)) == {"title": "Noonan syndrome"}
+    assert json.loads(reply(recognise(TASKS["tags"]), TASKS["tags"], s)) == {"tags": ["Health", "Noonan syndrome"]}
+    assert json.loads(reply(recognise(TASKS["queries"]), TASKS["queries"], s)) == {"queries": []}
+    assert json.loads(reply(recognise(TASKS["text"]), TASKS["text"], s)) == {"text": ""}
     memory = FollowupMemory()
     memory.remember("BOTTOM LINE\nNoonan syndrome is a genetic disorder. [1]\n", ["How is Noonan syndrome treated?"])
-    got = json.loads(reply(recognise(TASKS["follow_ups"]), TASKS["follow_ups"], memory))
+    got = json.loads(reply(recognise(TASKS["follow_ups"]), TASKS["follow_ups"], s, memory))
     assert got == {"follow_ups": ["How is Noonan syndrome treated?"]}
-    fallback = json.loads(reply(recognise(TASKS["follow_ups"]), TASKS["follow_ups"], FollowupMemory()))["follow_ups"]
+    fallback = json.loads(reply(recognise(TASKS["follow_ups"]), TASKS["follow_ups"], s, FollowupMemory()))["follow_ups"]
     assert fallback and all("noonan syndrome" in q.lower() for q in fallback)
 
 

@@ -2,8 +2,10 @@
 
 Endpoints: ``POST /v1/answer`` (the ``Answer`` JSON), ``POST /v1/chat/completions`` (OpenAI-compatible, streaming
 and not; the message content is the answer as text with ``[n]`` markers, references and the fixed disclaimer, the
-structured citations are in an extra ``citations`` field), ``GET /v1/models``, ``GET /v1/index/stats``,
-``GET /healthz`` (the process is up) and ``GET /readyz`` (the index is reachable and loaded).
+structured citations are in an extra ``citations`` field; Open WebUI's task prompts are answered without the
+engine, ``qa_bot.openwebui``), ``GET /v1/passages/{citation id}`` (the cited passage, quoted spans marked),
+``GET /v1/audit`` (admin keys), ``GET /v1/models``, ``GET /v1/index/stats``, ``GET /healthz`` (the process is up)
+and ``GET /readyz`` (the index is reachable and loaded). Each answered request appends a row to the audit trail.
 
 Keys (``QA_BOT_API_KEYS`` plain, or ``QA_BOT_API_KEYS_FILE`` hashed, optionally scoped to collections) are checked
 on every endpoint but the health ones. Errors are OpenAI-style JSON ``{"error": {"message", "type"}}``.
@@ -12,6 +14,7 @@ Privacy: no log line carries question or answer text (lengths and timings only) 
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import logging
@@ -157,6 +160,67 @@ def scope_filters(key: ApiKey | None, filters: Filters | None) -> dict[str, Any]
     return out
 
 
+# --- usage ------------------------------------------------------------------------------------------
+def estimate_tokens(text: str) -> int:
+    """An estimate of a text's tokens for the ``usage`` field: about four characters a token (OpenAI's rule of
+    thumb for English); no tokenizer is loaded, and nothing here is billed."""
+    return (len(text) + 3) // 4 if text else 0
+
+
+def usage_of(messages: list[ChatMessage], content: str) -> dict[str, int]:
+    prompt = sum(estimate_tokens(m.text()) for m in messages)
+    completion = estimate_tokens(content)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def completion_body(content: str, messages: list[ChatMessage], **extra) -> dict:
+    return {"id": "chatcmpl-" + uuid.uuid4().hex, "object": "chat.completion", "created": int(time.time()),
+            "model": MODEL_ID, "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                                            "finish_reason": "stop", "logprobs": None}],
+            "usage": usage_of(messages, content), **extra}
+
+
+def passage_links(settings: Settings, result) -> dict[int, str]:
+    """Citation number → its passage's link, when the API's public address is configured."""
+    base = (settings.public_base_url or "").rstrip("/")
+    return {c.n: f"{base}/v1/passages/{c.id}" for c in result.citations} if base else {}
+
+
+def audit_answer(settings: Settings, key: ApiKey | None, overrides: dict[str, Any], result, seconds: float) -> None:
+    """One row of the audit trail for an answered request (``qa_bot.audit``)."""
+    from .audit import AuditStore
+
+    try:
+        AuditStore.for_settings(settings).record(key.id if key else None, overrides.get("collections"),
+                                                 result, seconds, settings.audit_text)
+    except Exception as e:  # noqa: BLE001 - an audit store away is logged; the answer is still given
+        log.error("audit: not recorded (%s)", type(e).__name__)
+
+
+def openwebui_task(body: ChatRequest, text: str, settings: Settings, memory, owner: str) -> Any:
+    """Open WebUI's background task prompts (title, tags, follow-ups, queries, autocomplete), answered in the JSON
+    they ask for without the engine (``qa_bot.openwebui``); None for anything else. Their text is not logged."""
+    from .openwebui import recognise, reply
+
+    task = recognise(text)
+    if task is None:
+        return None
+    content = reply(task, text, settings, memory, owner)
+    log.info("chat: open webui task %s answered without retrieval", task.key)
+    done = completion_body(content, body.messages)
+    if not body.stream:
+        return done
+    frame = {**done, "object": "chat.completion.chunk",
+             "choices": [{"index": 0, "delta": {"role": "assistant", "content": content}, "finish_reason": "stop",
+                          "logprobs": None}]}
+
+    async def events():
+        yield f"data: {json.dumps(frame, ensure_ascii=False)}\n\n"
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
 # --- the app ----------------------------------------------------------------------------------------
 def is_loopback(host: str | None) -> bool:
     if not host:
@@ -263,6 +327,9 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
     app.state.settings = settings
     app.state.keyring = keyring
     app.state.warmup = warm
+    from .openwebui import FollowupMemory
+
+    followups = FollowupMemory()
 
     # --- error handlers ---------------------------------------------------------------------------
     @app.exception_handler(ApiError)
@@ -392,11 +459,14 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
         overrides = scope_filters(key, body.filters)
         if body.audience:
             overrides["audience"] = body.audience
+        t0 = time.perf_counter()
         result = run_engine(body.question, [t.model_dump() for t in body.history], overrides, "answer")
+        audit_answer(settings, key, overrides, result, time.perf_counter() - t0)
         return JSONResponse(result.model_dump(mode="json"))
 
     @app.post("/v1/chat/completions")
     def chat_completions(body: ChatRequest, key: ApiKey | None = Depends(authorize)):
+        from .openwebui import source_events
         from .render import answer_to_text
 
         if body.model not in (None, "", MODEL_ID):
@@ -406,12 +476,21 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
         if not turns or turns[-1].role != "user":
             raise ApiError(400, "the last message must be the user's question (role `user`)",
                            "invalid_request_error")
+        if settings.openwebui:
+            task = openwebui_task(body, turns[-1].text(), settings, followups, key.id if key else "")
+            if task is not None:
+                return task
         history = [{"role": m.role, "content": m.text()} for m in turns[:-1]]
         overrides = scope_filters(key, body.filters)
         if body.audience:
             overrides["audience"] = body.audience
+        t0 = time.perf_counter()
         result = run_engine(turns[-1].text(), history, overrides, "chat")
-        content = answer_to_text(result)  # the fixed disclaimer is always part of it
+        audit_answer(settings, key, overrides, result, time.perf_counter() - t0)
+        links = passage_links(settings, result)
+        content = answer_to_text(result, links=links)  # the fixed disclaimer is always part of it
+        if settings.openwebui:
+            followups.remember(content, result.suggested_followups, key.id if key else "")
         cid = "chatcmpl-" + uuid.uuid4().hex
         created = int(time.time())
         citations = [c.model_dump(mode="json") for c in result.citations]
@@ -421,7 +500,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
             return {"id": cid, "object": "chat.completion", "created": created, "model": MODEL_ID,
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
                                  "finish_reason": "stop", "logprobs": None}],
-                    "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}, **extra}
+                    "usage": usage_of(body.messages, content), **extra}
 
         def chunk(delta: dict, finish: str | None = None, **more) -> str:
             obj = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
@@ -430,8 +509,10 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
 
         # the answer is verified as a whole before anything is sent: the stream carries it line by line
         parts = [chunk({"role": "assistant", "content": ""})]
+        if settings.openwebui:  # Open WebUI keeps each as a source of the message: its [n] opens the n-th passage
+            parts += [chunk({}, event=e) for e in source_events(result.citations, links)]
         parts += [chunk({"content": line}) for line in content.splitlines(keepends=True)]
-        parts += [chunk({}, "stop", **extra), "data: [DONE]\n\n"]
+        parts += [chunk({}, "stop", **extra, usage=usage_of(body.messages, content)), "data: [DONE]\n\n"]
 
         async def events():
             for p in parts:
@@ -440,7 +521,82 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
+    add_passage_and_audit_routes(app, settings, authorize)
     return app
+
+
+def _passage_view(chunk, spans: list[tuple[int, int]], cid: str) -> dict[str, Any]:
+    from .render import display_title
+    from .types import Citation
+
+    c = Citation(n=1, chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, section_id=chunk.section_id,
+                 doc_type=chunk.doc_type, title=chunk.title, source=chunk.source, url=chunk.url,
+                 published=chunk.published, heading=chunk.heading_path[-1] if chunk.heading_path else None,
+                 page=chunk.page_at(spans[0][0] if spans else 0), quote=chunk.text, spans=spans)
+    return {"id": cid, "title": display_title(c), **c.model_dump(mode="json", exclude={"n", "id"}),
+            "quoted": [chunk.text[s:e] for s, e in spans]}
+
+
+def _passage_html(view: dict[str, Any]) -> str:
+    from html import escape
+
+    text, pos, parts = view["quote"], 0, []
+    for s, e in view["spans"]:
+        parts += [escape(text[pos:s]), f"<mark>{escape(text[s:e])}</mark>"]
+        pos = e
+    parts.append(escape(text[pos:]))
+    where = " · ".join(escape(str(x)) for x in (view.get("heading"), view.get("source"), view.get("published"),
+                                               f"p. {view['page']}" if view.get("page") is not None else None) if x)
+    link = (f'<p><a href="{escape(view["url"])}" rel="noopener noreferrer">{escape(view["url"])}</a></p>'
+            if view.get("url", "") and view["url"].startswith(("http://", "https://")) else "")
+    return ("<!doctype html><html><head><meta charset=\"utf-8\"><title>" + escape(view["title"]) + "</title>"
+            "<style>body{font-family:sans-serif;max-width:48rem;margin:2rem auto;line-height:1.5}"
+            "mark{background:#ffe58a}</style></head><body>"
+            f"<h1>{escape(view['title'])}</h1><p>{where}</p>{link}<blockquote>{''.join(parts)}</blockquote>"
+            "</body></html>")
+
+
+def add_passage_and_audit_routes(app: FastAPI, settings: Settings, authorize) -> None:
+    """``GET /v1/passages/{citation id}`` (the cited passage, its quoted spans marked; JSON, or HTML for a
+    browser or ``?format=html``) and ``GET /v1/audit`` (admin keys only)."""
+    from fastapi.responses import HTMLResponse, PlainTextResponse
+
+    from .types import parse_citation_id
+
+    @app.get("/v1/passages/{cid}")
+    def passage(cid: str, request: Request, format: str | None = None, key: ApiKey | None = Depends(authorize)):
+        from .index import require_index
+
+        parsed = parse_citation_id(cid)
+        if parsed is None:
+            raise ApiError(404, "no such passage: not a citation id", "not_found_error")
+        chunk_id, spans, digest = parsed
+        chunk = require_index(settings).get_chunks([chunk_id]).get(chunk_id)
+        outside = key is not None and key.collections is not None and chunk is not None \
+            and chunk.collection not in key.collections
+        if chunk is None or outside:
+            raise ApiError(404, "no such passage (removed from the index, or outside this key's collections)",
+                           "not_found_error")
+        if hashlib.sha256(chunk.text.encode("utf-8")).hexdigest()[:10] != digest:
+            raise ApiError(410, "this passage has changed since it was cited (the document was re-ingested)",
+                           "not_found_error")
+        if any(not (0 <= s < e <= len(chunk.text)) for s, e in spans):
+            raise ApiError(404, "no such passage: the spans lie outside it", "not_found_error")
+        view = _passage_view(chunk, spans, cid)
+        wants_html = format == "html" or (format is None and "text/html" in request.headers.get("accept", ""))
+        return HTMLResponse(_passage_html(view)) if wants_html else view
+
+    @app.get("/v1/audit")
+    def audit(since: str | None = None, format: Literal["jsonl", "csv"] = "jsonl",
+              key: ApiKey | None = Depends(authorize)):
+        from .audit import AuditStore, parse_since, to_text
+
+        if key is None or not key.admin:
+            raise ApiError(403, "the audit trail is readable only with an admin key (`admin` on its line in the "
+                                "keys file)", "permission_error")
+        rows = AuditStore.for_settings(settings).rows(parse_since(since))
+        return PlainTextResponse(to_text(rows, format),
+                                 media_type="text/csv" if format == "csv" else "application/x-ndjson")
 
 
 def app_from_env() -> FastAPI:

@@ -21,6 +21,9 @@ app.add_typer(index_app, name="index")
 from .feedback import feedback_app  # noqa: E402
 
 app.add_typer(feedback_app, name="feedback")
+from .audit import audit_app  # noqa: E402
+
+app.add_typer(audit_app, name="audit")
 console = Console()
 err = Console(stderr=True)
 
@@ -267,11 +270,11 @@ keys_app = typer.Typer(help="API keys for `qa-bot serve` (hashed lines for QA_BO
 app.add_typer(keys_app, name="keys")
 
 
-def _key_line(key: str, collections: str | None) -> str:
+def _key_line(key: str, collections: str | None, admin: bool = False) -> str:
     from .api import hash_key
 
     cols = ",".join(c.strip() for c in (collections or "").split(",") if c.strip())
-    return hash_key(key) + (f" {cols}" if cols else "")
+    return hash_key(key) + (f" {cols}" if cols else "") + (" admin" if admin else "")
 
 
 @keys_app.command("hash")
@@ -294,6 +297,7 @@ def keys_add(
                                                                              "(comma-separated).")] = None,
     file: Annotated[Optional[Path], typer.Option("--file", help="Keys file (default: QA_BOT_API_KEYS_FILE).")] = None,
     comment: Annotated[Optional[str], typer.Option("--comment", help="Who the key is for (kept as a # comment).")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="The key may also read the audit trail.")] = False,
 ) -> None:
     """Make a new random key, append its hashed line to the keys file, print the key (shown only this once)."""
     import os
@@ -305,7 +309,7 @@ def keys_add(
     if path is None:
         fail("no keys file: pass --file PATH or set QA_BOT_API_KEYS_FILE")
     key = "qab-" + secrets.token_urlsafe(32)
-    line = _key_line(key, collections)
+    line = _key_line(key, collections, admin)
     if comment:
         line += "  # " + " ".join(comment.split())
     try:

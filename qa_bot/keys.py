@@ -25,6 +25,7 @@ def hash_key(key: str) -> str:
 class ApiKey:
     digest: bytes  # sha256 of the key
     collections: frozenset[str] | None  # None: every collection
+    admin: bool = False  # may read the audit trail (`admin` on its line in the keys file)
 
     @property
     def id(self) -> str:
@@ -33,20 +34,23 @@ class ApiKey:
 
 
 def parse_keys_file(text: str, where: str = "keys file") -> list[ApiKey]:
-    """Lines ``sha256:<64 hex> [collection,collection]``; ``#`` starts a comment; blank lines are skipped."""
+    """Lines ``sha256:<64 hex> [collection,collection] [admin]``; ``#`` starts a comment; blank lines are skipped.
+    The word ``admin`` marks a key that may read the audit trail."""
     keys = []
     for n, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         parts = line.split()
+        admin = "admin" in parts[1:]
+        parts = [parts[0]] + [p for p in parts[1:] if p != "admin"]
         algo, _, hexd = parts[0].partition(":")
         if algo != "sha256" or len(hexd) != 64 or any(c not in "0123456789abcdef" for c in hexd.lower()):
             raise BadInputError(f"{where}, line {n}: expected `sha256:<64 hex digits> [collection,...]`")
         if len(parts) > 2:
             raise BadInputError(f"{where}, line {n}: collections are one comma-separated field (no spaces)")
         cols = frozenset(c.strip() for c in parts[1].split(",") if c.strip()) if len(parts) == 2 else None
-        keys.append(ApiKey(bytes.fromhex(hexd), cols or None))
+        keys.append(ApiKey(bytes.fromhex(hexd), cols or None, admin))
     return keys
 
 

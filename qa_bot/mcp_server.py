@@ -27,7 +27,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
-from qa_bot.api import MAX_HISTORY_TURNS, MAX_MESSAGES, WARMUP_QUESTION, ApiError, Filters, TurnIn, error_body, is_loopback, scope_filters
+from qa_bot.api import (MAX_HISTORY_TURNS, MAX_MESSAGES, WARMUP_QUESTION, ApiError, Filters, TurnIn, audit_answer,
+                        error_body, is_loopback, passage_links, scope_filters)
 from qa_bot.errors import QABotError
 from qa_bot.keys import ApiKey, KeyRefused, KeyRing, find_bearer
 from qa_bot.render import answer_to_text, passage_record, passages_to_text
@@ -153,7 +154,8 @@ def create_server(settings: Settings | None = None, stdio_key: str | None = None
         result = await _run(engine_answer, question, turns, settings, **overrides)
         log.info("answer: question_chars=%d history_turns=%d abstained=%s citations=%d total_ms=%.0f",
                  len(question), len(history), result.abstained, len(result.citations), (time.perf_counter() - t) * 1000)
-        text = answer_to_text(result)
+        audit_answer(settings, caller.key(ctx), overrides, result, time.perf_counter() - t)
+        text = answer_to_text(result, links=passage_links(settings, result))  # as the chat completions text
         out = AnswerOutput(text=text, citations=result.citations, abstained=result.abstained,
                            standalone_question=result.standalone_question, disclaimer=result.disclaimer)
         return CallToolResult(content=[TextContent(type="text", text=text)],

@@ -187,6 +187,18 @@ class Settings(BaseSettings):
         "auto", description="Login of the web chat: 'oidc' (Streamlit st.login, [auth] in .streamlit/secrets.toml), "
                             "'keys' (an access-key field checked against the API keys), 'off'; 'auto': oidc when "
                             "[auth] is configured, else keys when API keys are, else off.")
+    openwebui: bool = Field(
+        True, description="Answer Open WebUI's background task prompts (chat title, tags, follow-up suggestions, "
+                          "search queries, autocomplete: '### Task:' … JSON …) in the JSON they ask for, from the "
+                          "conversation itself, without running the engine; off: they are asked as questions.")
+    public_base_url: str | None = Field(
+        None, description="The API's address as clients reach it (https://qa-bot.example.org): each reference in "
+                          "the answer text then carries the link to its passage, <base>/v1/passages/<citation id>.")
+    audit_db: Path | None = Field(None, description="The audit trail's SQLite file (default data_dir/audit.sqlite; "
+                                                    "server mode without it: a collection on the Chroma server).")
+    audit_retention_days: float | None = Field(
+        None, gt=0, description="Audit rows older than this many days are deleted (after each write); unset: kept.")
+    audit_text: bool = Field(False, description="Keep each audited question's text (default: its SHA-256 only).")
     debug_log_text: bool = Field(
         False, description="Let logs carry question and answer text (debugging only: questions can hold patient "
                            "details); off: lengths and timings only.")
@@ -250,6 +262,10 @@ class Settings(BaseSettings):
     @property
     def feedback_path(self) -> Path:
         return self.feedback_db or (self.data_dir / "feedback.sqlite")
+
+    @property
+    def audit_path(self) -> Path:
+        return self.audit_db or (self.data_dir / "audit.sqlite")
 
 
 def get_settings(**overrides: Any) -> Settings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 DocType = Literal["guideline", "expert_answer", "comment"]
 
@@ -229,6 +229,12 @@ class Citation(BaseModel):
     quote: str = Field(description="the cited passage")
     spans: list[tuple[int, int]] = Field(default_factory=list, description="cited sentences' spans inside quote")
 
+    @computed_field(  # type: ignore[prop-decorator]
+        description="stable id of the cited passage and spans: GET /v1/passages/{id}")
+    @property
+    def id(self) -> str:
+        return citation_id(self.chunk_id, self.spans, self.quote)
+
 
 class AnswerSentence(BaseModel):
     text: str
@@ -279,3 +285,31 @@ def page_at(page_map: list[tuple[int, int]], offset: int) -> int | None:
         return None
     i = bisect.bisect_right([o for o, _ in page_map], offset) - 1
     return page_map[max(i, 0)][1]
+
+
+def citation_id(chunk_id: str, spans: list[tuple[int, int]], quote: str) -> str:
+    """``<chunk id, base64url>.<start-end_start-end>.<10 hex of the passage's SHA-256>``: the same passage and
+    spans give the same id; the hash tells a changed passage from the one cited."""
+    import base64
+    import hashlib
+
+    cid = base64.urlsafe_b64encode(chunk_id.encode("utf-8")).decode("ascii").rstrip("=")
+    where = "_".join(f"{s}-{e}" for s, e in spans) or "0"
+    return f"{cid}.{where}.{hashlib.sha256(quote.encode('utf-8')).hexdigest()[:10]}"
+
+
+def parse_citation_id(cid: str) -> tuple[str, list[tuple[int, int]], str] | None:
+    """(chunk id, spans, passage hash) of a citation id, or None when it is not one."""
+    import base64
+    import re
+
+    m = re.fullmatch(r"([A-Za-z0-9_-]{1,1400})\.((?:\d{1,7}-\d{1,7})(?:_\d{1,7}-\d{1,7}){0,63}|0)\.([0-9a-f]{10})",
+                     cid or "")
+    if not m:
+        return None
+    try:
+        chunk_id = base64.urlsafe_b64decode(m.group(1) + "=" * (-len(m.group(1)) % 4)).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    spans = [] if m.group(2) == "0" else [tuple(int(x) for x in p.split("-")) for p in m.group(2).split("_")]
+    return chunk_id, spans, m.group(3)  # type: ignore[return-value]

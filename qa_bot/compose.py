@@ -242,18 +242,20 @@ def same_guidance(a: Passage, b: Passage) -> bool:
 
 
 SUBJECT_ABSTAIN = {
-    "clinician": "{missing} Nothing below is an answer: the passages listed are the nearest ones found, offered as "
-                 "related reading only.",
-    "patient": "{missing} The pages below are the closest matches we found; they do not answer your question.",
+    "clinician": "{missing} The indexed documents do not answer this question. Nothing below is an answer: the "
+                 "passages listed are the nearest ones found, offered as related reading only.",
+    "patient": "{missing} We could not find an answer to this question in our documents. The pages below are the "
+               "closest matches we found; they do not answer your question.",
 }
 
 
-def _abstain_on(base: Answer, passages: list[Passage], settings: Settings, missing: str) -> Answer:
+def _abstain_on(base: Answer, passages: list[Passage], settings: Settings, missing: str,
+                notice: str | None = None) -> Answer:
     """An abstention that says what the documents lack (the subject, or what was asked of it)."""
     related = [citation_for(p, i, []) for i, p in enumerate(passages[:3], 1)]
     text = SUBJECT_ABSTAIN.get(settings.audience, SUBJECT_ABSTAIN["clinician"]).format(missing=missing)
     return base.model_copy(update={"abstained": True, "related": related, "abstain_reason": text,
-                                   "notice": f"Abstained: {missing}"})
+                                   "notice": f"Abstained: {notice or missing}"})
 
 
 def subject_passages(subject: Subject | None, passages: list[Passage]) -> list[Passage] | None:
@@ -279,8 +281,11 @@ def _subject_gate(question: str, passages: list[Passage], settings: Settings, ba
     if subject is None or not settings.subject_first or not subject.strong:
         return None, None
     if not subject.df:
-        who = "Our documents do not cover" if settings.audience == "patient" else "No indexed document covers"
-        return _abstain_on(base, passages, settings, f"{who} {subject.name}."), subject
+        if settings.unknown_subject_share >= 1:  # unknown-subject abstention turned off
+            return None, None
+        who = "Our documents do not mention" if settings.audience == "patient" else "No indexed document mentions"
+        return _abstain_on(base, passages, settings, f"{who} {subject.name}.",
+                           notice=f"no indexed document mentions '{subject.name.lower()}'."), subject
     if not subject_passages(subject, passages):
         if is_name(subject.name):
             return _abstain_on(base, passages, settings,
@@ -382,7 +387,9 @@ class Composer:
         if asked.aspects and cands:  # said anywhere in the passages on the subject (not only those weighed here)
             said_in = [c.text for c in cands] + [p.chunk.text for p in (lead.about if lead.about is not None else pool)]
             _, missing = missing_aspects(question, said_in)
-            if len(missing) == len(asked.aspects):  # documents on the subject, none of them on what was asked
+            if len(missing) == len(asked.aspects) and subject is not None and subject.df:
+                # documents on the subject, none of them on what was asked (without a subject held, the aspect is
+                # only named as missing: a question's context can read like an aspect)
                 return _abstain_on(base, pool, s, f"The indexed documents {_on(subject)}do not say "
                                                   f"{' or '.join(a.phrase for a in missing)}.")
         if cands and passing_mention(subject, cands, pool):

@@ -111,7 +111,8 @@ def test_unknown_subject_abstains_by_name():
     p = _p("Ibuprofen may upset the stomach when taken for a long time.", "d1", "Ibuprofen")
     a = compose("Is Buspar safe long term?", "Is Buspar safe long term?", [p], _settings(),
                 subject=Subject(name="Buspar", term="buspar", df=0, strong=True))
-    assert a.abstained and "No indexed document covers Buspar" in a.abstain_reason
+    assert a.abstained and "No indexed document mentions Buspar" in a.abstain_reason
+    assert "no indexed document mentions 'buspar'" in a.notice
     assert not a.sentences and a.related  # the passages are related reading, labelled as not the answer
 
 

@@ -34,7 +34,7 @@ from .chunk import chunk_document
 from .errors import IndexBusyError, IndexMissingError, StoreUnavailableError
 from .load import estimate_documents, iter_documents
 from .settings import Settings
-from .types import Chunk, IndexStats, IngestReport, LoadError, SourceDocument
+from .types import Chunk, IndexStats, IngestReport, LoadError, SkippedFile, SourceDocument
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (doc_id TEXT PRIMARY KEY, content_hash TEXT, path TEXT, collection TEXT,
@@ -743,7 +743,14 @@ def _ingest(paths: Iterable[Path] | None, settings: Settings, progress: Progress
         if on_error:
             on_error(item)
 
+    skipped: set[Path] = set()  # real files behind links out of a folder: what was indexed through one goes
     for item in iter_documents(roots, settings):
+        if isinstance(item, SkippedFile):
+            skipped.add(Path(item.path).resolve())
+            report.notices.append(item)
+            if on_notice:
+                on_notice(item)
+            continue
         if isinstance(item, LoadError):
             failed(item)
             continue
@@ -780,7 +787,7 @@ def _ingest(paths: Iterable[Path] | None, settings: Settings, progress: Progress
     for doc_id, (_, path, _) in known_docs.items():
         if doc_id in seen or (path and Path(path).resolve() in bad):
             continue
-        if _under(path, roots) or _gone(path):
+        if _under(path, roots) or _gone(path) or (path and Path(path).resolve() in skipped):
             store.remove_document(doc_id)
             report.removed += 1
     store.publish(progress)

@@ -428,7 +428,7 @@ def load_pdf(path: Path, settings: Settings) -> list[SourceDocument]:
     if size > settings.max_file_bytes:
         raise InputError(f"file is {size / 1e6:.1f} MB, above the {settings.max_file_bytes / 1e6:.0f} MB limit")
     try:
-        parsed = parse_pdf(path)
+        parsed = parse_pdf(path, time_budget=settings.file_time_budget_s)
     except PDFError as e:
         raise InputError(str(e)) from None
     meta = {**folder_defaults(path, settings), **sidecar(path)}

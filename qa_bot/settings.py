@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     chunk_max_tokens: int = Field(200, description="Token budget of a chunk's text (model window is 256).")
     chunk_overlap_sentences: int = 1
     max_file_bytes: int = Field(50 * 1024 * 1024, description="Files above this size are refused.")
+    file_time_budget_s: float = Field(120.0, gt=0, description="Seconds one PDF may take to read (OCR included); "
+                                                              "past it the file fails with a message naming it, "
+                                                              "the other files go on.")
     default_doc_type: str | None = Field(None, description="doc_type of ingested files that do not set one "
                                          "(`qa-bot ingest --doc-type`); a folder's _meta.yaml does the same per folder")
     default_collection: str | None = Field(None, description="collection of ingested files that do not set one "

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 
-def minimal_pdf(lines: list[str]) -> bytes:
-    """A valid one-page PDF with the given text lines (Helvetica), built by hand."""
-    text_ops = "BT /F1 12 Tf 72 720 Td 14 TL " + " ".join(
+def minimal_pdf(lines: list[str], size: float = 12, leading: float = 14) -> bytes:
+    """A valid one-page PDF with the given text lines (Helvetica, ``size`` pt, ``leading`` pt apart), built by hand."""
+    text_ops = f"BT /F1 {size:g} Tf 72 720 Td {leading:g} TL " + " ".join(
         "(" + ln.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") Tj T*" for ln in lines) + " ET"
     objects = [
         "<< /Type /Catalog /Pages 2 0 R >>",

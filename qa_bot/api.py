@@ -31,6 +31,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .api_limits import BodyLimit
 from .errors import BadInputError, BadQuestionError, IndexMissingError, QABotError, StoreUnavailableError
 from .settings import Settings
 
@@ -62,7 +63,8 @@ def error_response(status: int, message: str, type_: str, headers: dict[str, str
 
 
 _STATUS_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-                 404: "not_found_error", 405: "invalid_request_error", 413: "invalid_request_error",
+                 404: "not_found_error", 405: "invalid_request_error", 408: "invalid_request_error",
+                 413: "invalid_request_error", 431: "invalid_request_error",
                  422: "invalid_request_error", 503: "service_unavailable"}
 
 
@@ -347,7 +349,9 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
             loc = ".".join(str(x) for x in p.get("loc", ()) if x != "body")
             problems.append(f"{loc or 'body'}: {p.get('msg', 'invalid')}")
         first = e.errors()[0] if e.errors() else {}
-        param = ".".join(str(x) for x in first.get("loc", ()) if x != "body") or None
+        # the field at fault; a JSON syntax error's location is an offset in the body, not a parameter
+        param = None if first.get("type") == "json_invalid" else \
+            ".".join(str(x) for x in first.get("loc", ()) if x != "body") or None
         return error_response(422, "invalid request: " + "; ".join(problems), "invalid_request_error", param=param)
 
     @app.exception_handler(StarletteHTTPException)
@@ -391,6 +395,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
             scope.setdefault("state", {})["api_key"] = key
             await self.app(scope, receive, send)
 
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)  # after the key check: read by key holders only
     app.add_middleware(RequireKey)
     app.add_middleware(AccessAndErrors, settings=settings)  # outermost: every request, 401s included, is logged
 
@@ -489,8 +494,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
         from .render import answer_to_text
 
         if body.model not in (None, "", MODEL_ID):
-            raise ApiError(404, f"model {body.model!r} does not exist; use {MODEL_ID!r} (GET /v1/models)",
-                           "not_found_error")
+            raise ApiError(404, f"unknown model; use {MODEL_ID!r} (GET /v1/models)", "not_found_error")
         turns = [m for m in body.messages if m.role in ("user", "assistant")]  # system prompts are ignored
         if not turns or turns[-1].role != "user":
             raise ApiError(400, "the last message must be the user's question (role `user`)",

@@ -336,6 +336,7 @@ def serve(
     import uvicorn
 
     from .api import KeyRing, is_loopback
+    from .api_limits import MAX_HEADER_BYTES, LimitedH11Protocol
 
     settings = settings_or_exit()
     try:
@@ -356,8 +357,10 @@ def serve(
               f"keys: {'on' if keyring.enabled else 'off, loopback only'})", markup=False, highlight=False)
     # uvicorn's access log prints the request line with its query string: off; the app logs method, route,
     # status and time instead (qa_bot.api.access)
+    # h11 with a deadline for a request's headers (408) and a cap on their size (431): qa_bot/api_limits.py
     uvicorn.run("qa_bot.api:app_from_env", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_config=log_config, proxy_headers=False, server_header=False)
+                access_log=False, log_config=log_config, proxy_headers=False, server_header=False,
+                http=LimitedH11Protocol, h11_max_incomplete_event_size=MAX_HEADER_BYTES)
 
 
 from .evaluate.cli import eval_command  # noqa: E402

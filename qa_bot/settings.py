@@ -136,6 +136,10 @@ class Settings(BaseSettings):
     api_keys_file: Path | None = Field(
         None, description="File of hashed API keys, one `sha256:<hex> [collection,collection]` per line "
                           "(`qa-bot keys add` writes it); re-read when it changes.")
+    api_max_body_bytes: int = Field(4 * 1024 * 1024, gt=0, description="Largest request body the API reads; a "
+                                                                       "larger one is refused with 413.")
+    api_header_timeout_s: float = Field(10.0, gt=0, description="Seconds a connection may take to send a request's "
+                                                                "headers; then 408 and the connection is closed.")
     ui_login: Literal["auto", "off", "keys", "oidc"] = Field(
         "auto", description="Login of the web chat: 'oidc' (Streamlit st.login, [auth] in .streamlit/secrets.toml), "
                             "'keys' (an access-key field checked against the API keys), 'off'; 'auto': oidc when "

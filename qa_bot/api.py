@@ -71,8 +71,10 @@ _STATUS_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403:
 def _engine_error(e: QABotError) -> ApiError:
     if isinstance(e, (BadQuestionError, BadInputError)):
         return ApiError(400, str(e), "invalid_request_error")
-    if isinstance(e, (IndexMissingError, StoreUnavailableError)):
-        return ApiError(503, str(e), "service_unavailable")
+    if isinstance(e, IndexMissingError):  # the message names the data directory: not for clients
+        return ApiError(503, "no index: run `qa-bot ingest` first", "service_unavailable")
+    if isinstance(e, StoreUnavailableError):  # the message names the Chroma server's address
+        return ApiError(503, "the index store (Chroma server) is unavailable", "service_unavailable")
     return ApiError(500, str(e), "internal_error")
 
 
@@ -461,11 +463,13 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
                 except Exception as e:
                     raise StoreUnavailableError(f"cannot reach the Chroma server at {settings.chroma_url} "
                                                 f"({type(e).__name__})") from None
-            stats = {"documents": store.count_docs(), "chunks": store.count_chunks(),
-                     "vectors": store.count_chunks(True)}
+            if store.count_chunks() == 0:
+                raise IndexMissingError("the index is empty")
         except (IndexMissingError, StoreUnavailableError) as e:
-            return error_response(503, f"not ready: {e}", "service_unavailable")
-        return {"status": "ready", **stats, "warmup_seconds": warm.seconds}
+            # no key is asked for here: ready or not, and no detail of the index (counts, paths, addresses)
+            why = "no index (run `qa-bot ingest`)" if isinstance(e, IndexMissingError) else "the index store is unreachable"
+            return error_response(503, f"not ready: {why}", "service_unavailable")
+        return {"status": "ready"}
 
     @app.get("/v1/models")
     def models(key: ApiKey | None = Depends(authorize)):
@@ -475,10 +479,10 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
     def index_stats(key: ApiKey | None = Depends(authorize)):
         from .index import require_index
 
-        stats = require_index(settings).stats()
-        if key is not None and key.collections is not None:  # a scoped key sees its own collections only
-            stats = stats.model_copy(update={"by_collection": {k: v for k, v in stats.by_collection.items()
-                                                               if k in key.collections}})
+        scoped = key is not None and key.collections is not None
+        # a scoped key sees its own collections only (every count); no key sees where the store lives
+        stats = require_index(settings).stats(sorted(key.collections) if scoped else None)
+        stats = stats.model_copy(update={"store": "chroma server" if settings.chroma_url else "embedded"})
         return stats.model_dump(mode="json")
 
     @app.post("/v1/answer")

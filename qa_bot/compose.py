@@ -246,7 +246,7 @@ def _idf(terms: set[str], settings: Settings) -> dict[str, float]:
     try:
         from .retrieve import get_retriever
 
-        return get_retriever(settings).idf(terms)
+        return get_retriever(settings).idf(terms, settings.collections)  # over what the question may see
     except Exception:  # no index (unit tests of the composer): every term counts the same
         return {t: 1.0 for t in terms}
 

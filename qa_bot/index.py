@@ -478,6 +478,14 @@ class Store:
     def set_document_path(self, doc_id: str, path: str | None) -> None:
         self.db().execute("UPDATE docs SET path=? WHERE doc_id=?", (path, doc_id))
 
+    def lexical_rows_in(self, collections: Sequence[str]) -> np.ndarray:
+        """Which rows of the lexical index (``lexical()``'s ids) hold chunks of ``collections``: a bool mask."""
+        _, ids = self.lexical()
+        marks = ",".join("?" * len(collections))
+        inside = {r[0] for r in self.db().execute(
+            f"SELECT chunk_id FROM chunks WHERE json_extract(body, '$.collection') IN ({marks})", list(collections))}
+        return np.fromiter((cid in inside for cid in ids), dtype=bool, count=len(ids))
+
     def collections(self) -> list[str]:
         """Names of the collections that hold documents, sorted."""
         rows = self.db().execute("SELECT DISTINCT collection FROM docs ORDER BY collection").fetchall()
@@ -600,15 +608,27 @@ class Store:
         return done
 
     # --- status -------------------------------------------------------------------------------------
-    def stats(self) -> IndexStats:
+    def stats(self, collections: Sequence[str] | None = None) -> IndexStats:
+        """The counts of the index, or of its chunks in ``collections`` only (what a scoped key may see)."""
+        where, args = "", list(collections or [])
+        if collections:
+            where = f" WHERE json_extract(body, '$.collection') IN ({','.join('?' * len(args))})"
+
         def count_by(field: str) -> dict[str, int]:
-            return dict(self.db().execute(f"SELECT json_extract(body, '$.{field}'), COUNT(*) FROM chunks GROUP BY 1"))
+            return dict(self.db().execute(f"SELECT json_extract(body, '$.{field}'), COUNT(*) FROM chunks{where} "
+                                          "GROUP BY 1", args))
 
         by_col, by_type = count_by("collection"), count_by("doc_type")
         store = self.settings.chroma_url or str(self.settings.chroma_dir)
-        return IndexStats(documents=self.count_docs(), chunks=self.count_chunks(), vectors=self.count_chunks(True),
-                          by_collection=dict(by_col), by_doc_type=dict(by_type), model=self.settings.embedding_model,
-                          store=store, lexical_chunks=len(self.lexical()[1]))
+        if not collections:
+            return IndexStats(documents=self.count_docs(), chunks=self.count_chunks(), vectors=self.count_chunks(True),
+                              by_collection=dict(by_col), by_doc_type=dict(by_type),
+                              model=self.settings.embedding_model, store=store, lexical_chunks=len(self.lexical()[1]))
+        docs, chunks, vectors = self.db().execute(f"SELECT COUNT(DISTINCT doc_id), COUNT(*), COALESCE(SUM(has_vector), "
+                                                  f"0) FROM chunks{where}", args).fetchone()
+        return IndexStats(documents=docs, chunks=chunks, vectors=vectors, by_collection=dict(by_col),
+                          by_doc_type=dict(by_type), model=self.settings.embedding_model, store=store,
+                          lexical_chunks=int(self.lexical_rows_in(collections).sum()))
 
 
 _STORES: dict[tuple, Store] = {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -30,6 +31,11 @@ from .types import Chunk, Passage, RetrievalResult
 def _idf(n_chunks: int, df: int) -> float:
     """Inverse document frequency over ``n_chunks`` chunks (a term in none gets the highest)."""
     return float(np.log(1 + max(n_chunks, 1) / (df + 1)))
+
+
+def _scope(collections: Sequence[str] | None) -> tuple[str, ...] | None:
+    """The collections a question may see (a key's scope or a filter), as a cache key; None: all of them."""
+    return tuple(sorted(set(collections))) if collections else None
 
 
 def _near_df(term: str, common: list[str], df: dict[str, int]) -> int:
@@ -117,7 +123,8 @@ class Retriever:
         self.weights = weights or Weights()
         self._lock = threading.Lock()
         self._vocab: tuple | None = None
-        self._acronyms: tuple | None = None
+        self._acronyms: dict[tuple | None, tuple] = {}
+        self._scoped: dict[tuple, tuple] = {}  # scope → (lexical retriever, rows mask, vocabulary) of that scope
         self._short_cache: dict[tuple, bool] = {}
         self._pos: tuple[list[str], dict[str, int]] | None = None
 
@@ -167,20 +174,41 @@ class Retriever:
             return False
         return True
 
-    def idf(self, terms: set[str]) -> dict[str, float]:
-        """Inverse document frequency of stemmed terms over the lexical index (unknown terms: the highest)."""
-        voc = self._vocabulary()
+    def idf(self, terms: set[str], collections: Sequence[str] | None = None) -> dict[str, float]:
+        """Inverse document frequency of stemmed terms over the lexical index, or over the chunks of
+        ``collections`` (unknown terms: the highest)."""
+        voc = self._vocabulary(_scope(collections))
         if voc is None:
             return {t: 1.0 for t in terms}
         _, df, _, n = voc
         return {t: _idf(n, df.get(t, 0)) for t in terms}
 
-    def _vocabulary(self) -> tuple | None:
+    def _in_scope(self, scope: tuple[str, ...]) -> tuple:
+        """(lexical retriever, mask of its rows in ``scope``, the scope's vocabulary as ``_vocabulary``), rebuilt
+        when the index is: what a question limited to some collections may learn of the index."""
+        retriever, _ = self.store.lexical()
+        cached = self._scoped.get(scope)
+        if cached is None or cached[0] is not retriever:
+            mask = self.store.lexical_rows_in(scope)
+            indptr, indices = retriever.scores["indptr"], retriever.scores["indices"]
+            run = np.concatenate([[0], np.cumsum(mask[indices], dtype=np.int64)])
+            counts = run[indptr[1:]] - run[indptr[:-1]]
+            df = {t: int(counts[i]) for t, i in retriever.vocab_dict.items()
+                  if t and i + 1 < len(indptr) and counts[i]}
+            cached = (retriever, mask, (retriever, df, sorted(t for t, d in df.items() if d >= 2), int(mask.sum())))
+            if len(self._scoped) >= 32:
+                self._scoped.clear()
+            self._scoped[scope] = cached
+        return cached
+
+    def _vocabulary(self, scope: tuple[str, ...] | None = None) -> tuple | None:
         """(retriever, document frequency per stemmed term, terms in ≥ 2 chunks, number of chunks) of the
-        lexical index, rebuilt when the index is."""
+        lexical index (or of its chunks in the collections of ``scope``), rebuilt when the index is."""
         retriever, ids = self.store.lexical()
         if retriever is None:
             return None
+        if scope is not None:
+            return self._in_scope(scope)[2]
         cached = self._vocab
         if cached is None or cached[0] is not retriever:
             indptr = retriever.scores["indptr"]
@@ -189,8 +217,9 @@ class Retriever:
             cached = self._vocab = (retriever, df, sorted(t for t, d in df.items() if d >= 2), len(ids))
         return cached
 
-    def chunk_frequency(self, phrase: str) -> int:
-        """Number of indexed chunks that contain every (stemmed) word of ``phrase``."""
+    def chunk_frequency(self, phrase: str, scope: tuple[str, ...] | None = None) -> int:
+        """Number of indexed chunks (in the collections of ``scope``) that contain every (stemmed) word of
+        ``phrase``."""
         retriever, _ = self.store.lexical()
         if retriever is None:
             return 0
@@ -200,52 +229,60 @@ class Retriever:
             i = vocab.get(term)
             rows = indices[indptr[i]:indptr[i + 1]] if i is not None and i + 1 < len(indptr) else indices[:0]
             found = rows if found is None else np.intersect1d(found, rows, assume_unique=True)
+        if found is not None and scope is not None:
+            return int(self._in_scope(scope)[1][found].sum())
         return 0 if found is None else len(found)
 
     def search_query(self, query: str, settings: Settings | None = None) -> tuple[str, dict[str, str]]:
         """What is searched for ``query``: its acronyms' long forms added (``qa_bot.acronyms``), and those."""
         settings = settings or self.settings
+        scope = _scope(settings.collections)
         found: dict[str, str] = {}
         if settings.expand_shorthand:
-            exp = shorthand.expand(query, acronyms=settings.expand_acronyms, skip=self.mostly_short)
+            exp = shorthand.expand(query, acronyms=settings.expand_acronyms,
+                                   skip=lambda short, long: self.mostly_short(short, long, scope))
             query, found = exp.text, dict(exp.found)
         if settings.expand_acronyms:  # the corpus's own definitions, for what the clinical lexicon does not know
-            table = {k: v for k, v in self.usable_acronyms().items() if k not in shorthand.ACRONYMS}
+            table = {k: v for k, v in self.usable_acronyms(scope).items() if k not in shorthand.ACRONYMS}
             query, more = acronyms.expand(query, table)
             found.update(more)
         return query, found
 
-    def mostly_short(self, short: str, long: str) -> bool:
+    def mostly_short(self, short: str, long: str, scope: tuple[str, ...] | None = None) -> bool:
         """Whether the indexed documents use ``short`` in more chunks than 1.5x its long form (COPD, HIV, TIA):
         then its long form is not searched (it would pull the ranking toward the few pages that spell it out)."""
         retriever, _ = self.store.lexical()
-        key = (id(retriever), short, long)
+        key = (id(retriever), short, long, scope)
         hit = self._short_cache.get(key)
         if hit is None:
-            hit = self._short_cache[key] = self.chunk_frequency(short) > 1.5 * max(self.chunk_frequency(long), 1)
+            hit = self._short_cache[key] = self.chunk_frequency(short, scope) > \
+                1.5 * max(self.chunk_frequency(long, scope), 1)
         return hit
 
-    def usable_acronyms(self) -> dict[str, str]:
+    def usable_acronyms(self, scope: tuple[str, ...] | None = None) -> dict[str, str]:
         """The corpus's acronym table without the acronyms that are the corpus's usual name for the thing
         (used in more chunks than 1.5× its long form: COPD, DNA, HIV, MRI): expanding those only pulls the
-        ranking toward the few documents that spell the name out."""
+        ranking toward the few documents that spell the name out. With a ``scope``, only the acronyms that a
+        chunk of those collections holds with their long form (what another collection defines stays unseen)."""
         table = self.store.acronyms()
-        cached = self._acronyms
+        cached = self._acronyms.get(scope)
         if cached is None or cached[0] is not table:
             keep = {}
             for short, long in table.items():
-                if not self.mostly_short(short, long):
+                if scope is not None and not self.chunk_frequency(f"{short} {long}", scope):
+                    continue
+                if not self.mostly_short(short, long, scope):
                     keep[short] = long
-            cached = self._acronyms = (table, keep)
+            cached = self._acronyms[scope] = (table, keep)
         return cached[1]
 
-    def unknown_subject(self, question: str) -> tuple[float, list[str]]:
+    def unknown_subject(self, question: str, scope: tuple[str, ...] | None = None) -> tuple[float, list[str]]:
         """The share of the question's topic weight (idf) carried by words that no indexed chunk contains, and
         those words. A word within one edit (two for words of 9+ letters) of a word in at least two chunks that
         starts with the same letter is taken as a misspelling of it ('diabetis', 'arrhthmia') and counts as known; doses ('20mg') are not topic."""
         from bm25s.stopwords import STOPWORDS_EN
 
-        voc = self._vocabulary()
+        voc = self._vocabulary(scope)
         if voc is None:
             return 0.0, []
         _, df, common, n = voc
@@ -274,7 +311,8 @@ class Retriever:
         settings = settings or self.settings
         if not passages:
             return 0.0, "nothing was retrieved"
-        share, unknown = self.unknown_subject(question)
+        scope = _scope(settings.collections)  # "no indexed document" means none the question may see
+        share, unknown = self.unknown_subject(question, scope)
         named = [w for w in unknown if looks_like_name(w, question)] if settings.unknown_subject_share < 1 else []
         if named:  # a drug or device no document mentions: passages about other drugs are not its answer
             return 0.0, f"no indexed document mentions {', '.join(repr(w) for w in named[:3])}"
@@ -286,7 +324,7 @@ class Retriever:
         covered: set[str] = set()
         for p in top:
             covered |= term_set(p.chunk.embed_text)
-        weights = self.idf(q_topic)
+        weights = self.idf(q_topic, settings.collections)
         total = sum(weights.values())
         coverage = sum(w for t, w in weights.items() if t in covered) / total if total else 1.0
         dense = max((p.dense_score or 0.0) for p in top)

@@ -230,3 +230,72 @@ def test_a_real_server_times_out_slow_headers_and_refuses_huge_ones(tmp_path):
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+# --- a key's scope bounds everything derived from the index ----------------------------------------------------
+@pytest.fixture(scope="module")
+def scoped_client(indexed_settings, tmp_path_factory):
+    from fastapi.testclient import TestClient
+
+    from qa_bot.api import create_app, hash_key
+
+    keys = tmp_path_factory.mktemp("keys") / "keys.txt"
+    keys.write_text(f"{hash_key(KEY)}\n{hash_key(SCOPED_KEY)} seeds\n", encoding="utf-8")
+    settings = indexed_settings.model_copy(update={"api_keys_file": keys})
+    with TestClient(create_app(settings, warmup=False), headers={"Authorization": f"Bearer {SCOPED_KEY}"}) as c:
+        yield c
+
+
+def _ask(client, question, key=SCOPED_KEY):
+    r = client.post("/v1/answer", json={"question": question}, headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_a_scoped_key_sees_no_acronym_defined_only_elsewhere(scoped_client):
+    # "office blood pressure measurement (OBPM)" is defined in a USPSTF document only
+    assert "OBPM" in _ask(scoped_client, "How is OBPM done?", KEY)["expansions"]
+    a = _ask(scoped_client, "How is OBPM done?")
+    assert "OBPM" not in (a.get("expansions") or {}) and "office blood pressure" not in json_text(a)
+
+
+def json_text(obj) -> str:
+    import json
+
+    return json.dumps(obj).lower()
+
+
+def test_a_scoped_key_cannot_tell_a_word_of_another_collection_from_an_unknown_one(scoped_client):
+    elsewhere, nowhere = _ask(scoped_client, "How is OBPM done?"), _ask(scoped_client, "How is ZQXWVB done?")
+    assert elsewhere["abstained"] and nowhere["abstained"]
+    assert "no indexed document mentions 'obpm'" in elsewhere["notice"]
+    assert elsewhere["notice"].replace("obpm", "zqxwvb") == nowhere["notice"]
+
+
+def test_a_scoped_keys_answers_and_suggestions_come_from_its_collections(scoped_client, indexed_settings):
+    from qa_bot.index import get_store
+
+    from conftest import SEED_QUESTION
+
+    a = _ask(scoped_client, "What are the treatments for Stroke?")
+    docs = {p["chunk"]["doc_id"] for p in a["passages"]} | {c["doc_id"] for c in a["citations"] + a["related"]}
+    assert {p["chunk"]["collection"] for p in a["passages"]} <= {"seeds"}
+    store = get_store(indexed_settings)
+    headings = {h for d in docs for c in store.doc_chunks(d) for h in c.heading_path}
+    assert set(a["suggested_followups"]) <= headings
+    assert str(indexed_settings.data_dir) not in json_text(_ask(scoped_client, SEED_QUESTION))
+
+
+def test_a_scoped_keys_statistics_count_its_collections_only(scoped_client):
+    whole = scoped_client.get("/v1/index/stats", headers={"Authorization": f"Bearer {KEY}"}).json()
+    mine = scoped_client.get("/v1/index/stats").json()
+    assert set(mine["by_collection"]) == {"seeds"} and len(whole["by_collection"]) > 1
+    assert mine["chunks"] == mine["by_collection"]["seeds"] == sum(mine["by_doc_type"].values())
+    assert mine["vectors"] == mine["chunks"] == mine["lexical_chunks"] and 0 < mine["documents"] < whole["documents"]
+    for body in (mine, whole):
+        assert "/" not in body["store"] and "\\\\" not in body["store"]
+
+
+def test_readyz_without_a_key_says_only_ready(scoped_client):
+    r = scoped_client.get("/readyz", headers={"Authorization": ""})
+    assert r.status_code == 200 and r.json() == {"status": "ready"}

@@ -299,3 +299,63 @@ def test_a_scoped_keys_statistics_count_its_collections_only(scoped_client):
 def test_readyz_without_a_key_says_only_ready(scoped_client):
     r = scoped_client.get("/readyz", headers={"Authorization": ""})
     assert r.status_code == 200 and r.json() == {"status": "ready"}
+
+
+# --- revocation fails closed ---------------------------------------------------------------------------------
+def _bump(path):
+    import time
+
+    os.utime(path, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+
+
+def test_a_broken_or_deleted_keys_file_accepts_no_key_and_says_so(tmp_path, caplog):
+    import logging
+
+    from fastapi.testclient import TestClient
+
+    from qa_bot.api import create_app, hash_key
+
+    path = tmp_path / "keys.txt"
+    other = "other-key-0123456789abcdef"
+    path.write_text(f"{hash_key(KEY)}\n{hash_key(other)}\n", encoding="utf-8")
+    with TestClient(create_app(Settings(data_dir=tmp_path / "d", api_keys_file=path), warmup=False)) as c:
+        def status(key):
+            return c.get("/v1/models", headers={"Authorization": f"Bearer {key}"}).status_code
+
+        assert status(KEY) == 200 and status(other) == 200
+        # the other key is revoked while a malformed line is in the file: neither key works
+        path.write_text(f"{hash_key(KEY)}\nnot a key line\n", encoding="utf-8")
+        _bump(path)
+        with caplog.at_level(logging.ERROR, logger="qa_bot.api"):
+            assert status(other) == 401 and status(KEY) == 401
+        assert "NO API KEY IS ACCEPTED" in caplog.text
+        path.write_text(f"{hash_key(KEY)}\n", encoding="utf-8")
+        _bump(path)
+        assert status(KEY) == 200 and status(other) == 401
+        path.unlink()
+        assert status(KEY) == 401
+
+
+def test_a_web_session_ends_when_its_key_is_revoked(indexed_settings, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from qa_bot.api import hash_key
+
+    from conftest import ROOT
+
+    keys = tmp_path / "keys.txt"
+    keys.write_text(f"{hash_key(KEY)}\n", encoding="utf-8")
+    monkeypatch.setenv("QA_BOT_DATA_DIR", str(indexed_settings.data_dir))
+    monkeypatch.setenv("QA_BOT_CORPUS", str(indexed_settings.corpus[0]))
+    monkeypatch.setenv("QA_BOT_FEEDBACK_DB", str(tmp_path / "feedback.sqlite"))
+    monkeypatch.setenv("QA_BOT_API_KEYS_FILE", str(keys))
+    at = AppTest.from_file(str(ROOT / "ui" / "app.py"), default_timeout=240)
+    at.run()
+    at.text_input(key="login_key_input").input(KEY)
+    at.button[0].click().run()
+    assert at.chat_input and not at.exception
+    keys.write_text("# every key revoked\n", encoding="utf-8")
+    _bump(keys)
+    at.chat_input(key="question").set_value("What is gout?").run()
+    assert not at.exception and not at.chat_input and at.text_input(key="login_key_input") is not None
+    assert not at.session_state["turns"] if "turns" in at.session_state else True

@@ -255,6 +255,7 @@ class _Warmup:
         self.done = threading.Event()
         self.error: str | None = None
         self.seconds: float | None = None
+        self.store_failed = False  # the last answer failed inside the vector store, none has worked since
 
 
 class AccessAndErrors:
@@ -262,8 +263,8 @@ class AccessAndErrors:
     string or a body) and a JSON 500 for anything unexpected (the exception's type is logged, not its message,
     which could quote the question)."""
 
-    def __init__(self, app, settings: Settings):
-        self.app, self.settings = app, settings
+    def __init__(self, app, settings: Settings, warm: _Warmup | None = None):
+        self.app, self.settings, self.warm = app, settings, warm
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -294,6 +295,8 @@ class AccessAndErrors:
                 if _unavailable(e):
                     resp = error_response(503, "the index store is unavailable", "service_unavailable")
                 elif _store_failed(e):
+                    if self.warm is not None:
+                        self.warm.store_failed = True  # /readyz is 503 until an answer works again
                     resp = error_response(503, "the vector store failed on this request; with the embedded store "
                                                "this happens after another process (an ingest) wrote to it: restart "
                                                "the API after an ingest, or use a Chroma server (QA_BOT_CHROMA_URL)",
@@ -410,7 +413,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
 
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)  # after the key check: read by key holders only
     app.add_middleware(RequireKey)
-    app.add_middleware(AccessAndErrors, settings=settings)  # outermost: every request, 401s included, is logged
+    app.add_middleware(AccessAndErrors, settings=settings, warm=warm)  # outermost: every request, 401s included, is logged
 
     def authorize(request: Request) -> ApiKey | None:
         """The key the middleware accepted (None: keys are off, a loopback client)."""
@@ -445,6 +448,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
             log.info("%s: refused (%s) question_chars=%d history_turns=%d", endpoint, type(e).__name__,
                      len(question), len(history))
             raise _engine_error(e) from None
+        warm.store_failed = False
         ms = (time.perf_counter() - t) * 1000
         log.info("%s: question_chars=%d history_turns=%d abstained=%s sentences=%d citations=%d total_ms=%.0f",
                  endpoint, len(question), len(history), result.abstained, len(result.sentences),
@@ -457,6 +461,26 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
     @app.get("/healthz")
     def healthz():
         return {"status": "ok"}
+
+    def embedded_store_busy() -> str | None:
+        """Why the embedded store cannot answer now (another process writing it; an answer failed inside it and a
+        test question still fails), else None."""
+        from .engine import answer
+        from .index import writer_running
+
+        if settings.chroma_url:
+            return None
+        if writer_running(settings):
+            return "an ingest by another process is writing the index (questions fail until it ends)"
+        if warm.store_failed:
+            try:
+                answer(WARMUP_QUESTION, [], settings)
+                warm.store_failed = False
+            except Exception as e:  # noqa: BLE001
+                if _store_failed(e):
+                    return "the vector store fails on questions (restart the API after an ingest)"
+                raise
+        return None
 
     @app.get("/readyz")
     def readyz():
@@ -476,6 +500,9 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
                                                 f"({type(e).__name__})") from None
             if store.count_chunks() == 0:
                 raise IndexMissingError("the index is empty")
+            busy = embedded_store_busy()
+            if busy:
+                return error_response(503, f"not ready: {busy}", "service_unavailable")
         except (IndexMissingError, StoreUnavailableError) as e:
             # no key is asked for here: ready or not, and no detail of the index (counts, paths, addresses)
             why = "no index (run `qa-bot ingest`)" if isinstance(e, IndexMissingError) else "the index store is unreachable"

@@ -668,6 +668,24 @@ def _lock_holder(text: str) -> str:
     return f"PID {parts[0]}" + (f" ({parts[1].strip()})" if len(parts) > 1 and parts[1].strip() else "")
 
 
+def writer_running(settings: Settings) -> bool:
+    """Whether another live process holds the embedded index's writer lock now (read from the PID the lock file
+    holds while a writer writes; the lock itself is not touched, so a starting ingest is never refused for it)."""
+    try:
+        pid = int((settings.data_dir / LOCK_FILE).read_text(encoding="utf-8", errors="replace").split()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False  # a killed writer's PID: the next ingest repairs
+    except PermissionError:
+        return True
+    return True
+
+
 @contextmanager
 def writer_lock(settings: Settings, what: str = "ingest", wait: bool = False) -> Iterator[bool]:
     """Hold the index's single-writer lock (``data_dir/ingest.lock``, an flock the kernel releases when its process

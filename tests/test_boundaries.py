@@ -359,3 +359,50 @@ def test_a_web_session_ends_when_its_key_is_revoked(indexed_settings, tmp_path, 
     at.chat_input(key="question").set_value("What is gout?").run()
     assert not at.exception and not at.chat_input and at.text_input(key="login_key_input") is not None
     assert not at.session_state["turns"] if "turns" in at.session_state else True
+
+
+# --- readiness is honest ---------------------------------------------------------------------------------------
+def test_readyz_is_503_while_another_process_writes_the_embedded_store(indexed_settings):
+    import subprocess
+    import sys
+
+    from fastapi.testclient import TestClient
+
+    from qa_bot.api import create_app
+
+    code = ("import sys; from pathlib import Path; from qa_bot.index import writer_lock; from qa_bot.settings import "
+            f"Settings; s = Settings(data_dir=Path({str(indexed_settings.data_dir)!r}))\n"
+            "with writer_lock(s, 'ingest'):\n    print('held', flush=True); sys.stdin.read()\n")
+    with TestClient(create_app(indexed_settings.model_copy(update={"api_keys": None}), warmup=False),
+                    client=("127.0.0.1", 40000)) as c:
+        assert c.get("/readyz").status_code == 200
+        writer = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True)
+        try:
+            assert writer.stdout.readline().strip() == "held"
+            r = c.get("/readyz")
+            assert r.status_code == 503 and "ingest" in r.json()["error"]["message"]
+        finally:
+            writer.communicate("", timeout=60)  # releases the lock cleanly
+        assert c.get("/readyz").status_code == 200
+
+
+def test_readyz_is_503_after_the_vector_store_failed_until_a_question_works(indexed_settings, monkeypatch):
+    import chromadb.errors
+    from fastapi.testclient import TestClient
+
+    import qa_bot.engine
+    from qa_bot.api import create_app
+
+    real = qa_bot.engine.answer
+
+    def broken(*a, **k):
+        raise chromadb.errors.InternalError("Error finding id")
+
+    with TestClient(create_app(indexed_settings.model_copy(update={"api_keys": None}), warmup=False),
+                    raise_server_exceptions=False, client=("127.0.0.1", 40000)) as c:
+        monkeypatch.setattr(qa_bot.engine, "answer", broken)
+        assert c.post("/v1/answer", json={"question": "What is gout?"}).status_code == 503
+        assert c.get("/readyz").status_code == 503  # its test question fails too
+        monkeypatch.setattr(qa_bot.engine, "answer", real)
+        assert c.get("/readyz").status_code == 200

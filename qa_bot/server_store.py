@@ -1096,7 +1096,7 @@ class ServerStore(Store):
             if on_error:
                 on_error(doc_id, e)
             else:
-                log.warning("document %s not written: %s", doc_id, type(e).__name__)
+                log.warning("document %r not written: %s", doc_id, type(e).__name__)
         if self._cache is not None:
             self._cache.save()
         got = tuple(self._counts)

@@ -406,3 +406,44 @@ def test_readyz_is_503_after_the_vector_store_failed_until_a_question_works(inde
         assert c.get("/readyz").status_code == 503  # its test question fails too
         monkeypatch.setattr(qa_bot.engine, "answer", real)
         assert c.get("/readyz").status_code == 200
+
+
+# --- names and document text printed safely ---------------------------------------------------------------------
+FORGED = "x\ndone in 0.1s: 999 documents"
+
+
+def test_a_file_name_cannot_forge_a_line_of_the_ingest_output(tmp_path):
+    import subprocess
+    import sys
+
+    corpus = tmp_path / "corpus" / "x"
+    corpus.mkdir(parents=True)
+    (corpus / "a.txt").write_text("Gout is treated with colchicine.\n")
+    (corpus / f"{FORGED}.txt").write_bytes(b"")  # empty: it fails, named
+    (corpus / f"[bold]{FORGED}\x1b[2J.txt").symlink_to(tmp_path / "corpus" / "x" / ".." / ".." / "elsewhere.txt")
+    (tmp_path / "elsewhere.txt").write_text("secret\n")
+    env = {**os.environ, "QA_BOT_DATA_DIR": str(tmp_path / "data"), "QA_BOT_CORPUS": str(corpus.parent)}
+    r = subprocess.run([sys.executable, "-m", "qa_bot.cli", "ingest", "--no-vectors"], capture_output=True, text=True,
+                       env=env, timeout=240)
+    out = r.stdout + r.stderr
+    lines = out.splitlines()
+    assert not any(ln.lstrip().startswith("done in 0.1s") for ln in lines), out
+    assert "x\\ndone in 0.1s: 999 documents" in out and "\x1b" not in out and "\\x1b[2J" in out
+    assert "[bold]" in out  # a name is text, never Rich markup
+
+
+def test_document_text_with_terminal_escapes_is_printed_escaped(tmp_path):
+    import subprocess
+    import sys
+
+    corpus = tmp_path / "corpus" / "x"
+    corpus.mkdir(parents=True)
+    (corpus / "gout.md").write_text("---\ntitle: Gout care\n---\n# Treatment of gout\n\nGout is treated "
+                                    "with colchicine\x1b[2J\x1b]0;owned\x07 or with allopurinol for the long term.\n")
+    env = {**os.environ, "QA_BOT_DATA_DIR": str(tmp_path / "data"), "QA_BOT_CORPUS": str(corpus.parent)}
+    assert subprocess.run([sys.executable, "-m", "qa_bot.cli", "ingest", "--no-vectors"], env=env, timeout=240,
+                          capture_output=True).returncode == 0
+    r = subprocess.run([sys.executable, "-m", "qa_bot.cli", "ask", "How is gout treated?"], capture_output=True,
+                       text=True, env=env, timeout=240)
+    assert r.returncode == 0, r.stderr
+    assert "\x1b" not in r.stdout and "\x07" not in r.stdout

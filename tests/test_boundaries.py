@@ -474,3 +474,33 @@ def test_server_mode_statistics_count_chunks_by_their_own_type_like_embedded_mod
         assert set(mine.by_collection) == {"seeds"}
     finally:
         server.stop()
+
+
+# --- garbage text layers ------------------------------------------------------------------------------------------
+VISIBLE = ["Gout is treated with colchicine or with", "nonsteroidal anti-inflammatory drugs during a flare.",
+           "Allopurinol lowers serum urate over the long term", "and prevents further attacks of gout in adults."]
+LAYER = ["Qx#r vbnm& zxcv kjhg$ prst% wxyz@ bcdf* ghjk lmnp^ qrst~ vwxz| " * 3] * 6  # a broken font encoding
+
+
+def _garbled_pdf(tmp_path):
+    from helpers import scanned_pdf_with_text_layer
+
+    path = tmp_path / "garbled.pdf"
+    path.write_bytes(scanned_pdf_with_text_layer(VISIBLE, LAYER))
+    return path
+
+
+def test_a_garbled_text_layer_is_reported_for_its_file(tmp_path):
+    from qa_bot.pdf import parse_pdf
+
+    parsed = parse_pdf(_garbled_pdf(tmp_path), ocr=False)
+    assert any("page 1" in n and "garbled" in n and "tesseract" in n for n in parsed.notices), parsed.notices
+
+
+@pytest.mark.skipif(not __import__("shutil").which("tesseract"), reason="tesseract-ocr is not installed")
+def test_a_garbled_text_layer_is_read_by_ocr_when_tesseract_is_there(tmp_path):
+    from qa_bot.pdf import parse_pdf
+
+    parsed = parse_pdf(_garbled_pdf(tmp_path), ocr=True)
+    assert any("garbled" in n and "OCR" in n for n in parsed.notices), parsed.notices
+    assert "colchicine" in parsed.text.lower() and "zxcv" not in parsed.text

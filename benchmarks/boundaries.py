@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from helpers import minimal_pdf  # noqa: E402
+from helpers import minimal_pdf, raw_http  # noqa: E402
 
 from qa_bot.api import hash_key  # noqa: E402
 
@@ -41,18 +41,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def raw(port: int, data: bytes) -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
-        s.sendall(data)
-        out = b""
-        try:
-            while chunk := s.recv(65536):
-                out += chunk
-        except (socket.timeout, ConnectionResetError):
-            pass
-    return out
 
 
 def main() -> int:
@@ -110,9 +98,9 @@ def main() -> int:
                 pass
             time.sleep(0.2)
         ready = httpx.get(f"{base}/readyz", timeout=10).json()
-        big = raw(port, f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN}\r\n"
-                        f"Content-Type: application/json\r\nContent-Length: {50 * 1024 * 1024}\r\n\r\n".encode()
-                  + b'{"messages": [{"role": "user", "content": "gout"}], "pad": "' + b"x" * 1_000_000)
+        head = (f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {50 * 1024 * 1024}\r\n\r\n").encode()
+        big = raw_http(port, head + b'{"messages": [{"role": "user", "content": "gout"}], "pad": "' + b"x" * 1_000_000)
         bar("a 50 MB body gets 413", big.startswith(b"HTTP/1.1 413"), big.split(b"\r\n", 1)[0].decode())
 
         def ask(q: str, key: str) -> dict:

@@ -311,6 +311,27 @@ class AccessAndErrors:
                             (time.perf_counter() - t0) * 1000)
 
 
+def embedded_store_busy(settings: Settings, warm: _Warmup) -> str | None:
+    """Why the embedded store cannot answer now (another process writing it; an answer failed inside it and a
+    test question still fails), else None."""
+    from .engine import answer
+    from .index import writer_running
+
+    if settings.chroma_url:
+        return None
+    if writer_running(settings):
+        return "an ingest by another process is writing the index (questions fail until it ends)"
+    if warm.store_failed:
+        try:
+            answer(WARMUP_QUESTION, [], settings)
+            warm.store_failed = False
+        except Exception as e:  # noqa: BLE001
+            if _store_failed(e):
+                return "the vector store fails on questions (restart the API after an ingest)"
+            raise
+    return None
+
+
 def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI:
     """The API over one settings object. ``warmup`` loads the index and the model in a background thread at
     start-up (``/readyz`` answers 503 until it is done)."""
@@ -411,9 +432,10 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
             scope.setdefault("state", {})["api_key"] = key
             await self.app(scope, receive, send)
 
-    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)  # after the key check: read by key holders only
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)  # after the key check: key holders only
     app.add_middleware(RequireKey)
-    app.add_middleware(AccessAndErrors, settings=settings, warm=warm)  # outermost: every request, 401s included, is logged
+    # outermost: every request, 401s included, is logged
+    app.add_middleware(AccessAndErrors, settings=settings, warm=warm)
 
     def authorize(request: Request) -> ApiKey | None:
         """The key the middleware accepted (None: keys are off, a loopback client)."""
@@ -462,26 +484,6 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
     def healthz():
         return {"status": "ok"}
 
-    def embedded_store_busy() -> str | None:
-        """Why the embedded store cannot answer now (another process writing it; an answer failed inside it and a
-        test question still fails), else None."""
-        from .engine import answer
-        from .index import writer_running
-
-        if settings.chroma_url:
-            return None
-        if writer_running(settings):
-            return "an ingest by another process is writing the index (questions fail until it ends)"
-        if warm.store_failed:
-            try:
-                answer(WARMUP_QUESTION, [], settings)
-                warm.store_failed = False
-            except Exception as e:  # noqa: BLE001
-                if _store_failed(e):
-                    return "the vector store fails on questions (restart the API after an ingest)"
-                raise
-        return None
-
     @app.get("/readyz")
     def readyz():
         from .index import require_index
@@ -500,12 +502,13 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
                                                 f"({type(e).__name__})") from None
             if store.count_chunks() == 0:
                 raise IndexMissingError("the index is empty")
-            busy = embedded_store_busy()
+            busy = embedded_store_busy(settings, warm)
             if busy:
                 return error_response(503, f"not ready: {busy}", "service_unavailable")
         except (IndexMissingError, StoreUnavailableError) as e:
             # no key is asked for here: ready or not, and no detail of the index (counts, paths, addresses)
-            why = "no index (run `qa-bot ingest`)" if isinstance(e, IndexMissingError) else "the index store is unreachable"
+            why = "no index (run `qa-bot ingest`)" if isinstance(e, IndexMissingError) else \
+                "the index store is unreachable"
             return error_response(503, f"not ready: {why}", "service_unavailable")
         return {"status": "ready"}
 

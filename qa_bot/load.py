@@ -498,9 +498,8 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path | LoadError]:
 
 def _folder_files(folder: Path) -> Iterator[Path | LoadError]:
     root = folder.resolve()
-    found = [f for f in sorted(folder.rglob("*")) if f.suffix.lower() in SUPPORTED
-             and not IGNORED_NAMES.search(f.name) and not any(part.startswith(".") for part in f.relative_to(folder).parts)
-             and f.is_file()]
+    found = [f for f in sorted(folder.rglob("*")) if f.suffix.lower() in SUPPORTED and not IGNORED_NAMES.search(f.name)
+             and not any(part.startswith(".") for part in f.relative_to(folder).parts) and f.is_file()]
     read = {f.resolve() for f in found if not f.is_symlink()}  # plain files: a link to one of them adds nothing
     for f in found:
         if not f.is_symlink():

@@ -182,20 +182,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _raw(port: int, data: bytes, wait: float = 60) -> bytes:
-    import socket
-
-    with socket.create_connection(("127.0.0.1", port), timeout=wait) as s:
-        s.sendall(data)
-        out = b""
-        try:
-            while chunk := s.recv(65536):
-                out += chunk
-        except (socket.timeout, ConnectionResetError):
-            pass
-    return out
-
-
 @pytest.mark.slow
 def test_a_real_server_times_out_slow_headers_and_refuses_huge_ones(tmp_path):
     import subprocess
@@ -203,6 +189,8 @@ def test_a_real_server_times_out_slow_headers_and_refuses_huge_ones(tmp_path):
     import time
 
     import httpx
+
+    from helpers import raw_http
 
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_BOT_")}
@@ -218,11 +206,11 @@ def test_a_real_server_times_out_slow_headers_and_refuses_huge_ones(tmp_path):
                 break
             except httpx.TransportError:
                 time.sleep(0.2)
-        slow = _raw(port, b"GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Slow: 1")  # never ends its headers
+        slow = raw_http(port, b"GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Slow: 1")  # never ends its headers
         assert slow.startswith(b"HTTP/1.1 408") and b'"error"' in slow
-        huge = _raw(port, b"GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40_000 + b"\r\n\r\n")
+        huge = raw_http(port, b"GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40_000 + b"\r\n\r\n")
         assert huge.startswith(b"HTTP/1.1 431") and b'"error"' in huge
-        big = _raw(port, b"POST /v1/answer HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY.encode() +
+        big = raw_http(port, b"POST /v1/answer HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY.encode() +
                    b"\r\nContent-Type: application/json\r\nContent-Length: 50000000\r\n\r\n{")
         assert big.startswith(b"HTTP/1.1 413") and b'"error"' in big
         ok = httpx.get(f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": f"Bearer {KEY}"}, timeout=10)

@@ -347,6 +347,8 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
         t = time.perf_counter()
         try:
             answer(WARMUP_QUESTION, [], settings)
+            for scope in {k.collections for k in keyring.keys() if k.collections}:  # each key scope's statistics
+                answer(WARMUP_QUESTION, [], settings, collections=sorted(scope))
         except QABotError as e:
             warm.error = str(e)
         except Exception as e:  # noqa: BLE001

@@ -482,8 +482,8 @@ class Store:
         """Which rows of the lexical index (``lexical()``'s ids) hold chunks of ``collections``: a bool mask."""
         _, ids = self.lexical()
         marks = ",".join("?" * len(collections))
-        inside = {r[0] for r in self.db().execute(
-            f"SELECT chunk_id FROM chunks WHERE json_extract(body, '$.collection') IN ({marks})", list(collections))}
+        inside = {r[0] for r in self.db().execute(  # a chunk's collection is its document's
+            f"SELECT chunk_id FROM chunks JOIN docs USING (doc_id) WHERE docs.collection IN ({marks})", list(collections))}
         return np.fromiter((cid in inside for cid in ids), dtype=bool, count=len(ids))
 
     def collections(self) -> list[str]:

@@ -31,6 +31,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .api_limits import BodyLimit
 from .errors import BadInputError, BadQuestionError, IndexMissingError, QABotError, StoreUnavailableError
 from .keys import (ApiKey, KeyRefused, KeyRing, find_bearer, hash_key, parse_keys_file,  # noqa: F401 - re-exported
                    scoped_collections)
@@ -64,15 +65,18 @@ def error_response(status: int, message: str, type_: str, headers: dict[str, str
 
 
 _STATUS_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-                 404: "not_found_error", 405: "invalid_request_error", 413: "invalid_request_error",
+                 404: "not_found_error", 405: "invalid_request_error", 408: "invalid_request_error",
+                 413: "invalid_request_error", 431: "invalid_request_error",
                  422: "invalid_request_error", 503: "service_unavailable"}
 
 
 def _engine_error(e: QABotError) -> ApiError:
     if isinstance(e, (BadQuestionError, BadInputError)):
         return ApiError(400, str(e), "invalid_request_error")
-    if isinstance(e, (IndexMissingError, StoreUnavailableError)):
-        return ApiError(503, str(e), "service_unavailable")
+    if isinstance(e, IndexMissingError):  # the message names the data directory: not for clients
+        return ApiError(503, "no index: run `qa-bot ingest` first", "service_unavailable")
+    if isinstance(e, StoreUnavailableError):  # the message names the Chroma server's address
+        return ApiError(503, "the index store (Chroma server) is unavailable", "service_unavailable")
     return ApiError(500, str(e), "internal_error")
 
 
@@ -238,6 +242,7 @@ class _Warmup:
         self.done = threading.Event()
         self.error: str | None = None
         self.seconds: float | None = None
+        self.store_failed = False  # the last answer failed inside the vector store, none has worked since
 
 
 class AccessAndErrors:
@@ -245,8 +250,8 @@ class AccessAndErrors:
     string or a body) and a JSON 500 for anything unexpected (the exception's type is logged, not its message,
     which could quote the question)."""
 
-    def __init__(self, app, settings: Settings):
-        self.app, self.settings = app, settings
+    def __init__(self, app, settings: Settings, warm: _Warmup | None = None):
+        self.app, self.settings, self.warm = app, settings, warm
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -277,6 +282,8 @@ class AccessAndErrors:
                 if _unavailable(e):
                     resp = error_response(503, "the index store is unavailable", "service_unavailable")
                 elif _store_failed(e):
+                    if self.warm is not None:
+                        self.warm.store_failed = True  # /readyz is 503 until an answer works again
                     resp = error_response(503, "the vector store failed on this request; with the embedded store "
                                                "this happens after another process (an ingest) wrote to it: restart "
                                                "the API after an ingest, or use a Chroma server (QA_BOT_CHROMA_URL)",
@@ -289,6 +296,27 @@ class AccessAndErrors:
             path = getattr(route, "path", None) or "<no route>"
             access_log.info("%s %s %d %.0fms", scope.get("method", "?"), path, state["status"],
                             (time.perf_counter() - t0) * 1000)
+
+
+def embedded_store_busy(settings: Settings, warm: _Warmup) -> str | None:
+    """Why the embedded store cannot answer now (another process writing it; an answer failed inside it and a
+    test question still fails), else None."""
+    from .engine import answer
+    from .index import writer_running
+
+    if settings.chroma_url:
+        return None
+    if writer_running(settings):
+        return "an ingest by another process is writing the index (questions fail until it ends)"
+    if warm.store_failed:
+        try:
+            answer(WARMUP_QUESTION, [], settings)
+            warm.store_failed = False
+        except Exception as e:  # noqa: BLE001
+            if _store_failed(e):
+                return "the vector store fails on questions (restart the API after an ingest)"
+            raise
+    return None
 
 
 def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI:
@@ -306,6 +334,8 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
         t = time.perf_counter()
         try:
             answer(WARMUP_QUESTION, [], settings)
+            for scope in {k.collections for k in keyring.keys() if k.collections}:  # each key scope's statistics
+                answer(WARMUP_QUESTION, [], settings, collections=sorted(scope))
         except QABotError as e:
             warm.error = str(e)
         except Exception as e:  # noqa: BLE001
@@ -348,7 +378,9 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
             loc = ".".join(str(x) for x in p.get("loc", ()) if x != "body")
             problems.append(f"{loc or 'body'}: {p.get('msg', 'invalid')}")
         first = e.errors()[0] if e.errors() else {}
-        param = ".".join(str(x) for x in first.get("loc", ()) if x != "body") or None
+        # the field at fault; a JSON syntax error's location is an offset in the body, not a parameter
+        param = None if first.get("type") == "json_invalid" else \
+            ".".join(str(x) for x in first.get("loc", ()) if x != "body") or None
         return error_response(422, "invalid request: " + "; ".join(problems), "invalid_request_error", param=param)
 
     @app.exception_handler(StarletteHTTPException)
@@ -388,8 +420,10 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
             scope.setdefault("state", {})["api_key"] = key
             await self.app(scope, receive, send)
 
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)  # after the key check: key holders only
     app.add_middleware(RequireKey)
-    app.add_middleware(AccessAndErrors, settings=settings)  # outermost: every request, 401s included, is logged
+    # outermost: every request, 401s included, is logged
+    app.add_middleware(AccessAndErrors, settings=settings, warm=warm)
 
     def authorize(request: Request) -> ApiKey | None:
         """The key the middleware accepted (None: keys are off, a loopback client)."""
@@ -405,6 +439,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
             log.info("%s: refused (%s) question_chars=%d history_turns=%d", endpoint, type(e).__name__,
                      len(question), len(history))
             raise _engine_error(e) from None
+        warm.store_failed = False
         ms = (time.perf_counter() - t) * 1000
         log.info("%s: question_chars=%d history_turns=%d abstained=%s sentences=%d citations=%d total_ms=%.0f",
                  endpoint, len(question), len(history), result.abstained, len(result.sentences),
@@ -434,11 +469,17 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
                 except Exception as e:
                     raise StoreUnavailableError(f"cannot reach the Chroma server at {settings.chroma_url} "
                                                 f"({type(e).__name__})") from None
-            stats = {"documents": store.count_docs(), "chunks": store.count_chunks(),
-                     "vectors": store.count_chunks(True)}
+            if store.count_chunks() == 0:
+                raise IndexMissingError("the index is empty")
+            busy = embedded_store_busy(settings, warm)
+            if busy:
+                return error_response(503, f"not ready: {busy}", "service_unavailable")
         except (IndexMissingError, StoreUnavailableError) as e:
-            return error_response(503, f"not ready: {e}", "service_unavailable")
-        return {"status": "ready", **stats, "warmup_seconds": warm.seconds}
+            # no key is asked for here: ready or not, and no detail of the index (counts, paths, addresses)
+            why = "no index (run `qa-bot ingest`)" if isinstance(e, IndexMissingError) else \
+                "the index store is unreachable"
+            return error_response(503, f"not ready: {why}", "service_unavailable")
+        return {"status": "ready"}
 
     @app.get("/v1/models")
     def models(key: ApiKey | None = Depends(authorize)):
@@ -448,10 +489,10 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
     def index_stats(key: ApiKey | None = Depends(authorize)):
         from .index import require_index
 
-        stats = require_index(settings).stats()
-        if key is not None and key.collections is not None:  # a scoped key sees its own collections only
-            stats = stats.model_copy(update={"by_collection": {k: v for k, v in stats.by_collection.items()
-                                                               if k in key.collections}})
+        scoped = key is not None and key.collections is not None
+        # a scoped key sees its own collections only (every count); no key sees where the store lives
+        stats = require_index(settings).stats(sorted(key.collections) if scoped else None)
+        stats = stats.model_copy(update={"store": "chroma server" if settings.chroma_url else "embedded"})
         return stats.model_dump(mode="json")
 
     @app.post("/v1/answer")
@@ -470,8 +511,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
         from .render import answer_to_text
 
         if body.model not in (None, "", MODEL_ID):
-            raise ApiError(404, f"model {body.model!r} does not exist; use {MODEL_ID!r} (GET /v1/models)",
-                           "not_found_error")
+            raise ApiError(404, f"unknown model; use {MODEL_ID!r} (GET /v1/models)", "not_found_error")
         turns = [m for m in body.messages if m.role in ("user", "assistant")]  # system prompts are ignored
         if not turns or turns[-1].role != "user":
             raise ApiError(400, "the last message must be the user's question (role `user`)",

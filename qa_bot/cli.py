@@ -28,9 +28,13 @@ console = Console()
 err = Console(stderr=True)
 
 
-def printable(text: str) -> str:
-    """``text`` with undecodable bytes (surrogate escapes from argv or file names) shown as U+FFFD."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if isinstance(text, str) else str(text)
+def printable(text: str, keep_lines: bool = False) -> str:
+    """``text`` with undecodable bytes (surrogate escapes from argv or file names) shown as U+FFFD and control
+    characters escaped (a file name with a newline cannot print a line of its own)."""
+    from .render import escape_controls
+
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if isinstance(text, str) else str(text)
+    return escape_controls(text, keep_lines)
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -117,11 +121,12 @@ def ingest(
 
             def on_error(e) -> None:
                 failures.append(f"{e.path}: {e.reason}")
-                bar.console.print(Text.assemble(("failed", "red"), f" {e.path}: {e.reason}"), highlight=False,
-                                  soft_wrap=True)
+                bar.console.print(Text.assemble(("failed", "red"), f" {printable(e.path)}: {printable(e.reason)}"),
+                                  highlight=False, soft_wrap=True)
 
-            def on_notice(e) -> None:
-                bar.console.print(f"[yellow]note[/] {e.path}: {e.reason}", highlight=False, soft_wrap=True)
+            def on_notice(e) -> None:  # the path and reason as text, never Rich markup
+                bar.console.print(Text.assemble(("note", "yellow"), f" {printable(e.path)}: {printable(e.reason)}"),
+                                  highlight=False, soft_wrap=True)
 
             report = run_ingest(paths or None, settings, progress=progress, vectors=not no_vectors, on_error=on_error,
                                 on_notice=on_notice, wait=wait)
@@ -163,7 +168,7 @@ def index_stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
         t.add_column(title)
         t.add_column("chunks", justify="right")
         for k, v in sorted(data.items(), key=lambda kv: -kv[1]):
-            t.add_row(Text(str(k)), str(v))
+            t.add_row(Text(printable(str(k))), str(v))
         console.print(t)
 
 
@@ -185,12 +190,12 @@ def index_check(
         fail(str(e))
         return
     for line in done:
-        console.print(f"repaired: {line}", markup=False, highlight=False)
+        console.print(f"repaired: {printable(line)}", markup=False, highlight=False)
     console.print(f"documents: {report['documents']}   chunks: {report['chunks']}   vectors: {report['vectors']}   "
                   f"lexical: {report['lexical']}", markup=False, highlight=False)
     if report["problems"]:
         for p in report["problems"]:
-            err.print(f"mismatch: {p}", markup=False, highlight=False)
+            err.print(f"mismatch: {printable(p)}", markup=False, highlight=False)
         err.print("run `qa-bot index check --repair` to fix it" if not repair else "not all problems could be fixed",
                   markup=False, highlight=False)
         raise typer.Exit(1)
@@ -235,7 +240,7 @@ def ask(
     if as_json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
-        console.print(answer_to_text(result), highlight=False, markup=False)
+        console.print(printable(answer_to_text(result), keep_lines=True), highlight=False, markup=False)
 
 
 @app.command()
@@ -259,9 +264,9 @@ def chat(audience: Annotated[str, typer.Option("--audience")] = "clinician") -> 
         try:
             result = answer(q, turns, settings)
         except QABotError as e:
-            err.print(Text(str(e), style="red"), highlight=False)
+            err.print(Text(printable(str(e)), style="red"), highlight=False)
             continue
-        console.print(answer_to_text(result), highlight=False, markup=False)
+        console.print(printable(answer_to_text(result), keep_lines=True), highlight=False, markup=False)
         turns += [{"role": "user", "content": result.question},
                   {"role": "assistant", "content": " ".join(s.text for s in result.sentences)}]
 
@@ -355,6 +360,8 @@ def serve(
 
     import uvicorn
 
+    from .api_limits import MAX_HEADER_BYTES, LimitedH11Protocol
+
     settings = settings_or_exit()
     keyring = keyring_or_exit(settings, host)
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
@@ -367,8 +374,10 @@ def serve(
               f"keys: {'on' if keyring.enabled else 'off, loopback only'})", markup=False, highlight=False)
     # uvicorn's access log prints the request line with its query string: off; the app logs method, route,
     # status and time instead (qa_bot.api.access)
+    # h11 with a deadline for a request's headers (408) and a cap on their size (431): qa_bot/api_limits.py
     uvicorn.run("qa_bot.api:app_from_env", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_config=log_config, proxy_headers=False, server_header=False)
+                access_log=False, log_config=log_config, proxy_headers=False, server_header=False,
+                http=LimitedH11Protocol, h11_max_incomplete_event_size=MAX_HEADER_BYTES)
 
 
 @app.command()

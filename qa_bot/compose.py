@@ -305,9 +305,11 @@ class CorpusStats:
     doc_chunks: Callable[[str], list[Chunk]] = lambda doc_id: []
 
     @classmethod
-    def of(cls, retriever) -> CorpusStats:
-        """The statistics of the index a retriever searches (its store's boilerplate and chunks)."""
-        return cls(idf=retriever.idf, boilerplate=retriever.store.boilerplate(), doc_chunks=retriever.store.doc_chunks)
+    def of(cls, retriever, collections: list[str] | None = None) -> CorpusStats:
+        """The statistics of the index a retriever searches (its store's boilerplate and chunks); term rarity over
+        the chunks of ``collections`` (what the question may see: a key's scope or a filter) when given."""
+        return cls(idf=lambda terms: retriever.idf(terms, collections), boilerplate=retriever.store.boilerplate(),
+                   doc_chunks=retriever.store.doc_chunks)
 
 
 @dataclass

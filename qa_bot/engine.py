@@ -152,7 +152,8 @@ def stream_answer(question: str, history: Sequence[Turn | dict] | None = None, s
     with retriever.store.pinned(snap):
         result = compose(q, standalone, retrieval.passages, settings,
                          confidence=(retrieval.confidence, retrieval.confidence_reason), search=retrieval.search_query,
-                         subject=retrieval.subject, stats=CorpusStats.of(retriever))
+                         subject=retrieval.subject,
+                         stats=CorpusStats.of(retriever, settings.collections))
     if retrieval.expansions:
         result = result.model_copy(update={"expansions": retrieval.expansions})
     timings["compose"] = (time.perf_counter() - t) * 1000

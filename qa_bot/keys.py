@@ -85,15 +85,26 @@ class KeyRing:
                 self._stamp = stamp
 
     def keys(self) -> list[ApiKey]:
+        """The keys accepted now. A keys file that is gone, unreadable or has a bad line fails closed: no key at
+        all is accepted (the old set would keep revoked keys working) until it is fixed, with an error logged."""
         if self._file is not None:
             try:
                 self._load()
-            except BadInputError as e:  # an edit in progress or a bad line: keep the last good keys
-                log.warning("keys file not reloaded: %s", e)
+            except BadInputError as e:
+                with self._lock:
+                    self._file_keys, self._stamp = [], None
+                    told, self._broken = getattr(self, "_broken", None), str(e)
+                if told != str(e):
+                    log.error("NO API KEY IS ACCEPTED until the keys file is fixed: %s", e)
+                return []
+            self._broken = None
         return self._plain + self._file_keys
 
     def find(self, presented: str) -> ApiKey | None:
-        digest = hashlib.sha256(presented.encode("utf-8", "surrogateescape")).digest()
+        return self.current(hashlib.sha256(presented.encode("utf-8", "surrogateescape")).digest())
+
+    def current(self, digest: bytes) -> ApiKey | None:
+        """The key with this SHA-256 digest if it is accepted now (a web session re-checks its key with it)."""
         found = None
         for k in self.keys():  # every key compared, in constant time: no early exit
             if hmac.compare_digest(digest, k.digest) and found is None:

@@ -19,6 +19,20 @@ HEADINGS = {
 }
 
 
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def escape_controls(text: str, keep_lines: bool = False) -> str:
+    """``text`` safe for a terminal or a log line: control and bidi characters written as escapes (``\\n``,
+    ``\\x1b``, ``\\u202e``), so that a file name or document text cannot forge a line, move the cursor or
+    reverse what follows; ``keep_lines`` keeps newlines and tabs (multi-line answer text)."""
+    def one(m: re.Match) -> str:
+        ch = m.group()
+        return ch if keep_lines and ch in "\n\t" else ch.encode("unicode_escape").decode("ascii")
+
+    return _CONTROLS.sub(one, text)
+
+
 def md_escape(text: str) -> str:
     """Escape Markdown so that document text and source names render literally."""
     return _MD_SPECIAL.sub(r"\\\1", text or "")

@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     chunk_max_tokens: int = Field(200, description="Token budget of a chunk's text (model window is 256).")
     chunk_overlap_sentences: int = 1
     max_file_bytes: int = Field(50 * 1024 * 1024, description="Files above this size are refused.")
+    file_time_budget_s: float = Field(120.0, gt=0, description="Seconds one PDF may take to read (OCR included); "
+                                                              "past it the file fails with a message naming it, "
+                                                              "the other files go on.")
     default_doc_type: str | None = Field(None, description="doc_type of ingested files that do not set one "
                                          "(`qa-bot ingest --doc-type`); a folder's _meta.yaml does the same per folder")
     default_collection: str | None = Field(None, description="collection of ingested files that do not set one "
@@ -183,6 +186,10 @@ class Settings(BaseSettings):
     mcp_key: SecretStr | None = Field(
         None, description="The API key `qa-bot mcp` (stdio) answers under, when keys are configured: its collection "
                           "scope applies to every call (the HTTP transport takes each request's bearer key instead).")
+    api_max_body_bytes: int = Field(4 * 1024 * 1024, gt=0, description="Largest request body the API reads; a "
+                                                                       "larger one is refused with 413.")
+    api_header_timeout_s: float = Field(10.0, gt=0, description="Seconds a connection may take to send a request's "
+                                                                "headers; then 408 and the connection is closed.")
     ui_login: Literal["auto", "off", "keys", "oidc"] = Field(
         "auto", description="Login of the web chat: 'oidc' (Streamlit st.login, [auth] in .streamlit/secrets.toml), "
                             "'keys' (an access-key field checked against the API keys), 'off'; 'auto': oidc when "

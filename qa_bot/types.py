@@ -59,6 +59,10 @@ class LoadError(BaseModel):
     reason: str
 
 
+class SkippedFile(LoadError):
+    """A file deliberately not read (a symbolic link out of the folder given): reported, not a failure."""
+
+
 class LoadResult(BaseModel):
     documents: list[SourceDocument] = Field(default_factory=list)
     errors: list[LoadError] = Field(default_factory=list)

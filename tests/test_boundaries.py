@@ -492,3 +492,17 @@ def test_a_garbled_text_layer_is_read_by_ocr_when_tesseract_is_there(tmp_path):
     parsed = parse_pdf(_garbled_pdf(tmp_path), ocr=True)
     assert any("garbled" in n and "OCR" in n for n in parsed.notices), parsed.notices
     assert "colchicine" in parsed.text.lower() and "zxcv" not in parsed.text
+
+
+def test_a_scoped_keys_subject_is_learnt_from_its_collections_only(scoped_client, indexed_settings):
+    # "propranolol" is in one medquad page only: for a seeds-only key it reads like a name no document mentions,
+    # with the same notice as a made-up one (the subject finder's vocabulary is the scope's)
+    from qa_bot.retrieve import get_retriever
+
+    r = get_retriever(indexed_settings)
+    assert r.subject_of("Is propranolol safe?").df > 0
+    assert r.subject_of("Is propranolol safe?", ("seeds",)).df == 0
+    elsewhere, nowhere = _ask(scoped_client, "Is propranolol safe?"), _ask(scoped_client, "Is zquvronolol safe?")
+    assert elsewhere["abstained"] and nowhere["abstained"]
+    assert elsewhere["notice"].replace("propranolol", "zquvronolol") == nowhere["notice"]
+    assert elsewhere["abstain_reason"].replace("propranolol", "zquvronolol") == nowhere["abstain_reason"]

@@ -460,6 +460,10 @@ class Retriever:
         ctx: dict = {}
         t = time.perf_counter()
         subject = self.subject_of(search, _scope(settings.collections)) if settings.subject_first else None
+        if subject is not None and subject.df and question_segments(search):
+            # a message of several sentences (a consumer's story, several questions): its rarest word is often a
+            # detail or a typo; the subject is not held (an unindexed name still is) and ranking is left alone
+            subject = subject.model_copy(update={"strong": False})
         added = [a for a in (subject.alternatives if subject is not None else []) if a not in search.lower()]
         if added:  # its other names in the documents are searched too
             search = f"{search} ({', '.join(added)})"
@@ -543,7 +547,7 @@ class Retriever:
             lexical = [(ids[i], float(scores[i])) for i in top]
             max_lex = float(scores[top[0]]) if len(top) else 1.0
             pos = self._positions(ids)
-            if subject is not None and subject.df:  # the subject is searched first: its best chunks are candidates
+            if subject is not None and subject.df and subject.strong:  # searched first: its best chunks are candidates
                 rows = self.rows_with(sorted(subject.terms), scope=_scope(settings.collections))
                 if rows is not None and len(rows):
                     best = rows[np.argsort(-scores[rows], kind="stable")[: settings.subject_pool]]

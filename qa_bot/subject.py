@@ -235,7 +235,9 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
     name = question[positions[lo]:positions[hi] + len(_surface(question, cands[hi]))]
     h = headed.get(term, 0.0)
     focus = _surface(question, cands[i])
-    strong = (h >= STRONG_HEADED and d <= STRONG_MAX_SHARE * vocab.n) or (is_name(focus) and d <= NAME_MAX_DF)
+    spelled = vocab.df.get(terms[i], 0) >= 2  # written as the index writes it (not read through a misspelling)
+    strong = (h >= STRONG_HEADED and d <= STRONG_MAX_SHARE * vocab.n) or (is_name(focus) and spelled
+                                                                          and d <= NAME_MAX_DF)
     return Subject(name=re.sub(r"\s+", " ", name).strip(), term=term, df=d, headed=h, strong=strong,
                    words=[x for x in resolved[lo:hi + 1] if x])
 

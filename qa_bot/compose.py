@@ -287,7 +287,7 @@ def _subject_gate(question: str, passages: list[Passage], settings: Settings, ba
         return _abstain_on(base, passages, settings, f"{who} {subject.name}.",
                            notice=f"no indexed document mentions '{subject.name.lower()}'."), subject
     if not subject_passages(subject, passages):
-        if is_name(subject.name):
+        if subject.headed >= STRONG_HEADED and is_name(subject.name.split()[-1]):
             return _abstain_on(base, passages, settings,
                                f"None of the passages found speaks of {subject.display}."), subject
         return None, None

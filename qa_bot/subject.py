@@ -39,7 +39,8 @@ HEADING_WEIGHT = 4.0  # idf (nats) a candidate gains when every sampled chunk ho
 STRONG_HEADED = 0.2  # a subject the answer is held to: titles or headings name it in this share of its chunks…
 STRONG_MAX_SHARE = 0.02  # … and at most this share of the index's chunks hold it ("screening", "adults" do not)
 NAME_MAX_DF = 100  # … or a name (``is_name``) that few chunks hold: the few documents on it are its answer
-UNKNOWN_SHARE = 0.3  # ... and carries at least this share of the question's topic weight (idf)
+UNKNOWN_SHARE = 0.3
+COMPOUND_MIN_DF = 10  # an indexed word written with an unindexed name names it with it when this many chunks hold it  # ... and carries at least this share of the question's topic weight (idf)
 MIN_KEYNESS = -0.35  # a subject word is used by the index about as much as by general English, or more
 WORDS_PER_CHUNK = 150  # the index's chunks hold about this many words (the rate of a word in the index)
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]*[A-Za-z0-9]")
@@ -179,6 +180,7 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
     best: tuple[float, int, str, int] | None = None
     scored: list[tuple[float, int, str, int]] = []
     unknown: tuple[float, int, str] | None = None
+    unnamed: dict[int, str] = {}  # position → stem of each unindexed name
     resolved: list[str | None] = []
     for i, (w, t) in enumerate(zip(words, terms)):
         d = vocab.df.get(t, 0)
@@ -190,9 +192,10 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
             t, d = (near, vocab.df.get(near, 0)) if near else (t, 0)
         if d == 0:
             resolved.append(None)
-            if is_name(_surface(question, cands[i])) and not _compound(question, cands, i, vocab) and \
-                    (unknown is None or zipf < unknown[0]):
-                unknown = (zipf, i, t)
+            if is_name(_surface(question, cands[i])):
+                unnamed[i] = t
+                if not _compound(question, cands, i, vocab) and (unknown is None or zipf < unknown[0]):
+                    unknown = (zipf, i, t)
             continue
         resolved.append(t)  # indexed: may be part of the subject's name
         if zipf >= COMMON_ZIPF or keyness(t, w, vocab) < min_keyness:
@@ -219,6 +222,13 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
     if best is None:
         return None
     _, i, term, d = best
+    for j in (i - 1, i + 1):  # "Epoetin Alfa": a common indexed word that qualifies an unindexed name
+        if j in unnamed and d > COMPOUND_MIN_DF:
+            a, b = sorted((i, j))
+            gap = question[cands[a][0] + len(_surface(question, cands[a])):cands[b][0]]
+            if re.fullmatch(r"[ -]?", gap):
+                name = question[cands[a][0]:cands[b][0] + len(_surface(question, cands[b]))]
+                return Subject(name=name, term=unnamed[j], df=0, strong=True)
     lo = hi = i  # the name: the focus word with its neighbours, where the index uses them as one phrase
     positions = [p for p, _ in cands]
 

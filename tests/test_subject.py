@@ -175,3 +175,10 @@ def test_accutane_and_imodium_on_the_bundled_corpus():
     shown = " ".join(x.display for x in b.sentences).lower()
     assert b.abstained or "loperamide" in shown or "imodium" in shown
     assert "as long as you are benefiting" not in shown
+
+
+def test_an_unindexed_name_qualified_by_a_common_indexed_word_is_unknown_as_a_whole():
+    df = dict(_DF, alfa=22)
+    v = Vocabulary(df=df, n=10_000)
+    s = find_subject("What important warning should I know about Epoetin Alfa?", v)
+    assert s is not None and s.name == "Epoetin Alfa" and s.df == 0

@@ -40,7 +40,8 @@ STRONG_HEADED = 0.2  # a subject the answer is held to: titles or headings name 
 STRONG_MAX_SHARE = 0.02  # … and at most this share of the index's chunks hold it ("screening", "adults" do not)
 NAME_MAX_DF = 100  # … or a name (``is_name``) that few chunks hold: the few documents on it are its answer
 UNKNOWN_SHARE = 0.3
-COMPOUND_MIN_DF = 10  # an indexed word written with an unindexed name names it with it when this many chunks hold it  # ... and carries at least this share of the question's topic weight (idf)
+COMPOUND_MIN_DF = 10  # an indexed word written with an unindexed, capitalised name ("Epoetin Alfa") names it with it
+# when this many chunks hold it (a misspelt word beside a known one, "sydrome conditon", is no name)  # ... and carries at least this share of the question's topic weight (idf)
 MIN_KEYNESS = -0.35  # a subject word is used by the index about as much as by general English, or more
 WORDS_PER_CHUNK = 150  # the index's chunks hold about this many words (the rate of a word in the index)
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]*[A-Za-z0-9]")
@@ -223,7 +224,7 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
         return None
     _, i, term, d = best
     for j in (i - 1, i + 1):  # "Epoetin Alfa": a common indexed word that qualifies an unindexed name
-        if j in unnamed and d > COMPOUND_MIN_DF:
+        if j in unnamed and d > COMPOUND_MIN_DF and _surface(question, cands[j])[:1].isupper():
             a, b = sorted((i, j))
             gap = question[cands[a][0] + len(_surface(question, cands[a])):cands[b][0]]
             if re.fullmatch(r"[ -]?", gap):

@@ -182,3 +182,5 @@ def test_an_unindexed_name_qualified_by_a_common_indexed_word_is_unknown_as_a_wh
     v = Vocabulary(df=df, n=10_000)
     s = find_subject("What important warning should I know about Epoetin Alfa?", v)
     assert s is not None and s.name == "Epoetin Alfa" and s.df == 0
+    assert find_subject("more information about williams sydrome conditon", v) is None or \
+        find_subject("more information about williams sydrome conditon", v).df != 0

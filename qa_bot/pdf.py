@@ -22,8 +22,9 @@ import shutil
 import statistics
 import subprocess
 import tempfile
+import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .types import Section
@@ -95,6 +96,8 @@ class ParsedPDF:
     pages: int
     notices: list[str]
     outline_entries: int = 0
+    ocr: list[tuple[int, float]] = field(default_factory=list)  # (page, seconds) of each page read by OCR
+    empty_pages: list[int] = field(default_factory=list)
 
 
 class PDFError(Exception):
@@ -549,21 +552,142 @@ def _is_toc_page(lines: list[Line], segs: list[Line] | None = None) -> bool:
     return leaders >= 4 or (has_title and numbered_end >= 0.4 * len(lines))
 
 
+# --- forms and check-lists ------------------------------------------------------------------------
+BOX_GLYPHS = "☐□❑❒◻▢■□○◯✓✔✗✘\uf071\uf06f\uf0a8\uf0fe\uf0fd"  # tick boxes (with their Wingdings code points)
+BOX_LABEL = re.compile(r"^(?:(?:yes|no|n/?a|not applicable|not app\.?|partial(?:ly)?|unknown|done|not done|met|"
+                       r"not met|[" + BOX_GLYPHS + r"])[\s/]*)+$", re.I)
+FORM_ITEM = re.compile(r"^(?:[A-Z]|\d{1,2}(?:\.\d{1,2})?|[a-z]|[ivx]{1,4})[.)]\s+\S|^[•▪■●\-–]\s")
+
+
+def _form_items(rows: list[list[Line]], pno: int) -> tuple[int, list[Line]] | None:
+    """A check-list ("Yes No Not applicable" columns, or rows of tick boxes) as items: each item's text is a
+    paragraph of its own (kind ``form_item``); the box labels and glyphs are dropped, so they never enter a
+    sentence ("… not used for Yes No more than one patient"). Returns the row where the form starts and its lines;
+    None where the rows are not a form: a table whose cells answer Yes or No (one answer a row, or numbers under
+    the labels) is data and stays a table."""
+    def is_box(seg: Line) -> bool:
+        return bool(BOX_LABEL.match(seg.text.strip()))
+
+    def choices(r: list[Line]) -> bool:  # a row that offers boxes to tick: two labels or more, or a box glyph
+        tail = " ".join(c.text for c in r[1:] if is_box(c))
+        return len(re.findall(r"\b(?:yes|no|n/a|not applicable)\b|[" + BOX_GLYPHS + "]", tail, re.I)) >= 2 \
+            or any(ch in BOX_GLYPHS for c in r for ch in c.text)
+
+    # the header over the box columns: "Yes", "No", "Not applicable" alone, or after a short column label
+    heads = [n for n, r in enumerate(rows) if sum(is_box(c) for c in r) >= 2 and all(is_box(c) for c in r[1:])
+             and (is_box(r[0]) or len(r[0].text.split()) <= 3 and not FORM_ITEM.match(r[0].text))
+             and re.search(r"\byes\b", " ".join(c.text for c in r), re.I)
+             and not any(ch in BOX_GLYPHS for c in r for ch in c.text)]
+    after = rows[heads[0] + 1:] if heads else []
+    data = any(re.search(r"\d", c.text) for r in after for c in r[1:] if not is_box(c))
+    blank = sum(1 for r in after if all(is_box(c) for c in r[1:]))
+    boxed = {n for n, r in enumerate(rows) if not is_box(r[0]) and choices(r)}
+    if not (heads and blank >= 2 and not data or len(boxed) >= 3):
+        return None
+    start = min([*heads, *boxed])
+    body = statistics.median(r[0].size for r in rows[start:])
+    out: list[Line] = []
+    items: list[list[str]] = []
+    cur_boxed = False
+
+    def flush() -> None:
+        for it in items:
+            joined = re.sub(r"(\w)-\s(?=[a-z])", r"\1" + WRAP, " ".join(it))
+            para = Para(joined if re.search(r"[.!?:;]$", joined) else joined + ".", pno, pno, body, False,
+                        kind="form_item")
+            out.append(Line("", r0.x0, r0.x1, r0.top, r0.bottom, body, False, pno, table=[para]))
+        items.clear()
+
+    for n, r in enumerate(rows[start:], start):
+        r0 = r[0]
+        cells = [c for c in r if not is_box(c)]
+        text = re.sub(r"\s*[" + BOX_GLYPHS + r"]\s*", " ", " ".join(c.text for c in cells)).strip()
+        if not text:
+            continue
+        if n in heads or n not in boxed and (r0.bold or r0.size > 1.1 * body):
+            flush()  # the label over the items' column ("Standard"), or a heading between lists
+            out.append(Line(text, cells[0].x0, cells[-1].x1, r0.top, r0.bottom, r0.size, r0.bold, pno, starts=True))
+            cur_boxed = False
+            continue
+        if not items or FORM_ITEM.match(text) or n in boxed and cur_boxed:
+            flush()
+            items.append([])
+            cur_boxed = False
+        items[-1].append(text)
+        cur_boxed = cur_boxed or n in boxed
+    flush()
+    return start, out
+
+
 # --- OCR ----------------------------------------------------------------------------------------
 def tesseract_available() -> bool:
     return shutil.which("tesseract") is not None
 
 
-def ocr_page(page) -> str:
-    """Text of a page image by the tesseract command (Debian's tesseract-ocr)."""
-    image = page.render(scale=300 / 72, grayscale=True).to_pil()
+OCR_DPI = 300
+OCR_MAX_PIXELS = 40_000_000  # a poster-sized page is read at a lower resolution (tesseract's time grows with it)
+
+
+def ocr_segments(page, pno: int) -> list[Line]:
+    """A page image read by tesseract as positioned segments (PDF coordinates), so that the layout rules read it
+    as a text page: words of one tesseract line far apart (a table's cells, a column gap) are segments apart."""
+    width, height = page.get_size()
+    scale = min(OCR_DPI / 72, math.sqrt(OCR_MAX_PIXELS / max(width * height, 1)))
+    image = page.render(scale=scale, grayscale=True).to_pil()
     with tempfile.TemporaryDirectory() as tmp:
         img = Path(tmp) / "page.png"
         image.save(img)
-        out = subprocess.run(["tesseract", str(img), "stdout"], capture_output=True, text=True, timeout=120)
+        out = subprocess.run(["tesseract", str(img), "stdout", "--psm", "3", "tsv"], capture_output=True, text=True,
+                             timeout=300)
     if out.returncode != 0:
         raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "tesseract failed")
-    return out.stdout
+    lines: dict[tuple[str, str, str], list[tuple[float, float, float, float, str]]] = {}
+    for row in out.stdout.splitlines()[1:]:
+        f = row.split("\t")
+        if len(f) < 12 or f[0] != "5" or not f[11].strip() or float(f[10]) < 0:
+            continue
+        left, top, w, h = (int(v) / scale for v in f[6:10])
+        lines.setdefault((f[2], f[3], f[4]), []).append((left, left + w, height - top, height - top - h, f[11]))
+    segs: list[Line] = []
+    for words in lines.values():
+        top = max(w[2] for w in words)
+        bottom = statistics.median(w[3] for w in words)  # the baseline, less the odd descender
+        size = max(top - bottom, 1.0)
+        cur: list[tuple[float, float, float, float, str]] = []
+        for w in sorted(words):
+            if cur and w[0] - cur[-1][1] > 1.2 * size:  # a column gap
+                segs.append(Line(" ".join(x[4] for x in cur), cur[0][0], cur[-1][1], top, bottom, size, False, pno))
+                cur = []
+            cur.append(w)
+        segs.append(Line(" ".join(x[4] for x in cur), cur[0][0], cur[-1][1], top, bottom, size, False, pno))
+    return _ocr_bullets(segs)
+
+
+OCR_BULLET = re.compile(r"^(?:[eo°«©®*¢]|[-—]?[«»]|\+)$")  # how tesseract reads a bullet glyph: never a word here
+
+
+def _ocr_bullets(segs: list[Line]) -> list[Line]:
+    """A bullet read as a letter ("e Globally 17 million …") becomes a bullet; a bullet standing apart from its
+    text joins it (it is not a table column)."""
+    out: list[Line] = []
+    for s in segs:
+        words = s.text.split(" ", 1)
+        if OCR_BULLET.match(words[0]) and len(words) == 2 and words[1][:1].isupper():
+            s.text = "• " + words[1]
+        elif OCR_BULLET.match(s.text) or s.text == "•":
+            s.text = "•"
+        if out and out[-1].text == "•" and out[-1].page == s.page and abs(out[-1].bottom - s.bottom) < s.height \
+                and 0 <= s.x0 - out[-1].x1 < 4 * s.height and s.text[:1].isalnum():
+            s.text, s.x0 = "• " + s.text, out[-1].x0
+            out[-1] = s
+            continue
+        out.append(s)
+    return [s for s in out if s.text != "•"]
+
+
+def _has_marks(page) -> bool:
+    """A page without a text layer that still shows something: an image, or text drawn as vector outlines."""
+    return any(True for _ in page.get_objects(filter=(2, 3), max_depth=3))  # FPDF_PAGEOBJ_PATH, _IMAGE
 
 
 # --- whole document -----------------------------------------------------------------------------
@@ -608,6 +732,8 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
     page_lines: list[list[Line]] = []
     heights: list[float] = []
     page_segs: dict[int, list[Line]] = {}
+    ocr_stats: list[tuple[int, float]] = []  # (page, seconds) of every page read by OCR
+    empty: list[int] = []  # blank pages
     for pno in range(1, n_pages + 1):
         page = pdf[pno - 1]
         width, height = page.get_size()
@@ -617,32 +743,34 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
         if turned:
             width, height = height, width
         if sum(len(s.text) for s in segs) < 3:
-            has_image = any(True for _ in page.get_objects(filter=(3,), max_depth=2))  # FPDF_PAGEOBJ_IMAGE
-            if not has_image:
+            if not _has_marks(page):
+                empty.append(pno)
                 page_lines.append([])
                 continue
-            if ocr:
-                try:
-                    text = ocr_page(page)
-                except Exception as e:
-                    notices.append(f"page {pno} has no text layer and OCR failed ({e}): skipped")
-                    page_lines.append([])
-                    continue
-                notices.append(f"page {pno} has no text layer: read by OCR (tesseract)")
-                lines = []
-                y = height
-                for block in re.split(r"\n\s*\n", text):
-                    for ln in block.splitlines():
-                        if ln.strip():
-                            lines.append(Line(ln.strip(), 0, width, y, y - 12, 10, False, pno))
-                            y -= 12
-                    y -= 12  # a paragraph break
-                page_lines.append(lines)
-            else:
+            if not ocr:
                 notices.append(f"page {pno} has no text layer (a scanned image): skipped; install tesseract-ocr "
                                "to read it by OCR")
                 page_lines.append([])
-            continue
+                continue
+            t0 = time.perf_counter()
+            try:
+                segs, turned = ocr_segments(page, pno), False
+                width, height = page.get_size()
+            except Exception as e:
+                notices.append(f"page {pno} has no text layer and OCR failed ({e}): skipped")
+                page_lines.append([])
+                continue
+            ocr_stats.append((pno, time.perf_counter() - t0))
+            notices.append(f"page {pno} has no text layer: read by OCR (tesseract, {ocr_stats[-1][1]:.1f} s)")
+            if not segs:
+                page_lines.append([])
+                continue
+        form: list[Line] = []
+        page_rows = _rows(segs)
+        found = _form_items(page_rows, pno)
+        if found is not None:  # a check-list: its items as items, the tick-box columns dropped; the rest as usual
+            form = found[1]
+            segs = [c for r in page_rows[:found[0]] for c in r]
         boxes = [] if turned else _diagram_boxes(page, segs, width, height)
         if boxes:  # a flowchart: each box's text on its own, boxes top to bottom, left to right; the rest as usual
             inside = {id(s) for _, g in boxes for s in g}
@@ -697,6 +825,7 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
                 k = j
             for r in rows[k:]:
                 ordered.append(_join(r, pno))
+        ordered += form
         for ln in ordered:
             ln.text = ln.text.replace("\ufffe", "-").replace("\x02", "-")
         page_lines.append(ordered)
@@ -813,7 +942,7 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
     _mark_recommendations(paras)
     title = _title(pdf, paras, path, body)
     text, sections, page_map = _assemble(paras, title, path.stem)
-    return ParsedPDF(text, sections, title, page_map, n_pages, notices, len(outline))
+    return ParsedPDF(text, sections, title, page_map, n_pages, notices, len(outline), ocr_stats, empty)
 
 
 def _outline(pdf) -> list[tuple[int, str, int | None]]:
@@ -1016,10 +1145,10 @@ def _assemble(paras: list[Para], title: str, doc_id: str) -> tuple[str, list[Sec
             open_sec = {"id": sid(p.text), "heading_path": path(), "start": a, "end": b, "page_start": p.page,
                         "page_end": p.page_end, "name": p.text}
             continue
-        if p.kind in ("recommendation", "table_row"):
+        if p.kind in ("recommendation", "table_row", "form_item"):
             close()
             a, b = emit(p)
-            name = f"rec-{p.rec_number}" if p.rec_number else ("row" if p.kind == "table_row" else "rec")
+            name = f"rec-{p.rec_number}" if p.rec_number else {"table_row": "row", "form_item": "item"}.get(p.kind, "rec")
             hp = path() + ([re.sub(r"\s+", " ", p.caption)[:160]] if p.caption else [])
             sections.append(Section(id=sid(f"{stack[-1][1] if stack else 'doc'}-{name}"), heading_path=hp,
                                     start=a, end=b, kind=p.kind, rec_number=p.rec_number, grade=p.grade,

@@ -1,0 +1,124 @@
+"""Layouts of hospitals' own documents: scanned PDFs, check-list forms, rotated tables, charts, slides, web pages.
+
+The PDFs are generated (``layout_fixtures.py``); nothing here copies a real document.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa_bot import pdf as pdfmod
+from qa_bot.load import load, mend_spaced_hyphens
+from qa_bot.settings import Settings
+
+from layout_fixtures import FORM_ITEMS, checklist_pdf, scanned_pdf
+
+HAS_TESSERACT = shutil.which("tesseract") is not None
+S = Settings()
+
+
+def one(path: Path):
+    res = load([path], S)
+    assert not res.errors, res.errors
+    assert len(res.documents) == 1
+    return res.documents[0]
+
+
+def body(doc, sec) -> str:
+    return doc.text[sec.start:sec.end]
+
+
+# --- scanned documents -----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory):
+    return scanned_pdf(tmp_path_factory.mktemp("scan") / "scanned_chapter.pdf")
+
+
+@pytest.mark.skipif(not HAS_TESSERACT, reason="tesseract-ocr is not installed (make test installs it)")
+def test_a_pdf_without_any_text_layer_is_read_by_ocr_with_its_table_rows(scanned):
+    doc = one(scanned)
+    # page 1 is an image; page 2 is text drawn as vector outlines (no image at all): both are read
+    assert [n.split(":")[0] for n in doc.notices] == ["page 1 has no text layer", "page 2 has no text layer"]
+    assert all(re.search(r"read by OCR \(tesseract, \d+\.\d s\)", n) for n in doc.notices), doc.notices
+    assert doc.facts["ocr_pages"] == [1, 2] and doc.facts["ocr_seconds"] > 0
+    assert re.search(r"Ceftriaxone 75 mg/kg once daily", doc.text)
+    rows = [body(doc, s) for s in doc.sections if s.kind == "table_row"]
+    assert "Drug: Cefixime; Dose: 10 mg/kg twice daily; Duration: 14 days." in rows, rows
+    assert any(s.page_start == 2 and "Ceftriaxone" in body(doc, s) for s in doc.sections)
+
+
+def test_a_scanned_pdf_without_tesseract_says_per_file_what_to_install(scanned, monkeypatch):
+    monkeypatch.setattr(pdfmod, "tesseract_available", lambda: False)
+    res = load([scanned], S)
+    assert not res.documents
+    [err] = res.errors
+    assert err.path.endswith("scanned_chapter.pdf")
+    assert "no text layer on 2 of its 2 pages" in err.reason and "apt-get install tesseract-ocr" in err.reason
+
+
+# --- forms and check-lists -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def checklist(tmp_path_factory):
+    return one(checklist_pdf(tmp_path_factory.mktemp("form") / "audit.pdf"))
+
+
+def test_checklist_items_are_sentences_of_their_own_without_box_labels(checklist):
+    items = [body(checklist, s) for s in checklist.sections if s.kind == "form_item"]
+    assert items[:3] == [f"{a} {b}" for a, b in FORM_ITEMS]
+    assert items[3:] == ["Floors are clean and free of dust.", "Clean linen is stored off the floor.",
+                         "Waste bins are foot operated and lidded."]
+    assert not re.search(r"\b(?:Yes|No|N/A|Not applicable)\b|❑", checklist.text)
+    assert [s.heading_path[-1] for s in checklist.sections if s.kind == "form_item"][-1] == "Environment"
+
+
+def test_a_table_of_yes_no_answers_stays_a_table(tmp_path):
+    from layout_fixtures import write_pages
+
+    items = [(72, 90, "Drug"), (250, 90, "Safe in pregnancy"), (400, 90, "Dose")]
+    for n, (drug, safe, dose) in enumerate([("Methyldopa", "Yes", "250 mg"), ("Enalapril", "No", "5 mg"),
+                                            ("Labetalol", "Yes", "100 mg")]):
+        items += [(72, 110 + 18 * n, drug), (250, 110 + 18 * n, safe), (400, 110 + 18 * n, dose)]
+    doc = one(write_pages(tmp_path / "table.pdf", [items]))
+    rows = [body(doc, s) for s in doc.sections if s.kind == "table_row"]
+    assert "Drug: Enalapril; Safe in pregnancy: No; Dose: 5 mg." in rows, rows
+    assert not any(s.kind == "form_item" for s in doc.sections)
+
+
+# --- web pages -------------------------------------------------------------------------------------
+XHTML = """<?xml version="1.0" encoding="utf-8" standalone="no"?>
+<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.1//EN" "http://www.w3.org/TR/xhtml11/DTD/xhtml11.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Gonorrhea</title></head><body>
+<h1>Gonorrhea</h1>
+<p>Gonococcal infections are a common cause of urethritis and cervicitis in young adults, and they are often
+without symptoms in women. Testing is recommended for sexually active women under 25 years of age.</p>
+<h2>Uncomplicated Gonococcal Infections</h2>
+<h3>Recommended Regimen</h3>
+<p>Ceftriaxone 250 mg IM in a single dose is recommended for uncomplicated infections of the cervix and urethra.</p>
+<p>Patients who are allergic should be treated with the therapies rec- ommended as alternatives by a specialist.</p>
+<h3>Follow-Up</h3>
+<p>A test of cure is not needed for persons who receive a recommended regimen and whose symptoms resolve.</p>
+<h2>Management of Sex Partners</h2>
+<p>Sex partners from the 60 days before the onset of symptoms should be evaluated and treated presumptively.</p>
+</body></html>
+"""
+
+
+def test_an_xhtml_chapter_keeps_its_headings_and_mends_reflowed_hyphens(tmp_path):
+    (tmp_path / "gonorrhea.html").write_text(XHTML, encoding="utf-8")
+    doc = one(tmp_path / "gonorrhea.html")
+    sec = next(s for s in doc.sections if "Ceftriaxone 250 mg" in body(doc, s))
+    assert sec.heading_path[-1] == "Recommended Regimen"
+    assert any(s.heading_path[-1] == "Management of Sex Partners" for s in doc.sections)
+    assert "therapies recommended as alternatives" in doc.text and "rec- " not in doc.text
+    assert doc.doc_type == "guideline"
+
+
+def test_spaced_hyphens_are_mended_only_where_the_document_spells_the_word():
+    text = "the rec- ommended dose is recommended; HIV- Infected and HIV-Infected persons; short- and long-acting"
+    assert mend_spaced_hyphens(text) == ("the recommended dose is recommended; HIV-Infected and HIV-Infected "
+                                         "persons; short- and long-acting")
+    assert mend_spaced_hyphens("a rec- ommended dose") == "a rec- ommended dose"  # the whole word never occurs

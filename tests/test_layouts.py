@@ -122,3 +122,37 @@ def test_spaced_hyphens_are_mended_only_where_the_document_spells_the_word():
     assert mend_spaced_hyphens(text) == ("the recommended dose is recommended; HIV-Infected and HIV-Infected "
                                          "persons; short- and long-acting")
     assert mend_spaced_hyphens("a rec- ommended dose") == "a rec- ommended dose"  # the whole word never occurs
+
+
+# --- the ingest report -----------------------------------------------------------------------------
+def test_ingest_report_lists_what_was_read_from_each_file(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    checklist_pdf(docs / "audit.pdf")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 truncated")
+    (docs / "gonorrhea.html").write_text(XHTML, encoding="utf-8")
+    env = {**os.environ, "QA_BOT_DATA_DIR": str(tmp_path / "data")}
+    out = subprocess.run([sys.executable, "-m", "qa_bot.cli", "ingest", str(docs), "--no-vectors", "--report",
+                          str(tmp_path / "report.json")], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 1, out.stderr  # one file failed
+    report = json.loads((tmp_path / "report.json").read_text())
+    by_name = {Path(d["path"]).name: d for d in report["per_document"]}
+    assert set(by_name) == {"audit.pdf", "broken.pdf", "gonorrhea.html"}
+    assert by_name["broken.pdf"]["failed"].startswith("unreadable PDF")
+    audit = by_name["audit.pdf"]
+    assert (audit["pages"], audit["forms"], audit["ocr_pages"], audit["headings"]) == (1, 6, [], "inferred")
+    assert by_name["gonorrhea.html"]["headings"] == "inferred" and by_name["gonorrhea.html"]["chunks"] > 0
+    text = (tmp_path / "report.txt").read_text()
+    assert "audit.pdf: 1 page; headings: inferred;" in text and "6 form items" in text
+    assert "broken.pdf: FAILED: unreadable PDF" in text and "audit.pdf" in out.stdout
+    # the index keeps each file's latest report for the admin's index page
+    from qa_bot.index import get_store
+    from qa_bot.ingest_report import documents_read
+
+    kept = documents_read(get_store(Settings(data_dir=tmp_path / "data")))
+    assert [Path(d.path).name for d in kept] == ["audit.pdf", "broken.pdf", "gonorrhea.html"]

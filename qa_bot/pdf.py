@@ -364,13 +364,25 @@ def _diagram_boxes(page, segs: list[Line], width: float, height: float) -> list[
 
     A box is a drawn shape (a path's bounds) with text inside; a line belongs to the smallest box around its
     middle. A flowchart has four or more such boxes apart from one another: boxes that share an edge, overlap
-    or hold one another are the cells or shaded bands of a table, whose lines are read as a table."""
-    shapes = []
-    for obj in page.get_objects(filter=(2,), max_depth=2):  # FPDF_PAGEOBJ_PATH
-        x0, y0, x1, y1 = obj.get_bounds()
-        if 20 <= x1 - x0 <= 0.45 * width and 12 <= y1 - y0 <= 0.4 * height:
-            shapes.append((x0, y0, x1, y1))
-    if len(shapes) < 4:
+    or hold one another are the cells or shaded bands of a table, whose lines are read as a table. Two or three
+    framed panels side by side, each of three lines or more (a chart's or a slide's panels, up to the page's
+    height), are read the same way: each panel on its own, never line by line across the panels."""
+    bounds = [obj.get_bounds() for obj in page.get_objects(filter=(2,), max_depth=2)]  # FPDF_PAGEOBJ_PATH
+    small = [b for b in bounds if 20 <= b[2] - b[0] <= 0.45 * width and 12 <= b[3] - b[1] <= 0.4 * height]
+    found = _boxes_with_text(small, segs, 4)
+    if found or len(segs) < 6:
+        return found
+    panels = [b for b in bounds if 0.2 * width <= b[2] - b[0] <= 0.55 * width and 0.1 * height <= b[3] - b[1]
+              <= 0.9 * height]
+    found = _boxes_with_text(panels, segs, 2)
+    side_by_side = len(found) in (2, 3) and all(len(_rows(g)) >= 3 for _, g in found) \
+        and max(b[1] for b, _ in found) < min(b[3] for b, _ in found)  # they share a band of the page
+    return found if side_by_side else []
+
+
+def _boxes_with_text(shapes: list[tuple], segs: list[Line], least: int) -> list[tuple[tuple, list[Line]]]:
+    """Shapes holding text, apart from one another (not a table's cells), when there are ``least`` or more."""
+    if len(shapes) < least:
         return []
     groups: dict[tuple, list[Line]] = {}
     for s in segs:
@@ -380,7 +392,7 @@ def _diagram_boxes(page, segs: list[Line], width: float, height: float) -> list[
         if around:
             groups.setdefault(min(around, key=lambda b: (b[2] - b[0]) * (b[3] - b[1])), []).append(s)
     boxes = [b for b, g in groups.items() if any(re.search(r"[A-Za-z]{2}", s.text) for s in g)]
-    if len(boxes) < 4:
+    if len(boxes) < least:
         return []
     cells = set()
     for n, a in enumerate(boxes):
@@ -392,7 +404,7 @@ def _diagram_boxes(page, segs: list[Line], width: float, height: float) -> list[
                     or dy > -6 and dx > 0.9 * max(a[2] - a[0], b[2] - b[0]):
                 cells |= {a, b}
     boxes = [b for b in boxes if b not in cells]
-    if len(boxes) < 4:
+    if len(boxes) < least:
         return []
     return [(b, groups[b]) for b in boxes]
 

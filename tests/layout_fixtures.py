@@ -132,3 +132,85 @@ def checklist_pdf(path: Path) -> Path:
         items += [(72, y, text), (400, y, "❑ Yes"), (460, y, "❑ No")]
         y += 22
     return write_pages(path, [items])
+
+
+ROTATED_ROWS = [("Infection", "Antibiotic", "Adult dose", "Duration"),
+                ("Cellulitis", "Flucloxacillin", "500 mg to 1 g four times a day", "5 to 7 days"),
+                ("Impetigo", "Fusidic acid cream", "Apply three times a day", "5 days"),
+                ("Lower UTI", "Nitrofurantoin", "100 mg modified-release twice a day", "3 days")]
+
+
+def rotated_table_pdf(path: Path) -> Path:
+    """A portrait page whose table is set sideways (a landscape table turned 90°, read bottom to top), under an
+    upright title."""
+    items = [(60, 60, "Annex 2. Antibiotic doses", {"fontsize": 14, "weight": "bold"})]
+    for r, row in enumerate(ROTATED_ROWS):
+        for x, cell in zip((0, 110, 260, 470), row):
+            # the table's rows run left to right across the page; its columns climb the page
+            items.append((120 + 26 * r, 780 - x, cell, {"rotation": 90, "rotation_mode": "anchor"}))
+    return write_pages(path, [items])
+
+
+PANELS = {
+    "Step 1: Mild persistent asthma": ["Low-dose inhaled corticosteroid daily,", "for example budesonide 200",
+                                       "micrograms twice a day.", "Review inhaler technique at every visit."],
+    "Step 2: Moderate persistent asthma": ["Formoterol-budesonide 6/200 micrograms,", "one puff twice a day and",
+                                           "as needed.", "Refer if symptoms persist after 3 months."],
+}
+
+
+def two_panel_pdf(path: Path, size=A4, title: str = "Asthma treatment workflow") -> Path:
+    """Two framed panels side by side, each a heading and bullets whose text wraps; the panels' lines share
+    baselines, so a row-by-row reader interleaves them."""
+    plt, fig = _figure(size)
+    w, h = size[0] * 72, size[1] * 72
+    fig.text(*_pt(fig, 40, 50), title, fontsize=16, weight="bold", family=FONT)
+    from matplotlib.patches import Rectangle
+
+    for k, (head, bullets) in enumerate(PANELS.items()):
+        x = 40 + k * (w - 80) / 2
+        fig.add_artist(Rectangle(((x - 6) / w, 1 - (h * 0.55) / h), ((w - 80) / 2 - 12) / w, (h * 0.55 - 72) / h,
+                                 fill=k == 1, facecolor="#dbe9f6", lw=1.2, transform=fig.transFigure))
+        fig.text(*_pt(fig, x, 95), head, fontsize=11, weight="bold", family=FONT)
+        y = 120
+        for b in bullets:
+            cont = b[:1].islower()
+            fig.text(*_pt(fig, x + (12 if cont else 0), y), ("" if cont else "• ") + b, fontsize=9, family=FONT)
+            y += 14
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def slide_pdf(path: Path) -> Path:
+    """A 16:9 slide: a title and two panels side by side (the two-panel layout on a landscape page)."""
+    return two_panel_pdf(path, size=(13.33, 7.5), title="RR-TB: asthma of the slides")
+
+
+SLIDE_PANELS = [
+    ("Short regimen", ["Bedaquiline 6 months", "Linezolid 2 months", "FBC at baseline, 2 weeks", "and monthly"]),
+    ("Exclusions", ["Hb below 8 g/dl", "Pregnancy", "Extensive disease", "Prior second-line drugs"]),
+    ("Long regimen", ["18 to 20 months", "Linezolid 6 months", "Monthly cultures", "Audiometry monthly"]),
+]
+
+
+def three_panel_slide_pdf(path: Path) -> Path:
+    """A 16:9 slide: a title over three framed, shaded panels side by side, close together (a narrow gutter), each
+    a heading and four lines on the same baselines as its neighbours'."""
+    size = (13.33, 7.5)
+    plt, fig = _figure(size)
+    w, h = size[0] * 72, size[1] * 72
+    fig.text(*_pt(fig, 40, 50), "DR-TB regimens for adults", fontsize=22, weight="bold", family=FONT)
+    from matplotlib.patches import Rectangle
+
+    pw = (w - 80) / 3
+    for k, (head, lines) in enumerate(SLIDE_PANELS):
+        x = 40 + k * pw
+        fig.add_artist(Rectangle((x / w, 1 - 420 / h), (pw - 8) / w, 330 / h, fill=True, facecolor="#fde9d9",
+                                 edgecolor="black", lw=1, transform=fig.transFigure))
+        fig.text(*_pt(fig, x + 6, 120), head, fontsize=16, weight="bold", family=FONT)
+        for n, ln in enumerate(lines):
+            fig.text(*_pt(fig, x + 6, 160 + 30 * n), ln, fontsize=15, family=FONT)
+    fig.savefig(path)
+    plt.close(fig)
+    return path

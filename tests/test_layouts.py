@@ -156,3 +156,18 @@ def test_ingest_report_lists_what_was_read_from_each_file(tmp_path):
 
     kept = documents_read(get_store(Settings(data_dir=tmp_path / "data")))
     assert [Path(d.path).name for d in kept] == ["audit.pdf", "broken.pdf", "gonorrhea.html"]
+
+
+# --- charts and slides -----------------------------------------------------------------------------
+def test_slide_panels_side_by_side_are_read_panel_by_panel(tmp_path):
+    from layout_fixtures import SLIDE_PANELS, three_panel_slide_pdf
+
+    doc = one(three_panel_slide_pdf(tmp_path / "slides.pdf"))
+    # each panel's lines in order, never a line of one panel next to its neighbour's ("Short regimen: Linezolid
+    # 2 months; Exclusions: Pregnancy")
+    flat = re.sub(r"\s+", " ", doc.text)
+    for head, lines in SLIDE_PANELS:
+        at = [flat.index(x) for x in [head, *lines[:2]]]
+        assert at == sorted(at), (head, flat)
+    assert "Exclusions: Pregnancy" not in flat and not any(s.kind == "table_row" for s in doc.sections)
+    assert flat.index("Prior second-line drugs") < flat.index("Long regimen")

@@ -155,6 +155,8 @@ def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
             continue
         if ch == "\ufffe" or ch == "\x02":
             ch = "-"  # pdfium's mark for a hyphen at a line end
+        elif ch in SYMBOL_AS_STANDARD:
+            ch = _symbol_sign(tp, i, ch)
         if cur:
             mid, cmid, ch_h = (top + bottom) / 2, (cur[3] + cur[4]) / 2, cur[5]
             gap = left - cur[2]
@@ -175,6 +177,23 @@ def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
         space, last_h = False, h
     close()
     return segs, turn is not None
+
+
+# a Symbol-font sign that a producer's text layer names by the Standard/Latin-1 glyph at the same code: certain
+# only when the character's font is the Symbol font (a "‡" footnote mark in a text font stays)
+SYMBOL_AS_STANDARD = {"‡": "≥", "£": "≤", "¹": "≠"}
+
+
+def _symbol_sign(tp, i: int, ch: str) -> str:
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    buf = ctypes.create_string_buffer(128)
+    flags = ctypes.c_int(0)
+    n = raw.FPDFText_GetFontInfo(tp, i, buf, 128, ctypes.byref(flags))
+    name = buf.value.decode("latin-1", "replace") if n else ""
+    return SYMBOL_AS_STANDARD[ch] if re.search(r"(?:^|\+)Symbol(?:MT|PS)?(?:,|-|$)", name) else ch
 
 
 def _bold(tp, i: int) -> bool:

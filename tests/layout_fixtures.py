@@ -214,3 +214,54 @@ def three_panel_slide_pdf(path: Path) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def _raw_pdf(content: bytes, cmap: bytes) -> bytes:
+    """A one-page PDF in Helvetica (F1) and Symbol (F2, whose ToUnicode map is ``cmap``)."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R /F2 5 0 R >> >> "
+            b"/Contents 6 0 R >>",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Symbol /ToUnicode 7 0 R >>",
+            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+            b"<< /Length %d >>\nstream\n" % len(cmap) + cmap + b"\nendstream"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, o in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + o + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+# a producer's ToUnicode map for the Symbol font that names its glyphs by the Standard encoding's codes: the
+# Symbol font's "greaterequal" (code B3) comes out as "daggerdbl" (‡), its "lessequal" (A3) as "sterling" (£)
+SYMBOL_AS_STANDARD = b"""/CIDInit /ProcSet findresource begin 12 dict begin begincmap
+/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def /CMapName /Adobe-Identity-UCS def
+/CMapType 2 def 1 begincodespacerange <00> <FF> endcodespacerange
+2 beginbfchar <B3> <2021> <A3> <00A3> endbfchar endcmap CMapName currentdict /CMapResource defineresource pop end end"""
+
+SIGNS_LINES = [  # (text in Helvetica, then a Symbol sign, then Helvetica) per line; None: no Symbol sign
+    ("Treat obesity when BMI ", b"\\263", " 30 kg/m2, or BMI 27 to 29.9 with two risk factors."),
+    ("Aim for a blood pressure ", b"\\243", " 140/90 mmHg; in diabetes below 130/80 mmHg."),
+    ("Doses: 0.5 mg/kg (max 40 mg) daily; 2.5% of patients had HbA1c > 7.0% and eGFR < 60.", None, ""),
+    ("The trial\\263 was stopped early.", None, ""),  # a footnote's double dagger in Helvetica: it stays
+]
+
+
+def signs_pdf(path: Path) -> Path:
+    """Comparison signs set in the Symbol font by a producer whose text layer maps them to the Standard
+    encoding's glyphs (≥ read as ‡, ≤ as £), beside numbers, units and signs in an ordinary font."""
+    ops = [b"BT /F1 11 Tf 72 760 Td 14 TL"]
+    for a, sign, b in SIGNS_LINES:
+        ops.append(b"/F1 11 Tf (" + a.encode("latin-1") + b") Tj")
+        if sign is not None:
+            ops.append(b"/F2 11 Tf (" + sign + b") Tj /F1 11 Tf (" + b.encode("latin-1") + b") Tj")
+        ops.append(b"T*")
+    ops.append(b"ET")
+    path.write_bytes(_raw_pdf(b"\n".join(ops), SYMBOL_AS_STANDARD))
+    return path

@@ -171,3 +171,24 @@ def test_slide_panels_side_by_side_are_read_panel_by_panel(tmp_path):
         assert at == sorted(at), (head, flat)
     assert "Exclusions: Pregnancy" not in flat and not any(s.kind == "table_row" for s in doc.sections)
     assert flat.index("Prior second-line drugs") < flat.index("Long regimen")
+
+
+# --- glyphs, numbers and signs ---------------------------------------------------------------------
+def test_symbol_font_signs_are_repaired_and_every_number_and_sign_reaches_the_chunks(tmp_path):
+    from collections import Counter
+
+    from qa_bot.chunk import chunk_document
+
+    from layout_fixtures import signs_pdf
+
+    doc = one(signs_pdf(tmp_path / "signs.pdf"))
+    # the broken form (Symbol's ≥ and ≤ read as ‡ and £) is repaired; a double dagger in a text font stays
+    assert "BMI ≥ 30 kg/m2" in doc.text and "blood pressure ≤ 140/90 mmHg" in doc.text
+    assert "The trial‡ was stopped early." in doc.text and "£" not in doc.text
+    page = ("Treat obesity when BMI ≥ 30 kg/m2, or BMI 27 to 29.9 with two risk factors. Aim for a blood pressure "
+            "≤ 140/90 mmHg; in diabetes below 130/80 mmHg. Doses: 0.5 mg/kg (max 40 mg) daily; 2.5% of patients "
+            "had HbA1c > 7.0% and eGFR < 60.")
+    token = re.compile(r"\d+(?:\.\d+)?|[<>≤≥=±%/]")
+    chunks = " ".join(c.text for c in chunk_document(doc, S).chunks)
+    missing = Counter(token.findall(page)) - Counter(token.findall(chunks))
+    assert not missing, missing

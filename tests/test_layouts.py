@@ -192,3 +192,27 @@ def test_symbol_font_signs_are_repaired_and_every_number_and_sign_reaches_the_ch
     chunks = " ".join(c.text for c in chunk_document(doc, S).chunks)
     missing = Counter(token.findall(page)) - Counter(token.findall(chunks))
     assert not missing, missing
+
+
+def test_the_web_chat_shows_an_admin_what_was_read_from_each_file(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from qa_bot import index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    checklist_pdf(docs / "audit.pdf")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 truncated")
+    settings = Settings(data_dir=tmp_path / "data", corpus=[docs])
+    index.ingest(None, settings, vectors=False)
+    monkeypatch.setattr(index, "start_background_vectors", lambda s: None)
+    monkeypatch.setenv("QA_BOT_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("QA_BOT_UI_WARMUP", "0")
+    monkeypatch.setenv("QA_BOT_UI_LOGIN", "off")
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "ui" / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert [e.label for e in at.sidebar.expander] == ["Documents read (2)"]
+    table = at.sidebar.dataframe[0].value
+    assert list(table["file"]) == ["audit.pdf", "broken.pdf"] and list(table["form items"]) == [6, 0]
+    assert any("broken.pdf: unreadable PDF" in c.value.replace("\\", "") for c in at.sidebar.caption)

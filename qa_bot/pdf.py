@@ -584,7 +584,8 @@ def _is_toc_page(lines: list[Line], segs: list[Line] | None = None) -> bool:
 
 
 # --- forms and check-lists ------------------------------------------------------------------------
-BOX_GLYPHS = "☐□❑❒◻▢■□○◯✓✔✗✘\uf071\uf06f\uf0a8\uf0fe\uf0fd"  # tick boxes (with their Wingdings code points)
+# empty tick boxes (and their Wingdings code points); not "■"/"○", which are bullets, nor ticks, which are data
+BOX_GLYPHS = "☐□❑❒◻▢\uf071\uf06f\uf0a8"
 BOX_LABEL = re.compile(r"^(?:(?:yes|no|n/?a|not applicable|not app\.?|partial(?:ly)?|unknown|done|not done|met|"
                        r"not met|[" + BOX_GLYPHS + r"])[\s/]*)+$", re.I)
 FORM_ITEM = re.compile(r"^(?:[A-Z]|\d{1,2}(?:\.\d{1,2})?|[a-z]|[ivx]{1,4})[.)]\s+\S|^[•▪■●\-–]\s")
@@ -599,16 +600,22 @@ def _form_items(rows: list[list[Line]], pno: int) -> tuple[int, list[Line]] | No
     def is_box(seg: Line) -> bool:
         return bool(BOX_LABEL.match(seg.text.strip()))
 
-    def choices(r: list[Line]) -> bool:  # a row that offers boxes to tick: two labels or more, or a box glyph
-        tail = " ".join(c.text for c in r[1:] if is_box(c))
-        return len(re.findall(r"\b(?:yes|no|n/a|not applicable)\b|[" + BOX_GLYPHS + "]", tail, re.I)) >= 2 \
-            or any(ch in BOX_GLYPHS for c in r for ch in c.text)
+    def offered(text: str) -> bool:  # a choice of boxes: two or more, each label once ("Yes No N/A", "❑ ❑")
+        tokens = [t.lower() for t in re.findall(r"\b(?:yes|no|n/a|not applicable)\b|[" + BOX_GLYPHS + "]", text,
+                                                 re.I)]
+        words = [t for t in tokens if t not in BOX_GLYPHS]
+        return len(tokens) >= 2 and len(words) == len(set(words))  # "No No Yes" across a matrix is data
+
+    def choices(r: list[Line]) -> bool:  # a row whose text ends in boxes to tick
+        k = len(r)
+        while k > 1 and is_box(r[k - 1]):
+            k -= 1
+        return offered(" ".join(c.text for c in r[k:]))
 
     # the header over the box columns: "Yes", "No", "Not applicable" alone, or after a short column label
     heads = [n for n, r in enumerate(rows) if sum(is_box(c) for c in r) >= 2 and all(is_box(c) for c in r[1:])
              and (is_box(r[0]) or len(r[0].text.split()) <= 3 and not FORM_ITEM.match(r[0].text))
-             and re.search(r"\byes\b", " ".join(c.text for c in r), re.I)
-             and not any(ch in BOX_GLYPHS for c in r for ch in c.text)]
+             and offered(" ".join(c.text for c in r if is_box(c)))]
     after = rows[heads[0] + 1:] if heads else []
     data = any(re.search(r"\d", c.text) for r in after for c in r[1:] if not is_box(c))
     blank = sum(1 for r in after if all(is_box(c) for c in r[1:]))
@@ -717,8 +724,18 @@ def _ocr_bullets(segs: list[Line]) -> list[Line]:
 
 
 def _has_marks(page) -> bool:
-    """A page without a text layer that still shows something: an image, or text drawn as vector outlines."""
-    return any(True for _ in page.get_objects(filter=(2, 3), max_depth=3))  # FPDF_PAGEOBJ_PATH, _IMAGE
+    """A page without a text layer that still shows something: an image, or text drawn as vector outlines (paths
+    of hundreds of segments; a blank page's frame or rule has a handful)."""
+    import pypdfium2.raw as raw
+
+    segments = 0
+    for obj in page.get_objects(filter=(2, 3), max_depth=3):  # FPDF_PAGEOBJ_PATH, _IMAGE
+        if obj.type == 3:
+            return True
+        segments += max(raw.FPDFPath_CountSegments(obj.raw), 0)
+        if segments >= 300:
+            return True
+    return False
 
 
 # --- whole document -----------------------------------------------------------------------------

@@ -418,6 +418,10 @@ def _headings_as_paragraphs(raw: str) -> str:
     return _HEADING_TAG.sub(lambda m: f"<p>{m.group(2)}</p>", raw)
 
 
+SUFFIX_PART = re.compile(r"(?:[cst]ions?|ments?|ness|it(?:y|ies)|ations?|ically|ances?|ences?|ably|ibly|"
+                         r"ous(?:ly)?|tive(?:ly)?|ization)")  # parts no English word starts with
+
+
 def mend_spaced_hyphens(text: str) -> str:
     """A word broken at a printed line end and re-flowed ("rec- ommended", "HIV- Infected") is joined, but only
     where the document itself spells the whole word elsewhere: "rec- ommended" → "recommended" when "recommended"
@@ -430,6 +434,8 @@ def mend_spaced_hyphens(text: str) -> str:
         if f"{a}-{b}".lower() in lower:
             return f"{a}-{b}"
         if (a + b).lower() in lower and b.lower() not in lower and b[0].islower():
+            return a + b
+        if SUFFIX_PART.fullmatch(b) and a[-1].islower():  # "examina- tion": a word never begins so
             return a + b
         return m.group(0)
 

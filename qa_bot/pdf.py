@@ -583,6 +583,124 @@ def _is_toc_page(lines: list[Line], segs: list[Line] | None = None) -> bool:
     return leaders >= 4 or (has_title and numbered_end >= 0.4 * len(lines))
 
 
+# --- ruled tables -----------------------------------------------------------------------------------
+def _rules(page) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
+    """The thin drawn lines of a page: horizontal (y, x0, x1) and vertical (x, y0, y1)."""
+    hs, vs = [], []
+    for obj in page.get_objects(filter=(2,), max_depth=2):  # FPDF_PAGEOBJ_PATH
+        x0, y0, x1, y1 = obj.get_bounds()
+        if y1 - y0 <= 2 and x1 - x0 >= 15:
+            hs.append(((y0 + y1) / 2, x0, x1))
+        elif x1 - x0 <= 2 and y1 - y0 >= 6:
+            vs.append(((x0 + x1) / 2, y0, y1))
+    return hs, vs
+
+
+def _cluster(values: list[float], tol: float = 2.5) -> list[float]:
+    out: list[list[float]] = []
+    for v in sorted(values):
+        if out and v - out[-1][-1] <= tol:
+            out[-1].append(v)
+        else:
+            out.append([v])
+    return [statistics.mean(c) for c in out]
+
+
+def _ruled_table(page, segs: list[Line], pno: int, last: list[list[str]]) -> tuple[list[Line], list[Line]] | None:
+    """A table drawn as a grid of rules whose cells hold several lines (a cell list, bullets, a dose over two
+    lines): each cell's lines stay together, in the order they are written, and each row is a sentence that
+    names its cells by the header row ("Infection: Acute sore throat; Medicine: First choice: …; Length: 5 to 10
+    days."). Where rules split some columns of a row (one medicine a line, with its dose and length), each split
+    line is a row of its own under the row's label; a cell of running text (over 25 words) is a paragraph of its
+    own. A table going on from the page before (no header row of its own, as many columns) keeps that page's
+    header (``last``). Returns the table's lines and the page's other segments, or None (no grid, or no cell of
+    several lines: the aligned-cells reader reads such a table as well)."""
+    hs, vs = _rules(page)
+    if len(hs) < 3 or len(vs) < 4 or not segs:
+        return None
+    left, right = min(s.x0 for s in segs), max(s.x1 for s in segs)  # a rule in the margin frames no cell
+    vs = [v for v in vs if left - 12 <= v[0] <= right + 12]
+    if len(vs) < 4:
+        return None
+    x0, x1 = min(v[0] for v in vs), max(v[0] for v in vs)
+    hs = [h for h in hs if h[2] > x0 and h[1] < x1]
+    levels = _cluster([h[0] for h in hs])
+
+    def cover(y: float) -> float:
+        return sum(min(h[2], x1) - max(h[1], x0) for h in hs if abs(h[0] - y) <= 2.5)
+
+    ys = sorted((y for y in levels if cover(y) >= 0.5 * (x1 - x0)), reverse=True)  # row rules, top to bottom
+    if len(ys) < 3:
+        return None
+    inside: set[int] = set()
+    grid: list[tuple[list[float], list[list[Line]], list[float], float]] = []  # columns, cells, inner rules, top
+    for top, bottom in zip(ys, ys[1:]):
+        xs = _cluster([v[0] for v in vs if min(v[2], top) - max(v[1], bottom) >= min(8.0, 0.3 * (top - bottom))])
+        if len(xs) < 3:
+            continue
+        cells: list[list[Line]] = [[] for _ in xs[1:]]
+        for s in segs:
+            my, mx = (s.top + s.bottom) / 2, (s.x0 + s.x1) / 2
+            if bottom < my < top and xs[0] - 2 < mx < xs[-1] + 2:
+                k = max([i for i, x in enumerate(xs[:-1]) if x <= mx + 2] or [0])
+                cells[k].append(s)
+                inside.add(id(s))
+        grid.append((xs, cells, [y for y in levels if bottom + 3 < y < top - 3], top))
+    if sum(1 for g in grid for c in g[1] if len(_rows(c)) >= 2) < 2 or len(grid) < 2:
+        return None
+
+    def text(c: list[Line]) -> str:
+        return " ".join(_join(r, pno).text for r in _rows(c))
+
+    def header(cells: list[list[Line]]) -> list[str] | None:  # a row of three short labels or more, no numbers
+        names = [text(c).strip(" :") for c in cells]
+        ok = sum(1 for h in names if h) >= 3 and all(len(h.split()) <= 5 and not re.search(r"\d", h) for h in names)
+        return names if ok else None
+
+    heads = last[0] if last else []
+    size = statistics.median(s.size for s in segs if id(s) in inside)
+    paras: list[Para] = []
+    label, prev = "", None
+    for xs, cells, inner, top in grid:
+        names = header(cells)
+        if names is not None:  # a header row (two stacked: "Doses" over "Adult", "Child")
+            heads = [f"{a} {b}".strip() for a, b in zip(heads, names)] if prev == "head" and len(heads) == len(
+                names) else names
+            last[:] = [heads]
+            prev = "head"
+            continue
+        named = len(heads) == len(cells)
+        # a label cell spanning rows (no rule under it) is carried down
+        open_label = not any(abs(h[0] - top) <= 2.5 and h[1] <= xs[0] + 2 and h[2] >= xs[1] - 2 for h in hs)
+        label = text(cells[0]) or (label if prev == "row" and open_label else "")
+        prev = "row"
+        split = [k for k in range(len(cells)) if any(
+            abs(h[0] - y) <= 2.5 and min(h[2], xs[k + 1]) - max(h[1], xs[k]) > 0.5 * (xs[k + 1] - xs[k])
+            for y in inner for h in hs)]
+        prose = [k for k in range(1, len(cells)) if k not in split and len(text(cells[k]).split()) > 25]
+        whole = [k for k in range(len(cells)) if k not in split and k not in prose]
+        bands = list(zip([cells[0][0].top + 99 if cells[0] else 1e9, *sorted(inner, reverse=True)],
+                         [*sorted(inner, reverse=True), -1e9])) if split else [(1e9, -1e9)]
+        for btop, bbot in bands:
+            parts = [f"{heads[0]}: {label}" if named and heads[0] and heads[0] != label else label] if label else []
+            for k in range(1, len(cells)):
+                if k in prose or (k in whole and split and bands.index((btop, bbot)) > 0):
+                    continue
+                part = [s for s in cells[k] if k not in split or bbot < (s.top + s.bottom) / 2 < btop]
+                cell = text(part)
+                if cell:
+                    parts.append(f"{heads[k]}: {cell}" if named and heads[k] and heads[k] != cell else cell)
+            if len(parts) >= 2:
+                paras.append(Para("; ".join(parts).rstrip(".;") + ".", pno, pno, size, False, kind="table_row"))
+        for k in prose:
+            t = text(cells[k])
+            paras.append(Para(f"{label}: {t}" if label and len(label.split()) <= 8 else t, pno, pno, size, False))
+    first = [s for s in segs if id(s) in inside]
+    table = Line("", min(s.x0 for s in first), max(s.x1 for s in first), max(s.top for s in first),
+                 min(s.bottom for s in first), size, False, pno, table=paras)
+    return [table], [s for s in segs if id(s) not in inside]
+
+
 # --- forms and check-lists ------------------------------------------------------------------------
 # empty tick boxes (and their Wingdings code points); not "■"/"○", which are bullets, nor ticks, which are data
 BOX_GLYPHS = "☐□❑❒◻▢\uf071\uf06f\uf0a8"
@@ -782,6 +900,7 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
     page_segs: dict[int, list[Line]] = {}
     ocr_stats: list[tuple[int, float]] = []  # (page, seconds) of every page read by OCR
     empty: list[int] = []  # blank pages
+    table_head: list[list[str]] = []  # the header of the last ruled table, for its pages that follow
     for pno in range(1, n_pages + 1):
         page = pdf[pno - 1]
         width, height = page.get_size()
@@ -819,6 +938,9 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
         if found is not None:  # a check-list: its items as items, the tick-box columns dropped; the rest as usual
             form = found[1]
             segs = [c for r in page_rows[:found[0]] for c in r]
+        ruled = None if turned or form else _ruled_table(page, segs, pno, table_head)
+        if ruled is not None:  # a grid of rules with cells of several lines: cells kept together
+            segs = ruled[1]
         boxes = [] if turned else _diagram_boxes(page, segs, width, height)
         if boxes:  # a flowchart: each box's text on its own, boxes top to bottom, left to right; the rest as usual
             inside = {id(s) for _, g in boxes for s in g}
@@ -873,6 +995,9 @@ def _parse(pdf, path: Path, ocr: bool) -> ParsedPDF:
                 k = j
             for r in rows[k:]:
                 ordered.append(_join(r, pno))
+        if ruled is not None:  # the table where it stands: after the lines above it
+            at = next((n for n, ln in enumerate(ordered) if ln.top < ruled[0][0].top), len(ordered))
+            ordered[at:at] = ruled[0]
         ordered += form
         for ln in ordered:
             ln.text = ln.text.replace("\ufffe", "-").replace("\x02", "-")

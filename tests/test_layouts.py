@@ -122,6 +122,9 @@ def test_spaced_hyphens_are_mended_only_where_the_document_spells_the_word():
     assert mend_spaced_hyphens(text) == ("the recommended dose is recommended; HIV-Infected and HIV-Infected "
                                          "persons; short- and long-acting")
     assert mend_spaced_hyphens("a rec- ommended dose") == "a rec- ommended dose"  # the whole word never occurs
+    # a line-end break before a suffix no word starts with is certain; a real hyphenated pair stays
+    assert mend_spaced_hyphens("a CSF examina- tion is repeated") == "a CSF examination is repeated"
+    assert mend_spaced_hyphens("low- and high-dose; well- being") == "low- and high-dose; well- being"
 
 
 # --- the ingest report -----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ column by column.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import shutil
@@ -618,8 +619,13 @@ def _ruled_table(page, segs: list[Line], pno: int, last: list[list[str]]) -> tup
     hs, vs = _rules(page)
     if len(hs) < 3 or len(vs) < 4 or not segs:
         return None
-    left, right = min(s.x0 for s in segs), max(s.x1 for s in segs)  # a rule in the margin frames no cell
-    vs = [v for v in vs if left - 12 <= v[0] <= right + 12]
+    cols = _cluster([v[0] for v in vs])
+    mids = [(s.x0 + s.x1) / 2 for s in segs]
+    while len(cols) > 3 and not any(cols[0] < m < cols[1] for m in mids):  # a rule in the margin frames no cell
+        cols.pop(0)
+    while len(cols) > 3 and not any(cols[-2] < m < cols[-1] for m in mids):
+        cols.pop()
+    vs = [v for v in vs if cols[0] - 3 <= v[0] <= cols[-1] + 3]
     if len(vs) < 4:
         return None
     x0, x1 = min(v[0] for v in vs), max(v[0] for v in vs)
@@ -650,7 +656,7 @@ def _ruled_table(page, segs: list[Line], pno: int, last: list[list[str]]) -> tup
         return None
 
     def text(c: list[Line]) -> str:
-        return " ".join(_join(r, pno).text for r in _rows(c))
+        return functools.reduce(_cell_join, (_join(r, pno).text for r in _rows(c)), "")
 
     def header(cells: list[list[Line]]) -> list[str] | None:  # a row of three short labels or more, no numbers
         names = [text(c).strip(" :") for c in cells]

@@ -265,3 +265,55 @@ def signs_pdf(path: Path) -> Path:
     ops.append(b"ET")
     path.write_bytes(_raw_pdf(b"\n".join(ops), SYMBOL_AS_STANDARD))
     return path
+
+
+GRID_ROWS = [
+    ("Acute sore throat", "Use FeverPAIN to assess symptoms;", [("First choice:", "500 mg four", "5 to 10"),
+                                                              ("phenoxymethylpenicillin", "times a day", "days")]),
+    ("", "", [("Penicillin allergy:", "250 mg to 500 mg", "5 days"), ("clarithromycin", "twice a day", "")]),
+    ("Lower UTI", "Advise paracetamol for pain;", [("First choice:", "100 mg modified-", "3 days"),
+                                                    ("nitrofurantoin", "release twice a day", "")]),
+]
+
+
+def ruled_table_pdf(path: Path) -> Path:
+    """A landscape page with a table ruled as a grid (Word's way: each cell's edges drawn apart): a header row,
+    then rows whose cells hold two lines each, the medicine, dose and length columns split by a rule under each
+    medicine; the lines of neighbouring cells share baselines, so a line-by-line reader reads across the cells."""
+    size = (11.69, 8.27)
+    plt, fig = _figure(size)
+    w, h = size[0] * 72, size[1] * 72
+    xs = [40, 170, 360, 520, 680, 800]
+    from matplotlib.lines import Line2D
+
+    def rule(x0, y0, x1, y1):  # points from the top-left
+        fig.add_artist(Line2D([x0 / w, x1 / w], [1 - y0 / h, 1 - y1 / h], lw=0.8, color="black",
+                              transform=fig.transFigure))
+
+    y = 60
+    for x, head in zip(xs, ["Infection", "Key points", "Medicine", "Adult dose", "Length"]):
+        fig.text(*_pt(fig, x + 5, y + 15), head, fontsize=10, weight="bold", family=FONT)
+    rows_y = [y, y + 22]
+    y += 22
+    for label, key, subs in GRID_ROWS:
+        top = y
+        if label:
+            fig.text(*_pt(fig, xs[0] + 5, y + 14), label, fontsize=9, family=FONT)
+            fig.text(*_pt(fig, xs[1] + 5, y + 14), key, fontsize=9, family=FONT)
+        for n, line in enumerate(subs):
+            for x, cell in zip(xs[2:], line):
+                fig.text(*_pt(fig, x + 5, y + 14 + 13 * n), cell, fontsize=9, family=FONT)
+        y += 34
+        for x in xs:
+            rule(x, top, x, y)
+        # a row that goes on under the same infection: its rule leaves the merged label cells open
+        rule(xs[0] if label or not rows_y else xs[2], top, xs[-1], top)
+        rows_y.append(y)
+    rule(xs[0], y, xs[-1], y)
+    for ry in rows_y[:2]:
+        rule(xs[0], ry, xs[-1], ry)
+    for x in xs:
+        rule(x, rows_y[0], x, rows_y[1])
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -219,3 +219,17 @@ def test_the_web_chat_shows_an_admin_what_was_read_from_each_file(tmp_path, monk
     table = at.sidebar.dataframe[0].value
     assert list(table["file"]) == ["audit.pdf", "broken.pdf"] and list(table["form items"]) == [6, 0]
     assert any("broken.pdf: unreadable PDF" in c.value.replace("\\", "") for c in at.sidebar.caption)
+
+
+# --- ruled tables ----------------------------------------------------------------------------------
+def test_a_ruled_table_keeps_each_cells_lines_together(tmp_path):
+    from layout_fixtures import ruled_table_pdf
+
+    doc = one(ruled_table_pdf(tmp_path / "doses.pdf"))
+    rows = [body(doc, s) for s in doc.sections if s.kind == "table_row"]
+    assert rows[0] == ("Infection: Acute sore throat; Key points: Use FeverPAIN to assess symptoms;; Medicine: First "
+                       "choice: phenoxymethylpenicillin; Adult dose: 500 mg four times a day; Length: 5 to 10 days.")
+    # a row under the same infection (its label cell merged) keeps the label
+    assert rows[1] == ("Infection: Acute sore throat; Medicine: Penicillin allergy: clarithromycin; Adult dose: 250 mg "
+                       "to 500 mg twice a day; Length: 5 days.")
+    assert rows[2].startswith("Infection: Lower UTI;") and rows[2].endswith("Length: 3 days.") and len(rows) == 3

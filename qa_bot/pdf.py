@@ -617,8 +617,8 @@ def _ruled_table(page, segs: list[Line], pno: int, last: list[list[str]]) -> tup
     header (``last``). Returns the table's lines and the page's other segments, or None (no grid, or no cell of
     several lines: the aligned-cells reader reads such a table as well)."""
     hs, vs = _rules(page)
-    if len(hs) < 3 or len(vs) < 4 or not segs:
-        return None
+    if len(hs) < 3 or len(vs) < 4 or not segs or _twin_tables(segs, page.get_size()[0]) is not None:
+        return None  # (twin tables side by side, a chart of numbers: the aligned-cells reader's)
     cols = _cluster([v[0] for v in vs])
     mids = [(s.x0 + s.x1) / 2 for s in segs]
     while len(cols) > 3 and not any(cols[0] < m < cols[1] for m in mids):  # a rule in the margin frames no cell
@@ -652,7 +652,10 @@ def _ruled_table(page, segs: list[Line], pno: int, last: list[list[str]]) -> tup
                 cells[k].append(s)
                 inside.add(id(s))
         grid.append((xs, cells, [y for y in levels if bottom + 3 < y < top - 3], top))
-    if sum(1 for g in grid for c in g[1] if len(_rows(c)) >= 2) < 2 or len(grid) < 2:
+    # cells of several lines of words beside the row labels (a chart of numbers under long labels is read well by
+    # the aligned-cells reader)
+    if sum(1 for g in grid for c in g[1][1:] if len(_rows(c)) >= 2 and sum(len(x.text.split()) for x in c) >= 3) < 2 \
+            or len(grid) < 2:
         return None
 
     def text(c: list[Line]) -> str:

@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export ANONYMIZED_TELEMETRY ?= False
 
-.PHONY: install run ingest test test-fast eval-quick eval bench chromium tesseract clean llm-smoke
+.PHONY: install run ingest test test-fast eval-quick eval bench chromium tesseract clean llm-smoke e2e-openwebui
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -55,7 +55,8 @@ eval-quick: install
 eval: install
 	$(BIN)/qa-bot ingest --if-missing
 	$(BIN)/qa-bot eval evals/datasets/liveqa2017.jsonl evals/datasets/mediqa2019.jsonl evals/datasets/mediqa2021.jsonl \
-		evals/datasets/followup.jsonl evals/datasets/unanswerable.jsonl evals/datasets/clinician.jsonl --baselines --out eval-out/full
+		evals/datasets/followup.jsonl evals/datasets/unanswerable.jsonl evals/datasets/clinician.jsonl evals/datasets/kqa.jsonl \
+		--baselines --out eval-out/full
 
 bench: install
 	$(BIN)/python benchmarks/ingest.py
@@ -65,6 +66,18 @@ bench: install
 llm-smoke: install
 	$(BIN)/qa-bot ingest --if-missing
 	BIN=$(BIN) PYTHON=$(PYTHON) bash benchmarks/llm_smoke.sh
+
+# optional, not in CI: Open WebUI (PyPI, its own venv: ~2.5 GB with torch) against `qa-bot serve`, driven in Chromium
+# (title, follow-up suggestions, a source opening with its quoted passage, a readable abstention)
+OPENWEBUI_VERSION ?= 0.12.4
+OWUI_VENV ?= .venv-openwebui
+$(OWUI_VENV)/.installed:
+	$(PYTHON) -m venv $(OWUI_VENV)
+	$(OWUI_VENV)/bin/pip install -q --disable-pip-version-check open-webui==$(OPENWEBUI_VERSION)
+	touch $@
+
+e2e-openwebui: install chromium $(OWUI_VENV)/.installed
+	OPENWEBUI_BIN=$(OWUI_VENV)/bin/open-webui $(BIN)/python benchmarks/e2e_openwebui.py
 
 clean:
 	rm -rf $(VENV) data eval-out

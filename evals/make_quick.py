@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SETS = ("liveqa2017", "mediqa2019", "mediqa2021", "followup", "unanswerable", "clinician")
+SETS = ("liveqa2017", "mediqa2019", "mediqa2021", "followup", "unanswerable", "clinician", "kqa")
 
 
 def sample(rows: list[dict], n: int) -> list[dict]:

@@ -2,8 +2,10 @@
 
 Endpoints: ``POST /v1/answer`` (the ``Answer`` JSON), ``POST /v1/chat/completions`` (OpenAI-compatible, streaming
 and not; the message content is the answer as text with ``[n]`` markers, references and the fixed disclaimer, the
-structured citations are in an extra ``citations`` field), ``GET /v1/models``, ``GET /v1/index/stats``,
-``GET /healthz`` (the process is up) and ``GET /readyz`` (the index is reachable and loaded).
+structured citations are in an extra ``citations`` field; Open WebUI's task prompts are answered without the
+engine, ``qa_bot.openwebui``), ``GET /v1/passages/{citation id}`` (the cited passage, quoted spans marked),
+``GET /v1/audit`` (admin keys), ``GET /v1/models``, ``GET /v1/index/stats``, ``GET /healthz`` (the process is up)
+and ``GET /readyz`` (the index is reachable and loaded). Each answered request appends a row to the audit trail.
 
 Keys (``QA_BOT_API_KEYS`` plain, or ``QA_BOT_API_KEYS_FILE`` hashed, optionally scoped to collections) are checked
 on every endpoint but the health ones. Errors are OpenAI-style JSON ``{"error": {"message", "type"}}``.
@@ -13,14 +15,12 @@ Privacy: no log line carries question or answer text (lengths and timings only) 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import ipaddress
 import json
 import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -31,7 +31,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .api_limits import BodyLimit
 from .errors import BadInputError, BadQuestionError, IndexMissingError, QABotError, StoreUnavailableError
+from .keys import (ApiKey, KeyRefused, KeyRing, find_bearer, hash_key, parse_keys_file,  # noqa: F401 - re-exported
+                   scoped_collections)
 from .settings import Settings
 
 log = logging.getLogger("qa_bot.api")
@@ -62,15 +65,18 @@ def error_response(status: int, message: str, type_: str, headers: dict[str, str
 
 
 _STATUS_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-                 404: "not_found_error", 405: "invalid_request_error", 413: "invalid_request_error",
+                 404: "not_found_error", 405: "invalid_request_error", 408: "invalid_request_error",
+                 413: "invalid_request_error", 431: "invalid_request_error",
                  422: "invalid_request_error", 503: "service_unavailable"}
 
 
 def _engine_error(e: QABotError) -> ApiError:
     if isinstance(e, (BadQuestionError, BadInputError)):
         return ApiError(400, str(e), "invalid_request_error")
-    if isinstance(e, (IndexMissingError, StoreUnavailableError)):
-        return ApiError(503, str(e), "service_unavailable")
+    if isinstance(e, IndexMissingError):  # the message names the data directory: not for clients
+        return ApiError(503, "no index: run `qa-bot ingest` first", "service_unavailable")
+    if isinstance(e, StoreUnavailableError):  # the message names the Chroma server's address
+        return ApiError(503, "the index store (Chroma server) is unavailable", "service_unavailable")
     return ApiError(500, str(e), "internal_error")
 
 
@@ -85,88 +91,6 @@ def _store_failed(e: BaseException) -> bool:
     """An error raised inside Chroma (e.g. ``InternalError: Error finding id`` when an embedded store was written by
     another process): the store's state, not the request, so a 503 with what to do."""
     return any(c.__module__.split(".")[0] == "chromadb" for c in type(e).__mro__)
-
-
-# --- keys -------------------------------------------------------------------------------------------
-def hash_key(key: str) -> str:
-    """``sha256:<hex>`` of a key (keys are long random strings: a fast hash is enough)."""
-    return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    digest: bytes  # sha256 of the key
-    collections: frozenset[str] | None  # None: every collection
-
-    @property
-    def id(self) -> str:
-        """What logs may show of a key: the first 8 hex digits of its hash."""
-        return self.digest.hex()[:8]
-
-
-def parse_keys_file(text: str, where: str = "keys file") -> list[ApiKey]:
-    """Lines ``sha256:<64 hex> [collection,collection]``; ``#`` starts a comment; blank lines are skipped."""
-    keys = []
-    for n, raw in enumerate(text.splitlines(), 1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        parts = line.split()
-        algo, _, hexd = parts[0].partition(":")
-        if algo != "sha256" or len(hexd) != 64 or any(c not in "0123456789abcdef" for c in hexd.lower()):
-            raise BadInputError(f"{where}, line {n}: expected `sha256:<64 hex digits> [collection,...]`")
-        if len(parts) > 2:
-            raise BadInputError(f"{where}, line {n}: collections are one comma-separated field (no spaces)")
-        cols = frozenset(c.strip() for c in parts[1].split(",") if c.strip()) if len(parts) == 2 else None
-        keys.append(ApiKey(bytes.fromhex(hexd), cols or None))
-    return keys
-
-
-class KeyRing:
-    """The accepted keys: plain ones from the settings and hashed ones from the keys file (re-read when it
-    changes). ``enabled`` is False when neither is configured (then only loopback clients are served)."""
-
-    def __init__(self, settings: Settings):
-        self._plain = [ApiKey(hashlib.sha256(k.get_secret_value().encode("utf-8")).digest(), None)
-                       for k in settings.api_keys or []]
-        self._file: Path | None = settings.api_keys_file
-        self._file_keys: list[ApiKey] = []
-        self._stamp: tuple | None = None
-        self._lock = threading.Lock()
-        if self._file is not None:
-            self._load()
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self._plain) or self._file is not None
-
-    def _load(self) -> None:
-        assert self._file is not None
-        try:
-            st = self._file.stat()
-        except OSError as e:
-            raise BadInputError(f"QA_BOT_API_KEYS_FILE {self._file}: cannot read it ({e.strerror})") from None
-        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-        with self._lock:
-            if stamp != self._stamp:
-                self._file_keys = parse_keys_file(self._file.read_text(encoding="utf-8"), str(self._file))
-                self._stamp = stamp
-
-    def keys(self) -> list[ApiKey]:
-        if self._file is not None:
-            try:
-                self._load()
-            except BadInputError as e:  # an edit in progress or a bad line: keep the last good keys
-                log.warning("keys file not reloaded: %s", e)
-        return self._plain + self._file_keys
-
-    def find(self, presented: str) -> ApiKey | None:
-        digest = hashlib.sha256(presented.encode("utf-8", "surrogateescape")).digest()
-        found = None
-        for k in self.keys():  # every key compared, in constant time: no early exit
-            if hmac.compare_digest(digest, k.digest) and found is None:
-                found = k
-        return found
 
 
 # --- request and response bodies ----------------------------------------------------------------------
@@ -223,6 +147,84 @@ class ChatRequest(BaseModel):
     audience: Literal["clinician", "patient"] | None = None
 
 
+def scope_filters(key: ApiKey | None, filters: Filters | None) -> dict[str, Any]:
+    """Engine overrides from the request's filters, restricted to the key's collections."""
+    f = filters or Filters()
+    out: dict[str, Any] = {}
+    if f.doc_types:
+        out["doc_types"] = list(f.doc_types)
+    if f.published_after:
+        out["published_after"] = f.published_after.isoformat()
+    try:
+        cols = scoped_collections(key, f.collections)
+    except KeyRefused as e:
+        raise ApiError(e.status, str(e), "permission_error") from None
+    if cols:
+        out["collections"] = cols
+    return out
+
+
+# --- usage ------------------------------------------------------------------------------------------
+def estimate_tokens(text: str) -> int:
+    """An estimate of a text's tokens for the ``usage`` field: about four characters a token (OpenAI's rule of
+    thumb for English); no tokenizer is loaded, and nothing here is billed."""
+    return (len(text) + 3) // 4 if text else 0
+
+
+def usage_of(messages: list[ChatMessage], content: str) -> dict[str, int]:
+    prompt = sum(estimate_tokens(m.text()) for m in messages)
+    completion = estimate_tokens(content)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def completion_body(content: str, messages: list[ChatMessage], **extra) -> dict:
+    return {"id": "chatcmpl-" + uuid.uuid4().hex, "object": "chat.completion", "created": int(time.time()),
+            "model": MODEL_ID, "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                                            "finish_reason": "stop", "logprobs": None}],
+            "usage": usage_of(messages, content), **extra}
+
+
+def passage_links(settings: Settings, result) -> dict[int, str]:
+    """Citation number → its passage's link, when the API's public address is configured."""
+    base = (settings.public_base_url or "").rstrip("/")
+    return {c.n: f"{base}/v1/passages/{c.id}" for c in result.citations} if base else {}
+
+
+def audit_answer(settings: Settings, key: ApiKey | None, overrides: dict[str, Any], result, seconds: float) -> None:
+    """One row of the audit trail for an answered request (``qa_bot.audit``)."""
+    from .audit import AuditStore
+
+    try:
+        AuditStore.for_settings(settings).record(key.id if key else None, overrides.get("collections"),
+                                                 result, seconds, settings.audit_text)
+    except Exception as e:  # noqa: BLE001 - an audit store away is logged; the answer is still given
+        log.error("audit: not recorded (%s)", type(e).__name__)
+
+
+def openwebui_task(body: ChatRequest, text: str, settings: Settings, memory, owner: str) -> Any:
+    """Open WebUI's background task prompts (title, tags, follow-ups, queries, autocomplete), answered in the JSON
+    they ask for without the engine (``qa_bot.openwebui``); None for anything else. Their text is not logged."""
+    from .openwebui import recognise, reply
+
+    task = recognise(text)
+    if task is None:
+        return None
+    content = reply(task, text, settings, memory, owner)
+    log.info("chat: open webui task %s answered without retrieval", task.key)
+    done = completion_body(content, body.messages)
+    if not body.stream:
+        return done
+    frame = {**done, "object": "chat.completion.chunk",
+             "choices": [{"index": 0, "delta": {"role": "assistant", "content": content}, "finish_reason": "stop",
+                          "logprobs": None}]}
+
+    async def events():
+        yield f"data: {json.dumps(frame, ensure_ascii=False)}\n\n"
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
 # --- the app ----------------------------------------------------------------------------------------
 def is_loopback(host: str | None) -> bool:
     if not host:
@@ -240,6 +242,7 @@ class _Warmup:
         self.done = threading.Event()
         self.error: str | None = None
         self.seconds: float | None = None
+        self.store_failed = False  # the last answer failed inside the vector store, none has worked since
 
 
 class AccessAndErrors:
@@ -247,8 +250,8 @@ class AccessAndErrors:
     string or a body) and a JSON 500 for anything unexpected (the exception's type is logged, not its message,
     which could quote the question)."""
 
-    def __init__(self, app, settings: Settings):
-        self.app, self.settings = app, settings
+    def __init__(self, app, settings: Settings, warm: _Warmup | None = None):
+        self.app, self.settings, self.warm = app, settings, warm
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -279,6 +282,8 @@ class AccessAndErrors:
                 if _unavailable(e):
                     resp = error_response(503, "the index store is unavailable", "service_unavailable")
                 elif _store_failed(e):
+                    if self.warm is not None:
+                        self.warm.store_failed = True  # /readyz is 503 until an answer works again
                     resp = error_response(503, "the vector store failed on this request; with the embedded store "
                                                "this happens after another process (an ingest) wrote to it: restart "
                                                "the API after an ingest, or use a Chroma server (QA_BOT_CHROMA_URL)",
@@ -291,6 +296,27 @@ class AccessAndErrors:
             path = getattr(route, "path", None) or "<no route>"
             access_log.info("%s %s %d %.0fms", scope.get("method", "?"), path, state["status"],
                             (time.perf_counter() - t0) * 1000)
+
+
+def embedded_store_busy(settings: Settings, warm: _Warmup) -> str | None:
+    """Why the embedded store cannot answer now (another process writing it; an answer failed inside it and a
+    test question still fails), else None."""
+    from .engine import answer
+    from .index import writer_running
+
+    if settings.chroma_url:
+        return None
+    if writer_running(settings):
+        return "an ingest by another process is writing the index (questions fail until it ends)"
+    if warm.store_failed:
+        try:
+            answer(WARMUP_QUESTION, [], settings)
+            warm.store_failed = False
+        except Exception as e:  # noqa: BLE001
+            if _store_failed(e):
+                return "the vector store fails on questions (restart the API after an ingest)"
+            raise
+    return None
 
 
 def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI:
@@ -308,6 +334,8 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
         t = time.perf_counter()
         try:
             answer(WARMUP_QUESTION, [], settings)
+            for scope in {k.collections for k in keyring.keys() if k.collections}:  # each key scope's statistics
+                answer(WARMUP_QUESTION, [], settings, collections=sorted(scope))
         except QABotError as e:
             warm.error = str(e)
         except Exception as e:  # noqa: BLE001
@@ -329,6 +357,9 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
     app.state.settings = settings
     app.state.keyring = keyring
     app.state.warmup = warm
+    from .openwebui import FollowupMemory
+
+    followups = FollowupMemory()
 
     # --- error handlers ---------------------------------------------------------------------------
     @app.exception_handler(ApiError)
@@ -347,7 +378,9 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
             loc = ".".join(str(x) for x in p.get("loc", ()) if x != "body")
             problems.append(f"{loc or 'body'}: {p.get('msg', 'invalid')}")
         first = e.errors()[0] if e.errors() else {}
-        param = ".".join(str(x) for x in first.get("loc", ()) if x != "body") or None
+        # the field at fault; a JSON syntax error's location is an offset in the body, not a parameter
+        param = None if first.get("type") == "json_invalid" else \
+            ".".join(str(x) for x in first.get("loc", ()) if x != "body") or None
         return error_response(422, "invalid request: " + "; ".join(problems), "invalid_request_error", param=param)
 
     @app.exception_handler(StarletteHTTPException)
@@ -364,14 +397,10 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
                 raise ApiError(403, "no API keys are configured: only loopback clients are served "
                                     "(set QA_BOT_API_KEYS or QA_BOT_API_KEYS_FILE)", "permission_error")
             return None
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise ApiError(401, "missing API key: send `Authorization: Bearer <key>`", "authentication_error",
-                           {"WWW-Authenticate": "Bearer"})
-        key = keyring.find(token.strip())
-        if key is None:
-            raise ApiError(401, "invalid API key", "authentication_error", {"WWW-Authenticate": "Bearer"})
-        return key
+        try:
+            return find_bearer(keyring, headers.get("authorization"))
+        except KeyRefused as e:
+            raise ApiError(e.status, str(e), "authentication_error", {"WWW-Authenticate": "Bearer"}) from None
 
     class RequireKey:
         def __init__(self, app):
@@ -391,31 +420,14 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
             scope.setdefault("state", {})["api_key"] = key
             await self.app(scope, receive, send)
 
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)  # after the key check: key holders only
     app.add_middleware(RequireKey)
-    app.add_middleware(AccessAndErrors, settings=settings)  # outermost: every request, 401s included, is logged
+    # outermost: every request, 401s included, is logged
+    app.add_middleware(AccessAndErrors, settings=settings, warm=warm)
 
     def authorize(request: Request) -> ApiKey | None:
         """The key the middleware accepted (None: keys are off, a loopback client)."""
         return getattr(request.state, "api_key", None)
-
-    def scope_filters(key: ApiKey | None, filters: Filters | None) -> dict[str, Any]:
-        """Engine overrides from the request's filters, restricted to the key's collections."""
-        f = filters or Filters()
-        out: dict[str, Any] = {}
-        if f.doc_types:
-            out["doc_types"] = list(f.doc_types)
-        if f.published_after:
-            out["published_after"] = f.published_after.isoformat()
-        cols = [c for c in (f.collections or []) if c]
-        if key is not None and key.collections is not None:
-            outside = sorted(set(cols) - key.collections)
-            if outside:
-                raise ApiError(403, f"this API key has no access to collection(s): {', '.join(outside)}",
-                               "permission_error")
-            cols = cols or sorted(key.collections)
-        if cols:
-            out["collections"] = cols
-        return out
 
     def run_engine(question: str, history: list[dict], overrides: dict[str, Any], endpoint: str):
         from .engine import answer
@@ -427,6 +439,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
             log.info("%s: refused (%s) question_chars=%d history_turns=%d", endpoint, type(e).__name__,
                      len(question), len(history))
             raise _engine_error(e) from None
+        warm.store_failed = False
         ms = (time.perf_counter() - t) * 1000
         log.info("%s: question_chars=%d history_turns=%d abstained=%s sentences=%d citations=%d total_ms=%.0f",
                  endpoint, len(question), len(history), result.abstained, len(result.sentences),
@@ -456,11 +469,17 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
                 except Exception as e:
                     raise StoreUnavailableError(f"cannot reach the Chroma server at {settings.chroma_url} "
                                                 f"({type(e).__name__})") from None
-            stats = {"documents": store.count_docs(), "chunks": store.count_chunks(),
-                     "vectors": store.count_chunks(True)}
+            if store.count_chunks() == 0:
+                raise IndexMissingError("the index is empty")
+            busy = embedded_store_busy(settings, warm)
+            if busy:
+                return error_response(503, f"not ready: {busy}", "service_unavailable")
         except (IndexMissingError, StoreUnavailableError) as e:
-            return error_response(503, f"not ready: {e}", "service_unavailable")
-        return {"status": "ready", **stats, "warmup_seconds": warm.seconds}
+            # no key is asked for here: ready or not, and no detail of the index (counts, paths, addresses)
+            why = "no index (run `qa-bot ingest`)" if isinstance(e, IndexMissingError) else \
+                "the index store is unreachable"
+            return error_response(503, f"not ready: {why}", "service_unavailable")
+        return {"status": "ready"}
 
     @app.get("/v1/models")
     def models(key: ApiKey | None = Depends(authorize)):
@@ -470,10 +489,10 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
     def index_stats(key: ApiKey | None = Depends(authorize)):
         from .index import require_index
 
-        stats = require_index(settings).stats()
-        if key is not None and key.collections is not None:  # a scoped key sees its own collections only
-            stats = stats.model_copy(update={"by_collection": {k: v for k, v in stats.by_collection.items()
-                                                               if k in key.collections}})
+        scoped = key is not None and key.collections is not None
+        # a scoped key sees its own collections only (every count); no key sees where the store lives
+        stats = require_index(settings).stats(sorted(key.collections) if scoped else None)
+        stats = stats.model_copy(update={"store": "chroma server" if settings.chroma_url else "embedded"})
         return stats.model_dump(mode="json")
 
     @app.post("/v1/answer")
@@ -481,26 +500,37 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
         overrides = scope_filters(key, body.filters)
         if body.audience:
             overrides["audience"] = body.audience
+        t0 = time.perf_counter()
         result = run_engine(body.question, [t.model_dump() for t in body.history], overrides, "answer")
+        audit_answer(settings, key, overrides, result, time.perf_counter() - t0)
         return JSONResponse(result.model_dump(mode="json"))
 
     @app.post("/v1/chat/completions")
     def chat_completions(body: ChatRequest, key: ApiKey | None = Depends(authorize)):
+        from .openwebui import source_events
         from .render import answer_to_text
 
         if body.model not in (None, "", MODEL_ID):
-            raise ApiError(404, f"model {body.model!r} does not exist; use {MODEL_ID!r} (GET /v1/models)",
-                           "not_found_error")
+            raise ApiError(404, f"unknown model; use {MODEL_ID!r} (GET /v1/models)", "not_found_error")
         turns = [m for m in body.messages if m.role in ("user", "assistant")]  # system prompts are ignored
         if not turns or turns[-1].role != "user":
             raise ApiError(400, "the last message must be the user's question (role `user`)",
                            "invalid_request_error")
+        if settings.openwebui:
+            task = openwebui_task(body, turns[-1].text(), settings, followups, key.id if key else "")
+            if task is not None:
+                return task
         history = [{"role": m.role, "content": m.text()} for m in turns[:-1]]
         overrides = scope_filters(key, body.filters)
         if body.audience:
             overrides["audience"] = body.audience
+        t0 = time.perf_counter()
         result = run_engine(turns[-1].text(), history, overrides, "chat")
-        content = answer_to_text(result)  # the fixed disclaimer is always part of it
+        audit_answer(settings, key, overrides, result, time.perf_counter() - t0)
+        links = passage_links(settings, result)
+        content = answer_to_text(result, links=links)  # the fixed disclaimer is always part of it
+        if settings.openwebui:
+            followups.remember(content, result.suggested_followups, key.id if key else "")
         cid = "chatcmpl-" + uuid.uuid4().hex
         created = int(time.time())
         citations = [c.model_dump(mode="json") for c in result.citations]
@@ -510,7 +540,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
             return {"id": cid, "object": "chat.completion", "created": created, "model": MODEL_ID,
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
                                  "finish_reason": "stop", "logprobs": None}],
-                    "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}, **extra}
+                    "usage": usage_of(body.messages, content), **extra}
 
         def chunk(delta: dict, finish: str | None = None, **more) -> str:
             obj = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
@@ -519,8 +549,10 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
 
         # the answer is verified as a whole before anything is sent: the stream carries it line by line
         parts = [chunk({"role": "assistant", "content": ""})]
+        if settings.openwebui:  # Open WebUI keeps each as a source of the message: its [n] opens the n-th passage
+            parts += [chunk({}, event=e) for e in source_events(result.citations, links)]
         parts += [chunk({"content": line}) for line in content.splitlines(keepends=True)]
-        parts += [chunk({}, "stop", **extra), "data: [DONE]\n\n"]
+        parts += [chunk({}, "stop", **extra, usage=usage_of(body.messages, content)), "data: [DONE]\n\n"]
 
         async def events():
             for p in parts:
@@ -529,7 +561,82 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
+    add_passage_and_audit_routes(app, settings, authorize)
     return app
+
+
+def _passage_view(chunk, spans: list[tuple[int, int]], cid: str) -> dict[str, Any]:
+    from .render import display_title
+    from .types import Citation
+
+    c = Citation(n=1, chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, section_id=chunk.section_id,
+                 doc_type=chunk.doc_type, title=chunk.title, source=chunk.source, url=chunk.url,
+                 published=chunk.published, heading=chunk.heading_path[-1] if chunk.heading_path else None,
+                 page=chunk.page_at(spans[0][0] if spans else 0), quote=chunk.text, spans=spans)
+    return {"id": cid, "title": display_title(c), **c.model_dump(mode="json", exclude={"n", "id"}),
+            "quoted": [chunk.text[s:e] for s, e in spans]}
+
+
+def _passage_html(view: dict[str, Any]) -> str:
+    from html import escape
+
+    text, pos, parts = view["quote"], 0, []
+    for s, e in view["spans"]:
+        parts += [escape(text[pos:s]), f"<mark>{escape(text[s:e])}</mark>"]
+        pos = e
+    parts.append(escape(text[pos:]))
+    where = " · ".join(escape(str(x)) for x in (view.get("heading"), view.get("source"), view.get("published"),
+                                               f"p. {view['page']}" if view.get("page") is not None else None) if x)
+    link = (f'<p><a href="{escape(view["url"])}" rel="noopener noreferrer">{escape(view["url"])}</a></p>'
+            if view.get("url", "") and view["url"].startswith(("http://", "https://")) else "")
+    return ("<!doctype html><html><head><meta charset=\"utf-8\"><title>" + escape(view["title"]) + "</title>"
+            "<style>body{font-family:sans-serif;max-width:48rem;margin:2rem auto;line-height:1.5}"
+            "mark{background:#ffe58a}</style></head><body>"
+            f"<h1>{escape(view['title'])}</h1><p>{where}</p>{link}<blockquote>{''.join(parts)}</blockquote>"
+            "</body></html>")
+
+
+def add_passage_and_audit_routes(app: FastAPI, settings: Settings, authorize) -> None:
+    """``GET /v1/passages/{citation id}`` (the cited passage, its quoted spans marked; JSON, or HTML for a
+    browser or ``?format=html``) and ``GET /v1/audit`` (admin keys only)."""
+    from fastapi.responses import HTMLResponse, PlainTextResponse
+
+    from .types import parse_citation_id
+
+    @app.get("/v1/passages/{cid}")
+    def passage(cid: str, request: Request, format: str | None = None, key: ApiKey | None = Depends(authorize)):
+        from .index import require_index
+
+        parsed = parse_citation_id(cid)
+        if parsed is None:
+            raise ApiError(404, "no such passage: not a citation id", "not_found_error")
+        chunk_id, spans, digest = parsed
+        chunk = require_index(settings).get_chunks([chunk_id]).get(chunk_id)
+        outside = key is not None and key.collections is not None and chunk is not None \
+            and chunk.collection not in key.collections
+        if chunk is None or outside:
+            raise ApiError(404, "no such passage (removed from the index, or outside this key's collections)",
+                           "not_found_error")
+        if hashlib.sha256(chunk.text.encode("utf-8")).hexdigest()[:10] != digest:
+            raise ApiError(410, "this passage has changed since it was cited (the document was re-ingested)",
+                           "not_found_error")
+        if any(not (0 <= s < e <= len(chunk.text)) for s, e in spans):
+            raise ApiError(404, "no such passage: the spans lie outside it", "not_found_error")
+        view = _passage_view(chunk, spans, cid)
+        wants_html = format == "html" or (format is None and "text/html" in request.headers.get("accept", ""))
+        return HTMLResponse(_passage_html(view)) if wants_html else view
+
+    @app.get("/v1/audit")
+    def audit(since: str | None = None, format: Literal["jsonl", "csv"] = "jsonl",
+              key: ApiKey | None = Depends(authorize)):
+        from .audit import AuditStore, parse_since, to_text
+
+        if key is None or not key.admin:
+            raise ApiError(403, "the audit trail is readable only with an admin key (`admin` on its line in the "
+                                "keys file)", "permission_error")
+        rows = AuditStore.for_settings(settings).rows(parse_since(since))
+        return PlainTextResponse(to_text(rows, format),
+                                 media_type="text/csv" if format == "csv" else "application/x-ndjson")
 
 
 def app_from_env() -> FastAPI:

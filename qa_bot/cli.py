@@ -21,13 +21,20 @@ app.add_typer(index_app, name="index")
 from .feedback import feedback_app  # noqa: E402
 
 app.add_typer(feedback_app, name="feedback")
+from .audit import audit_app  # noqa: E402
+
+app.add_typer(audit_app, name="audit")
 console = Console()
 err = Console(stderr=True)
 
 
-def printable(text: str) -> str:
-    """``text`` with undecodable bytes (surrogate escapes from argv or file names) shown as U+FFFD."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if isinstance(text, str) else str(text)
+def printable(text: str, keep_lines: bool = False) -> str:
+    """``text`` with undecodable bytes (surrogate escapes from argv or file names) shown as U+FFFD and control
+    characters escaped (a file name with a newline cannot print a line of its own)."""
+    from .render import escape_controls
+
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if isinstance(text, str) else str(text)
+    return escape_controls(text, keep_lines)
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -117,11 +124,12 @@ def ingest(
 
             def on_error(e) -> None:
                 failures.append(f"{e.path}: {e.reason}")
-                bar.console.print(Text.assemble(("failed", "red"), f" {e.path}: {e.reason}"), highlight=False,
-                                  soft_wrap=True)
+                bar.console.print(Text.assemble(("failed", "red"), f" {printable(e.path)}: {printable(e.reason)}"),
+                                  highlight=False, soft_wrap=True)
 
-            def on_notice(e) -> None:
-                bar.console.print(f"[yellow]note[/] {e.path}: {e.reason}", highlight=False, soft_wrap=True)
+            def on_notice(e) -> None:  # the path and reason as text, never Rich markup
+                bar.console.print(Text.assemble(("note", "yellow"), f" {printable(e.path)}: {printable(e.reason)}"),
+                                  highlight=False, soft_wrap=True)
 
             report = run_ingest(paths or None, settings, progress=progress, vectors=not no_vectors, on_error=on_error,
                                 on_notice=on_notice, wait=wait)
@@ -175,7 +183,7 @@ def index_stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
         t.add_column(title)
         t.add_column("chunks", justify="right")
         for k, v in sorted(data.items(), key=lambda kv: -kv[1]):
-            t.add_row(Text(str(k)), str(v))
+            t.add_row(Text(printable(str(k))), str(v))
         console.print(t)
 
 
@@ -197,12 +205,12 @@ def index_check(
         fail(str(e))
         return
     for line in done:
-        console.print(f"repaired: {line}", markup=False, highlight=False)
+        console.print(f"repaired: {printable(line)}", markup=False, highlight=False)
     console.print(f"documents: {report['documents']}   chunks: {report['chunks']}   vectors: {report['vectors']}   "
                   f"lexical: {report['lexical']}", markup=False, highlight=False)
     if report["problems"]:
         for p in report["problems"]:
-            err.print(f"mismatch: {p}", markup=False, highlight=False)
+            err.print(f"mismatch: {printable(p)}", markup=False, highlight=False)
         err.print("run `qa-bot index check --repair` to fix it" if not repair else "not all problems could be fixed",
                   markup=False, highlight=False)
         raise typer.Exit(1)
@@ -247,7 +255,7 @@ def ask(
     if as_json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
-        console.print(answer_to_text(result), highlight=False, markup=False)
+        console.print(printable(answer_to_text(result), keep_lines=True), highlight=False, markup=False)
 
 
 @app.command()
@@ -271,9 +279,9 @@ def chat(audience: Annotated[str, typer.Option("--audience")] = "clinician") -> 
         try:
             result = answer(q, turns, settings)
         except QABotError as e:
-            err.print(Text(str(e), style="red"), highlight=False)
+            err.print(Text(printable(str(e)), style="red"), highlight=False)
             continue
-        console.print(answer_to_text(result), highlight=False, markup=False)
+        console.print(printable(answer_to_text(result), keep_lines=True), highlight=False, markup=False)
         turns += [{"role": "user", "content": result.question},
                   {"role": "assistant", "content": " ".join(s.text for s in result.sentences)}]
 
@@ -282,11 +290,11 @@ keys_app = typer.Typer(help="API keys for `qa-bot serve` (hashed lines for QA_BO
 app.add_typer(keys_app, name="keys")
 
 
-def _key_line(key: str, collections: str | None) -> str:
+def _key_line(key: str, collections: str | None, admin: bool = False) -> str:
     from .api import hash_key
 
     cols = ",".join(c.strip() for c in (collections or "").split(",") if c.strip())
-    return hash_key(key) + (f" {cols}" if cols else "")
+    return hash_key(key) + (f" {cols}" if cols else "") + (" admin" if admin else "")
 
 
 @keys_app.command("hash")
@@ -309,6 +317,7 @@ def keys_add(
                                                                              "(comma-separated).")] = None,
     file: Annotated[Optional[Path], typer.Option("--file", help="Keys file (default: QA_BOT_API_KEYS_FILE).")] = None,
     comment: Annotated[Optional[str], typer.Option("--comment", help="Who the key is for (kept as a # comment).")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="The key may also read the audit trail.")] = False,
 ) -> None:
     """Make a new random key, append its hashed line to the keys file, print the key (shown only this once)."""
     import os
@@ -320,7 +329,7 @@ def keys_add(
     if path is None:
         fail("no keys file: pass --file PATH or set QA_BOT_API_KEYS_FILE")
     key = "qab-" + secrets.token_urlsafe(32)
-    line = _key_line(key, collections)
+    line = _key_line(key, collections, admin)
     if comment:
         line += "  # " + " ".join(comment.split())
     try:
@@ -339,6 +348,22 @@ def keys_add(
     print(key)
 
 
+def keyring_or_exit(settings: Settings, host: str | None = None):
+    """The API keys (a bad keys file: exit with its message); a server on a non-loopback ``host`` needs keys."""
+    from .api import is_loopback
+    from .keys import KeyRing
+
+    try:
+        keyring = KeyRing(settings)
+    except QABotError as e:
+        fail(str(e))
+        raise
+    if host is not None and not keyring.enabled and not is_loopback(host):
+        fail(f"refusing to listen on {host} without API keys: set QA_BOT_API_KEYS or QA_BOT_API_KEYS_FILE "
+             "(`qa-bot keys add --file keys.txt`), or listen on 127.0.0.1")
+    return keyring
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
@@ -350,17 +375,10 @@ def serve(
 
     import uvicorn
 
-    from .api import KeyRing, is_loopback
+    from .api_limits import MAX_HEADER_BYTES, LimitedH11Protocol
 
     settings = settings_or_exit()
-    try:
-        keyring = KeyRing(settings)
-    except QABotError as e:
-        fail(str(e))
-        return
-    if not keyring.enabled and not is_loopback(host):
-        fail(f"refusing to listen on {host} without API keys: set QA_BOT_API_KEYS or QA_BOT_API_KEYS_FILE "
-             "(`qa-bot keys add --file keys.txt`), or listen on 127.0.0.1")
+    keyring = keyring_or_exit(settings, host)
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["formatters"]["qa_bot"] = {"()": "uvicorn.logging.DefaultFormatter",
                                           "fmt": "%(levelprefix)s %(asctime)s %(name)s %(message)s"}
@@ -371,8 +389,44 @@ def serve(
               f"keys: {'on' if keyring.enabled else 'off, loopback only'})", markup=False, highlight=False)
     # uvicorn's access log prints the request line with its query string: off; the app logs method, route,
     # status and time instead (qa_bot.api.access)
+    # h11 with a deadline for a request's headers (408) and a cap on their size (431): qa_bot/api_limits.py
     uvicorn.run("qa_bot.api:app_from_env", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_config=log_config, proxy_headers=False, server_header=False)
+                access_log=False, log_config=log_config, proxy_headers=False, server_header=False,
+                http=LimitedH11Protocol, h11_max_incomplete_event_size=MAX_HEADER_BYTES)
+
+
+@app.command()
+def mcp(
+    transport: Annotated[str, typer.Option(
+        "--transport", help="stdio (an agent starts this command) or http (streamable HTTP, over the network).")] = "stdio",
+    host: Annotated[str, typer.Option("--host", help="http: address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="http: port.")] = 8001,
+    path: Annotated[str, typer.Option("--path", help="http: the MCP endpoint's path.")] = "/mcp",
+) -> None:
+    """Serve the engine to MCP clients (tools `answer` and `search`), with the HTTP API's keys and scopes."""
+    settings = settings_or_exit()
+    keyring = keyring_or_exit(settings, host if transport == "http" else None)
+    if transport == "stdio":
+        from .mcp_server import create_server, warm_up
+
+        key = settings.mcp_key.get_secret_value() if settings.mcp_key else None
+        if keyring.enabled and (not key or keyring.find(key) is None):
+            fail("QA_BOT_MCP_KEY: " + ("missing: API keys are configured, so stdio calls need one of them"
+                                       if not key else "invalid API key"))
+        warm_up(settings)
+        create_server(settings, key).run("stdio")
+    elif transport == "http":
+        import uvicorn
+
+        from .mcp_server import http_app, warm_up
+
+        warm_up(settings)
+        err.print(f"qa_bot MCP (streamable HTTP) on http://{host}:{port}{path} "
+                  f"(keys: {'on' if keyring.enabled else 'off, loopback only'})", markup=False, highlight=False)
+        uvicorn.run(http_app(settings, path, host), host=host, port=port, access_log=False, log_level="warning",
+                    proxy_headers=False, server_header=False)
+    else:
+        fail(f"--transport {transport!r}: expected stdio or http")
 
 
 from .evaluate.cli import eval_command  # noqa: E402

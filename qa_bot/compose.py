@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .text import (CITE_MARK, INSTRUCTION_LIKE, META_HEADING, META_SENTENCE, NEGATIVE, PATIENT_DESCRIPTOR, POSITIVE,
@@ -19,7 +20,8 @@ from .text import (CITE_MARK, INSTRUCTION_LIKE, META_HEADING, META_SENTENCE, NEG
                    contradicts, issued_by, issuing_bodies, states_quantity, term_set, thresholds, topic_terms)
 from .settings import Settings
 from .shorthand import expand
-from .types import Answer, AnswerSentence, Citation, Passage
+from .subject import STRONG_HEADED, Aspect, asked_aspects, is_name
+from .types import Answer, AnswerSentence, Chunk, Citation, Passage, Subject
 from .verify import is_evidence
 
 QTYPE_LABEL = {"treatment": "Treatment", "symptoms": "Signs and symptoms", "causes": "Causes",
@@ -146,13 +148,6 @@ def citation_for(p: Passage, n: int, spans: list[tuple[int, int]]) -> Citation:
                     page=c.page_at(spans[0][0] if spans else 0))
 
 
-def _boilerplate(settings: Settings) -> frozenset[str]:
-    from .index import get_store
-
-    try:
-        return get_store(settings).boilerplate()
-    except Exception:  # composing never fails for want of the boilerplate list
-        return frozenset()
 
 
 # --- what the question asks about -------------------------------------------------------------------
@@ -242,282 +237,545 @@ def same_guidance(a: Passage, b: Passage) -> bool:
     return bool(ta and tb) and len(ta & tb) / min(len(ta), len(tb)) >= 0.99
 
 
-def _idf(terms: set[str], settings: Settings) -> dict[str, float]:
-    try:
-        from .retrieve import get_retriever
-
-        return get_retriever(settings).idf(terms)
-    except Exception:  # no index (unit tests of the composer): every term counts the same
-        return {t: 1.0 for t in terms}
 
 
-def _lead_extras(lead: Passage, have: set[str], settings: Settings) -> list[Passage]:
-    """The lead document's recommendation statements that retrieval did not bring: the answer may quote them."""
-    from .index import get_store
-
-    try:
-        chunks = get_store(settings).doc_chunks(lead.chunk.doc_id)
-    except Exception:
-        return []
-    out = []
-    for c in chunks:
-        if c.chunk_id in have or c.doc_type == "comment":
-            continue
-        rec = bool(c.recs or c.kind == "recommendation")
-        out.append(Passage(chunk=c, score=lead.score * (0.7 if rec else 0.5), features={"expanded": 1.0, "lead_doc": 1.0}))
-    return out[:80]
 
 
-def compose(question: str, standalone: str, passages: list[Passage], settings: Settings,
-            confidence: tuple[float, str] = (1.0, ""), search: str | None = None) -> Answer:
-    """``confidence``: (score, reason) from retrieval (``Retriever.confidence``); below the calibrated
-    threshold the answer abstains. ``search``: the text that was searched (shorthand spelled out)."""
-    base = Answer(question=question, standalone_question=standalone, passages=passages, disclaimer=settings.disclaimer,
-                  audience=settings.audience)
-    conf, reason = confidence
-    if conf < settings.abstain_threshold or not passages:
-        related = [citation_for(p, i, []) for i, p in enumerate(passages[:3], 1)]
-        return base.model_copy(update={"abstained": True, "related": related,
-                                       "abstain_reason": ABSTAIN_TEXT.get(settings.audience, ABSTAIN_TEXT["clinician"]),
-                                       "notice": f"Abstained: {reason} (confidence {conf:.2f} < "
-                                                 f"{settings.abstain_threshold:.2f})."})
-    asked = search or standalone
-    q_terms = set(content_terms(asked))
-    weights = _idf(q_terms, settings)
-    q_weight = sum(weights.values()) or 1.0
-    ranked = [p for p in passages if not p.features.get("expanded")]
-    lead = ranked[0] if ranked else passages[0]
-    # a question that names the body whose guidance it asks for ("per VA/DoD", "USPSTF stance?") leads with that
-    # body's document when one is retrieved well enough
-    bodies = issuing_bodies(standalone)
-    if bodies:
-        named = [p for p in ranked[:5] if p.chunk.doc_type == "guideline" and p.score >= 0.7 * lead.score
-                 and issued_by(p.chunk, bodies)]
-        if named and not issued_by(lead.chunk, bodies):
-            lead = named[0]
-    clinical = asked != standalone or re.search(r"\b(?:guidelines?|recommend\w*|USPSTF|grade|per)\b", standalone, re.I)
-    if settings.audience == "clinician" and lead.chunk.doc_type != "guideline" and clinical and not bodies:
-        # a clinician's answer leads with a guideline when one is retrieved nearly as well
-        lead = next((p for p in ranked[1:5] if p.chunk.doc_type == "guideline" and p.score >= 0.9 * lead.score), lead)
-    # an older and a newer version of the same guidance: the newer leads
-    for p in ranked[1:5]:
-        if same_guidance(lead, p) and _year(p.chunk.published) and (_year(lead.chunk.published) or "") < _year(p.chunk.published):
-            lead = p
-    older = {p.chunk.doc_id: _year(p.chunk.published) for p in passages if same_guidance(lead, p)
-             and (_year(p.chunk.published) or "") < (_year(lead.chunk.published) or "")}
-    have_lead = any(p.features.get("lead_doc") and p.chunk.doc_id == lead.chunk.doc_id for p in passages)
-    extras = (_lead_extras(lead, {p.chunk.chunk_id for p in passages}, settings)
-              if lead.chunk.doc_type == "guideline" and not have_lead else [])
-    passages = passages + extras
-    base = base.model_copy(update={"passages": passages})
+SUBJECT_ABSTAIN = {
+    "clinician": "{missing} The indexed documents do not answer this question. Nothing below is an answer: the "
+                 "passages listed are the nearest ones found, offered as related reading only.",
+    "patient": "{missing} We could not find an answer to this question in our documents. The pages below are the "
+               "closest matches we found; they do not answer your question.",
+}
 
-    # on the question's subject: the lead document, and documents whose subject the question names
-    lead_subject = _subject_terms(lead.chunk.title)
-    q_topic = topic_terms(asked)
 
-    def on_subject(p: Passage) -> bool:
-        if p.chunk.doc_id == lead.chunk.doc_id or p.chunk.doc_id in older:
+def _abstain_on(base: Answer, passages: list[Passage], settings: Settings, missing: str,
+                notice: str | None = None) -> Answer:
+    """An abstention that says what the documents lack (the subject, or what was asked of it)."""
+    related = [citation_for(p, i, []) for i, p in enumerate(passages[:3], 1)]
+    text = SUBJECT_ABSTAIN.get(settings.audience, SUBJECT_ABSTAIN["clinician"]).format(missing=missing)
+    return base.model_copy(update={"abstained": True, "related": related, "abstain_reason": text,
+                                   "notice": f"Abstained: {notice or missing}"})
+
+
+def subject_passages(subject: Subject | None, passages: list[Passage]) -> list[Passage] | None:
+    """The passages of the documents about the subject: those where a retrieved passage names it (in its text,
+    title or headings; a guideline's section on doses need not repeat the drug's name). None without a subject."""
+    if subject is None or not subject.df:
+        return None
+    docs = {p.chunk.doc_id for p in passages if subject.named_in(term_set(p.chunk.embed_text))}
+    return [p for p in passages if p.chunk.doc_id in docs]
+
+
+def missing_aspects(question: str, sentences: list[str]) -> tuple[list[Aspect], list[Aspect]]:
+    """(asked, not stated by any of ``sentences``): the aspects of ``question`` (``qa_bot.subject``)."""
+    asked = asked_aspects(question)
+    return asked, [a for a in asked if not any(a.said_in(x) for x in sentences)]
+
+
+def _subject_gate(question: str, passages: list[Passage], settings: Settings, base: Answer,
+                  subject: Subject | None) -> tuple[Answer | None, Subject | None]:
+    """(the abstention when no indexed document covers the subject, or none of the passages found speaks of a
+    subject that is a name; the subject the answer is held to). A subject word that is not a name ("resp") and
+    that no passage found uses is not held to: the answer is composed as without one."""
+    if subject is None or not settings.subject_first or not subject.strong:
+        return None, None
+    if not subject.df:
+        if settings.unknown_subject_share >= 1:  # unknown-subject abstention turned off
+            return None, None
+        who = "Our documents do not mention" if settings.audience == "patient" else "No indexed document mentions"
+        return _abstain_on(base, passages, settings, f"{who} {subject.name}.",
+                           notice=f"no indexed document mentions '{subject.name.lower()}'."), subject
+    if not subject_passages(subject, passages):
+        if is_name(subject.name):
+            return _abstain_on(base, passages, settings,
+                               f"None of the passages found speaks of {subject.display}."), subject
+        return None, None
+    return None, subject
+
+
+@dataclass(frozen=True)
+class CorpusStats:
+    """What the composer reads of the index, passed in: term rarity (``idf`` of stemmed terms), the site
+    boilerplate templates, and a document's chunks (``doc_chunks``; the lead guideline's other statements).
+    The defaults (every term equal, no boilerplate, no chunks) are those of a composer without an index."""
+
+    idf: Callable[[set[str]], dict[str, float]] = lambda terms: {t: 1.0 for t in terms}
+    boilerplate: frozenset[str] = frozenset()
+    doc_chunks: Callable[[str], list[Chunk]] = lambda doc_id: []
+
+    @classmethod
+    def of(cls, retriever, collections: list[str] | None = None) -> CorpusStats:
+        """The statistics of the index a retriever searches (its store's boilerplate and chunks); term rarity over
+        the chunks of ``collections`` (what the question may see: a key's scope or a filter) when given."""
+        return cls(idf=lambda terms: retriever.idf(terms, collections), boilerplate=retriever.store.boilerplate(),
+                   doc_chunks=retriever.store.doc_chunks)
+
+
+@dataclass
+class Asked:
+    """What the question asks, as the composer weighs it: its search text and content terms with their idf, the
+    aspects of the taxonomy, a follow-up's own words (their idf), whether it wants an amount."""
+
+    question: str
+    standalone: str
+    text: str  # what was searched (shorthand spelled out), else the standalone question
+    terms: set[str]
+    weights: dict[str, float]
+    total: float
+    aspects: list[Aspect]
+    followup: dict[str, float]
+    wants_quantity: bool
+    types: set[str]
+
+    @property
+    def followup_total(self) -> float:
+        return sum(self.followup.values()) or 1.0
+
+    def on_followup(self, c: Cand, heading_terms: frozenset[str] | set[str]) -> float:
+        """How much a sentence (or its section) speaks of what a follow-up newly asks."""
+        if not self.followup:
+            return 0.0
+        said = sum(self.followup[t] for t in soft_overlap(set(self.followup), c.terms)) / self.followup_total
+        titled = sum(self.followup[t] for t in soft_overlap(set(self.followup), set(heading_terms))) / self.followup_total
+        return min(1.0, said + 0.5 * titled)
+
+    def states_aspect(self, text: str) -> bool:
+        return bool(self.aspects) and any(a.said_in(text) for a in self.aspects)
+
+
+@dataclass
+class Lead:
+    """The document the answer leads with, the older versions of its guidance, and the passages of documents about
+    the question's subject (None: no subject held)."""
+
+    passage: Passage
+    ranked: list[Passage]
+    older: dict[str, str | None]
+    about: list[Passage] | None
+    subject: Subject | None = None
+
+    @property
+    def doc_id(self) -> str:
+        return self.passage.chunk.doc_id
+
+
+class Composer:
+    """The extractive composer, step by step: ``gate`` (subject, confidence) → ``asked`` → ``lead_document`` →
+    ``candidate_pool`` → ``score`` → ``bottom_line`` → ``key_points`` → ``conflicts`` → ``numbered``.
+    It reads the index only through the ``CorpusStats`` passed in; its weights are ``settings.composer``."""
+
+    def __init__(self, settings: Settings, stats: CorpusStats | None = None):
+        self.settings = settings
+        self.w = settings.composer
+        self.stats = stats or CorpusStats()
+
+    # --- the steps --------------------------------------------------------------------------------
+    def run(self, question: str, standalone: str, passages: list[Passage], confidence: tuple[float, str] = (1.0, ""),
+            search: str | None = None, subject: Subject | None = None) -> Answer:
+        s = self.settings
+        base = Answer(question=question, standalone_question=standalone, passages=passages, disclaimer=s.disclaimer,
+                      audience=s.audience, subject=subject.display if subject else None)
+        gated, subject = self.gate(question, passages, base, subject, confidence)
+        if gated is not None:
+            return gated
+        asked = self.asked(question, standalone, search)
+        lead = self.lead_document(asked, passages, subject)
+        passages = passages + self.lead_extras(lead.passage, passages)
+        base = base.model_copy(update={"passages": passages})
+        pool = self.candidate_pool(asked, lead, passages)
+        cands = self.score(asked, pool, lead)
+        missing: list[Aspect] = []
+        if asked.aspects and cands:  # said anywhere in the passages on the subject (not only those weighed here)
+            said_in = [c.text for c in cands] + [p.chunk.text for p in (lead.about if lead.about is not None else pool)]
+            _, missing = missing_aspects(question, said_in)
+            if len(missing) == len(asked.aspects) and subject is not None and subject.df:
+                # documents on the subject, none of them on what was asked (without a subject held, the aspect is
+                # only named as missing: a question's context can read like an aspect)
+                return _abstain_on(base, pool, s, f"The indexed documents {_on(subject)}do not say "
+                                                  f"{' or '.join(a.phrase for a in missing)}.")
+        if cands and passing_mention(subject, cands, pool):
+            return _abstain_on(base, pool, s, f"The indexed documents {_on(subject)}mention it only in passing.")
+        if not cands:
+            related = [citation_for(p, i, []) for i, p in enumerate(passages[:3], 1)]
+            return base.model_copy(update={"abstained": True, "related": related,
+                                           "abstain_reason": ABSTAIN_TEXT.get(s.audience, ABSTAIN_TEXT["clinician"]),
+                                           "notice": "Abstained: the retrieved passages hold no usable sentence."})
+        chosen = Chosen()
+        best = self.bottom_line(asked, cands, lead, subject, chosen)
+        self.key_points(cands, best, lead, chosen)
+        self.conflicts(standalone, cands, chosen)
+        update = self.numbered(chosen, passages, standalone)
+        if missing:  # a two-part question, one part answered: say which part the documents leave out
+            update["missing_aspects"] = [a.name for a in missing]
+            update["notice"] = f"The indexed documents {_on(subject)}do not say {' or '.join(a.phrase for a in missing)}."
+        return base.model_copy(update=update)
+
+    def gate(self, question: str, passages: list[Passage], base: Answer, subject: Subject | None,
+             confidence: tuple[float, str]) -> tuple[Answer | None, Subject | None]:
+        """The abstentions before composing (the subject first, then retrieval's confidence), and the subject the
+        answer is held to."""
+        s = self.settings
+        gated, subject = _subject_gate(question, passages, s, base, subject)
+        if gated is not None:
+            return gated, subject
+        conf, reason = confidence
+        if conf < s.abstain_threshold or not passages:
+            related = [citation_for(p, i, []) for i, p in enumerate(passages[:3], 1)]
+            return base.model_copy(update={"abstained": True, "related": related,
+                                           "abstain_reason": ABSTAIN_TEXT.get(s.audience, ABSTAIN_TEXT["clinician"]),
+                                           "notice": f"Abstained: {reason} (confidence {conf:.2f} < "
+                                                     f"{s.abstain_threshold:.2f})."}), subject
+        return None, subject
+
+    def asked(self, question: str, standalone: str, search: str | None) -> Asked:
+        text = search or standalone
+        terms = set(content_terms(text))
+        weights = self.stats.idf(terms)
+        # a follow-up ("main harms to counsel on?" after a question on risk-reducing medications) asks a new thing
+        # of the earlier subject: every passage of the lead document speaks of the subject, so the sentences (or
+        # sections) that speak of the new thing are the answer
+        followup = (self.stats.idf(set(term_set(PATIENT_DESCRIPTOR.sub(" ", expand(question).text))))
+                    if standalone.strip() != question.strip() else {})
+        return Asked(question=question, standalone=standalone, text=text, terms=terms, weights=weights,
+                     total=sum(weights.values()) or 1.0,
+                     aspects=asked_aspects(question) if self.settings.subject_first else [],
+                     followup=followup, wants_quantity=expects_quantity(PATIENT_DESCRIPTOR.sub(" ", text)),
+                     types=question_types(standalone))
+
+    def lead_document(self, asked: Asked, passages: list[Passage], subject: Subject | None) -> Lead:
+        """The passage whose document leads: retrieval's best on the subject, unless the question names a body and
+        its guideline is retrieved well enough, a clinician's guideline is nearly as good, or a newer version of the
+        same guidance is retrieved."""
+        about = subject_passages(subject, passages) if self.settings.subject_first else None
+        about_ids = {p.chunk.chunk_id for p in about} if about is not None else None
+        ranked = [p for p in passages if not p.features.get("expanded")]
+        if about_ids is not None and ranked and (subject.headed >= STRONG_HEADED or ranked[0].chunk.doc_type != "guideline"):
+            # the subject leads: passages about something else are not the answer (a guideline that retrieval ranks
+            # first covers a topic whose sections need not name a drug or procedure of the question)
+            ranked = [p for p in ranked if p.chunk.chunk_id in about_ids] or list(about)
+        lead = ranked[0] if ranked else passages[0]
+        # a question that names the body whose guidance it asks for ("per VA/DoD", "USPSTF stance?") leads with
+        # that body's document when one is retrieved well enough
+        bodies = issuing_bodies(asked.standalone)
+        if bodies:
+            named = [p for p in ranked[:5] if p.chunk.doc_type == "guideline" and p.score >= 0.7 * lead.score
+                     and issued_by(p.chunk, bodies)]
+            if named and not issued_by(lead.chunk, bodies):
+                lead = named[0]
+        clinical = asked.text != asked.standalone or re.search(r"\b(?:guidelines?|recommend\w*|USPSTF|grade|per)\b",
+                                                               asked.standalone, re.I)
+        if self.settings.audience == "clinician" and lead.chunk.doc_type != "guideline" and clinical and not bodies:
+            # a clinician's answer leads with a guideline when one is retrieved nearly as well
+            lead = next((p for p in ranked[1:5] if p.chunk.doc_type == "guideline" and p.score >= 0.9 * lead.score),
+                        lead)
+        # an older and a newer version of the same guidance: the newer leads
+        for p in ranked[1:5]:
+            if same_guidance(lead, p) and _year(p.chunk.published) and \
+                    (_year(lead.chunk.published) or "") < _year(p.chunk.published):
+                lead = p
+        older = {p.chunk.doc_id: _year(p.chunk.published) for p in passages if same_guidance(lead, p)
+                 and (_year(p.chunk.published) or "") < (_year(lead.chunk.published) or "")}
+        return Lead(passage=lead, ranked=ranked, older=older, about=about, subject=subject)
+
+    def lead_extras(self, lead: Passage, passages: list[Passage]) -> list[Passage]:
+        """The lead guideline's statements that retrieval did not bring (when it brought none of its other chunks)."""
+        if lead.chunk.doc_type != "guideline" or any(p.features.get("lead_doc") and p.chunk.doc_id == lead.chunk.doc_id
+                                                     for p in passages):
+            return []
+        have = {p.chunk.chunk_id for p in passages}
+        out = []
+        for c in self.stats.doc_chunks(lead.chunk.doc_id):
+            if c.chunk_id in have or c.doc_type == "comment":
+                continue
+            rec = bool(c.recs or c.kind == "recommendation")
+            out.append(Passage(chunk=c, score=lead.score * (0.7 if rec else 0.5),
+                               features={"expanded": 1.0, "lead_doc": 1.0}))
+        return out[:80]
+
+    def on_subject(self, p: Passage, asked: Asked, lead: Lead) -> bool:
+        """Whether a passage speaks of the question's subject: the lead document (and its older versions),
+        retrieval's near-equals of the lead, documents whose title's rarest words the question or the lead names."""
+        about_ids = {q.chunk.chunk_id for q in lead.about} if lead.about is not None else None
+        if about_ids is not None and p.chunk.chunk_id not in about_ids and p.chunk.doc_id != lead.doc_id:
+            return False
+        if p.chunk.doc_id == lead.doc_id or p.chunk.doc_id in lead.older:
             return True
-        if p in ranked[:3] and p.score >= 0.9 * lead.score:  # retrieval finds it as relevant as the lead
+        if p in lead.ranked[:3] and p.score >= 0.9 * lead.passage.score:  # retrieval finds it as relevant
             return True
         subj = _subject_terms(p.chunk.title)
         if not subj:
             return True
-        w = _idf(subj, settings)
+        q_topic, lead_subject = topic_terms(asked.text), _subject_terms(lead.passage.chunk.title)
+        w = self.stats.idf(subj)
         covered = sum(v for t, v in w.items() if t in q_topic or t in lead_subject)
         top = max(w.values())
         rarest = {t for t, v in w.items() if v >= top - 1e-9}  # what names the subject (ties: all of them)
         share = covered / (sum(w.values()) or 1.0)
         return share >= 0.75 or (share >= 0.6 and rarest <= (q_topic | lead_subject))
 
-    pool = [p for p in ranked[:6] if on_subject(p)] + [p for p in passages if p.features.get("expanded") and on_subject(p)]
-    top_score = max((p.score for p in pool), default=1.0) or 1.0
-    cands: list[Cand] = []
-    boiler = _boilerplate(settings)
-    from .index import sentence_template
+    def candidate_pool(self, asked: Asked, lead: Lead, passages: list[Passage]) -> list[Passage]:
+        """The passages whose sentences may be quoted: the best ranked ones on the subject, the expanded sections
+        on it, and passages on the subject that state what was asked."""
+        pool = [p for p in lead.ranked[:6] if self.on_subject(p, asked, lead)] + \
+               [p for p in passages if p.features.get("expanded") and self.on_subject(p, asked, lead)]
+        if asked.aspects and lead.about:  # passages on the subject that speak of what was asked are weighed too
+            pool += [p for p in lead.about if all(p is not q for q in pool)
+                     and any(a.said_in(p.chunk.text) for a in asked.aspects)][:3]
+        return pool
 
-    wants_quantity = expects_quantity(PATIENT_DESCRIPTOR.sub(" ", asked))
-    q_types = question_types(standalone)
-    # a follow-up ("main harms to counsel on?" after a question on risk-reducing medications) asks a new thing of
-    # the earlier subject: every passage of the lead document speaks of the subject, so the sentences (or sections)
-    # that speak of the new thing are the answer
-    followup = _idf(set(term_set(PATIENT_DESCRIPTOR.sub(" ", expand(question).text))), settings
-                    ) if standalone.strip() != question.strip() else {}
-    f_weight = sum(followup.values()) or 1.0
+    def score(self, asked: Asked, pool: list[Passage], lead: Lead) -> list[Cand]:
+        """Every quotable sentence of the pool with its score (``score_sentence``)."""
+        from .index import sentence_template
 
-    def on_followup(c: Cand, heading_terms: frozenset[str] | set[str]) -> float:
-        if not followup:
-            return 0.0
-        said = sum(followup[t] for t in soft_overlap(set(followup), c.terms)) / f_weight
-        titled = sum(followup[t] for t in soft_overlap(set(followup), set(heading_terms))) / f_weight
-        return min(1.0, said + 0.5 * titled)
-    for i, p in enumerate(pool):
+        top_score = max((p.score for p in pool), default=1.0) or 1.0
+        cands: list[Cand] = []
+        for i, p in enumerate(pool):
+            # never a fragment, nor a line the support check does not take as evidence (a reference, a caption,
+            # the site's own text): every quoted sentence must be one that its passage states
+            sents = [c for c in _sentences(p, i) if sentence_template(c.text, p.chunk.title) not in self.stats.boilerplate
+                     and not is_fragment(c.text) and is_evidence(c.text)]
+            for j, c in enumerate(sents):
+                self.score_sentence(c, j, asked, lead, top_score)
+            cands += sents
+        return cands
+
+    def score_sentence(self, c: Cand, j: int, asked: Asked, lead: Lead, top_score: float) -> None:
+        """A sentence's score: the weighted sum of what it shares with the question (``settings.composer``)."""
+        w, p = self.w, c.passage
         heading = " ".join(p.chunk.heading_path[1:]) if p.chunk.heading_path else ""
         # a section that answers another kind of question (its outlook, when treatment was asked) counts less
         last = p.chunk.heading_path[-1] if p.chunk.heading_path else ""
-        last_terms = term_set(last)
         s_types = {p.chunk.qtype} if p.chunk.qtype and p.chunk.qtype != "question" else (
             question_types(last) if last.endswith("?") else set())
-        off_type = 0.25 if q_types and s_types and not (q_types & s_types) else 0.0
-        h_terms = term_set(heading)
-        # never a fragment, nor a line the support check does not take as evidence (a reference, a caption,
-        # the site's own text): every quoted sentence must be one that its passage states
-        sents = [c for c in _sentences(p, i) if sentence_template(c.text, p.chunk.title) not in boiler
-                 and not is_fragment(c.text) and is_evidence(c.text)]
-        for j, c in enumerate(sents):
-            rec = next((r for r in p.chunk.recs if r[0] <= c.start < r[1] or c.start <= r[0] < c.end), None)
-            c.grade = (rec[2] or None) if rec else None
-            c.is_rec = rec is not None or (p.chunk.kind == "recommendation" and j == 0)
-            if c.is_rec and c.grade is None and p.chunk.kind == "recommendation":
-                c.grade = p.chunk.grade
-            overlap = sum(weights.get(t, 0.0) for t in soft_overlap(q_terms, c.terms)) / q_weight
-            h_overlap = sum(weights.get(t, 0.0) for t in q_terms & h_terms - c.terms) / q_weight
-            pop = population_match(asked, c.text + " " + (p.chunk.population or ""))
+        rec = next((r for r in p.chunk.recs if r[0] <= c.start < r[1] or c.start <= r[0] < c.end), None)
+        c.grade = (rec[2] or None) if rec else None
+        c.is_rec = rec is not None or (p.chunk.kind == "recommendation" and j == 0)
+        if c.is_rec and c.grade is None and p.chunk.kind == "recommendation":
+            c.grade = p.chunk.grade
+        # "Guideline Objective(s)", "Methods", "Funding"; "The recommendations … are organized into 6 modules"
+        c.meta = bool(META_HEADING.search(heading) or META_SENTENCE.search(c.text))
+        subject = lead.subject
+        features = {
+            "retrieval": p.score / top_score,
+            "overlap": sum(asked.weights.get(t, 0.0) for t in soft_overlap(asked.terms, c.terms)) / asked.total,
+            "heading_overlap": sum(asked.weights.get(t, 0.0) for t in asked.terms & term_set(heading) - c.terms)
+            / asked.total,
             # a structured recommendation statement is the guideline's answer; a recommending sentence elsewhere
             # (rationale, other groups' advice) counts less
-            rec_bonus = 0.5 if c.is_rec and p.chunk.kind == "recommendation" else 0.15 if c.is_rec else 0.0
-            # "Guideline Objective(s)", "Methods", "Funding"; "The recommendations … are organized into 6 modules"
-            c.meta = bool(META_HEADING.search(heading) or META_SENTENCE.search(c.text))
-            meta = 0.4 if c.meta else 0.0
+            "rec_statement": float(c.is_rec and p.chunk.kind == "recommendation"),
+            "rec_sentence": float(c.is_rec and p.chunk.kind != "recommendation"),
+            "meta": -float(c.meta),
             # the answer type: a question asking for an amount, a time or a threshold wants a sentence stating one
-            typed = 0.15 if wants_quantity and states_quantity(c.text) else 0.0
+            "quantity": float(asked.wants_quantity and states_quantity(c.text)),
+            "off_type": -float(bool(asked.types and s_types and not (asked.types & s_types))),
             # the opposite case of the question's ("without aura" when "with aura" was asked)
-            opposite = 0.3 if contradicts(asked, c.text + " " + heading) else 0.0
-            c.score = ((p.score / top_score) * 0.6 + overlap + 0.3 * h_overlap + rec_bonus - meta + typed - off_type
-                       - opposite
-                       + settings.followup_weight * on_followup(c, last_terms)
-                       + 0.3 * pop + (0.15 if p.chunk.doc_id == lead.chunk.doc_id else 0.0)
-                       + (0.08 if j == 0 else 0.0) - 0.01 * j)
-        cands += sents
-    if not cands:
-        related = [citation_for(p, i, []) for i, p in enumerate(passages[:3], 1)]
-        return base.model_copy(update={"abstained": True, "related": related,
-                                       "abstain_reason": ABSTAIN_TEXT.get(settings.audience, ABSTAIN_TEXT["clinician"]),
-                                       "notice": "Abstained: the retrieved passages hold no usable sentence."})
+            "opposite": -float(contradicts(asked.text, c.text + " " + heading)),
+            # the question's subject named (a page; a guideline's section need not repeat it), its aspect stated
+            "subject_named": float(subject is not None and bool(subject.df) and p.chunk.doc_type != "guideline"
+                                   and subject.named_in(c.terms)),
+            "aspect_stated": float(asked.states_aspect(c.text)),
+            "followup": asked.on_followup(c, term_set(last)),
+            "population": population_match(asked.text, c.text + " " + (p.chunk.population or "")),
+            "lead_doc": float(p.chunk.doc_id == lead.doc_id),
+            "first_sentence": float(j == 0),
+            "position": -float(j),
+        }
+        weights = {**w.model_dump(include=set(features) - {"followup"}), "followup": self.settings.followup_weight}
+        c.score = sum(weights[k] * v for k, v in features.items())
 
-    chosen: list[tuple[str, Cand]] = []
+    def bottom_line(self, asked: Asked, cands: list[Cand], lead: Lead, subject: Subject | None,
+                    chosen: Chosen) -> Cand:
+        """The bottom line: the lead document's recommendation that applies (a guideline), else its best sentence,
+        led by the sentence that answers the question's aspect when the recommendation does not; a second
+        statement when the question spans two; the lead's sentences that add what the others leave out."""
+        w = self.w
+        # (an expert answer's best passage is retrieval's own pick: its sentences; a guideline: all its sections)
+        from_lead = ([c for c in cands if c.passage.chunk.doc_id == lead.doc_id]
+                     if lead.passage.chunk.doc_type == "guideline"
+                     else [c for c in cands if c.passage is lead.passage]) or cands
+        recs = [c for c in from_lead if c.is_rec]
+        best_any = max(from_lead, key=lambda c: c.score)
+        best_rec = max(recs, key=lambda c: c.score) if recs else None
+        best = best_rec if best_rec is not None and best_rec.score >= w.rec_share * best_any.score else best_any
+        if subject is not None and subject.df and not subject.named_in(best.terms) and \
+                lead.passage.chunk.doc_type != "guideline":
+            # the bottom line of a page names the subject when a sentence nearly as good does (a guideline's section
+            # on the subject need not repeat its name)
+            naming = [c for c in from_lead if subject.named_in(c.terms) and c.score >= w.rec_share * best.score]
+            best = max(naming, key=lambda c: c.score, default=best)
+        # the question's aspect (what it asks beyond the subject: "when do we stop", "what dose"): when a sentence
+        # answers it and the recommendation does not, that sentence leads and the recommendation follows
+        covers = Covers(asked, lead, w)
+        answers = max((c for c in from_lead if c.score >= w.rec_share * best.score and not c.meta),
+                      key=lambda c: (covers(c), c.score), default=best)
+        # (unless it only restates the recommendation: "Although screening … is not recommended …, several factors …")
+        if answers is not best and covers(answers) >= covers(best) + w.cover_margin and \
+                not (best.is_rec and _repeats(best, answers)):
+            chosen.take("bottom_line", answers)
+        chosen.take("bottom_line", best)
+        # a second statement when the question spans two (two populations, "and when do we stop")
+        second = [c for c in (recs if best.is_rec else from_lead) if c is not best
+                  and c.score >= (w.second_rec if c.passage.chunk.kind == "recommendation" else w.second_other) * best.score
+                  and not chosen.said_already(c)]  # (the same statement, printed twice)
+        if second:
+            chosen.take("bottom_line", max(second, key=lambda c: c.score))
+        elif not best.is_rec:
+            nxt = [c for c in cands if c.p_index == best.p_index and c.start > best.end]
+            if nxt and len(best.text) < 160 and (asked.terms & nxt[0].terms):
+                chosen.take("bottom_line", nxt[0])
+        self._fill_bottom_line(asked, from_lead, best, chosen)
+        return best
 
-    def said_already(c: Cand) -> bool:
-        return any(c.text == o.text or _repeats(c, o) for _, o in chosen)
+    def _fill_bottom_line(self, asked: Asked, from_lead: list[Cand], best: Cand, chosen: Chosen) -> None:
+        """The sentences of the lead document that answer what the statements leave out of the question (an
+        interval, a dose, a risk group), when there are some."""
+        for _ in range(self.settings.bottom_line_extra):
+            said = set().union(*(c.terms for _, c in chosen.items))
+            missing = {t: asked.weights.get(t, 0.0) for t in asked.terms - soft_overlap(asked.terms, said)}
+            if not missing:
+                break
 
-    def take(group: str, c: Cand) -> bool:
-        if said_already(c):
+            def adds(c: Cand) -> float:
+                return sum(missing[t] for t in soft_overlap(set(missing), c.terms)) / asked.total
+
+            extra = [c for c in from_lead if not chosen.has(c) and adds(c) >= self.w.extra_min
+                     and c.score >= self.w.extra_share * best.score and not c.meta]
+            if not extra or not chosen.take("bottom_line", max(extra, key=lambda c: (adds(c), c.score))):
+                break
+
+    def key_points(self, cands: list[Cand], best: Cand, lead: Lead, chosen: Chosen) -> None:
+        """The best remaining sentences, at most ``per_passage`` of each passage, grouped by section label."""
+        per_p: dict[int, int] = {}
+        for c in sorted(cands, key=lambda c: -c.score):
+            if len(chosen.items) >= self.settings.max_key_points + 2:
+                break
+            if per_p.get(c.p_index, 0) >= self.w.per_passage or chosen.has(c):
+                continue
+            if c.score < self.w.key_point_share * best.score:
+                continue
+            label = _label(c.passage)
+            older = lead.older
+            if c.passage.chunk.doc_id in older:
+                year = older[c.passage.chunk.doc_id]
+                label = f"{label} (older guidance{', ' + year if year else ''})"
+            if chosen.take(label, c):
+                per_p[c.p_index] = per_p.get(c.p_index, 0) + 1
+
+    @staticmethod
+    def conflicts(standalone: str, cands: list[Cand], chosen: Chosen) -> None:
+        """A source that advises against vs one that sounds hopeful, on the same topic, as a note (a sentence
+        already in the bottom line stays there; one in the key points moves to the note)."""
+        for c in _conflict(standalone, cands):
+            where = next((i for i, (g, o) in enumerate(chosen.items) if o is c), None)
+            if where is None:
+                if not any(_near_dup(c.terms, o.terms) for _, o in chosen.items):
+                    chosen.items.append(("conflicting_evidence", c))
+            elif chosen.items[where][0] != "bottom_line":
+                chosen.items[where] = ("conflicting_evidence", c)
+
+    @staticmethod
+    def numbered(chosen: Chosen, passages: list[Passage], standalone: str) -> dict:
+        """The sentences in their order (bottom line; groups, guideline groups first, by best score; the conflict
+        note last), each cited passage numbered at its first use, and the citations and follow-ups."""
+        order = sorted(dict.fromkeys(g for g, _ in chosen.items), key=chosen.group_rank)
+        numbering: dict[str, int] = {}
+        spans: dict[str, list[tuple[int, int]]] = {}
+        sentences: list[AnswerSentence] = []
+        for g in order:
+            for gg, c in chosen.items:
+                if gg != g:
+                    continue
+                cid = c.passage.chunk.chunk_id
+                if cid not in numbering:
+                    numbering[cid] = len(numbering) + 1
+                spans.setdefault(cid, []).append((c.start, c.end))
+                note = grade_note(c.passage, c.grade) if c.is_rec else None
+                sentences.append(AnswerSentence(text=c.text, citations=[numbering[cid]], group=g, supported=True,
+                                                note=note))
+        by_id = {p.chunk.chunk_id: p for p in passages}
+        citations = [citation_for(by_id[cid], n, spans[cid]) for cid, n in numbering.items()]
+        followups = suggest_followups(passages, set(numbering), standalone)
+        return {"sentences": sentences, "citations": citations, "suggested_followups": followups}
+
+
+class Chosen:
+    """The sentences chosen so far, with their group (``bottom_line``, a key-point label, ``conflicting_evidence``)."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, Cand]] = []
+
+    def has(self, c: Cand) -> bool:
+        return any(o is c for _, o in self.items)
+
+    def said_already(self, c: Cand) -> bool:
+        return any(c.text == o.text or _repeats(c, o) for _, o in self.items)
+
+    def take(self, group: str, c: Cand) -> bool:
+        if self.said_already(c):
             return False
-        chosen.append((group, c))
+        self.items.append((group, c))
         return True
 
-    # bottom line: the recommendation of the lead document that applies (a guideline), else its best sentence
-    # (an expert answer's best passage is retrieval's own pick: its sentences; a guideline: all its sections)
-    from_lead = ([c for c in cands if c.passage.chunk.doc_id == lead.chunk.doc_id] if lead.chunk.doc_type == "guideline"
-                 else [c for c in cands if c.passage is lead]) or cands
-    recs = [c for c in from_lead if c.is_rec]
-    best_any = max(from_lead, key=lambda c: c.score)
-    best = max(recs, key=lambda c: c.score) if recs and max(recs, key=lambda c: c.score).score >= 0.6 * best_any.score else best_any
-    # the question's aspect (what it asks beyond the subject: "when do we stop", "what dose"): when a sentence
-    # answers it and the recommendation does not, that sentence leads and the recommendation follows
-    subject = term_set(lead.chunk.title or "")  # every content word of the title (its subject terms among them)
-    aspect = {t: weights.get(t, 0.0) for t in set(term_set(PATIENT_DESCRIPTOR.sub(" ", asked))) - subject}
-
-    asked_thresholds = thresholds(asked)
-
-    def covers(c: Cand) -> float:
-        # a follow-up's aspect is its own words (the rest of the search text is the earlier turn's subject);
-        # a table row says what its caption says ("Oxycodone; Conversion factor: 1.5" of "… MME doses …")
-        head = term_set((c.passage.chunk.heading_path or [""])[-1])
-        terms = c.terms | head if c.passage.chunk.kind == "table_row" else c.terms
-        said = (on_followup(c, head) if followup
-                else sum(aspect[t] for t in soft_overlap(set(aspect), set(terms))) / q_weight)
-        return (said
-                + (0.15 if population_match(asked, c.text + " " + (c.passage.chunk.population or "")) > 0 else 0.0)
-                + (0.1 if wants_quantity and states_quantity(c.text) else 0.0)
-                + (0.15 if asked_thresholds and asked_thresholds & thresholds(c.text) else 0.0))  # "> 500" for "more than 500"
-
-    answers = max((c for c in from_lead if c.score >= 0.6 * best.score and not c.meta),
-                  key=lambda c: (covers(c), c.score), default=best)
-    # (unless it only restates the recommendation: "Although screening … is not recommended …, several factors …")
-    if answers is not best and covers(answers) >= covers(best) + 0.1 and not (best.is_rec and _repeats(best, answers)):
-        take("bottom_line", answers)
-    take("bottom_line", best)
-    # a second statement when the question spans two (two populations, "and when do we stop")
-    second = [c for c in (recs if best.is_rec else from_lead) if c is not best
-              and c.score >= (0.7 if c.passage.chunk.kind == "recommendation" else 0.85) * best.score
-              and not said_already(c)]  # (the same statement, printed twice)
-    if second:
-        take("bottom_line", max(second, key=lambda c: c.score))
-    elif not best.is_rec:
-        nxt = [c for c in cands if c.p_index == best.p_index and c.start > best.end]
-        if nxt and len(best.text) < 160 and (q_terms & nxt[0].terms):
-            take("bottom_line", nxt[0])
-    # and the sentence of the lead document that answers what the statement leaves out of the question
-    # (an interval, a dose, a risk group), when there is one
-    for _ in range(settings.bottom_line_extra):
-        said = set().union(*(c.terms for _, c in chosen))
-        missing = {t: weights.get(t, 0.0) for t in q_terms - soft_overlap(q_terms, said)}
-        if not missing:
-            break
-
-        def adds(c: Cand) -> float:
-            return sum(missing[t] for t in soft_overlap(set(missing), c.terms)) / q_weight
-
-        extra = [c for c in from_lead if all(c is not o for _, o in chosen) and adds(c) >= 0.08
-                 and c.score >= 0.5 * best.score and not c.meta]
-        if not extra or not take("bottom_line", max(extra, key=lambda c: (adds(c), c.score))):
-            break
-
-    # key points: best remaining sentences, at most 3 per passage, grouped by section label
-    per_p: dict[int, int] = {}
-    for c in sorted(cands, key=lambda c: -c.score):
-        if len(chosen) >= settings.max_key_points + 2:
-            break
-        if per_p.get(c.p_index, 0) >= 3 or any(o is c for _, o in chosen):
-            continue
-        if c.score < 0.35 * best.score:
-            continue
-        label = _label(c.passage)
-        if c.passage.chunk.doc_id in older:
-            label = f"{label} (older guidance{', ' + older[c.passage.chunk.doc_id] if older[c.passage.chunk.doc_id] else ''})"
-        if take(label, c):
-            per_p[c.p_index] = per_p.get(c.p_index, 0) + 1
-
-    # conflicting evidence: a source that advises against vs one that sounds hopeful, on the same topic
-    # (a sentence already in the bottom line stays there; one in the key points moves to the note)
-    for c in _conflict(standalone, cands):
-        where = next((i for i, (g, o) in enumerate(chosen) if o is c), None)
-        if where is None:
-            if not any(_near_dup(c.terms, o.terms) for _, o in chosen):
-                chosen.append(("conflicting_evidence", c))
-        elif chosen[where][0] != "bottom_line":
-            chosen[where] = ("conflicting_evidence", c)
-
-    # order: bottom line; then groups, guideline groups first, by best score; conflict note last
-    def group_rank(g: str) -> tuple:
+    def group_rank(self, g: str) -> tuple:
         if g == "bottom_line":
             return (0, 0, 0)
         if g == "conflicting_evidence":
             return (3, 0, 0)
-        members = [c for gg, c in chosen if gg == g]
+        members = [c for gg, c in self.items if gg == g]
         authority = max(1 if c.passage.chunk.doc_type == "guideline" else 0 for c in members)
         return (1, -authority, -max(c.score for c in members))
 
-    order = sorted(dict.fromkeys(g for g, _ in chosen), key=group_rank)
-    numbering: dict[str, int] = {}
-    spans: dict[str, list[tuple[int, int]]] = {}
-    sentences: list[AnswerSentence] = []
-    for g in order:
-        for gg, c in chosen:
-            if gg != g:
-                continue
-            cid = c.passage.chunk.chunk_id
-            if cid not in numbering:
-                numbering[cid] = len(numbering) + 1
-            spans.setdefault(cid, []).append((c.start, c.end))
-            note = grade_note(c.passage, c.grade) if c.is_rec else None
-            sentences.append(AnswerSentence(text=c.text, citations=[numbering[cid]], group=g, supported=True, note=note))
-    by_id = {p.chunk.chunk_id: p for p in passages}
-    citations = [citation_for(by_id[cid], n, spans[cid]) for cid, n in numbering.items()]
-    cited_ids = set(numbering)
-    followups = suggest_followups(passages, cited_ids, standalone)
-    return base.model_copy(update={"sentences": sentences, "citations": citations, "suggested_followups": followups})
+
+class Covers:
+    """How much a sentence answers the question's aspect (what it asks beyond the lead document's subject): its
+    words, or a follow-up's own words; the taxonomy aspect stated; the population; an amount; a threshold."""
+
+    def __init__(self, asked: Asked, lead: Lead, w):
+        self.asked, self.w = asked, w
+        title_terms = term_set(lead.passage.chunk.title or "")  # every content word of the title
+        self.aspect = {t: asked.weights.get(t, 0.0)
+                       for t in set(term_set(PATIENT_DESCRIPTOR.sub(" ", asked.text))) - title_terms}
+        self.thresholds = thresholds(asked.text)
+
+    def __call__(self, c: Cand) -> float:
+        a, w = self.asked, self.w
+        # a follow-up's aspect is its own words (the rest of the search text is the earlier turn's subject);
+        # a table row says what its caption says ("Oxycodone; Conversion factor: 1.5" of "… MME doses …")
+        head = term_set((c.passage.chunk.heading_path or [""])[-1])
+        terms = c.terms | head if c.passage.chunk.kind == "table_row" else c.terms
+        said = (a.on_followup(c, head) if a.followup
+                else sum(self.aspect[t] for t in soft_overlap(set(self.aspect), set(terms))) / a.total)
+        return (said
+                + (w.cover_aspect if a.states_aspect(c.text) else 0.0)
+                + (w.cover_population if population_match(a.text, c.text + " " + (c.passage.chunk.population or "")) > 0
+                   else 0.0)
+                + (w.cover_quantity if a.wants_quantity and states_quantity(c.text) else 0.0)
+                + (w.cover_threshold if self.thresholds and self.thresholds & thresholds(c.text) else 0.0))
+
+
+def passing_mention(subject: Subject | None, cands: list[Cand], pool: list[Passage]) -> bool:
+    """A named subject (a drug, a rare condition) that no quotable sentence names and no title or heading of the
+    passages weighed names: the documents mention it in passing (a list of symptoms), they do not answer it."""
+    if subject is None or not subject.df or not is_name(subject.name.split()[-1]):
+        return False
+    if any(subject.named_in(c.terms) for c in cands):
+        return False
+    return not any(subject.named_in(term_set(p.chunk.context)) for p in pool)
+
+
+def _on(subject: Subject | None) -> str:
+    return f"on {subject.display} " if subject is not None and subject.df else "found "
+
+
+def compose(question: str, standalone: str, passages: list[Passage], settings: Settings,
+            confidence: tuple[float, str] = (1.0, ""), search: str | None = None,
+            subject: Subject | None = None, stats: CorpusStats | None = None) -> Answer:
+    """``Composer(settings, stats).run(…)``. ``confidence``: (score, reason) from retrieval; below the calibrated
+    threshold the answer abstains. ``search``: the text that was searched (shorthand spelled out). ``subject``: what
+    the question is about (retrieval's ``subject``): the answer comes from passages that name it, or abstains saying
+    so. ``stats``: the index's statistics (none: every term weighs the same)."""
+    return Composer(settings, stats).run(question, standalone, passages, confidence, search, subject)
 
 
 def _conflict(question: str, cands: list[Cand]) -> list[Cand]:

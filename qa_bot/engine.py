@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import BadQuestionError
 from .settings import Settings
-from .types import Answer, Turn
+from .types import Answer, RetrievalResult, Turn
 
 
 @dataclass
@@ -116,7 +116,7 @@ def answer(question: str, history: Sequence[Turn | dict] | None = None, settings
 
 def stream_answer(question: str, history: Sequence[Turn | dict] | None = None, settings: Settings | None = None,
                   **overrides: Any) -> Iterator[StreamEvent]:
-    from .compose import compose, finalize
+    from .compose import CorpusStats, compose, finalize
     from .retrieve import get_retriever
     from .rewrite import standalone_question
 
@@ -151,7 +151,9 @@ def stream_answer(question: str, history: Sequence[Turn | dict] | None = None, s
     t = time.perf_counter()
     with retriever.store.pinned(snap):
         result = compose(q, standalone, retrieval.passages, settings,
-                         confidence=(retrieval.confidence, retrieval.confidence_reason), search=retrieval.search_query)
+                         confidence=(retrieval.confidence, retrieval.confidence_reason), search=retrieval.search_query,
+                         subject=retrieval.subject,
+                         stats=CorpusStats.of(retriever, settings.collections))
     if retrieval.expansions:
         result = result.model_copy(update={"expansions": retrieval.expansions})
     timings["compose"] = (time.perf_counter() - t) * 1000
@@ -169,3 +171,20 @@ def stream_answer(question: str, history: Sequence[Turn | dict] | None = None, s
 
     timings["total"] = (time.perf_counter() - t0) * 1000
     yield StreamEvent("answer", answer=finalize(result, settings, timings))
+
+
+def search(query: str, settings: Settings | None = None, **overrides: Any) -> RetrievalResult:
+    """The retrieve stage alone, for callers that want passages rather than an answer (the LangChain retriever,
+    the MCP ``search`` tool): ``query`` cleaned as a question, searched as typed (no follow-up rewriting) under the
+    settings' filters (``overrides`` as in :func:`answer`); the ranked passages only (``top_k`` of them), without
+    the sections an answer adds of the best documents."""
+    from .retrieve import get_retriever
+
+    settings = settings or Settings()
+    if overrides:
+        settings = settings.model_copy(update=overrides)
+    q = clean_question(query, settings)
+    retriever = get_retriever(settings)
+    with retriever.store.pinned(retriever.store.current_snapshot()):
+        result = retriever.retrieve(q, settings)
+    return result.model_copy(update={"passages": [p for p in result.passages if not p.features.get("expanded")]})

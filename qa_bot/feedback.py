@@ -68,6 +68,19 @@ CREATE TABLE IF NOT EXISTS feedback (
 CREATE INDEX IF NOT EXISTS feedback_updated ON feedback(updated);
 """
 
+def private_sqlite(path: Path, schema: str) -> sqlite3.Connection:
+    """A connection to a SQLite file readable by its owner only (mode 0600, tightened if it was not), deleted rows
+    overwritten (``secure_delete``), ``schema`` applied."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)  # a file from before this rule is tightened too
+    conn = sqlite3.connect(path, timeout=30)
+    conn.execute("PRAGMA secure_delete=ON")
+    conn.executescript(schema)
+    return conn
+
+
 @dataclass
 class FeedbackRecord:
     id: str
@@ -117,14 +130,7 @@ class FeedbackStore:
         return str(self.path)
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
-        if self.path.stat().st_mode & 0o077:
-            os.chmod(self.path, 0o600)  # a file from before this rule is tightened too
-        conn = sqlite3.connect(self.path, timeout=30)
-        conn.execute("PRAGMA secure_delete=ON")
-        conn.executescript(SCHEMA)
-        return conn
+        return private_sqlite(self.path, SCHEMA)
 
     def expire(self) -> int:
         """Delete the rows older than the retention period; returns how many."""
@@ -198,7 +204,35 @@ def _prepare(answer: Answer, rating: str, comment: str | None, settings: Setting
             json.dumps([c.model_dump(mode="json") for c in answer.citations]))
 
 
-class ServerFeedbackStore(FeedbackStore):
+class ServerCollection:
+    """One side collection of the Chroma server, ``<collection_name>__<kind>`` (the feedback, the audit trail): one
+    record per row, the row as JSON in its document; deletion by a metadata filter, in batches."""
+
+    kind = ""
+    settings: Settings
+    _col: Any = None
+
+    @property
+    def where(self) -> str:
+        return f"the collection {self.settings.collection_name}__{self.kind} on the Chroma server {self.settings.chroma_url}"
+
+    def col(self):
+        if self._col is None:
+            from .index import chroma_client
+
+            self._col = chroma_client(self.settings).get_or_create_collection(
+                f"{self.settings.collection_name}__{self.kind}", embedding_function=None, metadata={"qa_bot": self.kind})
+        return self._col
+
+    def delete_where(self, where: dict | None) -> int:
+        col = self.col()
+        ids = col.get(where=where, include=[])["ids"]
+        for i in range(0, len(ids), 500):
+            col.delete(ids=ids[i:i + 500])
+        return len(ids)
+
+
+class ServerFeedbackStore(ServerCollection, FeedbackStore):
     """Server mode: the feedback of every process in one collection of the Chroma server
     (``<collection_name>__feedback``: one record per rated answer, the row as JSON in its document, ``created``,
     ``updated`` and ``rating`` as metadata for the retention and purge filters). Same API and retention as the
@@ -211,17 +245,7 @@ class ServerFeedbackStore(FeedbackStore):
         self.path = Path(f"{settings.chroma_url}#{settings.collection_name}__feedback")
         self._col = None
 
-    @property
-    def where(self) -> str:
-        return f"the collection {self.settings.collection_name}__feedback on the Chroma server {self.settings.chroma_url}"
-
-    def col(self):
-        if self._col is None:
-            from .index import chroma_client
-
-            self._col = chroma_client(self.settings).get_or_create_collection(
-                f"{self.settings.collection_name}__feedback", embedding_function=None, metadata={"qa_bot": "feedback"})
-        return self._col
+    kind = "feedback"
 
     def expire(self) -> int:
         if not self.retention_days:
@@ -229,12 +253,8 @@ class ServerFeedbackStore(FeedbackStore):
         return self.purge(older_than_days=self.retention_days)
 
     def purge(self, older_than_days: float | None = None) -> int:
-        col = self.col()
-        where = None if older_than_days is None else {"updated": {"$lt": time.time() - older_than_days * 86400}}
-        ids = col.get(where=where, include=[])["ids"]
-        for i in range(0, len(ids), 500):
-            col.delete(ids=ids[i:i + 500])
-        return len(ids)
+        return self.delete_where(None if older_than_days is None else
+                                 {"updated": {"$lt": time.time() - older_than_days * 86400}})
 
     def record(self, answer_id: str, answer: Answer, rating: str, comment: str | None = None,
                history: Sequence[Turn | dict] | None = None, settings: Settings | None = None) -> FeedbackRecord:

@@ -35,7 +35,7 @@ from .errors import IndexBusyError, IndexMissingError, StoreUnavailableError
 from .ingest_report import document_report, failed_report, has_own_file, remember_documents
 from .load import estimate_documents, iter_documents
 from .settings import Settings
-from .types import Chunk, IndexStats, IngestReport, LoadError, SourceDocument
+from .types import Chunk, IndexStats, IngestReport, LoadError, SkippedFile, SourceDocument
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (doc_id TEXT PRIMARY KEY, content_hash TEXT, path TEXT, collection TEXT,
@@ -479,6 +479,14 @@ class Store:
     def set_document_path(self, doc_id: str, path: str | None) -> None:
         self.db().execute("UPDATE docs SET path=? WHERE doc_id=?", (path, doc_id))
 
+    def lexical_rows_in(self, collections: Sequence[str]) -> np.ndarray:
+        """Which rows of the lexical index (``lexical()``'s ids) hold chunks of ``collections``: a bool mask."""
+        _, ids = self.lexical()
+        marks = ",".join("?" * len(collections))
+        inside = {r[0] for r in self.db().execute(  # a chunk's collection is its document's
+            f"SELECT chunk_id FROM chunks JOIN docs USING (doc_id) WHERE docs.collection IN ({marks})", list(collections))}
+        return np.fromiter((cid in inside for cid in ids), dtype=bool, count=len(ids))
+
     def collections(self) -> list[str]:
         """Names of the collections that hold documents, sorted."""
         rows = self.db().execute("SELECT DISTINCT collection FROM docs ORDER BY collection").fetchall()
@@ -601,15 +609,27 @@ class Store:
         return done
 
     # --- status -------------------------------------------------------------------------------------
-    def stats(self) -> IndexStats:
+    def stats(self, collections: Sequence[str] | None = None) -> IndexStats:
+        """The counts of the index, or of its chunks in ``collections`` only (what a scoped key may see)."""
+        where, args = "", list(collections or [])
+        if collections:
+            where = f" WHERE json_extract(body, '$.collection') IN ({','.join('?' * len(args))})"
+
         def count_by(field: str) -> dict[str, int]:
-            return dict(self.db().execute(f"SELECT json_extract(body, '$.{field}'), COUNT(*) FROM chunks GROUP BY 1"))
+            return dict(self.db().execute(f"SELECT json_extract(body, '$.{field}'), COUNT(*) FROM chunks{where} "
+                                          "GROUP BY 1", args))
 
         by_col, by_type = count_by("collection"), count_by("doc_type")
         store = self.settings.chroma_url or str(self.settings.chroma_dir)
-        return IndexStats(documents=self.count_docs(), chunks=self.count_chunks(), vectors=self.count_chunks(True),
-                          by_collection=dict(by_col), by_doc_type=dict(by_type), model=self.settings.embedding_model,
-                          store=store, lexical_chunks=len(self.lexical()[1]))
+        if not collections:
+            return IndexStats(documents=self.count_docs(), chunks=self.count_chunks(), vectors=self.count_chunks(True),
+                              by_collection=dict(by_col), by_doc_type=dict(by_type),
+                              model=self.settings.embedding_model, store=store, lexical_chunks=len(self.lexical()[1]))
+        docs, chunks, vectors = self.db().execute(f"SELECT COUNT(DISTINCT doc_id), COUNT(*), COALESCE(SUM(has_vector), "
+                                                  f"0) FROM chunks{where}", args).fetchone()
+        return IndexStats(documents=docs, chunks=chunks, vectors=vectors, by_collection=dict(by_col),
+                          by_doc_type=dict(by_type), model=self.settings.embedding_model, store=store,
+                          lexical_chunks=int(self.lexical_rows_in(collections).sum()))
 
 
 _STORES: dict[tuple, Store] = {}
@@ -647,6 +667,24 @@ def _lock_holder(text: str) -> str:
     if not parts:
         return "another process"
     return f"PID {parts[0]}" + (f" ({parts[1].strip()})" if len(parts) > 1 and parts[1].strip() else "")
+
+
+def writer_running(settings: Settings) -> bool:
+    """Whether another live process holds the embedded index's writer lock now (read from the PID the lock file
+    holds while a writer writes; the lock itself is not touched, so a starting ingest is never refused for it)."""
+    try:
+        pid = int((settings.data_dir / LOCK_FILE).read_text(encoding="utf-8", errors="replace").split()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False  # a killed writer's PID: the next ingest repairs
+    except PermissionError:
+        return True
+    return True
 
 
 @contextmanager
@@ -746,7 +784,14 @@ def _ingest(paths: Iterable[Path] | None, settings: Settings, progress: Progress
             on_error(item)
 
     t_doc = time.perf_counter()  # each document's time: loading (with OCR), chunking, storing
+    skipped: set[Path] = set()  # real files behind links out of a folder: what was indexed through one goes
     for item in iter_documents(roots, settings):
+        if isinstance(item, SkippedFile):
+            skipped.add(Path(item.path).resolve())
+            report.notices.append(item)
+            if on_notice:
+                on_notice(item)
+            continue
         if isinstance(item, LoadError):
             failed(item)
             t_doc = time.perf_counter()
@@ -787,7 +832,7 @@ def _ingest(paths: Iterable[Path] | None, settings: Settings, progress: Progress
     for doc_id, (_, path, _) in known_docs.items():
         if doc_id in seen or (path and Path(path).resolve() in bad):
             continue
-        if _under(path, roots) or _gone(path):
+        if _under(path, roots) or _gone(path) or (path and Path(path).resolve() in skipped):
             store.remove_document(doc_id)
             report.removed += 1
     store.publish(progress)

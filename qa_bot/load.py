@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from .settings import Settings
-from .types import LoadError, LoadResult, Section, SourceDocument
+from .types import LoadError, LoadResult, Section, SkippedFile, SourceDocument
 from .webpage import iso_date_or_none, looks_like_guideline, parse_page
 
 SUPPORTED = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".jsonl"}
@@ -467,7 +467,7 @@ def load_pdf(path: Path, settings: Settings) -> list[SourceDocument]:
         raise InputError(f"file is {size / 1e6:.1f} MB, above the {settings.max_file_bytes / 1e6:.0f} MB limit")
     t0 = time.perf_counter()
     try:
-        parsed = parse_pdf(path)
+        parsed = parse_pdf(path, time_budget=settings.file_time_budget_s)
     except PDFError as e:
         raise InputError(str(e)) from None
     meta = {**folder_defaults(path, settings), **sidecar(path)}
@@ -535,20 +535,36 @@ LOADERS = {".md": load_markdown, ".markdown": load_markdown, ".txt": load_text_p
 
 # --- walking ------------------------------------------------------------------------------------
 def iter_files(paths: Iterable[Path]) -> Iterator[Path | LoadError]:
+    """The supported files under ``paths``. In a folder only files whose real path is inside it are read: a symbolic
+    link out of the folder is skipped (a ``SkippedFile`` naming it); a link to a file inside is read once."""
     for p in paths:
         p = Path(p)
         if not p.exists():
             yield LoadError(path=str(p), reason="no such file or directory")
         elif p.is_dir():
-            for f in sorted(p.rglob("*")):
-                if f.is_file() and f.suffix.lower() in SUPPORTED and not IGNORED_NAMES.search(f.name) \
-                        and not any(part.startswith(".") for part in f.relative_to(p).parts):
-                    yield f
+            yield from _folder_files(p)
         elif p.suffix.lower() not in SUPPORTED:
             yield LoadError(path=str(p), reason=f"unsupported file type {p.suffix or '(none)'} "
                                                 f"(supported: {', '.join(sorted(SUPPORTED))})")
         else:
             yield p
+
+
+def _folder_files(folder: Path) -> Iterator[Path | LoadError]:
+    root = folder.resolve()
+    found = [f for f in sorted(folder.rglob("*")) if f.suffix.lower() in SUPPORTED and not IGNORED_NAMES.search(f.name)
+             and not any(part.startswith(".") for part in f.relative_to(folder).parts) and f.is_file()]
+    read = {f.resolve() for f in found if not f.is_symlink()}  # plain files: a link to one of them adds nothing
+    for f in found:
+        if not f.is_symlink():
+            yield f
+            continue
+        real = f.resolve()
+        if root not in real.parents:
+            yield SkippedFile(path=str(f), reason=f"symbolic link to a file outside {folder}: skipped")
+        elif real not in read:  # a link to a file that is not otherwise read (a hidden folder, an ignored name)
+            read.add(real)
+            yield f
 
 
 def estimate_documents(paths: Iterable[Path]) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -23,27 +24,39 @@ from . import acronyms, shorthand
 from .index import Store, published_ord, require_index
 from .lexical import tokenize, top_rows
 from .settings import Settings
+from .subject import Vocabulary, alternatives, find_subject, spelled_out
 from .text import (GENERIC, STOP, _TOKEN, content_terms, looks_like_name, question_types, stem_words, term_set,
                    topic_terms)
-from .types import Chunk, Passage, RetrievalResult
+from .types import Chunk, Passage, RetrievalResult, Subject
 
 def _idf(n_chunks: int, df: int) -> float:
     """Inverse document frequency over ``n_chunks`` chunks (a term in none gets the highest)."""
     return float(np.log(1 + max(n_chunks, 1) / (df + 1)))
 
 
-def _near_df(term: str, common: list[str], df: dict[str, int]) -> int:
-    """Document frequency of the indexed term closest to ``term`` within the edit budget, else 0."""
+def _scope(collections: Sequence[str] | None) -> tuple[str, ...] | None:
+    """The collections a question may see (a key's scope or a filter), as a cache key; None: all of them."""
+    return tuple(sorted(set(collections))) if collections else None
+
+
+def _near_term(term: str, common: list[str]) -> str | None:
+    """The indexed term (in ≥ 2 chunks) closest to ``term`` within the edit budget, else None."""
     limit = 2 if len(term) >= 9 else 1 if len(term) >= 4 else 0
     if not limit:
-        return 0
+        return None
     from rapidfuzz import process
     from rapidfuzz.distance import Levenshtein
 
     # same first letter: misspellings keep it ("dianosed", "arrhthmia"); unrelated names rarely do
     # ("epoetin" is two edits from "pontin", "cefaclor" two from "cofactor")
     hits = process.extract(term, common, scorer=Levenshtein.distance, score_cutoff=limit, limit=5)
-    return next((df[h[0]] for h in hits if h[0][0] == term[0]), 0)
+    return next((h[0] for h in hits if h[0][0] == term[0]), None)
+
+
+def _near_df(term: str, common: list[str], df: dict[str, int]) -> int:
+    """Document frequency of the indexed term closest to ``term`` within the edit budget, else 0."""
+    near = _near_term(term, common)
+    return df[near] if near else 0
 
 
 def question_segments(query: str, min_words: int = 4, max_segments: int = 4) -> list[str]:
@@ -79,10 +92,12 @@ class Weights:
     qtype: float = 0.10
     topic: float = 0.15
     authority: float = 0.03
+    subject: float = 0.3  # Settings.subject_weight (a passage naming the question's subject)
 
     def score(self, f: dict[str, float]) -> float:
         return (self.dense * f["dense"] + self.lexical * f["lexical"] + self.heading * f["heading"]
-                + self.qtype * f["qtype"] + self.topic * f["topic"] + self.authority * f["authority"])
+                + self.qtype * f["qtype"] + self.topic * f["topic"] + self.authority * f["authority"]
+                + self.subject * f.get("subject", 0.0))
 
 
 def diversify(ranked: list[Passage], k: int, max_per_doc: int) -> list[Passage]:
@@ -114,12 +129,14 @@ class Retriever:
     def __init__(self, store: Store, settings: Settings, weights: Weights | None = None):
         self.store = store
         self.settings = settings
-        self.weights = weights or Weights()
+        self.weights = weights or Weights(subject=settings.subject_weight)
         self._lock = threading.Lock()
         self._vocab: tuple | None = None
-        self._acronyms: tuple | None = None
+        self._acronyms: dict[tuple | None, tuple] = {}
+        self._scoped: dict[tuple, tuple] = {}  # scope → (lexical retriever, rows mask, vocabulary) of that scope
         self._short_cache: dict[tuple, bool] = {}
         self._pos: tuple[list[str], dict[str, int]] | None = None
+        self._term_memo: dict = {}
 
     def _positions(self, ids: list[str]) -> dict[str, int]:
         """Row of each chunk id in the lexical index, built once per index (not per question: at 250k chunks
@@ -167,20 +184,41 @@ class Retriever:
             return False
         return True
 
-    def idf(self, terms: set[str]) -> dict[str, float]:
-        """Inverse document frequency of stemmed terms over the lexical index (unknown terms: the highest)."""
-        voc = self._vocabulary()
+    def idf(self, terms: set[str], collections: Sequence[str] | None = None) -> dict[str, float]:
+        """Inverse document frequency of stemmed terms over the lexical index, or over the chunks of
+        ``collections`` (unknown terms: the highest)."""
+        voc = self._vocabulary(_scope(collections))
         if voc is None:
             return {t: 1.0 for t in terms}
         _, df, _, n = voc
         return {t: _idf(n, df.get(t, 0)) for t in terms}
 
-    def _vocabulary(self) -> tuple | None:
+    def _in_scope(self, scope: tuple[str, ...]) -> tuple:
+        """(lexical retriever, mask of its rows in ``scope``, the scope's vocabulary as ``_vocabulary``), rebuilt
+        when the index is: what a question limited to some collections may learn of the index."""
+        retriever, _ = self.store.lexical()
+        cached = self._scoped.get(scope)
+        if cached is None or cached[0] is not retriever:
+            mask = self.store.lexical_rows_in(scope)
+            indptr, indices = retriever.scores["indptr"], retriever.scores["indices"]
+            run = np.concatenate([[0], np.cumsum(mask[indices], dtype=np.int64)])
+            counts = run[indptr[1:]] - run[indptr[:-1]]
+            df = {t: int(counts[i]) for t, i in retriever.vocab_dict.items()
+                  if t and i + 1 < len(indptr) and counts[i]}
+            cached = (retriever, mask, (retriever, df, sorted(t for t, d in df.items() if d >= 2), int(mask.sum())))
+            if len(self._scoped) >= 32:
+                self._scoped.clear()
+            self._scoped[scope] = cached
+        return cached
+
+    def _vocabulary(self, scope: tuple[str, ...] | None = None) -> tuple | None:
         """(retriever, document frequency per stemmed term, terms in ≥ 2 chunks, number of chunks) of the
-        lexical index, rebuilt when the index is."""
+        lexical index (or of its chunks in the collections of ``scope``), rebuilt when the index is."""
         retriever, ids = self.store.lexical()
         if retriever is None:
             return None
+        if scope is not None:
+            return self._in_scope(scope)[2]
         cached = self._vocab
         if cached is None or cached[0] is not retriever:
             indptr = retriever.scores["indptr"]
@@ -189,63 +227,166 @@ class Retriever:
             cached = self._vocab = (retriever, df, sorted(t for t, d in df.items() if d >= 2), len(ids))
         return cached
 
-    def chunk_frequency(self, phrase: str) -> int:
-        """Number of indexed chunks that contain every (stemmed) word of ``phrase``."""
+    def chunk_frequency(self, phrase: str, scope: tuple[str, ...] | None = None) -> int:
+        """Number of indexed chunks (in the collections of ``scope``) that contain every (stemmed) word of
+        ``phrase``."""
+        rows = self.rows_with(stem_words(_TOKEN.findall(phrase.lower())), every=True, scope=scope)
+        return 0 if rows is None else len(rows)
+
+    def rows_with(self, terms: list[str], every: bool = False,
+                  scope: tuple[str, ...] | None = None) -> np.ndarray | None:
+        """Rows of the lexical index holding any (``every``: all) of the stemmed ``terms``, in the collections of
+        ``scope`` (None: all); None without an index or terms."""
         retriever, _ = self.store.lexical()
-        if retriever is None:
-            return 0
+        if retriever is None or not terms:
+            return None
         vocab, indptr, indices = retriever.vocab_dict, retriever.scores["indptr"], retriever.scores["indices"]
         found = None
-        for term in stem_words(_TOKEN.findall(phrase.lower())):
+        for term in terms:
             i = vocab.get(term)
             rows = indices[indptr[i]:indptr[i + 1]] if i is not None and i + 1 < len(indptr) else indices[:0]
-            found = rows if found is None else np.intersect1d(found, rows, assume_unique=True)
-        return 0 if found is None else len(found)
+            if found is None:
+                found = rows
+            elif every:
+                found = np.intersect1d(found, rows, assume_unique=True)
+            else:
+                found = np.union1d(found, rows)
+        if found is not None and scope is not None:
+            found = found[self._in_scope(scope)[1][found]]
+        return found
+
+    def subject_vocabulary(self, scope: tuple[str, ...] | None = None) -> Vocabulary | None:
+        """The index's vocabulary (of the collections of ``scope``) as the subject finder reads it
+        (``qa_bot.subject``): what a question limited to some collections may learn of the index."""
+        voc = self._vocabulary(scope)
+        if voc is None:
+            return None
+        _, df, common, n = voc
+        return Vocabulary(df=df, n=n, nearest=lambda t: _near_term(t, common),
+                          phrase_count=lambda phrase: self.phrase_count(phrase, scope=scope),
+                          headed=lambda term: self.headed(term, scope=scope))
+
+    def _memo(self, kind: str, key, compute):
+        """``compute()`` once per index version (the lexical index object) and key: the subject finder asks the same
+        few terms again and again."""
+        retriever, _ = self.store.lexical()
+        memo = self._term_memo
+        if memo.get("__index__") is not retriever:
+            memo.clear()
+            memo["__index__"] = retriever
+        k = (kind, key)
+        if k not in memo:
+            if len(memo) > 50_000:
+                memo.clear()
+                memo["__index__"] = retriever
+            memo[k] = compute()
+        return memo[k]
+
+    def headed(self, term: str, sample: int = 40, scope: tuple[str, ...] | None = None) -> float:
+        """Share of (a sample of) the chunks holding the stemmed ``term`` (in ``scope``) whose title or headings
+        hold it."""
+        return self._memo("headed", (term, scope), lambda: self._headed(term, sample, scope))
+
+    def _headed(self, term: str, sample: int, scope: tuple[str, ...] | None) -> float:
+        rows = self.rows_with([term], scope=scope)
+        if rows is None or not len(rows):
+            return 0.0
+        _, ids = self.store.lexical()
+        step = max(1, len(rows) // sample)  # spread over the index, not its first documents
+        chunks = self.store.get_chunks([ids[i] for i in rows[::step][:sample]])
+        if not chunks:
+            return 0.0
+        return sum(1 for c in chunks.values() if term in term_set(c.context)) / len(chunks)
+
+    def phrase_count(self, phrase: str, sample: int = 40, scope: tuple[str, ...] | None = None) -> int:
+        """Chunks (in ``scope``), among ``sample`` of those holding every word of ``phrase``, whose text holds the
+        phrase as written (case, hyphens and spaces aside)."""
+        return self._memo("phrase", (phrase.lower(), scope), lambda: self._phrase_count(phrase, sample, scope))
+
+    def _phrase_count(self, phrase: str, sample: int, scope: tuple[str, ...] | None) -> int:
+        words = _TOKEN.findall(phrase.lower())
+        rows = self.rows_with(stem_words(words), every=True, scope=scope)
+        if rows is None or not len(rows):
+            return 0
+        _, ids = self.store.lexical()
+        pat = re.compile(r"\b" + r"[\s-]+".join(re.escape(w) for w in words), re.I)
+        chunks = self.store.get_chunks([ids[i] for i in rows[:sample]])
+        return sum(1 for c in chunks.values() if pat.search(c.embed_text))
+
+    def subject_of(self, question: str, scope: tuple[str, ...] | None = None) -> Subject | None:
+        """The question's subject, with the other names the indexed text gives it (``qa_bot.subject``), learnt from
+        the collections of ``scope`` only."""
+        vocab = self.subject_vocabulary(scope)
+        if vocab is None:
+            return None
+        subj = find_subject(question, vocab)
+        if subj is None:
+            return None
+        subj = spelled_out(subj, question, vocab)
+        if not subj.df or subj.df > self.settings.subject_alias_max_df:
+            return subj
+        _, ids = self.store.lexical()
+        rows = self.rows_with([subj.term], scope=scope)
+        if rows is None or not len(rows):
+            return subj
+        found = self._memo("alternatives", (subj.term, subj.name.lower(), scope), lambda: alternatives(
+            subj, (c.text for c in self.store.get_chunks([ids[i] for i in rows[: self.settings.subject_alias_max_df]])
+                   .values()), vocab))
+        return subj.model_copy(update={"alternatives": [*subj.alternatives, *(a for a in found.alternatives
+                                                                              if a not in subj.alternatives)],
+                                       "alt_terms": [*subj.alt_terms, *(t for t in found.alt_terms
+                                                                        if t not in subj.alt_terms)]})
 
     def search_query(self, query: str, settings: Settings | None = None) -> tuple[str, dict[str, str]]:
         """What is searched for ``query``: its acronyms' long forms added (``qa_bot.acronyms``), and those."""
         settings = settings or self.settings
+        scope = _scope(settings.collections)
         found: dict[str, str] = {}
         if settings.expand_shorthand:
-            exp = shorthand.expand(query, acronyms=settings.expand_acronyms, skip=self.mostly_short)
+            exp = shorthand.expand(query, acronyms=settings.expand_acronyms,
+                                   skip=lambda short, long: self.mostly_short(short, long, scope))
             query, found = exp.text, dict(exp.found)
         if settings.expand_acronyms:  # the corpus's own definitions, for what the clinical lexicon does not know
-            table = {k: v for k, v in self.usable_acronyms().items() if k not in shorthand.ACRONYMS}
+            table = {k: v for k, v in self.usable_acronyms(scope).items() if k not in shorthand.ACRONYMS}
             query, more = acronyms.expand(query, table)
             found.update(more)
         return query, found
 
-    def mostly_short(self, short: str, long: str) -> bool:
+    def mostly_short(self, short: str, long: str, scope: tuple[str, ...] | None = None) -> bool:
         """Whether the indexed documents use ``short`` in more chunks than 1.5x its long form (COPD, HIV, TIA):
         then its long form is not searched (it would pull the ranking toward the few pages that spell it out)."""
         retriever, _ = self.store.lexical()
-        key = (id(retriever), short, long)
+        key = (id(retriever), short, long, scope)
         hit = self._short_cache.get(key)
         if hit is None:
-            hit = self._short_cache[key] = self.chunk_frequency(short) > 1.5 * max(self.chunk_frequency(long), 1)
+            hit = self._short_cache[key] = self.chunk_frequency(short, scope) > \
+                1.5 * max(self.chunk_frequency(long, scope), 1)
         return hit
 
-    def usable_acronyms(self) -> dict[str, str]:
+    def usable_acronyms(self, scope: tuple[str, ...] | None = None) -> dict[str, str]:
         """The corpus's acronym table without the acronyms that are the corpus's usual name for the thing
         (used in more chunks than 1.5× its long form: COPD, DNA, HIV, MRI): expanding those only pulls the
-        ranking toward the few documents that spell the name out."""
+        ranking toward the few documents that spell the name out. With a ``scope``, only the acronyms that a
+        chunk of those collections holds with their long form (what another collection defines stays unseen)."""
         table = self.store.acronyms()
-        cached = self._acronyms
+        cached = self._acronyms.get(scope)
         if cached is None or cached[0] is not table:
             keep = {}
             for short, long in table.items():
-                if not self.mostly_short(short, long):
+                if scope is not None and not self.chunk_frequency(f"{short} {long}", scope):
+                    continue
+                if not self.mostly_short(short, long, scope):
                     keep[short] = long
-            cached = self._acronyms = (table, keep)
+            cached = self._acronyms[scope] = (table, keep)
         return cached[1]
 
-    def unknown_subject(self, question: str) -> tuple[float, list[str]]:
+    def unknown_subject(self, question: str, scope: tuple[str, ...] | None = None) -> tuple[float, list[str]]:
         """The share of the question's topic weight (idf) carried by words that no indexed chunk contains, and
         those words. A word within one edit (two for words of 9+ letters) of a word in at least two chunks that
         starts with the same letter is taken as a misspelling of it ('diabetis', 'arrhthmia') and counts as known; doses ('20mg') are not topic."""
         from bm25s.stopwords import STOPWORDS_EN
 
-        voc = self._vocabulary()
+        voc = self._vocabulary(scope)
         if voc is None:
             return 0.0, []
         _, df, common, n = voc
@@ -274,7 +415,8 @@ class Retriever:
         settings = settings or self.settings
         if not passages:
             return 0.0, "nothing was retrieved"
-        share, unknown = self.unknown_subject(question)
+        scope = _scope(settings.collections)  # "no indexed document" means none the question may see
+        share, unknown = self.unknown_subject(question, scope)
         named = [w for w in unknown if looks_like_name(w, question)] if settings.unknown_subject_share < 1 else []
         if named:  # a drug or device no document mentions: passages about other drugs are not its answer
             return 0.0, f"no indexed document mentions {', '.join(repr(w) for w in named[:3])}"
@@ -286,7 +428,7 @@ class Retriever:
         covered: set[str] = set()
         for p in top:
             covered |= term_set(p.chunk.embed_text)
-        weights = self.idf(q_topic)
+        weights = self.idf(q_topic, settings.collections)
         total = sum(weights.values())
         coverage = sum(w for t, w in weights.items() if t in covered) / total if total else 1.0
         dense = max((p.dense_score or 0.0) for p in top)
@@ -316,6 +458,18 @@ class Retriever:
         timings: dict[str, float] = {}
         search, expansions = self.search_query(query, settings)
         ctx: dict = {}
+        t = time.perf_counter()
+        subject = self.subject_of(search, _scope(settings.collections)) if settings.subject_first else None
+        if subject is not None and subject.df and question_segments(search):
+            # a message of several sentences (a consumer's story, several questions): its rarest word is often a
+            # detail or a typo; the subject is not held (an unindexed name still is) and ranking is left alone
+            subject = subject.model_copy(update={"strong": False})
+        added = [a for a in (subject.alternatives if subject is not None else []) if a not in search.lower()]
+        if added:  # its other names in the documents are searched too
+            search = f"{search} ({', '.join(added)})"
+            expansions[subject.name] = ", ".join(subject.alternatives)
+        timings["subject"] = (time.perf_counter() - t) * 1000
+        ctx["subject"] = subject
         passages = self.candidates(search, settings, timings, ctx)
         t = time.perf_counter()
         passages.sort(key=lambda p: -p.score)
@@ -350,7 +504,8 @@ class Retriever:
         conf, reason = self.confidence(search, out, settings)
         timings["rerank"] += (time.perf_counter() - t) * 1000
         return RetrievalResult(query=query, passages=out, timings_ms=timings, confidence=conf,
-                               confidence_reason=reason, search_query=search, expansions=expansions)
+                               confidence_reason=reason, search_query=search, expansions=expansions,
+                               subject=subject)
 
     def candidates(self, query: str, settings: Settings, timings: dict[str, float],
                    ctx: dict | None = None) -> list[Passage]:
@@ -385,11 +540,18 @@ class Retriever:
         lexical: list[tuple[str, float]] = []
         lex_of: dict[str, float] = {}
         max_lex = 1.0
+        subject = (ctx or {}).get("subject")
+        subject_ids: list[str] = []
         if scores is not None and len(ids):
             top = top_rows(scores, ids, n * 3)
             lexical = [(ids[i], float(scores[i])) for i in top]
             max_lex = float(scores[top[0]]) if len(top) else 1.0
             pos = self._positions(ids)
+            if subject is not None and subject.df and subject.strong:  # searched first: its best chunks are candidates
+                rows = self.rows_with(sorted(subject.terms), scope=_scope(settings.collections))
+                if rows is not None and len(rows):
+                    best = rows[np.argsort(-scores[rows], kind="stable")[: settings.subject_pool]]
+                    subject_ids = [ids[i] for i in best]
         timings["lexical"] = (time.perf_counter() - t) * 1000
         # candidates with both scores -------------------------------------------------------------------
         t = time.perf_counter()
@@ -402,7 +564,8 @@ class Retriever:
         vectors: dict[str, np.ndarray] = {}
         lex_pool: list[str] = []
         # the lexical pool's first n (its next ones only when filters or hidden chunks leave fewer than n)
-        for want in (list(dict.fromkeys([cid for cid, _ in dense] + seg_pool + lex_ids[:n])), lex_ids[n:]):
+        for want in (list(dict.fromkeys([cid for cid, _ in dense] + seg_pool + lex_ids[:n] + subject_ids)),
+                     lex_ids[n:]):
             want = [cid for cid in want if cid not in chunks]
             if not want or (chunks and len(lex_pool) >= n):
                 continue
@@ -412,7 +575,8 @@ class Retriever:
             vectors.update(vecs)
             lex_pool = [cid for cid in lex_ids if cid in chunks][:n]
         cand_ids = list(dict.fromkeys([cid for cid, _ in dense if cid in chunks]
-                                      + [cid for cid in seg_pool if cid in chunks] + lex_pool))
+                                      + [cid for cid in seg_pool if cid in chunks] + lex_pool
+                                      + [cid for cid in subject_ids if cid in chunks]))
         missing = [cid for cid in cand_ids if cid not in dense_of or segs]
         dense_of.update(self._cosines({cid: vectors[cid] for cid in missing if cid in vectors}, qvec, seg_vecs,
                                       settings))
@@ -429,7 +593,7 @@ class Retriever:
         # re-rank -------------------------------------------------------------------------------------
         t = time.perf_counter()
         passages = self._featured([chunks[cid] for cid in cand_ids], query, dense_of, lex_of, dense_rank, lex_rank,
-                                  settings)
+                                  settings, subject)
         timings["rerank"] = (time.perf_counter() - t) * 1000
         return passages
 
@@ -464,10 +628,11 @@ class Retriever:
             for cid in ids:
                 i = ctx["pos"].get(cid)
                 lex_of[cid] = float(ctx["scores"][i]) / ctx["max_lex"] if i is not None else 0.0
-        return self._featured(chunks, ctx["query"], dense_of, lex_of, {}, {}, settings)
+        return self._featured(chunks, ctx["query"], dense_of, lex_of, {}, {}, settings, ctx.get("subject"))
 
     def _featured(self, chunks: list[Chunk], query: str, dense_of: dict[str, float], lex_of: dict[str, float],
-                  dense_rank: dict[str, int], lex_rank: dict[str, int], settings: Settings) -> list[Passage]:
+                  dense_rank: dict[str, int], lex_rank: dict[str, int], settings: Settings,
+                  subject: Subject | None = None) -> list[Passage]:
         w = self.weights
         q_types = question_types(query)
         q_terms = set(content_terms(query))
@@ -489,6 +654,8 @@ class Retriever:
                 authority = 1.0 - authority
             feats = {"dense": dense_of.get(cid, 0.0), "lexical": lex_of.get(cid, 0.0), "heading": heading_match,
                      "qtype": qtype_match, "topic": topic_match, "authority": authority}
+            if subject is not None and subject.df and subject.strong:  # the answer is held to it
+                feats["subject"] = 1.0 if subject.named_in(term_set(c.embed_text)) else 0.0
             passages.append(Passage(chunk=c, score=w.score(feats), dense_score=feats["dense"],
                                     lexical_score=feats["lexical"], dense_rank=dense_rank.get(cid),
                                     lexical_rank=lex_rank.get(cid), heading_match=heading_match, features=feats))

@@ -134,21 +134,28 @@ class Snapshot:
     hashes: dict[str, str]  # chunk id → content hash (a chunk rewritten since has another hash: not shown)
     acronyms: dict[str, str]
     boilerplate: frozenset[str]
-    doc_meta: dict[str, tuple[str, str]]  # document → (collection, type), for the counts
+    doc_meta: dict[str, tuple]  # document → (collection, type, {chunk type: chunks}), for the counts
     documents: int
     built: float = field(default_factory=time.time)
     build_seconds: float = 0.0
     from_cache: bool = False  # loaded from this process's disk cache of the version
     how: str = "full"  # "full" (every chunk read), "update" (the previous version + the documents changed), "cache"
 
-    def _counts(self, i: int) -> dict[str, int]:
-        out: dict[str, int] = {}
+    def counts(self, collections: Sequence[str] | None = None) -> tuple[int, dict[str, int], dict[str, int]]:
+        """(documents, chunks by collection, chunks by their own type), of ``collections`` only when given. A
+        chunk counts under its own type (a document's reader comments are comments), as in embedded mode."""
+        docs, by_col, by_type = 0, {}, {}
         if self.retriever is not None:
             for doc, n in zip(self.retriever.doc_names, self.retriever.doc_rows().tolist()):
-                if n:
-                    key = self.doc_meta.get(doc, ("", ""))[i]
-                    out[key] = out.get(key, 0) + n
-        return out
+                meta = self.doc_meta.get(doc, ("", ""))
+                if not n or (collections and meta[0] not in collections):
+                    continue
+                docs += 1
+                by_col[meta[0]] = by_col.get(meta[0], 0) + n
+                # a cache written before chunk types were kept: the document's type
+                for kind, k in (meta[2] if len(meta) > 2 else {meta[1]: n}).items():
+                    by_type[kind] = by_type.get(kind, 0) + k
+        return docs, by_col, by_type
 
     @property
     def ids(self) -> list[str]:
@@ -157,11 +164,11 @@ class Snapshot:
 
     @cached_property
     def by_collection(self) -> dict[str, int]:
-        return self._counts(0)
+        return self.counts()[1]
 
     @cached_property
     def by_doc_type(self) -> dict[str, int]:
-        return self._counts(1)
+        return self.counts()[2]
 
 
 class TextCache:
@@ -698,7 +705,7 @@ class ServerStore(Store):
             fh.close()
 
     def _rows(self, where: dict | None = None, version: int = 0) -> tuple[list[tuple[str, str, str]], dict[str, str],
-                                                                           dict[str, tuple[str, str]]]:
+                                                                           dict[str, tuple]]:
         """(chunk id, document, text to index) of the chunks in the server (``where``: some documents), with
         their content hashes and their documents' (collection, type). What is read goes to the text cache too
         (labelled ``version``: the version being built)."""
@@ -713,7 +720,9 @@ class ServerStore(Store):
             rows.append((cid, meta.get("doc_id") or body.get("doc_id") or "",
                          Chunk.embed_text_of(body.get("title"), body.get("heading_path") or [], text)))
             hashes[cid] = meta.get("content_hash")
-            doc_meta[rows[-1][1]] = (meta.get("collection") or "", meta.get("doc_type") or "")
+            kinds = doc_meta.setdefault(rows[-1][1], (meta.get("collection") or "", meta.get("doc_type") or "", {}))[2]
+            kind = body.get("doc_type") or meta.get("doc_type") or ""  # the chunk's own type
+            kinds[kind] = kinds.get(kind, 0) + 1
             if texts is not None and hashes[cid]:
                 fill.append((cid, hashes[cid], text, meta["chunk"]))
                 if len(fill) >= SCAN_PAGE:
@@ -926,6 +935,16 @@ class ServerStore(Store):
     def collections(self) -> list[str]:
         return sorted(c for c, n in self.current().by_collection.items() if c and n)
 
+    def lexical_rows_in(self, collections: Sequence[str]) -> np.ndarray:
+        """Which rows of the lexical index hold chunks of ``collections`` (by their document's collection)."""
+        snap = self.current()
+        if snap.retriever is None:
+            return np.zeros(0, dtype=bool)
+        wanted = set(collections)
+        mask = np.zeros(len(snap.ids), dtype=bool)
+        mask[snap.retriever.rows_of(d for d, meta in snap.doc_meta.items() if meta[0] in wanted)] = True
+        return mask
+
     def lexical_is_current(self) -> bool:
         snap = self._snap
         return snap is not None and str(snap.version) == self.state_generation()
@@ -1077,7 +1096,7 @@ class ServerStore(Store):
             if on_error:
                 on_error(doc_id, e)
             else:
-                log.warning("document %s not written: %s", doc_id, type(e).__name__)
+                log.warning("document %r not written: %s", doc_id, type(e).__name__)
         if self._cache is not None:
             self._cache.save()
         got = tuple(self._counts)
@@ -1196,13 +1215,17 @@ class ServerStore(Store):
             done.append(f"published version {self.state_generation()}")
         return done
 
-    def stats(self) -> IndexStats:
+    def stats(self, collections: Sequence[str] | None = None) -> IndexStats:
+        """The counts of the version in use, or of its chunks in ``collections`` only (what a scoped key may see)."""
         snap = self.current()
-        return IndexStats(documents=snap.documents, chunks=len(snap.ids), vectors=len(snap.ids),
-                          by_collection={k: v for k, v in snap.by_collection.items() if k},
-                          by_doc_type={k: v for k, v in snap.by_doc_type.items() if k},
+        docs, by_col, by_type = snap.counts(collections) if collections else \
+            (snap.documents, snap.by_collection, snap.by_doc_type)
+        chunks = sum(by_col.values()) if collections else len(snap.ids)
+        return IndexStats(documents=docs, chunks=chunks, vectors=chunks,
+                          by_collection={k: v for k, v in by_col.items() if k},
+                          by_doc_type={k: v for k, v in by_type.items() if k},
                           model=self.settings.embedding_model, store=str(self.settings.chroma_url),
-                          lexical_chunks=len(snap.ids), version=snap.version)
+                          lexical_chunks=chunks, version=snap.version)
 
 
 # --- one writer at a time ----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +32,45 @@ def _config_file() -> Path | None:
 
 ANSWER_SETTINGS = ("audience", "collections", "doc_types", "published_after", "embedding_model", "candidates", "top_k",
                    "max_per_doc", "abstain_threshold", "unknown_subject_share", "expand_acronyms", "expand_shorthand", "segment_weight",
-                   "max_key_points", "bottom_line_extra", "followup_weight", "llm", "unsupported_policy", "collection_name")
+                   "max_key_points", "bottom_line_extra", "followup_weight", "subject_first", "subject_weight", "llm", "unsupported_policy", "collection_name")
+
+
+class ComposerWeights(BaseModel):
+    """The extractive composer's weights (``qa_bot.compose.Composer``), in one place. A sentence's score is the
+    weighted sum of its features; the bottom line and key points are chosen by shares of the best score."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    retrieval: float = Field(0.6, description="the passage's retrieval score, relative to the pool's best")
+    overlap: float = Field(1.0, description="the question's terms the sentence states (idf-weighted share)")
+    heading_overlap: float = Field(0.3, description="the question's terms its section heading states")
+    rec_statement: float = Field(0.5, description="a recommendation statement recognised at indexing")
+    rec_sentence: float = Field(0.15, description="a recommending sentence elsewhere (rationale, others' advice)")
+    meta: float = Field(0.4, description="(subtracted) a sentence about the document: objectives, methods, funding")
+    quantity: float = Field(0.15, description="an amount, time or threshold stated, when the question asks for one")
+    off_type: float = Field(0.25, description="(subtracted) a section answering another kind of question")
+    opposite: float = Field(0.3, description="(subtracted) the opposite case of the question's (without/with aura)")
+    subject_named: float = Field(0.2, description="a page's sentence that names the question's subject")
+    aspect_stated: float = Field(0.25, description="a sentence that states the aspect asked (qa_bot/data/aspects.toml)")
+    population: float = Field(0.3, description="the question's age or sex in the sentence's population (+1/-1)")
+    lead_doc: float = Field(0.15, description="a sentence of the lead document")
+    first_sentence: float = Field(0.08, description="the first sentence of its passage")
+    position: float = Field(0.01, description="(subtracted) per sentence before it in its passage")
+    rec_share: float = Field(0.6, description="the lead's best recommendation leads when it scores this share of the "
+                                              "best sentence; a sentence naming the subject or answering the aspect "
+                                              "leads when it scores this share of the bottom line")
+    cover_margin: float = Field(0.1, description="how much more of the aspect a sentence must cover to lead")
+    cover_aspect: float = Field(0.3, description="aspect cover: the taxonomy aspect stated")
+    cover_population: float = Field(0.15, description="aspect cover: the question's population")
+    cover_quantity: float = Field(0.1, description="aspect cover: an amount stated when one is asked")
+    cover_threshold: float = Field(0.15, description="aspect cover: the question's threshold (> 500) stated")
+    second_rec: float = Field(0.7, description="a second recommendation statement joins the bottom line at this share")
+    second_other: float = Field(0.85, description="a second sentence (not a statement) joins at this share")
+    extra_min: float = Field(0.08, description="a lead sentence that adds at least this share of the question's "
+                                               "unsaid terms joins the bottom line…")
+    extra_share: float = Field(0.5, description="…when it scores at least this share of the bottom line")
+    key_point_share: float = Field(0.35, description="key points score at least this share of the bottom line")
+    per_passage: int = Field(3, description="key points quoted from one passage at most")
 
 
 class Settings(BaseSettings):
@@ -56,6 +94,9 @@ class Settings(BaseSettings):
     chunk_max_tokens: int = Field(200, description="Token budget of a chunk's text (model window is 256).")
     chunk_overlap_sentences: int = 1
     max_file_bytes: int = Field(50 * 1024 * 1024, description="Files above this size are refused.")
+    file_time_budget_s: float = Field(120.0, gt=0, description="Seconds one PDF may take to read (OCR included); "
+                                                              "past it the file fails with a message naming it, "
+                                                              "the other files go on.")
     default_doc_type: str | None = Field(None, description="doc_type of ingested files that do not set one "
                                          "(`qa-bot ingest --doc-type`); a folder's _meta.yaml does the same per folder")
     default_collection: str | None = Field(None, description="collection of ingested files that do not set one "
@@ -90,6 +131,15 @@ class Settings(BaseSettings):
     unknown_subject_share: float = Field(
         0.4, description="Abstain when at least this share of the question's topic weight (idf) is in words that no "
                          "indexed document contains (misspellings of indexed words count as known); 1 disables.")
+    subject_first: bool = Field(True, description="Find the question's subject (qa_bot/subject.py), search for it "
+                                "first and answer only from passages that name it; abstain naming it otherwise.")
+    subject_alias_max_df: int = Field(200, description="A subject held by at most this many chunks is looked up in "
+                                      "them for its other names (\"loperamide (Imodium)\").")
+    subject_pool: int = Field(30, description="Chunks naming the subject added to the candidates (best lexical "
+                                              "scores among them).")
+    subject_weight: float = Field(0.3, description="Re-ranking weight of a passage naming the question's subject.")
+    composer: ComposerWeights = Field(default_factory=ComposerWeights,
+                                      description="the extractive composer's weights (qa_bot.compose.Composer)")
     disclaimer: str = DEFAULT_DISCLAIMER
     max_question_chars: int = 4000
 
@@ -133,10 +183,29 @@ class Settings(BaseSettings):
     api_keys_file: Path | None = Field(
         None, description="File of hashed API keys, one `sha256:<hex> [collection,collection]` per line "
                           "(`qa-bot keys add` writes it); re-read when it changes.")
+    mcp_key: SecretStr | None = Field(
+        None, description="The API key `qa-bot mcp` (stdio) answers under, when keys are configured: its collection "
+                          "scope applies to every call (the HTTP transport takes each request's bearer key instead).")
+    api_max_body_bytes: int = Field(4 * 1024 * 1024, gt=0, description="Largest request body the API reads; a "
+                                                                       "larger one is refused with 413.")
+    api_header_timeout_s: float = Field(10.0, gt=0, description="Seconds a connection may take to send a request's "
+                                                                "headers; then 408 and the connection is closed.")
     ui_login: Literal["auto", "off", "keys", "oidc"] = Field(
         "auto", description="Login of the web chat: 'oidc' (Streamlit st.login, [auth] in .streamlit/secrets.toml), "
                             "'keys' (an access-key field checked against the API keys), 'off'; 'auto': oidc when "
                             "[auth] is configured, else keys when API keys are, else off.")
+    openwebui: bool = Field(
+        True, description="Answer Open WebUI's background task prompts (chat title, tags, follow-up suggestions, "
+                          "search queries, autocomplete: '### Task:' … JSON …) in the JSON they ask for, from the "
+                          "conversation itself, without running the engine; off: they are asked as questions.")
+    public_base_url: str | None = Field(
+        None, description="The API's address as clients reach it (https://qa-bot.example.org): each reference in "
+                          "the answer text then carries the link to its passage, <base>/v1/passages/<citation id>.")
+    audit_db: Path | None = Field(None, description="The audit trail's SQLite file (default data_dir/audit.sqlite; "
+                                                    "server mode without it: a collection on the Chroma server).")
+    audit_retention_days: float | None = Field(
+        None, gt=0, description="Audit rows older than this many days are deleted (after each write); unset: kept.")
+    audit_text: bool = Field(False, description="Keep each audited question's text (default: its SHA-256 only).")
     debug_log_text: bool = Field(
         False, description="Let logs carry question and answer text (debugging only: questions can hold patient "
                            "details); off: lengths and timings only.")
@@ -200,6 +269,10 @@ class Settings(BaseSettings):
     @property
     def feedback_path(self) -> Path:
         return self.feedback_db or (self.data_dir / "feedback.sqlite")
+
+    @property
+    def audit_path(self) -> Path:
+        return self.audit_db or (self.data_dir / "audit.sqlite")
 
 
 def get_settings(**overrides: Any) -> Settings:

@@ -207,6 +207,11 @@ def is_fragment(sentence: str) -> bool:
     if re.search(r"\b(?:include|includes|including|following|follows|such as|are|is|were|was|from|by|of|to|with|"
                  r"and|or)\s*$", s, re.I):
         return True
+    # a definition or list item quoted without what it defines: it starts with its verb ("have accelerated
+    # progression of CKD (see recommendation 1.3.5)"); a form's check-box labels ("… used for Yes No more than …")
+    if re.match(r"(?:have|has|had|is|are|was|were|be|include|includes|mean|means|refers?)\b", s) or \
+            re.search(r"\bYes\s+No\b|\bNo\s+Not applicable\b|[❑☐□]", s):
+        return True
     # a reference-list heading, a web link, markup left in the text
     if (re.match(r"(?:references?|bibliography|sources?|resources?|abbreviations?|acronyms?)\b", s, re.I)
             or _LINK.search(s) or _MARKUP.search(s)):

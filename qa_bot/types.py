@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 DocType = Literal["guideline", "expert_answer", "comment"]
 
@@ -60,6 +60,10 @@ class SourceDocument(BaseModel):
 class LoadError(BaseModel):
     path: str
     reason: str
+
+
+class SkippedFile(LoadError):
+    """A file deliberately not read (a symbolic link out of the folder given): reported, not a failure."""
 
 
 class LoadResult(BaseModel):
@@ -192,9 +196,39 @@ class Passage(BaseModel):
     features: dict[str, float] = Field(default_factory=dict)
 
 
+class Subject(BaseModel):
+    """What a question is about (``qa_bot.subject``): ``name`` as the user wrote it, ``term`` the indexed (stemmed)
+    word that names it, ``df`` the chunks holding it (0: no indexed document mentions it), ``alternatives`` its
+    other names in the indexed text ("loperamide (Imodium)") and their stemmed ``alt_terms``."""
+
+    name: str
+    term: str
+    df: int = 0
+    alternatives: list[str] = Field(default_factory=list)
+    alt_terms: list[str] = Field(default_factory=list)
+    words: list[str] = Field(default_factory=list, description="the stemmed words of the name")
+    headed: float = Field(0.0, description="share of the chunks holding it whose title or headings name it: how "
+                                           "much documents are about it")
+    strong: bool = Field(False, description="the answer is held to it: unknown to the index, or a subject that "
+                                            "documents are about and that few chunks hold")
+
+    @property
+    def terms(self) -> frozenset[str]:
+        """Any of these in a text means the text speaks of the subject."""
+        return frozenset((self.term, *self.alt_terms))
+
+    def named_in(self, terms: frozenset[str] | set[str]) -> bool:
+        return not self.terms.isdisjoint(terms)
+
+    @property
+    def display(self) -> str:
+        return self.name if not self.alternatives else f"{self.name} ({', '.join(self.alternatives)})"
+
+
 class RetrievalResult(BaseModel):
     query: str
     passages: list[Passage]
+    subject: Subject | None = Field(None, description="the question's subject, when one was found")
     search_query: str = Field("", description="what was searched: the query with its acronyms' long forms")
     expansions: dict[str, str] = Field(default_factory=dict, description="acronym → long form defined by the corpus")
     timings_ms: dict[str, float] = Field(default_factory=dict)
@@ -222,6 +256,12 @@ class Citation(BaseModel):
     page: int | None = Field(None, description="paged sources (PDF): the 1-based page where the cited span starts")
     quote: str = Field(description="the cited passage")
     spans: list[tuple[int, int]] = Field(default_factory=list, description="cited sentences' spans inside quote")
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="stable id of the cited passage and spans: GET /v1/passages/{id}")
+    @property
+    def id(self) -> str:
+        return citation_id(self.chunk_id, self.spans, self.quote)
 
 
 class AnswerSentence(BaseModel):
@@ -256,6 +296,9 @@ class Answer(BaseModel):
     dropped_sentences: int = 0
     unsupported_sentences: int = 0
     suggested_followups: list[str] = Field(default_factory=list)
+    subject: str | None = Field(None, description="what the question is about, as the answer understood it")
+    missing_aspects: list[str] = Field(default_factory=list,
+                                       description="what was asked that the documents on the subject do not say")
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
     def bottom_line(self) -> list[AnswerSentence]:
@@ -270,3 +313,31 @@ def page_at(page_map: list[tuple[int, int]], offset: int) -> int | None:
         return None
     i = bisect.bisect_right([o for o, _ in page_map], offset) - 1
     return page_map[max(i, 0)][1]
+
+
+def citation_id(chunk_id: str, spans: list[tuple[int, int]], quote: str) -> str:
+    """``<chunk id, base64url>.<start-end_start-end>.<10 hex of the passage's SHA-256>``: the same passage and
+    spans give the same id; the hash tells a changed passage from the one cited."""
+    import base64
+    import hashlib
+
+    cid = base64.urlsafe_b64encode(chunk_id.encode("utf-8")).decode("ascii").rstrip("=")
+    where = "_".join(f"{s}-{e}" for s, e in spans) or "0"
+    return f"{cid}.{where}.{hashlib.sha256(quote.encode('utf-8')).hexdigest()[:10]}"
+
+
+def parse_citation_id(cid: str) -> tuple[str, list[tuple[int, int]], str] | None:
+    """(chunk id, spans, passage hash) of a citation id, or None when it is not one."""
+    import base64
+    import re
+
+    m = re.fullmatch(r"([A-Za-z0-9_-]{1,1400})\.((?:\d{1,7}-\d{1,7})(?:_\d{1,7}-\d{1,7}){0,63}|0)\.([0-9a-f]{10})",
+                     cid or "")
+    if not m:
+        return None
+    try:
+        chunk_id = base64.urlsafe_b64decode(m.group(1) + "=" * (-len(m.group(1)) % 4)).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    spans = [] if m.group(2) == "0" else [tuple(int(x) for x in p.split("-")) for p in m.group(2).split("_")]
+    return chunk_id, spans, m.group(3)  # type: ignore[return-value]

@@ -44,7 +44,10 @@ def test_ambiguous_abbreviation_needs_context_and_is_never_guessed():
 @pytest.mark.parametrize("s", ["See modeling report[12,13] for additional details.", "( Strong For; Reviewed, New-added )",
                                "See the \"Practice Considerations\" section and Table 1 for details about screening strategies.",
                                "Critically ill patients in the intensive care unit (ICU)", "Screening strategy",
-                               "Adults 18 years or older with low back pain (LBP)", "a", "Recommendation 4:"])
+                               "Adults 18 years or older with low back pain (LBP)", "a", "Recommendation 4:",
+                               "have accelerated progression of CKD (see recommendation 1.3.5).",
+                               "C. Single-use devices are discarded after use and not used for Yes No more than one patient.",
+                               "❑ Hand hygiene is performed before each patient contact."])
 def test_fragments(s):
     assert is_fragment(s)
 

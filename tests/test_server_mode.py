@@ -307,7 +307,7 @@ def test_the_likely_lead_guidelines_are_read_while_the_candidates_are_fetched(ch
     # a document being read is waited for, not read twice; a hit's document that is no guideline is not read
     lex = snap.retriever
     guideline = "USPSTF_aspirin-to-prevent-cardiovascular-disease-preventive-medication"
-    other = next(d for d, (_, kind) in snap.doc_meta.items() if kind != "guideline")
+    other = next(d for d, meta in snap.doc_meta.items() if meta[1] != "guideline")
     deadline = time.time() + 30
     while store._docs_reading and time.time() < deadline:  # the answer's guesses that it did not need
         time.sleep(0.05)

@@ -175,6 +175,24 @@ def logout() -> None:
     new_conversation()
 
 
+def recheck_login(settings: Settings) -> None:
+    """Every run of the page (each question) asks whether the session's key is still accepted: a key removed from
+    the keys file (or a keys file gone or broken) ends the session; a changed scope applies at once."""
+    from qa_bot.api import KeyRing
+
+    ss = st.session_state
+    try:
+        key = KeyRing(settings).current(bytes.fromhex(ss.login_key.get("digest", "")))
+    except Exception:  # noqa: BLE001 - an unreadable keys file: no key is valid
+        key = None
+    if key is None:
+        log.warning("web chat session of key %s ended: the key is no longer accepted", ss.login_key.get("id"))
+        logout()
+        st.warning("Your access key is no longer accepted: log in again.")
+        return
+    ss.login_key["collections"] = sorted(key.collections) if key.collections is not None else None
+
+
 def require_login(settings: Settings) -> None:
     """Show a login and stop the page until the user has logged in (nothing else of the page is rendered)."""
     mode = login_mode(settings)
@@ -197,6 +215,8 @@ def require_login(settings: Settings) -> None:
     if not (settings.api_keys or settings.api_keys_file):
         st.error("QA_BOT_UI_LOGIN=keys but no key is configured (QA_BOT_API_KEYS or QA_BOT_API_KEYS_FILE).")
         st.stop()
+    if ss.get("login_key"):
+        recheck_login(settings)
     if not ss.get("login_key"):
         st.title("qa_bot")
         with st.form("login_form"):
@@ -213,7 +233,7 @@ def require_login(settings: Settings) -> None:
                 st.error(f"The keys file cannot be read: {C.md_text(str(e))}")
                 st.stop()
             if found is not None:
-                ss.login_key = {"id": found.id, "collections": sorted(found.collections)
+                ss.login_key = {"id": found.id, "digest": found.digest.hex(), "collections": sorted(found.collections)
                                 if found.collections is not None else None}
                 log.info("web chat login with key %s", found.id)
                 st.rerun()

@@ -13,7 +13,8 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlparse
 
-from qa_bot.render import cite_marks, conversation_to_markdown, grouped, headings, md_escape, reference_line, searched_line
+from qa_bot.render import (cite_marks, conversation_to_markdown, display_title, grouped, headings, md_escape, reader_notice,
+                           reference_entry, reference_groups, searched_line, sentence_text)
 from qa_bot.types import Answer, AnswerSentence, Citation
 
 DOC_TYPES = {"guideline": ("Guideline", "green"), "expert_answer": ("Expert answer", "blue"),
@@ -109,8 +110,8 @@ def passage_html(c: Citation) -> str:
 
 def citation_meta_html(c: Citation) -> str:
     """Badge, title, section, source, date and a link to the source URL."""
-    rows = [f'{badge_html(c.doc_type)}<span class="qa-title">{esc(c.title or c.doc_id)}</span>']
-    if c.heading and c.heading != c.title:
+    rows = [f'{badge_html(c.doc_type)}<span class="qa-title">{esc(display_title(c))}</span>']
+    if c.heading and c.heading != display_title(c):
         rows.append(f"Section: {esc(c.heading)}" + (f", p. {c.page}" if c.page is not None else ""))
     elif c.page is not None:
         rows.append(f"Page {c.page}")
@@ -130,15 +131,16 @@ def citation_card_html(c: Citation) -> str:
 def _sentence(s: AnswerSentence) -> str:
     mark = f' <span class="qa-cite">{esc(cite_marks(s.citations))}</span>' if s.citations else ""
     flag = ' <span class="qa-unsupported">(not verified against the sources)</span>' if s.supported is False else ""
-    return esc(s.display) + mark + flag
+    return esc(sentence_text(s)) + mark + flag
 
 
 def answer_html(answer: Answer) -> str:
     """Bottom line, key points under their headings, conflicting evidence (or the abstention text)."""
     h = headings(answer.audience)
     out = ['<div class="qa-answer" data-testid="qa-answer">']
-    if answer.notice:
-        out.append(f'<p class="qa-notice">Note: {esc(answer.notice)}</p>')
+    notice = reader_notice(answer)
+    if notice:
+        out.append(f'<p class="qa-notice">Note: {esc(notice)}</p>')
     if answer.abstained:
         out.append(f"<p>{esc(answer.abstain_reason or 'The indexed documents do not answer this question.')}</p>")
     for group, sents in grouped(answer):
@@ -152,13 +154,14 @@ def answer_html(answer: Answer) -> str:
 
 
 def references_html(citations: Sequence[Citation], title: str) -> str:
-    """The numbered reference list (text from ``render.reference_line``, escaped; URL as a link)."""
+    """The numbered reference list, one entry per document (text from ``render.reference_entry``, escaped; URL as
+    a link)."""
     if not citations:
         return ""
     items = []
-    for c in citations:
-        line = esc(reference_line(c.model_copy(update={"url": None})))
-        url = safe_url(c.url)
+    for group in reference_groups(citations):
+        line = esc(reference_entry([c.model_copy(update={"url": None}) for c in group]))
+        url = safe_url(next((c.url for c in group if c.url), None))
         if url:
             line += f' — <a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{esc(url)}</a>'
         items.append(f"<li>{line}</li>")

@@ -39,6 +39,7 @@ def eval_command(
     from rich.table import Table
 
     from ..errors import QABotError
+    from ..render import escape_controls
     from ..settings import Settings
     from .report import fmt
     from .runner import check_thresholds, load_thresholds, run_eval, unevaluated_sets
@@ -73,9 +74,10 @@ def eval_command(
 
     report = run.report
     for s in run.skipped:
-        err.print(f"skipped {s}", highlight=False, markup=False)
+        err.print(escape_controls(f"skipped {s}"), highlight=False, markup=False)
     for e in report["meta"]["errors"]:
-        err.print(f"row failed {e['file']}:{e['line']} ({e['id']}): {e['error']}", highlight=False, markup=False)
+        err.print(escape_controls(f"row failed {e['file']}:{e['line']} ({e['id']}): {e['error']}"), highlight=False,
+                  markup=False)
 
     names = list(report["datasets"])
     table = Table(title="qa-bot eval")

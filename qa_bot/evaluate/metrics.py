@@ -251,6 +251,12 @@ def fact_metrics(sentences: Sequence[Mapping[str, Any]], patterns: Sequence[str]
             "missing": missing, "bottom_line_missing": bl_missing}
 
 
+def on_subject(text: str, subject_regex: str) -> bool:
+    """Whether an answer's text names the question's subject (a case-insensitive regex of its brand, generic and
+    lay names): an answer that never does is about something else."""
+    return bool(re.search(subject_regex, re.sub(r"\s+", " ", text), re.I))
+
+
 def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().casefold()
 

@@ -24,6 +24,7 @@ from ..settings import Settings
 from . import metrics as M
 
 ANSWER_KEYS = ("avg_score", "rougeL", *M.FACT_KEYS, "citation_support", "uncited_sentences", "disclaimer_rate",
+               "on_subject_rate", "off_subject_answers",
                "abstain_precision", "abstain_recall", "false_abstain_rate", "latency_ms_p50", "latency_ms_p95")
 REPORT_KEYS = ("n", "answerable", *M.RETRIEVAL_KEYS, *ANSWER_KEYS)
 BASELINES = ("bm25", "dense")
@@ -49,6 +50,8 @@ class EvalRow(BaseModel):
     judged: dict[str, int] = Field(default_factory=dict)
     reference_answers: list[str] = Field(default_factory=list)
     must_mention: list[str] = Field(default_factory=list)  # case-insensitive regexes of the key facts
+    subject_regex: str | None = None  # what any answer about the question's subject names (K-QA)
+    aspect: str | None = None  # what the question asks about its subject (K-QA)
     note: str | None = None
     # where it came from (set by the loader)
     file: str = ""
@@ -93,6 +96,8 @@ def parse_row(text: str, file: str, line: int, default_dataset: str) -> EvalRow:
     if not row.question.strip():
         raise BadInputError(f"{file}:{line}: empty question")
     M.compile_facts(row.must_mention, f"{file}:{line}")  # a bad pattern names its file and line
+    if row.subject_regex:
+        M.compile_facts([row.subject_regex], f"{file}:{line}: subject_regex")
     if not row.dataset:
         row.dataset = default_dataset
     return row
@@ -166,6 +171,9 @@ def evaluate_row(row: EvalRow, answer_fn: Callable[..., Any], settings: Settings
         "citation_support": (supported / pairs) if pairs else None,
         "supported_pairs": supported, "citation_pairs": pairs, "uncited_sentences": uncited,
     })
+    if row.subject_regex and not ans.abstained:
+        shown_text = " ".join(f"{s['text']} ({s['note']})" if s.get("note") else s["text"] for s in sentences)
+        metrics["on_subject"] = 1.0 if M.on_subject(shown_text, row.subject_regex) else 0.0
     facts = None
     if row.answerable and row.must_mention:
         # key facts are read in what the reader sees: the quote with its grade and date
@@ -182,7 +190,7 @@ def evaluate_row(row: EvalRow, answer_fn: Callable[..., Any], settings: Settings
         "sentences": sentences,
         "citations": [{"n": c.n, "chunk_id": c.chunk_id, "doc_id": c.doc_id, "section_id": c.section_id,
                        "title": c.title, "heading": c.heading} for c in ans.citations],
-        "abstained": bool(ans.abstained), "abstain_reason": ans.abstain_reason,
+        "abstained": bool(ans.abstained), "abstain_reason": ans.abstain_reason, "notice": ans.notice,
         "disclaimer": ans.disclaimer, "disclaimer_ok": ans.disclaimer == settings.disclaimer,
         "latency_ms": round(latency, 2), "timings_ms": {k: round(v, 2) for k, v in (ans.timings_ms or {}).items()},
         "metrics": metrics,
@@ -225,6 +233,9 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     fact_rows = [m for m in ms if "fact_recall" in m]  # answerable rows with must_mention
     for k in M.FACT_KEYS:
         out[k] = M.mean(m[k] for m in fact_rows)
+    subj = [m["on_subject"] for m in ms if "on_subject" in m]  # answered rows with a subject_regex
+    out["on_subject_rate"] = M.mean(subj)
+    out["off_subject_answers"] = sum(1 for v in subj if not v) if subj else None
     pairs = sum(m.get("citation_pairs", 0) for m in ms)
     out["citation_support"] = (sum(m.get("supported_pairs", 0) for m in ms) / pairs) if pairs else None
     out["uncited_sentences"] = sum(m.get("uncited_sentences", 0) for m in ms) if n else None

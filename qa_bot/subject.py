@@ -1,0 +1,310 @@
+"""What a question is about (its **subject**) and what it asks of it (its **aspect**).
+
+The subject is found from the question and the index's own vocabulary, never from a list of names:
+
+* candidates are the question's content words that are not question words (``text.STOP``/``GENERIC``), not
+  aspect words (``data/aspects.toml``) and not everyday English (``wordfreq``'s Zipf frequency ≥
+  ``COMMON_ZIPF``: "okay", "baby", "cheap");
+* a misspelt candidate is read as the indexed word it is one or two edits from ("menigitis" → "meningitis");
+* the subject is the candidate the index finds rarest (highest idf): a brand or drug name, a condition, a test;
+  its name is that word with its neighbours in the question when the index uses them together ("respiratory
+  infection", "cold sore");
+* its other names come from the indexed text itself: "isotretinoin (Accutane)", "Imodium (loperamide)"
+  (``alternatives``), so a brand name finds the documents that use the generic one.
+
+The aspect is the question type of two published taxonomies of consumer health questions (``data/aspects.toml``
+names them): a dose, how long, pregnancy, an interaction, contagiousness, when to seek care.
+Nothing here reads a global store: the caller passes a :class:`Vocabulary` of its index.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+
+from .text import GENERIC, STOP, issuing_bodies, stem_words, term_set
+from .types import Subject
+
+ASPECTS_FILE = Path(__file__).parent / "data" / "aspects.toml"
+COMMON_ZIPF = 5.0  # words at least this frequent in general English (per billion: 100,000) are not a subject
+UNKNOWN_ZIPF = 3.0  # an unindexed word rarer than this in general English names something (a brand, a drug)
+ACRONYM_MIN_DF = 50  # an abbreviation in capitals names the subject when at least this many chunks use it
+HEADED_OF = 3  # the rarest candidates weighed by how often titles and headings name them
+HEADING_WEIGHT = 4.0  # idf (nats) a candidate gains when every sampled chunk holding it is headed by it
+STRONG_HEADED = 0.2  # a subject the answer is held to: titles or headings name it in this share of its chunks…
+STRONG_MAX_SHARE = 0.02  # … and at most this share of the index's chunks hold it ("screening", "adults" do not)
+NAME_MAX_DF = 100  # … or a name (``is_name``) that few chunks hold: the few documents on it are its answer
+UNKNOWN_SHARE = 0.3  # ... and carries at least this share of the question's topic weight (idf)
+MIN_KEYNESS = -0.35  # a subject word is used by the index about as much as by general English, or more
+WORDS_PER_CHUNK = 150  # the index's chunks hold about this many words (the rate of a word in the index)
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]*[A-Za-z0-9]")
+# discourse markers and pronoun-like words of conversational English that no stopword list holds (the "background"
+# of a consumer question in the CHQ annotation guideline, Kilicoglu et al. 2018); contractions typed without their
+# apostrophe ("dont", "whats") are recognised by ``_contraction``
+_FILLER = frozenset("alright okay ok thanks thank hello hi maybe anything something someone anyone lot thing things "
+                    "question questions wondering thoughts".split())
+_CONTRACTED = ("n't", "'s", "'m", "'d", "'ll", "'ve", "'re")
+# what a clinician asks of a guideline, not what it is about: the parts of a graded recommendation (USPSTF grade
+# definitions; GRADE: strength of recommendation, quality of evidence)
+_GUIDANCE = frozenset("grade grades graded recommendation recommendations guideline guidelines evidence strength "
+                      "quality".split())
+
+
+def _contraction(word: str) -> bool:
+    """"dont", "whats", "youd": an everyday English contraction typed without its apostrophe."""
+    for tail in _CONTRACTED:
+        bare = tail.replace("'", "")
+        if word.endswith(bare) and len(word) > len(bare) + 1:
+            if english_zipf(word[: -len(bare)] + tail) >= 4.5:
+                return True
+    return False
+
+
+# --- aspects -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Aspect:
+    name: str
+    phrase: str
+    ask: tuple[re.Pattern[str], ...]
+    say: tuple[re.Pattern[str], ...]
+
+    def asked_in(self, question: str) -> bool:
+        return any(p.search(question) for p in self.ask)
+
+    def said_in(self, sentence: str) -> bool:
+        return any(p.search(sentence) for p in self.say)
+
+
+@cache
+def aspects(path: Path = ASPECTS_FILE) -> tuple[Aspect, ...]:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return tuple(Aspect(name, str(a["phrase"]), tuple(re.compile(p, re.I) for p in a["ask"]),
+                        tuple(re.compile(p, re.I) for p in a["say"])) for name, a in data.items())
+
+
+def asked_aspects(question: str) -> list[Aspect]:
+    """The aspects a question asks about, in the order the taxonomy file lists them."""
+    return [a for a in aspects() if a.asked_in(question)]
+
+
+def _aspect_spans(question: str) -> list[tuple[int, int]]:
+    return [m.span() for a in aspects() for p in a.ask for m in p.finditer(question)]
+
+
+# --- the index's vocabulary, as the caller gives it ---------------------------------------------------------
+@dataclass
+class Vocabulary:
+    """What the subject finder needs of an index: ``df`` (stemmed term → chunks containing it), ``n`` (chunks),
+    ``nearest`` (a misspelt stemmed term → the indexed term it is one or two edits from, or None) and
+    ``phrase_count`` (indexed chunks, of a sample, that hold a phrase as written, case and hyphens aside) and
+    ``headed`` (the share of a sample of the chunks holding a term whose title or headings hold it)."""
+
+    df: Mapping[str, int]
+    n: int
+    nearest: Callable[[str], str | None] = lambda t: None
+    phrase_count: Callable[[str], int] = lambda phrase: 0
+    headed: Callable[[str], float] = lambda term: 0.0
+
+    def idf(self, term: str) -> float:
+        import math
+
+        return math.log(1 + max(self.n, 1) / (self.df.get(term, 0) + 1))
+
+
+@lru_cache(maxsize=50_000)
+def english_zipf(word: str) -> float:
+    """Zipf frequency of ``word`` in general English (wordfreq; 0 for a word it does not know)."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en")
+
+
+def _candidates(question: str) -> list[tuple[int, str]]:
+    """(position, word) of the question's words that may name its subject."""
+    masked = question
+    for a, b in _aspect_spans(question):  # aspect words are what is asked, not what it is asked about
+        masked = masked[:a] + " " * (b - a) + masked[b:]
+    out = []
+    for i, m in enumerate(_WORD.finditer(masked)):
+        w = m.group(0).lower().removesuffix("'s").replace("'", "")
+        if len(w) < 3 or w in STOP or w in GENERIC or w in _FILLER or w in _GUIDANCE or _contraction(w):
+            continue
+        if m.group(0).isupper() and re.match(r"\s*\(", masked[m.end():]):
+            continue  # an abbreviation spelled out after it ("LBP (low back pain)"): its long form names it
+        out.append((m.start(), w))
+    return out
+
+
+def keyness(term: str, word: str, vocab: Vocabulary) -> float:
+    """How much more the index uses a word than general English does (Zipf scale; per-chunk document frequency
+    as the index's rate): below 0 for everyday words the documents rarely use ("meantime", "bother")."""
+    import math
+
+    rate = max(vocab.df.get(term, 0), 0.5) / max(vocab.n, 1) / WORDS_PER_CHUNK
+    return math.log10(rate * 1e9) - english_zipf(word)
+
+
+def _compound(question: str, cands: list[tuple[int, str]], i: int, vocab: Vocabulary) -> bool:
+    """Whether candidate ``i`` is written next to an indexed word ("medrol dosepak"): a form or a detail of
+    something the index knows, not an unknown subject."""
+    for j in (i - 1, i + 1):
+        if 0 <= j < len(cands):
+            a, b = sorted((i, j))
+            gap = question[cands[a][0] + len(_surface(question, cands[a])):cands[b][0]]
+            if re.fullmatch(r"[ -]?", gap) and vocab.df.get(stem_words([cands[j][1]])[0], 0):
+                return True
+    return False
+
+
+def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None = None,
+                 min_keyness: float | None = None) -> Subject | None:
+    """The question's subject (see the module's doc), or None when no candidate word names one.
+
+    A word no indexed chunk holds (not even misspelt) that is rare in general English ("Buspar", "Saxenda") is the
+    subject, unknown to the index (``df`` 0): passages about anything else are not its answer. Otherwise the
+    indexed word with the highest idf among those the index uses at least as much as general English does."""
+    heading_weight = HEADING_WEIGHT if heading_weight is None else heading_weight
+    min_keyness = MIN_KEYNESS if min_keyness is None else min_keyness
+    cands = _candidates(question)
+    if not cands:
+        return None
+    bodies = issuing_bodies(question)
+    words = [w for _, w in cands]
+    terms = stem_words(words)
+    best: tuple[float, int, str, int] | None = None
+    scored: list[tuple[float, int, str, int]] = []
+    unknown: tuple[float, int, str] | None = None
+    resolved: list[str | None] = []
+    for i, (w, t) in enumerate(zip(words, terms)):
+        d = vocab.df.get(t, 0)
+        zipf = english_zipf(w)
+        if d == 0:
+            near = vocab.nearest(t)
+            if near and zipf < UNKNOWN_ZIPF and english_zipf(near) >= UNKNOWN_ZIPF + 0.5:
+                near = None  # a rare name is not a misspelt everyday word ("singulair" is not "singular")
+            t, d = (near, vocab.df.get(near, 0)) if near else (t, 0)
+        if d == 0:
+            resolved.append(None)
+            if is_name(_surface(question, cands[i])) and not _compound(question, cands, i, vocab) and \
+                    (unknown is None or zipf < unknown[0]):
+                unknown = (zipf, i, t)
+            continue
+        resolved.append(t)  # indexed: may be part of the subject's name
+        if zipf >= COMMON_ZIPF or keyness(t, w, vocab) < min_keyness:
+            continue
+        if _surface(question, cands[i]).upper() in bodies:
+            continue  # the body whose guidance is asked for ("per VA/DoD") is not what it is asked about
+        if _surface(question, cands[i]).isupper() and len(w) <= 5 and d < ACRONYM_MIN_DF:
+            continue  # an abbreviation the documents seldom use ("MSM"): they spell out what it names
+        scored.append((vocab.idf(t), i, t, d))
+    # of the rarest few, the one that documents are about: the index's titles and headings name it
+    headed: dict[str, float] = {}
+    for idf, i, t, d in sorted(scored, reverse=True)[:HEADED_OF]:
+        headed[t] = vocab.headed(t)
+        score = idf + heading_weight * headed[t]
+        if best is None or score > best[0]:
+            best = (score, i, t, d)
+    if unknown is not None:
+        # the unindexed name is the subject when it carries much of the question's topic weight (a question about
+        # it, "Doe the buspar cause sleepiness?"), not when it is one detail of a question about indexed things
+        _, i, term = unknown
+        weights = [vocab.idf(t) if t else vocab.idf("") for t in resolved]
+        if weights[i] / (sum(weights) or 1.0) >= UNKNOWN_SHARE:
+            return Subject(name=_surface(question, cands[i]), term=term, df=0, strong=True)
+    if best is None:
+        return None
+    _, i, term, d = best
+    lo = hi = i  # the name: the focus word with its neighbours, where the index uses them as one phrase
+    positions = [p for p, _ in cands]
+
+    def joined(a: int, b: int) -> bool:
+        gap = question[positions[a] + len(_surface(question, cands[a])):positions[b]]
+        return bool(re.fullmatch(r"[ -]?", gap))
+
+    while lo > 0 and resolved[lo - 1] and joined(lo - 1, lo) and \
+            vocab.phrase_count(question[positions[lo - 1]:positions[hi] + len(_surface(question, cands[hi]))]) > 0:
+        lo -= 1
+    while hi + 1 < len(words) and resolved[hi + 1] and joined(hi, hi + 1) and \
+            vocab.phrase_count(question[positions[lo]:positions[hi + 1] + len(_surface(question, cands[hi + 1]))]) > 0:
+        hi += 1
+    name = question[positions[lo]:positions[hi] + len(_surface(question, cands[hi]))]
+    h = headed.get(term, 0.0)
+    focus = _surface(question, cands[i])
+    spelled = vocab.df.get(terms[i], 0) >= 2  # written as the index writes it (not read through a misspelling)
+    strong = (h >= STRONG_HEADED and d <= STRONG_MAX_SHARE * vocab.n) or (is_name(focus) and spelled
+                                                                          and d <= NAME_MAX_DF)
+    return Subject(name=re.sub(r"\s+", " ", name).strip(), term=term, df=d, headed=h, strong=strong,
+                   words=[x for x in resolved[lo:hi + 1] if x])
+
+
+def is_name(word: str) -> bool:
+    """A word that names a thing (a brand, a drug, a rare condition): one word of letters, five or more, rare in
+    general English, not an acronym in capitals ("resp", "AECOPD" are not)."""
+    return (word.isalpha() and len(word) >= 5 and not word.isupper()
+            and english_zipf(word.lower()) < UNKNOWN_ZIPF)
+
+
+def _surface(question: str, cand: tuple[int, str]) -> str:
+    m = _WORD.match(question, cand[0])
+    return m.group(0) if m else cand[1]
+
+
+# other names, as the indexed text gives them: "isotretinoin (Accutane)", "Imodium (loperamide)"
+def _paren_pairs(name_word: str) -> re.Pattern[str]:
+    w = re.escape(name_word)
+    return re.compile(rf"\b([A-Za-z][A-Za-z-]{{3,}})\s*\(\s*(?:[A-Za-z-]+,\s*)*{w}\b[^)]*\)|"
+                      rf"\b{w}\s*\(\s*([A-Za-z][A-Za-z-]{{3,}})", re.I)
+
+
+def spelled_out(subject: Subject, search: str, vocab: Vocabulary) -> Subject:
+    """``subject`` with the words the searched text adds right after its name in parentheses (the clinical
+    lexicon's or the corpus's spelling out: "medrol (methylprednisolone corticosteroid)") as other names."""
+    m = re.search(rf"\b{re.escape(subject.name)}\s*\(([^()]{{3,80}})\)", search, re.I)
+    if not m:
+        return subject
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z-]{3,}", m.group(1)) if w.lower() not in STOP]
+    names = [w.lower() for w, t in zip(words, stem_words([w.lower() for w in words]))
+             if vocab.df.get(t, 0) and t not in subject.terms]
+    if not names:
+        return subject
+    terms = stem_words(names)
+    return subject.model_copy(update={"alternatives": [*subject.alternatives, *names],
+                                      "alt_terms": [*subject.alt_terms, *terms],
+                                      "df": max(subject.df, max(vocab.df.get(t, 0) for t in terms))})
+
+
+def alternatives(subject: Subject, texts: Iterable[str], vocab: Vocabulary, limit: int = 3) -> Subject:
+    """``subject`` with the other names that texts holding it give it in parentheses ("loperamide (Imodium)"):
+    a single indexed word, itself rare in general English (a drug or condition name, not "pain (Imodium)")."""
+    if " " in subject.name or english_zipf(subject.name.lower()) >= UNKNOWN_ZIPF + 0.5:
+        return subject  # a phrase, or an everyday word: its parentheses gloss it, they do not rename it
+    pat = _paren_pairs(subject.name)
+    seen: Counter[str] = Counter()
+    for text in texts:
+        for m in pat.finditer(text):
+            other = (m.group(1) or m.group(2) or "").lower()
+            if not other or other == subject.name.lower() or other in STOP or other in GENERIC:
+                continue
+            seen[other] += 1
+    names, terms = [], []
+    for other, _ in seen.most_common():
+        t = stem_words([other])[0]
+        if t == subject.term or vocab.df.get(t, 0) == 0 or english_zipf(other) >= 4.0:
+            continue
+        names.append(other)
+        terms.append(t)
+        if len(names) >= limit:
+            break
+    if not names:
+        return subject
+    return subject.model_copy(update={"alternatives": names, "alt_terms": terms})
+
+
+def speaks_of(subject: Subject, text: str) -> bool:
+    """Whether a text (a passage with its title and headings, or a sentence) names the subject."""
+    return subject.named_in(term_set(text))

@@ -1,0 +1,177 @@
+"""The question's subject and aspect (qa_bot/subject.py) and how the composer answers them: the subject leads,
+an unknown subject abstains by name, a known subject without what was asked abstains by aspect, a two-part
+question says which part is missing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa_bot.compose import compose
+from qa_bot.settings import Settings
+from qa_bot.subject import Vocabulary, alternatives, asked_aspects, find_subject, keyness
+from qa_bot.text import stem_words
+from qa_bot.types import Chunk, Passage, Subject
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# an index of 10,000 chunks: document frequencies of a few stemmed words
+_DF = {"isotretinoin": 17, "accutan": 2, "antibiot": 600, "pregnant": 1500, "babi": 700, "loperamid": 15,
+       "imodium": 4, "diarrhea": 629, "mening": 80, "infect": 4000, "respiratori": 800, "contagi": 300,
+       "cold": 900, "sore": 330, "long": 3000, "term": 2500, "okay": 3, "meantim": 7, "sweat": 300}
+
+
+def _vocab(phrases: dict[str, int] | None = None) -> Vocabulary:
+    common = sorted(_DF)
+
+    def nearest(t: str) -> str | None:
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        hit = process.extractOne(t, common, scorer=Levenshtein.distance, score_cutoff=2)
+        return hit[0] if hit and hit[0][0] == t[0] else None
+
+    return Vocabulary(df=_DF, n=10_000, nearest=nearest,
+                      phrase_count=lambda p: (phrases or {}).get(p.lower(), 0))
+
+
+# --- subject ---------------------------------------------------------------------------------------------
+def test_subject_by_brand_name_is_the_rarest_indexed_word():
+    s = find_subject("Is Accutane like an antibiotic and would it affect a baby if I got pregnant?", _vocab())
+    assert s is not None and s.name == "Accutane" and s.term == "accutan" and s.df == 2
+
+
+def test_brand_name_gets_the_generic_name_the_documents_give_it():
+    s = find_subject("is it okay to take imodium long term?", _vocab())
+    assert s is not None and s.term == "imodium"
+    texts = ["Over-the-counter medications such as loperamide (Imodium) may help stop diarrhea.",
+             "Loperamide (Imodium, Kaopectate) is taken after each loose stool."]
+    s2 = alternatives(s, texts, _vocab())
+    assert s2.alternatives == ["loperamide"] and "loperamid" in s2.terms
+    assert s2.named_in(frozenset(stem_words(["loperamide", "dose"])))
+
+
+def test_generic_name_and_the_reverse_parenthesis():
+    s = find_subject("What is the dose of isotretinoin for acne?", _vocab())
+    assert s is not None and s.term == "isotretinoin"
+    s2 = alternatives(s, ["Isotretinoin (Accutane) is a retinoid."], _vocab())
+    assert s2.alternatives == ["accutane"]
+
+
+def test_a_lay_name_of_two_words_is_kept_whole_when_the_index_uses_it():
+    s = find_subject("Am I contagious with a cold sore?", _vocab({"cold sore": 12}))
+    assert s is not None and s.name == "cold sore"
+    assert "contagi" not in s.terms  # the aspect word is never the subject
+
+
+def test_a_misspelt_subject_is_read_as_the_indexed_word():
+    s = find_subject("Whats menigitis?", _vocab())
+    assert s is not None and s.term == "mening" and s.df == 80  # "whats" is a contraction, not a subject
+
+
+def test_an_unindexed_rare_name_is_an_unknown_subject():
+    s = find_subject("Doe the buspar cause sleepiness?", _vocab())
+    assert s is not None and s.name == "buspar" and s.df == 0
+
+
+def test_everyday_words_are_not_the_subject():
+    assert keyness("meantim", "meantime", _vocab()) < 0  # the documents use it far less than English does
+    s = find_subject("Is there any medication you can prescribe in the meantime to reduce my sweating?", _vocab())
+    assert s is not None and s.term == "sweat"
+
+
+# --- aspect ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("q,names", [
+    ("Is blepharitis contagious?", {"contagious"}),
+    ("is it okay to take imodium long term?", {"duration"}),
+    ("Would Accutane affect a baby if I got pregnant?", {"pregnancy"}),
+    ("Can I take the painkiller and the antibiotics at the same time?", {"interaction"}),
+    ("How much melatonin should i take at night?", {"dose"}),
+    ("Which doctor should i go to for vertigo", {"when_to_seek_care"}),
+    ("What is blepharitis?", set()),
+])
+def test_aspects_asked(q, names):
+    assert {a.name for a in asked_aspects(q)} == names
+
+
+# --- the composer answers the subject and the aspect ------------------------------------------------------
+def _p(text: str, doc: str, title: str, score: float = 1.0, heading: str = "") -> Passage:
+    c = Chunk(chunk_id=f"{doc}#0", doc_id=doc, section_id=f"{doc}#s", text=text, doc_type="expert_answer",
+              collection="c", title=title, heading_path=[heading] if heading else [], start=0, end=len(text),
+              n_tokens=len(text.split()), content_hash=doc)
+    return Passage(chunk=c, score=score, dense_score=score)
+
+
+def _settings() -> Settings:
+    return Settings(data_dir=Path("/nonexistent-qa-bot-test"))
+
+
+def test_unknown_subject_abstains_by_name():
+    p = _p("Ibuprofen may upset the stomach when taken for a long time.", "d1", "Ibuprofen")
+    a = compose("Is Buspar safe long term?", "Is Buspar safe long term?", [p], _settings(),
+                subject=Subject(name="Buspar", term="buspar", df=0, strong=True))
+    assert a.abstained and "No indexed document mentions Buspar" in a.abstain_reason
+    assert "no indexed document mentions 'buspar'" in a.notice
+    assert not a.sentences and a.related  # the passages are related reading, labelled as not the answer
+
+
+def test_passages_about_another_drug_are_not_the_answer():
+    off = _p("You can keep taking these drugs as long as you are benefiting from them.", "d1", "Weight-loss drugs",
+             score=2.0)
+    on = _p("Loperamide (Imodium) may help stop diarrhea in adults. Stop taking loperamide if the diarrhea lasts "
+            "more than 2 days.", "d2", "Diarrhea", score=1.0)
+    subj = Subject(name="imodium", term="imodium", df=4, alternatives=["loperamide"], alt_terms=["loperamid"],
+                   strong=True)
+    a = compose("is it okay to take imodium long term?", "is it okay to take imodium long term?", [off, on],
+                _settings(), subject=subj)
+    assert not a.abstained
+    assert all("benefiting" not in s.text for s in a.sentences)
+    assert "loperamide" in " ".join(s.text for s in a.bottom_line()).lower()
+    # the same documents, asked what they do not say (whether it is contagious): an abstention naming that
+    b = compose("is imodium contagious?", "is imodium contagious?", [off, on], _settings(), subject=subj)
+    assert b.abstained and "do not say whether or how long it is contagious" in b.abstain_reason
+
+
+def test_known_subject_without_the_aspect_abstains_by_aspect():
+    p = _p("Blepharitis is inflammation of the eyelids that causes red, itchy eyelids.", "d1", "Blepharitis")
+    subj = Subject(name="blepharitis", term="blephar", df=5, strong=True)
+    a = compose("Is blepharitis contagious?", "Is blepharitis contagious?", [p], _settings(), subject=subj)
+    assert a.abstained
+    assert "on blepharitis do not say whether or how long it is contagious" in a.abstain_reason
+
+
+def test_two_part_question_says_which_part_is_missing():
+    p = _p("Isotretinoin can cause birth defects early in pregnancy, before a woman knows she is pregnant. "
+           "It is used to treat severe acne.", "d1", "Isotretinoin")
+    subj = Subject(name="Accutane", term="accutan", df=2, alternatives=["isotretinoin"], alt_terms=["isotretinoin"],
+                   strong=True)
+    a = compose("Would Accutane affect a baby if I got pregnant, and can I take it with the antibiotics?",
+                "Would Accutane affect a baby if I got pregnant, and can I take it with the antibiotics?", [p],
+                _settings(), subject=subj)
+    assert not a.abstained and "birth defects" in a.bottom_line()[0].text
+    assert a.missing_aspects == ["interaction"]
+    assert "do not say whether it can be taken with other medicines" in (a.notice or "")
+
+
+# --- end to end on the bundled corpus --------------------------------------------------------------------
+def _bundled() -> Settings:
+    data = ROOT / "data"
+    if not (data / "state.sqlite").is_file():
+        pytest.skip("the bundled corpus is not indexed (make eval-quick / make run index it)")
+    return Settings(data_dir=data)
+
+
+@pytest.mark.slow
+def test_accutane_and_imodium_on_the_bundled_corpus():
+    from qa_bot.engine import answer
+
+    s = _bundled()
+    a = answer("Is Accutane like an antibiotic and would it affect a baby if I got pregnant?", [], s)
+    shown = " ".join(x.display for x in a.sentences).lower()
+    assert not a.abstained and "isotretinoin" in " ".join(x.display for x in a.bottom_line()).lower()
+    assert "gonorrh" not in shown and "antibiotics generally" not in shown
+    b = answer("Is it okay to take Imodium long term?", [], s)
+    shown = " ".join(x.display for x in b.sentences).lower()
+    assert b.abstained or "loperamide" in shown or "imodium" in shown
+    assert "as long as you are benefiting" not in shown

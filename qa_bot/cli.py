@@ -62,6 +62,9 @@ def ingest(
         "--doc-type", help="Document type of files that set none (guideline, expert_answer, comment).")] = None,
     collection: Annotated[Optional[str], typer.Option(
         "--collection", help="Collection of files that set none (default: the file's folder name).")] = None,
+    report_file: Annotated[Optional[Path], typer.Option(
+        "--report", help="Write what was read from each file (pages, pages OCR'd, headings, tables, forms, "
+                         "recommendations, warnings, time) to FILE as JSON, and as text to FILE.txt.")] = None,
 ) -> None:
     """Parse, chunk, embed and index documents (incremental: unchanged documents are skipped)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -140,6 +143,18 @@ def ingest(
         f"[bold]done[/] in {report.seconds:.1f}s: {report.documents} documents, {report.chunks} chunks, "
         f"{report.skipped_unchanged} skipped as unchanged, {report.removed} removed, {len(report.failed)} failed; "
         f"vectors: {report.from_cache} from cache, {report.embedded} encoded, {report.pending_vectors} pending")
+    if report_file is not None:
+        from .ingest_report import summary, write_report
+
+        try:
+            write_report(report, report_file)
+        except OSError as e:
+            fail(f"--report {report_file}: cannot write the report: {e.strerror or e}")
+            return
+        text = summary(report)  # a long report stays in its file; the console shows the totals
+        console.print(text if len(report.per_document) <= 50 else text.splitlines()[-1], markup=False,
+                      highlight=False, soft_wrap=True)
+        console.print(f"report written to {report_file}", markup=False, highlight=False)
     if report.failed:
         raise typer.Exit(1)
 

@@ -32,6 +32,7 @@ import numpy as np
 
 from .chunk import chunk_document
 from .errors import IndexBusyError, IndexMissingError, StoreUnavailableError
+from .ingest_report import document_report, failed_report, has_own_file, remember_documents
 from .load import estimate_documents, iter_documents
 from .settings import Settings
 from .types import Chunk, IndexStats, IngestReport, LoadError, SkippedFile, SourceDocument
@@ -777,10 +778,12 @@ def _ingest(paths: Iterable[Path] | None, settings: Settings, progress: Progress
 
     def failed(item: LoadError) -> None:
         report.failed.append(item)
+        report.per_document.append(failed_report(item))
         failed_files.add(item.path.rsplit(":", 1)[0] if re.search(r":\d+$", item.path) else item.path)
         if on_error:
             on_error(item)
 
+    t_doc = time.perf_counter()  # each document's time: loading (with OCR), chunking, storing
     skipped: set[Path] = set()  # real files behind links out of a folder: what was indexed through one goes
     for item in iter_documents(roots, settings):
         if isinstance(item, SkippedFile):
@@ -791,6 +794,7 @@ def _ingest(paths: Iterable[Path] | None, settings: Settings, progress: Progress
             continue
         if isinstance(item, LoadError):
             failed(item)
+            t_doc = time.perf_counter()
             continue
         doc = item
         for note in doc.notices:  # e.g. a scanned page: "page 4 has no text layer …"
@@ -816,6 +820,9 @@ def _ingest(paths: Iterable[Path] | None, settings: Settings, progress: Progress
             continue
         report.documents += 1
         report.chunks += n
+        if has_own_file(doc):
+            report.per_document.append(document_report(doc, n, time.perf_counter() - t_doc))
+        t_doc = time.perf_counter()
         if progress:
             progress("documents", report.documents + len(report.failed), max(total or 0, report.documents))
             progress("chunks", report.chunks, None)
@@ -846,7 +853,9 @@ def _ingest(paths: Iterable[Path] | None, settings: Settings, progress: Progress
                              reason=f"vectors not built: {_one_line(e)}"))
     report.pending_vectors = store.count_chunks(with_vector=False)
     report.seconds = time.time() - t0
-    store.meta_set("last_ingest", json.dumps({"time": time.time(), "report": report.model_dump(mode="json")}))
+    store.meta_set("last_ingest", json.dumps({"time": time.time(),
+                                              "report": report.model_dump(mode="json", exclude={"per_document"})}))
+    remember_documents(store, report)
     return report
 
 

@@ -12,6 +12,7 @@ import datetime as _dt
 import hashlib
 import json
 import re
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -39,11 +40,12 @@ def slug(text: str, limit: int = 48) -> str:
 
 
 # bumped when loading or chunking changes what an unchanged file becomes, so that the next ingest redoes it
-PIPELINE_VERSION = 3  # 3: "is an option", "is reasonable", "may be considered" are recommendation statements
+PIPELINE_VERSION = 4  # 3: "is an option", "is reasonable", "may be considered" are recommendation statements
+# 4: scanned pages read with their layout; web pages keep their headings; form items; certain glyph repairs
 
 
 def doc_hash(doc: SourceDocument) -> str:
-    payload = {**doc.model_dump(exclude={"content_hash", "path", "notices"}), "pipeline": PIPELINE_VERSION}
+    payload = {**doc.model_dump(exclude={"content_hash", "path", "notices", "facts"}), "pipeline": PIPELINE_VERSION}
     if not payload["page_map"]:
         del payload["page_map"]  # documents without pages hash as before
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:32]
@@ -320,7 +322,7 @@ def load_text_page(path: Path, settings: Settings, raw: str | None = None, meta:
 def load_html(path: Path, settings: Settings) -> list[SourceDocument]:
     import trafilatura
 
-    raw = _tables_as_rows(read_text(path, settings))
+    raw = _headings_as_paragraphs(_tables_as_rows(read_text(path, settings)))
     extracted = None
     meta: dict = {}
     try:
@@ -343,7 +345,7 @@ def load_html(path: Path, settings: Settings) -> list[SourceDocument]:
     if not extracted or not extracted.strip():
         raise InputError("HTML page has no readable text")
     # Markdown headings from trafilatura become plain heading lines for the page parser.
-    text = HEADING.sub(lambda m: m.group(2), extracted)
+    text = mend_spaced_hyphens(HEADING.sub(lambda m: m.group(2), extracted))
     return load_text_page(path, settings, raw=text, meta=meta)
 
 
@@ -404,6 +406,42 @@ def _tables_as_rows(raw: str) -> str:
     return lxml.html.tostring(tree, encoding="unicode") if changed else raw
 
 
+_XML_DECLARATION = re.compile(r"^\ufeff?\s*<\?xml[^>]*\?>")
+_HEADING_TAG = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1\s*>", re.I | re.S)
+
+
+def _headings_as_paragraphs(raw: str) -> str:
+    """Headings as paragraphs of their own: the extraction drops ``<h2>`` … of some pages (an XHTML e-book
+    chapter: every heading lost), and the page parser finds headings among lines by their form. An XML
+    declaration goes too (lxml refuses a declared encoding in a decoded string)."""
+    raw = _XML_DECLARATION.sub("", raw, count=1)
+    return _HEADING_TAG.sub(lambda m: f"<p>{m.group(2)}</p>", raw)
+
+
+SUFFIX_PART = re.compile(r"(?:[cst]ions?|ments?|ness|it(?:y|ies)|ations?|ically|ances?|ences?|ably|ibly|"
+                         r"ous(?:ly)?|tive(?:ly)?|ization)")  # parts no English word starts with
+
+
+def mend_spaced_hyphens(text: str) -> str:
+    """A word broken at a printed line end and re-flowed ("rec- ommended", "HIV- Infected") is joined, but only
+    where the document itself spells the whole word elsewhere: "rec- ommended" → "recommended" when "recommended"
+    occurs, "HIV- Infected" → "HIV-Infected" when that does; "short- and long-acting" stays."""
+    broken = re.compile(r"\b([A-Za-z]+)- ([A-Za-z]+)\b")
+    lower = {w.lower() for w in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)*", broken.sub(" ", text))}
+
+    def fix(m: re.Match) -> str:
+        a, b = m.group(1), m.group(2)
+        if f"{a}-{b}".lower() in lower:
+            return f"{a}-{b}"
+        if (a + b).lower() in lower and b.lower() not in lower and b[0].islower():
+            return a + b
+        if SUFFIX_PART.fullmatch(b) and a[-1].islower():  # "examina- tion": a word never begins so
+            return a + b
+        return m.group(0)
+
+    return broken.sub(fix, text)
+
+
 def _visible_text(raw: str) -> str:
     try:
         import lxml.html
@@ -427,6 +465,7 @@ def load_pdf(path: Path, settings: Settings) -> list[SourceDocument]:
         raise InputError("file is empty")
     if size > settings.max_file_bytes:
         raise InputError(f"file is {size / 1e6:.1f} MB, above the {settings.max_file_bytes / 1e6:.0f} MB limit")
+    t0 = time.perf_counter()
     try:
         parsed = parse_pdf(path, time_budget=settings.file_time_budget_s)
     except PDFError as e:
@@ -434,8 +473,7 @@ def load_pdf(path: Path, settings: Settings) -> list[SourceDocument]:
     meta = {**folder_defaults(path, settings), **sidecar(path)}
     doc_id = str(meta.get("id") or path.stem)
     if not parsed.text.strip():
-        why = "; ".join(parsed.notices) if parsed.notices else "no text layer"
-        raise InputError(f"PDF has no extractable text ({why})")
+        raise InputError(_no_text_reason(parsed))
     prefix = f"{path.stem}#"
     sections = [s.model_copy(update={"id": f"{doc_id}#{s.id.removeprefix(prefix)}"}) for s in parsed.sections]
     title = meta.get("title") or parsed.title
@@ -447,7 +485,23 @@ def load_pdf(path: Path, settings: Settings) -> list[SourceDocument]:
         doc_type=_check_doc_type(meta.get("doc_type"), "guideline"),
         collection=meta.get("collection") or path.parent.name or "user",
         source=meta.get("source"), url=meta.get("url"), published=iso_date_or_none(_str(meta.get("published"))),
-        license=meta.get("license"), path=str(path), page_map=parsed.page_map, notices=parsed.notices)]
+        license=meta.get("license"), path=str(path), page_map=parsed.page_map, notices=parsed.notices,
+        facts={"pages": parsed.pages, "outline_entries": parsed.outline_entries, "empty_pages": parsed.empty_pages,
+               "ocr_pages": [p for p, _ in parsed.ocr], "ocr_seconds": round(sum(t for _, t in parsed.ocr), 2),
+               "load_seconds": round(time.perf_counter() - t0, 3)})]
+
+
+def _no_text_reason(parsed) -> str:
+    """Why a PDF gave no text, in one line that says what to do."""
+    from .pdf import tesseract_available
+
+    scanned = [n for n in parsed.notices if "has no text layer" in n]
+    if scanned and not tesseract_available():
+        return (f"PDF has no text layer on {len(scanned)} of its {parsed.pages} pages (scanned images) and OCR is "
+                "not available: install tesseract-ocr (Debian/Ubuntu: apt-get install tesseract-ocr; "
+                "macOS: brew install tesseract) to read it")
+    why = "; ".join(parsed.notices) if parsed.notices else "no text layer"
+    return f"PDF has no extractable text ({why})"
 
 
 def _str(v) -> str | None:

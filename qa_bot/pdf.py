@@ -16,6 +16,7 @@ column by column.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import shutil
@@ -24,7 +25,7 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .types import Section
@@ -101,6 +102,8 @@ class ParsedPDF:
     pages: int
     notices: list[str]
     outline_entries: int = 0
+    ocr: list[tuple[int, float]] = field(default_factory=list)  # (page, seconds) of each page read by OCR
+    empty_pages: list[int] = field(default_factory=list)
 
 
 class PDFError(Exception):
@@ -158,6 +161,8 @@ def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
             continue
         if ch == "\ufffe" or ch == "\x02":
             ch = "-"  # pdfium's mark for a hyphen at a line end
+        elif ch in SYMBOL_AS_STANDARD:
+            ch = _symbol_sign(tp, i, ch)
         if cur:
             mid, cmid, ch_h = (top + bottom) / 2, (cur[3] + cur[4]) / 2, cur[5]
             gap = left - cur[2]
@@ -178,6 +183,23 @@ def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
         space, last_h = False, h
     close()
     return segs, turn is not None
+
+
+# a Symbol-font sign that a producer's text layer names by the Standard/Latin-1 glyph at the same code: certain
+# only when the character's font is the Symbol font (a "‡" footnote mark in a text font stays)
+SYMBOL_AS_STANDARD = {"‡": "≥", "£": "≤", "¹": "≠"}
+
+
+def _symbol_sign(tp, i: int, ch: str) -> str:
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    buf = ctypes.create_string_buffer(128)
+    flags = ctypes.c_int(0)
+    n = raw.FPDFText_GetFontInfo(tp, i, buf, 128, ctypes.byref(flags))
+    name = buf.value.decode("latin-1", "replace") if n else ""
+    return SYMBOL_AS_STANDARD[ch] if re.search(r"(?:^|\+)Symbol(?:MT|PS)?(?:,|-|$)", name) else ch
 
 
 def _bold(tp, i: int) -> bool:
@@ -369,13 +391,25 @@ def _diagram_boxes(page, segs: list[Line], width: float, height: float) -> list[
 
     A box is a drawn shape (a path's bounds) with text inside; a line belongs to the smallest box around its
     middle. A flowchart has four or more such boxes apart from one another: boxes that share an edge, overlap
-    or hold one another are the cells or shaded bands of a table, whose lines are read as a table."""
-    shapes = []
-    for obj in page.get_objects(filter=(2,), max_depth=2):  # FPDF_PAGEOBJ_PATH
-        x0, y0, x1, y1 = obj.get_bounds()
-        if 20 <= x1 - x0 <= 0.45 * width and 12 <= y1 - y0 <= 0.4 * height:
-            shapes.append((x0, y0, x1, y1))
-    if len(shapes) < 4:
+    or hold one another are the cells or shaded bands of a table, whose lines are read as a table. Two or three
+    framed panels side by side, each of three lines or more (a chart's or a slide's panels, up to the page's
+    height), are read the same way: each panel on its own, never line by line across the panels."""
+    bounds = [obj.get_bounds() for obj in page.get_objects(filter=(2,), max_depth=2)]  # FPDF_PAGEOBJ_PATH
+    small = [b for b in bounds if 20 <= b[2] - b[0] <= 0.45 * width and 12 <= b[3] - b[1] <= 0.4 * height]
+    found = _boxes_with_text(small, segs, 4)
+    if found or len(segs) < 6:
+        return found
+    panels = [b for b in bounds if 0.2 * width <= b[2] - b[0] <= 0.55 * width and 0.1 * height <= b[3] - b[1]
+              <= 0.9 * height]
+    found = _boxes_with_text(panels, segs, 2)
+    side_by_side = len(found) in (2, 3) and all(len(_rows(g)) >= 3 for _, g in found) \
+        and max(b[1] for b, _ in found) < min(b[3] for b, _ in found)  # they share a band of the page
+    return found if side_by_side else []
+
+
+def _boxes_with_text(shapes: list[tuple], segs: list[Line], least: int) -> list[tuple[tuple, list[Line]]]:
+    """Shapes holding text, apart from one another (not a table's cells), when there are ``least`` or more."""
+    if len(shapes) < least:
         return []
     groups: dict[tuple, list[Line]] = {}
     for s in segs:
@@ -385,7 +419,7 @@ def _diagram_boxes(page, segs: list[Line], width: float, height: float) -> list[
         if around:
             groups.setdefault(min(around, key=lambda b: (b[2] - b[0]) * (b[3] - b[1])), []).append(s)
     boxes = [b for b, g in groups.items() if any(re.search(r"[A-Za-z]{2}", s.text) for s in g)]
-    if len(boxes) < 4:
+    if len(boxes) < least:
         return []
     cells = set()
     for n, a in enumerate(boxes):
@@ -397,7 +431,7 @@ def _diagram_boxes(page, segs: list[Line], width: float, height: float) -> list[
                     or dy > -6 and dx > 0.9 * max(a[2] - a[0], b[2] - b[0]):
                 cells |= {a, b}
     boxes = [b for b in boxes if b not in cells]
-    if len(boxes) < 4:
+    if len(boxes) < least:
         return []
     return [(b, groups[b]) for b in boxes]
 
@@ -557,6 +591,206 @@ def _is_toc_page(lines: list[Line], segs: list[Line] | None = None) -> bool:
     return leaders >= 4 or (has_title and numbered_end >= 0.4 * len(lines))
 
 
+# --- ruled tables -----------------------------------------------------------------------------------
+def _rules(page) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
+    """The thin drawn lines of a page: horizontal (y, x0, x1) and vertical (x, y0, y1)."""
+    hs, vs = [], []
+    for obj in page.get_objects(filter=(2,), max_depth=2):  # FPDF_PAGEOBJ_PATH
+        x0, y0, x1, y1 = obj.get_bounds()
+        if y1 - y0 <= 2 and x1 - x0 >= 15:
+            hs.append(((y0 + y1) / 2, x0, x1))
+        elif x1 - x0 <= 2 and y1 - y0 >= 6:
+            vs.append(((x0 + x1) / 2, y0, y1))
+    return hs, vs
+
+
+def _cluster(values: list[float], tol: float = 2.5) -> list[float]:
+    out: list[list[float]] = []
+    for v in sorted(values):
+        if out and v - out[-1][-1] <= tol:
+            out[-1].append(v)
+        else:
+            out.append([v])
+    return [statistics.mean(c) for c in out]
+
+
+def _ruled_table(page, segs: list[Line], pno: int, last: list[list[str]]) -> tuple[list[Line], list[Line]] | None:
+    """A table drawn as a grid of rules whose cells hold several lines (a cell list, bullets, a dose over two
+    lines): each cell's lines stay together, in the order they are written, and each row is a sentence that
+    names its cells by the header row ("Infection: Acute sore throat; Medicine: First choice: …; Length: 5 to 10
+    days."). Where rules split some columns of a row (one medicine a line, with its dose and length), each split
+    line is a row of its own under the row's label; a cell of running text (over 25 words) is a paragraph of its
+    own. A table going on from the page before (no header row of its own, as many columns) keeps that page's
+    header (``last``). Returns the table's lines and the page's other segments, or None (no grid, or no cell of
+    several lines: the aligned-cells reader reads such a table as well)."""
+    hs, vs = _rules(page)
+    if len(hs) < 3 or len(vs) < 4 or not segs or _twin_tables(segs, page.get_size()[0]) is not None:
+        return None  # (twin tables side by side, a chart of numbers: the aligned-cells reader's)
+    cols = _cluster([v[0] for v in vs])
+    mids = [(s.x0 + s.x1) / 2 for s in segs]
+    while len(cols) > 3 and not any(cols[0] < m < cols[1] for m in mids):  # a rule in the margin frames no cell
+        cols.pop(0)
+    while len(cols) > 3 and not any(cols[-2] < m < cols[-1] for m in mids):
+        cols.pop()
+    vs = [v for v in vs if cols[0] - 3 <= v[0] <= cols[-1] + 3]
+    if len(vs) < 4:
+        return None
+    x0, x1 = min(v[0] for v in vs), max(v[0] for v in vs)
+    hs = [h for h in hs if h[2] > x0 and h[1] < x1]
+    levels = _cluster([h[0] for h in hs])
+
+    def cover(y: float) -> float:
+        return sum(min(h[2], x1) - max(h[1], x0) for h in hs if abs(h[0] - y) <= 2.5)
+
+    ys = sorted((y for y in levels if cover(y) >= 0.5 * (x1 - x0)), reverse=True)  # row rules, top to bottom
+    if len(ys) < 3:
+        return None
+    inside: set[int] = set()
+    grid: list[tuple[list[float], list[list[Line]], list[float], float]] = []  # columns, cells, inner rules, top
+    for top, bottom in zip(ys, ys[1:]):
+        xs = _cluster([v[0] for v in vs if min(v[2], top) - max(v[1], bottom) >= min(8.0, 0.3 * (top - bottom))])
+        if len(xs) < 3:
+            continue
+        cells: list[list[Line]] = [[] for _ in xs[1:]]
+        for s in segs:
+            my, mx = (s.top + s.bottom) / 2, (s.x0 + s.x1) / 2
+            if bottom < my < top and xs[0] - 2 < mx < xs[-1] + 2:
+                k = max([i for i, x in enumerate(xs[:-1]) if x <= mx + 2] or [0])
+                cells[k].append(s)
+                inside.add(id(s))
+        grid.append((xs, cells, [y for y in levels if bottom + 3 < y < top - 3], top))
+    # cells of several lines of words beside the row labels (a chart of numbers under long labels is read well by
+    # the aligned-cells reader)
+    if sum(1 for g in grid for c in g[1][1:] if len(_rows(c)) >= 2 and sum(len(x.text.split()) for x in c) >= 3) < 2 \
+            or len(grid) < 2:
+        return None
+
+    def text(c: list[Line]) -> str:
+        return functools.reduce(_cell_join, (_join(r, pno).text for r in _rows(c)), "")
+
+    def header(cells: list[list[Line]]) -> list[str] | None:  # a row of three short labels or more, no numbers
+        names = [text(c).strip(" :") for c in cells]
+        ok = sum(1 for h in names if h) >= 3 and all(len(h.split()) <= 5 and not re.search(r"\d", h) for h in names)
+        return names if ok else None
+
+    heads = last[0] if last else []
+    size = statistics.median(s.size for s in segs if id(s) in inside)
+    paras: list[Para] = []
+    label, prev = "", None
+    for xs, cells, inner, top in grid:
+        names = header(cells)
+        if names is not None:  # a header row (two stacked: "Doses" over "Adult", "Child")
+            heads = [f"{a} {b}".strip() for a, b in zip(heads, names)] if prev == "head" and len(heads) == len(
+                names) else names
+            last[:] = [heads]
+            prev = "head"
+            continue
+        named = len(heads) == len(cells)
+        # a label cell spanning rows (no rule under it) is carried down
+        open_label = not any(abs(h[0] - top) <= 2.5 and h[1] <= xs[0] + 2 and h[2] >= xs[1] - 2 for h in hs)
+        label = text(cells[0]) or (label if prev == "row" and open_label else "")
+        prev = "row"
+        split = [k for k in range(len(cells)) if any(
+            abs(h[0] - y) <= 2.5 and min(h[2], xs[k + 1]) - max(h[1], xs[k]) > 0.5 * (xs[k + 1] - xs[k])
+            for y in inner for h in hs)]
+        prose = [k for k in range(1, len(cells)) if k not in split and len(text(cells[k]).split()) > 25]
+        whole = [k for k in range(len(cells)) if k not in split and k not in prose]
+        bands = list(zip([cells[0][0].top + 99 if cells[0] else 1e9, *sorted(inner, reverse=True)],
+                         [*sorted(inner, reverse=True), -1e9])) if split else [(1e9, -1e9)]
+        for btop, bbot in bands:
+            parts = [f"{heads[0]}: {label}" if named and heads[0] and heads[0] != label else label] if label else []
+            for k in range(1, len(cells)):
+                if k in prose or (k in whole and split and bands.index((btop, bbot)) > 0):
+                    continue
+                part = [s for s in cells[k] if k not in split or bbot < (s.top + s.bottom) / 2 < btop]
+                cell = text(part)
+                if cell:
+                    parts.append(f"{heads[k]}: {cell}" if named and heads[k] and heads[k] != cell else cell)
+            if len(parts) >= 2:
+                paras.append(Para("; ".join(parts).rstrip(".;") + ".", pno, pno, size, False, kind="table_row"))
+        for k in prose:
+            t = text(cells[k])
+            paras.append(Para(f"{label}: {t}" if label and len(label.split()) <= 8 else t, pno, pno, size, False))
+    first = [s for s in segs if id(s) in inside]
+    table = Line("", min(s.x0 for s in first), max(s.x1 for s in first), max(s.top for s in first),
+                 min(s.bottom for s in first), size, False, pno, table=paras)
+    return [table], [s for s in segs if id(s) not in inside]
+
+
+# --- forms and check-lists ------------------------------------------------------------------------
+# empty tick boxes (and their Wingdings code points); not "■"/"○", which are bullets, nor ticks, which are data
+BOX_GLYPHS = "☐□❑❒◻▢\uf071\uf06f\uf0a8"
+BOX_LABEL = re.compile(r"^(?:(?:yes|no|n/?a|not applicable|not app\.?|partial(?:ly)?|unknown|done|not done|met|"
+                       r"not met|[" + BOX_GLYPHS + r"])[\s/]*)+$", re.I)
+FORM_ITEM = re.compile(r"^(?:[A-Z]|\d{1,2}(?:\.\d{1,2})?|[a-z]|[ivx]{1,4})[.)]\s+\S|^[•▪■●\-–]\s")
+
+
+def _form_items(rows: list[list[Line]], pno: int) -> tuple[int, list[Line]] | None:
+    """A check-list ("Yes No Not applicable" columns, or rows of tick boxes) as items: each item's text is a
+    paragraph of its own (kind ``form_item``); the box labels and glyphs are dropped, so they never enter a
+    sentence ("… not used for Yes No more than one patient"). Returns the row where the form starts and its lines;
+    None where the rows are not a form: a table whose cells answer Yes or No (one answer a row, or numbers under
+    the labels) is data and stays a table."""
+    def is_box(seg: Line) -> bool:
+        return bool(BOX_LABEL.match(seg.text.strip()))
+
+    def offered(text: str) -> bool:  # a choice of boxes: two or more, each label once ("Yes No N/A", "❑ ❑")
+        tokens = [t.lower() for t in re.findall(r"\b(?:yes|no|n/a|not applicable)\b|[" + BOX_GLYPHS + "]", text,
+                                                 re.I)]
+        words = [t for t in tokens if t not in BOX_GLYPHS]
+        return len(tokens) >= 2 and len(words) == len(set(words))  # "No No Yes" across a matrix is data
+
+    def choices(r: list[Line]) -> bool:  # a row whose text ends in boxes to tick
+        k = len(r)
+        while k > 1 and is_box(r[k - 1]):
+            k -= 1
+        return offered(" ".join(c.text for c in r[k:]))
+
+    # the header over the box columns: "Yes", "No", "Not applicable" alone, or after a short column label
+    heads = [n for n, r in enumerate(rows) if sum(is_box(c) for c in r) >= 2 and all(is_box(c) for c in r[1:])
+             and (is_box(r[0]) or len(r[0].text.split()) <= 3 and not FORM_ITEM.match(r[0].text))
+             and offered(" ".join(c.text for c in r if is_box(c)))]
+    after = rows[heads[0] + 1:] if heads else []
+    data = any(re.search(r"\d", c.text) for r in after for c in r[1:] if not is_box(c))
+    blank = sum(1 for r in after if all(is_box(c) for c in r[1:]))
+    boxed = {n for n, r in enumerate(rows) if not is_box(r[0]) and choices(r)}
+    if not (heads and blank >= 2 and not data or len(boxed) >= 3):
+        return None
+    start = min([*heads, *boxed])
+    body = statistics.median(r[0].size for r in rows[start:])
+    out: list[Line] = []
+    items: list[list[str]] = []
+    cur_boxed = False
+
+    def flush() -> None:
+        for it in items:
+            joined = re.sub(r"(\w)-\s(?=[a-z])", r"\1" + WRAP, " ".join(it))
+            para = Para(joined if re.search(r"[.!?:;]$", joined) else joined + ".", pno, pno, body, False,
+                        kind="form_item")
+            out.append(Line("", r0.x0, r0.x1, r0.top, r0.bottom, body, False, pno, table=[para]))
+        items.clear()
+
+    for n, r in enumerate(rows[start:], start):
+        r0 = r[0]
+        cells = [c for c in r if not is_box(c)]
+        text = re.sub(r"\s*[" + BOX_GLYPHS + r"]\s*", " ", " ".join(c.text for c in cells)).strip()
+        if not text:
+            continue
+        if n in heads or n not in boxed and (r0.bold or r0.size > 1.1 * body):
+            flush()  # the label over the items' column ("Standard"), or a heading between lists
+            out.append(Line(text, cells[0].x0, cells[-1].x1, r0.top, r0.bottom, r0.size, r0.bold, pno, starts=True))
+            cur_boxed = False
+            continue
+        if not items or FORM_ITEM.match(text) or n in boxed and cur_boxed:
+            flush()
+            items.append([])
+            cur_boxed = False
+        items[-1].append(text)
+        cur_boxed = cur_boxed or n in boxed
+    flush()
+    return start, out
+
+
 def _numbered_end(text: str) -> bool:
     """A letter, then a page number after a space at the end ("Treatment 29"); linear (the one regex
     ``[A-Za-z].*\\s\\d{1,3}$`` backtracks quadratically on a long line that does not end so)."""
@@ -633,6 +867,82 @@ def ocr_page(page, timeout: float = 120) -> str:
     return out.stdout
 
 
+OCR_DPI = 300
+OCR_MAX_PIXELS = 40_000_000  # a poster-sized page is read at a lower resolution (tesseract's time grows with it)
+
+
+def ocr_segments(page, pno: int, timeout: float = 300) -> list[Line]:
+    """A page image read by tesseract as positioned segments (PDF coordinates), so that the layout rules read it
+    as a text page: words of one tesseract line far apart (a table's cells, a column gap) are segments apart."""
+    width, height = page.get_size()
+    scale = min(OCR_DPI / 72, math.sqrt(OCR_MAX_PIXELS / max(width * height, 1)))
+    image = page.render(scale=scale, grayscale=True).to_pil()
+    with tempfile.TemporaryDirectory() as tmp:
+        img = Path(tmp) / "page.png"
+        image.save(img)
+        out = subprocess.run(["tesseract", str(img), "stdout", "--psm", "3", "tsv"], capture_output=True, text=True,
+                             timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "tesseract failed")
+    lines: dict[tuple[str, str, str], list[tuple[float, float, float, float, str]]] = {}
+    for row in out.stdout.splitlines()[1:]:
+        f = row.split("\t")
+        if len(f) < 12 or f[0] != "5" or not f[11].strip() or float(f[10]) < 0:
+            continue
+        left, top, w, h = (int(v) / scale for v in f[6:10])
+        lines.setdefault((f[2], f[3], f[4]), []).append((left, left + w, height - top, height - top - h, f[11]))
+    segs: list[Line] = []
+    for words in lines.values():
+        top = max(w[2] for w in words)
+        bottom = statistics.median(w[3] for w in words)  # the baseline, less the odd descender
+        size = max(top - bottom, 1.0)
+        cur: list[tuple[float, float, float, float, str]] = []
+        for w in sorted(words):
+            if cur and w[0] - cur[-1][1] > 1.2 * size:  # a column gap
+                segs.append(Line(" ".join(x[4] for x in cur), cur[0][0], cur[-1][1], top, bottom, size, False, pno))
+                cur = []
+            cur.append(w)
+        segs.append(Line(" ".join(x[4] for x in cur), cur[0][0], cur[-1][1], top, bottom, size, False, pno))
+    return _ocr_bullets(segs)
+
+
+OCR_BULLET = re.compile(r"^(?:[eo°«©®*¢]|[-—]?[«»]|\+)$")  # how tesseract reads a bullet glyph: never a word here
+
+
+def _ocr_bullets(segs: list[Line]) -> list[Line]:
+    """A bullet read as a letter ("e Globally 17 million …") becomes a bullet; a bullet standing apart from its
+    text joins it (it is not a table column)."""
+    out: list[Line] = []
+    for s in segs:
+        words = s.text.split(" ", 1)
+        if OCR_BULLET.match(words[0]) and len(words) == 2 and words[1][:1].isupper():
+            s.text = "• " + words[1]
+        elif OCR_BULLET.match(s.text) or s.text == "•":
+            s.text = "•"
+        if out and out[-1].text == "•" and out[-1].page == s.page and abs(out[-1].bottom - s.bottom) < s.height \
+                and 0 <= s.x0 - out[-1].x1 < 4 * s.height and s.text[:1].isalnum():
+            s.text, s.x0 = "• " + s.text, out[-1].x0
+            out[-1] = s
+            continue
+        out.append(s)
+    return [s for s in out if s.text != "•"]
+
+
+def _has_marks(page) -> bool:
+    """A page without a text layer that still shows something: an image, or text drawn as vector outlines (paths
+    of hundreds of segments; a blank page's frame or rule has a handful)."""
+    import pypdfium2.raw as raw
+
+    segments = 0
+    for obj in page.get_objects(filter=(2, 3), max_depth=3):  # FPDF_PAGEOBJ_PATH, _IMAGE
+        if obj.type == 3:
+            return True
+        segments += max(raw.FPDFPath_CountSegments(obj.raw), 0)
+        if segments >= 300:
+            return True
+    return False
+
+
 # --- whole document -----------------------------------------------------------------------------
 def _mend(prev: str, nxt: str, vocab: set[str]) -> str:
     """Join two lines of one paragraph, mending a hyphenated word break."""
@@ -692,6 +1002,9 @@ def _parse(pdf, path: Path, ocr: bool, clock: _Clock) -> ParsedPDF:
     page_lines: list[list[Line]] = []
     heights: list[float] = []
     page_segs: dict[int, list[Line]] = {}
+    ocr_stats: list[tuple[int, float]] = []  # (page, seconds) of every page read by OCR
+    empty: list[int] = []  # blank pages
+    table_head: list[list[str]] = []  # the header of the last ruled table, for its pages that follow
     garbled: list[tuple] = []  # (page, share of non-words[, why OCR did not replace it])
     for pno in range(1, n_pages + 1):
         clock.check(f"page {pno} of {n_pages}")
@@ -702,26 +1015,32 @@ def _parse(pdf, path: Path, ocr: bool, clock: _Clock) -> ParsedPDF:
         segs, turned = _page_segments(page, tp, pno)
         if turned:
             width, height = height, width
+        read_by_ocr = False
         if sum(len(s.text) for s in segs) < 3:
-            has_image = any(True for _ in page.get_objects(filter=(3,), max_depth=2))  # FPDF_PAGEOBJ_IMAGE
-            if not has_image:
+            if not _has_marks(page):
+                empty.append(pno)
                 page_lines.append([])
                 continue
-            if ocr:
-                try:
-                    lines = _ocr_lines(page, pno, width, height, clock)
-                except Exception as e:
-                    notices.append(f"page {pno} has no text layer and OCR failed ({e}): skipped")
-                    page_lines.append([])
-                    continue
-                notices.append(f"page {pno} has no text layer: read by OCR (tesseract)")
-                page_lines.append(lines)
-            else:
+            if not ocr:
                 notices.append(f"page {pno} has no text layer (a scanned image): skipped; install tesseract-ocr "
                                "to read it by OCR")
                 page_lines.append([])
-            continue
-        share = garbled_share(" ".join(s.text for s in segs))
+                continue
+            t0 = time.perf_counter()
+            try:
+                segs, turned = ocr_segments(page, pno, timeout=clock.left(120)), False
+                width, height = page.get_size()
+            except Exception as e:
+                notices.append(f"page {pno} has no text layer and OCR failed ({e}): skipped")
+                page_lines.append([])
+                continue
+            ocr_stats.append((pno, time.perf_counter() - t0))
+            read_by_ocr = True
+            notices.append(f"page {pno} has no text layer: read by OCR (tesseract, {ocr_stats[-1][1]:.1f} s)")
+            if not segs:
+                page_lines.append([])
+                continue
+        share = None if read_by_ocr else garbled_share(" ".join(s.text for s in segs))
         if share is not None and share >= GARBLED:  # a broken font encoding: the page's image is what it says
             garbled.append((pno, share))
             if ocr:
@@ -730,6 +1049,15 @@ def _parse(pdf, path: Path, ocr: bool, clock: _Clock) -> ParsedPDF:
                     continue
                 except Exception as e:
                     garbled[-1] = (pno, share, f"OCR failed: {e}")
+        form: list[Line] = []
+        page_rows = _rows(segs)
+        found = _form_items(page_rows, pno)
+        if found is not None:  # a check-list: its items as items, the tick-box columns dropped; the rest as usual
+            form = found[1]
+            segs = [c for r in page_rows[:found[0]] for c in r]
+        ruled = None if turned or form else _ruled_table(page, segs, pno, table_head)
+        if ruled is not None:  # a grid of rules with cells of several lines: cells kept together
+            segs = ruled[1]
         boxes = [] if turned else _diagram_boxes(page, segs, width, height)
         if boxes:  # a flowchart: each box's text on its own, boxes top to bottom, left to right; the rest as usual
             inside = {id(s) for _, g in boxes for s in g}
@@ -784,6 +1112,10 @@ def _parse(pdf, path: Path, ocr: bool, clock: _Clock) -> ParsedPDF:
                 k = j
             for r in rows[k:]:
                 ordered.append(_join(r, pno))
+        if ruled is not None:  # the table where it stands: after the lines above it
+            at = next((n for n, ln in enumerate(ordered) if ln.top < ruled[0][0].top), len(ordered))
+            ordered[at:at] = ruled[0]
+        ordered += form
         if tp.count_chars() > PAGE_CHARS or any(len(ln.text) >= LINE_CHARS for ln in ordered):
             notices.append(f"page {pno}: text over the budget of {PAGE_CHARS:,} characters a page or {LINE_CHARS:,} "
                            "a line (overlapping or repeated text?) was left out")
@@ -909,7 +1241,7 @@ def _parse(pdf, path: Path, ocr: bool, clock: _Clock) -> ParsedPDF:
     _mark_recommendations(paras)
     title = _title(pdf, paras, path, body)
     text, sections, page_map = _assemble(paras, title, path.stem)
-    return ParsedPDF(text, sections, title, page_map, n_pages, notices, len(outline))
+    return ParsedPDF(text, sections, title, page_map, n_pages, notices, len(outline), ocr_stats, empty)
 
 
 def _outline(pdf) -> list[tuple[int, str, int | None]]:
@@ -1112,10 +1444,10 @@ def _assemble(paras: list[Para], title: str, doc_id: str) -> tuple[str, list[Sec
             open_sec = {"id": sid(p.text), "heading_path": path(), "start": a, "end": b, "page_start": p.page,
                         "page_end": p.page_end, "name": p.text}
             continue
-        if p.kind in ("recommendation", "table_row"):
+        if p.kind in ("recommendation", "table_row", "form_item"):
             close()
             a, b = emit(p)
-            name = f"rec-{p.rec_number}" if p.rec_number else ("row" if p.kind == "table_row" else "rec")
+            name = f"rec-{p.rec_number}" if p.rec_number else {"table_row": "row", "form_item": "item"}.get(p.kind, "rec")
             hp = path() + ([re.sub(r"\s+", " ", p.caption)[:160]] if p.caption else [])
             sections.append(Section(id=sid(f"{stack[-1][1] if stack else 'doc'}-{name}"), heading_path=hp,
                                     start=a, end=b, kind=p.kind, rec_number=p.rec_number, grade=p.grade,

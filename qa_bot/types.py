@@ -52,6 +52,9 @@ class SourceDocument(BaseModel):
         default_factory=list, description="paged sources (PDF): (text offset, 1-based page) where each page's text starts")
     notices: list[str] = Field(default_factory=list,
                                description="what loading reports about the file without failing it (pages without text)")
+    facts: dict[str, float | int | list[int]] = Field(
+        default_factory=dict, description="what reading the file found, for the ingest report: pages, ocr_pages, "
+                                          "ocr_seconds, outline_entries, empty_pages, load_seconds")
 
 
 class LoadError(BaseModel):
@@ -133,6 +136,26 @@ class ChunkResult(BaseModel):
 
 
 # --- index -----------------------------------------------------------------------------------------
+class DocumentReport(BaseModel):
+    """What ingest read from one file, for the people who add documents (``qa-bot ingest --report``)."""
+
+    path: str
+    doc_id: str | None = None
+    failed: str | None = Field(None, description="why the file was not indexed")
+    pages: int | None = None
+    ocr_pages: list[int] = Field(default_factory=list, description="pages read by OCR (no text layer)")
+    ocr_seconds: float = 0.0
+    headings: str = Field("", description="outline (the PDF's bookmarks) | inferred (layout or markup) | none")
+    sections: int = 0
+    tables: int = 0
+    table_rows: int = 0
+    forms: int = Field(0, description="check-list/form items read as items (their tick-box labels dropped)")
+    recommendations: int = 0
+    chunks: int = 0
+    warnings: list[str] = Field(default_factory=list)
+    seconds: float = 0.0
+
+
 class IngestReport(BaseModel):
     documents: int = 0
     chunks: int = 0
@@ -144,6 +167,7 @@ class IngestReport(BaseModel):
     notices: list[LoadError] = Field(default_factory=list, description="loaded, with a remark (a page without text)")
     pending_vectors: int = 0
     seconds: float = 0.0
+    per_document: list[DocumentReport] = Field(default_factory=list, description="what was read from each file")
 
 
 class IndexStats(BaseModel):

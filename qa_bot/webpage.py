@@ -361,7 +361,8 @@ def iso_date_or_none(value: str | None) -> str | None:
         return parse_date(value)
 
 
-GUIDELINE_WORDS = re.compile(r"\b(guidelines?|recommendations?|practice parameters?|consensus statement)\b", re.I)
+GUIDELINE_WORDS = re.compile(r"\b(guidelines?|recommendations?|recommended regimens?|practice parameters?|"
+                             r"consensus statement)\b", re.I)
 GUIDELINE_BODIES = re.compile(
     r"\b(National Guideline Clearinghouse|guideline\.gov|NICE|National Institute for Health and Care Excellence|"
     r"World Health Organization|WHO|Centers for Disease Control|CDC|AHRQ|Agency for Healthcare Research and Quality|"

@@ -415,6 +415,36 @@ def render_sidebar(settings: Settings, info: dict[str, Any]) -> None:
             st.fragment(run_every=3)(index_panel)(settings)
         else:
             index_panel(settings, info)
+        if info.get("ready") and allowed_collections() is None:  # an admin: not limited to some collections
+            documents_read_panel(settings)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def documents_read(data_dir: str, _settings: Settings) -> list[dict[str, Any]]:
+    from qa_bot.index import get_store
+    from qa_bot.ingest_report import documents_read as read
+
+    try:
+        return [d.model_dump() for d in read(get_store(_settings))]
+    except Exception:
+        return []
+
+
+def documents_read_panel(settings: Settings) -> None:
+    """What ingest read from each file (``qa-bot ingest --report``): for the people who add documents."""
+    docs = documents_read(str(settings.data_dir), settings)
+    if not docs:
+        return
+    with st.expander(f"Documents read ({len(docs)})"):
+        rows = [{"file": Path(d["path"]).name, "status": "FAILED: " + d["failed"] if d["failed"] else "indexed",
+                 "pages": d["pages"], "OCR pages": len(d["ocr_pages"]), "OCR s": d["ocr_seconds"],
+                 "headings": d["headings"], "tables": d["tables"], "table rows": d["table_rows"],
+                 "form items": d["forms"], "recommendations": d["recommendations"], "chunks": d["chunks"],
+                 "warnings": "; ".join(d["warnings"]), "seconds": d["seconds"]} for d in docs]
+        st.dataframe(rows, hide_index=True, key="documents_read")
+        for d in docs:
+            if d["failed"] or d["warnings"]:
+                st.caption(f"{C.md_text(Path(d['path']).name)}: " + C.md_text(d["failed"] or "; ".join(d["warnings"])))
 
 
 def index_panel(settings: Settings, info: dict[str, Any] | None = None) -> None:

@@ -313,17 +313,19 @@ class Retriever:
         chunks = self.store.get_chunks([ids[i] for i in rows[:sample]])
         return sum(1 for c in chunks.values() if pat.search(c.embed_text))
 
-    def subject_of(self, question: str, scope: tuple[str, ...] | None = None) -> Subject | None:
+    def subject_of(self, question: str, scope: tuple[str, ...] | None = None, light: bool = False) -> Subject | None:
         """The question's subject, with the other names the indexed text gives it (``qa_bot.subject``), learnt from
-        the collections of ``scope`` only."""
+        the collections of ``scope`` only. ``light``: from the vocabulary alone (no chunk is read)."""
         vocab = self.subject_vocabulary(scope)
         if vocab is None:
             return None
+        if light:
+            vocab = Vocabulary(df=vocab.df, n=vocab.n, nearest=vocab.nearest)
         subj = find_subject(question, vocab)
         if subj is None:
             return None
         subj = spelled_out(subj, question, vocab)
-        if not subj.df or subj.df > self.settings.subject_alias_max_df:
+        if light or not subj.df or subj.df > self.settings.subject_alias_max_df:
             return subj
         _, ids = self.store.lexical()
         rows = self.rows_with([subj.term], scope=scope)
@@ -459,10 +461,13 @@ class Retriever:
         search, expansions = self.search_query(query, settings)
         ctx: dict = {}
         t = time.perf_counter()
-        subject = self.subject_of(search, _scope(settings.collections)) if settings.subject_first else None
-        if subject is not None and subject.df and question_segments(search):
-            # a message of several sentences (a consumer's story, several questions): its rarest word is often a
-            # detail or a typo; the subject is not held (an unindexed name still is) and ranking is left alone
+        # a message of several sentences (a consumer's story, several questions): its rarest word is often a detail
+        # or a typo; the subject is not held (an unindexed name still is), ranking is left alone and the index is
+        # not read for it (no headings, phrases or other names: in server mode each is a round trip)
+        several = bool(question_segments(search))
+        subject = self.subject_of(search, _scope(settings.collections), light=several) \
+            if settings.subject_first else None
+        if subject is not None and subject.df and several:
             subject = subject.model_copy(update={"strong": False})
         added = [a for a in (subject.alternatives if subject is not None else []) if a not in search.lower()]
         if added:  # its other names in the documents are searched too

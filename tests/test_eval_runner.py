@@ -387,13 +387,15 @@ def test_command_input_errors(cli_env, tmp_path):
 def test_shipped_thresholds_and_quick_sample_are_consistent():
     limits = R.load_thresholds(ROOT / "evals" / "thresholds.toml")
     rows, skipped = R.load_rows([ROOT / "evals" / "datasets" / "quick.jsonl"])
-    assert not skipped and len(rows) == 48
+    assert not skipped and len(rows) == 56
     assert set(limits) <= {r.dataset for r in rows}
-    sets = ("liveqa2017", "mediqa2019", "mediqa2021", "followup", "unanswerable", "clinician")
+    sets = ("liveqa2017", "mediqa2019", "mediqa2021", "followup", "unanswerable", "clinician", "kqa")
     assert {r.dataset for r in rows} == set(sets)
     assert all(sum(1 for r in rows if r.dataset == n) == 8 for n in sets)
     clin = [r for r in rows if r.dataset == "clinician"]
     assert all(r.must_mention for r in clin if r.answerable) and any(not r.answerable for r in clin)
+    kqa = [r for r in rows if r.dataset == "kqa"]
+    assert all(r.subject_regex and r.aspect for r in kqa) and any(not r.answerable for r in kqa)
 
 
 # --- the real engine on the indexed fixture corpus -------------------------------------------------------

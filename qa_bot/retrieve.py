@@ -24,7 +24,7 @@ from . import acronyms, shorthand
 from .index import Store, published_ord, require_index
 from .lexical import tokenize, top_rows
 from .settings import Settings
-from .subject import STRONG_HEADED, Vocabulary, alternatives, find_subject, spelled_out
+from .subject import RANK_HEADED, Vocabulary, alternatives, find_subject, spelled_out
 from .text import (GENERIC, STOP, _TOKEN, content_terms, looks_like_name, question_types, stem_words, term_set,
                    topic_terms)
 from .types import Chunk, Passage, RetrievalResult, Subject
@@ -659,7 +659,7 @@ class Retriever:
                 authority = 1.0 - authority
             feats = {"dense": dense_of.get(cid, 0.0), "lexical": lex_of.get(cid, 0.0), "heading": heading_match,
                      "qtype": qtype_match, "topic": topic_match, "authority": authority}
-            if subject is not None and subject.df and subject.strong and subject.headed >= STRONG_HEADED:
+            if subject is not None and subject.df and subject.strong and subject.headed >= RANK_HEADED:
                 # documents are about it (a name that lists mention in passing pulls those lists up)
                 feats["subject"] = 1.0 if subject.named_in(term_set(c.embed_text)) else 0.0
             passages.append(Passage(chunk=c, score=w.score(feats), dense_score=feats["dense"],

@@ -37,6 +37,7 @@ ACRONYM_MIN_DF = 50  # an abbreviation in capitals names the subject when at lea
 HEADED_OF = 3  # the rarest candidates weighed by how often titles and headings name them
 HEADING_WEIGHT = 4.0  # idf (nats) a candidate gains when every sampled chunk holding it is headed by it
 STRONG_HEADED = 0.2  # a subject the answer is held to: titles or headings name it in this share of its chunks…
+RANK_HEADED = 0.5  # … and retrieval re-ranks by it when they name it in at least this share (documents are about it)
 STRONG_MAX_SHARE = 0.02  # … and at most this share of the index's chunks hold it ("screening", "adults" do not)
 NAME_MAX_DF = 100  # … or a name (``is_name``) that few chunks hold: the few documents on it are its answer
 UNKNOWN_SHARE = 0.3
@@ -246,9 +247,10 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
     name = question[positions[lo]:positions[hi] + len(_surface(question, cands[hi]))]
     h = headed.get(term, 0.0)
     focus = _surface(question, cands[i])
-    spelled = vocab.df.get(terms[i], 0) >= 2  # written as the index writes it (not read through a misspelling)
-    strong = (h >= STRONG_HEADED and d <= STRONG_MAX_SHARE * vocab.n) or (is_name(focus) and spelled
-                                                                          and d <= NAME_MAX_DF)
+    # written as the index writes it: a word read through a misspelling ("uprate" as "update") is not held to
+    spelled = vocab.df.get(terms[i], 0) >= 2
+    strong = spelled and ((h >= STRONG_HEADED and d <= STRONG_MAX_SHARE * vocab.n) or (is_name(focus)
+                                                                                     and d <= NAME_MAX_DF))
     return Subject(name=re.sub(r"\s+", " ", name).strip(), term=term, df=d, headed=h, strong=strong,
                    words=[x for x in resolved[lo:hi + 1] if x])
 

@@ -11,7 +11,7 @@ fixed disclaimer; nothing in a question or a document can change it.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -249,13 +249,21 @@ SUBJECT_ABSTAIN = {
 }
 
 
+def _abstained(base: Answer, passages: list[Passage], settings: Settings, notice: str,
+               reason: str | None = None) -> Answer:
+    """An abstention: the nearest passages as related reading, the reader's reason (the audience's standing text
+    when none is given) and the notice."""
+    related = [citation_for(p, i, []) for i, p in enumerate(passages[:3], 1)]
+    return base.model_copy(update={"abstained": True, "related": related, "notice": notice,
+                                   "abstain_reason": reason or ABSTAIN_TEXT.get(settings.audience,
+                                                                                ABSTAIN_TEXT["clinician"])})
+
+
 def _abstain_on(base: Answer, passages: list[Passage], settings: Settings, missing: str,
                 notice: str | None = None) -> Answer:
     """An abstention that says what the documents lack (the subject, or what was asked of it)."""
-    related = [citation_for(p, i, []) for i, p in enumerate(passages[:3], 1)]
     text = SUBJECT_ABSTAIN.get(settings.audience, SUBJECT_ABSTAIN["clinician"]).format(missing=missing)
-    return base.model_copy(update={"abstained": True, "related": related, "abstain_reason": text,
-                                   "notice": f"Abstained: {notice or missing}"})
+    return _abstained(base, passages, settings, f"Abstained: {notice or missing}", text)
 
 
 def subject_passages(subject: Subject | None, passages: list[Passage]) -> list[Passage] | None:
@@ -267,10 +275,9 @@ def subject_passages(subject: Subject | None, passages: list[Passage]) -> list[P
     return [p for p in passages if p.chunk.doc_id in docs]
 
 
-def missing_aspects(question: str, sentences: list[str]) -> tuple[list[Aspect], list[Aspect]]:
-    """(asked, not stated by any of ``sentences``): the aspects of ``question`` (``qa_bot.subject``)."""
-    asked = asked_aspects(question)
-    return asked, [a for a in asked if not any(a.said_in(x) for x in sentences)]
+def missing_aspects(asked: list[Aspect], sentences: list[str]) -> list[Aspect]:
+    """The aspects asked (``qa_bot.subject.asked_aspects``) that none of ``sentences`` states."""
+    return [a for a in asked if not any(a.said_in(x) for x in sentences)]
 
 
 def _subject_gate(question: str, passages: list[Passage], settings: Settings, base: Answer,
@@ -328,6 +335,10 @@ class Asked:
     wants_quantity: bool
     types: set[str]
 
+    @cached_property
+    def topic(self) -> set[str]:
+        return topic_terms(self.text)
+
     @property
     def followup_total(self) -> float:
         return sum(self.followup.values()) or 1.0
@@ -359,6 +370,15 @@ class Lead:
     def doc_id(self) -> str:
         return self.passage.chunk.doc_id
 
+    @cached_property
+    def about_ids(self) -> set[str] | None:
+        return {p.chunk.chunk_id for p in self.about} if self.about is not None else None
+
+    @cached_property
+    def subject_terms(self) -> set[str]:
+        """The lead document's title's topic words."""
+        return _subject_terms(self.passage.chunk.title)
+
 
 class Composer:
     """The extractive composer, step by step: ``gate`` (subject, confidence) → ``asked`` → ``lead_document`` →
@@ -388,7 +408,7 @@ class Composer:
         missing: list[Aspect] = []
         if asked.aspects and cands:  # said anywhere in the passages on the subject (not only those weighed here)
             said_in = [c.text for c in cands] + [p.chunk.text for p in (lead.about if lead.about is not None else pool)]
-            _, missing = missing_aspects(question, said_in)
+            missing = missing_aspects(asked.aspects, said_in)
             if len(missing) == len(asked.aspects) and subject is not None and subject.df:
                 # documents on the subject, none of them on what was asked (without a subject held, the aspect is
                 # only named as missing: a question's context can read like an aspect)
@@ -397,10 +417,7 @@ class Composer:
         if cands and passing_mention(subject, cands, pool):
             return _abstain_on(base, pool, s, f"The indexed documents {_on(subject)}mention it only in passing.")
         if not cands:
-            related = [citation_for(p, i, []) for i, p in enumerate(passages[:3], 1)]
-            return base.model_copy(update={"abstained": True, "related": related,
-                                           "abstain_reason": ABSTAIN_TEXT.get(s.audience, ABSTAIN_TEXT["clinician"]),
-                                           "notice": "Abstained: the retrieved passages hold no usable sentence."})
+            return _abstained(base, passages, s, "Abstained: the retrieved passages hold no usable sentence.")
         chosen = Chosen()
         best = self.bottom_line(asked, cands, lead, subject, chosen)
         self.key_points(cands, best, lead, chosen)
@@ -421,11 +438,8 @@ class Composer:
             return gated, subject
         conf, reason = confidence
         if conf < s.abstain_threshold or not passages:
-            related = [citation_for(p, i, []) for i, p in enumerate(passages[:3], 1)]
-            return base.model_copy(update={"abstained": True, "related": related,
-                                           "abstain_reason": ABSTAIN_TEXT.get(s.audience, ABSTAIN_TEXT["clinician"]),
-                                           "notice": f"Abstained: {reason} (confidence {conf:.2f} < "
-                                                     f"{s.abstain_threshold:.2f})."}), subject
+            return _abstained(base, passages, s, f"Abstained: {reason} (confidence {conf:.2f} < "
+                                                 f"{s.abstain_threshold:.2f})."), subject
         return None, subject
 
     def asked(self, question: str, standalone: str, search: str | None) -> Asked:
@@ -496,8 +510,7 @@ class Composer:
     def on_subject(self, p: Passage, asked: Asked, lead: Lead) -> bool:
         """Whether a passage speaks of the question's subject: the lead document (and its older versions),
         retrieval's near-equals of the lead, documents whose title's rarest words the question or the lead names."""
-        about_ids = {q.chunk.chunk_id for q in lead.about} if lead.about is not None else None
-        if about_ids is not None and p.chunk.chunk_id not in about_ids and p.chunk.doc_id != lead.doc_id:
+        if lead.about_ids is not None and p.chunk.chunk_id not in lead.about_ids and p.chunk.doc_id != lead.doc_id:
             return False
         if p.chunk.doc_id == lead.doc_id or p.chunk.doc_id in lead.older:
             return True
@@ -506,7 +519,7 @@ class Composer:
         subj = _subject_terms(p.chunk.title)
         if not subj:
             return True
-        q_topic, lead_subject = topic_terms(asked.text), _subject_terms(lead.passage.chunk.title)
+        q_topic, lead_subject = asked.topic, lead.subject_terms
         w = self.stats.idf(subj)
         covered = sum(v for t, v in w.items() if t in q_topic or t in lead_subject)
         top = max(w.values())

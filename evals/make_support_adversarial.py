@@ -211,136 +211,168 @@ def grade_kept(sents: list[str], i: int) -> str | None:
     return f"{r.group(1)} (grade {m.group(1)})." if r else None
 
 
-def main(argv: list[str] | None = None) -> int:
-    args, rng, settings, docs = sp.sampled_documents(argv, __doc__, "support_adversarial.jsonl", 17, SAMPLE,
-                                                     suffixes=(".md", ".txt"))
-    items = sp.collect_items(docs, settings)  # (doc, chunk text, sentence, next sentence, chunk)
-    chunks = [(d, c) for d in docs for c in chunk_document(d, settings).chunks if len(c.text.split()) >= 12]
-    stems_of: dict[str, set[str]] = {}
+NEGATED = re.compile(r"\b(?:not|against|no longer|never|without|cannot)\b")
 
-    def pstems(text: str) -> set[str]:
-        if text not in stems_of:
-            stems_of[text] = set(content_stems(text))
-        return stems_of[text]
 
-    guideline = lambda d: d.collection in GUIDELINES  # noqa: E731
-    rng.shuffle(items)
-    rng.shuffle(chunks)
-    rows: list[dict] = []
-    counts = dict.fromkeys(QUOTA, 0)
-    per_doc: dict[str, int] = {}
-    used: set[tuple[str, str]] = set()
+class Builder:
+    """The rows under construction: quotas per category, at most ``PER_DOC`` a document, no (passage, claim) twice.
+    Each ``add_*`` method is one family of rules; their order and the seeded ``rng`` make the output deterministic."""
 
-    def add(cat: str, d, c, claim: str, src: str | None, sub: str, note: str | None = None) -> bool:
+    def __init__(self, rng: random.Random, items: list, chunks: list):
+        self.rng, self.items, self.chunks = rng, items, chunks
+        self.rows: list[dict] = []
+        self.counts = dict.fromkeys(QUOTA, 0)
+        self.per_doc: dict[str, int] = {}
+        self.used: set[tuple[str, str]] = set()
+        self.stems_of: dict[str, set[str]] = {}
+
+    def pstems(self, text: str) -> set[str]:
+        if text not in self.stems_of:
+            self.stems_of[text] = set(content_stems(text))
+        return self.stems_of[text]
+
+    def add(self, cat: str, d, c, claim: str, src: str | None, sub: str, note: str | None = None) -> bool:
         claim = re.sub(r"\s+", " ", claim).strip()
         key = (c.chunk_id, claim)
-        if counts[cat] >= QUOTA[cat] or key in used or per_doc.get(d.doc_id, 0) >= PER_DOC or claim == src:
+        if self.counts[cat] >= QUOTA[cat] or key in self.used or self.per_doc.get(d.doc_id, 0) >= PER_DOC \
+                or claim == src:
             return False
-        used.add(key)
-        per_doc[d.doc_id] = per_doc.get(d.doc_id, 0) + 1
-        counts[cat] += 1
-        rows.append({"category": cat, "subtype": sub, "supported": cat in SUPPORTED, "sentence": claim,
-                     "passage": c.text, "context": context_of(c), "doc_id": d.doc_id, "chunk_id": c.chunk_id,
-                     "source_sentence": src, "note": note})
+        self.used.add(key)
+        self.per_doc[d.doc_id] = self.per_doc.get(d.doc_id, 0) + 1
+        self.counts[cat] += 1
+        self.rows.append({"category": cat, "subtype": sub, "supported": cat in SUPPORTED, "sentence": claim,
+                          "passage": c.text, "context": context_of(c), "doc_id": d.doc_id, "chunk_id": c.chunk_id,
+                          "source_sentence": src, "note": note})
         return True
 
-    # heading echo: claims from the title / heading path, cited to a passage that does not state the topic
-    for d, c in chunks:
-        sents = [c.text[a:b] for a, b in split_sentences(c.text)]
-        got = heading_echo(c, pstems(c.text), rng, [s for s in sents if sp.good_sentence(s)])
-        if got:
-            add("heading_echo", d, c, got[0], None, got[1], f"topic from: {context_of(c)}")
-    # grade: every sentence (or sentence + neighbour) of a guideline chunk that states a grade or strength
-    for d, c in chunks:
-        if not guideline(d):
-            continue
-        sents = [c.text[a:b] for a, b in split_sentences(c.text)]
-        for i, s in enumerate(sents):
-            if not any(rx.search(s) for rx, _ in GRADE_RULES):
+    def add_heading_echoes(self) -> None:
+        """Claims from the title / heading path, cited to a passage that does not state the topic."""
+        for d, c in self.chunks:
+            sents = [c.text[a:b] for a, b in split_sentences(c.text)]
+            got = heading_echo(c, self.pstems(c.text), self.rng, [s for s in sents if sp.good_sentence(s)])
+            if got:
+                self.add("heading_echo", d, c, got[0], None, got[1], f"topic from: {context_of(c)}")
+
+    def add_grades(self) -> None:
+        """Every sentence (or sentence + neighbour) of a guideline chunk that states a grade or strength, changed."""
+        for d, c in self.chunks:
+            if d.collection not in GUIDELINES:
                 continue
-            src = s if len(s.split()) >= 8 or i == 0 else sents[i - 1] + " " + s
-            new = grade_swap(src, rng)
-            if new and add("grade", d, c, new, src, "changed"):
-                break
-    # sentence-level categories
-    negated = re.compile(r"\b(?:not|against|no longer|never|without|cannot)\b")
-    makers = {
-        "negation": lambda it: (sp.negate(it[2], rng), "removed" if negated.search(it[2]) else "added"),
-        "number": lambda it: (sp.number_swap(it[2], rng), "swap"),
-        "other_drug": lambda it: (other_drug(it[2], it[1], rng), "swap"),
-    }
-    for cat, make in makers.items():
-        # negations: 60% flips of negated sentences ("not recommended" → "recommended"), then added negations
-        removed = 0
-        pool = sorted(items, key=lambda it: not negated.search(it[2])) if cat == "negation" else items
-        for it in pool:
-            if cat == "negation" and negated.search(it[2]) and removed >= 0.6 * QUOTA[cat]:
-                continue
-            out, sub = make(it)
-            if out and "with or with " in out:  # "with or without" → "with or with" says nothing new
-                continue
-            if out and out != it[2] and add(cat, it[0], it[4], out, it[2], sub):
-                removed += sub == "removed"
-    # stitched and wrong passage: content from another passage that this one lacks
-    by_doc: dict[str, list] = {}
-    for it in items:
-        by_doc.setdefault(it[0].doc_id, []).append(it)
-    for k, it in enumerate(items):
-        d, text, s, _, c = it
-        same = [x for x in by_doc[d.doc_id] if x[4].chunk_id != c.chunk_id and share_in(x[2], pstems(text)) < 0.5]
-        if counts["stitched"] < QUOTA["stitched"] and same and k % 2 == 0:
-            o = rng.choice(same)
-            if add("stitched", d, c, s.rstrip(".") + ", and " + low_first(o[2]), s, "same document",
-                   f"second half from {o[4].chunk_id}"):
-                continue
-        if counts["wrong_passage"] < QUOTA["wrong_passage"]:
-            if same and k % 4 == 1:
-                o = max(same, key=lambda x: share_in(x[2], pstems(text)))
-                add("wrong_passage", d, c, o[2], None, "same document", f"from {o[4].chunk_id}")
-            elif k % 4 == 3:
-                others = [x for x in rng.sample(items, min(300, len(items))) if x[0].doc_id != d.doc_id
-                          and share_in(x[2], pstems(text)) < 0.5]
-                if others:
-                    o = max(others, key=lambda x: share_in(x[2], pstems(text)))
-                    add("wrong_passage", d, c, o[2], None, "other document", f"from {o[4].chunk_id}")
-    # supported paraphrases: the subject named from the title, a grade restated, then rewordings
-    n_sub = 0
-    for d, _, s, _, c in items:
-        r = subject_resolved(s, c)
-        if r and n_sub < 15 and add("paraphrase", d, c, r, s, "subject_from_title"):
-            n_sub += 1
-    n_grade = 0
-    for d, c in chunks:
-        sents = [c.text[a:b] for a, b in split_sentences(c.text)]
-        for i in range(len(sents)):
-            g = grade_kept(sents, i)
-            if g and n_grade < 12 and add("paraphrase", d, c, g, sents[i], "grade_restated"):
-                n_grade += 1
-                break
-    for k, it in enumerate(items):
-        d, text, s, nxt, c = it
-        if k % 3 == 0:
-            out = sp.paraphrase(s, rng)
-            sub = "reworded"
-        elif k % 3 == 1:
-            out = sp.compress(s, None, rng)
-            sub = "shortened"
-        else:
-            out = (s.rstrip(".") + ", and " + low_first(nxt)) if nxt and len((s + nxt).split()) <= 50 else None
-            sub = "merged"
-        if out:
-            add("paraphrase", d, c, out, s, sub)
+            sents = [c.text[a:b] for a, b in split_sentences(c.text)]
+            for i, s in enumerate(sents):
+                if not any(rx.search(s) for rx, _ in GRADE_RULES):
+                    continue
+                src = s if len(s.split()) >= 8 or i == 0 else sents[i - 1] + " " + s
+                new = grade_swap(src, self.rng)
+                if new and self.add("grade", d, c, new, src, "changed"):
+                    break
+
+    def add_sentence_changes(self) -> None:
+        """Negations, numbers and drugs changed in one sentence."""
+        rng = self.rng
+        makers = {
+            "negation": lambda it: (sp.negate(it[2], rng), "removed" if NEGATED.search(it[2]) else "added"),
+            "number": lambda it: (sp.number_swap(it[2], rng), "swap"),
+            "other_drug": lambda it: (other_drug(it[2], it[1], rng), "swap"),
+        }
+        for cat, make in makers.items():
+            # negations: 60% flips of negated sentences ("not recommended" → "recommended"), then added negations
+            removed = 0
+            pool = sorted(self.items, key=lambda it: not NEGATED.search(it[2])) if cat == "negation" else self.items
+            for it in pool:
+                if cat == "negation" and NEGATED.search(it[2]) and removed >= 0.6 * QUOTA[cat]:
+                    continue
+                out, sub = make(it)
+                if out and "with or with " in out:  # "with or without" → "with or with" says nothing new
+                    continue
+                if out and out != it[2] and self.add(cat, it[0], it[4], out, it[2], sub):
+                    removed += sub == "removed"
+
+    def add_foreign_content(self) -> None:
+        """Stitched and wrong passage: content from another passage that this one lacks."""
+        items, rng = self.items, self.rng
+        by_doc: dict[str, list] = {}
+        for it in items:
+            by_doc.setdefault(it[0].doc_id, []).append(it)
+        for k, it in enumerate(items):
+            d, text, s, _, c = it
+            same = [x for x in by_doc[d.doc_id] if x[4].chunk_id != c.chunk_id
+                    and share_in(x[2], self.pstems(text)) < 0.5]
+            if self.counts["stitched"] < QUOTA["stitched"] and same and k % 2 == 0:
+                o = rng.choice(same)
+                if self.add("stitched", d, c, s.rstrip(".") + ", and " + low_first(o[2]), s, "same document",
+                            f"second half from {o[4].chunk_id}"):
+                    continue
+            if self.counts["wrong_passage"] < QUOTA["wrong_passage"]:
+                if same and k % 4 == 1:
+                    o = max(same, key=lambda x: share_in(x[2], self.pstems(text)))
+                    self.add("wrong_passage", d, c, o[2], None, "same document", f"from {o[4].chunk_id}")
+                elif k % 4 == 3:
+                    others = [x for x in rng.sample(items, min(300, len(items))) if x[0].doc_id != d.doc_id
+                              and share_in(x[2], self.pstems(text)) < 0.5]
+                    if others:
+                        o = max(others, key=lambda x: share_in(x[2], self.pstems(text)))
+                        self.add("wrong_passage", d, c, o[2], None, "other document", f"from {o[4].chunk_id}")
+
+    def add_paraphrases(self) -> None:
+        """Supported paraphrases: the subject named from the title, a grade restated, then rewordings."""
+        n_sub = 0
+        for d, _, s, _, c in self.items:
+            r = subject_resolved(s, c)
+            if r and n_sub < 15 and self.add("paraphrase", d, c, r, s, "subject_from_title"):
+                n_sub += 1
+        n_grade = 0
+        for d, c in self.chunks:
+            sents = [c.text[a:b] for a, b in split_sentences(c.text)]
+            for i in range(len(sents)):
+                g = grade_kept(sents, i)
+                if g and n_grade < 12 and self.add("paraphrase", d, c, g, sents[i], "grade_restated"):
+                    n_grade += 1
+                    break
+        for k, it in enumerate(self.items):
+            d, text, s, nxt, c = it
+            if k % 3 == 0:
+                out = sp.paraphrase(s, self.rng)
+                sub = "reworded"
+            elif k % 3 == 1:
+                out = sp.compress(s, None, self.rng)
+                sub = "shortened"
+            else:
+                out = (s.rstrip(".") + ", and " + low_first(nxt)) if nxt and len((s + nxt).split()) <= 50 else None
+                sub = "merged"
+            if out:
+                self.add("paraphrase", d, c, out, s, sub)
+
+
+def write_rows(rows: list[dict], out) -> None:
+    """The rows, split by document (dev / test), sorted by category, numbered, one JSON object a line."""
     for r in rows:
         r["split"] = "dev" if int(hashlib.sha1(r["doc_id"].encode()).hexdigest(), 16) % 2 == 0 else "test"
     rows.sort(key=lambda r: (list(QUOTA).index(r["category"]), r["doc_id"], r["sentence"]))
     keys = ["id", "category", "subtype", "supported", "split", "sentence", "passage", "context", "doc_id",
             "chunk_id", "source_sentence", "note"]
-    with open(args.out, "w", encoding="utf-8") as f:
+    with open(out, "w", encoding="utf-8") as f:
         for i, r in enumerate(rows):
             r["id"] = f"adv{i:04d}"
             f.write(json.dumps({k: r[k] for k in keys if r.get(k) is not None or k == "source_sentence"},
                                ensure_ascii=False) + "\n")
-    print(f"{len(rows)} pairs → {args.out}: {counts}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, rng, settings, docs = sp.sampled_documents(argv, __doc__, "support_adversarial.jsonl", 17, SAMPLE,
+                                                     suffixes=(".md", ".txt"))
+    items = sp.collect_items(docs, settings)  # (doc, chunk text, sentence, next sentence, chunk)
+    chunks = [(d, c) for d in docs for c in chunk_document(d, settings).chunks if len(c.text.split()) >= 12]
+    rng.shuffle(items)
+    rng.shuffle(chunks)
+    b = Builder(rng, items, chunks)
+    b.add_heading_echoes()
+    b.add_grades()
+    b.add_sentence_changes()
+    b.add_foreign_content()
+    b.add_paraphrases()
+    write_rows(b.rows, args.out)
+    print(f"{len(b.rows)} pairs → {args.out}: {b.counts}", file=sys.stderr)
     return 0
 
 

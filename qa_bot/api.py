@@ -319,49 +319,41 @@ def embedded_store_busy(settings: Settings, warm: _Warmup) -> str | None:
     return None
 
 
-def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI:
-    """The API over one settings object. ``warmup`` loads the index and the model in a background thread at
-    start-up (``/readyz`` answers 503 until it is done)."""
-    from contextlib import asynccontextmanager
+def warm_up(settings: Settings, keyring: KeyRing, warm: _Warmup) -> None:
+    """Load the index and the model by answering a test question (once per key scope, for its statistics); the
+    outcome lands in ``warm`` (``/readyz`` reads it)."""
+    from .engine import answer
 
-    settings = settings or Settings()
-    keyring = KeyRing(settings)
-    warm = _Warmup()
+    t = time.perf_counter()
+    try:
+        answer(WARMUP_QUESTION, [], settings)
+        for scope in {k.collections for k in keyring.keys() if k.collections}:  # each key scope's statistics
+            answer(WARMUP_QUESTION, [], settings, collections=sorted(scope))
+    except QABotError as e:
+        warm.error = str(e)
+    except Exception as e:  # noqa: BLE001
+        warm.error = f"{type(e).__name__} while loading"
+    warm.seconds = time.perf_counter() - t
+    warm.done.set()
+    log.info("warm-up %s in %.1fs", "failed" if warm.error else "done", warm.seconds)
 
-    def do_warmup() -> None:
-        from .engine import answer
 
-        t = time.perf_counter()
-        try:
-            answer(WARMUP_QUESTION, [], settings)
-            for scope in {k.collections for k in keyring.keys() if k.collections}:  # each key scope's statistics
-                answer(WARMUP_QUESTION, [], settings, collections=sorted(scope))
-        except QABotError as e:
-            warm.error = str(e)
-        except Exception as e:  # noqa: BLE001
-            warm.error = f"{type(e).__name__} while loading"
-        warm.seconds = time.perf_counter() - t
-        warm.done.set()
-        log.info("warm-up %s in %.1fs", "failed" if warm.error else "done", warm.seconds)
+def validation_error(e: RequestValidationError) -> JSONResponse:
+    """A 422 naming where the body is wrong and why, never echoing the input value."""
+    problems = []
+    for p in e.errors()[:5]:  # location and reason only: the input value is never echoed
+        loc = ".".join(str(x) for x in p.get("loc", ()) if x != "body")
+        problems.append(f"{loc or 'body'}: {p.get('msg', 'invalid')}")
+    first = e.errors()[0] if e.errors() else {}
+    # the field at fault; a JSON syntax error's location is an offset in the body, not a parameter
+    param = None if first.get("type") == "json_invalid" else \
+        ".".join(str(x) for x in first.get("loc", ()) if x != "body") or None
+    return error_response(422, "invalid request: " + "; ".join(problems), "invalid_request_error", param=param)
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        if warmup:
-            threading.Thread(target=do_warmup, name="qa-bot-warmup", daemon=True).start()
-        else:
-            warm.done.set()
-        yield
 
-    app = FastAPI(title="qa_bot API", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url="/v1/openapi.json")
-    app.state.settings = settings
-    app.state.keyring = keyring
-    app.state.warmup = warm
-    from .openwebui import FollowupMemory
+def add_error_handlers(app: FastAPI) -> None:
+    """Every error as OpenAI-style JSON ``{"error": {"message", "type"}}``."""
 
-    followups = FollowupMemory()
-
-    # --- error handlers ---------------------------------------------------------------------------
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, e: ApiError):
         return error_response(e.status, e.message, e.type, e.headers)
@@ -373,15 +365,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, e: RequestValidationError):
-        problems = []
-        for p in e.errors()[:5]:  # location and reason only: the input value is never echoed
-            loc = ".".join(str(x) for x in p.get("loc", ()) if x != "body")
-            problems.append(f"{loc or 'body'}: {p.get('msg', 'invalid')}")
-        first = e.errors()[0] if e.errors() else {}
-        # the field at fault; a JSON syntax error's location is an offset in the body, not a parameter
-        param = None if first.get("type") == "json_invalid" else \
-            ".".join(str(x) for x in first.get("loc", ()) if x != "body") or None
-        return error_response(422, "invalid request: " + "; ".join(problems), "invalid_request_error", param=param)
+        return validation_error(e)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, e: StarletteHTTPException):
@@ -389,97 +373,111 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
         return error_response(e.status_code, message, _STATUS_TYPES.get(e.status_code, "invalid_request_error"),
                               getattr(e, "headers", None))
 
-    # --- auth: checked before anything else of the request is read (an unauthenticated client learns nothing,
-    # not even whether its body is valid or a route exists) ----------------------------------------------
-    def check_key(headers: dict[str, str], client: str | None) -> ApiKey | None:
-        if not keyring.enabled:
-            if not is_loopback(client):
-                raise ApiError(403, "no API keys are configured: only loopback clients are served "
-                                    "(set QA_BOT_API_KEYS or QA_BOT_API_KEYS_FILE)", "permission_error")
-            return None
-        try:
-            return find_bearer(keyring, headers.get("authorization"))
-        except KeyRefused as e:
-            raise ApiError(e.status, str(e), "authentication_error", {"WWW-Authenticate": "Bearer"}) from None
 
-    class RequireKey:
-        def __init__(self, app):
-            self.app = app
+# --- auth: checked before anything else of the request is read (an unauthenticated client learns nothing,
+# not even whether its body is valid or a route exists) ----------------------------------------------
+def check_key(keyring: KeyRing, headers: dict[str, str], client: str | None) -> ApiKey | None:
+    """The request's key (None: keys are off and the client is on loopback); ApiError when refused."""
+    if not keyring.enabled:
+        if not is_loopback(client):
+            raise ApiError(403, "no API keys are configured: only loopback clients are served "
+                                "(set QA_BOT_API_KEYS or QA_BOT_API_KEYS_FILE)", "permission_error")
+        return None
+    try:
+        return find_bearer(keyring, headers.get("authorization"))
+    except KeyRefused as e:
+        raise ApiError(e.status, str(e), "authentication_error", {"WWW-Authenticate": "Bearer"}) from None
 
-        async def __call__(self, scope, receive, send):
-            if scope["type"] != "http" or scope.get("path") in OPEN_PATHS:
-                await self.app(scope, receive, send)
-                return
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-            client = (scope.get("client") or (None,))[0]
-            try:
-                key = check_key(headers, client)
-            except ApiError as e:
-                await error_response(e.status, e.message, e.type, e.headers)(scope, receive, send)
-                return
-            scope.setdefault("state", {})["api_key"] = key
+
+class RequireKey:
+    """Pure ASGI middleware: the key check for every path but the health ones; the accepted key is left in the
+    request's state (``authorize`` reads it)."""
+
+    def __init__(self, app, keyring: KeyRing):
+        self.app, self.keyring = app, keyring
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("path") in OPEN_PATHS:
             await self.app(scope, receive, send)
-
-    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)  # after the key check: key holders only
-    app.add_middleware(RequireKey)
-    # outermost: every request, 401s included, is logged
-    app.add_middleware(AccessAndErrors, settings=settings, warm=warm)
-
-    def authorize(request: Request) -> ApiKey | None:
-        """The key the middleware accepted (None: keys are off, a loopback client)."""
-        return getattr(request.state, "api_key", None)
-
-    def run_engine(question: str, history: list[dict], overrides: dict[str, Any], endpoint: str):
-        from .engine import answer
-
-        t = time.perf_counter()
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        client = (scope.get("client") or (None,))[0]
         try:
-            result = answer(question, history[-MAX_HISTORY_TURNS:], settings, **overrides)
-        except QABotError as e:
-            log.info("%s: refused (%s) question_chars=%d history_turns=%d", endpoint, type(e).__name__,
-                     len(question), len(history))
-            raise _engine_error(e) from None
-        warm.store_failed = False
-        ms = (time.perf_counter() - t) * 1000
-        log.info("%s: question_chars=%d history_turns=%d abstained=%s sentences=%d citations=%d total_ms=%.0f",
-                 endpoint, len(question), len(history), result.abstained, len(result.sentences),
-                 len(result.citations), ms)
-        if settings.debug_log_text:
-            log.info("%s: DEBUG question=%r standalone=%r", endpoint, result.question, result.standalone_question)
-        return result
+            key = check_key(self.keyring, headers, client)
+        except ApiError as e:
+            await error_response(e.status, e.message, e.type, e.headers)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["api_key"] = key
+        await self.app(scope, receive, send)
 
-    # --- endpoints --------------------------------------------------------------------------------
+
+def authorize(request: Request) -> ApiKey | None:
+    """The key the middleware accepted (None: keys are off, a loopback client)."""
+    return getattr(request.state, "api_key", None)
+
+
+def run_engine(settings: Settings, warm: _Warmup, question: str, history: list[dict], overrides: dict[str, Any],
+               endpoint: str):
+    """``engine.answer`` for one request: engine errors become API errors; lengths and timings are logged, never
+    the text (unless ``debug_log_text``)."""
+    from .engine import answer
+
+    t = time.perf_counter()
+    try:
+        result = answer(question, history[-MAX_HISTORY_TURNS:], settings, **overrides)
+    except QABotError as e:
+        log.info("%s: refused (%s) question_chars=%d history_turns=%d", endpoint, type(e).__name__,
+                 len(question), len(history))
+        raise _engine_error(e) from None
+    warm.store_failed = False
+    ms = (time.perf_counter() - t) * 1000
+    log.info("%s: question_chars=%d history_turns=%d abstained=%s sentences=%d citations=%d total_ms=%.0f",
+             endpoint, len(question), len(history), result.abstained, len(result.sentences),
+             len(result.citations), ms)
+    if settings.debug_log_text:
+        log.info("%s: DEBUG question=%r standalone=%r", endpoint, result.question, result.standalone_question)
+    return result
+
+
+def readiness(settings: Settings, warm: _Warmup):
+    """``GET /readyz``: ready, or a 503 saying why not (no key is asked for; no detail of the index)."""
+    from .index import require_index
+
+    if not warm.done.is_set():
+        return error_response(503, "not ready: loading the index and the embedding model", "not_ready")
+    try:
+        store = require_index(settings)
+        if settings.chroma_url:
+            try:
+                store.vectorstore._client.heartbeat()
+            except StoreUnavailableError:
+                raise
+            except Exception as e:
+                raise StoreUnavailableError(f"cannot reach the Chroma server at {settings.chroma_url} "
+                                            f"({type(e).__name__})") from None
+        if store.count_chunks() == 0:
+            raise IndexMissingError("the index is empty")
+        busy = embedded_store_busy(settings, warm)
+        if busy:
+            return error_response(503, f"not ready: {busy}", "service_unavailable")
+    except (IndexMissingError, StoreUnavailableError) as e:
+        # no key is asked for here: ready or not, and no detail of the index (counts, paths, addresses)
+        why = "no index (run `qa-bot ingest`)" if isinstance(e, IndexMissingError) else \
+            "the index store is unreachable"
+        return error_response(503, f"not ready: {why}", "service_unavailable")
+    return {"status": "ready"}
+
+
+def add_status_routes(app: FastAPI, settings: Settings, warm: _Warmup) -> None:
+    """``GET /healthz``, ``/readyz``, ``/v1/models`` and ``/v1/index/stats``."""
+
     @app.get("/healthz")
     def healthz():
         return {"status": "ok"}
 
     @app.get("/readyz")
     def readyz():
-        from .index import require_index
-
-        if not warm.done.is_set():
-            return error_response(503, "not ready: loading the index and the embedding model", "not_ready")
-        try:
-            store = require_index(settings)
-            if settings.chroma_url:
-                try:
-                    store.vectorstore._client.heartbeat()
-                except StoreUnavailableError:
-                    raise
-                except Exception as e:
-                    raise StoreUnavailableError(f"cannot reach the Chroma server at {settings.chroma_url} "
-                                                f"({type(e).__name__})") from None
-            if store.count_chunks() == 0:
-                raise IndexMissingError("the index is empty")
-            busy = embedded_store_busy(settings, warm)
-            if busy:
-                return error_response(503, f"not ready: {busy}", "service_unavailable")
-        except (IndexMissingError, StoreUnavailableError) as e:
-            # no key is asked for here: ready or not, and no detail of the index (counts, paths, addresses)
-            why = "no index (run `qa-bot ingest`)" if isinstance(e, IndexMissingError) else \
-                "the index store is unreachable"
-            return error_response(503, f"not ready: {why}", "service_unavailable")
-        return {"status": "ready"}
+        return readiness(settings, warm)
 
     @app.get("/v1/models")
     def models(key: ApiKey | None = Depends(authorize)):
@@ -495,19 +493,59 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
         stats = stats.model_copy(update={"store": "chroma server" if settings.chroma_url else "embedded"})
         return stats.model_dump(mode="json")
 
+
+def chat_response(body: ChatRequest, result, content: str, links: dict[int, str], openwebui: bool):
+    """The chat-completions reply for an answer: one body, or (``stream``) the answer line by line as server-sent
+    events, the citations and the usage in the last frame."""
+    from .openwebui import source_events
+
+    cid = "chatcmpl-" + uuid.uuid4().hex
+    created = int(time.time())
+    citations = [c.model_dump(mode="json") for c in result.citations]
+    extra = {"citations": citations, "abstained": result.abstained,
+             "standalone_question": result.standalone_question, "disclaimer": result.disclaimer}
+    if not body.stream:
+        return {"id": cid, "object": "chat.completion", "created": created, "model": MODEL_ID,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                             "finish_reason": "stop", "logprobs": None}],
+                "usage": usage_of(body.messages, content), **extra}
+
+    def chunk(delta: dict, finish: str | None = None, **more) -> str:
+        obj = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
+               "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **more}
+        return f"data: {json.dumps(obj, ensure_ascii=False)}\n\n"
+
+    # the answer is verified as a whole before anything is sent: the stream carries it line by line
+    parts = [chunk({"role": "assistant", "content": ""})]
+    if openwebui:  # Open WebUI keeps each as a source of the message: its [n] opens the n-th passage
+        parts += [chunk({}, event=e) for e in source_events(result.citations, links)]
+    parts += [chunk({"content": line}) for line in content.splitlines(keepends=True)]
+    parts += [chunk({}, "stop", **extra, usage=usage_of(body.messages, content)), "data: [DONE]\n\n"]
+
+    async def events():
+        for p in parts:
+            yield p
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def add_answer_routes(app: FastAPI, settings: Settings, warm: _Warmup, followups) -> None:
+    """``POST /v1/answer`` and ``POST /v1/chat/completions``: the engine's answer, audited."""
+
     @app.post("/v1/answer")
     def post_answer(body: AnswerRequest, key: ApiKey | None = Depends(authorize)):
         overrides = scope_filters(key, body.filters)
         if body.audience:
             overrides["audience"] = body.audience
         t0 = time.perf_counter()
-        result = run_engine(body.question, [t.model_dump() for t in body.history], overrides, "answer")
+        result = run_engine(settings, warm, body.question, [t.model_dump() for t in body.history], overrides,
+                            "answer")
         audit_answer(settings, key, overrides, result, time.perf_counter() - t0)
         return JSONResponse(result.model_dump(mode="json"))
 
     @app.post("/v1/chat/completions")
     def chat_completions(body: ChatRequest, key: ApiKey | None = Depends(authorize)):
-        from .openwebui import source_events
         from .render import answer_to_text
 
         if body.model not in (None, "", MODEL_ID):
@@ -525,42 +563,47 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
         if body.audience:
             overrides["audience"] = body.audience
         t0 = time.perf_counter()
-        result = run_engine(turns[-1].text(), history, overrides, "chat")
+        result = run_engine(settings, warm, turns[-1].text(), history, overrides, "chat")
         audit_answer(settings, key, overrides, result, time.perf_counter() - t0)
         links = passage_links(settings, result)
         content = answer_to_text(result, links=links)  # the fixed disclaimer is always part of it
         if settings.openwebui:
             followups.remember(content, result.suggested_followups, key.id if key else "")
-        cid = "chatcmpl-" + uuid.uuid4().hex
-        created = int(time.time())
-        citations = [c.model_dump(mode="json") for c in result.citations]
-        extra = {"citations": citations, "abstained": result.abstained,
-                 "standalone_question": result.standalone_question, "disclaimer": result.disclaimer}
-        if not body.stream:
-            return {"id": cid, "object": "chat.completion", "created": created, "model": MODEL_ID,
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                                 "finish_reason": "stop", "logprobs": None}],
-                    "usage": usage_of(body.messages, content), **extra}
+        return chat_response(body, result, content, links, settings.openwebui)
 
-        def chunk(delta: dict, finish: str | None = None, **more) -> str:
-            obj = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
-                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **more}
-            return f"data: {json.dumps(obj, ensure_ascii=False)}\n\n"
 
-        # the answer is verified as a whole before anything is sent: the stream carries it line by line
-        parts = [chunk({"role": "assistant", "content": ""})]
-        if settings.openwebui:  # Open WebUI keeps each as a source of the message: its [n] opens the n-th passage
-            parts += [chunk({}, event=e) for e in source_events(result.citations, links)]
-        parts += [chunk({"content": line}) for line in content.splitlines(keepends=True)]
-        parts += [chunk({}, "stop", **extra, usage=usage_of(body.messages, content)), "data: [DONE]\n\n"]
+def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI:
+    """The API over one settings object. ``warmup`` loads the index and the model in a background thread at
+    start-up (``/readyz`` answers 503 until it is done)."""
+    from contextlib import asynccontextmanager
 
-        async def events():
-            for p in parts:
-                yield p
+    from .openwebui import FollowupMemory
 
-        return StreamingResponse(events(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    settings = settings or Settings()
+    keyring = KeyRing(settings)
+    warm = _Warmup()
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if warmup:
+            threading.Thread(target=warm_up, args=(settings, keyring, warm), name="qa-bot-warmup",
+                             daemon=True).start()
+        else:
+            warm.done.set()
+        yield
+
+    app = FastAPI(title="qa_bot API", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url="/v1/openapi.json")
+    app.state.settings = settings
+    app.state.keyring = keyring
+    app.state.warmup = warm
+    add_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)  # after the key check: key holders only
+    app.add_middleware(RequireKey, keyring=keyring)
+    # outermost: every request, 401s included, is logged
+    app.add_middleware(AccessAndErrors, settings=settings, warm=warm)
+    add_status_routes(app, settings, warm)
+    add_answer_routes(app, settings, warm, FollowupMemory())
     add_passage_and_audit_routes(app, settings, authorize)
     return app
 

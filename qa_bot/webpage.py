@@ -153,8 +153,31 @@ def _is_heading(lines: list[str], i: int) -> bool:
 
 def parse_page(raw: str) -> ParsedPage:
     lines = [normalise(x) for x in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    keep, published, authors = _mark_metadata(lines)
+    _mark_label_runs(keep)
+    keywords = _take_keywords(keep)
+    lines = ["" if x.startswith("\x00") else x for x in keep]
+    # collapse: a line that was chrome should not join two paragraphs
+    comment_start = _comment_start(lines, keep)
+    body_lines = lines[:comment_start]
+    comment_lines = lines[comment_start:]
+    title, question, answer_role, rest = _title_and_question(body_lines)
+    sections: list[PageSection] = [question] if question is not None else []
+    references = _headed_sections(rest, answer_role, sections)
+    if references:
+        for s in sections:
+            for b in s.blocks:
+                b.text, b.markers = _strip_marker(b.text)
+    sections += _comments(comment_lines)
+    text, out_sections = _assemble(sections, title)
+    kind = "expert_page" if answer_role == "answer" or any(s.role == "comment" for s in sections) else (
+        "guideline_page" if references else "page")
+    return ParsedPage(text, out_sections, title, published, authors, references, keywords, kind)
 
-    # --- metadata lines and chrome --------------------------------------------------------------
+
+# --- metadata lines and chrome --------------------------------------------------------------------
+def _mark_metadata(lines: list[str]) -> tuple[list[str], str | None, list[str]]:
+    """Each line, or ``\\x00meta`` for a date/byline line, ``\\x00chrome`` for chrome; the page's date and authors."""
     published: str | None = None
     authors: list[str] = []
     keep: list[str] = []
@@ -170,8 +193,12 @@ def parse_page(raw: str) -> ParsedPage:
             keep.append("\x00meta")
             continue
         keep.append("\x00chrome" if is_chrome(line) else line)
-    # runs of >= 3 short labels are widgets (status lists, tag clouds), and so is a label line right
-    # above such a run ("Article Review Status").
+    return keep, published, authors
+
+
+def _mark_label_runs(keep: list[str]) -> None:
+    """Runs of >= 3 short labels are widgets (status lists, tag clouds), and so is a label line right above such a
+    run ("Article Review Status"): marked ``\\x00chrome`` in place."""
     i = 0
     while i < len(keep):
         j = i
@@ -182,8 +209,10 @@ def parse_page(raw: str) -> ParsedPage:
             for k in range(start, j):
                 keep[k] = "\x00chrome"
         i = max(j, i + 1)
-    # a tag line right after the byline ("Stem Cells Paralysis Muscles Facial")
-    keywords: list[str] = []
+
+
+def _take_keywords(keep: list[str]) -> list[str]:
+    """A tag line right after the byline ("Stem Cells Paralysis Muscles Facial"): its words, the line marked chrome."""
     for idx, line in enumerate(keep):
         if line == "\x00meta":
             nxt = next((k for k in range(idx + 1, len(keep)) if keep[k]), None)
@@ -191,30 +220,31 @@ def parse_page(raw: str) -> ParsedPage:
                     and not re.search(r"[.,;:!?]", keep[nxt]) and all(w[0].isupper() for w in keep[nxt].split()):
                 keywords = keep[nxt].split()
                 keep[nxt] = "\x00chrome"
-                break
+                return keywords
+    return []
 
-    lines = ["" if x.startswith("\x00") else x for x in keep]
-    # collapse: a line that was chrome should not join two paragraphs
+
+# --- expert page: question / answer / comments ----------------------------------------------------
+def _comment_start(lines: list[str], keep: list[str]) -> int:
+    """Where the readers' comments begin (``len(lines)`` when there are none): the body of the first comment starts
+    after the last chrome line before its signature."""
     signatures = [i for i, x in enumerate(lines) if SIGNATURE.match(x)]
-    attribution = next((i for i, x in enumerate(lines) if ATTRIBUTION.match(x)), None)
+    if not signatures:
+        return len(lines)
+    first = signatures[0]
+    k = first - 1
+    while k >= 0 and (keep[k] != "\x00chrome"):
+        k -= 1
+    comment_start = k + 1 if k >= 0 else first
+    return first if comment_start == 0 else comment_start
 
-    # --- expert page: question / answer / comments ----------------------------------------------
-    comment_start = len(lines)
-    if signatures:
-        first = signatures[0]
-        k = first - 1
-        while k >= 0 and (keep[k] != "\x00chrome"):
-            k -= 1
-        comment_start = k + 1 if k >= 0 else first
-        # the body of the first comment starts after the last blank/chrome line before its signature
-        if comment_start == 0:
-            comment_start = first
-    body_lines = lines[:comment_start]
-    comment_lines = lines[comment_start:]
 
-    # --- title and leading question --------------------------------------------------------------
+def _title_and_question(body_lines: list[str]) -> tuple[str | None, PageSection | None, str, list[str]]:
+    """The page's title, the question it answers (a section, or None), the role of what follows ("answer" after a
+    reader's attributed question, else "body") and the lines after the title."""
     title: str | None = None
     question_lines: list[str] = []
+    attribution = next((i for i, x in enumerate(body_lines) if ATTRIBUTION.match(x)), None)
     idx = 0
     while idx < len(body_lines) and not body_lines[idx]:
         idx += 1
@@ -229,23 +259,23 @@ def parse_page(raw: str) -> ParsedPage:
         idx += 1
     rest = body_lines[idx:]
     answer_role = "body"
+    q_author = q_date = None
     if attribution is not None and attribution >= idx:
         a = attribution - idx
-        q = [x for x in rest[:a] if x]
+        question_lines = [x for x in rest[:a] if x]
         m = ATTRIBUTION.match(rest[a])
-        question_lines = q
         q_author, q_date = m.group("author"), parse_date(m.group("date"))
         rest = rest[a + 1:]
         answer_role = "answer"
-    else:
-        q_author = q_date = None
+    question = PageSection("Question", [Block("para", x) for x in question_lines], author=q_author, date=q_date,
+                           role="question") if question_lines else None
+    return title, question, answer_role, rest
 
-    sections: list[PageSection] = []
-    if question_lines:
-        sections.append(PageSection("Question", [Block("para", x) for x in question_lines], author=q_author,
-                                    date=q_date, role="question"))
 
-    # --- headed sections of the body ---------------------------------------------------------------
+# --- headed sections of the body ------------------------------------------------------------------
+def _headed_sections(rest: list[str], answer_role: str, sections: list[PageSection]) -> list[str]:
+    """Append the body's headed sections to ``sections``; the reference list's entries, returned (kept out of the
+    body), and boilerplate sections (the site's disclaimer…) skipped."""
     cur = PageSection(None, role=answer_role)
     sections.append(cur)
     references: list[str] = []
@@ -291,12 +321,12 @@ def parse_page(raw: str) -> ParsedPage:
         cur.blocks.append(Block(kind, BULLET.sub("", line) if kind == "bullet" else line))
     if ref_entry:
         references.append(" — ".join(ref_entry))
-    if references:
-        for s in sections:
-            for b in s.blocks:
-                b.text, b.markers = _strip_marker(b.text)
+    return references
 
-    # --- comments ----------------------------------------------------------------------------------
+
+def _comments(comment_lines: list[str]) -> list[PageSection]:
+    """Each reader comment (the lines above its signature ``Name - 12-Mar-21 @ 3:04 PM``), author and date kept."""
+    out: list[PageSection] = []
     pending: list[str] = []
     for line in comment_lines:
         if not line:
@@ -304,18 +334,14 @@ def parse_page(raw: str) -> ParsedPage:
         m = SIGNATURE.match(line)
         if m:
             if pending:
-                sections.append(PageSection(f"Comment by {m.group('author').strip()}",
-                                            [Block("para", x) for x in pending], doc_type="comment",
-                                            author=m.group("author").strip(), date=parse_date(m.group("date")),
-                                            role="comment"))
+                out.append(PageSection(f"Comment by {m.group('author').strip()}",
+                                       [Block("para", x) for x in pending], doc_type="comment",
+                                       author=m.group("author").strip(), date=parse_date(m.group("date")),
+                                       role="comment"))
             pending = []
         else:
             pending.append(line)
-
-    text, out_sections = _assemble(sections, title)
-    kind = "expert_page" if answer_role == "answer" or any(s.role == "comment" for s in sections) else (
-        "guideline_page" if references else "page")
-    return ParsedPage(text, out_sections, title, published, authors, references, keywords, kind)
+    return out
 
 
 def _assemble(sections: list[PageSection], title: str | None) -> tuple[str, list[Section]]:

@@ -429,3 +429,57 @@ def test_real_server_with_the_openai_client(indexed_settings):
             out, _ = proc.communicate()
     assert "POST /v1/chat/completions 200" in out, out
     assert SEED_QUESTION[:40] not in out and "Noonan" not in out  # access and app logs: no question text
+
+
+# --- the app's pieces, each alone ---------------------------------------------------------------------------
+def test_check_key_alone(tmp_path):
+    from qa_bot.api import ApiError, check_key
+    from qa_bot.keys import KeyRing
+
+    open_ring = KeyRing(Settings(data_dir=tmp_path))
+    assert check_key(open_ring, {}, "127.0.0.1") is None  # keys off: loopback only
+    with pytest.raises(ApiError) as e:
+        check_key(open_ring, {}, "203.0.113.9")
+    assert e.value.status == 403
+    ring = KeyRing(Settings(data_dir=tmp_path, api_keys=[KEY]))
+    assert check_key(ring, {"authorization": f"Bearer {KEY}"}, "203.0.113.9") is not None
+    with pytest.raises(ApiError) as e:
+        check_key(ring, {"authorization": "Bearer wrong-key-0123456789"}, "127.0.0.1")
+    assert e.value.status == 401 and e.value.headers == {"WWW-Authenticate": "Bearer"}
+
+
+def test_validation_error_names_the_field_never_the_value():
+    from fastapi.exceptions import RequestValidationError
+
+    from qa_bot.api import validation_error
+
+    resp = validation_error(RequestValidationError([
+        {"type": "string_too_long", "loc": ("body", "question"), "msg": "String too long", "input": PRIVATE}]))
+    body = json.loads(resp.body)
+    assert resp.status_code == 422 and body["error"]["param"] == "question"
+    assert body["error"]["message"] == "invalid request: question: String too long" and PRIVATE not in resp.body.decode()
+    syntax = validation_error(RequestValidationError([{"type": "json_invalid", "loc": ("body", 7), "msg": "bad"}]))
+    assert json.loads(syntax.body)["error"]["param"] is None
+
+
+def test_chat_response_streams_the_answer_line_by_line():
+    import asyncio
+
+    from qa_bot.api import ChatRequest, chat_response
+    from qa_bot.types import Answer
+
+    result = Answer(question="q", standalone_question="q", abstained=True, disclaimer=DEFAULT_DISCLAIMER)
+    body = ChatRequest(messages=[{"role": "user", "content": "q"}], stream=False)
+    done = chat_response(body, result, "line one\nline two", {}, openwebui=False)
+    assert done["choices"][0]["message"]["content"] == "line one\nline two" and done["abstained"] is True
+    stream = chat_response(body.model_copy(update={"stream": True}), result, "line one\nline two", {}, False)
+
+    async def collect():
+        return [p async for p in stream.body_iterator]
+
+    frames = asyncio.run(collect())
+    assert frames[-1] == "data: [DONE]\n\n"
+    deltas = [json.loads(f[6:])["choices"][0]["delta"] for f in frames[:-1]]
+    assert deltas[:3] == [{"role": "assistant", "content": ""}, {"content": "line one\n"}, {"content": "line two"}]
+    last = json.loads(frames[-2][6:])
+    assert last["choices"][0]["finish_reason"] == "stop" and last["disclaimer"] == DEFAULT_DISCLAIMER

@@ -15,9 +15,13 @@ from functools import cached_property, lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .text import (CITE_MARK, INSTRUCTION_LIKE, META_HEADING, META_SENTENCE, NEGATIVE, PATIENT_DESCRIPTOR, POSITIVE,
+from .text import (CITE_MARK, META_HEADING, META_SENTENCE, NEGATIVE, POSITIVE,
                    content_terms, expects_quantity, is_fragment, question_types, soft_overlap, split_sentences,
-                   contradicts, issued_by, issuing_bodies, states_quantity, term_set, thresholds, topic_terms)
+                   contradicts, issued_by, issuing_bodies, states_quantity, term_set, topic_terms)
+from .parse.comparison import thresholds
+from .parse.injection import INSTRUCTION as INSTRUCTION_LIKE
+from .parse.population import (AGE_OR_OLDER as _OLDER, AGE_OR_YOUNGER as _YOUNGER,  # noqa: F401 - read by tests
+                               AGE_RANGE as _RANGE, PATIENT_DESCRIPTOR, age_ranges, population_match)
 from .settings import Settings
 from .shorthand import expand
 from .subject import STRONG_HEADED, Aspect, asked_aspects, is_name
@@ -151,49 +155,6 @@ def citation_for(p: Passage, n: int, spans: list[tuple[int, int]]) -> Citation:
 
 
 # --- what the question asks about -------------------------------------------------------------------
-_AGE = re.compile(r"\b(\d{1,3})[- ]?(?:year|yr)s?[- ]old\b|\baged?\s+(\d{1,3})\b|\b(\d{1,3})\s*(?:yo|y/o)\b", re.I)
-_DIGIT = re.compile(r"\d")
-_RANGE = re.compile(r"\b(?:aged\s+)?(\d{1,3})\s*(?:to|-|–|through)\s*(\d{1,3})\s*(?:years?|y)\b", re.I)
-_OLDER = re.compile(r"\b(?:aged\s+)?(\d{1,3})\s*years?\s*(?:or|and)\s*(?:older|over|above)\b|\b(?:older|over)\s+than\s+(\d{1,3})\b", re.I)
-_YOUNGER = re.compile(r"\b(?:aged\s+)?(\d{1,3})\s*years?\s*(?:or|and)\s*(?:younger|under)\b|\b(?:younger|under)\s+than\s+(\d{1,3})\b", re.I)
-_FEMALE = re.compile(r"\b(?:women|woman|female|females|girls?|pregnan\w*|postmenopausal|mothers?)\b", re.I)
-_MALE = re.compile(r"\b(?:men|man|male|males|boys?)\b", re.I)
-
-
-def question_ages(text: str) -> list[int]:
-    return [int(next(g for g in m.groups() if g)) for m in _AGE.finditer(text or "")]
-
-
-def age_ranges(text: str) -> tuple[tuple[int, int], ...]:
-    """Age ranges a sentence or population states ("aged 45 to 49 years", "65 years or older")."""
-    if not _DIGIT.search(text or ""):  # every form has a number
-        return ()
-    out = [(int(a), int(b)) for a, b in _RANGE.findall(text or "") if int(a) <= int(b) <= 120]
-    out += [(int(a or b) + (0 if a else 1), 120) for a, b in _OLDER.findall(text or "")]
-    out += [(0, int(a or b) - (0 if a else 1)) for a, b in _YOUNGER.findall(text or "")]
-    return tuple(out)
-
-
-@lru_cache(maxsize=50_000)
-def _population(text: str) -> tuple[tuple[tuple[int, int], ...], bool, bool]:
-    """(age ranges, speaks of women, speaks of men) of a text; cached."""
-    return age_ranges(text), bool(_FEMALE.search(text)), bool(_MALE.search(text))
-
-
-def population_match(question: str, text: str) -> float:
-    """+1 when the question's age falls in an age range the text states, -1 when the text states ranges and
-    none holds it; -1 when the text is about the other sex only. 0 when nothing is known."""
-    score = 0.0
-    ages = question_ages(question)
-    ranges, t_f, t_m = _population(text)
-    if ages and ranges:
-        score += 1.0 if any(lo <= a <= hi for a in ages for lo, hi in ranges) else -1.0
-    _, q_f, q_m = _population(question)
-    if q_f != q_m and t_f != t_m:  # both speak of one sex
-        score += 0.5 if q_f == t_f else -1.0
-    return score
-
-
 def _year(published: str | None) -> str | None:
     from .index import published_ord
 

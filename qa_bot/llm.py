@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .parse.injection import ADDRESSED_TO_MODEL
 from .settings import Settings
 from .types import Answer, AnswerSentence, Citation, Passage, Turn
 
@@ -139,9 +140,10 @@ _HEADING_INLINE = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?P<h>bottom[\s-
                              r"conflicting\s+evidence|conflicts?)\s*:?\s*(?:\*\*|__)?\s*:?\s*(?P<rest>.*)$", re.I)
 _HEADING_LINE = re.compile(r"^\s*(?:#{1,6}\s+(?P<a>.+?)|\*\*(?P<b>[^*]{2,80})\*\*:?|(?P<c>[A-Z][^.\[\]]{1,60}):)\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)])\s+")
-_META = re.compile(r"\b(?:disclaimer|ignore\s+(?:all|any|the|previous|above|prior)\b|system\s+prompt|"
-                   r"(?:these|the|my|previous)\s+instructions?|as\s+an\s+ai\b|language\s+model|"
-                   r"(?:is|constitutes)\s+(?:not\s+)?medical\s+advice|i\s+am\s+(?:not\s+)?a\s+doctor)", re.I)
+# a sentence about the model or its instructions, not about care: never checked against the passages
+_META = re.compile(rf"{ADDRESSED_TO_MODEL.pattern}|\b(?:disclaimer|(?:these|the|my|previous)\s+instructions?|"
+                   r"as\s+an\s+ai\b|language\s+model|(?:is|constitutes)\s+(?:not\s+)?medical\s+advice|"
+                   r"i\s+am\s+(?:not\s+)?a\s+doctor)", re.I)
 
 
 @dataclass

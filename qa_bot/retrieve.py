@@ -25,7 +25,8 @@ from .index import Store, published_ord, require_index
 from .lexical import tokenize, top_rows
 from .settings import Settings
 from .subject import RANK_HEADED, Vocabulary, alternatives, find_subject, spelled_out
-from .text import (GENERIC, STOP, _TOKEN, content_terms, looks_like_name, question_types, stem_words, term_set,
+from .parse.names import looks_like_name
+from .text import (GENERIC, STOP, _TOKEN, content_terms, question_types, stem_words, term_set,
                    topic_terms)
 from .types import Chunk, Passage, RetrievalResult, Subject
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from .settings import Settings
-from .text import PATIENT_DESCRIPTOR
+from .parse.population import PATIENT_DESCRIPTOR
 from .types import Turn
 
 PRONOUN = re.compile(r"\b(it|its|it's|they|them|their)\b", re.I)

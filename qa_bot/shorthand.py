@@ -18,6 +18,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .parse.population import AGE_SEX as _AGE_SEX
+
 # sense: (long form, cue regex that must match elsewhere in the question, or None for "always")
 Sense = tuple[str, str | None]
 
@@ -139,7 +141,6 @@ BRANDS: dict[str, str] = {
     "lovenox": "enoxaparin", "toradol": "ketorolac", "benadryl": "diphenhydramine", "claritin": "loratadine",
 }
 
-_AGE_SEX = re.compile(r"\b(\d{1,3})\s?(?:yo|y/o|y\.o\.|yrs?\s?old|-year-old)?\s?([MF])\b|\b(\d{1,3})\s?(?:yo|y/o|y\.o\.)(?=\W|$)")
 _NONPREGNANT = re.compile(r"\b(?:outside(?: of)? pregnancy|not pregnant|non-pregnant)\b", re.I)
 _PACK = re.compile(r"\b(\d+)\s?(?:pk|pack)[-\s]?(?:yrs?|years?|y)\b", re.I)
 _EVERY = re.compile(r"\bq\s?(\d+)\s?(h|hr|hrs|d|wk|w|mo|m|y|yr|yrs)\b", re.I)

@@ -12,6 +12,9 @@ import threading
 from collections.abc import Callable
 from functools import lru_cache
 
+from .parse.comparison import thresholds  # noqa: F401 - named here too (qa_bot.parse.comparison)
+from .parse.names import looks_like_name  # noqa: F401 - named here too (qa_bot.parse.names)
+
 _PARA = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*•]|\d{1,2}[.)])\s)")
 
 
@@ -140,8 +143,7 @@ NEGATIVE = re.compile(r"\b(not (currently |yet |routinely )?(recommended|proven|
                       r"recommends against|should not|do not|does not (work|help)|ineffective|not been shown)\b", re.I)
 POSITIVE = re.compile(r"\b(could|may|might|promis\w*|potential|hope\w*|effective|improv\w*|restor\w*|benefit\w*|"
                       r"regenerat\w*|recommend(s|ed)?)\b", re.I)
-INSTRUCTION_LIKE = re.compile(r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|previous|above|disclaimer|rules?)\b|"
-                              r"\b(system prompt|you are now|as an ai)\b", re.I)
+
 
 
 
@@ -245,30 +247,6 @@ def recommendation_spans(text: str, grade: str | None = None) -> list[tuple[int,
     return out
 
 
-# --- names of drugs and devices --------------------------------------------------------------------------
-# International Nonproprietary Name stems: a word ending so is a drug ("tirzepatide", "donanemab", "finerenone")
-DRUG_STEM = re.compile(
-    r"(?:mab|tinib|anib|ciclib|parib|rafenib|lisib|tide|glutide|gliflozin|gliptin|glinide|sartan|pril|olol|dipine|"
-    r"statin|prazole|tidine|setron|triptan|oxetine|afil|azepam|azolam|barbital|caine|cillin|mycin|micin|cycline|"
-    r"floxacin|conazole|bendazole|navir|previr|buvir|asvir|tegravir|capavir|mivir|ciclovir|clovir|dronate|parin|xaban|"
-    r"gatran|teplase|kinase|lukast|terol|olone|sone|nidazole|siran|rsen|camten|netant|fungin|thiazide|semide|"
-    r"tropium|peridol|apine|idone|erone|renone|relvir|lutamide|trozole|fentanil|orphan|oxacin|umab|ximab|zumab|"
-    r"cept|kinra|tinib|gene|leucel|ogene)$", re.I)
-
-
-def looks_like_name(word: str, text: str) -> bool:
-    """Whether ``word`` (as found in ``text``) names a drug or a device: an INN drug stem, or a brand-like
-    spelling with a capital inside ("MitraClip"). (A capitalised word alone is not enough: consumers capitalise
-    misspelt disease names.)"""
-    if len(word) >= 6 and DRUG_STEM.search(word):
-        return True
-    for m in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text, re.I):
-        w = m.group(0)
-        if re.search(r"[a-z][A-Z]", w):
-            return True
-    return False
-
-
 # sections that describe the document rather than the care it recommends: not an answer to a clinical question
 META_HEADING = re.compile(
     r"\b(?:objectives?|scope|target (?:population|users?)|intended users?|status|bibliographic|source\(s\)|funding|"
@@ -339,13 +317,6 @@ def soft_overlap(terms: set[str], other: set[str], prefix: int = 6) -> set[str]:
     return out
 
 
-# who the patient is, in a clinician's question ("46yo", "avg-risk", "no FH (family history)"): not what is asked
-PATIENT_DESCRIPTOR = re.compile(r"\b\d{1,3}\s*(?:yo|y/o|-year-old|year-old|[MF])\b(?:\s+(?:man|woman))?|"
-                                r"\b\d+\s*(?:pk|pack)[-\s]?(?:yrs?|years?|y)\b|\bquit\s+\d+\s*(?:y|yrs?|years?)(?:\s+ago)?\b|"
-                                r"\b(?:avg|average|high|low|increased)[- ]risk\b|\bno\s+(?:FH|family history|sx|symptoms)"
-                                r"(?:\s*\([^)]*\))?|\b\d+\b", re.I)
-
-
 # --- answer types ----------------------------------------------------------------------------------------
 # a question that asks for an amount, a time, an age or a threshold …
 EXPECTS_QUANTITY = re.compile(
@@ -362,30 +333,6 @@ QUANTITY = re.compile(
     r"kg/m\s?2|mg/dl|meq)\b|"
     r"\b(?:annual(?:ly)?|yearly|daily|weekly|monthly|once|twice|every (?:\d+|other|year|month|week|day)|"
     r"(?:at )?each (?:\w+ ){0,2}visit)\b", re.I)
-
-
-# thresholds: "more than 500", "> 500", "≥40", "BMI of 35 or greater", "less than 30" → (">", "500"), …
-_GT = r"(?:>|≥|=>|>=|more than|greater than|above|over|at least|exceeding|exceeds|higher than)"
-_LT = r"(?:<|≤|=<|<=|less than|fewer than|below|under|lower than|at most)"
-_THRESHOLD = re.compile(rf"(?P<gt>{_GT})\s*(?P<a>\d+(?:\.\d+)?)|(?P<lt>{_LT})\s*(?P<b>\d+(?:\.\d+)?)|"
-                        r"(?P<c>\d+(?:\.\d+)?)\s*(?:\S+\s+){0,2}?or\s+(?:(?P<gt2>more|greater|higher|above|older|over)|"
-                        r"(?P<lt2>less|fewer|lower|below|younger|under))\b", re.I)
-
-
-def thresholds(text: str) -> set[tuple[str, str]]:
-    """The thresholds a text states, as (">" or "<", number)."""
-    def num(x: str) -> str:
-        return x.rstrip("0").rstrip(".") if "." in x else x
-
-    out = set()
-    for m in _THRESHOLD.finditer(text or ""):
-        if m.group("a"):
-            out.add((">", num(m.group("a"))))
-        elif m.group("b"):
-            out.add(("<", num(m.group("b"))))
-        elif m.group("c"):
-            out.add((">" if m.group("gt2") else "<", num(m.group("c"))))
-    return out
 
 
 _WITH_WORD = {k: re.compile(rf"\b{k}\s+([a-z][\w-]+)", re.I) for k in ("with", "without")}
@@ -434,14 +381,6 @@ NEGATION = re.compile(r"\b(?:no|not|never|none|nor|neither|without|cannot|nobody
                       r"fail(?:s|ed)?\s+to|\w+n['’]t|(?:recommend\w*|advis\w*|argu\w*|caution\w*|counsel\w*)\s+against)\b",
                       re.I)
 SCOPE_BREAK = re.compile(r"[,;:.()]|\b(?:but|however|whereas|while|although|instead|rather)\b", re.I)
-
-# passage text addressed to a model (prompt injection) never supports anything
-INSTRUCTION_TO_MODEL = re.compile(
-    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+|your\s+)?(?:previous|prior|above|earlier|preceding|"
-    r"system)\b|\bsystem\s+prompt\b|\byou\s+are\s+(?:now\s+)?(?:an?\s+)?(?:ai|assistant|language\s+model|chatbot)\b|"
-    r"(?:^|[.!?:]\s+)(?:write|say|state|answer|respond|reply|tell)\s+(?:the\s+user\s+)?that\b|\bnew\s+instructions?\b",
-    re.I)  # imperatives only
-
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:

@@ -53,9 +53,12 @@ from functools import lru_cache
 
 import numpy as np
 
+from .parse.comparison import comparator_before
+from .parse.injection import ADDRESSED_TO_MODEL as _INSTRUCTION
+from .parse.names import names_by_ending
 from .settings import Settings
 # shared with the other stages (qa_bot/text.py): claim stopwords, negation, stems, instructions to a model
-from .text import (CITE_MARK as _CITE, CLAIM_STOP as STOP, INSTRUCTION_TO_MODEL as _INSTRUCTION,
+from .text import (CITE_MARK as _CITE, CLAIM_STOP as STOP,
                    NEGATION as _NEG, NEGATION_WORDS as _NEG_WORDS, SCOPE_BREAK as _SCOPE_BREAK, WORD_TOKEN as _WORD,
                    stem)
 
@@ -134,10 +137,6 @@ _FREQ = [
     (re.compile(r"\b(?:hourly|per\s+hour|an\s+hour|every\s+hour)\b", re.I), "hour"),
     (re.compile(r"\b(?:nightly|at\s+bedtime|every\s+night)\b", re.I), "night"),
 ]
-_COMP_GT = re.compile(r"(?:more\s+than|greater\s+than|over|above|at\s+least|exceed(?:s|ing)?|older\s+than|"
-                      r"≥|>=|>|no\s+less\s+than|minimum\s+of)\s*$", re.I)
-_COMP_LT = re.compile(r"(?:less\s+than|fewer\s+than|under|below|at\s+most|up\s+to|younger\s+than|within|"
-                      r"≤|<=|<|no\s+more\s+than|maximum\s+of)\s*$", re.I)
 _NUM_TOKEN = re.compile(
     r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:/\d+)?|\.\d+)(?P<pct>\s*%)?"
     r"|\b(?P<word>" + "|".join(sorted(_NUMWORDS, key=len, reverse=True)) + r")\b"
@@ -202,7 +201,7 @@ def quantities(text: str) -> list[Quantity]:
                 continue
             value, unit, kind = float(_ORDINALS[w]), None, "ord"
         before = text[max(0, m.start() - 24):m.start()]
-        comp = "gt" if _COMP_GT.search(before) else "lt" if _COMP_LT.search(before) else None
+        comp = comparator_before(before)
         found.append((m.start(), m.end(), Quantity(value, unit, comp, kind, m.group(0))))
     # a range ("65 to 75 years", "2-3 days") shares the unit of its last number
     out: list[Quantity] = []
@@ -331,13 +330,6 @@ def _negation_problems(sentence: str, unit: str) -> list[str]:
 
 
 # --- names ---------------------------------------------------------------------------------------------
-_NAME_SUFFIX = re.compile(
-    r"(?:mab|nib|pril|sartan|olol|statin|cillin|mycin|cycline|floxacin|azole|vir|idine|pine|zepam|zolam|barb|"
-    r"oxetine|triptan|parin|arin|gliptin|glitazone|gliflozin|glutide|formin|semide|thiazide|trexate|dronate|"
-    r"profen|coxib|sone|olone|amine|azine|itis|osis|oses|emia|aemia|oma|omas|pathy|algia|ectomy|otomy|plasty|"
-    r"scopy|graphy|iasis|uria|penia|plegia|paresis|trophy|cele|rrhea|rrhoea|philia|virus|bacter|coccus|cocci|"
-    r"syndrome|disease|cancer|carcinoma|leukemia|lymphoma|diabetes|vaccine|insulin|ine|sterone)$|^anti[a-z]{4,}|"
-    r"^[a-z]{3,}therap(?:y|ies)$", re.I)
 _NOT_NAMES = set("""medicine medicines determine determines determined routine routinely examine define online decline
 combine baseline guideline guidelines machine engine genuine feminine masculine discipline outline underline imagine
 undermine spine saline quarantine magazine marine intestine intestines urine uterine pristine doctrine endocrine
@@ -387,7 +379,7 @@ def key_terms(sentence: str, model: str = "all-MiniLM-L6-v2") -> list[str]:
         cap = w[0].isupper() and not first and lw not in _CAP_COMMON and not (len(w) == 2 and lw in STOP)
         rare = len(lw) >= 6 and lw.isalpha() and _word_pieces(lw, model) >= 3
         part_name = "-" in lw and any(p in _NAMES for p in lw.split("-"))  # "iron-sulfur", "aspirin-induced"
-        if acronym or cap or rare or part_name or lw in _NAMES or (len(lw) >= 5 and _NAME_SUFFIX.search(lw)):
+        if acronym or cap or rare or part_name or lw in _NAMES or names_by_ending(lw):
             terms.append(w)
     return terms
 

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .parse.population import AGE_SEX as _AGE_SEX
+from .parse.population import AGE_SEX as _AGE_SEX, PACK_YEARS as _PACK
 
 # sense: (long form, cue regex that must match elsewhere in the question, or None for "always")
 Sense = tuple[str, str | None]
@@ -142,7 +142,6 @@ BRANDS: dict[str, str] = {
 }
 
 _NONPREGNANT = re.compile(r"\b(?:outside(?: of)? pregnancy|not pregnant|non-pregnant)\b", re.I)
-_PACK = re.compile(r"\b(\d+)\s?(?:pk|pack)[-\s]?(?:yrs?|years?|y)\b", re.I)
 _EVERY = re.compile(r"\bq\s?(\d+)\s?(h|hr|hrs|d|wk|w|mo|m|y|yr|yrs)\b", re.I)
 _DURATION = re.compile(r"\b(\d+)\s?(y|yr|yrs|mo|wk|wks|d)\b(?!\S*/)", re.I)
 _UNIT = {"h": "hours", "hr": "hours", "hrs": "hours", "d": "days", "wk": "weeks", "wks": "weeks", "w": "weeks",

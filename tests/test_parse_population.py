@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa_bot.parse.population import AGE_SEX, PATIENT_DESCRIPTOR, age_ranges, population_match, question_ages
+from qa_bot.parse.population import AGE_SEX, PACK_YEARS, PATIENT_DESCRIPTOR, age_ranges, population_match, question_ages
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -64,3 +64,11 @@ def test_patient_descriptor(text, expected):
 ])
 def test_population_match(question, text, expected):
     assert population_match(question, text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("30 pk-yr smoker", ["30"]), ("20 pack years", ["20"]), ("20 pack-years", ["20"]), ("15pk y", ["15"]),
+    ("a pack a day", []),
+])
+def test_pack_years(text, expected):
+    assert [m.group(1) for m in PACK_YEARS.finditer(text)] == expected

@@ -24,11 +24,13 @@ AGE_OR_YOUNGER = re.compile(r"\b(?:aged\s+)?(\d{1,3})\s*years?\s*(?:or|and)\s*(?
                             r"\b(?:younger|under)\s+than\s+(\d{1,3})\b", re.I)
 FEMALE = re.compile(r"\b(?:women|woman|female|females|girls?|pregnan\w*|postmenopausal|mothers?)\b", re.I)
 MALE = re.compile(r"\b(?:men|man|male|males|boys?)\b", re.I)
+# a smoking history in pack-years ("30 pk-yr", "20 pack years"): the number is group 1
+PACK_YEARS = re.compile(r"\b(\d+)\s*(?:pk|pack)[-\s]?(?:yrs?|years?|y)\b", re.I)
 # a clinician's shorthand for the patient: "62M", "62 yo F", "46yo" (case-sensitive: "m" is a metre)
 AGE_SEX = re.compile(rf"\b(\d{{1,3}})\s?{YEARS_OLD}?\s?([MF])\b|\b(\d{{1,3}})\s?(?:yo|y/o|y\.o\.)(?=\W|$)")
 # who the patient is, in a clinician's question ("46yo", "avg-risk", "no FH (family history)"): not what is asked
 PATIENT_DESCRIPTOR = re.compile(rf"\b\d{{1,3}}\s*(?:{YEARS_OLD}|[MF])(?!\w)(?:\s+(?:man|woman))?|"
-                                r"\b\d+\s*(?:pk|pack)[-\s]?(?:yrs?|years?|y)\b|\bquit\s+\d+\s*(?:y|yrs?|years?)(?:\s+ago)?\b|"
+                                rf"{PACK_YEARS.pattern}|\bquit\s+\d+\s*(?:y|yrs?|years?)(?:\s+ago)?\b|"
                                 r"\b(?:avg|average|high|low|increased)[- ]risk\b|\bno\s+(?:FH|family history|sx|symptoms)"
                                 r"(?:\s*\([^)]*\))?|\b\d+\b", re.I)
 _DIGIT = re.compile(r"\d")

@@ -46,7 +46,7 @@ class Embedder:
                     if self.threads:
                         torch.set_num_threads(self.threads)
                     self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
-                    from .index import settle_heap
+                    from .heap import settle_heap
 
                     settle_heap()  # torch and transformers leave ~400k objects: out of the collector's way
         return self._model

@@ -21,7 +21,8 @@ from functools import cache
 import numpy as np
 
 from . import acronyms, shorthand
-from .index import Store, published_ord, require_index
+from .store import StoreReader, require_index
+from .store.tables import published_ord
 from .lexical import tokenize, top_rows
 from .settings import Settings
 from .subject import RANK_HEADED, Vocabulary, alternatives, find_subject, spelled_out
@@ -126,7 +127,7 @@ def _pool():
 
 
 class Retriever:
-    def __init__(self, store: Store, settings: Settings, weights: Weights | None = None):
+    def __init__(self, store: StoreReader, settings: Settings, weights: Weights | None = None):
         self.store = store
         self.settings = settings
         self.weights = weights or Weights(subject=settings.subject_weight)

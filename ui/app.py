@@ -64,7 +64,7 @@ def _warm_up(engine, settings: Settings) -> None:
 @st.cache_resource(show_spinner=False)
 def start_index_services(data_dir: str, chroma_url: str | None, collection: str, model: str) -> dict[str, Any]:
     """Once per server process and index: fill pending vectors in the background and warm the engine up."""
-    from qa_bot.index import start_background_vectors
+    from qa_bot.store import start_background_vectors
 
     settings = Settings()
     vectors = start_background_vectors(settings)
@@ -110,7 +110,7 @@ def load_settings() -> Settings:
 
 
 def index_info(settings: Settings) -> dict[str, Any]:
-    from qa_bot.index import index_status
+    from qa_bot.store import index_status
 
     try:
         return index_status(settings)
@@ -120,7 +120,7 @@ def index_info(settings: Settings) -> dict[str, Any]:
 
 @st.cache_data(ttl=60, show_spinner=False)
 def collection_names(data_dir: str, _settings: Settings) -> list[str]:
-    from qa_bot.index import get_store
+    from qa_bot.store import get_store
 
     if not _settings.chroma_url and not _settings.state_db.is_file():
         return []
@@ -421,7 +421,7 @@ def render_sidebar(settings: Settings, info: dict[str, Any]) -> None:
 
 @st.cache_data(ttl=30, show_spinner=False)
 def documents_read(data_dir: str, _settings: Settings) -> list[dict[str, Any]]:
-    from qa_bot.index import get_store
+    from qa_bot.store import get_store
     from qa_bot.ingest_report import documents_read as read
 
     try:

@@ -20,11 +20,12 @@ from functools import cache
 
 import numpy as np
 
-from . import acronyms, shorthand
-from .store import StoreReader, require_index
-from .store.tables import published_ord
+import qa_bot.acronyms as acronyms
+import qa_bot.shorthand as shorthand
 from .lexical import tokenize, top_rows
 from .settings import Settings
+from .store import StoreReader, require_index
+from .store.tables import published_ord
 from .subject import RANK_HEADED, Vocabulary, alternatives, find_subject, spelled_out
 from .text import (GENERIC, STOP, _TOKEN, content_terms, looks_like_name, question_types, stem_words, term_set,
                    topic_terms)

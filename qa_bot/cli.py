@@ -291,7 +291,7 @@ app.add_typer(keys_app, name="keys")
 
 
 def _key_line(key: str, collections: str | None, admin: bool = False) -> str:
-    from .api import hash_key
+    from .keys import hash_key
 
     cols = ",".join(c.strip() for c in (collections or "").split(",") if c.strip())
     return hash_key(key) + (f" {cols}" if cols else "") + (" admin" if admin else "")
@@ -323,7 +323,7 @@ def keys_add(
     import os
     import secrets
 
-    from .api import parse_keys_file
+    from .keys import parse_keys_file
 
     path = file or settings_or_exit().api_keys_file
     if path is None:

@@ -178,7 +178,7 @@ def logout() -> None:
 def recheck_login(settings: Settings) -> None:
     """Every run of the page (each question) asks whether the session's key is still accepted: a key removed from
     the keys file (or a keys file gone or broken) ends the session; a changed scope applies at once."""
-    from qa_bot.api import KeyRing
+    from qa_bot.keys import KeyRing
 
     ss = st.session_state
     try:
@@ -224,7 +224,7 @@ def require_login(settings: Settings) -> None:
                                 help="The API key your administrator gave you (`qa-bot keys add`).")
             submitted = st.form_submit_button("Log in", type="primary")
         if submitted:
-            from qa_bot.api import KeyRing
+            from qa_bot.keys import KeyRing
             from qa_bot.errors import BadInputError
 
             try:

@@ -47,7 +47,7 @@ def load_engine():
     Every module the warm-up thread will use is imported here, in the script's thread: importing creates
     dataclasses and named tuples (code compiled at import), and on CPython 3.11.7 compiling in two threads at
     once can fail ("AST constructor recursion depth mismatch") in whichever thread parses the page script next."""
-    from qa_bot import compose, embed, engine, index, retrieve, rewrite, shorthand, text, verify  # noqa: F401
+    from qa_bot import compose, embed, engine, retrieve, rewrite, shorthand, store, text, verify  # noqa: F401
     import sentence_transformers  # noqa: F401  (torch, transformers: the embedder's imports)
 
     return engine

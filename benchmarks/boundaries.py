@@ -67,7 +67,7 @@ def main() -> int:
     seconds = time.perf_counter() - t
     out = r.stdout + r.stderr
     flat = " ".join(out.split())
-    from qa_bot.index import get_store
+    from qa_bot.store import get_store
     from qa_bot.settings import Settings
 
     store = get_store(Settings(data_dir=tmp / "data"))

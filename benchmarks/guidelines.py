@@ -68,7 +68,7 @@ def main() -> None:
     questions = [json.loads(x) for x in (folder / "questions.jsonl").read_text().splitlines() if x.strip()]
 
     from qa_bot.engine import answer
-    from qa_bot.index import ingest
+    from qa_bot.store import ingest
 
     data = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="qa-guidelines-"))
     # the documents only (questions.jsonl and the README are not documents), linked into a folder of their own

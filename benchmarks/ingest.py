@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from qa_bot.chunk import chunk_document  # noqa: E402
 from qa_bot.embed import get_embedder  # noqa: E402
-from qa_bot.index import ingest  # noqa: E402
+from qa_bot.store import ingest  # noqa: E402
 from qa_bot.load import load  # noqa: E402
 from qa_bot.settings import Settings  # noqa: E402
 

@@ -84,7 +84,7 @@ def consistency_delay(base: str, headers: dict, workers: int, timeout: float = 1
     """Server mode: seconds from the end of the ingest until every worker serves the version it published
     (``/v1/index/stats`` of 4 x workers consecutive requests all showing the version the ingest published: its
     number, not its chunk count, which an ingest of changed documents may leave as it was)."""
-    from qa_bot.index import get_store
+    from qa_bot.store import get_store
 
     t0 = time.perf_counter()
     published = int(get_store(Settings()).version_record()["version"])

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa_bot.engine import answer  # noqa: E402
-from qa_bot.index import require_index  # noqa: E402
+from qa_bot.store import require_index  # noqa: E402
 from qa_bot.settings import Settings  # noqa: E402
 
 

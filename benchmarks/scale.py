@@ -114,7 +114,7 @@ def start_chroma(path: Path) -> tuple[subprocess.Popen, str]:
 
 def build(src: dict, url: str, name: str, n: int, seed: int = 0) -> dict:
     """Write ``n`` chunks (replicas of the source) and publish one version; returns the ingest figures."""
-    from qa_bot.server_store import ServerStore
+    from qa_bot.store.server import ServerStore
     from qa_bot.settings import Settings
 
     settings = Settings(chroma_url=url, collection_name=name, poll_interval=0)
@@ -178,7 +178,7 @@ def measure_app(url: str, name: str, n_questions: int) -> dict:
     """In a fresh process: cold start (snapshot + model + first answer), then answer() over the quick questions."""
     t0 = time.perf_counter()
     from qa_bot.engine import answer
-    from qa_bot.index import get_store
+    from qa_bot.store import get_store
     from qa_bot.settings import Settings
 
     settings = Settings(chroma_url=url, collection_name=name, poll_interval=0)
@@ -212,7 +212,7 @@ def measure_app(url: str, name: str, n_questions: int) -> dict:
 def watch(url: str, name: str, data_dir: str) -> None:
     """An app process for the pick-up measurement: loads the published version, says so, then reports each
     version switch (as JSON lines) while its poller follows the server every second."""
-    from qa_bot.server_store import ServerStore
+    from qa_bot.store.server import ServerStore
     from qa_bot.settings import Settings
 
     store = ServerStore(Settings(chroma_url=url, collection_name=name, poll_interval=1.0, data_dir=Path(data_dir)))

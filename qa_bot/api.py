@@ -82,7 +82,7 @@ def _engine_error(e: QABotError) -> ApiError:
 
 def _unavailable(e: BaseException) -> bool:
     """A lost connection to the store (Chroma server down mid-request): a 503, not a 500."""
-    from .server_store import is_connection_error
+    from .store.chroma import is_connection_error
 
     return is_connection_error(e)
 
@@ -302,7 +302,7 @@ def embedded_store_busy(settings: Settings, warm: _Warmup) -> str | None:
     """Why the embedded store cannot answer now (another process writing it; an answer failed inside it and a
     test question still fails), else None."""
     from .engine import answer
-    from .index import writer_running
+    from .store import writer_running
 
     if settings.chroma_url:
         return None
@@ -441,7 +441,7 @@ def run_engine(settings: Settings, warm: _Warmup, question: str, history: list[d
 
 def readiness(settings: Settings, warm: _Warmup):
     """``GET /readyz``: ready, or a 503 saying why not (no key is asked for; no detail of the index)."""
-    from .index import require_index
+    from .store import require_index
 
     if not warm.done.is_set():
         return error_response(503, "not ready: loading the index and the embedding model", "not_ready")
@@ -485,7 +485,7 @@ def add_status_routes(app: FastAPI, settings: Settings, warm: _Warmup) -> None:
 
     @app.get("/v1/index/stats")
     def index_stats(key: ApiKey | None = Depends(authorize)):
-        from .index import require_index
+        from .store import require_index
 
         scoped = key is not None and key.collections is not None
         # a scoped key sees its own collections only (every count); no key sees where the store lives
@@ -648,7 +648,7 @@ def add_passage_and_audit_routes(app: FastAPI, settings: Settings, authorize) ->
 
     @app.get("/v1/passages/{cid}")
     def passage(cid: str, request: Request, format: str | None = None, key: ApiKey | None = Depends(authorize)):
-        from .index import require_index
+        from .store import require_index
 
         parsed = parse_citation_id(cid)
         if parsed is None:

@@ -69,7 +69,7 @@ def ingest(
     """Parse, chunk, embed and index documents (incremental: unchanged documents are skipped)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from .index import get_store, ingest as run_ingest
+    from .store import get_store, ingest as run_ingest
 
     settings = settings_or_exit()
 
@@ -164,7 +164,7 @@ def index_stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
     """Counts by collection and document type, model and store location."""
     from rich.table import Table
 
-    from .index import require_index
+    from .store import require_index
 
     settings = settings_or_exit()
     try:
@@ -194,7 +194,7 @@ def index_check(
     wait: Annotated[bool, typer.Option("--wait", help="With --repair: wait for a running ingest.")] = False,
 ) -> None:
     """Chunks in the state, vectors in the store, chunks in the lexical index, and any mismatch."""
-    from .index import check_index
+    from .store import check_index
 
     settings = settings_or_exit()
     if not settings.chroma_url and not settings.state_db.is_file():
@@ -291,7 +291,7 @@ app.add_typer(keys_app, name="keys")
 
 
 def _key_line(key: str, collections: str | None, admin: bool = False) -> str:
-    from .api import hash_key
+    from .keys import hash_key
 
     cols = ",".join(c.strip() for c in (collections or "").split(",") if c.strip())
     return hash_key(key) + (f" {cols}" if cols else "") + (" admin" if admin else "")
@@ -323,7 +323,7 @@ def keys_add(
     import os
     import secrets
 
-    from .api import parse_keys_file
+    from .keys import parse_keys_file
 
     path = file or settings_or_exit().api_keys_file
     if path is None:

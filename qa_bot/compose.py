@@ -156,7 +156,7 @@ def citation_for(p: Passage, n: int, spans: list[tuple[int, int]]) -> Citation:
 
 # --- what the question asks about -------------------------------------------------------------------
 def _year(published: str | None) -> str | None:
-    from .index import published_ord
+    from .store.tables import published_ord
 
     o = published_ord(published)
     return str(o // 10000) if o else None
@@ -500,7 +500,7 @@ class Composer:
 
     def score(self, asked: Asked, pool: list[Passage], lead: Lead) -> list[Cand]:
         """Every quotable sentence of the pool with its score (``score_sentence``)."""
-        from .index import sentence_template
+        from .store.tables import sentence_template
 
         top_score = max((p.score for p in pool), default=1.0) or 1.0
         cands: list[Cand] = []

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .chunk import resolve_model_path
+from .heap import settle_heap
 from .settings import Settings
 
 
@@ -46,8 +47,6 @@ class Embedder:
                     if self.threads:
                         torch.set_num_threads(self.threads)
                     self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
-                    from .index import settle_heap
-
                     settle_heap()  # torch and transformers leave ~400k objects: out of the collector's way
         return self._model
 

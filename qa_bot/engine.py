@@ -11,23 +11,16 @@ import re
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from .compose import CorpusStats, compose, finalize
 from .errors import BadQuestionError
+from .llm import generate
 from .parse.injection import message_instruction
+from .retrieve import get_retriever
+from .rewrite import standalone_question
 from .settings import Settings
-from .types import Answer, RetrievalResult, Turn
-
-
-@dataclass
-class StreamEvent:
-    """What ``stream_answer`` yields: ``stage`` (name of the stage starting), ``token`` (LLM text as it
-    arrives, not yet verified), and a final ``answer`` (the verified Answer, replacing any streamed text)."""
-
-    kind: str
-    text: str = ""
-    answer: Answer | None = None
+from .types import Answer, RetrievalResult, StreamEvent, Turn
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
@@ -113,10 +106,6 @@ def answer(question: str, history: Sequence[Turn | dict] | None = None, settings
 
 def stream_answer(question: str, history: Sequence[Turn | dict] | None = None, settings: Settings | None = None,
                   **overrides: Any) -> Iterator[StreamEvent]:
-    from .compose import CorpusStats, compose, finalize
-    from .retrieve import get_retriever
-    from .rewrite import standalone_question
-
     settings = settings or Settings()
     if overrides:
         settings = settings.model_copy(update=overrides)
@@ -155,9 +144,7 @@ def stream_answer(question: str, history: Sequence[Turn | dict] | None = None, s
         result = result.model_copy(update={"expansions": retrieval.expansions})
     timings["compose"] = (time.perf_counter() - t) * 1000
 
-    if settings.llm and not result.abstained:
-        from .llm import generate  # optional path: fluent wording, verified citations, safe fallback
-
+    if settings.llm and not result.abstained:  # optional path: fluent wording, verified citations, safe fallback
         t = time.perf_counter()
         for ev in generate(q, standalone, turns, retrieval.passages, settings, fallback=result):
             if ev.kind == "answer":
@@ -175,8 +162,6 @@ def search(query: str, settings: Settings | None = None, **overrides: Any) -> Re
     the MCP ``search`` tool): ``query`` cleaned as a question, searched as typed (no follow-up rewriting) under the
     settings' filters (``overrides`` as in :func:`answer`); the ranked passages only (``top_k`` of them), without
     the sections an answer adds of the best documents."""
-    from .retrieve import get_retriever
-
     settings = settings or Settings()
     if overrides:
         settings = settings.model_copy(update=overrides)

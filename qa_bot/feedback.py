@@ -218,7 +218,7 @@ class ServerCollection:
 
     def col(self):
         if self._col is None:
-            from .index import chroma_client
+            from .store.chroma import chroma_client
 
             self._col = chroma_client(self.settings).get_or_create_collection(
                 f"{self.settings.collection_name}__{self.kind}", embedding_function=None, metadata={"qa_bot": self.kind})

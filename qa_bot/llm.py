@@ -17,9 +17,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .compose import citation_for
 from .parse.injection import ADDRESSED_TO_MODEL
 from .settings import Settings
-from .types import Answer, AnswerSentence, Citation, Passage, Turn
+from .text import split_sentences
+from .types import Answer, AnswerSentence, Citation, Passage, StreamEvent, Turn
+from .verify import check_many
 
 NO_ANSWER = "The provided passages do not answer this question."
 NOTICE_TIMEOUT = "The language model did not answer in time; showing the extractive answer."
@@ -180,8 +183,6 @@ def _expand(nums: str) -> list[int]:
 
 def parse_answer(text: str, n_passages: int) -> list[ParsedSentence]:
     """The model's text → sentences with their citation numbers (only 1..n_passages kept) and group."""
-    from .text import split_sentences
-
     out: list[ParsedSentence] = []
     group = "bottom_line"
     seen_heading = False
@@ -238,8 +239,6 @@ def _citation_for(p: Passage, n: int, fallback: Answer, spans: list[tuple[int, i
             merged.append((a, b))
     if base is not None:
         return base.model_copy(update={"n": n, "quote": c.text, "spans": merged})
-    from .compose import citation_for
-
     return citation_for(p, n, merged)
 
 
@@ -247,8 +246,6 @@ def verify_answer(parsed: list[ParsedSentence], passages: list[Passage], setting
                   fallback: Answer) -> tuple[Answer | None, str | None]:
     """Check every (sentence, cited passage) pair; the verified Answer, or (None, notice) if nothing is usable
     (then the fallback, with the notice, carries the counts of dropped and unsupported model sentences)."""
-    from .verify import check_many
-
     policy = settings.unsupported_policy
     content = [s for s in parsed if not _is_no_answer(s.text)]
     if not content:
@@ -306,8 +303,6 @@ def _fallback(fallback: Answer, notice: str, dropped: int = 0, unsupported: int 
 def generate(question: str, standalone: str, history: list[Turn], passages: list[Passage], settings: Settings,
              fallback: Answer) -> Iterator[Any]:
     """Stream ``token`` events, then exactly one ``answer`` event: the verified LLM answer or the fallback."""
-    from .engine import StreamEvent
-
     if not passages:
         yield StreamEvent("answer", answer=fallback)
         return

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import yaml
 
+from .pdf import PDFError, parse_pdf
 from .settings import Settings
+from .text import slug
 from .types import LoadError, LoadResult, Section, SkippedFile, SourceDocument
 from .webpage import iso_date_or_none, looks_like_guideline, parse_page
 
@@ -34,11 +36,6 @@ class InputError(Exception):
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-def slug(text: str, limit: int = 48) -> str:
-    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return s[:limit].rstrip("-") or "section"
-
-
 # bumped when loading or chunking changes what an unchanged file becomes, so that the next ingest redoes it
 PIPELINE_VERSION = 4  # 3: "is an option", "is reasonable", "may be considered" are recommendation statements
 # 4: scanned pages read with their layout; web pages keep their headings; form items; certain glyph repairs
@@ -458,8 +455,6 @@ def _visible_text(raw: str) -> str:
 
 def load_pdf(path: Path, settings: Settings) -> list[SourceDocument]:
     """A PDF with its structure (``qa_bot.pdf``): headings, pages, recommendations, table rows."""
-    from .pdf import PDFError, parse_pdf
-
     size = path.stat().st_size
     if size == 0:
         raise InputError("file is empty")

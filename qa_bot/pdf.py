@@ -28,6 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .text import slug
 from .types import Section
 
 MARGIN = 0.085  # share of the page height at the top and bottom where running headers/footers live
@@ -1397,8 +1398,6 @@ def _title(pdf, paras: list[Para], path: Path, body: float) -> str:
 
 
 def _assemble(paras: list[Para], title: str, doc_id: str) -> tuple[str, list[Section], list[tuple[int, int]]]:
-    from .load import slug
-
     parts: list[str] = []
     sections: list[Section] = []
     page_map: list[tuple[int, int]] = []

@@ -20,10 +20,12 @@ from functools import cache
 
 import numpy as np
 
-from . import acronyms, shorthand
-from .index import Store, published_ord, require_index
+import qa_bot.acronyms as acronyms
+import qa_bot.shorthand as shorthand
 from .lexical import tokenize, top_rows
 from .settings import Settings
+from .store import StoreReader, require_index
+from .store.tables import published_ord
 from .subject import RANK_HEADED, Vocabulary, alternatives, find_subject, spelled_out
 from .parse.names import looks_like_name
 from .text import (GENERIC, STOP, _TOKEN, content_terms, question_types, stem_words, term_set,
@@ -127,7 +129,7 @@ def _pool():
 
 
 class Retriever:
-    def __init__(self, store: Store, settings: Settings, weights: Weights | None = None):
+    def __init__(self, store: StoreReader, settings: Settings, weights: Weights | None = None):
         self.store = store
         self.settings = settings
         self.weights = weights or Weights(subject=settings.subject_weight)

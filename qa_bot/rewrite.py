@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 
+from .llm import rewrite_question
 from .settings import Settings
 from .parse.population import PATIENT_DESCRIPTOR
+from .text import STOP
 from .types import Turn
 
 PRONOUN = re.compile(r"\b(it|its|it's|they|them|their)\b", re.I)
@@ -76,8 +78,6 @@ about tell know think everyone everybody anyone just then ok okay so w/ w/o""".s
 def subject_of(question: str) -> str:
     """What a clinician's question is about, without the patient's description or the asking words:
     "avg-risk 46yo, no FH — start CRC screening now or wait till 50? grade?" → "CRC screening"."""
-    from .text import STOP
-
     q = PATIENT_DESCRIPTOR.sub(" ", question)
     clauses = [c for c in re.split(r"[—–?;:!]|\s-\s|,", q) if c.strip()]
 
@@ -138,8 +138,6 @@ def standalone_question(question: str, history: list[Turn], settings: Settings) 
         return question  # "What is gout?": short, but about something of its own
     if settings.llm:
         try:
-            from .llm import rewrite_question
-
             rewritten = rewrite_question(question, history, settings)
             if rewritten:
                 return rewritten

@@ -85,6 +85,12 @@ QTYPES: list[tuple[str, re.Pattern]] = [
 ]
 
 
+def slug(text: str, limit: int = 48) -> str:
+    """A section id's readable part: lower-case letters and digits joined by hyphens ("section" when none)."""
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return s[:limit].rstrip("-") or "section"
+
+
 def question_types(text: str) -> set[str]:
     found = {name for name, pat in QTYPES if pat.search(text or "")}
     if len(found) > 1:

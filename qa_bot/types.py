@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field
@@ -341,3 +342,13 @@ def parse_citation_id(cid: str) -> tuple[str, list[tuple[int, int]], str] | None
         return None
     spans = [] if m.group(2) == "0" else [tuple(int(x) for x in p.split("-")) for p in m.group(2).split("_")]
     return chunk_id, spans, m.group(3)  # type: ignore[return-value]
+
+
+@dataclass
+class StreamEvent:
+    """What ``stream_answer`` yields: ``stage`` (name of the stage starting), ``token`` (LLM text as it
+    arrives, not yet verified), and a final ``answer`` (the verified Answer, replacing any streamed text)."""
+
+    kind: str
+    text: str = ""
+    answer: Answer | None = None

@@ -29,7 +29,7 @@ def make_settings(data_dir: Path, corpus: Path = FIXTURE_CORPUS, **kw) -> Settin
 @pytest.fixture(scope="session")
 def indexed_settings(tmp_path_factory) -> Settings:
     """The fixture corpus (seeds + ~40 real documents), fully indexed (lexical + vectors)."""
-    from qa_bot.index import ingest
+    from qa_bot.store import ingest
 
     data = tmp_path_factory.mktemp("qa_data")
     corpus = tmp_path_factory.mktemp("qa_corpus") / "corpus"

@@ -136,7 +136,7 @@ def test_unknown_subject_share_misspellings_and_doses(indexed_settings: Settings
 
 
 def test_acronym_defined_by_the_corpus_is_searched_with_its_long_form(indexed_settings: Settings):
-    from qa_bot.index import get_store
+    from qa_bot.store import get_store
     from qa_bot.retrieve import get_retriever
 
     table = get_store(indexed_settings).acronyms()
@@ -196,7 +196,7 @@ def test_audience_changes_sources_and_headings(indexed_settings: Settings):
 
 
 def test_injected_instructions_in_a_document_change_nothing(tmp_path):
-    from qa_bot.index import ingest
+    from qa_bot.store import ingest
 
     corpus = tmp_path / "corpus"
     shutil.copytree(FIXTURE_CORPUS, corpus)

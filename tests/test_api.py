@@ -47,7 +47,7 @@ def client(api_settings):
 
 
 def collection_of(settings: Settings) -> dict[str, int]:
-    from qa_bot.index import require_index
+    from qa_bot.store import require_index
 
     return require_index(settings).stats().by_collection
 

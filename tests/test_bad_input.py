@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from helpers import minimal_pdf
 
-from qa_bot.index import get_store, ingest
+from qa_bot.store import get_store, ingest
 from qa_bot.load import load
 from qa_bot.settings import Settings
 

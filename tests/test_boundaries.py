@@ -38,7 +38,7 @@ def test_a_file_link_out_of_the_folder_is_skipped_and_named(tmp_path):
 
 
 def test_ingest_does_not_index_a_linked_file_and_drops_what_was(tmp_path):
-    from qa_bot.index import get_store, ingest
+    from qa_bot.store import get_store, ingest
 
     corpus = _corpus_with_links(tmp_path)
     settings = Settings(data_dir=tmp_path / "data", corpus=[corpus])
@@ -85,7 +85,7 @@ def test_a_pdf_of_overlapping_lines_is_read_within_its_budgets_and_the_others_ar
 def test_a_pdf_over_its_time_budget_fails_naming_it_and_nothing_else_is_lost(tmp_path):
     import shutil
 
-    from qa_bot.index import get_store, ingest
+    from qa_bot.store import get_store, ingest
 
     from conftest import ROOT
 
@@ -261,7 +261,7 @@ def test_a_scoped_key_cannot_tell_a_word_of_another_collection_from_an_unknown_o
 
 
 def test_a_scoped_keys_answers_and_suggestions_come_from_its_collections(scoped_client, indexed_settings):
-    from qa_bot.index import get_store
+    from qa_bot.store import get_store
 
     from conftest import SEED_QUESTION
 
@@ -358,7 +358,7 @@ def test_readyz_is_503_while_another_process_writes_the_embedded_store(indexed_s
 
     from qa_bot.api import create_app
 
-    code = ("import sys; from pathlib import Path; from qa_bot.index import writer_lock; from qa_bot.settings import "
+    code = ("import sys; from pathlib import Path; from qa_bot.store import writer_lock; from qa_bot.settings import "
             f"Settings; s = Settings(data_dir=Path({str(indexed_settings.data_dir)!r}))\n"
             "with writer_lock(s, 'ingest'):\n    print('held', flush=True); sys.stdin.read()\n")
     with TestClient(create_app(indexed_settings.model_copy(update={"api_keys": None}), warmup=False),
@@ -440,8 +440,8 @@ def test_document_text_with_terminal_escapes_is_printed_escaped(tmp_path):
 # --- server mode: the same statistics as embedded mode ----------------------------------------------------------
 @pytest.mark.slow
 def test_server_mode_statistics_count_chunks_by_their_own_type_like_embedded_mode(tmp_path):
-    from qa_bot.index import get_store, ingest
-    from qa_bot.server_store import ServerStore
+    from qa_bot.store import get_store, ingest
+    from qa_bot.store.server import ServerStore
 
     from test_server_mode import ChromaServer, small_corpus
 

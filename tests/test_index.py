@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from qa_bot.index import get_store, ingest, published_ord
+from qa_bot.store import get_store, ingest
+from qa_bot.store.tables import published_ord
 from qa_bot.settings import Settings
 
 pytestmark = pytest.mark.slow

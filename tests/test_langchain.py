@@ -46,7 +46,7 @@ class TestQABotRetrieverStandard(RetrieversIntegrationTests):
 def test_documents_carry_the_citation_metadata(indexed_settings: Settings):
     docs = QABotRetriever(settings=indexed_settings, k=indexed_settings.top_k).invoke(SEED_QUESTION)
     assert docs and all(isinstance(d, Document) for d in docs)
-    from qa_bot.index import require_index
+    from qa_bot.store import require_index
 
     chunks = require_index(indexed_settings).get_chunks([d.id for d in docs])
     for rank, d in enumerate(docs, 1):

@@ -154,7 +154,7 @@ def test_ingest_report_lists_what_was_read_from_each_file(tmp_path):
     assert "audit.pdf: 1 page; headings: inferred;" in text and "6 form items" in text
     assert "broken.pdf: FAILED: unreadable PDF" in text and "audit.pdf" in out.stdout
     # the index keeps each file's latest report for the admin's index page
-    from qa_bot.index import get_store
+    from qa_bot.store import get_store
     from qa_bot.ingest_report import documents_read
 
     kept = documents_read(get_store(Settings(data_dir=tmp_path / "data")))
@@ -200,7 +200,7 @@ def test_symbol_font_signs_are_repaired_and_every_number_and_sign_reaches_the_ch
 def test_the_web_chat_shows_an_admin_what_was_read_from_each_file(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from qa_bot import index
+    from qa_bot import store as index
 
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -202,7 +202,7 @@ def test_page_without_text_is_reported_by_file_and_page(monkeypatch, tmp_path):
     assert any(re.search(r"page 4 has no text layer.*skipped.*tesseract", n) for n in doc.notices), doc.notices
     assert "magnesium" not in doc.text.lower()
     # ingest reports it, naming the file
-    from qa_bot.index import ingest
+    from qa_bot.store import ingest
 
     folder = tmp_path / "docs"
     folder.mkdir()

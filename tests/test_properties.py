@@ -85,7 +85,7 @@ def test_random_file_names_and_bytes_load_cleanly(name, suffix, data):
 @hsettings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(docs=st.lists(st.tuples(front_matter, headings, bodies), min_size=1, max_size=3))
 def test_random_documents_never_stop_ingest(docs):
-    from qa_bot.index import get_store, ingest
+    from qa_bot.store import get_store, ingest
 
     with tempfile.TemporaryDirectory() as d:
         corpus = Path(d) / "corpus"

@@ -39,7 +39,7 @@ def test_lexical_scoring_runs_while_the_question_is_embedded(indexed_settings, m
     searched: the embedding here waits until the lexical scores exist, which a sequential retrieval never gives."""
     import threading
 
-    from qa_bot.index import get_store
+    from qa_bot.store import get_store
     from qa_bot.retrieve import Retriever
 
     r = Retriever(get_store(indexed_settings), indexed_settings)
@@ -65,7 +65,7 @@ def test_the_question_is_embedded_apart_from_its_sub_questions(indexed_settings,
     import numpy as np
 
     from qa_bot.embed import get_embedder
-    from qa_bot.index import get_store
+    from qa_bot.store import get_store
     from qa_bot.retrieve import Retriever
 
     r = Retriever(get_store(indexed_settings), indexed_settings)

@@ -19,7 +19,7 @@ from conftest import FIXTURE_CORPUS, ROOT, make_settings
 
 from qa_bot.chunk import MODEL_WINDOW, chunk_document
 from qa_bot.errors import BadQuestionError, IndexBusyError
-from qa_bot.index import check_index, get_store, ingest, writer_lock
+from qa_bot.store import check_index, get_store, ingest, writer_lock
 from qa_bot.load import load
 from qa_bot.settings import Settings
 
@@ -97,7 +97,7 @@ def test_row1_a_bad_file_never_stops_the_lexical_and_vector_phases(tmp_path):
 def test_a_failure_while_chunking_is_the_documents(tmp_path, monkeypatch):
     """Any exception at the document boundary (here: from the chunker) is one line naming the file; the other
     documents and the lexical phase go on."""
-    import qa_bot.index as index_mod
+    import qa_bot.store.ingest_loop as index_mod
 
     corpus = tmp_path / "docs"
     write_good(corpus)
@@ -162,14 +162,14 @@ def test_row3_markup_like_paths_are_printed_literally(tmp_path):
 # --- row 4: a killed writer; the index repairs itself ------------------------------------------------------------
 KILL_IN_LEXICAL = textwrap.dedent("""
     import os, signal, sys
-    import qa_bot.index as ix
-    real = ix.Store.rebuild_lexical
+    from qa_bot.store.embedded import EmbeddedStore
+    real = EmbeddedStore.rebuild_lexical
     def killed(self):
         tmp = self.settings.lexical_dir.with_name("lexical.tmp")
         tmp.mkdir(parents=True, exist_ok=True)
         (tmp / "chunk_ids.json").write_text("{}")
         os.kill(os.getpid(), signal.SIGKILL)   # dies while lexical.tmp exists
-    ix.Store.rebuild_lexical = killed
+    EmbeddedStore.rebuild_lexical = killed
     from qa_bot.cli import main
     sys.argv = ["qa-bot", "ingest", "--no-vectors", *sys.argv[1:]]
     main()
@@ -237,7 +237,7 @@ def test_row4_index_check_repairs_orphan_and_missing_vectors(fresh_settings: Set
 HOLD_LOCK = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from qa_bot.index import writer_lock
+    from qa_bot.store import writer_lock
     from qa_bot.settings import Settings
     with writer_lock(Settings(data_dir=Path(sys.argv[1])), "ingest"):
         print("locked", flush=True)

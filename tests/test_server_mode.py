@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURE_CORPUS, ROOT, SEED_GUIDELINE, SEED_QUESTION
-from qa_bot import server_store
+from qa_bot.store import server as server_store
 from qa_bot.errors import IndexBusyError, StoreUnavailableError
 from qa_bot.settings import Settings
 from qa_bot.types import SourceDocument
@@ -95,8 +95,8 @@ def server_settings(chroma: ChromaServer, tmp_path: Path, name: str, **kw) -> Se
 
 # --- unit tests over a real server -----------------------------------------------------------------------
 def test_server_mode_keeps_nothing_local_and_a_fresh_store_reads_the_same(chroma, tmp_path):
-    from qa_bot.index import ingest
-    from qa_bot.server_store import ServerStore
+    from qa_bot.store import ingest
+    from qa_bot.store.server import ServerStore
 
     s = server_settings(chroma, tmp_path, "unit_local")
     report = ingest(None, s)
@@ -120,8 +120,8 @@ def test_server_mode_keeps_nothing_local_and_a_fresh_store_reads_the_same(chroma
 
 
 def test_version_switch_is_whole_and_answers_stay_on_their_version(chroma, tmp_path):
-    from qa_bot.index import ingest
-    from qa_bot.server_store import ServerStore
+    from qa_bot.store import ingest
+    from qa_bot.store.server import ServerStore
 
     s = server_settings(chroma, tmp_path, "unit_switch")
     ingest(None, s)
@@ -157,8 +157,8 @@ def test_a_new_version_reads_only_the_documents_it_changed_and_equals_a_fresh_bu
     """The ingest lists the documents each version changed; a running process reads only their chunks and
     updates its lexical index (the pick-up no longer grows with the corpus), and what it then holds is what a
     process started from nothing builds: same chunks, hashes, counts and lexical scores."""
-    from qa_bot.index import ingest
-    from qa_bot.server_store import ServerStore
+    from qa_bot.store import ingest
+    from qa_bot.store.server import ServerStore
 
     s = server_settings(chroma, tmp_path, "unit_update", server_cache=False)
     ingest(None, s)
@@ -212,7 +212,7 @@ def test_an_answer_costs_one_search_and_few_fetches_on_the_server(chroma, tmp_pa
     only when filters leave the lexical pool short), the lead guidelines whole in one more (by id), and the
     composer reads the lead guideline from the process's cache of that version."""
     from qa_bot.engine import answer
-    from qa_bot.index import get_store, ingest
+    from qa_bot.store import get_store, ingest
     from qa_bot.retrieve import question_segments
 
     s = server_settings(chroma, tmp_path, "unit_trips", server_cache=False)
@@ -250,7 +250,7 @@ def test_an_answer_costs_one_search_and_few_fetches_on_the_server(chroma, tmp_pa
 def test_a_large_fetch_is_split_into_concurrent_requests(monkeypatch):
     """The ~150 candidates of a question by id: ~88 ms in one request at 1M chunks, ~40 ms as three concurrent
     ones. The parts run at once (the fake server lets none finish until all three arrived), every id comes back."""
-    from qa_bot.server_store import ServerStore
+    from qa_bot.store.server import ServerStore
 
     gate = [threading.Barrier(server_store.FETCH_THREADS, timeout=10)]
     asked: list[list[str]] = []
@@ -284,7 +284,7 @@ def test_the_likely_lead_guidelines_are_read_while_the_candidates_are_fetched(ch
     chunks): the best hits' guidelines are started in the background meanwhile, and a document being read is
     waited for, not read twice. Only guidelines are read ahead."""
     from qa_bot.engine import answer
-    from qa_bot.index import get_store, ingest
+    from qa_bot.store import get_store, ingest
 
     s = server_settings(chroma, tmp_path, "unit_prefetch", server_cache=False)
     ingest(None, s)
@@ -329,7 +329,7 @@ def test_the_hosts_text_cache_leaves_only_vectors_to_read_from_the_server(chroma
     the vectors alone: a host keeps the chunk texts it read from the server (every full build, every update) and
     asks the server only for vectors. The answer is the one a process without the cache gives."""
     from qa_bot.engine import answer
-    from qa_bot.index import get_store, ingest
+    from qa_bot.store import get_store, ingest
 
     s = server_settings(chroma, tmp_path, "unit_texts")
     ingest(None, s)
@@ -355,8 +355,8 @@ def test_the_hosts_text_cache_leaves_only_vectors_to_read_from_the_server(chroma
 
 
 def test_the_text_cache_is_used_only_for_the_hash_the_version_holds_and_fills_from_updates(chroma, tmp_path):
-    from qa_bot.index import ingest
-    from qa_bot.server_store import ServerStore
+    from qa_bot.store import ingest
+    from qa_bot.store.server import ServerStore
 
     s = server_settings(chroma, tmp_path, "unit_texts_hash", server_cache=False)
     ingest(None, s)
@@ -398,7 +398,7 @@ def test_the_text_cache_is_used_only_for_the_hash_the_version_holds_and_fills_fr
 
 
 def test_text_cache_rows_of_an_older_version_never_replace_newer_ones_and_a_broken_file_is_made_again(tmp_path):
-    from qa_bot.server_store import TextCache
+    from qa_bot.store.text_cache import TextCache
 
     cache = TextCache(tmp_path / "server-cache" / "col-texts.sqlite")
     cache.put([("a", "h2", "text of version 2", "{}"), ("b", "h1", "b", "{}")], 2)
@@ -432,8 +432,8 @@ def test_a_loaded_version_is_out_of_the_collectors_way_and_freed_when_replaced(c
     import gc
     import weakref
 
-    from qa_bot.index import ingest
-    from qa_bot.server_store import ServerStore
+    from qa_bot.store import ingest
+    from qa_bot.store.server import ServerStore
 
     s = server_settings(chroma, tmp_path, "unit_heap")
     ingest(None, s)
@@ -452,14 +452,15 @@ def test_a_loaded_version_is_out_of_the_collectors_way_and_freed_when_replaced(c
 def test_large_indexes_carry_the_side_tables_over_until_enough_documents_changed(chroma, tmp_path, monkeypatch):
     """Recomputing the acronym and boilerplate tables reads every chunk (minutes at 1M): above a size, a version
     carries the previous tables over until the documents changed since they were computed reach a share."""
-    import qa_bot.server_store as ss
-    from qa_bot.index import ingest
+    import qa_bot.store.server as ss
+    import qa_bot.store.tables as tables
+    from qa_bot.store import ingest
 
     monkeypatch.setattr(ss, "TABLES_ALWAYS_BELOW", 0)
     monkeypatch.setattr(ss, "TABLES_STALE_SHARE", 0.3)  # of 5 documents: a second changed document recomputes
     computed: list[int] = []
-    real = ss.boilerplate_templates
-    monkeypatch.setattr(ss, "boilerplate_templates", lambda chunks: computed.append(1) or real(chunks))
+    real = tables.boilerplate_templates
+    monkeypatch.setattr(tables, "boilerplate_templates", lambda chunks: computed.append(1) or real(chunks))
     s = server_settings(chroma, tmp_path, "unit_tables", server_cache=False)
     ingest(None, s)
     store = ss.ServerStore(s)
@@ -482,8 +483,8 @@ def test_large_indexes_carry_the_side_tables_over_until_enough_documents_changed
 def test_a_killed_ingest_leaves_its_documents_listed_for_the_next_version(chroma, tmp_path):
     """Documents are noted in the server before their chunks change: an ingest killed before it published leaves
     the notes, and the next ingest's version lists those documents too (no process keeps their old rows)."""
-    from qa_bot.index import ingest
-    from qa_bot.server_store import ServerStore
+    from qa_bot.store import ingest
+    from qa_bot.store.server import ServerStore
 
     s = server_settings(chroma, tmp_path, "unit_killed_list", server_cache=False)
     ingest(None, s)
@@ -506,7 +507,7 @@ def test_a_killed_ingest_leaves_its_documents_listed_for_the_next_version(chroma
 
 
 def test_ingest_lock_refuses_a_second_writer_and_waits_with_wait(chroma, tmp_path):
-    from qa_bot.index import ingest, writer_lock
+    from qa_bot.store import ingest, writer_lock
 
     s = server_settings(chroma, tmp_path, "unit_lock")
     with writer_lock(s, "test") as killed:
@@ -524,8 +525,8 @@ def test_ingest_lock_refuses_a_second_writer_and_waits_with_wait(chroma, tmp_pat
 
 
 def test_an_expired_lock_of_a_killed_writer_is_taken_over(chroma, tmp_path):
-    from qa_bot.index import writer_lock
-    from qa_bot.server_store import ServerStore
+    from qa_bot.store import writer_lock
+    from qa_bot.store.server import ServerStore
 
     s = server_settings(chroma, tmp_path, "unit_expired", lock_ttl=2)
     meta = ServerStore(s).meta_col
@@ -546,7 +547,7 @@ def test_an_expired_lock_of_a_killed_writer_is_taken_over(chroma, tmp_path):
 def test_a_writer_whose_lock_was_taken_over_stops_before_writing_more(chroma, tmp_path):
     """A writer that stalled past its lock's expiry (its lock taken over by another ingest) stops at its next
     write with a clear error instead of writing beside the new holder."""
-    from qa_bot.index import get_store, ingest, writer_lock
+    from qa_bot.store import get_store, ingest, writer_lock
 
     s = server_settings(chroma, tmp_path, "unit_lost", lock_ttl=2)
     ingest(None, s)
@@ -577,7 +578,7 @@ def test_a_vector_deleted_a_moment_before_its_record_is_asked_again():
     any other error, or one that persists, is raised."""
     from chromadb.errors import InternalError
 
-    from qa_bot import server_store
+    from qa_bot.store import server as server_store
 
     calls = []
 
@@ -601,7 +602,7 @@ def test_a_vector_deleted_a_moment_before_its_record_is_asked_again():
 
 
 def test_a_down_server_is_a_clear_error(tmp_path):
-    from qa_bot.index import require_index
+    from qa_bot.store import require_index
 
     s = Settings(data_dir=tmp_path / "d", chroma_url=f"http://127.0.0.1:{free_port()}", collection_name="down")
     with pytest.raises(StoreUnavailableError, match="cannot reach the Chroma server"):
@@ -803,8 +804,8 @@ def test_feedback_is_shared_by_all_processes_with_retention_and_purge(chroma, tm
 
 
 def test_a_restart_loads_its_disk_cache_of_the_version_and_a_new_version_replaces_it(chroma, tmp_path):
-    from qa_bot.index import ingest
-    from qa_bot.server_store import ServerStore
+    from qa_bot.store import ingest
+    from qa_bot.store.server import ServerStore
 
     s = server_settings(chroma, tmp_path, "unit_cache")
     ingest(None, s)
@@ -859,8 +860,8 @@ def test_workers_of_one_host_build_a_version_once(chroma, tmp_path):
     lock and loads the cache it wrote (on 2 cores two builds at once took 3x as long as one)."""
     import threading
 
-    from qa_bot.index import ingest
-    from qa_bot.server_store import ServerStore
+    from qa_bot.store import ingest
+    from qa_bot.store.server import ServerStore
 
     s = server_settings(chroma, tmp_path, "unit_build_once")
     ingest(None, s)

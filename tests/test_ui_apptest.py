@@ -128,7 +128,7 @@ def test_bad_configuration_is_a_friendly_message(monkeypatch):
 
 
 def test_pending_vectors_show_progress_and_background_filling_starts_once(tmp_path, monkeypatch):
-    from qa_bot import index
+    from qa_bot import store as index
 
     corpus = tmp_path / "corpus"
     shutil.copytree(FIXTURE_CORPUS, corpus)

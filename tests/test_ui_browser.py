@@ -204,7 +204,7 @@ TITLE = "Zorblax fever *bold* _x_ [link](http://x) <b>tag</b> $5 :smile:"
 
 
 def test_document_html_and_markdown_render_as_text_in_browser(browser, tmp_path):
-    from qa_bot.index import ingest
+    from qa_bot.store import ingest
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     corpus = tmp_path / "corpus"
@@ -293,7 +293,7 @@ def _probe_corpus(corpus: Path, port: int) -> dict[str, str]:
 
 
 def test_followup_buttons_filters_and_status_render_document_text_as_text(browser, tmp_path):
-    from qa_bot.index import ingest
+    from qa_bot.store import ingest
 
     server, hits = _recording_server()
     port = server.server_address[1]

@@ -47,7 +47,7 @@ def load_engine():
     Every module the warm-up thread will use is imported here, in the script's thread: importing creates
     dataclasses and named tuples (code compiled at import), and on CPython 3.11.7 compiling in two threads at
     once can fail ("AST constructor recursion depth mismatch") in whichever thread parses the page script next."""
-    from qa_bot import compose, embed, engine, index, retrieve, rewrite, shorthand, text, verify  # noqa: F401
+    from qa_bot import compose, embed, engine, retrieve, rewrite, shorthand, store, text, verify  # noqa: F401
     import sentence_transformers  # noqa: F401  (torch, transformers: the embedder's imports)
 
     return engine
@@ -64,7 +64,7 @@ def _warm_up(engine, settings: Settings) -> None:
 @st.cache_resource(show_spinner=False)
 def start_index_services(data_dir: str, chroma_url: str | None, collection: str, model: str) -> dict[str, Any]:
     """Once per server process and index: fill pending vectors in the background and warm the engine up."""
-    from qa_bot.index import start_background_vectors
+    from qa_bot.store import start_background_vectors
 
     settings = Settings()
     vectors = start_background_vectors(settings)
@@ -110,7 +110,7 @@ def load_settings() -> Settings:
 
 
 def index_info(settings: Settings) -> dict[str, Any]:
-    from qa_bot.index import index_status
+    from qa_bot.store import index_status
 
     try:
         return index_status(settings)
@@ -120,7 +120,7 @@ def index_info(settings: Settings) -> dict[str, Any]:
 
 @st.cache_data(ttl=60, show_spinner=False)
 def collection_names(data_dir: str, _settings: Settings) -> list[str]:
-    from qa_bot.index import get_store
+    from qa_bot.store import get_store
 
     if not _settings.chroma_url and not _settings.state_db.is_file():
         return []
@@ -178,7 +178,7 @@ def logout() -> None:
 def recheck_login(settings: Settings) -> None:
     """Every run of the page (each question) asks whether the session's key is still accepted: a key removed from
     the keys file (or a keys file gone or broken) ends the session; a changed scope applies at once."""
-    from qa_bot.api import KeyRing
+    from qa_bot.keys import KeyRing
 
     ss = st.session_state
     try:
@@ -224,7 +224,7 @@ def require_login(settings: Settings) -> None:
                                 help="The API key your administrator gave you (`qa-bot keys add`).")
             submitted = st.form_submit_button("Log in", type="primary")
         if submitted:
-            from qa_bot.api import KeyRing
+            from qa_bot.keys import KeyRing
             from qa_bot.errors import BadInputError
 
             try:
@@ -421,7 +421,7 @@ def render_sidebar(settings: Settings, info: dict[str, Any]) -> None:
 
 @st.cache_data(ttl=30, show_spinner=False)
 def documents_read(data_dir: str, _settings: Settings) -> list[dict[str, Any]]:
-    from qa_bot.index import get_store
+    from qa_bot.store import get_store
     from qa_bot.ingest_report import documents_read as read
 
     try:

@@ -21,7 +21,8 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from ..errors import BadInputError, IndexMissingError, StoreUnavailableError
 from ..settings import Settings
-from . import metrics as M
+import qa_bot.evaluate.metrics as M
+import qa_bot.evaluate.report as R
 
 ANSWER_KEYS = ("avg_score", "rougeL", *M.FACT_KEYS, "citation_support", "uncited_sentences", "disclaimer_rate",
                "on_subject_rate", "off_subject_answers",
@@ -310,8 +311,6 @@ def run_eval(paths: Sequence[Path], out: Path, settings: Settings | None = None,
     Raises BadInputError when no row is usable, and the engine's IndexMissingError/StoreUnavailableError
     (or the error of the first rows when none succeeds) when the engine cannot answer at all.
     """
-    from . import report as R
-
     settings = settings or Settings()
     if audience:
         settings = settings.model_copy(update={"audience": audience})

@@ -13,9 +13,9 @@ Everything an app process needs to answer lives in the server, in three collecti
   single-writer lock: holder, expiry) and ``last_ingest``.
 
 An app process keeps only what it derives from the server: the lexical index (``qa_bot.lexical``, built from the
-chunk texts in Chroma) and the side tables, held in one immutable ``Snapshot`` per version; on disk, caches that
+chunk texts in Chroma) and the side tables, held in one immutable ``Snapshot`` per version (``qa_bot.store.snapshot``); on disk, caches that
 any process may delete: the lexical index of each fully built version (``data_dir/server-cache``) and the chunk
-texts the host has read (``TextCache``, ``data_dir/server-texts``: a question then asks the server for vectors
+texts the host has read (``TextCache``, ``qa_bot.store.text_cache``, ``data_dir/server-texts``: a question then asks the server for vectors
 only; a row is used only for the content hash the version in use holds). A poller thread reads the
 ``version`` record every ``QA_BOT_POLL_INTERVAL`` seconds; when it changed, the new snapshot is made — the one in use
 updated with the chunks of the documents the versions since list as changed (a few thousand rows read, whatever the
@@ -29,37 +29,39 @@ chunks with their vectors, the document record last (a killed ingest redoes that
 tables from the chunks now in the server and publishes version N+1 with the list of the documents noted since the
 last version (those of a killed ingest included). Two ingests never write at once: ``server_writer_lock`` (a
 ``lock`` record: Chroma's ``add`` is insert-if-absent, so the first writer wins; an expired lock of a killed writer
-is removed with a conditional delete on its token).
+is removed with a conditional delete on its token; ``qa_bot.store.locks``).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-import os
-import shutil
-import socket
-import sqlite3
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .errors import IndexBusyError, StoreUnavailableError
-from .index import ProgressFn, Store, boilerplate_templates, chunk_metadata, settle_heap
-from .lexical import UpdatableBM25, tokenize
-from .settings import Settings
-from .types import Chunk, IndexStats, SourceDocument
+from ..embed import EmbeddingCache, get_embedder
+from ..errors import IndexBusyError, StoreUnavailableError
+from ..heap import settle_heap
+from ..lexical import UpdatableBM25, tokenize
+from ..settings import Settings
+from ..types import Chunk, IndexStats, SourceDocument
+from .base import BaseStore
+from .chroma import is_connection_error
+from .protocol import ProgressFn
+from .snapshot import Snapshot, build_lock, load_cached, newest_cached, save_cached
+from .tables import chunk_metadata, side_tables
+from .text_cache import TextCache
 
-log = logging.getLogger("qa_bot.server_store")
+log = logging.getLogger(__name__)
 
 PAGE = 2000  # ids per `get` by id
 # A get by id of the ~150 candidates of a question cost ~88 ms at 1M chunks in one request and ~40 ms as three
@@ -84,8 +86,6 @@ _ONE = [1.0]  # records of the docs and meta collections carry a 1-d placeholder
 
 def _store_errors(fn: Callable) -> Callable:
     """Connection failures to the server become a StoreUnavailableError (a clear 503 in the API)."""
-    import functools
-
     @functools.wraps(fn)
     def wrapper(self, *a, **kw):
         try:
@@ -113,185 +113,12 @@ def _again_if_deleting(call: Callable[[], Any]) -> Any:
             time.sleep(0.05 * (attempt + 1))
 
 
-def is_connection_error(e: BaseException) -> bool:
-    """A lost connection to the Chroma server (down, restarting, unreachable)."""
-    try:
-        import httpx
-
-        if isinstance(e, httpx.TransportError):
-            return True
-    except ImportError:  # pragma: no cover
-        pass
-    return isinstance(e, ConnectionError)
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """One published version of the index as this process sees it: immutable, swapped whole."""
-
-    version: int
-    retriever: UpdatableBM25 | None
-    hashes: dict[str, str]  # chunk id → content hash (a chunk rewritten since has another hash: not shown)
-    acronyms: dict[str, str]
-    boilerplate: frozenset[str]
-    doc_meta: dict[str, tuple]  # document → (collection, type, {chunk type: chunks}), for the counts
-    documents: int
-    built: float = field(default_factory=time.time)
-    build_seconds: float = 0.0
-    from_cache: bool = False  # loaded from this process's disk cache of the version
-    how: str = "full"  # "full" (every chunk read), "update" (the previous version + the documents changed), "cache"
-
-    def counts(self, collections: Sequence[str] | None = None) -> tuple[int, dict[str, int], dict[str, int]]:
-        """(documents, chunks by collection, chunks by their own type), of ``collections`` only when given. A
-        chunk counts under its own type (a document's reader comments are comments), as in embedded mode."""
-        docs, by_col, by_type = 0, {}, {}
-        if self.retriever is not None:
-            for doc, n in zip(self.retriever.doc_names, self.retriever.doc_rows().tolist()):
-                meta = self.doc_meta.get(doc, ("", ""))
-                if not n or (collections and meta[0] not in collections):
-                    continue
-                docs += 1
-                by_col[meta[0]] = by_col.get(meta[0], 0) + n
-                # a cache written before chunk types were kept: the document's type
-                for kind, k in (meta[2] if len(meta) > 2 else {meta[1]: n}).items():
-                    by_type[kind] = by_type.get(kind, 0) + k
-        return docs, by_col, by_type
-
-    @property
-    def ids(self) -> list[str]:
-        """The chunk ids of the lexical index's rows (in its row order)."""
-        return self.retriever.ids if self.retriever is not None else []
-
-    @cached_property
-    def by_collection(self) -> dict[str, int]:
-        return self.counts()[1]
-
-    @cached_property
-    def by_doc_type(self) -> dict[str, int]:
-        return self.counts()[2]
-
-
-class TextCache:
-    """The chunk texts (and the rest of each chunk) this host has read from the Chroma server, kept on disk so that
-    a question reads only vectors from the server: ``data_dir/server-texts/<chunk collection id>.sqlite``,
-    shared by the processes of the host (SQLite in WAL mode: readers never wait for a writer).
-
-    Filled by every full build of a version (every chunk) and every update (the chunks of the changed documents), and
-    with what a question had to read from the server. A row is used only when its content hash is the one the
-    version in use holds for that chunk; anything else (no file, no row, another hash, a read-only data dir, a broken
-    file) reads the server as without a cache. Each row carries the version whose read wrote it and is never
-    overwritten by the read of an older version (a process still on version N cannot put back what version N+1
-    changed); a full build drops the rows that no version since it wrote (chunks gone from the server)."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._local = threading.local()
-        self._off = False
-        self._told = False
-
-    def _db(self) -> sqlite3.Connection | None:
-        db = getattr(self._local, "db", None)
-        if db is not None or self._off:
-            return db
-        for attempt in (1, 2):
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                db = sqlite3.connect(self.path, timeout=5)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
-                db.execute("CREATE TABLE IF NOT EXISTS chunks (chunk_id TEXT PRIMARY KEY, content_hash TEXT, "
-                           "version INTEGER, text TEXT, chunk TEXT)")
-                self._local.db = db
-                return db
-            except sqlite3.OperationalError as e:  # locked for a moment, or not writable here: the server this time
-                self._failed("opening it", e)
-                return None
-            except sqlite3.DatabaseError as e:  # not a database (a broken file): dropped and made again, once
-                if attempt == 2:
-                    self._give_up(e)
-                    return None
-                log.warning("chunk text cache %s unreadable (%s): made again", self.path.name, e)
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-            except OSError as e:  # a read-only data dir
-                self._give_up(e)
-                return None
-        return None
-
-    def _give_up(self, e: BaseException) -> None:
-        self._off = True
-        log.info("chunk text cache %s not used (%s)", self.path, e)
-
-    def _failed(self, what: str, e: BaseException) -> None:
-        if not self._told:
-            self._told = True
-            log.warning("chunk text cache %s: %s failed (%s); the server is read instead", self.path.name, what, e)
-
-    def get(self, ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
-        """chunk id → (content hash, text, chunk JSON without its text) of the ``ids`` this host holds."""
-        db = self._db()
-        out: dict[str, tuple[str, str, str]] = {}
-        if db is None:
-            return out
-        try:
-            for part, marks in _id_parts(ids):
-                for cid, h, text, chunk in db.execute(
-                        f"SELECT chunk_id, content_hash, text, chunk FROM chunks WHERE chunk_id IN ({marks})", part):
-                    out[cid] = (h, text, chunk)
-        except sqlite3.Error as e:
-            self._failed("a read", e)
-            return {}
-        return out
-
-    def _change(self, what: str, apply: Callable[[sqlite3.Connection], Any]) -> None:
-        """``apply(db)`` in one transaction; a failure leaves the cache as it was (the server is read instead)."""
-        db = self._db()
-        if db is None:
-            return
-        try:
-            with db:
-                apply(db)
-        except sqlite3.Error as e:
-            self._failed(what, e)
-
-    def put(self, rows: Sequence[tuple[str, str, str, str]], version: int) -> None:
-        """(chunk id, content hash, text, chunk JSON) read from the server for ``version``."""
-        if rows:
-            self._change("a write", lambda db: db.executemany(
-                "INSERT INTO chunks (chunk_id, content_hash, version, text, chunk) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT(chunk_id) DO UPDATE SET content_hash = excluded.content_hash, "
-                "version = excluded.version, text = excluded.text, chunk = excluded.chunk "
-                "WHERE excluded.version >= chunks.version",
-                [(cid, h, version, text, chunk) for cid, h, text, chunk in rows]))
-
-    def drop(self, ids: Sequence[str], version: int) -> None:
-        """Chunks that ``version`` removed (rows a later version wrote again stay)."""
-        def apply(db: sqlite3.Connection) -> None:
-            for part, marks in _id_parts(ids):
-                db.execute(f"DELETE FROM chunks WHERE version <= ? AND chunk_id IN ({marks})", [version, *part])
-        if ids:
-            self._change("a delete", apply)
-
-    def prune(self, version: int) -> None:
-        """After a full build of ``version``: the rows it did not write (chunks no longer in the server) go."""
-        self._change("a prune", lambda db: db.execute("DELETE FROM chunks WHERE version < ?", (version,)))
-
-
-def _id_parts(ids: Sequence[str], size: int = 500) -> Iterator[tuple[list[str], str]]:
-    """``ids`` in parts of at most ``size``, each with its SQL placeholders ("?,?,…")."""
-    for i in range(0, len(ids), size):
-        part = list(ids[i:i + size])
-        yield part, ",".join("?" * len(part))
-
-
-class ServerStore(Store):
-    """The ``Store`` API over a Chroma server: no local state but a cache (the current ``Snapshot``)."""
+class ServerStore(BaseStore):
+    """The store interface (``StoreWriter``) over a Chroma server: no local state but a cache (the current
+    ``Snapshot``)."""
 
     def __init__(self, settings: Settings):
-        self.settings = settings
-        self._lock = threading.RLock()
-        self._vs = None
-        self._client = None
+        super().__init__(settings)
         self._cols: dict[str, Any] = {}
         self._snap: Snapshot | None = None
         self._pin = threading.local()
@@ -311,15 +138,6 @@ class ServerStore(Store):
         self._docs_reading: dict[tuple[int, str], threading.Event] = {}  # documents a prefetch is reading
 
     # --- connections ----------------------------------------------------------------------------
-    def _chroma(self):
-        if self._client is None:
-            from .index import chroma_client
-
-            with self._lock:
-                if self._client is None:
-                    self._client = chroma_client(self.settings)
-        return self._client
-
     def _col(self, suffix: str):
         col = self._cols.get(suffix)
         if col is None:
@@ -342,9 +160,6 @@ class ServerStore(Store):
     @property
     def meta_col(self):
         return self._col("meta")
-
-    def db(self):  # pragma: no cover - a guard: server mode has no local state DB
-        raise RuntimeError("the server store has no local state DB")
 
     # --- meta records -------------------------------------------------------------------------------
     @_store_errors
@@ -637,7 +452,7 @@ class ServerStore(Store):
             return snap
         base = previous if previous is not None and previous.version < version else None
         if base is None and version:
-            older = self._newest_cached(below=version)
+            older = newest_cached(self._cache_dir(version), below=version)
             base = self._from_cache(older, {}, {}, frozenset(), t0) if older else None
         changed = self._changed_since(base.version, version) if base is not None else None
         if base is not None and changed is not None:
@@ -647,19 +462,19 @@ class ServerStore(Store):
         # the workers of one host build a version once: the first takes the build lock, the others wait for it
         # and load its cache (two workers rebuilding at once on 2 cores took 3x as long as one)
         cache = self._cache_dir(version)
-        with self._build_lock(cache):
+        with build_lock(cache):
             snap = self._from_cache(version, record, acr, boiler, t0)
             if snap is not None:
                 return snap
             snap = self._build_snapshot(record, version, acr, boiler, t0)
             # cached only when it is the published version whole (not read in the middle of an ingest)
             if cache is not None and version and len(snap.ids) == record.get("chunks") and not self._ingest_running():
-                self._save_cached(cache, snap)
+                save_cached(cache, snap)
             return snap
 
     def _from_cache(self, version: int, record: dict, acr: dict, boiler: frozenset, t0: float) -> Snapshot | None:
         cache = self._cache_dir(version)
-        cached = self._load_cached(cache) if cache is not None else None
+        cached = load_cached(cache) if cache is not None else None
         if cached is None:
             return None
         retriever, info = cached
@@ -668,41 +483,6 @@ class ServerStore(Store):
                         acronyms=acr, boilerplate=boiler, doc_meta={d: tuple(m) for d, m in info["doc_meta"].items()},
                         documents=int(record.get("documents", 0)), build_seconds=time.perf_counter() - t0,
                         from_cache=True, how="cache")
-
-    def _newest_cached(self, below: int) -> int | None:
-        """The newest version before ``below`` this host has a cache of (the base a restart updates)."""
-        cache = self._cache_dir(below)
-        if cache is None or not cache.parent.is_dir():
-            return None
-        prefix = cache.name.rsplit("-v", 1)[0] + "-v"
-        found = [int(p.name[len(prefix):]) for p in cache.parent.iterdir()
-                 if p.name.startswith(prefix) and p.name[len(prefix):].isdigit()]
-        return max((v for v in found if v < below), default=None)
-
-    @contextmanager
-    def _build_lock(self, cache: Path | None) -> Iterator[None]:
-        if cache is None:
-            yield
-            return
-        import fcntl
-
-        locks = cache.parent.with_name("server-cache.locks")  # beside the cache: one empty file per version
-        try:
-            locks.mkdir(parents=True, exist_ok=True)
-            for old in locks.glob(f"{cache.name.rsplit('-v', 1)[0]}-v*.lock"):  # versions before the previous one
-                v = old.name.rsplit("-v", 1)[1].split(".", 1)[0]
-                if v.isdigit() and int(v) < int(cache.name.rsplit("-v", 1)[1]) - 1:
-                    old.unlink(missing_ok=True)
-            fh = open(locks / f"{cache.name}.lock", "a")
-        except OSError:  # a read-only data dir: every worker builds its own
-            yield
-            return
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-            fh.close()
 
     def _rows(self, where: dict | None = None, version: int = 0) -> tuple[list[tuple[str, str, str]], dict[str, str],
                                                                            dict[str, tuple]]:
@@ -809,46 +589,6 @@ class ServerStore(Store):
             return None
         return self.settings.data_dir / "server-cache" / f"{self.chunks_col.id}-v{version}"
 
-    @staticmethod
-    def _load_cached(path: Path):
-        try:
-            info = json.loads((path / "snapshot.json").read_text())
-            retriever = UpdatableBM25.load(path) if info["hashes"] else None
-            if retriever is not None and len(retriever) != len(info["hashes"]):
-                raise ValueError("chunk count")
-            return retriever, info
-        except (OSError, ValueError, KeyError) as e:
-            if path.exists():
-                log.warning("index cache %s unreadable (%s): rebuilt from the server", path.name, type(e).__name__)
-                shutil.rmtree(path, ignore_errors=True)
-            return None
-
-    def _save_cached(self, path: Path, snap: Snapshot) -> None:
-        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
-        try:
-            shutil.rmtree(tmp, ignore_errors=True)
-            tmp.mkdir(parents=True)
-            if snap.retriever is not None:
-                snap.retriever.save(tmp)
-            (tmp / "snapshot.json").write_text(json.dumps({
-                "hashes": [snap.hashes[i] for i in snap.ids], "doc_meta": snap.doc_meta}))
-            try:
-                tmp.rename(path)
-            except OSError:  # another worker cached the same version first
-                shutil.rmtree(tmp, ignore_errors=True)
-            prefix = path.name.rsplit("-v", 1)[0] + "-v"
-            for old in path.parent.iterdir():  # versions before the previous one, leftovers of killed processes
-                if not old.name.startswith(prefix) or old.name == path.name:
-                    continue
-                v = old.name[len(prefix):].split(".", 1)[0]
-                stale = time.time() - old.stat().st_mtime > 3600 if ".tmp-" in old.name else \
-                    (not v.isdigit() or int(v) < snap.version - 1)
-                if stale:
-                    shutil.rmtree(old, ignore_errors=True)
-        except OSError as e:  # a read-only data dir: no cache, nothing else changes
-            shutil.rmtree(tmp, ignore_errors=True)
-            log.info("index cache not written (%s)", e.strerror or type(e).__name__)
-
     def snapshot(self) -> Snapshot | None:
         pinned = getattr(self._pin, "snap", None)
         return pinned if pinned is not None else self._snap
@@ -945,17 +685,6 @@ class ServerStore(Store):
         mask[snap.retriever.rows_of(d for d, meta in snap.doc_meta.items() if meta[0] in wanted)] = True
         return mask
 
-    def lexical_is_current(self) -> bool:
-        snap = self._snap
-        return snap is not None and str(snap.version) == self.state_generation()
-
-    def lexical_manifest(self) -> dict | None:
-        rec = self.version_record()
-        return None if rec is None else {"state_generation": rec["version"], "chunks": rec.get("chunks", 0)}
-
-    def lexical_leftovers(self) -> list:
-        return []
-
     def rebuild_lexical(self) -> int:
         """The lexical index is each app process's cache: publish a new version, and load it here."""
         self._dirty = True
@@ -983,8 +712,6 @@ class ServerStore(Store):
         return (got["metadatas"][0].get("path") or None) if got["ids"] else None
 
     def _embedding(self):
-        from .embed import EmbeddingCache, get_embedder
-
         if self._cache is None:
             self._cache = EmbeddingCache(self.settings)
         return self._cache, get_embedder(self.settings.embedding_model, None)
@@ -1108,8 +835,6 @@ class ServerStore(Store):
         """Publish the chunks now in the server as the next version (only when something changed, or the published
         version does not match the server's chunks), with the list of the documents it changed and the side tables
         (recomputed from every chunk, or carried over: see ``TABLES_ALWAYS_BELOW``)."""
-        from . import acronyms
-
         self.flush()
         self._check_lock()
         rec = self.version_record()
@@ -1130,10 +855,7 @@ class ServerStore(Store):
         else:
             chunks = [self._to_chunk(t, m) for _, t, m in self._all(self.chunks_col, ["documents", "metadatas"])]
             n_chunks, stale, tables_from = len(chunks), 0, version
-            boiler_json = json.dumps(sorted(boilerplate_templates(chunks)))
-            acr_json = json.dumps(acronyms.build([c.text for c in chunks if c.doc_type != "comment"]
-                                                 + sorted({c.population for c in chunks if c.population})),
-                                  sort_keys=True)
+            boiler_json, acr_json = side_tables(chunks)
             del chunks
         self._check_lock()
         self.meta_set(f"acronyms:{version}", acr_json, {"kind": "acronyms", "version": version})
@@ -1228,76 +950,6 @@ class ServerStore(Store):
                           lexical_chunks=chunks, version=snap.version)
 
 
-# --- one writer at a time ----------------------------------------------------------------------------
-@contextmanager
-def server_writer_lock(settings: Settings, what: str = "ingest", wait: bool = False) -> Iterator[bool]:
-    """The single-writer lock of a Chroma server: a ``lock`` record in ``<collection>__meta`` with a random token,
-    the holder (PID, host, command) and an expiry that a thread of the holder renews every ``lock_ttl / 4`` seconds.
-    ``add`` never overwrites an existing record, so of two writers the first wins; the other is refused with a
-    message naming the holder (or waits, with ``wait``). A lock whose holder died expires after ``lock_ttl`` and is
-    taken over (a conditional delete on the dead holder's token); yields True then, so the caller repairs."""
-    from .index import get_store
-
-    store = get_store(settings)
-    assert isinstance(store, ServerStore)
-    meta = store.meta_col
-    ttl = float(settings.lock_ttl)
-    token = uuid.uuid4().hex
-    holder = f"PID {os.getpid()} on {socket.gethostname()} (qa-bot {what})"
-    taken_over = False
-    told = False
-    while True:
-        now = time.time()
-        meta.add(ids=["lock"], embeddings=[_ONE], documents=[holder],
-                 metadatas=[{"kind": "lock", "token": token, "holder": holder, "expires": now + ttl, "since": now}])
-        got = meta.get(ids=["lock"], include=["metadatas"])
-        if got["ids"] and got["metadatas"][0].get("token") == token:
-            break
-        if not got["ids"]:
-            continue  # released meanwhile
-        m = got["metadatas"][0]
-        if float(m.get("expires", 0)) < now:  # its holder died without releasing it
-            meta.delete(ids=["lock"], where={"token": m.get("token")})
-            taken_over = True
-            log.warning("took over the expired ingest lock of %s", m.get("holder"))
-            continue
-        if not wait:
-            raise IndexBusyError(f"another writer ({m.get('holder')}) is updating the index on the Chroma server "
-                                 f"{settings.chroma_url}; wait until it finishes (or use --wait)")
-        if not told:
-            log.info("waiting for the ingest lock held by %s", m.get("holder"))
-            told = True
-        time.sleep(min(2.0, ttl / 4))
-
-    stop = threading.Event()
-    lost = threading.Event()
-    store._lock_lost = lost  # the store stops writing once set
-
-    def renew() -> None:
-        while not stop.wait(ttl / 4):
-            try:
-                cur = meta.get(ids=["lock"], include=["metadatas"])
-                if not cur["ids"] or cur["metadatas"][0].get("token") != token:
-                    log.error("the ingest lock was lost (expired and taken over): this ingest stops")
-                    lost.set()
-                    return
-                meta.update(ids=["lock"], metadatas=[{"expires": time.time() + ttl}])
-            except Exception as e:  # noqa: BLE001 - the server away for a moment: retry at the next beat
-                log.warning("cannot renew the ingest lock: %s", type(e).__name__)
-
-    beat = threading.Thread(target=renew, name="qa-bot-lock-renew", daemon=True)
-    beat.start()
-    try:
-        yield taken_over
-    finally:
-        stop.set()
-        store._lock_lost = None
-        try:
-            meta.delete(ids=["lock"], where={"token": token})
-        except Exception as e:  # noqa: BLE001 - the lock then expires by itself
-            log.warning("cannot release the ingest lock (it expires in %.0fs): %s", ttl, type(e).__name__)
-
-
 def wait_for_version(store: ServerStore, version: int, timeout: float = 60.0) -> bool:
     """Poll until ``store`` uses ``version`` or later (tests, benchmarks)."""
     deadline = time.time() + timeout
@@ -1307,5 +959,3 @@ def wait_for_version(store: ServerStore, version: int, timeout: float = 60.0) ->
             return True
         time.sleep(0.1)
     return False
-
-

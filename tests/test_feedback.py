@@ -104,7 +104,7 @@ def test_export_command_errors_are_one_line(tmp_path):
     assert res.exit_code == 2 and "--rating" in res.output and "Traceback" not in res.output
 
 
-# --- issue 13 row 12: privacy ---------------------------------------------------------------------------------
+# --- privacy -----------------------------------------------------------------------------------------------
 def test_row12_record_keeps_only_the_rated_turn_and_the_file_is_private(tmp_path):
     import stat
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import free_port as _free_port
 from qa_bot.index import get_store, ingest, published_ord
 from qa_bot.settings import Settings
 
@@ -74,12 +75,6 @@ def test_ingesting_one_file_does_not_remove_the_rest(fresh_settings: Settings, t
     rep = ingest([extra], fresh_settings)
     assert rep.documents == 1 and rep.removed == 0
     assert get_store(fresh_settings).count_docs() == before + 1
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _counts(data: Path) -> tuple[int, int, int]:

@@ -316,7 +316,7 @@ def test_engine_streams_and_finalizes_the_llm_answer(server, indexed_settings):
     assert all(1 <= n <= len(ans.citations) for x in ans.sentences for n in x.citations)
 
 
-# --- a heading is not evidence; negations and grades of the cited passage (issue 10) ------------------------
+# --- a heading is not evidence; negations and grades of the cited passage ---------------------------------
 def seed_passages() -> list[Passage]:
     """The seed guideline page's chunks, as the index stores them (title and heading path on each)."""
     from pathlib import Path

@@ -189,16 +189,17 @@ class ChromaServer:
 
 
 # --- chunks and passages -----------------------------------------------------------------------------------------
-def chunk(text: str, doc: str = "d1", *, title: str = "Gout", sid: str = "s", chunk_id: str | None = None,
-          heading_path: list[str] | None = None, doc_type: str = "expert_answer", collection: str = "c",
-          content_hash: str | None = None, n_tokens: int | None = None, **kw):
-    """A Chunk of ``text`` (the whole of its section) in document ``doc``; any other Chunk field by keyword."""
+def chunk(text: str, doc: str = "d1", *, sid: str = "s", chunk_id: str | None = None, section_id: str | None = None,
+          title: str | None = None, heading_path: list[str] | None = None, doc_type: str = "expert_answer",
+          collection: str = "c", n_tokens: int | None = None, content_hash: str | None = None, **fields):
+    """A Chunk of ``text`` (the whole of its section ``{doc}#{sid}``) in document ``doc``; any other Chunk field by
+    keyword."""
     from qa_bot.types import Chunk
 
-    return Chunk(chunk_id=chunk_id or f"{doc}#{sid}", doc_id=doc, section_id=f"{doc}#{sid}", text=text,
-                 heading_path=heading_path or [], doc_type=doc_type, collection=collection, title=title, start=0,
+    return Chunk(chunk_id=chunk_id or f"{doc}#{sid}", doc_id=doc, section_id=section_id or f"{doc}#{sid}", text=text,
+                 title=title, heading_path=heading_path or [], doc_type=doc_type, collection=collection, start=0,
                  end=len(text), n_tokens=len(text.split()) if n_tokens is None else n_tokens,
-                 content_hash=content_hash or doc + sid, **kw)
+                 content_hash=content_hash or doc + sid, **fields)
 
 
 def passage(text: str, doc: str = "d1", *, score: float = 1.0, dense_score: float | None = None, **kw):

@@ -5,11 +5,12 @@ they newly ask."""
 from __future__ import annotations
 
 import pytest
+from helpers import passage
 
 from qa_bot import shorthand
 from qa_bot.compose import compose, population_match
 from qa_bot.settings import Settings
-from qa_bot.types import Chunk, Passage
+from qa_bot.types import Passage
 
 
 def test_population_match_by_age_and_sex():
@@ -22,12 +23,11 @@ def test_population_match_by_age_and_sex():
 # --- composer --------------------------------------------------------------------------------------------
 def _p(doc: str, title: str, text: str, score: float, published: str, *, kind=None, grade=None, population=None,
        heading="Recommendation Summary", recs=None, sid=None) -> Passage:
-    c = Chunk(chunk_id=f"{doc}#{sid or heading}::0", doc_id=doc, section_id=f"{doc}#{sid or heading}", text=text,
-              heading_path=[title, heading], doc_type="guideline", collection="uspstf", title=title,
-              source="U.S. Preventive Services Task Force", published=published, start=0, end=len(text), n_tokens=10,
-              content_hash=doc, kind=kind, grade=grade, population=population,
-              recs=recs if recs is not None else ([(0, len(text), grade or "")] if kind else []))
-    return Passage(chunk=c, score=score)
+    sid = sid or heading
+    return passage(text, doc, score=score, sid=sid, chunk_id=f"{doc}#{sid}::0", heading_path=[title, heading],
+                   doc_type="guideline", collection="uspstf", title=title, source="U.S. Preventive Services Task Force",
+                   published=published, n_tokens=10, content_hash=doc, kind=kind, grade=grade, population=population,
+                   recs=recs if recs is not None else ([(0, len(text), grade or "")] if kind else []))
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ answer types and term matching, and property tests of the sentence locator and t
 from __future__ import annotations
 
 import pytest
+from helpers import chunk
 from hypothesis import given, settings as hsettings, strategies as st
 
 from qa_bot.text import grade_of, is_fragment, is_grade_tag, looks_like_name, recommendation_spans
-from qa_bot.types import Chunk
 
 
 # --- fragments and recommendation language -------------------------------------------------------------
@@ -51,8 +51,8 @@ def test_a_named_guideline_body_is_recognised():
     assert issuing_bodies("VA/DoD BMI cutoffs for bariatric surgery?") == {"VA", "DOD"}
     assert issuing_bodies("52F wants tamoxifen — USPSTF?") == {"USPSTF"}
     assert issuing_bodies("who gets a statin?") == set()  # "who" is not WHO
-    va = Chunk(chunk_id="c", doc_id="d", section_id="s", text="t", doc_type="guideline", collection="ngc", start=0,
-               end=1, n_tokens=1, content_hash="h", source="Department of Veterans Affairs - Federal Government Agency")
+    va = chunk("t", "d", chunk_id="c", section_id="s", doc_type="guideline", collection="ngc", n_tokens=1,
+               content_hash="h", source="Department of Veterans Affairs - Federal Government Agency")
     assert issued_by(va, {"VA"}) and not issued_by(va, {"USPSTF"})
 
 

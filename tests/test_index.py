@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import free_port as _free_port
+from helpers import ChromaServer, free_port as _free_port
 from qa_bot.index import get_store, ingest, published_ord
 from qa_bot.settings import Settings
 
@@ -130,21 +129,9 @@ def test_published_ord():
 
 
 def test_against_a_real_chroma_server(tmp_path):
-    chroma = Path(sys.executable).with_name("chroma")
-    if not chroma.exists():
-        pytest.fail("the chroma CLI is missing from the environment")
-    port = _free_port()
-    server = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
-                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+    server = ChromaServer(tmp_path / "server").start()
+    port = server.port
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.2)
         from conftest import FIXTURE_CORPUS, SEED_QUESTION
 
         settings = Settings(data_dir=tmp_path / "data", corpus=[FIXTURE_CORPUS],
@@ -170,8 +157,7 @@ def test_against_a_real_chroma_server(tmp_path):
         a = answer(SEED_QUESTION, [], settings)
         assert not a.abstained and a.citations
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(20)
+        server.stop()
 
 
 def test_unreachable_chroma_server_is_a_clear_error(tmp_path):

@@ -40,13 +40,16 @@ tesseract:
 		if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null) || echo "tesseract-ocr could not be installed"; \
 		else echo "tesseract missing and not root: the OCR test will skip"; fi; }
 
-# the quick eval gate sees the whole bundled corpus (indexed into data/ on first use, from the shipped vectors)
+# the quick eval gate sees the whole bundled corpus (indexed into data/ on first use, from the shipped vectors);
+# the suite runs on PYTEST_WORKERS processes (pytest-xdist; a test file stays on one worker, so its fixtures are built once)
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 test: install chromium tesseract
 	$(MAKE) --no-print-directory eval-quick
-	$(BIN)/python -m pytest -q tests
+	$(PYTEST) tests
 
 test-fast: install
-	$(BIN)/python -m pytest -q -m "not slow" tests
+	$(PYTEST) -m "not slow" tests
 
 eval-quick: install
 	$(BIN)/qa-bot ingest --if-missing

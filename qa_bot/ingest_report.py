@@ -12,6 +12,8 @@ from .types import DocumentReport, IngestReport, LoadError, SourceDocument
 
 _STOP = frozenset("the of and to in a is for with be or by as on are not that this at from should an it if".split())
 _OWN_FILE = {".pdf", ".html", ".htm", ".md", ".markdown", ".txt"}  # one document a file (not a JSONL record)
+_VOWEL = re.compile(r"[aeiouyAEIOUY]")
+_ODD_CASE = re.compile(r"[a-z][A-Z]{2}|[A-Z][a-z][A-Z]")
 
 
 def has_own_file(doc: SourceDocument) -> bool:
@@ -22,7 +24,7 @@ def warnings_for(doc: SourceDocument) -> list[str]:
     """Garbled text, blank pages, little English, no headings: what to check before clinicians rely on it."""
     out: list[str] = []
     words = re.findall(r"[^\W\d_]{4,}", doc.text)
-    odd = [w for w in words if not re.search(r"[aeiouyAEIOUY]", w) or re.search(r"[a-z][A-Z]{2}|[A-Z][a-z][A-Z]", w)]
+    odd = [w for w in words if not _VOWEL.search(w) or _ODD_CASE.search(w)]
     if words and len(odd) > 0.25 * len(words):
         out.append(f"text looks garbled ({len(odd) / len(words):.0%} of the words are not words): check the file")
     tokens = re.findall(r"[^\W\d_]+", doc.text.lower())

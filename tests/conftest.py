@@ -40,6 +40,27 @@ def indexed_settings(tmp_path_factory) -> Settings:
     return settings
 
 
+@pytest.fixture(scope="session")
+def chroma(tmp_path_factory):
+    """A real ``chroma run`` server shared by the session (a module may start its own under the same name); tests
+    keep apart by collection name."""
+    from helpers import ChromaServer
+
+    with ChromaServer(tmp_path_factory.mktemp("chroma_server")) as server:
+        yield server
+
+
+# a test that uses one of these fixtures starts a real server or browser: it is slow whatever its own marks say
+SLOW_FIXTURES = {"chroma", "browser"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def fresh_settings(tmp_path) -> Settings:
     """An empty data dir and a private copy of the fixture corpus (safe to modify)."""

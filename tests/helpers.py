@@ -1,6 +1,17 @@
-"""Small builders for test inputs."""
+"""Shared test helpers: builders for test inputs (PDFs, chunks, passages) and processes (free ports, the CLI, a
+real `chroma run`)."""
 
 from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
 
 
 def minimal_pdf(lines: list[str], size: float = 12, leading: float = 14) -> bytes:
@@ -31,10 +42,13 @@ def assemble_pdf(objects: list[str | bytes]) -> bytes:
     return out
 
 
+def bump_mtime(path: Path) -> None:
+    """Set ``path``'s modification time a second ahead, so that a reader polling it sees a change at once."""
+    os.utime(path, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+
+
 def raw_http(port: int, data: bytes, wait: float = 60) -> bytes:
     """Send ``data`` to 127.0.0.1:``port`` as is and return all the server answers until it closes."""
-    import socket
-
     with socket.create_connection(("127.0.0.1", port), timeout=wait) as s:
         s.sendall(data)
         out = b""
@@ -72,3 +86,124 @@ def scanned_pdf_with_text_layer(visible: list[str], layer: list[str]) -> bytes:
         f"/BitsPerComponent 8 /Filter /DCTDecode /Length {len(jpeg)} >>\nstream\n".encode("latin-1") + jpeg +
         b"\nendstream",
     ])
+
+
+# --- processes: free ports, the CLI as a subprocess, a real `chroma run` -----------------------------------------
+ROOT = Path(__file__).resolve().parent.parent
+CHROMA = Path(sys.executable).with_name("chroma")
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 60) -> None:
+    """Wait (bounded) until something listens on 127.0.0.1:``port``."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing listens on port {port}")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without any QA_BOT_ variable, with this checkout importable, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_BOT_")}
+    env.update({"PYTHONPATH": str(ROOT), **extra})
+    return env
+
+
+def run_cli(args: list, env: dict[str, str] | None = None, *, data_dir: Path | None = None,
+            input: str | bytes | None = None, text: bool = True, timeout: float = 300,
+            cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """``qa-bot ARGS`` as a separate process (``python -m qa_bot.cli``), its output captured; ``env`` (and
+    ``QA_BOT_DATA_DIR`` when ``data_dir`` is given) is added to a clean environment (no QA_BOT_ variable of the
+    caller's). ``text=False``: bytes in and out (see ``output_of``)."""
+    extra = {**({"QA_BOT_DATA_DIR": str(data_dir)} if data_dir is not None else {}), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "qa_bot.cli", *args], capture_output=True, text=text,
+                          env=clean_env(**extra), input=input, timeout=timeout, cwd=cwd)
+
+
+def output_of(r: subprocess.CompletedProcess) -> str:
+    """What a process printed (stdout then stderr), as text whatever ``text=`` it ran with."""
+    out = r.stdout + r.stderr
+    return out.decode("utf-8", "replace") if isinstance(out, bytes) else out
+
+
+GOOD_DOCS = {
+    "gout.md": "---\ntitle: Gout\n---\n# Gout\n\nGout is a form of inflammatory arthritis caused by uric acid crystals "
+               "in the joints. Colchicine and NSAIDs treat acute gout flares.\n",
+    "asthma.md": "---\ntitle: Asthma\n---\n# Asthma\n\nAsthma is a chronic disease of the airways. Inhaled "
+                 "corticosteroids are the mainstay of long-term asthma control.\n",
+    "sepsis.md": "---\ntitle: Sepsis\ndoc_type: guideline\n---\n# Sepsis\n\nGive broad-spectrum antibiotics within one "
+                 "hour of recognising sepsis. Measure lactate and give fluids for hypotension.\n",
+}
+
+
+def write_good_docs(folder: Path) -> None:
+    """Three small valid documents (gout, asthma, sepsis) into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in GOOD_DOCS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+class ChromaServer:
+    """A real ``chroma run`` on a free loopback port, storing under ``path``, in its own process group."""
+
+    def __init__(self, path):
+        self.path, self.port, self.proc = path, free_port(), None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "ChromaServer":
+        if not CHROMA.exists():
+            pytest.fail("the chroma CLI is missing from the environment")
+        self.proc = subprocess.Popen([str(CHROMA), "run", "--path", str(self.path), "--host", "127.0.0.1",
+                                      "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        wait_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+
+    def __enter__(self) -> "ChromaServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+# --- chunks and passages -----------------------------------------------------------------------------------------
+def chunk(text: str, doc: str = "d1", *, sid: str = "s", chunk_id: str | None = None, section_id: str | None = None,
+          title: str | None = None, heading_path: list[str] | None = None, doc_type: str = "expert_answer",
+          collection: str = "c", n_tokens: int | None = None, content_hash: str | None = None, **fields):
+    """A Chunk of ``text`` (the whole of its section ``{doc}#{sid}``) in document ``doc``; any other Chunk field by
+    keyword."""
+    from qa_bot.types import Chunk
+
+    return Chunk(chunk_id=chunk_id or f"{doc}#{sid}", doc_id=doc, section_id=section_id or f"{doc}#{sid}", text=text,
+                 title=title, heading_path=heading_path or [], doc_type=doc_type, collection=collection, start=0,
+                 end=len(text), n_tokens=len(text.split()) if n_tokens is None else n_tokens,
+                 content_hash=content_hash or doc + sid, **fields)
+
+
+def passage(text: str, doc: str = "d1", *, score: float = 1.0, dense_score: float | None = None, **kw):
+    """A Passage of ``chunk(text, doc, **kw)`` retrieved with ``score``."""
+    from qa_bot.types import Passage
+
+    return Passage(chunk=chunk(text, doc, **kw), score=score, dense_score=dense_score)

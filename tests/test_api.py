@@ -6,20 +6,19 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, SEED_QUESTION
 from fastapi.testclient import TestClient
+from helpers import free_port, run_cli
 
 from qa_bot.api import create_app, hash_key, parse_keys_file
 from qa_bot.errors import BadInputError
 from qa_bot.settings import DEFAULT_DISCLAIMER, Settings
-
-from conftest import ROOT, SEED_QUESTION
 
 KEY = "test-key-0123456789abcdef"
 SCOPED_KEY = "scoped-key-0123456789abcdef"
@@ -345,42 +344,29 @@ def test_debug_setting_lets_question_text_into_logs(api_settings, caplog):
 
 
 # --- CLI: keys helpers and the serve guard ------------------------------------------------------------------
-def cli(args: list[str], env: dict | None = None, input: str | None = None) -> subprocess.CompletedProcess:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("QA_BOT_")}
-    e.update({"PYTHONPATH": str(ROOT)}, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "qa_bot.cli", *args], capture_output=True, text=True, env=e,
-                          input=input, timeout=120, cwd=ROOT)
-
-
 @pytest.mark.slow
 def test_keys_hash_and_add(tmp_path):
-    r = cli(["keys", "hash", "--collections", "seed, medquad"], input=KEY + "\n")
+    r = run_cli(["keys", "hash", "--collections", "seed, medquad"], input=KEY + "\n")
     assert r.returncode == 0 and r.stdout.strip() == f"{hash_key(KEY)} seed,medquad"
     path = tmp_path / "keys.txt"
-    r = cli(["keys", "add", "--collections", "seed", "--comment", "ward 7"], env={"QA_BOT_API_KEYS_FILE": str(path)})
+    r = run_cli(["keys", "add", "--collections", "seed", "--comment", "ward 7"], env={"QA_BOT_API_KEYS_FILE": str(path)})
     assert r.returncode == 0, r.stderr
     key = r.stdout.strip()
     (parsed,) = parse_keys_file(path.read_text(encoding="utf-8"))
     assert parsed.collections == {"seed"} and hash_key(key) in path.read_text() and key not in path.read_text()
     assert oct(path.stat().st_mode & 0o777) == "0o600"
-    r = cli(["keys", "add", "--file", str(path)])
+    r = run_cli(["keys", "add", "--file", str(path)])
     assert r.returncode == 0 and len(parse_keys_file(path.read_text(encoding="utf-8"))) == 2
-    assert cli(["keys", "hash"], input="\n").returncode != 0
+    assert run_cli(["keys", "hash"], input="\n").returncode != 0
 
 
 @pytest.mark.slow
 def test_serve_refuses_a_public_host_without_keys():
-    r = cli(["serve", "--host", "0.0.0.0", "--port", "1"])
+    r = run_cli(["serve", "--host", "0.0.0.0", "--port", "1"])
     assert r.returncode != 0 and "without API keys" in r.stderr
 
 
 # --- a real server and the real openai client ------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_real_server_with_the_openai_client(indexed_settings):
     from openai import OpenAI
@@ -483,3 +469,133 @@ def test_chat_response_streams_the_answer_line_by_line():
     assert deltas[:3] == [{"role": "assistant", "content": ""}, {"content": "line one\n"}, {"content": "line two"}]
     last = json.loads(frames[-2][6:])
     assert last["choices"][0]["finish_reason"] == "stop" and last["disclaimer"] == DEFAULT_DISCLAIMER
+
+
+# --- a key's scope bounds everything derived from the index ----------------------------------------------------
+@pytest.fixture(scope="module")
+def scoped_client(indexed_settings, tmp_path_factory):
+    from fastapi.testclient import TestClient
+
+    from qa_bot.api import create_app, hash_key
+
+    keys = tmp_path_factory.mktemp("keys") / "keys.txt"
+    keys.write_text(f"{hash_key(KEY)}\n{hash_key(SCOPED_KEY)} seeds\n", encoding="utf-8")
+    settings = indexed_settings.model_copy(update={"api_keys_file": keys})
+    with TestClient(create_app(settings, warmup=False), headers={"Authorization": f"Bearer {SCOPED_KEY}"}) as c:
+        yield c
+
+
+def _ask(client, question, key=SCOPED_KEY):
+    r = client.post("/v1/answer", json={"question": question}, headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_a_scoped_key_sees_no_acronym_defined_only_elsewhere(scoped_client):
+    # "office blood pressure measurement (OBPM)" is defined in a USPSTF document only
+    assert "OBPM" in _ask(scoped_client, "How is OBPM done?", KEY)["expansions"]
+    a = _ask(scoped_client, "How is OBPM done?")
+    assert "OBPM" not in (a.get("expansions") or {}) and "office blood pressure" not in json_text(a)
+
+
+def json_text(obj) -> str:
+    import json
+
+    return json.dumps(obj).lower()
+
+
+def test_a_scoped_key_cannot_tell_a_word_of_another_collection_from_an_unknown_one(scoped_client):
+    elsewhere, nowhere = _ask(scoped_client, "How is OBPM done?"), _ask(scoped_client, "How is ZQXWVB done?")
+    assert elsewhere["abstained"] and nowhere["abstained"]
+    assert "no indexed document mentions 'obpm'" in elsewhere["notice"]
+    assert elsewhere["notice"].replace("obpm", "zqxwvb") == nowhere["notice"]
+
+
+def test_a_scoped_keys_answers_and_suggestions_come_from_its_collections(scoped_client, indexed_settings):
+    from qa_bot.store import get_store
+
+    from conftest import SEED_QUESTION
+
+    a = _ask(scoped_client, "What are the treatments for Stroke?")
+    docs = {p["chunk"]["doc_id"] for p in a["passages"]} | {c["doc_id"] for c in a["citations"] + a["related"]}
+    assert {p["chunk"]["collection"] for p in a["passages"]} <= {"seeds"}
+    store = get_store(indexed_settings)
+    headings = {h for d in docs for c in store.doc_chunks(d) for h in c.heading_path}
+    assert set(a["suggested_followups"]) <= headings
+    assert str(indexed_settings.data_dir) not in json_text(_ask(scoped_client, SEED_QUESTION))
+
+
+def test_a_scoped_keys_statistics_count_its_collections_only(scoped_client):
+    whole = scoped_client.get("/v1/index/stats", headers={"Authorization": f"Bearer {KEY}"}).json()
+    mine = scoped_client.get("/v1/index/stats").json()
+    assert set(mine["by_collection"]) == {"seeds"} and len(whole["by_collection"]) > 1
+    assert mine["chunks"] == mine["by_collection"]["seeds"] == sum(mine["by_doc_type"].values())
+    assert mine["vectors"] == mine["chunks"] == mine["lexical_chunks"] and 0 < mine["documents"] < whole["documents"]
+    for body in (mine, whole):
+        assert "/" not in body["store"] and "\\\\" not in body["store"]
+
+
+def test_readyz_without_a_key_says_only_ready(scoped_client):
+    r = scoped_client.get("/readyz", headers={"Authorization": ""})
+    assert r.status_code == 200 and r.json() == {"status": "ready"}
+
+
+# --- readiness is honest ---------------------------------------------------------------------------------------
+def test_readyz_is_503_while_another_process_writes_the_embedded_store(indexed_settings):
+    import subprocess
+    import sys
+
+    from fastapi.testclient import TestClient
+
+    from qa_bot.api import create_app
+
+    code = ("import sys; from pathlib import Path; from qa_bot.store import writer_lock; from qa_bot.settings import "
+            f"Settings; s = Settings(data_dir=Path({str(indexed_settings.data_dir)!r}))\n"
+            "with writer_lock(s, 'ingest'):\n    print('held', flush=True); sys.stdin.read()\n")
+    with TestClient(create_app(indexed_settings.model_copy(update={"api_keys": None}), warmup=False),
+                    client=("127.0.0.1", 40000)) as c:
+        assert c.get("/readyz").status_code == 200
+        writer = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True)
+        try:
+            assert writer.stdout.readline().strip() == "held"
+            r = c.get("/readyz")
+            assert r.status_code == 503 and "ingest" in r.json()["error"]["message"]
+        finally:
+            writer.communicate("", timeout=60)  # releases the lock cleanly
+        assert c.get("/readyz").status_code == 200
+
+
+def test_readyz_is_503_after_the_vector_store_failed_until_a_question_works(indexed_settings, monkeypatch):
+    import chromadb.errors
+    from fastapi.testclient import TestClient
+
+    import qa_bot.engine
+    from qa_bot.api import create_app
+
+    real = qa_bot.engine.answer
+
+    def broken(*a, **k):
+        raise chromadb.errors.InternalError("Error finding id")
+
+    with TestClient(create_app(indexed_settings.model_copy(update={"api_keys": None}), warmup=False),
+                    raise_server_exceptions=False, client=("127.0.0.1", 40000)) as c:
+        monkeypatch.setattr(qa_bot.engine, "answer", broken)
+        assert c.post("/v1/answer", json={"question": "What is gout?"}).status_code == 503
+        assert c.get("/readyz").status_code == 503  # its test question fails too
+        monkeypatch.setattr(qa_bot.engine, "answer", real)
+        assert c.get("/readyz").status_code == 200
+
+
+def test_a_scoped_keys_subject_is_learnt_from_its_collections_only(scoped_client, indexed_settings):
+    # "propranolol" is in one medquad page only: for a seeds-only key it reads like a name no document mentions,
+    # with the same notice as a made-up one (the subject finder's vocabulary is the scope's)
+    from qa_bot.retrieve import get_retriever
+
+    r = get_retriever(indexed_settings)
+    assert r.subject_of("Is propranolol safe?").df > 0
+    assert r.subject_of("Is propranolol safe?", ("seeds",)).df == 0
+    elsewhere, nowhere = _ask(scoped_client, "Is propranolol safe?"), _ask(scoped_client, "Is zquvronolol safe?")
+    assert elsewhere["abstained"] and nowhere["abstained"]
+    assert elsewhere["notice"].replace("propranolol", "zquvronolol") == nowhere["notice"]
+    assert elsewhere["abstain_reason"].replace("propranolol", "zquvronolol") == nowhere["abstain_reason"]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+import helpers
 from typer.testing import CliRunner
 
 from qa_bot.errors import BadInputError
 from qa_bot.evaluate.runner import parse_row
 from qa_bot.feedback import FeedbackStore, export_eval_rows, feedback_app, to_eval_row
 from qa_bot.settings import Settings
-from qa_bot.types import Answer, AnswerSentence, Chunk, Citation, Passage
+from qa_bot.types import Answer, AnswerSentence, Citation, Passage
 
 
 def _cite(n: int, doc: str, sec: str, heading: str = "Treatment") -> Citation:
@@ -20,8 +21,8 @@ def _cite(n: int, doc: str, sec: str, heading: str = "Treatment") -> Citation:
 
 
 def _answer(abstained: bool = False, question: str = "How is it treated?") -> Answer:
-    chunk = Chunk(chunk_id="d1_s1::0", doc_id="d1", section_id="d1_s1", text="Quote.", doc_type="guideline",
-                  collection="c", start=0, end=6, n_tokens=2, content_hash="h")
+    chunk = helpers.chunk("Quote.", "d1", chunk_id="d1_s1::0", section_id="d1_s1", doc_type="guideline", n_tokens=2,
+                          content_hash="h")
     if abstained:
         return Answer(question=question, standalone_question=question, abstained=True, disclaimer="D",
                       abstain_reason="No answer.", related=[_cite(1, "d9", "d9_s1")], passages=[Passage(chunk=chunk)])
@@ -104,7 +105,7 @@ def test_export_command_errors_are_one_line(tmp_path):
     assert res.exit_code == 2 and "--rating" in res.output and "Traceback" not in res.output
 
 
-# --- issue 13 row 12: privacy ---------------------------------------------------------------------------------
+# --- privacy -----------------------------------------------------------------------------------------------
 def test_row12_record_keeps_only_the_rated_turn_and_the_file_is_private(tmp_path):
     import stat
 

@@ -128,6 +128,7 @@ def test_spaced_hyphens_are_mended_only_where_the_document_spells_the_word():
 
 
 # --- the ingest report -----------------------------------------------------------------------------
+@pytest.mark.slow
 def test_ingest_report_lists_what_was_read_from_each_file(tmp_path):
     import json
     import os

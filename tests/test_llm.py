@@ -14,9 +14,10 @@ import pytest
 
 from qa_bot import llm
 from qa_bot.settings import DEFAULT_DISCLAIMER, Settings
-from qa_bot.types import Answer, AnswerSentence, Chunk, Citation, Passage, Turn
+from qa_bot.types import Answer, AnswerSentence, Citation, Passage, Turn
 
 from fake_openai import FakeOpenAI, Reply
+from helpers import passage
 
 TEXTS = [
     ("Stroke rehabilitation", ["Task-oriented training"],
@@ -48,10 +49,9 @@ Key points:
 def make_passages() -> list[Passage]:
     out = []
     for i, (title, heads, text) in enumerate(TEXTS):
-        c = Chunk(chunk_id=f"doc{i}#s::0", doc_id=f"doc{i}", section_id=f"doc{i}#s", text=text, heading_path=heads,
-                  doc_type="guideline", collection="test", title=title, source="Test source", url=f"https://x/{i}",
-                  published="2024-01-01", start=0, end=len(text), n_tokens=40, content_hash=f"h{i}")
-        out.append(Passage(chunk=c, score=1.0 - i / 10))
+        out.append(passage(text, f"doc{i}", score=1.0 - i / 10, chunk_id=f"doc{i}#s::0", heading_path=heads,
+                           doc_type="guideline", collection="test", title=title, source="Test source",
+                           url=f"https://x/{i}", published="2024-01-01", n_tokens=40, content_hash=f"h{i}"))
     return out
 
 
@@ -316,7 +316,7 @@ def test_engine_streams_and_finalizes_the_llm_answer(server, indexed_settings):
     assert all(1 <= n <= len(ans.citations) for x in ans.sentences for n in x.citations)
 
 
-# --- a heading is not evidence; negations and grades of the cited passage (issue 10) ------------------------
+# --- a heading is not evidence; negations and grades of the cited passage ---------------------------------
 def seed_passages() -> list[Passage]:
     """The seed guideline page's chunks, as the index stores them (title and heading path on each)."""
     from pathlib import Path
@@ -379,10 +379,9 @@ def test_recommends_against_flip_and_grade_change_are_dropped(server):
             "never smoked and have no family history of AAA. ( D recommendation )\n\nThe USPSTF recommends 1-time "
             "screening for AAA with ultrasonography in men aged 65 to 75 years who have ever smoked. "
             "( B recommendation )")
-    c = Chunk(chunk_id="aaa#s::0", doc_id="aaa", section_id="aaa#s", text=text,
-              heading_path=["Major Recommendations"], doc_type="guideline", collection="test",
-              title="Abdominal aortic aneurysm: screening", source="Test", start=0, end=len(text), n_tokens=80,
-              content_hash="haaa")
+    p = passage(text, "aaa", chunk_id="aaa#s::0", heading_path=["Major Recommendations"], doc_type="guideline",
+                collection="test", title="Abdominal aortic aneurysm: screening", source="Test", n_tokens=80,
+                content_hash="haaa")
     answer = ("Bottom line: The USPSTF recommends 1-time screening for AAA with ultrasonography in men aged 65 to 75 "
               "years who have ever smoked (B recommendation) [1].\n"
               "- The USPSTF recommends 1-time screening for AAA with ultrasonography in men aged 65 to 75 years who "
@@ -391,7 +390,7 @@ def test_recommends_against_flip_and_grade_change_are_dropped(server):
               "ever smoked [1].\n"
               "- The USPSTF recommends routine screening for AAA in women who have never smoked and have no family "
               "history of AAA [1].\n")
-    _, ans, _ = run(server, [Passage(chunk=c, score=1.0)], answer)
+    _, ans, _ = run(server, [p], answer)
     assert ans.composer == "llm"
     assert [s.text for s in ans.sentences] == [
         "The USPSTF recommends 1-time screening for AAA with ultrasonography in men aged 65 to 75 years who have "

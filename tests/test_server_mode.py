@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURE_CORPUS, ROOT, SEED_GUIDELINE, SEED_QUESTION
+from helpers import CHROMA, ChromaServer, free_port, wait_port
 from qa_bot.store import server as server_store
 from qa_bot.errors import IndexBusyError, StoreUnavailableError
 from qa_bot.settings import Settings
@@ -27,51 +27,6 @@ from qa_bot.types import SourceDocument
 ADDED = ROOT / "tests" / "fixtures" / "server_mode" / "vitamin-d-deficiency-screening.md"
 ADDED_ID = "TEST_vitamin-d-deficiency-screening"
 ADDED_QUESTION = "Should asymptomatic adults be screened for vitamin D deficiency with serum 25-hydroxyvitamin D?"
-CHROMA = Path(sys.executable).with_name("chroma")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 60) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"nothing listens on port {port}")
-
-
-class ChromaServer:
-    def __init__(self, path: Path):
-        self.path, self.port, self.proc = path, free_port(), None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> "ChromaServer":
-        if not CHROMA.exists():
-            pytest.fail("the chroma CLI is missing from the environment")
-        self.proc = subprocess.Popen([str(CHROMA), "run", "--path", str(self.path), "--host", "127.0.0.1",
-                                      "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
-        wait_port(self.port)
-        return self
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
 
 
 @pytest.fixture(scope="module")

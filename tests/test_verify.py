@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings as hsettings, strategies as st
 
 from qa_bot import verify
 from qa_bot.verify import check_support, frequencies, key_terms, negation_scopes, quantities
@@ -147,7 +148,7 @@ def test_a_verbatim_quote_is_supported_even_when_it_is_a_list_item():
     assert not check_support("Reduced factor XIII activity", passage).supported
 
 
-# --- the heading is not evidence (issue 10) ---------------------------------------------------------------
+# --- the heading is not evidence ------------------------------------------------------------------------
 SEED_HEADING = ("Stem Cell Therapy for Stroke Recovery > Stem Cell Therapy for Stroke Recovery > Evidence-Based "
                 "Treatment Recommendations > Immediate Rehabilitation (Priority Interventions)")
 SEED_MOBILISATION = ("Early mobilization must begin as soon as medically stable to prevent complications including "
@@ -276,3 +277,35 @@ def test_adversarial_set_bars():
     assert not accepted
     para = [x.supported for r, x in zip(rows, res) if r["category"] == "paraphrase"]
     assert sum(para) / len(para) >= 0.90
+
+
+_SPACE = st.sampled_from([" ", "  ", "\n", "\t", "\u00a0", ""])
+
+
+_GRADE_WORDS_ALPHABET = st.sampled_from(["Grade", "grade", "GRADE", "B", "I", "recommendation", "statement", "[", "]",
+                                         "[1]", "Level", "LOE", "quality", "Class", "II", "IIa", "strong", "Weakly",
+                                         "for", "conditional", "evidence", "high", "moderate", "low", "certainty",
+                                         "is", "of", "aged", "45", "to", "49", "years", "or", "older", "ſtrong", "x"])
+
+
+@given(st.lists(st.tuples(_GRADE_WORDS_ALPHABET, _SPACE), max_size=12))
+@hsettings(max_examples=600, deadline=None)
+def test_the_grade_and_age_gates_change_no_result(words):
+    """grades() and age_ranges() skip their rules when the text has none of their words (digits): the same results
+    as running every rule."""
+    import re
+
+    from qa_bot import compose, verify
+
+    text = "".join(w + sp for w, sp in words)
+    cited = verify._CITE.sub(" ", text)
+    every = set()
+    for system, rx in verify._GRADE_RULES:
+        for m in rx.finditer(cited):
+            every.add((system, re.sub(r"\s+", " ", m.group(1)).lower() if system in {"strength", "certainty"}
+                       else m.group(1)))
+    assert verify.grades.__wrapped__(text) == frozenset(every)
+    ranges = [(int(a), int(b)) for a, b in compose._RANGE.findall(text) if int(a) <= int(b) <= 120]
+    ranges += [(int(a or b) + (0 if a else 1), 120) for a, b in compose._OLDER.findall(text)]
+    ranges += [(0, int(a or b) - (0 if a else 1)) for a, b in compose._YOUNGER.findall(text)]
+    assert compose.age_ranges(text) == tuple(ranges)

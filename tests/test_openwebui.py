@@ -1,4 +1,5 @@
-"""Inside the tools teams use: Open WebUI's task prompts and native sources, the passage endpoint, the audit trail."""
+"""Open WebUI's integration (qa_bot/openwebui.py): task prompts, follow-ups and native sources, the cited
+passage endpoint, and the audit of answered requests."""
 
 from __future__ import annotations
 
@@ -207,60 +208,3 @@ def test_every_answered_request_is_audited_without_its_text(settings, keys_file,
     assert len(table) == 4 and table[0]["key_id"] == rows[0]["key_id"]
     res = runner.invoke(app, ["audit", "export", "--since", "2999-01-01"])
     assert res.exit_code == 0 and res.stdout == ""
-
-
-def test_audit_retention_deletes_old_rows(tmp_path):
-    import time
-
-    from qa_bot.audit import AuditStore
-    from qa_bot.types import Answer
-
-    store = AuditStore(tmp_path / "a.sqlite", retention_days=1)
-    a = Answer(question="q", standalone_question="q", disclaimer="d")
-    store.record("k1", None, a, 0.1)
-    with __import__("sqlite3").connect(store.path) as conn:
-        conn.execute("UPDATE audit SET time = ?", (time.time() - 3 * 86400,))
-    store.record("k2", ["c"], a, 0.2)
-    assert [r["key_id"] for r in store.rows()] == ["k2"] and store.rows()[0]["collections"] == ["c"]
-
-
-@pytest.mark.slow
-def test_server_mode_keeps_the_audit_trail_on_the_chroma_server(tmp_path):
-    from test_server_mode import ChromaServer
-
-    from qa_bot.audit import AuditStore, ServerAuditStore
-    from qa_bot.settings import Settings
-    from qa_bot.types import Answer
-
-    server = ChromaServer(tmp_path / "chroma").start()
-    try:
-        a = Answer(question="q", standalone_question="q", disclaimer="d")
-        s1 = Settings(data_dir=tmp_path / "d1", chroma_url=server.url, collection_name="unit_audit",
-                      audit_retention_days=1)
-        s2 = s1.model_copy(update={"data_dir": tmp_path / "d2"})
-        store = AuditStore.for_settings(s1)
-        assert isinstance(store, ServerAuditStore)
-        store.record("k1", None, a, 0.1)
-        AuditStore.for_settings(s2).record("k2", ["c"], a, 0.2)  # another process, another host: one trail
-        rows = AuditStore.for_settings(s2).rows()
-        assert [r["key_id"] for r in rows] == ["k1", "k2"] and not (tmp_path / "d1" / "audit.sqlite").exists()
-        assert AuditStore.for_settings(s1).rows(since=rows[1]["time"]) == [rows[1]]
-    finally:
-        server.stop()
-
-
-def test_admin_keys_are_marked_in_the_keys_file(tmp_path):
-    from typer.testing import CliRunner
-
-    from qa_bot.api import parse_keys_file
-    from qa_bot.cli import app
-
-    keys = parse_keys_file(f"{hash_key(ADMIN)} admin\n{hash_key(USER)} seeds,nice admin  # ward\n"
-                           f"{hash_key(SCOPED)} seeds\n")
-    assert [(k.admin, k.collections) for k in keys] == [(True, None), (True, frozenset({"seeds", "nice"})),
-                                                         (False, frozenset({"seeds"}))]
-    res = CliRunner().invoke(app, ["keys", "hash", "--collections", "seeds"], input=ADMIN + "\n")
-    assert res.stdout.strip() == f"{hash_key(ADMIN)} seeds"
-    path = tmp_path / "keys.txt"
-    res = CliRunner().invoke(app, ["keys", "add", "--file", str(path), "--admin"])
-    assert res.exit_code == 0 and parse_keys_file(path.read_text())[0].admin

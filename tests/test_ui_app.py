@@ -12,17 +12,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURE_CORPUS, ROOT, SEED_QUESTION, make_settings
 from streamlit.testing.v1 import AppTest
 
 from qa_bot.settings import Settings
 from qa_bot.types import Answer, AnswerSentence, Citation
 
-from conftest import FIXTURE_CORPUS, ROOT, SEED_QUESTION, make_settings
-
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from ui import components as C  # noqa: E402
+from helpers import bump_mtime
 
 APP = str(ROOT / "ui" / "app.py")
 TIMEOUT = 240  # the first question loads the embedding model
@@ -362,7 +362,7 @@ def test_unreachable_store_is_a_friendly_error(app_env, monkeypatch):
     assert not at.exception
 
 
-# --- issue 13 ---------------------------------------------------------------------------------------------------
+# --- hostile text ---------------------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_row7_row10_any_question_text_in_the_web_chat(app_env):
     """Undecodable bytes, escape codes only, an instruction-only message: a clear line or an abstention, the chat
@@ -395,7 +395,7 @@ def test_row12_feedback_keeps_only_the_rated_turn(app_env):
     assert stat.S_IMODE(app_env.feedback_path.stat().st_mode) == 0o600
 
 
-# --- issue 12: login ----------------------------------------------------------------------------------------------
+# --- login ------------------------------------------------------------------------------------------------------
 UI_KEY = "ui-key-0123456789abcdef0123"
 
 
@@ -465,3 +465,32 @@ def test_unreadable_secrets_file_stops_the_page_instead_of_dropping_the_login(tm
     assert not at.chat_input and not at.button and any("cannot be read" in e.value for e in at.error)
     secrets_files(tmp_path / "absent.toml")  # no secrets file at all: no OIDC, no login (as before)
     assert start().chat_input
+
+
+# --- request limits -------------------------------------------------------------------------------------------
+KEY = "boundary-key-0123456789abcdef"
+
+
+def test_a_web_session_ends_when_its_key_is_revoked(indexed_settings, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from qa_bot.api import hash_key
+
+    from conftest import ROOT
+
+    keys = tmp_path / "keys.txt"
+    keys.write_text(f"{hash_key(KEY)}\n", encoding="utf-8")
+    monkeypatch.setenv("QA_BOT_DATA_DIR", str(indexed_settings.data_dir))
+    monkeypatch.setenv("QA_BOT_CORPUS", str(indexed_settings.corpus[0]))
+    monkeypatch.setenv("QA_BOT_FEEDBACK_DB", str(tmp_path / "feedback.sqlite"))
+    monkeypatch.setenv("QA_BOT_API_KEYS_FILE", str(keys))
+    at = AppTest.from_file(str(ROOT / "ui" / "app.py"), default_timeout=240)
+    at.run()
+    at.text_input(key="login_key_input").input(KEY)
+    at.button[0].click().run()
+    assert at.chat_input and not at.exception
+    keys.write_text("# every key revoked\n", encoding="utf-8")
+    bump_mtime(keys)
+    at.chat_input(key="question").set_value("What is gout?").run()
+    assert not at.exception and not at.chat_input and at.text_input(key="login_key_input") is not None
+    assert not at.session_state["turns"] if "turns" in at.session_state else True

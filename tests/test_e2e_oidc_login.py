@@ -29,7 +29,8 @@ from typing import Any
 import pytest
 
 from conftest import SEED_QUESTION
-from test_ui_browser import ARTIFACTS, _ask, _free_port, _watch, browser, streamlit_server  # noqa: F401 (browser: a fixture)
+from helpers import free_port
+from test_e2e_browser import ARTIFACTS, _ask, _watch, browser, streamlit_server  # noqa: F401 (browser: a fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -246,7 +247,7 @@ def _auth_cookies(context) -> dict[str, dict]:
 
 def test_oidc_login_in_browser_gates_the_chat_until_signed_in(browser, indexed_settings, tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     # the browser uses the redirect_uri's host (localhost): Streamlit checks the page's origin against it
     with oidc_provider(f"http://localhost:{port}/oauth2callback") as provider:
         app_dir = _app_dir(tmp_path, provider)

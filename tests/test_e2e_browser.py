@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURE_CORPUS, ROOT, SEED_QUESTION, make_settings
+from helpers import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -59,12 +59,6 @@ def browser():
             b.close()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def streamlit_server(env: dict[str, str], log_path: Path, *, cwd: Path = ROOT, port: int | None = None,
                      host: str = "127.0.0.1") -> Iterator[str]:
@@ -72,7 +66,7 @@ def streamlit_server(env: dict[str, str], log_path: Path, *, cwd: Path = ROOT, p
 
     ``cwd``: where Streamlit looks for ``.streamlit/`` (secrets.toml); ``host``: the name of the loopback address in
     the URL yielded (``localhost`` where cookies must match a configured origin)."""
-    port = port or _free_port()
+    port = port or free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("QA_BOT_")}
     full_env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **env})
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
@@ -246,7 +240,7 @@ def test_document_html_and_markdown_render_as_text_in_browser(browser, tmp_path)
             timeout=120_000)
 
 
-# --- issue 13 row 8: text from documents is text everywhere, and nothing is fetched from an address in a document ----
+# --- text from documents is text everywhere, and nothing is fetched from an address in a document ----
 def _recording_server():
     """A loopback HTTP server that records every request (path, Referer) it gets."""
     import http.server

@@ -1,0 +1,50 @@
+"""Follow-up rewriting (qa_bot/rewrite.py): the subject of a message, and standalone questions."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa_bot.rewrite import standalone_question, subject_of
+from qa_bot.settings import Settings
+from qa_bot.types import Turn
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(data_dir=tmp_path / "none")
+
+
+def test_follow_up_keeps_the_topic_and_asks_the_new_aspect(settings):
+    first = "avg-risk 46yo, no FH — start CRC screening now or wait till 50? grade?"
+    assert subject_of(first) == "CRC screening"
+    assert subject_of("62M, 30 pack-yr, quit 10y — LDCT?") == "LDCT"  # smoking history describes the patient
+    sq = standalone_question("and when do we stop?", [Turn(role="user", content=first)], settings)
+    assert sq == "When do we stop (CRC screening)?"
+    assert "46" not in sq and "wait" not in sq
+    # a short question with its own subject stands alone
+    assert standalone_question("What is gout?", [Turn(role="user", content=first)], settings) == "What is gout?"
+
+
+S = Settings()
+
+
+# --- elliptical MedQuAD follow-ups ----------------------------------------------------------------------------------
+HIST = [{"role": "user", "content": "What is Batten disease?"}, {"role": "assistant", "content": "A disorder."}]
+
+
+@pytest.mark.parametrize("follow_up,standalone", [
+    ("What is the outlook?", "What is the outlook for Batten disease?"),
+    ("prognosis?", "What is the prognosis (outlook) for Batten disease?"),
+    ("What is the prognosis?", "What is the prognosis (outlook) for Batten disease?"),
+    ("Is it inherited?", "Is Batten disease inherited?"),
+    ("And the symptoms?", "What are the symptoms of Batten disease?"),
+])
+def test_row9_elliptical_followups_resolve_against_the_earlier_subject(follow_up, standalone):
+    from qa_bot.rewrite import standalone_question
+    from qa_bot.types import Turn
+
+    history = [Turn.model_validate(t) for t in HIST]
+    assert standalone_question(follow_up, history, S) == standalone
+    # a chain keeps the subject: "What is the outlook?" then "Is it inherited?"
+    chain = history + [Turn(role="user", content="What is the outlook?"), Turn(role="assistant", content="Poor.")]
+    assert standalone_question("Is it inherited?", chain, S) == "Is Batten disease inherited?"

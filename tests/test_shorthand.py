@@ -1,0 +1,32 @@
+"""Clinical shorthand (qa_bot/shorthand.py): ages, sexes and abbreviations; an ambiguous one is never guessed."""
+
+from __future__ import annotations
+
+from qa_bot import shorthand
+
+
+# --- shorthand ---------------------------------------------------------------------------------------
+def test_shorthand_ages_sexes_and_abbreviations():
+    e = shorthand.expand("avg-risk 46yo, no FH — start CRC screening now or wait till 50? grade?")
+    assert "46-year-old" in e.text and "family history" in e.text and "colorectal cancer" in e.text
+    assert e.found["FH"] == "family history"
+    e = shorthand.expand("62M, 30 pack-yr, quit 10y — LDCT?")
+    assert "62-year-old man" in e.text and "30 pack-years" in e.text and "low-dose computed tomography" in e.text
+    e = shorthand.expand("27F, new partner, no sx — screen for CT/GC?")
+    assert "27-year-old woman" in e.text and "no symptoms" in e.text and "chlamydia" in e.text
+    assert "q3y" not in shorthand.expand("FIT q3y?").text and "every 3 years" in shorthand.expand("FIT q3y?").text
+
+
+def test_ambiguous_abbreviation_needs_context_and_is_never_guessed():
+    assert shorthand.expand("FH pt with LDL 250 — statin?").found["FH"] == "familial hypercholesterolemia"
+    assert shorthand.expand("no FH of colon cancer").found["FH"] == "family history"
+    e = shorthand.expand("FH?")  # nothing points to one meaning: left alone, not shown
+    assert "FH" not in e.found and e.text == "FH?"
+    assert shorthand.expand("CT of the head after a fall?").found["CT"] == "computed tomography"
+    assert "GA" not in shorthand.expand("GA?").found
+    assert shorthand.expand("elective surgery under GA").found["GA"] == "general anesthesia"
+
+
+def test_outside_pregnancy_means_nonpregnant():
+    e = shorthand.expand("who should I screen for syphilis outside pregnancy?")
+    assert "nonpregnant" in e.text

@@ -1,0 +1,136 @@
+"""Text helpers (qa_bot/text.py): fragments and statements, grade tags, drug and device names, guideline bodies,
+answer types and term matching, and property tests of the sentence locator and the with/without check."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import chunk
+from hypothesis import given, settings as hsettings, strategies as st
+
+from qa_bot.text import grade_of, is_fragment, is_grade_tag, looks_like_name, recommendation_spans
+
+
+# --- fragments and recommendation language -------------------------------------------------------------
+@pytest.mark.parametrize("s", ["See modeling report[12,13] for additional details.", "( Strong For; Reviewed, New-added )",
+                               "See the \"Practice Considerations\" section and Table 1 for details about screening strategies.",
+                               "Critically ill patients in the intensive care unit (ICU)", "Screening strategy",
+                               "Adults 18 years or older with low back pain (LBP)", "a", "Recommendation 4:",
+                               "have accelerated progression of CKD (see recommendation 1.3.5).",
+                               "C. Single-use devices are discarded after use and not used for Yes No more than one patient.",
+                               "❑ Hand hygiene is performed before each patient contact."])
+def test_fragments(s):
+    assert is_fragment(s)
+
+
+@pytest.mark.parametrize("s", ["The USPSTF recommends screening for colorectal cancer in adults aged 45 to 49 years.",
+                               "Store patients' insulin at the clinic and dispense one vial at a time."])
+def test_statements_are_not_fragments(s):
+    assert not is_fragment(s)
+
+
+def test_grade_tags_attach_to_the_statement_before_them():
+    text = ("- The guideline panel recommends a five-day course of the chosen antibiotic.\n"
+            "( Strong For; Reviewed, New-added )\n"
+            "- The guideline panel suggests using spacers for patients who have difficulty with inhalers. ( Weak For )")
+    spans = recommendation_spans(text)
+    assert [g for _, _, g in spans] == ["Strong For", "Weak For"]
+    assert is_grade_tag("( Strong For )") and grade_of("[B]") == "B"
+
+
+def test_drug_and_device_names():
+    for w in ["tirzepatide", "donanemab", "finerenone", "lenacapavir", "inclisiran", "tenecteplase"]:
+        assert looks_like_name(w, f"starting {w} — dose?")
+    assert looks_like_name("mitraclip", "MitraClip candidacy?")
+    for w in ["mediterean", "lymphocytice", "screening", "pressure"]:
+        assert not looks_like_name(w, f"about {w.capitalize()} please")
+
+
+def test_a_named_guideline_body_is_recognised():
+    from qa_bot.text import issued_by, issuing_bodies
+
+    assert issuing_bodies("VA/DoD BMI cutoffs for bariatric surgery?") == {"VA", "DOD"}
+    assert issuing_bodies("52F wants tamoxifen — USPSTF?") == {"USPSTF"}
+    assert issuing_bodies("who gets a statin?") == set()  # "who" is not WHO
+    va = chunk("t", "d", chunk_id="c", section_id="s", doc_type="guideline", collection="ngc", n_tokens=1,
+               content_hash="h", source="Department of Veterans Affairs - Federal Government Agency")
+    assert issued_by(va, {"VA"}) and not issued_by(va, {"USPSTF"})
+
+
+def test_answer_types_and_term_matching():
+    from qa_bot.text import expects_quantity, soft_overlap, states_quantity, term_set
+
+    assert expects_quantity("obese 10yo — how intensive does the behavioral program need to be?")
+    assert not expects_quantity("how do we treat it?") and not expects_quantity("how is it spread?")
+    assert states_quantity("interventions with 26 or more contact hours") and states_quantity("≥12 sessions")
+    assert not states_quantity("2 of the trials")
+    # hyphenated words, and the words guidelines answer with
+    assert soft_overlap({"intens"}, set(term_set("higher-intensity (≥26 contact hours) interventions"))) == {"intens"}
+    assert soft_overlap({"admit"}, set(term_set("Hospitalize people with SCD and a temperature ≥39.5°C"))) == {"admit"}
+    assert soft_overlap({"first"}, set(term_set("an initial nontreponemal test"))) == {"first"}
+    assert not soft_overlap({"admit"}, set(term_set("Discharge after observation")))
+
+
+def test_abbreviation_lists_are_fragments_and_hyphenated_words_match_on_their_long_words():
+    from qa_bot.text import soft_overlap, term_set
+
+    assert is_fragment("Abbreviations: OSA, obstructive sleep apnea; USPSTF, US Preventive Services Task Force.")
+    assert soft_overlap({"door-to-analgesia"}, set(term_set("Rapidly initiate analgesic therapy within 30 minutes")))
+    assert not soft_overlap({"stop-bang"}, set(term_set("VA guidelines suggest using the STOP questionnaire")))
+    assert soft_overlap({"repeat"}, set(term_set("Re-check patients with a negative result every 6 months")))
+
+
+def test_footnotes_are_fragments_and_options_are_recommendations():
+    assert is_fragment("‡ Condition associated with increased risk as a result of pregnancy.")
+    from qa_bot.text import is_recommendation
+
+    assert is_recommendation("Weight loss surgery is an option for carefully selected patients with severe obesity.")
+    assert is_recommendation("Statin therapy is reasonable in adults aged 40 to 75 years with diabetes.")
+    assert not is_recommendation("Obesity is a chronic disease.")
+
+
+# --- the sentence locator and the with/without check: what their regex forms found, without a regex per call ----
+_LOC_WORDS = st.sampled_from(["a", "b", "ab", "c", "é", "with", "without", "aura", "Aura", "type-2"])
+
+
+_SPACE = st.sampled_from([" ", "  ", "\n", "\t", "\u00a0", ""])
+
+
+@given(st.lists(st.tuples(_LOC_WORDS, _SPACE), max_size=14), st.lists(_LOC_WORDS, max_size=5),
+       st.integers(0, 4))
+@hsettings(max_examples=400, deadline=None)
+def test_sentence_locator_finds_what_the_whitespace_regex_finds(para, words, cursor):
+    import re
+
+    from qa_bot.text import _locate
+
+    text = "".join(w + sp for w, sp in para)
+    sent = " ".join(words)
+    i = text.find(sent, cursor)
+    if i >= 0:
+        want = (i, i + len(sent))
+    elif not sent.split():
+        want = None
+    else:
+        m = re.compile(r"\s+".join(re.escape(w) for w in sent.split())).search(text, cursor)
+        want = (m.start(), m.end()) if m else None
+    assert _locate(text, sent, cursor) == want
+
+
+@given(st.lists(st.tuples(_LOC_WORDS, _SPACE), max_size=10), st.lists(st.tuples(_LOC_WORDS, _SPACE), max_size=10))
+@hsettings(max_examples=400, deadline=None)
+def test_with_without_check_matches_its_regex_form(q, s):
+    import re
+
+    from qa_bot.text import contradicts
+
+    question, sentence = "".join(w + sp for w, sp in q), "".join(w + sp for w, sp in s)
+
+    def reference() -> bool:
+        for said, asked in (("without", "with"), ("with", "without")):
+            for m in re.finditer(rf"\b{said}\s+([a-z][\w-]+)", sentence, re.I):
+                w = re.escape(m.group(1))
+                if re.search(rf"\b{asked}\s+{w}", question, re.I) and not re.search(rf"\b{said}\s+{w}", question,
+                                                                                   re.I):
+                    return True
+        return False
+    assert contradicts(question, sentence) == reference()

@@ -438,7 +438,10 @@ class Composer:
             model = answerable_model()
             p_ans = model.prob(answerability_features(wd, confidence[0], subject, found))
             if p_ans < model.threshold:
-                return _abstain_on(base, pool, s, f"The indexed documents {_on(subject)}do not answer what was asked.",
+                unsaid = subject is None and found is not None and found.df and not any(found.named_in(c.terms)
+                                                                                         for c in cands)
+                return _abstain_on(base, pool, s, f"None of the passages found speaks of {found.display}." if unsaid
+                                   else f"The indexed documents {_on(subject)}do not answer what was asked.",
                                    notice=f"the passages found are unlikely to answer it (answerability {p_ans:.2f} < "
                                           f"{model.threshold:.2f}).")
         chosen = Chosen()

@@ -71,6 +71,9 @@ def test_answerability_decision_abstains_on_a_fixture_the_passages_do_not_answer
     assert p_yes > model.threshold > p_no
     a = compose(q, q, unrelated, _settings(answerable=True), confidence=(0.3, ""))
     assert a.abstained and "unlikely to answer" in a.notice
+    # an answer that would never name the question's subject: the abstention names it
+    named = compose(q, q, unrelated, _settings(answerable=True), confidence=(0.3, ""), subject=subj)
+    assert named.abstained and "None of the passages found speaks of sertraline" in named.abstain_reason
     kept = compose(q, q, answering, _settings(answerable=True), confidence=(0.8, ""), subject=subj)
     assert not kept.abstained and any("ertraline" in s.text for s in kept.sentences)
     off = compose(q, q, unrelated, _settings(answerable=False), confidence=(0.3, ""))

@@ -434,7 +434,8 @@ class Composer:
             return _abstain_on(base, pool, s, f"The indexed documents {_on(subject)}mention it only in passing.")
         if not cands:
             return _abstained(base, passages, s, "Abstained: the retrieved passages hold no usable sentence.")
-        if self.settings.composer.answerable:
+        if self.settings.composer.answerable and standalone.strip() == question.strip():
+            # (fitted on first questions: a follow-up rewritten with an earlier turn's subject is not decided by it)
             model = answerable_model()
             p_ans = model.prob(answerability_features(wd, confidence[0], subject, found))
             if p_ans < model.threshold:

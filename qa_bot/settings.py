@@ -73,7 +73,7 @@ class ComposerWeights(BaseModel):
     per_passage: int = Field(3, description="key points quoted from one passage at most")
     fitted: bool = Field(False, description="score sentences with the fitted scorer (qa_bot/data/sentence_scorer.json, "
                                            "benchmarks/fit_scorer.py) rather than the hand-set weights above")
-    answerable: bool = Field(True, description="abstain on a first question when the fitted answerability model "
+    answerable: bool = Field(False, description="abstain on a first question when the fitted answerability model "
                                                "(qa_bot/data/answerable.json) finds the weighed sentences unlikely to "
                                                "answer it")
 

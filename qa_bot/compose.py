@@ -24,6 +24,7 @@ from .parse.population import (AGE_OR_OLDER as _OLDER, AGE_OR_YOUNGER as _YOUNGE
                                AGE_RANGE as _RANGE, PATIENT_DESCRIPTOR, age_ranges, population_match)
 from .settings import Settings
 from .shorthand import expand
+from .scorer import answerable_model, sentence_scorer
 from .subject import STRONG_HEADED, Aspect, asked_aspects, is_name
 from .types import Answer, AnswerSentence, Chunk, Citation, Passage, Subject
 from .verify import is_evidence
@@ -54,6 +55,7 @@ class Cand:
     is_rec: bool = False  # a recommendation statement (recognised at indexing)
     meta: bool = False  # about the document (its objectives, methods, how its summary is organised), not about care
     grade: str | None = None
+    features: dict[str, float] = field(default_factory=dict)  # what ``Composer.sentence_features`` measured
 
 
 def _label(p: Passage) -> str:
@@ -341,6 +343,24 @@ class Lead:
         return _subject_terms(self.passage.chunk.title)
 
 
+HAND_FEATURES = frozenset(("retrieval", "overlap", "heading_overlap", "rec_statement", "rec_sentence", "meta",
+                           "quantity", "off_type", "opposite", "subject_named", "aspect_stated", "followup",
+                           "population", "lead_doc", "first_sentence", "position"))
+
+
+@dataclass
+class Weighed:
+    """What the composer weighed: the question, the lead, the passages (with the lead's extra sections), the
+    candidate pool, its scored sentences and the aspects asked that no passage on the subject states."""
+
+    asked: Asked
+    lead: Lead
+    passages: list[Passage]
+    pool: list[Passage]
+    cands: list[Cand]
+    missing: list[Aspect]
+
+
 class Composer:
     """The extractive composer, step by step: ``gate`` (subject, confidence) → ``asked`` → ``lead_document`` →
     ``candidate_pool`` → ``score`` → ``bottom_line`` → ``key_points`` → ``conflicts`` → ``numbered``.
@@ -350,6 +370,7 @@ class Composer:
         self.settings = settings
         self.w = settings.composer
         self.stats = stats or CorpusStats()
+        self.scorer = sentence_scorer() if settings.composer.fitted else None
 
     # --- the steps --------------------------------------------------------------------------------
     def run(self, question: str, standalone: str, passages: list[Passage], confidence: tuple[float, str] = (1.0, ""),
@@ -357,19 +378,14 @@ class Composer:
         s = self.settings
         base = Answer(question=question, standalone_question=standalone, passages=passages, disclaimer=s.disclaimer,
                       audience=s.audience, subject=subject.display if subject else None)
+        found = subject
         gated, subject = self.gate(question, passages, base, subject, confidence)
         if gated is not None:
             return gated
-        asked = self.asked(question, standalone, search)
-        lead = self.lead_document(asked, passages, subject)
-        passages = passages + self.lead_extras(lead.passage, passages)
+        wd = self.weigh(question, standalone, passages, search, subject)
+        asked, lead, passages, pool, cands, missing = wd.asked, wd.lead, wd.passages, wd.pool, wd.cands, wd.missing
         base = base.model_copy(update={"passages": passages})
-        pool = self.candidate_pool(asked, lead, passages)
-        cands = self.score(asked, pool, lead)
-        missing: list[Aspect] = []
-        if asked.aspects and cands:  # said anywhere in the passages on the subject (not only those weighed here)
-            said_in = [c.text for c in cands] + [p.chunk.text for p in (lead.about if lead.about is not None else pool)]
-            missing = missing_aspects(asked.aspects, said_in)
+        if asked.aspects and cands:
             if len(missing) == len(asked.aspects) and subject is not None and subject.df:
                 # documents on the subject, none of them on what was asked (without a subject held, the aspect is
                 # only named as missing: a question's context can read like an aspect)
@@ -379,6 +395,17 @@ class Composer:
             return _abstain_on(base, pool, s, f"The indexed documents {_on(subject)}mention it only in passing.")
         if not cands:
             return _abstained(base, passages, s, "Abstained: the retrieved passages hold no usable sentence.")
+        if self.settings.composer.answerable and standalone.strip() == question.strip():
+            # (fitted on first questions: a follow-up rewritten with an earlier turn's subject is not decided by it)
+            model = answerable_model()
+            p_ans = model.prob(answerability_features(wd, confidence[0], subject, found))
+            if p_ans < model.threshold:
+                unsaid = subject is None and found is not None and found.df and not any(found.named_in(c.terms)
+                                                                                         for c in cands)
+                return _abstain_on(base, pool, s, f"None of the passages found speaks of {found.display}." if unsaid
+                                   else f"The indexed documents {_on(subject)}do not answer what was asked.",
+                                   notice=f"the passages found are unlikely to answer it (answerability {p_ans:.2f} < "
+                                          f"{model.threshold:.2f}).")
         chosen = Chosen()
         best = self.bottom_line(asked, cands, lead, subject, chosen)
         self.key_points(cands, best, lead, chosen)
@@ -402,6 +429,21 @@ class Composer:
             return _abstained(base, passages, s, f"Abstained: {reason} (confidence {conf:.2f} < "
                                                  f"{s.abstain_threshold:.2f})."), subject
         return None, subject
+
+    def weigh(self, question: str, standalone: str, passages: list[Passage], search: str | None,
+              subject: Subject | None) -> Weighed:
+        """``asked`` → ``lead_document`` → ``candidate_pool`` → ``score``, and the aspects asked that none of the
+        passages on the subject states."""
+        asked = self.asked(question, standalone, search)
+        lead = self.lead_document(asked, passages, subject)
+        passages = passages + self.lead_extras(lead.passage, passages)
+        pool = self.candidate_pool(asked, lead, passages)
+        cands = self.score(asked, pool, lead)
+        missing: list[Aspect] = []
+        if asked.aspects and cands:  # said anywhere in the passages on the subject (not only those weighed here)
+            said_in = [c.text for c in cands] + [p.chunk.text for p in (lead.about if lead.about is not None else pool)]
+            missing = missing_aspects(asked.aspects, said_in)
+        return Weighed(asked, lead, passages, pool, cands, missing)
 
     def asked(self, question: str, standalone: str, search: str | None) -> Asked:
         text = search or standalone
@@ -515,8 +557,18 @@ class Composer:
         return cands
 
     def score_sentence(self, c: Cand, j: int, asked: Asked, lead: Lead, top_score: float) -> None:
-        """A sentence's score: the weighted sum of what it shares with the question (``settings.composer``)."""
-        w, p = self.w, c.passage
+        """A sentence's score: the fitted scorer's (``qa_bot/data/sentence_scorer.json``) over its features, or
+        with ``composer.fitted`` off the weighted sum of the hand-set ``settings.composer`` weights."""
+        features = c.features = self.sentence_features(c, j, asked, lead, top_score)
+        hand = {k: v for k, v in features.items() if k in HAND_FEATURES}
+        weights = {**self.w.model_dump(include=set(hand) - {"followup"}), "followup": self.settings.followup_weight}
+        features["hand"] = c.score = sum(weights[k] * v for k, v in hand.items())
+        if self.scorer is not None:  # the hand-set sum is one of its features: the fit weighs it against the rest
+            c.score = self.scorer.score(features)
+
+    def sentence_features(self, c: Cand, j: int, asked: Asked, lead: Lead, top_score: float) -> dict[str, float]:
+        """What a sentence shares with the question, and what it is (sets its ``is_rec``, ``grade``, ``meta``)."""
+        p = c.passage
         heading = " ".join(p.chunk.heading_path[1:]) if p.chunk.heading_path else ""
         # a section that answers another kind of question (its outlook, when treatment was asked) counts less
         last = p.chunk.heading_path[-1] if p.chunk.heading_path else ""
@@ -554,9 +606,15 @@ class Composer:
             "lead_doc": float(p.chunk.doc_id == lead.doc_id),
             "first_sentence": float(j == 0),
             "position": -float(j),
+            # (the fitted scorer's further features)
+            "dense": p.dense_score or 0.0,
+            "subject_in_sentence": float(subject is not None and bool(subject.df) and subject.named_in(c.terms)),
+            "subject_in_title": float(subject is not None and bool(subject.df)
+                                      and subject.named_in(term_set(p.chunk.context))),
+            "words": min(len(c.text.split()), 80) / 40.0,
+            "guideline": float(p.chunk.doc_type == "guideline"),
         }
-        weights = {**w.model_dump(include=set(features) - {"followup"}), "followup": self.settings.followup_weight}
-        c.score = sum(weights[k] * v for k, v in features.items())
+        return features
 
     def bottom_line(self, asked: Asked, cands: list[Cand], lead: Lead, subject: Subject | None,
                     chosen: Chosen) -> Cand:
@@ -736,6 +794,40 @@ def passing_mention(subject: Subject | None, cands: list[Cand], pool: list[Passa
     if any(subject.named_in(c.terms) for c in cands):
         return False
     return not any(subject.named_in(term_set(p.chunk.context)) for p in pool)
+
+
+def answerability_features(wd: Weighed, confidence: float, subject: Subject | None,
+                           found: Subject | None = None) -> dict[str, float]:
+    """What the answerability model reads of a weighed question: retrieval's confidence and similarity, the best
+    sentences' scores and what they share with the question, the subject (held, named by the best sentences, how
+    much documents are about it) and the aspects asked that no passage on the subject states."""
+    cands = sorted(wd.cands, key=lambda c: -c.score)
+    top = cands[:3]
+    best = top[0].features if top else {}
+    held = subject is not None and bool(subject.df)
+    ranked = [p for p in wd.passages if not p.features.get("expanded")][:3]
+    named = found is not None and bool(found.df) and is_name(found.name.split()[-1])
+    return {
+        "confidence": confidence,
+        "dense": max((p.dense_score or 0.0 for p in ranked), default=0.0),
+        "best": top[0].score if top else 0.0,
+        "top3": sum(c.score for c in top) / 3,
+        "overlap": best.get("overlap", 0.0),
+        "heading_overlap": best.get("heading_overlap", 0.0),
+        "best_dense": best.get("dense", 0.0),
+        "subject": float(subject is not None),
+        "subject_known": float(held),
+        "subject_headed": subject.headed if held else 0.0,
+        "subject_in_best": float(held and any(subject.named_in(c.terms) for c in top)),
+        "subject_in_pool": float(held and any(subject.named_in(c.terms) for c in cands)),
+        "aspects": float(len(wd.asked.aspects)),
+        "aspects_missing": float(len(wd.missing)),
+        "aspect_in_best": float(any(wd.asked.states_aspect(c.text) for c in top)),
+        "n_cands": min(len(cands), 60) / 60,
+        # the question's subject as found (held or not): a name the index knows that the best sentences never name
+        "name_found": float(named),
+        "name_unsaid": float(named and not any(found.named_in(c.terms) for c in top)),
+    }
 
 
 def _on(subject: Subject | None) -> str:

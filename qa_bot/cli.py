@@ -47,7 +47,7 @@ def settings_or_exit(**overrides) -> Settings:
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except Exception as e:  # pydantic validation: show the first problem on one line
-        fail(f"bad configuration: {str(e).splitlines()[0]} {str(e).splitlines()[1:3]}")
+        fail(f"bad configuration: {' '.join(str(e).splitlines()[:3])}")
         raise
 
 

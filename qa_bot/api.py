@@ -186,7 +186,7 @@ def completion_body(content: str, messages: list[ChatMessage], **extra) -> dict:
 
 def passage_links(settings: Settings, result) -> dict[int, str]:
     """Citation number → its passage's link, when the API's public address is configured."""
-    base = (settings.public_base_url or "").rstrip("/")
+    base = (settings.server.public_base_url or "").rstrip("/")
     return {c.n: f"{base}/v1/passages/{c.id}" for c in result.citations} if base else {}
 
 
@@ -196,7 +196,7 @@ def audit_answer(settings: Settings, key: ApiKey | None, overrides: dict[str, An
 
     try:
         AuditStore.for_settings(settings).record(key.id if key else None, overrides.get("collections"),
-                                                 result, seconds, settings.audit_text)
+                                                 result, seconds, settings.server.audit_text)
     except Exception as e:  # noqa: BLE001 - an audit store away is logged; the answer is still given
         log.error("audit: not recorded (%s)", type(e).__name__)
 
@@ -274,7 +274,7 @@ class AccessAndErrors:
                 tb = tb.tb_next
             if tb is not None:
                 where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
-            if self.settings.debug_log_text:
+            if self.settings.server.debug_log_text:
                 log.exception("unhandled error")
             else:
                 log.error("unhandled %s%s", type(e).__name__, where)
@@ -420,7 +420,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
             scope.setdefault("state", {})["api_key"] = key
             await self.app(scope, receive, send)
 
-    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)  # after the key check: key holders only
+    app.add_middleware(BodyLimit, max_bytes=settings.server.api_max_body_bytes)  # after the key check: key holders only
     app.add_middleware(RequireKey)
     # outermost: every request, 401s included, is logged
     app.add_middleware(AccessAndErrors, settings=settings, warm=warm)
@@ -444,7 +444,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
         log.info("%s: question_chars=%d history_turns=%d abstained=%s sentences=%d citations=%d total_ms=%.0f",
                  endpoint, len(question), len(history), result.abstained, len(result.sentences),
                  len(result.citations), ms)
-        if settings.debug_log_text:
+        if settings.server.debug_log_text:
             log.info("%s: DEBUG question=%r standalone=%r", endpoint, result.question, result.standalone_question)
         return result
 
@@ -516,7 +516,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
         if not turns or turns[-1].role != "user":
             raise ApiError(400, "the last message must be the user's question (role `user`)",
                            "invalid_request_error")
-        if settings.openwebui:
+        if settings.server.openwebui:
             task = openwebui_task(body, turns[-1].text(), settings, followups, key.id if key else "")
             if task is not None:
                 return task
@@ -529,7 +529,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
         audit_answer(settings, key, overrides, result, time.perf_counter() - t0)
         links = passage_links(settings, result)
         content = answer_to_text(result, links=links)  # the fixed disclaimer is always part of it
-        if settings.openwebui:
+        if settings.server.openwebui:
             followups.remember(content, result.suggested_followups, key.id if key else "")
         cid = "chatcmpl-" + uuid.uuid4().hex
         created = int(time.time())
@@ -549,7 +549,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
 
         # the answer is verified as a whole before anything is sent: the stream carries it line by line
         parts = [chunk({"role": "assistant", "content": ""})]
-        if settings.openwebui:  # Open WebUI keeps each as a source of the message: its [n] opens the n-th passage
+        if settings.server.openwebui:  # Open WebUI keeps each as a source of the message: its [n] opens the n-th passage
             parts += [chunk({}, event=e) for e in source_events(result.citations, links)]
         parts += [chunk({"content": line}) for line in content.splitlines(keepends=True)]
         parts += [chunk({}, "stop", **extra, usage=usage_of(body.messages, content)), "data: [DONE]\n\n"]

@@ -437,7 +437,7 @@ class ServerStore(Store):
 
     @cached_property
     def _texts(self) -> TextCache | None:
-        if not self.settings.server_text_cache:
+        if not self.settings.server.server_text_cache:
             return None
         return TextCache(self.settings.data_dir / "server-texts" / f"{self.chunks_col.id}.sqlite")
 
@@ -805,7 +805,7 @@ class ServerStore(Store):
     def _cache_dir(self, version: int) -> Path | None:
         """``data_dir/server-cache/<chunk collection id>-v<version>``: the collection's id changes when the server
         is wiped or the collection recreated, so a cache never outlives the index it was built from."""
-        if not version or not self.settings.server_cache:
+        if not version or not self.settings.server.server_cache:
             return None
         return self.settings.data_dir / "server-cache" / f"{self.chunks_col.id}-v{version}"
 
@@ -899,12 +899,12 @@ class ServerStore(Store):
         return True
 
     def _start_poller(self) -> None:
-        if self._poller is not None or self.settings.poll_interval <= 0:
+        if self._poller is not None or self.settings.server.poll_interval <= 0:
             return
 
         def poll() -> None:
             failing = False
-            while not self._stop.wait(self.settings.poll_interval):
+            while not self._stop.wait(self.settings.server.poll_interval):
                 try:
                     self.refresh()
                     if failing:
@@ -1241,7 +1241,7 @@ def server_writer_lock(settings: Settings, what: str = "ingest", wait: bool = Fa
     store = get_store(settings)
     assert isinstance(store, ServerStore)
     meta = store.meta_col
-    ttl = float(settings.lock_ttl)
+    ttl = float(settings.server.lock_ttl)
     token = uuid.uuid4().hex
     holder = f"PID {os.getpid()} on {socket.gethostname()} (qa-bot {what})"
     taken_over = False

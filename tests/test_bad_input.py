@@ -107,7 +107,7 @@ def test_failed_files_lose_nothing_already_indexed_and_exit_non_zero(fresh_setti
     store = get_store(fresh_settings)
     before = store.count_chunks()
     assert before > 0 and not report.failed
-    corpus = fresh_settings.corpus[0]
+    corpus = fresh_settings.ingest.corpus[0]
     # an indexed file gets corrupted, a new bad file appears
     victim = corpus / "medquad" / "GARD_0004450.md"
     victim.write_bytes(b"\xff\xfe\x00garbage")

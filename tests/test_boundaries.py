@@ -334,7 +334,7 @@ def test_a_web_session_ends_when_its_key_is_revoked(indexed_settings, tmp_path, 
     keys = tmp_path / "keys.txt"
     keys.write_text(f"{hash_key(KEY)}\n", encoding="utf-8")
     monkeypatch.setenv("QA_BOT_DATA_DIR", str(indexed_settings.data_dir))
-    monkeypatch.setenv("QA_BOT_CORPUS", str(indexed_settings.corpus[0]))
+    monkeypatch.setenv("QA_BOT_CORPUS", str(indexed_settings.ingest.corpus[0]))
     monkeypatch.setenv("QA_BOT_FEEDBACK_DB", str(tmp_path / "feedback.sqlite"))
     monkeypatch.setenv("QA_BOT_API_KEYS_FILE", str(keys))
     at = AppTest.from_file(str(ROOT / "ui" / "app.py"), default_timeout=240)

@@ -11,8 +11,8 @@ from qa_bot.settings import DEFAULT_DISCLAIMER, Settings
 
 def test_defaults():
     s = Settings()
-    assert s.embedding_model == "all-MiniLM-L6-v2" and s.chroma_url is None and s.disclaimer == DEFAULT_DISCLAIMER
-    assert s.data_dir.name == "data" and s.corpus[0].name == "corpus"
+    assert s.embedding_model == "all-MiniLM-L6-v2" and s.chroma_url is None and s.answer.disclaimer == DEFAULT_DISCLAIMER
+    assert s.data_dir.name == "data" and s.ingest.corpus[0].name == "corpus"
 
 
 def test_environment(monkeypatch, tmp_path):
@@ -22,9 +22,9 @@ def test_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("QA_BOT_EMBEDDING_MODEL", str(tmp_path))
     monkeypatch.setenv("QA_BOT_DOC_TYPES", "guideline, expert_answer")
     s = Settings()
-    assert s.data_dir == tmp_path / "d" and s.corpus == [tmp_path / "a", tmp_path / "b"]
+    assert s.data_dir == tmp_path / "d" and s.ingest.corpus == [tmp_path / "a", tmp_path / "b"]
     assert s.chroma_url == "http://127.0.0.1:8000" and s.embedding_model == str(tmp_path)
-    assert s.doc_types == ["guideline", "expert_answer"]
+    assert s.retrieval.doc_types == ["guideline", "expert_answer"]
     assert s.state_db == tmp_path / "d" / "state.sqlite"
 
 
@@ -33,9 +33,9 @@ def test_config_file(monkeypatch, tmp_path):
     cfg.write_text('audience = "patient"\ntop_k = 7\ndisclaimer = "Example Hospital: verify before use."\n')
     monkeypatch.setenv("QA_BOT_CONFIG", str(cfg))
     s = Settings()
-    assert s.audience == "patient" and s.top_k == 7 and s.disclaimer.startswith("Example Hospital")
+    assert s.answer.audience == "patient" and s.retrieval.top_k == 7 and s.answer.disclaimer.startswith("Example Hospital")
     monkeypatch.setenv("QA_BOT_TOP_K", "5")  # the environment wins over the file
-    assert Settings().top_k == 5
+    assert Settings().retrieval.top_k == 5
 
 
 def test_bad_values_are_refused(monkeypatch):

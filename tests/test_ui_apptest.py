@@ -54,7 +54,7 @@ def turns(at: AppTest) -> list[dict]:
 def app_env(indexed_settings: Settings, tmp_path, monkeypatch) -> Settings:
     """The app reads its settings from the environment: point it at the indexed fixture corpus."""
     monkeypatch.setenv("QA_BOT_DATA_DIR", str(indexed_settings.data_dir))
-    monkeypatch.setenv("QA_BOT_CORPUS", str(indexed_settings.corpus[0]))
+    monkeypatch.setenv("QA_BOT_CORPUS", str(indexed_settings.ingest.corpus[0]))
     monkeypatch.setenv("QA_BOT_FEEDBACK_DB", str(tmp_path / "feedback.sqlite"))
     return Settings()
 

@@ -285,6 +285,14 @@ ANSWER_SETTINGS = ("collection_name", "embedding_model", "candidates", "top_k", 
                    "unknown_subject_share", "subject_first", "subject_weight", "llm", "unsupported_policy")
 
 
+def setting_name(loc: tuple | list) -> str:
+    """A validation error's location as the user writes the key: its flat name (``("answer", "audience")`` →
+    ``audience``, ``("llm", "model")`` → ``llm``), else the dotted path (``composer.overlap``)."""
+    parts = tuple(str(x) for x in loc)
+    flat = {v: k for k, v in FLAT.items()}.get(parts[:2]) if len(parts) >= 2 else None
+    return ".".join((flat, *parts[2:])) if flat else ".".join(parts)
+
+
 def _nearest(name: str, valid: list[str]) -> str:
     close = difflib.get_close_matches(name, valid, n=1, cutoff=0.0)
     return close[0] if close else valid[0]

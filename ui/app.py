@@ -26,7 +26,7 @@ import streamlit as st  # noqa: E402
 
 from qa_bot.errors import QABotError  # noqa: E402
 from qa_bot.render import headings  # noqa: E402
-from qa_bot.settings import Settings  # noqa: E402
+from qa_bot.settings import Settings, setting_name  # noqa: E402
 from qa_bot.types import Answer, Turn  # noqa: E402
 from ui import components as C  # noqa: E402
 
@@ -101,7 +101,7 @@ def load_settings() -> Settings:
         return Settings()
     except Exception as e:  # bad configuration: one readable line, the page stays up
         errors = getattr(e, "errors", None)
-        detail = ("; ".join(f"{'.'.join(str(x) for x in err['loc']) or 'settings'}: {err['msg']}"
+        detail = ("; ".join(f"{setting_name(err['loc']) or 'settings'}: {err['msg']}"
                             for err in errors()[:3]) if callable(errors) else str(e).splitlines()[0])
         st.error(f"The configuration is invalid ({C.md_text(detail)}). Fix the QA_BOT_* environment variables or "
                  "qa_bot.toml and reload the page.")

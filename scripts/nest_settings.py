@@ -7,8 +7,9 @@ rewrite (exit status 1 when anything is left), which is what ``tests/test_settin
     python scripts/nest_settings.py --check    # list flat accesses left
 
 Only attribute access on a receiver that holds a ``Settings`` is rewritten: a name ending in ``settings``
-(``settings``, ``self.settings``, ``indexed_settings``, ``get_settings()``), ``Settings`` / ``Settings(...)``,
-``settings_or_exit(...)``, and the short names ``s``, ``S``, ``cfg``, ``custom`` that the code uses for one.
+(``settings``, ``self.retriever.settings``, ``indexed_settings``, ``get_settings()``), an item keyed so
+(``turn["settings"]``), ``Settings`` / ``Settings(...)``, ``settings_or_exit(...)``, and the short names ``s``,
+``S``, ``cfg``, ``custom`` that the code uses for one.
 ``model_copy(update={...})`` and ``Settings(top_k=...)`` take flat names themselves and need no rewrite.
 """
 
@@ -27,8 +28,8 @@ TREES = ("qa_bot", "ui", "evals", "benchmarks", "tests")
 FILES = ("Makefile",)
 SKIP = {ROOT / "qa_bot" / "settings.py", ROOT / "qa_bot" / "settings_doc.py", Path(__file__).resolve()}
 
-RECEIVER = (r"(?<![\w.])(?P<recv>(?:self\.)?_?\w*settings(?:\([^()]*\))?|Settings(?:\([^()]*\))?"
-            r"|settings_or_exit\([^()]*\)|s|S|cfg|custom)")
+RECEIVER = (r"(?<![\w.])(?P<recv>\w+(?:\([^()]*\))?(?:\[[^\[\]]+\])*\[[\"']\w*settings[\"']\]"
+            r"|(?:\w+\.)*\w*settings(?:\([^()]*\))?|Settings(?:\([^()]*\))?|settings_or_exit\([^()]*\)|s|S|cfg|custom)")
 NAMES = "|".join(sorted(map(re.escape, FLAT), key=len, reverse=True))
 # a flat name that is also a group's name (``llm``) is flat only when no field of that group follows it
 _GROUP_FIELD = "|".join(sorted({f for g, m in GROUPS.items() if g in FLAT for f in m.model_fields}, key=len,

@@ -268,7 +268,7 @@ def test_switching_audience_changes_the_answer_style(app_env):
     assert a.audience == "patient"
     body = html_of(at.chat_message[1])
     assert "In short" in body and "Bottom line" not in body and "Sources" in body
-    assert turns(at)[0]["settings"].audience == "patient"
+    assert turns(at)[0]["settings"].answer.audience == "patient"
 
 
 @pytest.mark.slow
@@ -279,7 +279,7 @@ def test_filters_restrict_the_evidence(app_env):
     a: Answer = turns(at)[0]["answer"]
     cites = a.related if a.abstained else a.citations
     assert cites and all(c.doc_type == "expert_answer" for c in cites)
-    assert turns(at)[0]["settings"].doc_types == ["expert_answer"]
+    assert turns(at)[0]["settings"].retrieval.doc_types == ["expert_answer"]
 
 
 @pytest.mark.slow

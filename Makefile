@@ -21,7 +21,7 @@ install: $(STAMP)
 # then serves the chat.
 run: install
 	$(BIN)/qa-bot ingest --if-missing
-	@set -- $$($(BIN)/python -c 'from qa_bot.settings import Settings as S; s=S(); print(s.server_address, s.server_port)'); \
+	@set -- $$($(BIN)/python -c 'from qa_bot.settings import Settings as S; s=S(); print(s.ui.server_address, s.ui.server_port)'); \
 	echo "qa_bot chat on http://$$1:$$2"; \
 	$(BIN)/streamlit run ui/app.py --server.headless true --server.address $$1 --server.port $$2 \
 		--browser.gatherUsageStats false

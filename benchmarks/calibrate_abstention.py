@@ -53,7 +53,7 @@ def choose(scores: dict[str, list[float]], max_false_abstain: float, settings: S
         if max(m["false_abstain"].values()) > max_false_abstain:
             break
         if best is None or m["recall_minus_false_abstain"] > best["recall_minus_false_abstain"] + 1e-9:
-            best = m | {"unknown_subject_share": settings.unknown_subject_share}
+            best = m | {"unknown_subject_share": settings.answer.unknown_subject_share}
     return best
 
 
@@ -99,7 +99,7 @@ def main() -> None:
         print(f"{k:14s} n={len(v):3d} confidence p10={v[len(v) // 10]:.3f} median={v[len(v) // 2]:.3f}")
     if args.write and best:
         (ROOT / "evals" / "calibration.json").write_text(json.dumps(best, indent=2) + "\n")
-        print("wrote evals/calibration.json; set Settings.abstain_threshold to", best["threshold"])
+        print("wrote evals/calibration.json; set Settings.answer.abstain_threshold to", best["threshold"])
 
 
 if __name__ == "__main__":

@@ -68,7 +68,7 @@ def sentence_label(row: dict, c) -> int | None:
 def weigh_all(settings: Settings) -> list[dict]:
     """Every single-turn row retrieved and weighed (hand-set scores; features kept): one record per (row, variant)."""
     retriever = get_retriever(settings)
-    stats = CorpusStats.of(retriever, settings.collections)
+    stats = CorpusStats.of(retriever, settings.retrieval.collections)
     comp = Composer(settings, stats)
     out: list[dict] = []
     for name in (*FIT, HELD_OUT):
@@ -174,7 +174,7 @@ def p_at_1(scores: np.ndarray, y: np.ndarray, qid: np.ndarray) -> float:
 
 
 def hand_scores(X: np.ndarray, names: list[str], settings: Settings) -> np.ndarray:
-    w = {**settings.composer.model_dump(), "followup": settings.followup_weight}
+    w = {**settings.composer.model_dump(), "followup": settings.answer.followup_weight}
     from qa_bot.compose import HAND_FEATURES
 
     return X[:, names.index("hand")] if "hand" in names else X @ np.array([w[k] if k in HAND_FEATURES else 0.0 for k in names])

@@ -47,7 +47,7 @@ def run_direct(question: str, settings: Settings):
 
     passages = direct_passages(question, settings)
     fallback = Answer(question=question, standalone_question=question, passages=passages,
-                      disclaimer=settings.disclaimer or DEFAULT_DISCLAIMER)
+                      disclaimer=settings.answer.disclaimer or DEFAULT_DISCLAIMER)
     yield from generate(question, question, [], passages, settings, fallback=fallback)
 
 
@@ -57,11 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--question", default=None)
     args = ap.parse_args(argv)
     settings = Settings()
-    if not settings.llm:
+    if not settings.llm.model:
         print("QA_BOT_LLM is not set: nothing to smoke-test", file=sys.stderr)
         return 2
     question = args.question or seed_question()
-    print(f"model: {settings.llm} at {settings.llm_base_url or '(provider default)'}")
+    print(f"model: {settings.llm.model} at {settings.llm.base_url or '(provider default)'}")
     print(f"question: {question}\n")
     t = time.perf_counter()
     tokens: list[str] = []

@@ -74,7 +74,7 @@ def main() -> None:
         per: dict[str, list[float]] = {}
         for name, _, rel, cands, m in subset:
             order = np.argsort(-(m @ vec))
-            ranked = diversify([cands[i] for i in order[:40]], settings.top_k, w["max_per_doc"])
+            ranked = diversify([cands[i] for i in order[:40]], settings.retrieval.top_k, w["max_per_doc"])
             per.setdefault(name, []).append(recall_at(ranked, rel))
         return {k: float(np.mean(v)) for k, v in per.items()}
 
@@ -89,7 +89,7 @@ def main() -> None:
         scored = [(np.mean(list(evaluate(w, subset).values())), w) for w in combos]
         return max(scored, key=lambda x: x[0])
 
-    default = {**{f: getattr(Weights(), f) for f in FEATS if f != "dense"}, "max_per_doc": settings.max_per_doc}
+    default = {**{f: getattr(Weights(), f) for f in FEATS if f != "dense"}, "max_per_doc": settings.retrieval.max_per_doc}
     print("current weights", default, {k: round(v, 3) for k, v in evaluate(default, data).items()})
     for fold in (0, 1):
         train = [d for d in data if d[1] != fold]

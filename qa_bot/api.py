@@ -186,7 +186,7 @@ def completion_body(content: str, messages: list[ChatMessage], **extra) -> dict:
 
 def passage_links(settings: Settings, result) -> dict[int, str]:
     """Citation number → its passage's link, when the API's public address is configured."""
-    base = (settings.public_base_url or "").rstrip("/")
+    base = (settings.server.public_base_url or "").rstrip("/")
     return {c.n: f"{base}/v1/passages/{c.id}" for c in result.citations} if base else {}
 
 
@@ -196,7 +196,7 @@ def audit_answer(settings: Settings, key: ApiKey | None, overrides: dict[str, An
 
     try:
         AuditStore.for_settings(settings).record(key.id if key else None, overrides.get("collections"),
-                                                 result, seconds, settings.audit_text)
+                                                 result, seconds, settings.server.audit_text)
     except Exception as e:  # noqa: BLE001 - an audit store away is logged; the answer is still given
         log.error("audit: not recorded (%s)", type(e).__name__)
 
@@ -274,7 +274,7 @@ class AccessAndErrors:
                 tb = tb.tb_next
             if tb is not None:
                 where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
-            if self.settings.debug_log_text:
+            if self.settings.server.debug_log_text:
                 log.exception("unhandled error")
             else:
                 log.error("unhandled %s%s", type(e).__name__, where)
@@ -434,7 +434,7 @@ def run_engine(settings: Settings, warm: _Warmup, question: str, history: list[d
     log.info("%s: question_chars=%d history_turns=%d abstained=%s sentences=%d citations=%d total_ms=%.0f",
              endpoint, len(question), len(history), result.abstained, len(result.sentences),
              len(result.citations), ms)
-    if settings.debug_log_text:
+    if settings.server.debug_log_text:
         log.info("%s: DEBUG question=%r standalone=%r", endpoint, result.question, result.standalone_question)
     return result
 
@@ -554,7 +554,7 @@ def add_answer_routes(app: FastAPI, settings: Settings, warm: _Warmup, followups
         if not turns or turns[-1].role != "user":
             raise ApiError(400, "the last message must be the user's question (role `user`)",
                            "invalid_request_error")
-        if settings.openwebui:
+        if settings.server.openwebui:
             task = openwebui_task(body, turns[-1].text(), settings, followups, key.id if key else "")
             if task is not None:
                 return task
@@ -567,9 +567,9 @@ def add_answer_routes(app: FastAPI, settings: Settings, warm: _Warmup, followups
         audit_answer(settings, key, overrides, result, time.perf_counter() - t0)
         links = passage_links(settings, result)
         content = answer_to_text(result, links=links)  # the fixed disclaimer is always part of it
-        if settings.openwebui:
+        if settings.server.openwebui:
             followups.remember(content, result.suggested_followups, key.id if key else "")
-        return chat_response(body, result, content, links, settings.openwebui)
+        return chat_response(body, result, content, links, settings.server.openwebui)
 
 
 def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI:
@@ -598,7 +598,7 @@ def create_app(settings: Settings | None = None, warmup: bool = True) -> FastAPI
     app.state.keyring = keyring
     app.state.warmup = warm
     add_error_handlers(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)  # after the key check: key holders only
+    app.add_middleware(BodyLimit, max_bytes=settings.server.api_max_body_bytes)  # after the key check: key holders only
     app.add_middleware(RequireKey, keyring=keyring)
     # outermost: every request, 401s included, is logged
     app.add_middleware(AccessAndErrors, settings=settings, warm=warm)

@@ -107,7 +107,7 @@ class LimitedH11Protocol(H11Protocol):
         if LimitedH11Protocol.header_timeout is None:
             from .settings import Settings
 
-            LimitedH11Protocol.header_timeout = Settings().api_header_timeout_s
+            LimitedH11Protocol.header_timeout = Settings().server.api_header_timeout_s
         self._header_timer = None
         self._arm()
 

@@ -85,9 +85,9 @@ class AuditStore:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> "AuditStore":
-        if settings.chroma_url and settings.audit_db is None:
+        if settings.chroma_url and settings.server.audit_db is None:
             return ServerAuditStore(settings)
-        return cls(settings.audit_path, settings.audit_retention_days)
+        return cls(settings.audit_path, settings.server.audit_retention_days)
 
     @property
     def where(self) -> str:
@@ -136,7 +136,7 @@ class ServerAuditStore(ServerCollection, AuditStore):
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.retention_days = settings.audit_retention_days
+        self.retention_days = settings.server.audit_retention_days
         self.path = Path(f"{settings.chroma_url}#{settings.collection_name}__audit")
         self._col = None
 
@@ -185,7 +185,7 @@ def admin_key_ok(settings: Settings, presented: str) -> bool:
     """Whether ``presented`` is a key of the keys file marked ``admin``."""
     from .keys import KeyRing
 
-    if settings.api_keys_file is None or not presented:
+    if settings.server.api_keys_file is None or not presented:
         return False
     key = KeyRing(settings.model_copy(update={"api_keys": None})).find(presented)
     return bool(key and key.admin)

@@ -172,7 +172,7 @@ def chunk_document(doc: SourceDocument, settings: Settings) -> ChunkResult:
             prefix_counts[k] = counter.count([protos[k].embed_text])[0]
     for (sec, spans), proto, prefix_tokens in zip(plans, protos, prefix_counts):
         # the prefix is embedded as "prefix\n" + text: budget what is left of the window
-        budget = max(32, min(settings.chunk_max_tokens, MODEL_WINDOW - SPECIAL_TOKENS - prefix_tokens - 3))
+        budget = max(32, min(settings.ingest.chunk_max_tokens, MODEL_WINDOW - SPECIAL_TOKENS - prefix_tokens - 3))
         units: list[tuple[int, int, int]] = []
         for a, b in spans:
             n = next(sent_counts)

@@ -47,7 +47,7 @@ def settings_or_exit(**overrides) -> Settings:
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except Exception as e:  # pydantic validation: show the first problem on one line
-        fail(f"bad configuration: {str(e).splitlines()[0]} {str(e).splitlines()[1:3]}")
+        fail(f"bad configuration: {' '.join(str(e).splitlines()[:3])}")
         raise
 
 
@@ -325,7 +325,7 @@ def keys_add(
 
     from .keys import parse_keys_file
 
-    path = file or settings_or_exit().api_keys_file
+    path = file or settings_or_exit().server.api_keys_file
     if path is None:
         fail("no keys file: pass --file PATH or set QA_BOT_API_KEYS_FILE")
     key = "qab-" + secrets.token_urlsafe(32)
@@ -409,7 +409,7 @@ def mcp(
     if transport == "stdio":
         from .mcp_server import create_server, warm_up
 
-        key = settings.mcp_key.get_secret_value() if settings.mcp_key else None
+        key = settings.server.mcp_key.get_secret_value() if settings.server.mcp_key else None
         if keyring.enabled and (not key or keyring.find(key) is None):
             fail("QA_BOT_MCP_KEY: " + ("missing: API keys are configured, so stdio calls need one of them"
                                        if not key else "invalid API key"))

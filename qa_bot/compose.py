@@ -218,14 +218,14 @@ def _abstained(base: Answer, passages: list[Passage], settings: Settings, notice
     when none is given) and the notice."""
     related = [citation_for(p, i, []) for i, p in enumerate(passages[:3], 1)]
     return base.model_copy(update={"abstained": True, "related": related, "notice": notice,
-                                   "abstain_reason": reason or ABSTAIN_TEXT.get(settings.audience,
+                                   "abstain_reason": reason or ABSTAIN_TEXT.get(settings.answer.audience,
                                                                                 ABSTAIN_TEXT["clinician"])})
 
 
 def _abstain_on(base: Answer, passages: list[Passage], settings: Settings, missing: str,
                 notice: str | None = None) -> Answer:
     """An abstention that says what the documents lack (the subject, or what was asked of it)."""
-    text = SUBJECT_ABSTAIN.get(settings.audience, SUBJECT_ABSTAIN["clinician"]).format(missing=missing)
+    text = SUBJECT_ABSTAIN.get(settings.answer.audience, SUBJECT_ABSTAIN["clinician"]).format(missing=missing)
     return _abstained(base, passages, settings, f"Abstained: {notice or missing}", text)
 
 
@@ -248,12 +248,12 @@ def _subject_gate(question: str, passages: list[Passage], settings: Settings, ba
     """(the abstention when no indexed document covers the subject, or none of the passages found speaks of a
     subject that is a name; the subject the answer is held to). A subject word that is not a name ("resp") and
     that no passage found uses is not held to: the answer is composed as without one."""
-    if subject is None or not settings.subject_first or not subject.strong:
+    if subject is None or not settings.retrieval.subject_first or not subject.strong:
         return None, None
     if not subject.df:
-        if settings.unknown_subject_share >= 1:  # unknown-subject abstention turned off
+        if settings.answer.unknown_subject_share >= 1:  # unknown-subject abstention turned off
             return None, None
-        who = "Our documents do not mention" if settings.audience == "patient" else "No indexed document mentions"
+        who = "Our documents do not mention" if settings.answer.audience == "patient" else "No indexed document mentions"
         return _abstain_on(base, passages, settings, f"{who} {subject.name}.",
                            notice=f"no indexed document mentions '{subject.name.lower()}'."), subject
     if not subject_passages(subject, passages):
@@ -376,8 +376,8 @@ class Composer:
     def run(self, question: str, standalone: str, passages: list[Passage], confidence: tuple[float, str] = (1.0, ""),
             search: str | None = None, subject: Subject | None = None) -> Answer:
         s = self.settings
-        base = Answer(question=question, standalone_question=standalone, passages=passages, disclaimer=s.disclaimer,
-                      audience=s.audience, subject=subject.display if subject else None)
+        base = Answer(question=question, standalone_question=standalone, passages=passages, disclaimer=s.answer.disclaimer,
+                      audience=s.answer.audience, subject=subject.display if subject else None)
         found = subject
         gated, subject = self.gate(question, passages, base, subject, confidence)
         if gated is not None:
@@ -425,9 +425,9 @@ class Composer:
         if gated is not None:
             return gated, subject
         conf, reason = confidence
-        if conf < s.abstain_threshold or not passages:
+        if conf < s.answer.abstain_threshold or not passages:
             return _abstained(base, passages, s, f"Abstained: {reason} (confidence {conf:.2f} < "
-                                                 f"{s.abstain_threshold:.2f})."), subject
+                                                 f"{s.answer.abstain_threshold:.2f})."), subject
         return None, subject
 
     def weigh(self, question: str, standalone: str, passages: list[Passage], search: str | None,
@@ -456,7 +456,7 @@ class Composer:
                     if standalone.strip() != question.strip() else {})
         return Asked(question=question, standalone=standalone, text=text, terms=terms, weights=weights,
                      total=sum(weights.values()) or 1.0,
-                     aspects=asked_aspects(question) if self.settings.subject_first else [],
+                     aspects=asked_aspects(question) if self.settings.retrieval.subject_first else [],
                      followup=followup, wants_quantity=expects_quantity(PATIENT_DESCRIPTOR.sub(" ", text)),
                      types=question_types(standalone))
 
@@ -464,7 +464,7 @@ class Composer:
         """The passage whose document leads: retrieval's best on the subject, unless the question names a body and
         its guideline is retrieved well enough, a clinician's guideline is nearly as good, or a newer version of the
         same guidance is retrieved."""
-        about = subject_passages(subject, passages) if self.settings.subject_first else None
+        about = subject_passages(subject, passages) if self.settings.retrieval.subject_first else None
         about_ids = {p.chunk.chunk_id for p in about} if about is not None else None
         ranked = [p for p in passages if not p.features.get("expanded")]
         if about_ids is not None and ranked and (subject.headed >= STRONG_HEADED or ranked[0].chunk.doc_type != "guideline"):
@@ -482,7 +482,7 @@ class Composer:
                 lead = named[0]
         clinical = asked.text != asked.standalone or re.search(r"\b(?:guidelines?|recommend\w*|USPSTF|grade|per)\b",
                                                                asked.standalone, re.I)
-        if self.settings.audience == "clinician" and lead.chunk.doc_type != "guideline" and clinical and not bodies:
+        if self.settings.answer.audience == "clinician" and lead.chunk.doc_type != "guideline" and clinical and not bodies:
             # a clinician's answer leads with a guideline when one is retrieved nearly as well
             lead = next((p for p in ranked[1:5] if p.chunk.doc_type == "guideline" and p.score >= 0.9 * lead.score),
                         lead)
@@ -561,7 +561,7 @@ class Composer:
         with ``composer.fitted`` off the weighted sum of the hand-set ``settings.composer`` weights."""
         features = c.features = self.sentence_features(c, j, asked, lead, top_score)
         hand = {k: v for k, v in features.items() if k in HAND_FEATURES}
-        weights = {**self.w.model_dump(include=set(hand) - {"followup"}), "followup": self.settings.followup_weight}
+        weights = {**self.w.model_dump(include=set(hand) - {"followup"}), "followup": self.settings.answer.followup_weight}
         features["hand"] = c.score = sum(weights[k] * v for k, v in hand.items())
         if self.scorer is not None:  # the hand-set sum is one of its features: the fit weighs it against the rest
             c.score = self.scorer.score(features)
@@ -662,7 +662,7 @@ class Composer:
     def _fill_bottom_line(self, asked: Asked, from_lead: list[Cand], best: Cand, chosen: Chosen) -> None:
         """The sentences of the lead document that answer what the statements leave out of the question (an
         interval, a dose, a risk group), when there are some."""
-        for _ in range(self.settings.bottom_line_extra):
+        for _ in range(self.settings.answer.bottom_line_extra):
             said = set().union(*(c.terms for _, c in chosen.items))
             missing = {t: asked.weights.get(t, 0.0) for t in asked.terms - soft_overlap(asked.terms, said)}
             if not missing:
@@ -680,7 +680,7 @@ class Composer:
         """The best remaining sentences, at most ``per_passage`` of each passage, grouped by section label."""
         per_p: dict[int, int] = {}
         for c in sorted(cands, key=lambda c: -c.score):
-            if len(chosen.items) >= self.settings.max_key_points + 2:
+            if len(chosen.items) >= self.settings.answer.max_key_points + 2:
                 break
             if per_p.get(c.p_index, 0) >= self.w.per_passage or chosen.has(c):
                 continue
@@ -913,7 +913,7 @@ def finalize(answer: Answer, settings: Settings, timings: dict[str, float]) -> A
     return answer.model_copy(update={
         "sentences": [] if abstained else sentences, "citations": [] if abstained else citations,
         "abstained": abstained, "related": related,
-        "abstain_reason": answer.abstain_reason or (ABSTAIN_TEXT.get(settings.audience, ABSTAIN_TEXT["clinician"])
+        "abstain_reason": answer.abstain_reason or (ABSTAIN_TEXT.get(settings.answer.audience, ABSTAIN_TEXT["clinician"])
                                                     if abstained else None),
-        "dropped_sentences": answer.dropped_sentences + dropped, "disclaimer": settings.disclaimer,
-        "audience": settings.audience, "timings_ms": {k: round(v, 2) for k, v in timings.items()}})
+        "dropped_sentences": answer.dropped_sentences + dropped, "disclaimer": settings.answer.disclaimer,
+        "audience": settings.answer.audience, "timings_ms": {k: round(v, 2) for k, v in timings.items()}})

@@ -74,9 +74,9 @@ def clean_question(question: Any, settings: Settings) -> str:
     q = re.sub(r"\s+", " ", q).strip()
     if not q:
         raise BadQuestionError("the question is empty: type a clinical question")
-    if len(q) > settings.max_question_chars:
+    if len(q) > settings.answer.max_question_chars:
         raise BadQuestionError(f"the question is {len(q):,} characters long; the limit is "
-                               f"{settings.max_question_chars:,} (QA_BOT_MAX_QUESTION_CHARS). Shorten it to the question itself.")
+                               f"{settings.answer.max_question_chars:,} (QA_BOT_MAX_QUESTION_CHARS). Shorten it to the question itself.")
     if not re.search(r"[^\W\d_]", q):
         raise BadQuestionError("the question has no words in it: type a clinical question")
     return q
@@ -139,12 +139,12 @@ def stream_answer(question: str, history: Sequence[Turn | dict] | None = None, s
         result = compose(q, standalone, retrieval.passages, settings,
                          confidence=(retrieval.confidence, retrieval.confidence_reason), search=retrieval.search_query,
                          subject=retrieval.subject,
-                         stats=CorpusStats.of(retriever, settings.collections))
+                         stats=CorpusStats.of(retriever, settings.retrieval.collections))
     if retrieval.expansions:
         result = result.model_copy(update={"expansions": retrieval.expansions})
     timings["compose"] = (time.perf_counter() - t) * 1000
 
-    if settings.llm and not result.abstained:  # optional path: fluent wording, verified citations, safe fallback
+    if settings.llm.model and not result.abstained:  # optional path: fluent wording, verified citations, safe fallback
         t = time.perf_counter()
         for ev in generate(q, standalone, turns, retrieval.passages, settings, fallback=result):
             if ev.kind == "answer":

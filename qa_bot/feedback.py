@@ -121,9 +121,9 @@ class FeedbackStore:
     def for_settings(cls, settings: Settings) -> "FeedbackStore":
         """The feedback store of these settings: with a Chroma server (QA_BOT_CHROMA_URL) one collection on that
         server, shared by every process, unless QA_BOT_FEEDBACK_DB names a file; else the local SQLite file."""
-        if settings.chroma_url and settings.feedback_db is None:
+        if settings.chroma_url and settings.ui.feedback_db is None:
             return ServerFeedbackStore(settings)
-        return cls(settings.feedback_path, settings.feedback_retention_days)
+        return cls(settings.feedback_path, settings.ui.feedback_retention_days)
 
     @property
     def where(self) -> str:
@@ -156,7 +156,7 @@ class FeedbackStore:
     def record(self, answer_id: str, answer: Answer, rating: str, comment: str | None = None,
                history: Sequence[Turn | dict] | None = None, settings: Settings | None = None) -> FeedbackRecord:
         """Insert or update the feedback on one answer (``answer_id`` is the caller's id for that answer). The
-        earlier conversation (``history``) is stored only when ``settings.feedback_keep_conversation`` asks for
+        earlier conversation (``history``) is stored only when ``settings.ui.feedback_keep_conversation`` asks for
         it: by default the record holds the rated turn alone."""
         from .render import answer_to_text
 
@@ -169,7 +169,7 @@ class FeedbackStore:
                    ON CONFLICT(id) DO UPDATE SET updated=excluded.updated, rating=excluded.rating,
                        comment=COALESCE(excluded.comment, feedback.comment)""",
                 (answer_id, now, now, rating, comment, answer.question, answer.standalone_question,
-                 json.dumps(_history(history) if settings and settings.feedback_keep_conversation else []),
+                 json.dumps(_history(history) if settings and settings.ui.feedback_keep_conversation else []),
                  answer_to_text(answer), int(answer.abstained), answer_json, citations_json, settings_json))
         rec = self.get(answer_id)
         assert rec is not None
@@ -241,7 +241,7 @@ class ServerFeedbackStore(ServerCollection, FeedbackStore):
 
     def __init__(self, settings: Settings, retention_days: float | None = None):
         self.settings = settings
-        self.retention_days = retention_days if retention_days is not None else settings.feedback_retention_days
+        self.retention_days = retention_days if retention_days is not None else settings.ui.feedback_retention_days
         self.path = Path(f"{settings.chroma_url}#{settings.collection_name}__feedback")
         self._col = None
 
@@ -267,7 +267,7 @@ class ServerFeedbackStore(ServerCollection, FeedbackStore):
         else:
             row = {"id": answer_id, "created": now, "updated": now, "rating": rating, "comment": comment,
                    "question": answer.question, "standalone_question": answer.standalone_question,
-                   "history": _history(history) if settings and settings.feedback_keep_conversation else [],
+                   "history": _history(history) if settings and settings.ui.feedback_keep_conversation else [],
                    "answer_text": answer_to_text(answer), "abstained": bool(answer.abstained),
                    "answer": json.loads(answer_json), "citations": json.loads(citations_json),
                    "settings": json.loads(settings_json)}

@@ -60,8 +60,8 @@ class KeyRing:
 
     def __init__(self, settings: Settings):
         self._plain = [ApiKey(hashlib.sha256(k.get_secret_value().encode("utf-8")).digest(), None)
-                       for k in settings.api_keys or []]
-        self._file: Path | None = settings.api_keys_file
+                       for k in settings.server.api_keys or []]
+        self._file: Path | None = settings.server.api_keys_file
         self._file_keys: list[ApiKey] = []
         self._stamp: tuple | None = None
         self._lock = threading.Lock()

@@ -61,20 +61,20 @@ Reply with the question only, on one line."""
 # --- model -------------------------------------------------------------------------------------------------
 def make_chat_model(settings: Settings) -> Any:
     """A LangChain chat model for the settings: an OpenAI-compatible server or any init_chat_model string."""
-    if not settings.llm:
+    if not settings.llm.model:
         raise ValueError("no language model configured (QA_BOT_LLM)")
-    if settings.llm_base_url:
+    if settings.llm.base_url:
         from langchain_openai import ChatOpenAI
 
-        model = re.sub(r"^openai:", "", settings.llm)
-        return ChatOpenAI(base_url=settings.llm_base_url, model=model,
-                          api_key=os.environ.get(settings.llm_api_key_env) or "not-needed",
-                          timeout=settings.llm_timeout, temperature=settings.llm_temperature,
-                          max_tokens=settings.llm_max_tokens, max_retries=0)
+        model = re.sub(r"^openai:", "", settings.llm.model)
+        return ChatOpenAI(base_url=settings.llm.base_url, model=model,
+                          api_key=os.environ.get(settings.llm.api_key_env) or "not-needed",
+                          timeout=settings.llm.timeout, temperature=settings.llm.temperature,
+                          max_tokens=settings.llm.max_tokens, max_retries=0)
     from langchain.chat_models import init_chat_model
 
-    return init_chat_model(settings.llm, temperature=settings.llm_temperature, timeout=settings.llm_timeout,
-                           max_tokens=settings.llm_max_tokens)
+    return init_chat_model(settings.llm.model, temperature=settings.llm.temperature, timeout=settings.llm.timeout,
+                           max_tokens=settings.llm.max_tokens)
 
 
 def _chunk_text(chunk: Any) -> str:
@@ -115,7 +115,7 @@ def build_messages(question: str, standalone: str, history: list[Turn], passages
     from langchain_core.messages import HumanMessage, SystemMessage
 
     system = SYSTEM_PROMPT.format(no_answer=NO_ANSWER,
-                                  audience=PATIENT_NOTE if settings.audience == "patient" else "")
+                                  audience=PATIENT_NOTE if settings.answer.audience == "patient" else "")
     parts = []
     turns = history[-MAX_HISTORY_TURNS:]
     if turns:
@@ -246,7 +246,7 @@ def verify_answer(parsed: list[ParsedSentence], passages: list[Passage], setting
                   fallback: Answer) -> tuple[Answer | None, str | None]:
     """Check every (sentence, cited passage) pair; the verified Answer, or (None, notice) if nothing is usable
     (then the fallback, with the notice, carries the counts of dropped and unsupported model sentences)."""
-    policy = settings.unsupported_policy
+    policy = settings.llm.unsupported_policy
     content = [s for s in parsed if not _is_no_answer(s.text)]
     if not content:
         return None, NOTICE_NO_ANSWER if parsed else NOTICE_EMPTY
@@ -316,7 +316,7 @@ def generate(question: str, standalone: str, history: list[Turn], passages: list
             if piece:
                 pieces.append(piece)
                 yield StreamEvent("token", text=piece)
-            if time.perf_counter() - t0 > settings.llm_timeout:
+            if time.perf_counter() - t0 > settings.llm.timeout:
                 raise _Deadline("the answer took longer than llm_timeout")
     except Exception as e:  # noqa: BLE001 - any model failure falls back to the extractive answer
         if _is_timeout(e):

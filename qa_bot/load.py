@@ -52,8 +52,8 @@ def read_text(path: Path, settings: Settings) -> str:
     size = path.stat().st_size
     if size == 0:
         raise InputError("file is empty")
-    if size > settings.max_file_bytes:
-        raise InputError(f"file is {size / 1e6:.1f} MB, above the {settings.max_file_bytes / 1e6:.0f} MB limit "
+    if size > settings.ingest.max_file_bytes:
+        raise InputError(f"file is {size / 1e6:.1f} MB, above the {settings.ingest.max_file_bytes / 1e6:.0f} MB limit "
                          "(QA_BOT_MAX_FILE_BYTES)")
     data = path.read_bytes()
     wide = _decode_wide(data)
@@ -152,7 +152,7 @@ FOLDER_META = ("_meta.yaml", "_meta.yml")
 def folder_defaults(path: Path, settings: Settings | None = None) -> dict:
     """Defaults for every file of a folder (doc_type, collection, source, license…): ``_meta.yaml`` in the file's
     folder or any folder above it (the nearest wins, key by key), and over them those given to ``qa-bot ingest``
-    (``--doc-type``, ``--collection``: ``Settings.default_doc_type`` / ``default_collection``). A file's own
+    (``--doc-type``, ``--collection``: ``Settings.ingest.default_doc_type`` / ``default_collection``). A file's own
     metadata (front matter, ``<file>.meta.yaml``) wins over all of these."""
     out: dict = {}
     for folder in reversed([path.parent, *path.parent.parents]):
@@ -167,8 +167,8 @@ def folder_defaults(path: Path, settings: Settings | None = None) -> dict:
                     raise InputError(f"folder defaults {cand} is not a mapping")
                 out.update({k: v for k, v in data.items() if k not in {"id", "title"}})
     if settings is not None:
-        out.update({k: v for k, v in {"doc_type": settings.default_doc_type,
-                                      "collection": settings.default_collection}.items() if v})
+        out.update({k: v for k, v in {"doc_type": settings.ingest.default_doc_type,
+                                      "collection": settings.ingest.default_collection}.items() if v})
     return out
 
 
@@ -458,11 +458,11 @@ def load_pdf(path: Path, settings: Settings) -> list[SourceDocument]:
     size = path.stat().st_size
     if size == 0:
         raise InputError("file is empty")
-    if size > settings.max_file_bytes:
-        raise InputError(f"file is {size / 1e6:.1f} MB, above the {settings.max_file_bytes / 1e6:.0f} MB limit")
+    if size > settings.ingest.max_file_bytes:
+        raise InputError(f"file is {size / 1e6:.1f} MB, above the {settings.ingest.max_file_bytes / 1e6:.0f} MB limit")
     t0 = time.perf_counter()
     try:
-        parsed = parse_pdf(path, time_budget=settings.file_time_budget_s)
+        parsed = parse_pdf(path, time_budget=settings.ingest.file_time_budget_s)
     except PDFError as e:
         raise InputError(str(e)) from None
     meta = {**folder_defaults(path, settings), **sidecar(path)}

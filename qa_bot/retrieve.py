@@ -132,7 +132,7 @@ class Retriever:
     def __init__(self, store: StoreReader, settings: Settings, weights: Weights | None = None):
         self.store = store
         self.settings = settings
-        self.weights = weights or Weights(subject=settings.subject_weight)
+        self.weights = weights or Weights(subject=settings.retrieval.subject_weight)
         self._lock = threading.Lock()
         self._vocab: tuple | None = None
         self._acronyms: dict[tuple | None, tuple] = {}
@@ -165,12 +165,12 @@ class Retriever:
         """Chroma filter for the user's filters only: a metadata filter makes Chroma's search ~10x slower
         (119 ms vs 10 ms p50 here), so reader comments and page questions are dropped after the search."""
         conds: list[dict] = []
-        if settings.doc_types:
-            conds.append({"doc_type": {"$in": list(settings.doc_types)}})
-        if settings.collections:
-            conds.append({"collection": {"$in": list(settings.collections)}})
-        if settings.published_after:
-            conds.append({"published_ord": {"$gte": published_ord(settings.published_after)}})
+        if settings.retrieval.doc_types:
+            conds.append({"doc_type": {"$in": list(settings.retrieval.doc_types)}})
+        if settings.retrieval.collections:
+            conds.append({"collection": {"$in": list(settings.retrieval.collections)}})
+        if settings.retrieval.published_after:
+            conds.append({"published_ord": {"$gte": published_ord(settings.retrieval.published_after)}})
         if not conds:
             return None
         return conds[0] if len(conds) == 1 else {"$and": conds}
@@ -179,11 +179,11 @@ class Retriever:
     def _allowed(c: Chunk, settings: Settings) -> bool:
         if c.doc_type == "comment" or c.qtype == "question":
             return False
-        if settings.doc_types and c.doc_type not in settings.doc_types:
+        if settings.retrieval.doc_types and c.doc_type not in settings.retrieval.doc_types:
             return False
-        if settings.collections and c.collection not in settings.collections:
+        if settings.retrieval.collections and c.collection not in settings.retrieval.collections:
             return False
-        if settings.published_after and published_ord(c.published) < published_ord(settings.published_after):
+        if settings.retrieval.published_after and published_ord(c.published) < published_ord(settings.retrieval.published_after):
             return False
         return True
 
@@ -328,14 +328,14 @@ class Retriever:
         if subj is None:
             return None
         subj = spelled_out(subj, question, vocab)
-        if light or not subj.df or subj.df > self.settings.subject_alias_max_df:
+        if light or not subj.df or subj.df > self.settings.retrieval.subject_alias_max_df:
             return subj
         _, ids = self.store.lexical()
         rows = self.rows_with([subj.term], scope=scope)
         if rows is None or not len(rows):
             return subj
         found = self._memo("alternatives", (subj.term, subj.name.lower(), scope), lambda: alternatives(
-            subj, (c.text for c in self.store.get_chunks([ids[i] for i in rows[: self.settings.subject_alias_max_df]])
+            subj, (c.text for c in self.store.get_chunks([ids[i] for i in rows[: self.settings.retrieval.subject_alias_max_df]])
                    .values()), vocab))
         return subj.model_copy(update={"alternatives": [*subj.alternatives, *(a for a in found.alternatives
                                                                               if a not in subj.alternatives)],
@@ -345,13 +345,13 @@ class Retriever:
     def search_query(self, query: str, settings: Settings | None = None) -> tuple[str, dict[str, str]]:
         """What is searched for ``query``: its acronyms' long forms added (``qa_bot.acronyms``), and those."""
         settings = settings or self.settings
-        scope = _scope(settings.collections)
+        scope = _scope(settings.retrieval.collections)
         found: dict[str, str] = {}
-        if settings.expand_shorthand:
-            exp = shorthand.expand(query, acronyms=settings.expand_acronyms,
+        if settings.retrieval.expand_shorthand:
+            exp = shorthand.expand(query, acronyms=settings.retrieval.expand_acronyms,
                                    skip=lambda short, long: self.mostly_short(short, long, scope))
             query, found = exp.text, dict(exp.found)
-        if settings.expand_acronyms:  # the corpus's own definitions, for what the clinical lexicon does not know
+        if settings.retrieval.expand_acronyms:  # the corpus's own definitions, for what the clinical lexicon does not know
             table = {k: v for k, v in self.usable_acronyms(scope).items() if k not in shorthand.ACRONYMS}
             query, more = acronyms.expand(query, table)
             found.update(more)
@@ -420,12 +420,12 @@ class Retriever:
         settings = settings or self.settings
         if not passages:
             return 0.0, "nothing was retrieved"
-        scope = _scope(settings.collections)  # "no indexed document" means none the question may see
+        scope = _scope(settings.retrieval.collections)  # "no indexed document" means none the question may see
         share, unknown = self.unknown_subject(question, scope)
-        named = [w for w in unknown if looks_like_name(w, question)] if settings.unknown_subject_share < 1 else []
+        named = [w for w in unknown if looks_like_name(w, question)] if settings.answer.unknown_subject_share < 1 else []
         if named:  # a drug or device no document mentions: passages about other drugs are not its answer
             return 0.0, f"no indexed document mentions {', '.join(repr(w) for w in named[:3])}"
-        if unknown and share >= settings.unknown_subject_share:
+        if unknown and share >= settings.answer.unknown_subject_share:
             return 0.0, (f"no indexed document mentions {', '.join(repr(w) for w in unknown[:3])} "
                          f"({share:.0%} of the question's topic weight)")
         top = [p for p in passages if not p.features.get("expanded")][:3]
@@ -433,7 +433,7 @@ class Retriever:
         covered: set[str] = set()
         for p in top:
             covered |= term_set(p.chunk.embed_text)
-        weights = self.idf(q_topic, settings.collections)
+        weights = self.idf(q_topic, settings.retrieval.collections)
         total = sum(weights.values())
         coverage = sum(w for t, w in weights.items() if t in covered) / total if total else 1.0
         dense = max((p.dense_score or 0.0) for p in top)
@@ -468,8 +468,8 @@ class Retriever:
         # or a typo; the subject is not held (an unindexed name still is), ranking is left alone and the index is
         # not read for it (no headings, phrases or other names: in server mode each is a round trip)
         several = bool(question_segments(search))
-        subject = self.subject_of(search, _scope(settings.collections), light=several) \
-            if settings.subject_first else None
+        subject = self.subject_of(search, _scope(settings.retrieval.collections), light=several) \
+            if settings.retrieval.subject_first else None
         if subject is not None and subject.df and several:
             subject = subject.model_copy(update={"strong": False})
         added = [a for a in (subject.alternatives if subject is not None else []) if a not in search.lower()]
@@ -481,23 +481,23 @@ class Retriever:
         passages = self.candidates(search, settings, timings, ctx)
         t = time.perf_counter()
         passages.sort(key=lambda p: -p.score)
-        out = diversify(passages, settings.top_k, settings.max_per_doc)
+        out = diversify(passages, settings.retrieval.top_k, settings.retrieval.max_per_doc)
 
         # the answer may draw on more sections of the best documents: appended after the ranked top-k
         chosen = {p.chunk.chunk_id for p in out}
         top_docs = [p.chunk.doc_id for p in out[:2]]
         extra = diversify([p for p in passages if p.chunk.doc_id in top_docs and p.chunk.chunk_id not in chosen
                            and p.chunk.section_id not in {q.chunk.section_id for q in out}],
-                          settings.expand_sections, settings.expand_sections)
+                          settings.retrieval.expand_sections, settings.retrieval.expand_sections)
         for p in extra:
             p.features["expanded"] = 1.0
         out += extra
         # the answer may quote any section of the best guideline: its other chunks, scored like candidates
         # (the two best guidelines: the composer leads with the newer of two versions of one guidance)
         leads = list(dict.fromkeys(p.chunk.doc_id for p in out[:5] if p.chunk.doc_type == "guideline"))[:2]
-        by_doc, vectors = self.store.docs_chunks_and_vectors(leads) if leads and settings.lead_doc_chunks \
+        by_doc, vectors = self.store.docs_chunks_and_vectors(leads) if leads and settings.retrieval.lead_doc_chunks \
             else ({}, {})
-        for doc_id in leads if settings.lead_doc_chunks else []:
+        for doc_id in leads if settings.retrieval.lead_doc_chunks else []:
             have = {p.chunk.chunk_id for p in out}
             pooled = {p.chunk.chunk_id: p for p in passages if p.chunk.doc_id == doc_id}
             rest = [c for c in by_doc.get(doc_id, []) if c.chunk_id not in have
@@ -505,7 +505,7 @@ class Retriever:
             more = [p for cid, p in pooled.items() if cid not in have] + self.score_chunks(rest, ctx, settings,
                                                                                             vectors)
             more.sort(key=lambda p: -p.score)
-            for p in more[:settings.lead_doc_chunks]:
+            for p in more[:settings.retrieval.lead_doc_chunks]:
                 p.features["expanded"] = 1.0
                 p.features["lead_doc"] = 1.0
                 out.append(p)
@@ -520,13 +520,13 @@ class Retriever:
         """Every candidate of the dense and lexical pools, with its features and weighted score (unsorted).
         ``ctx`` (a dict) receives what scoring more chunks of the same query needs (``score_chunks``)."""
         t = time.perf_counter()
-        n = settings.candidates
+        n = settings.retrieval.candidates
         # the lexical scores are computed on another thread meanwhile (numpy and torch release the GIL: the
         # ~10-60 ms of scoring overlap the embedding and the dense search), on this answer's version
         lexical_job = _pool().submit(self._lexical_pinned, query, self.store.snapshot())
         # dense ---------------------------------------------------------------------------------------
         have_vectors = self.store.vector_count() > 0
-        segs = question_segments(query) if settings.segment_weight > 0 else []
+        segs = question_segments(query) if settings.retrieval.segment_weight > 0 else []
         qvec = seg_vecs = None
         if have_vectors:
             vecs = self._embed_many([query, *segs])
@@ -556,14 +556,14 @@ class Retriever:
             max_lex = float(scores[top[0]]) if len(top) else 1.0
             pos = self._positions(ids)
             if subject is not None and subject.df and subject.strong:  # searched first: its best chunks are candidates
-                rows = self.rows_with(sorted(subject.terms), scope=_scope(settings.collections))
+                rows = self.rows_with(sorted(subject.terms), scope=_scope(settings.retrieval.collections))
                 if rows is not None and len(rows):
-                    best = rows[np.argsort(-scores[rows], kind="stable")[: settings.subject_pool]]
+                    best = rows[np.argsort(-scores[rows], kind="stable")[: settings.retrieval.subject_pool]]
                     subject_ids = [ids[i] for i in best]
         timings["lexical"] = (time.perf_counter() - t) * 1000
         # candidates with both scores -------------------------------------------------------------------
         t = time.perf_counter()
-        if settings.lead_doc_chunks and lexical:  # the likely lead guidelines, read meanwhile (server mode)
+        if settings.retrieval.lead_doc_chunks and lexical:  # the likely lead guidelines, read meanwhile (server mode)
             top = [cid for pair in zip(dense[:10], lexical[:10]) for cid, _ in pair]
             self.store.prefetch_lead_documents([pos[cid] for cid in dict.fromkeys(top) if cid in pos])
         dense_of = dict(dense)
@@ -610,7 +610,7 @@ class Retriever:
         out: dict[str, float] = {}
         if qvec is None:
             return out
-        a = settings.segment_weight
+        a = settings.retrieval.segment_weight
         for cid, vec in vectors.items():
             full = float(np.dot(vec, qvec))
             if seg_vecs is not None and len(seg_vecs):  # the best-matching sub-question counts too
@@ -658,7 +658,7 @@ class Retriever:
             c_types = {c.qtype} if c.qtype and c.qtype != "question" else question_types(heading)
             qtype_match = 1.0 if q_types and c_types & q_types else 0.0
             authority = {"guideline": 1.0, "expert_answer": 0.5}.get(c.doc_type, 0.0)
-            if settings.audience == "patient":
+            if settings.answer.audience == "patient":
                 authority = 1.0 - authority
             feats = {"dense": dense_of.get(cid, 0.0), "lexical": lex_of.get(cid, 0.0), "heading": heading_match,
                      "qtype": qtype_match, "topic": topic_match, "authority": authority}

@@ -136,7 +136,7 @@ def standalone_question(question: str, history: list[Turn], settings: Settings) 
         return question
     if own and not (PRONOUN.search(question) or ANAPHOR_NP.search(question) or ELLIPSIS.match(question)):
         return question  # "What is gout?": short, but about something of its own
-    if settings.llm:
+    if settings.llm.model:
         try:
             rewritten = rewrite_question(question, history, settings)
             if rewritten:

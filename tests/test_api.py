@@ -172,7 +172,7 @@ def test_401_without_or_with_a_wrong_key(api_settings, headers):
 
 
 def test_plain_keys_from_settings(indexed_settings):
-    s = indexed_settings.model_copy(update={"api_keys": Settings(api_keys="k-one-0123456789,k-two-0123456789").api_keys})
+    s = indexed_settings.model_copy(update={"api_keys": Settings(api_keys="k-one-0123456789,k-two-0123456789").server.api_keys})
     with TestClient(create_app(s, warmup=False), client=LOOPBACK) as c:
         assert c.get("/v1/models", headers={"Authorization": "Bearer k-two-0123456789"}).status_code == 200
         assert_error(c.get("/v1/models", headers={"Authorization": "Bearer k-three-0123456789"}), 401)
@@ -374,7 +374,7 @@ def test_real_server_with_the_openai_client(indexed_settings):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_BOT_")}
     env.update({"PYTHONPATH": str(ROOT), "QA_BOT_DATA_DIR": str(indexed_settings.data_dir),
-                "QA_BOT_CORPUS": os.pathsep.join(map(str, indexed_settings.corpus)), "QA_BOT_API_KEYS": KEY})
+                "QA_BOT_CORPUS": os.pathsep.join(map(str, indexed_settings.ingest.corpus)), "QA_BOT_API_KEYS": KEY})
     proc = subprocess.Popen([sys.executable, "-m", "qa_bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
     try:

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 
 def run(args: list[str], settings: Settings, input: str | None = None) -> subprocess.CompletedProcess:
-    return run_cli(args, {"QA_BOT_CORPUS": str(settings.corpus[0])}, data_dir=settings.data_dir, input=input)
+    return run_cli(args, {"QA_BOT_CORPUS": str(settings.ingest.corpus[0])}, data_dir=settings.data_dir, input=input)
 
 
 def test_ask_json_has_the_documented_keys(indexed_settings: Settings, tmp_path):
@@ -27,7 +27,7 @@ def test_ask_json_has_the_documented_keys(indexed_settings: Settings, tmp_path):
         assert key in a
     assert a["sentences"][0]["citations"] and {"text", "citations"} <= set(a["sentences"][0])
     assert {"n", "doc_id", "section_id", "doc_type", "title", "url", "quote"} <= set(a["citations"][0])
-    assert a["disclaimer"] == Settings().disclaimer
+    assert a["disclaimer"] == Settings().answer.disclaimer
 
     hist = tmp_path / "h.json"
     hist.write_text(json.dumps([{"role": "user", "content": "What is Noonan syndrome?"},
@@ -42,7 +42,7 @@ def test_ask_text_output(indexed_settings: Settings):
     assert r.returncode == 0
     out = r.stdout
     assert "BOTTOM LINE" in out and "REFERENCES" in out and "[1]" in out
-    assert Settings().disclaimer.split(":")[0] in out.replace("\n", " ")
+    assert Settings().answer.disclaimer.split(":")[0] in out.replace("\n", " ")
 
 
 @pytest.mark.parametrize("args,needle", [

@@ -120,7 +120,7 @@ def _watch(page) -> list[str]:
 
 def test_chat_in_browser_ask_cite_follow_up_export(browser, indexed_settings, tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    env = {"QA_BOT_DATA_DIR": str(indexed_settings.data_dir), "QA_BOT_CORPUS": str(indexed_settings.corpus[0]),
+    env = {"QA_BOT_DATA_DIR": str(indexed_settings.data_dir), "QA_BOT_CORPUS": str(indexed_settings.ingest.corpus[0]),
            "QA_BOT_FEEDBACK_DB": str(tmp_path / "feedback.sqlite")}
     with streamlit_server(env, tmp_path / "streamlit.log") as url:
         page = browser.new_page(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
@@ -130,7 +130,7 @@ def test_chat_in_browser_ask_cite_follow_up_export(browser, indexed_settings, tm
         page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
         page_ready_s = time.perf_counter() - t0
         # the fixed disclaimer is on the page before any question
-        disclaimer = indexed_settings.disclaimer
+        disclaimer = indexed_settings.answer.disclaimer
         assert page.get_by_test_id("qa-disclaimer").first.is_visible()
         assert disclaimer[:60] in page.get_by_test_id("qa-disclaimer").first.inner_text()
 

@@ -251,7 +251,7 @@ def test_oidc_login_in_browser_gates_the_chat_until_signed_in(browser, indexed_s
     # the browser uses the redirect_uri's host (localhost): Streamlit checks the page's origin against it
     with oidc_provider(f"http://localhost:{port}/oauth2callback") as provider:
         app_dir = _app_dir(tmp_path, provider)
-        env = {"QA_BOT_DATA_DIR": str(indexed_settings.data_dir), "QA_BOT_CORPUS": str(indexed_settings.corpus[0]),
+        env = {"QA_BOT_DATA_DIR": str(indexed_settings.data_dir), "QA_BOT_CORPUS": str(indexed_settings.ingest.corpus[0]),
                "QA_BOT_FEEDBACK_DB": str(tmp_path / "feedback.sqlite"), "NO_PROXY": "127.0.0.1,localhost",
                "no_proxy": "127.0.0.1,localhost"}  # QA_BOT_UI_LOGIN unset: "auto" finds [auth]
         with streamlit_server(env, tmp_path / "streamlit.log", cwd=app_dir, port=port, host="localhost") as url:

@@ -64,17 +64,17 @@ def fake_answer(question, history, settings, **overrides):
     standalone = f"{first_user} {question}".strip()
     if "explode" in question:
         raise RuntimeError("boom")
-    passages = search(standalone, settings.top_k)
+    passages = search(standalone, settings.retrieval.top_k)
     if not passages or passages[0].score < 0.34:
         return Answer(question=question, standalone_question=standalone, passages=passages, abstained=True,
-                      abstain_reason="no passage answers the question", disclaimer=settings.disclaimer)
+                      abstain_reason="no passage answers the question", disclaimer=settings.answer.disclaimer)
     top = passages[0].chunk
     cites = [Citation(n=1, chunk_id=top.chunk_id, doc_id=top.doc_id, section_id=top.section_id, doc_type="guideline",
                       quote=top.text)]
     sents = [AnswerSentence(text=top.text, citations=[1], group="bottom_line"),
              AnswerSentence(text="Discuss the options with the patient.", citations=[])]
     return Answer(question=question, standalone_question=standalone, passages=passages, sentences=sents,
-                  citations=cites, disclaimer=settings.disclaimer, timings_ms={"total": 1.0})
+                  citations=cites, disclaimer=settings.answer.disclaimer, timings_ms={"total": 1.0})
 
 
 FAKE_BASELINES = {"bm25": lambda q, k, s: search(q, k), "dense": lambda q, k, s: list(reversed(search(q, k)))}

@@ -51,7 +51,7 @@ def test_ingest_is_incremental_and_idempotent(fresh_settings: Settings):
     ingest(None, fresh_settings)
     assert acr.read_text() == table and "CVD" in get_store(fresh_settings).acronyms()
 
-    corpus = fresh_settings.corpus[0]
+    corpus = fresh_settings.ingest.corpus[0]
     f = corpus / "medquad" / "GARD_0004450.md"
     f.write_text(f.read_text().replace("Noonan syndrome is a genetic disorder",
                                        "Noonan syndrome is an inherited genetic disorder"))
@@ -94,7 +94,7 @@ def _counts(data: Path) -> tuple[int, int, int]:
 @pytest.mark.parametrize("phase", ["text", "vectors"])
 def test_sigkill_then_resume_leaves_a_consistent_index(fresh_settings: Settings, tmp_path, phase):
     data = fresh_settings.data_dir
-    env = {**os.environ, "QA_BOT_DATA_DIR": str(data), "QA_BOT_CORPUS": str(fresh_settings.corpus[0]),
+    env = {**os.environ, "QA_BOT_DATA_DIR": str(data), "QA_BOT_CORPUS": str(fresh_settings.ingest.corpus[0]),
            # no shipped cache: every vector is encoded, so the vector phase lasts long enough to be killed in
            "QA_BOT_EMBEDDING_CACHE": str(tmp_path / "no-cache"), "QA_BOT_EMBEDDING_BATCH_SIZE": "8"}
     proc = subprocess.Popen([sys.executable, "-m", "qa_bot.cli", "ingest"], env=env, stdout=subprocess.DEVNULL,

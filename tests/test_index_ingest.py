@@ -96,7 +96,7 @@ def killed_ingest(settings: Settings, *paths: Path) -> None:
 
 @pytest.mark.slow
 def test_row4_sigkill_while_lexical_tmp_exists_then_ingest_repairs(fresh_settings: Settings, tmp_path):
-    corpus = fresh_settings.corpus[0]
+    corpus = fresh_settings.ingest.corpus[0]
     first = ingest(None, fresh_settings)
     assert not first.failed
     extra = corpus / "added"
@@ -238,7 +238,7 @@ def test_a_failure_while_embedding_is_the_documents(fresh_settings: Settings, mo
         return np.tile(np.eye(1, 384, dtype=np.float32), (len(texts), 1))
 
     monkeypatch.setattr(Embedder, "encode", encode)
-    corpus = fresh_settings.corpus[0]
+    corpus = fresh_settings.ingest.corpus[0]
     (corpus / "poison.md").write_text("# Poison\n\nPOISON text that the encoder cannot take.\n")
     (corpus / "fine.md").write_text("# Fine\n\nA new document about gout flares and colchicine.\n")
     report = ingest(None, fresh_settings)
@@ -258,7 +258,7 @@ def test_failed_files_lose_nothing_already_indexed_and_exit_non_zero(fresh_setti
     store = get_store(fresh_settings)
     before = store.count_chunks()
     assert before > 0 and not report.failed
-    corpus = fresh_settings.corpus[0]
+    corpus = fresh_settings.ingest.corpus[0]
     # an indexed file gets corrupted, a new bad file appears
     victim = corpus / "medquad" / "GARD_0004450.md"
     victim.write_bytes(b"\xff\xfe\x00garbage")

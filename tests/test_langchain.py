@@ -44,7 +44,7 @@ class TestQABotRetrieverStandard(RetrieversIntegrationTests):
 
 
 def test_documents_carry_the_citation_metadata(indexed_settings: Settings):
-    docs = QABotRetriever(settings=indexed_settings, k=indexed_settings.top_k).invoke(SEED_QUESTION)
+    docs = QABotRetriever(settings=indexed_settings, k=indexed_settings.retrieval.top_k).invoke(SEED_QUESTION)
     assert docs and all(isinstance(d, Document) for d in docs)
     from qa_bot.store import require_index
 

@@ -308,7 +308,7 @@ def test_engine_streams_and_finalizes_the_llm_answer(server, indexed_settings):
     assert any(e.kind == "token" for e in events)
     ans = events[-1].answer
     assert ans.composer == "llm" and ans.notice is None and not ans.abstained
-    assert ans.disclaimer == s.disclaimer
+    assert ans.disclaimer == s.answer.disclaimer
     assert ans.sentences and all(x.supported for x in ans.sentences) and ans.dropped_sentences >= 1
     assert not any("disclaimer" in x.text.lower() for x in ans.sentences)
     ids = {p.chunk.chunk_id for p in ans.passages}

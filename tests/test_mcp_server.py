@@ -36,9 +36,9 @@ FOLLOW_UP = [{"role": "user", "content": "What is Noonan syndrome?"}, {"role": "
 def server_env(settings: Settings, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_BOT_")}
     env.update({"PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "QA_BOT_DATA_DIR": str(settings.data_dir),
-                "QA_BOT_CORPUS": os.pathsep.join(map(str, settings.corpus))}, **extra)
-    if settings.api_keys_file:
-        env["QA_BOT_API_KEYS_FILE"] = str(settings.api_keys_file)
+                "QA_BOT_CORPUS": os.pathsep.join(map(str, settings.ingest.corpus))}, **extra)
+    if settings.server.api_keys_file:
+        env["QA_BOT_API_KEYS_FILE"] = str(settings.server.api_keys_file)
     return env
 
 

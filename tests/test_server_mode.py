@@ -82,7 +82,7 @@ def test_version_switch_is_whole_and_answers_stay_on_their_version(chroma, tmp_p
     ingest(None, s)
     app = ServerStore(s)  # an app process
     v1 = app.current()
-    shutil.copy(ADDED, s.corpus[0] / "guidelines")
+    shutil.copy(ADDED, s.ingest.corpus[0] / "guidelines")
     ingest(None, s)  # the ingest job (another store object: another process)
     new_ids = [c for c in ServerStore(s)._vector_ids() if c not in v1.hashes]
     assert new_ids and all(c.startswith(ADDED_ID) for c in new_ids)
@@ -101,7 +101,7 @@ def test_version_switch_is_whole_and_answers_stay_on_their_version(chroma, tmp_p
     assert app.lexical()[1] == v2.ids
     assert app.refresh() is False  # nothing new
     # removing the document: gone after the switch, and a changed document is not half shown
-    (s.corpus[0] / "guidelines" / ADDED.name).unlink()
+    (s.ingest.corpus[0] / "guidelines" / ADDED.name).unlink()
     report = ingest(None, s)
     assert report.removed == 1
     assert app.refresh() and not set(new_ids) & set(app.current().ids) and app.doc_chunks(ADDED_ID) == []
@@ -131,7 +131,7 @@ def test_a_new_version_reads_only_the_documents_it_changed_and_equals_a_fresh_bu
         for q in (ADDED_QUESTION, SEED_QUESTION, "hepatitis B pregnant women first prenatal visit"):
             assert first_search(snap, q) == first_search(fresh, q)
 
-    shutil.copy(ADDED, s.corpus[0] / "guidelines")
+    shutil.copy(ADDED, s.ingest.corpus[0] / "guidelines")
     ingest(None, s)
     reads.clear()
     assert app.refresh()
@@ -140,7 +140,7 @@ def test_a_new_version_reads_only_the_documents_it_changed_and_equals_a_fresh_bu
     assert first_search(v2, ADDED_QUESTION)[0][0].startswith(ADDED_ID)
     same_as_fresh(v2)
     # a changed document: its old chunks out, the new ones in
-    path = s.corpus[0] / "guidelines" / ADDED.name
+    path = s.ingest.corpus[0] / "guidelines" / ADDED.name
     path.write_text(path.read_text().replace("25-hydroxyvitamin D", "25-hydroxyvitamin D (calcidiol)"))
     ingest(None, s)
     reads.clear()
@@ -153,7 +153,7 @@ def test_a_new_version_reads_only_the_documents_it_changed_and_equals_a_fresh_bu
     assert not any(c.startswith(ADDED_ID) for c in app.current().ids)
     same_as_fresh(app.current())
     # a version the server does not list (published by an earlier qa-bot, or too far behind): built in full
-    shutil.copy(ADDED, s.corpus[0] / "guidelines")
+    shutil.copy(ADDED, s.ingest.corpus[0] / "guidelines")
     ingest(None, s)
     version = app.version_record()["version"]
     app.meta_col.delete(ids=[f"changes:{version}"])
@@ -329,7 +329,7 @@ def test_the_text_cache_is_used_only_for_the_hash_the_version_holds_and_fills_fr
     app._texts_pool.submit(lambda: None).result()  # (the write-back runs on its own thread)
     assert app._texts.get([cid])[cid][:2] == (v1.hashes[cid], text)
     # a new version: the changed document's chunks come in with the update, labelled with its version
-    shutil.copy(ADDED, s.corpus[0] / "guidelines")
+    shutil.copy(ADDED, s.ingest.corpus[0] / "guidelines")
     ingest(None, s)
     assert app.refresh() and app.current().how == "update"
     new = [c for c in app.current().ids if c.startswith(ADDED_ID)]
@@ -338,10 +338,10 @@ def test_the_text_cache_is_used_only_for_the_hash_the_version_holds_and_fills_fr
     assert app._texts._db().execute("SELECT MIN(version) FROM chunks WHERE chunk_id LIKE ?",
                                     (ADDED_ID + "%",)).fetchone()[0] == app.current().version
     # a removed document's rows go with the version that removed it
-    (s.corpus[0] / "guidelines" / ADDED.name).unlink()
+    (s.ingest.corpus[0] / "guidelines" / ADDED.name).unlink()
     ingest(None, s)
     assert app.refresh() and app.current().how == "update" and app._texts.get(new) == {}
-    shutil.copy(ADDED, s.corpus[0] / "guidelines")
+    shutil.copy(ADDED, s.ingest.corpus[0] / "guidelines")
     ingest(None, s)
     assert app.refresh() and set(app._texts.get(new)) == set(new)
     # a process that no longer finds the file answers from the server, as before
@@ -397,7 +397,7 @@ def test_a_loaded_version_is_out_of_the_collectors_way_and_freed_when_replaced(c
     assert not any(o is v1.retriever for o in gc.get_objects())  # frozen: not in any generation the collector walks
     gone = weakref.ref(v1)
     del v1
-    shutil.copy(ADDED, s.corpus[0] / "guidelines")
+    shutil.copy(ADDED, s.ingest.corpus[0] / "guidelines")
     ingest(None, s)
     assert app.refresh() is True
     assert gone() is None  # the replaced version was freed
@@ -420,13 +420,13 @@ def test_large_indexes_carry_the_side_tables_over_until_enough_documents_changed
     ingest(None, s)
     store = ss.ServerStore(s)
     assert computed == [1] and store.version_record()["tables_from"] == 1
-    shutil.copy(ADDED, s.corpus[0] / "guidelines")
+    shutil.copy(ADDED, s.ingest.corpus[0] / "guidelines")
     ingest(None, s)
     rec = store.version_record()
     assert computed == [1] and rec["version"] == 2 and rec["tables_from"] == 1 and rec["tables_stale"] == 1
     assert store.meta_get("acronyms:2") == store.meta_get("acronyms:1") and store.meta_get("boilerplate:2")
     assert rec["chunks"] == store.count_chunks()
-    path = s.corpus[0] / "guidelines" / ADDED.name
+    path = s.ingest.corpus[0] / "guidelines" / ADDED.name
     path.write_text(path.read_text() + "\n\nA sentence added.\n")
     ingest(None, s)
     rec = store.version_record()
@@ -782,9 +782,9 @@ def test_a_restart_loads_its_disk_cache_of_the_version_and_a_new_version_replace
     assert ServerStore(s).current().from_cache  # and cached again
     # new versions: a restarted process loads the newest cached version and reads only what changed since
     for _ in range(2):
-        shutil.copy(ADDED, s.corpus[0] / "guidelines")
+        shutil.copy(ADDED, s.ingest.corpus[0] / "guidelines")
         ingest(None, s)
-        (s.corpus[0] / "guidelines" / ADDED.name).unlink()
+        (s.ingest.corpus[0] / "guidelines" / ADDED.name).unlink()
         ingest(None, s)
     v = ServerStore(s).current()
     assert v.version == 5 and v.how == "update" and not v.from_cache

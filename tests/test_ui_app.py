@@ -54,7 +54,7 @@ def turns(at: AppTest) -> list[dict]:
 def app_env(indexed_settings: Settings, tmp_path, monkeypatch) -> Settings:
     """The app reads its settings from the environment: point it at the indexed fixture corpus."""
     monkeypatch.setenv("QA_BOT_DATA_DIR", str(indexed_settings.data_dir))
-    monkeypatch.setenv("QA_BOT_CORPUS", str(indexed_settings.corpus[0]))
+    monkeypatch.setenv("QA_BOT_CORPUS", str(indexed_settings.ingest.corpus[0]))
     monkeypatch.setenv("QA_BOT_FEEDBACK_DB", str(tmp_path / "feedback.sqlite"))
     return Settings()
 
@@ -268,7 +268,7 @@ def test_switching_audience_changes_the_answer_style(app_env):
     assert a.audience == "patient"
     body = html_of(at.chat_message[1])
     assert "In short" in body and "Bottom line" not in body and "Sources" in body
-    assert turns(at)[0]["settings"].audience == "patient"
+    assert turns(at)[0]["settings"].answer.audience == "patient"
 
 
 @pytest.mark.slow
@@ -279,7 +279,7 @@ def test_filters_restrict_the_evidence(app_env):
     a: Answer = turns(at)[0]["answer"]
     cites = a.related if a.abstained else a.citations
     assert cites and all(c.doc_type == "expert_answer" for c in cites)
-    assert turns(at)[0]["settings"].doc_types == ["expert_answer"]
+    assert turns(at)[0]["settings"].retrieval.doc_types == ["expert_answer"]
 
 
 @pytest.mark.slow
@@ -481,7 +481,7 @@ def test_a_web_session_ends_when_its_key_is_revoked(indexed_settings, tmp_path, 
     keys = tmp_path / "keys.txt"
     keys.write_text(f"{hash_key(KEY)}\n", encoding="utf-8")
     monkeypatch.setenv("QA_BOT_DATA_DIR", str(indexed_settings.data_dir))
-    monkeypatch.setenv("QA_BOT_CORPUS", str(indexed_settings.corpus[0]))
+    monkeypatch.setenv("QA_BOT_CORPUS", str(indexed_settings.ingest.corpus[0]))
     monkeypatch.setenv("QA_BOT_FEEDBACK_DB", str(tmp_path / "feedback.sqlite"))
     monkeypatch.setenv("QA_BOT_API_KEYS_FILE", str(keys))
     at = AppTest.from_file(str(ROOT / "ui" / "app.py"), default_timeout=240)

@@ -26,7 +26,7 @@ import streamlit as st  # noqa: E402
 
 from qa_bot.errors import QABotError  # noqa: E402
 from qa_bot.render import headings  # noqa: E402
-from qa_bot.settings import Settings  # noqa: E402
+from qa_bot.settings import Settings, setting_name  # noqa: E402
 from qa_bot.types import Answer, Turn  # noqa: E402
 from ui import components as C  # noqa: E402
 
@@ -101,7 +101,7 @@ def load_settings() -> Settings:
         return Settings()
     except Exception as e:  # bad configuration: one readable line, the page stays up
         errors = getattr(e, "errors", None)
-        detail = ("; ".join(f"{'.'.join(str(x) for x in err['loc']) or 'settings'}: {err['msg']}"
+        detail = ("; ".join(f"{setting_name(err['loc']) or 'settings'}: {err['msg']}"
                             for err in errors()[:3]) if callable(errors) else str(e).splitlines()[0])
         st.error(f"The configuration is invalid ({C.md_text(detail)}). Fix the QA_BOT_* environment variables or "
                  "qa_bot.toml and reload the page.")
@@ -156,11 +156,11 @@ def _oidc_configured() -> bool:
 def login_mode(settings: Settings) -> str:
     """"oidc" (Streamlit's st.login, where [auth] is in .streamlit/secrets.toml), "keys" (the API keys of
     QA_BOT_API_KEYS / QA_BOT_API_KEYS_FILE) or "off"; "auto" picks the first that is configured."""
-    mode = settings.ui_login
+    mode = settings.ui.login
     if mode == "auto":
         if _oidc_configured():
             return "oidc"
-        return "keys" if (settings.api_keys or settings.api_keys_file) else "off"
+        return "keys" if (settings.server.api_keys or settings.server.api_keys_file) else "off"
     return mode
 
 
@@ -212,7 +212,7 @@ def require_login(settings: Settings) -> None:
             st.caption(f"Signed in as {C.md_text(str(st.user.get('email') or st.user.get('name') or 'user'))}")
             st.button("Log out", on_click=st.logout, key="logout")
         return
-    if not (settings.api_keys or settings.api_keys_file):
+    if not (settings.server.api_keys or settings.server.api_keys_file):
         st.error("QA_BOT_UI_LOGIN=keys but no key is configured (QA_BOT_API_KEYS or QA_BOT_API_KEYS_FILE).")
         st.stop()
     if ss.get("login_key"):
@@ -479,10 +479,10 @@ def main() -> None:
     ss.setdefault("pending", None)
     ss.setdefault("conversation", uuid.uuid4().hex[:8])
     if "audience" not in ss:
-        ss.audience = settings.audience
+        ss.audience = settings.answer.audience
 
     expire_feedback(str(settings.feedback_path) if not settings.chroma_url else f"{settings.chroma_url}#"
-                    f"{settings.collection_name}", settings.feedback_retention_days, settings)
+                    f"{settings.collection_name}", settings.ui.feedback_retention_days, settings)
     info = index_info(settings)
     if info.get("ready"):
         try:
@@ -500,7 +500,7 @@ def main() -> None:
 
     with st.container(horizontal=True, gap="small"):
         st.button("New conversation", on_click=new_conversation, icon=":material/add_comment:", key="new_conv")
-        st.download_button("Export conversation (Markdown)", data=C.export_markdown(ss.turns, settings.disclaimer),
+        st.download_button("Export conversation (Markdown)", data=C.export_markdown(ss.turns, settings.answer.disclaimer),
                            file_name=f"qa_bot-conversation-{datetime.now():%Y%m%d-%H%M}.md", mime="text/markdown",
                            disabled=not ss.turns, on_click="ignore", icon=":material/download:", key="export")
 
@@ -508,11 +508,11 @@ def main() -> None:
         st.caption("Ask a clinical question. Answers quote the indexed guidelines and expert answers, with numbered "
                    "citations; follow-up questions keep the context.")
     for i, turn in enumerate(ss.turns):
-        render_turn(turn, last=(i == len(ss.turns) - 1), disclaimer=settings.disclaimer)
+        render_turn(turn, last=(i == len(ss.turns) - 1), disclaimer=settings.answer.disclaimer)
 
     with st.bottom:
         prompt = st.chat_input("Ask a clinical question, or a follow-up…", key="question", submit_mode="disable")
-        st.html(C.disclaimer_html(settings.disclaimer))  # always on screen, under the input
+        st.html(C.disclaimer_html(settings.answer.disclaimer))  # always on screen, under the input
     if prompt is not None:
         ss.pending = {"question": prompt, "id": uuid.uuid4().hex[:12]}
     if ss.pending:

@@ -192,7 +192,7 @@ def evaluate_row(row: EvalRow, answer_fn: Callable[..., Any], settings: Settings
         "citations": [{"n": c.n, "chunk_id": c.chunk_id, "doc_id": c.doc_id, "section_id": c.section_id,
                        "title": c.title, "heading": c.heading} for c in ans.citations],
         "abstained": bool(ans.abstained), "abstain_reason": ans.abstain_reason, "notice": ans.notice,
-        "disclaimer": ans.disclaimer, "disclaimer_ok": ans.disclaimer == settings.disclaimer,
+        "disclaimer": ans.disclaimer, "disclaimer_ok": ans.disclaimer == settings.answer.disclaimer,
         "latency_ms": round(latency, 2), "timings_ms": {k: round(v, 2) for k, v in (ans.timings_ms or {}).items()},
         "metrics": metrics,
     }
@@ -203,7 +203,7 @@ def evaluate_row(row: EvalRow, answer_fn: Callable[..., Any], settings: Settings
         rec["baselines"] = {}
         for name, fn in baseline_fns.items():
             t = time.perf_counter()
-            passages = fn(q, max(settings.top_k, 1), settings)
+            passages = fn(q, max(settings.retrieval.top_k, 1), settings)
             rec["baselines"][name] = {
                 "query": q, "latency_ms": round((time.perf_counter() - t) * 1000, 2),
                 "retrieved": [_passage_record(i, p, row) for i, p in enumerate(passages, 1)],

@@ -48,7 +48,7 @@ def _one_line(e: BaseException) -> str:
 def ingest(paths: Iterable[Path] | None, settings: Settings, progress: ProgressFn | None = None,
            vectors: bool = True, on_error: Callable[[LoadError], None] | None = None,
            on_notice: Callable[[LoadError], None] | None = None, wait: bool = False) -> IngestReport:
-    """Incremental, idempotent ingest of ``paths`` (default: ``settings.corpus``), under the writer lock."""
+    """Incremental, idempotent ingest of ``paths`` (default: ``settings.ingest.corpus``), under the writer lock."""
     with writer_lock(settings, "ingest", wait=wait) as previous_killed:
         return _ingest(paths, settings, progress, vectors, on_error, on_notice, previous_killed)
 
@@ -57,7 +57,7 @@ def _ingest(paths: Iterable[Path] | None, settings: Settings, progress: Progress
             on_error: Callable[[LoadError], None] | None, on_notice: Callable[[LoadError], None] | None,
             previous_killed: bool) -> IngestReport:
     t0 = time.time()
-    roots = [Path(p) for p in (paths or settings.corpus)]
+    roots = [Path(p) for p in (paths or settings.ingest.corpus)]
     store = get_store(settings)
     report = IngestReport()
     if previous_killed:  # the last writer died mid-way: compare the stores id by id before going on

@@ -100,7 +100,7 @@ def server_writer_lock(settings: Settings, what: str = "ingest", wait: bool = Fa
     store = get_store(settings)
     assert isinstance(store, ServerStore)
     meta = store.meta_col
-    ttl = float(settings.lock_ttl)
+    ttl = float(settings.server.lock_ttl)
     token = uuid.uuid4().hex
     holder = f"PID {os.getpid()} on {socket.gethostname()} (qa-bot {what})"
     taken_over = False

@@ -252,7 +252,7 @@ class ServerStore(BaseStore):
 
     @cached_property
     def _texts(self) -> TextCache | None:
-        if not self.settings.server_text_cache:
+        if not self.settings.server.server_text_cache:
             return None
         return TextCache(self.settings.data_dir / "server-texts" / f"{self.chunks_col.id}.sqlite")
 
@@ -585,7 +585,7 @@ class ServerStore(BaseStore):
     def _cache_dir(self, version: int) -> Path | None:
         """``data_dir/server-cache/<chunk collection id>-v<version>``: the collection's id changes when the server
         is wiped or the collection recreated, so a cache never outlives the index it was built from."""
-        if not version or not self.settings.server_cache:
+        if not version or not self.settings.server.server_cache:
             return None
         return self.settings.data_dir / "server-cache" / f"{self.chunks_col.id}-v{version}"
 
@@ -639,12 +639,12 @@ class ServerStore(BaseStore):
         return True
 
     def _start_poller(self) -> None:
-        if self._poller is not None or self.settings.poll_interval <= 0:
+        if self._poller is not None or self.settings.server.poll_interval <= 0:
             return
 
         def poll() -> None:
             failing = False
-            while not self._stop.wait(self.settings.poll_interval):
+            while not self._stop.wait(self.settings.server.poll_interval):
                 try:
                     self.refresh()
                     if failing:

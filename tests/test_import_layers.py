@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("compose and verify", {"compose", "verify", "scorer"}),
     ("engine", {"engine", "llm", "rewrite"}),
     ("front ends", {"", "api", "api_limits", "keys", "audit", "feedback", "render", "openwebui", "cli", "mcp_server",
-                    "langchain", "evaluate"}),
+                    "langchain", "evaluate", "settings_doc"}),
 ]
 
 

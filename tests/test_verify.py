@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -113,13 +112,13 @@ def test_span_points_at_the_supporting_sentence():
 
 
 @pytest.mark.slow
-def test_batch_is_fast_enough_for_every_answer():
+def test_batch_checks_every_pair_as_one_check_would():
+    # (its speed is a figure of benchmarks/support_checker.py, not asserted here)
     sentences = [c[0] for c in CASES]
-    verify.check_many([("warm up.", "Warm up passage.")])
-    t = time.perf_counter()
-    res = verify.check_many([(s, PASSAGE) for s in sentences] + [(s, AAA) for s in sentences])
+    pairs = [(s, PASSAGE) for s in sentences] + [(s, AAA) for s in sentences]
+    res = verify.check_many(pairs)
     assert len(res) == 2 * len(sentences)
-    assert time.perf_counter() - t < 10  # ~34 pairs, 2 passages: typically well under a second
+    assert [r.supported for r in res] == [check_support(s, p).supported for s, p in pairs]
     assert not check_support("", PASSAGE).supported and not check_support("A sentence.", "").supported
 
 

@@ -997,136 +997,190 @@ class _Clock:
 
 
 def _parse(pdf, path: Path, ocr: bool, clock: _Clock) -> ParsedPDF:
+    read = _read_pages(pdf, ocr, clock)
+    page_lines = _drop_running_lines(read, clock)
+    sizes = Counter()
+    for lines in page_lines:
+        for ln in lines:
+            sizes[round(ln.size, 1)] += len(ln.text)  # table placeholders have no text
+    body = sizes.most_common(1)[0][0] if sizes else 10.0
+    vocab = {w.lower() for lines in page_lines for ln in lines for w in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)*", ln.text)}
+    paras = _run_on(_paragraphs(page_lines, vocab, clock), vocab)
+    outline = _outline(pdf)
+    _mark_headings(paras, outline, body)
+    _mark_recommendations(paras)
+    title = _title(pdf, paras, path, body)
+    text, sections, page_map = _assemble(paras, title, path.stem)
+    return ParsedPDF(text, sections, title, page_map, len(pdf), read.notices, len(outline), read.ocr, read.empty)
+
+
+@dataclass
+class _Pages:
+    """What the page-by-page reading gives: each page's lines in reading order, and what was noticed on the way."""
+
+    lines: list[list[Line]] = field(default_factory=list)
+    heights: list[float] = field(default_factory=list)
+    segs: dict[int, list[Line]] = field(default_factory=dict)  # each page's text segments (for the contents test)
+    notices: list[str] = field(default_factory=list)
+    ocr: list[tuple[int, float]] = field(default_factory=list)  # (page, seconds) of every page read by OCR
+    empty: list[int] = field(default_factory=list)  # blank pages
+
+
+def _read_pages(pdf, ocr: bool, clock: _Clock) -> _Pages:
+    """Every page's lines in reading order: text layer, else OCR; forms, ruled tables, flowcharts, aligned tables."""
     n_pages = len(pdf)
-    notices: list[str] = []
-    page_lines: list[list[Line]] = []
-    heights: list[float] = []
-    page_segs: dict[int, list[Line]] = {}
-    ocr_stats: list[tuple[int, float]] = []  # (page, seconds) of every page read by OCR
-    empty: list[int] = []  # blank pages
+    read = _Pages()
     table_head: list[list[str]] = []  # the header of the last ruled table, for its pages that follow
     garbled: list[tuple] = []  # (page, share of non-words[, why OCR did not replace it])
     for pno in range(1, n_pages + 1):
         clock.check(f"page {pno} of {n_pages}")
         page = pdf[pno - 1]
         width, height = page.get_size()
-        heights.append(height)
+        read.heights.append(height)
         tp = page.get_textpage()
         segs, turned = _page_segments(page, tp, pno)
         if turned:
             width, height = height, width
         read_by_ocr = False
         if sum(len(s.text) for s in segs) < 3:
-            if not _has_marks(page):
-                empty.append(pno)
-                page_lines.append([])
-                continue
-            if not ocr:
-                notices.append(f"page {pno} has no text layer (a scanned image): skipped; install tesseract-ocr "
-                               "to read it by OCR")
-                page_lines.append([])
-                continue
-            t0 = time.perf_counter()
-            try:
-                segs, turned = ocr_segments(page, pno, timeout=clock.left(120)), False
-                width, height = page.get_size()
-            except Exception as e:
-                notices.append(f"page {pno} has no text layer and OCR failed ({e}): skipped")
-                page_lines.append([])
-                continue
-            ocr_stats.append((pno, time.perf_counter() - t0))
-            read_by_ocr = True
-            notices.append(f"page {pno} has no text layer: read by OCR (tesseract, {ocr_stats[-1][1]:.1f} s)")
+            segs = _scanned_page(page, pno, ocr, clock, read)
             if not segs:
-                page_lines.append([])
+                read.lines.append([])
                 continue
+            turned, read_by_ocr = False, True
+            width, height = page.get_size()
         share = None if read_by_ocr else garbled_share(" ".join(s.text for s in segs))
         if share is not None and share >= GARBLED:  # a broken font encoding: the page's image is what it says
             garbled.append((pno, share))
             if ocr:
                 try:
-                    page_lines.append(_ocr_lines(page, pno, width, height, clock))
+                    read.lines.append(_ocr_lines(page, pno, width, height, clock))
                     continue
                 except Exception as e:
                     garbled[-1] = (pno, share, f"OCR failed: {e}")
-        form: list[Line] = []
-        page_rows = _rows(segs)
-        found = _form_items(page_rows, pno)
-        if found is not None:  # a check-list: its items as items, the tick-box columns dropped; the rest as usual
-            form = found[1]
-            segs = [c for r in page_rows[:found[0]] for c in r]
-        ruled = None if turned or form else _ruled_table(page, segs, pno, table_head)
-        if ruled is not None:  # a grid of rules with cells of several lines: cells kept together
-            segs = ruled[1]
-        boxes = [] if turned else _diagram_boxes(page, segs, width, height)
-        if boxes:  # a flowchart: each box's text on its own, boxes top to bottom, left to right; the rest as usual
-            inside = {id(s) for _, g in boxes for s in g}
-            placed: list[tuple[float, float, list[list[Line]], bool]] = []
-            for rows in _reading_order([s for s in segs if id(s) not in inside], width):
-                run: list[list[Line]] = []
-                for r in rows:  # text above and below the boxes stays above and below them
-                    if run and any(min(s.bottom for s in run[-1]) > b[3] > max(s.top for s in r) for b, _ in boxes):
-                        placed.append((max(s.top for s in run[0]), min(s.x0 for s in run[0]), run, False))
-                        run = []
-                    run.append(r)
-                if run:
-                    placed.append((max(s.top for s in run[0]), min(s.x0 for s in run[0]), run, False))
-            placed += [(b[3], b[0], [r for rows in _reading_order(g, width) for r in rows], True) for b, g in boxes]
-            placed.sort(key=lambda p: (-round(p[0] / 8), p[1]))
-            blocks = [(rows, box) for _, _, rows, box in placed]
-        else:
-            blocks = [(b, False) for b in _reading_order(segs, width)]  # runs of rows in reading order
-        ordered: list[Line] = []
-        for rows, box in blocks:
-            if box:
-                lines = [_join(r, pno) for r in rows]
-                lines[0].starts = True
-                ordered += lines
-                continue
-            # a legend row ("KEY: 1 = No restriction … 3 = Theoretical or proven risks …"): one sentence per entry
-            for n, r in enumerate(rows):
-                items = [c for c in r if LEGEND.match(c.text)]
-                if len(items) >= 2 and len(items) >= len(r) - 1:
-                    label = r[0].text.rstrip(": ") + ": " if r[0] not in items else ""
-                    rows[n] = []
-                    ordered.append(Line("", r[0].x0, r[-1].x1, r[0].top, r[0].bottom, r[0].size, False, pno, table=[
-                        Para(label + c.text.rstrip(".") + ".", pno, pno, c.size, False) for c in items]))
-            rows = [r for r in rows if r]
-            k = 0
-            header: list[list[Line]] = []  # the last table's header in this block
-            for h, i, j in _table_runs(rows):
-                for r in rows[k:h]:
-                    ordered.append(_join(r, pno))
-                top = rows[h][0]
-                data_first = any(re.search(r"\d", c.text) for c in rows[i][1:])
-                if data_first and header:
-                    # the table goes on after a break (a long cell, a wide gap): under the same header
-                    table = _table_paras(header + rows[h:j], len(header), pno)
-                else:
-                    # the first aligned row is the header unless header lines stand above it and it holds data
-                    n_header = i - h if h < i and data_first else i - h + 1
-                    header = rows[h:h + n_header]
-                    table = _table_paras(rows[h:j], n_header, pno)
-                ordered.append(Line("", top.x0, top.x1, top.top, rows[j - 1][0].bottom, top.size, False, pno,
-                                    table=table))
-                k = j
-            for r in rows[k:]:
-                ordered.append(_join(r, pno))
-        if ruled is not None:  # the table where it stands: after the lines above it
-            at = next((n for n, ln in enumerate(ordered) if ln.top < ruled[0][0].top), len(ordered))
-            ordered[at:at] = ruled[0]
-        ordered += form
+        ordered, segs = _lay_out(page, segs, pno, width, height, turned, table_head)
         if tp.count_chars() > PAGE_CHARS or any(len(ln.text) >= LINE_CHARS for ln in ordered):
-            notices.append(f"page {pno}: text over the budget of {PAGE_CHARS:,} characters a page or {LINE_CHARS:,} "
-                           "a line (overlapping or repeated text?) was left out")
+            read.notices.append(f"page {pno}: text over the budget of {PAGE_CHARS:,} characters a page or "
+                                f"{LINE_CHARS:,} a line (overlapping or repeated text?) was left out")
         for ln in ordered:
             ln.text = ln.text.replace("\ufffe", "-").replace("\x02", "-")
-        page_lines.append(ordered)
-        page_segs[pno] = segs
-
+        read.lines.append(ordered)
+        read.segs[pno] = segs
     if garbled:
-        notices.append(_garbled_notice(garbled, ocr))
-    # running headers/footers: margin lines repeated on many pages (digits ignored), and page numbers
+        read.notices.append(_garbled_notice(garbled, ocr))
+    return read
+
+
+def _scanned_page(page, pno: int, ocr: bool, clock: _Clock, read: _Pages) -> list[Line]:
+    """The segments of a page without a text layer, read by OCR; none for a blank page or when OCR is off or fails
+    (noticed in ``read``)."""
+    if not _has_marks(page):
+        read.empty.append(pno)
+        return []
+    if not ocr:
+        read.notices.append(f"page {pno} has no text layer (a scanned image): skipped; install tesseract-ocr "
+                            "to read it by OCR")
+        return []
+    t0 = time.perf_counter()
+    try:
+        segs = ocr_segments(page, pno, timeout=clock.left(120))
+    except Exception as e:
+        read.notices.append(f"page {pno} has no text layer and OCR failed ({e}): skipped")
+        return []
+    read.ocr.append((pno, time.perf_counter() - t0))
+    read.notices.append(f"page {pno} has no text layer: read by OCR (tesseract, {read.ocr[-1][1]:.1f} s)")
+    return segs
+
+
+def _lay_out(page, segs: list[Line], pno: int, width: float, height: float, turned: bool,
+             table_head: list[list[str]]) -> tuple[list[Line], list[Line]]:
+    """One page's lines in reading order (tables as placeholders of their rows) and the segments they came from."""
+    form: list[Line] = []
+    page_rows = _rows(segs)
+    found = _form_items(page_rows, pno)
+    if found is not None:  # a check-list: its items as items, the tick-box columns dropped; the rest as usual
+        form = found[1]
+        segs = [c for r in page_rows[:found[0]] for c in r]
+    ruled = None if turned or form else _ruled_table(page, segs, pno, table_head)
+    if ruled is not None:  # a grid of rules with cells of several lines: cells kept together
+        segs = ruled[1]
+    boxes = [] if turned else _diagram_boxes(page, segs, width, height)
+    if boxes:  # a flowchart: each box's text on its own, boxes top to bottom, left to right; the rest as usual
+        blocks = _flowchart_blocks(segs, boxes, width)
+    else:
+        blocks = [(b, False) for b in _reading_order(segs, width)]  # runs of rows in reading order
+    ordered: list[Line] = []
+    for rows, box in blocks:
+        if box:
+            lines = [_join(r, pno) for r in rows]
+            lines[0].starts = True
+            ordered += lines
+        else:
+            ordered += _block_lines(rows, pno)
+    if ruled is not None:  # the table where it stands: after the lines above it
+        at = next((n for n, ln in enumerate(ordered) if ln.top < ruled[0][0].top), len(ordered))
+        ordered[at:at] = ruled[0]
+    return ordered + form, segs
+
+
+def _flowchart_blocks(segs: list[Line], boxes: list[tuple[tuple, list[Line]]],
+                      width: float) -> list[tuple[list[list[Line]], bool]]:
+    """A flowchart page's runs of rows (and whether each is a box), boxes top to bottom, left to right; the text
+    above and below the boxes stays above and below them."""
+    inside = {id(s) for _, g in boxes for s in g}
+    placed: list[tuple[float, float, list[list[Line]], bool]] = []
+    for rows in _reading_order([s for s in segs if id(s) not in inside], width):
+        run: list[list[Line]] = []
+        for r in rows:
+            if run and any(min(s.bottom for s in run[-1]) > b[3] > max(s.top for s in r) for b, _ in boxes):
+                placed.append((max(s.top for s in run[0]), min(s.x0 for s in run[0]), run, False))
+                run = []
+            run.append(r)
+        if run:
+            placed.append((max(s.top for s in run[0]), min(s.x0 for s in run[0]), run, False))
+    placed += [(b[3], b[0], [r for rows in _reading_order(g, width) for r in rows], True) for b, g in boxes]
+    placed.sort(key=lambda p: (-round(p[0] / 8), p[1]))
+    return [(rows, box) for _, _, rows, box in placed]
+
+
+def _block_lines(rows: list[list[Line]], pno: int) -> list[Line]:
+    """A run of rows as lines: legend rows one entry a sentence, aligned tables as placeholders of their rows."""
+    ordered: list[Line] = []
+    # a legend row ("KEY: 1 = No restriction … 3 = Theoretical or proven risks …"): one sentence per entry
+    for n, r in enumerate(rows):
+        items = [c for c in r if LEGEND.match(c.text)]
+        if len(items) >= 2 and len(items) >= len(r) - 1:
+            label = r[0].text.rstrip(": ") + ": " if r[0] not in items else ""
+            rows[n] = []
+            ordered.append(Line("", r[0].x0, r[-1].x1, r[0].top, r[0].bottom, r[0].size, False, pno, table=[
+                Para(label + c.text.rstrip(".") + ".", pno, pno, c.size, False) for c in items]))
+    rows = [r for r in rows if r]
+    k = 0
+    header: list[list[Line]] = []  # the last table's header in this block
+    for h, i, j in _table_runs(rows):
+        for r in rows[k:h]:
+            ordered.append(_join(r, pno))
+        top = rows[h][0]
+        data_first = any(re.search(r"\d", c.text) for c in rows[i][1:])
+        if data_first and header:
+            # the table goes on after a break (a long cell, a wide gap): under the same header
+            table = _table_paras(header + rows[h:j], len(header), pno)
+        else:
+            # the first aligned row is the header unless header lines stand above it and it holds data
+            n_header = i - h if h < i and data_first else i - h + 1
+            header = rows[h:h + n_header]
+            table = _table_paras(rows[h:j], n_header, pno)
+        ordered.append(Line("", top.x0, top.x1, top.top, rows[j - 1][0].bottom, top.size, False, pno, table=table))
+        k = j
+    for r in rows[k:]:
+        ordered.append(_join(r, pno))
+    return ordered
+
+
+def _drop_running_lines(read: _Pages, clock: _Clock) -> list[list[Line]]:
+    """Each page's lines without running headers/footers (margin lines repeated on many pages, digits ignored),
+    page numbers and folios; pages of a table of contents emptied."""
+    page_lines, heights, n_pages = read.lines, read.heights, len(read.lines)
     counts: Counter[str] = Counter()
     for pno, lines in enumerate(page_lines, 1):
         h = heights[pno - 1]
@@ -1162,19 +1216,16 @@ def _parse(pdf, path: Path, ocr: bool, clock: _Clock) -> ParsedPDF:
                 continue
             keep.append(ln)
         page_lines[pno - 1] = keep
-        if _is_toc_page(keep, page_segs.get(pno)):
+        if _is_toc_page(keep, read.segs.get(pno)):
             toc_pages.add(pno)
     for pno in toc_pages:
         page_lines[pno - 1] = []
+    return page_lines
 
-    sizes = Counter()
-    for lines in page_lines:
-        for ln in lines:
-            sizes[round(ln.size, 1)] += len(ln.text)  # table placeholders have no text
-    body = sizes.most_common(1)[0][0] if sizes else 10.0
-    vocab = {w.lower() for lines in page_lines for ln in lines for w in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)*", ln.text)}
 
-    # lines → paragraphs
+def _paragraphs(page_lines: list[list[Line]], vocab: set[str], clock: _Clock) -> list[Para]:
+    """Lines → paragraphs: a new one at a bullet, a change of size or weight, a gap, a jump of column, a
+    recommendation's number or grade line; table placeholders give their rows (with the caption above them)."""
     paras: list[Para] = []
     for pno, lines in enumerate(page_lines, 1):
         clock.check("paragraphs")
@@ -1218,8 +1269,11 @@ def _parse(pdf, path: Path, ocr: bool, clock: _Clock) -> ParsedPDF:
                 cur.lines += 1
                 cur.page_end = pno
             prev = ln
+    return paras
 
-    # a paragraph broken by a page or column end continues: "… among" / "patients with …"
+
+def _run_on(paras: list[Para], vocab: set[str]) -> list[Para]:
+    """A paragraph broken by a page or column end continues: "… among" / "patients with …"."""
     merged: list[Para] = []
     for p in paras:
         q = merged[-1] if merged else None
@@ -1234,14 +1288,7 @@ def _parse(pdf, path: Path, ocr: bool, clock: _Clock) -> ParsedPDF:
             q.lines += p.lines
             continue
         merged.append(p)
-    paras = merged
-
-    outline = _outline(pdf)
-    _mark_headings(paras, outline, body)
-    _mark_recommendations(paras)
-    title = _title(pdf, paras, path, body)
-    text, sections, page_map = _assemble(paras, title, path.stem)
-    return ParsedPDF(text, sections, title, page_map, n_pages, notices, len(outline), ocr_stats, empty)
+    return merged
 
 
 def _outline(pdf) -> list[tuple[int, str, int | None]]:

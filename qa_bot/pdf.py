@@ -56,6 +56,11 @@ ITEM = re.compile(r"^(?:[a-h]|i{1,3}|iv|vi{0,3})\.\s")  # "a. …", "ii. …": a
 GROUPED = re.compile(r"^((?:[a-h])\.\s.*?)\s+(?:i|ii|iii|iv|v|vi)\.\s")  # "d. Breast cancer i. Current"
 CAPTION = re.compile(r"^(table|box|exhibit)\s*[\w.-]{0,8}[.:]?\s", re.I)
 LIST_REC = re.compile(r"^(\d{1,2})\.\s+(?=[A-Z])")
+# a sentence that only points to another recommendation ("For the definition of X, see recommendation 1.3.5.")
+_REC_NO = r"\d{1,2}(?:\.\d{1,3}){0,2}[a-z]?"
+XREF_ONLY = re.compile(r"^\(?(?:for\b[^.;:]{0,120}?,?\s*)?(?:see|refer to)\s+(?:also\s+)?recommendations?\s+" + _REC_NO
+                       + r"(?:\s*(?:,|and|or|to|–|-)\s*" + _REC_NO + r")*(?:\s+(?:for|on|about)\b[^.]{0,120})?\)?\.?$",
+                       re.I)
 
 
 @dataclass
@@ -1008,6 +1013,7 @@ def _parse(pdf, path: Path, ocr: bool, clock: _Clock) -> ParsedPDF:
     paras = _run_on(_paragraphs(page_lines, vocab, clock), vocab)
     outline = _outline(pdf)
     _mark_headings(paras, outline, body)
+    paras = _gather_units(paras)
     _mark_recommendations(paras)
     title = _title(pdf, paras, path, body)
     text, sections, page_map = _assemble(paras, title, path.stem)
@@ -1383,13 +1389,46 @@ def _mark_headings(paras: list[Para], outline: list[tuple[int, str, int | None]]
 
 def _heading_like(p: Para) -> bool:
     t = p.text
+    if REC_NICE.match(t) and (t.endswith(":") or len(t.split()) > 10):  # "1.3.4 Refer … if they:" recommends
+        return False
     return (p.kind is None and p.lines <= 3 and 1 <= len(t.split()) <= 16 and re.search(r"[A-Za-z]{3}", t) is not None
             and not re.search(r"[.,;]$", t) and not t.startswith("- ") and not re.match(r"^[a-z(]", t))
+
+
+def _gather_units(paras: list[Para]) -> list[Para]:
+    """A numbered recommendation or definition that leads into a list ("1.3.4 Refer … if they:" / "- have an ACR
+    of 70 mg/mmol or more" / …) is one paragraph with its items, so that its number, grade and year (printed after
+    the last item) belong to all of it: "…if they: have an ACR of 70 mg/mmol or more; have …"."""
+    out: list[Para] = []
+    i = 0
+    while i < len(paras):
+        p = paras[i]
+        out.append(p)
+        i += 1
+        lead = p.text.rstrip()
+        if p.kind or p.heading_level or not lead.endswith(":") or len(lead) < 30 or not (
+                REC_NICE.match(lead) or REC_WORD.match(lead) or LIST_REC.match(lead)):
+            continue
+        while i < len(paras) and paras[i].kind is None and not paras[i].heading_level \
+                and paras[i].text.startswith("- "):
+            q, item = paras[i], paras[i].text[2:].strip()
+            glue = " " if re.search(r"(?:[:.,;]|\b(?:or|and))$", p.text) else "; "
+            p.text = p.text.rstrip() + glue + item
+            at = len(p.text) - len(item)
+            if q.page > p.page_end:
+                p.breaks = [*(p.breaks or []), (at, q.page)]
+            p.breaks = [*(p.breaks or []), *((at - 2 + o, pg) for o, pg in (q.breaks or []))] or None
+            p.page_end, p.lines = q.page_end, p.lines + q.lines
+            i += 1
+    return out
 
 
 def _mark_recommendations(paras: list[Para]) -> None:
     for i, p in enumerate(paras):
         if p.kind or p.heading_level:
+            continue
+        if XREF_ONLY.match(p.text):  # only a pointer: the recommendation it names is a unit of its own
+            p.kind = "drop"
             continue
         m = REC_NICE.match(p.text)
         if m and len(p.text) > 40:
@@ -1412,8 +1451,10 @@ def _mark_recommendations(paras: list[Para]) -> None:
             p.kind = p.kind or "recommendation"
             p.year = y.group(1)
             p.text = p.text[:y.start()].rstrip()
-        if not p.kind and i + 1 < len(paras) and GRADE_LINE.match(paras[i + 1].text) and re.search(
-                r"\b(recommends?|suggests?|should)\b", p.text, re.I):
+        # a grade line under the text grades it: a numbered recommendation's, or a sentence that recommends
+        # (WHO prints the grade above its next recommendation, under a numbered heading that is no sentence)
+        if not p.grade and i + 1 < len(paras) and GRADE_LINE.match(paras[i + 1].text) and (
+                p.rec_number and p.text.rstrip().endswith(".") or not p.kind and re.search(r"\b(recommends?|suggests?|should)\b", p.text, re.I)):
             p.kind, p.grade = "recommendation", paras[i + 1].text.strip("(). ")
             paras[i + 1].kind = "drop"
 

@@ -317,3 +317,44 @@ def ruled_table_pdf(path: Path) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+REC_PAGE = [
+    ("1.3 Referral to specialist care", {"fontsize": 13, "weight": "bold"}),
+    ("1.3.4", "Refer children and young people with CKD to a specialist kidney service if"),
+    (None, "they:"),
+    ("•", "have an ACR of 70 mg/mmol or more"),
+    ("•", "have accelerated progression of CKD (see recommendation 1.3.5)"),
+    ("•", "have hypertension that remains poorly controlled despite 4 drugs. [2021]"),
+    ("1.3.5", "Define accelerated progression of CKD as:"),
+    ("•", "a sustained decrease in eGFR of 25% or more and a change in eGFR category"),
+    (None, "within 12 months or"),
+    ("•", "a sustained decrease in eGFR of 15 ml/min/1.73 m² per year or more. [2014,"),
+    (None, "amended 2021]"),
+    ("1.3.6", "Offer an ACE inhibitor to adults with CKD and an ACR over 30 mg/mmol."),
+    (None, "Strong recommendation, moderate-certainty evidence"),
+    (None, "For the definition of accelerated progression, see recommendation 1.3.5."),
+]
+
+
+def recommendations_pdf(path: Path) -> Path:
+    """A guideline page of numbered recommendations as NICE and WHO set them: the number in a column of its own,
+    a lead-in ("… if they:") over bulleted conditions, the year after the last bullet ("[2014, amended 2021]",
+    broken over two lines), a grade line under the text, a definition as a recommendation, and a sentence that only
+    points to another recommendation."""
+    items, y = [], 80
+    for first, *rest in REC_PAGE:
+        if isinstance(rest[0], dict):
+            items.append((72, y, first, rest[0]))
+            y += 28
+            continue
+        text = rest[0]
+        if first == "•":
+            items += [(90, y, "•"), (104, y, text)]
+        elif first:
+            y += 8
+            items += [(72, y, first, {"weight": "bold"}), (104, y, text)]
+        else:
+            items.append((104 if not text.startswith(("Strong", "For the")) else 72, y, text))
+        y += 15
+    return write_pages(path, [items])

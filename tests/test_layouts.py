@@ -233,3 +233,35 @@ def test_a_ruled_table_keeps_each_cells_lines_together(tmp_path):
     assert rows[1] == ("Infection: Acute sore throat; Medicine: Penicillin allergy: clarithromycin; Adult dose: 250 mg "
                        "to 500 mg twice a day; Length: 5 days.")
     assert rows[2].startswith("Infection: Lower UTI;") and rows[2].endswith("Length: 3 days.") and len(rows) == 3
+
+
+# --- recommendations and definitions ---------------------------------------------------------------
+def test_a_recommendation_is_one_unit_with_its_number_items_grade_and_year(tmp_path):
+    from qa_bot.chunk import chunk_document
+
+    from layout_fixtures import recommendations_pdf
+
+    doc = one(recommendations_pdf(tmp_path / "ckd.pdf"))
+    recs = {s.rec_number: s for s in doc.sections if s.kind == "recommendation"}
+    assert sorted(recs) == ["1.3.4", "1.3.5", "1.3.6"], [(s.kind, s.rec_number, body(doc, s)) for s in doc.sections]
+    # the lead-in and its bulleted conditions, the year printed after the last one: one unit, not a heading over
+    # loose items
+    assert body(doc, recs["1.3.4"]) == (
+        "Refer children and young people with CKD to a specialist kidney service if they: have an ACR of 70 "
+        "mg/mmol or more; have accelerated progression of CKD (see recommendation 1.3.5); have hypertension that "
+        "remains poorly controlled despite 4 drugs.")
+    assert recs["1.3.4"].date == "2021" and recs["1.3.5"].date == "2014"
+    # a definition is a unit too: what it defines and both of its criteria
+    assert body(doc, recs["1.3.5"]).startswith("Define accelerated progression of CKD as: a sustained decrease")
+    assert body(doc, recs["1.3.5"]).endswith("15 ml/min/1.73 m² per year or more.")
+    # a grade line under the text is the recommendation's grade, not a sentence of its own
+    assert recs["1.3.6"].grade == "Strong recommendation, moderate-certainty evidence"
+    assert doc.text.count("Strong recommendation") == 0, doc.text
+    chunks = chunk_document(doc, S).chunks
+    # every item is in the chunk that carries its recommendation's number; no item stands without its lead
+    for c in chunks:
+        if "have accelerated progression" in c.text or "sustained decrease" in c.text:
+            assert c.rec_number in {"1.3.4", "1.3.5"} and c.kind == "recommendation", c
+    # a sentence that only points to another recommendation is not quoted: what it names is a unit of its own
+    assert not any("see recommendation 1.3.5." in c.text for c in chunks)
+    assert not any(s.heading_path[-1].startswith("1.3.4") for s in doc.sections)

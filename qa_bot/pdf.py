@@ -116,14 +116,34 @@ class PDFError(Exception):
 
 
 # --- characters → segments → lines --------------------------------------------------------------
-def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
+def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool, list[Line]]:
+    """The page's text segments at its main angle; whether that angle turns the page (a landscape table set
+    sideways: the segments are turned upright); and, on a turned page, its upright segments (a title above the
+    table), in the page's own coordinates."""
     import pypdfium2.raw as raw
 
     n = min(tp.count_chars(), PAGE_CHARS)
     if n <= 0:
-        return [], False
+        return [], False, []
     text = tp.get_text_range(0, n)
     direct = len(text) == n
+    # watermarks and side labels are set at an angle: only text at the page's main angle is read
+    angles = [round(raw.FPDFText_GetCharAngle(tp, i), 2) for i in range(n)]
+    common = Counter(a for a, c in zip(angles, text) if not c.isspace()).most_common(1) if direct else []
+    main = common[0][0] if common else 0.0
+    if min(abs(main - a) for a in (0.0, 1.57, 3.14, 4.71, 6.28)) > 0.05:
+        main = 0.0  # a page with nothing but a diagonal watermark has no text
+    turn = "up" if abs(main - 4.71) < 0.05 else "down" if abs(main - 1.57) < 0.05 else None
+    chars = (text, direct, angles)
+    segs = _char_runs(page, tp, pno, n, chars, main, turn)
+    return segs, turn is not None, _char_runs(page, tp, pno, n, chars, 0.0, None) if turn else []
+
+
+def _char_runs(page, tp, pno: int, n: int, chars: tuple, main: float, turn: str | None) -> list[Line]:
+    """Runs of characters at the angle ``main`` on one baseline, split at wide gaps (``turn``: turned upright)."""
+    import pypdfium2.raw as raw
+
+    text, direct, angles = chars
     segs: list[Line] = []
     cur: list = []  # [chars, x0, x1, top, bottom, size, first index]
     space: bool | str = False
@@ -137,22 +157,15 @@ def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
                 segs.append(Line(s, cur[1], cur[2], cur[3], cur[4], cur[5], _bold(tp, cur[6]), pno))
         cur = []
 
-    # watermarks and side labels are set at an angle: only text at the page's main angle is read
-    angles = [round(raw.FPDFText_GetCharAngle(tp, i), 2) for i in range(n)]
-    common = Counter(a for a, c in zip(angles, text) if not c.isspace()).most_common(1) if direct else []
-    main = common[0][0] if common else 0.0
-    if min(abs(main - a) for a in (0.0, 1.57, 3.14, 4.71, 6.28)) > 0.05:
-        main = 0.0  # a page with nothing but a diagonal watermark has no text
-    turn = "up" if abs(main - 4.71) < 0.05 else "down" if abs(main - 1.57) < 0.05 else None
     width, height = page.get_size()
     for i in range(n):
         ch = text[i] if direct else chr(raw.FPDFText_GetUnicode(tp, i))
         if ch in "\r\n":
-            close()
-            space = False
+            space = "line" if cur else False  # a line end, unless the next character goes on where this one stopped
             continue
         if ch in " \xa0\t":
-            space = "generated" if raw.FPDFText_IsGenerated(tp, i) == 1 else True
+            if space != "line":
+                space = "generated" if raw.FPDFText_IsGenerated(tp, i) == 1 else True
             continue
         if abs(angles[i] - main) > 0.03 and abs(abs(angles[i] - main) - 6.28) > 0.03:
             continue
@@ -168,6 +181,15 @@ def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
             ch = "-"  # pdfium's mark for a hyphen at a line end
         elif ch in SYMBOL_AS_STANDARD:
             ch = _symbol_sign(tp, i, ch)
+        if cur and space == "line":
+            # pdfium breaks a line inside a word at a ligature's shared box ("modi" / "fied"): the word goes on
+            gap = left - cur[2]
+            if abs((top + bottom) / 2 - (cur[3] + cur[4]) / 2) < 0.2 * cur[5] and -0.2 * cur[5] < gap < 0.1 * cur[5] \
+                    and cur[0][-1].isalpha() and ch.isalpha():
+                space = False
+            else:
+                close()
+                space = False
         if cur:
             mid, cmid, ch_h = (top + bottom) / 2, (cur[3] + cur[4]) / 2, cur[5]
             gap = left - cur[2]
@@ -187,7 +209,7 @@ def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
         cur = [[ch], left, right, top, bottom, h, i]
         space, last_h = False, h
     close()
-    return segs, turn is not None
+    return segs
 
 
 # a Symbol-font sign that a producer's text layer names by the Standard/Latin-1 glyph at the same code: certain
@@ -240,7 +262,7 @@ def _join(segs: list[Line], page: int) -> Line:
     text = " ".join(s.text for s in segs)[:LINE_CHARS]
     size = max(s.size for s in segs)
     return Line(text, min(s.x0 for s in segs), max(s.x1 for s in segs), max(s.top for s in segs),
-                min(s.bottom for s in segs), size, all(s.bold for s in segs), page)
+                min(s.bottom for s in segs), size, all(s.bold for s in segs), page, starts=segs[0].starts)
 
 
 def _twin_tables(segs: list[Line], width: float) -> float | None:
@@ -908,7 +930,33 @@ def ocr_segments(page, pno: int, timeout: float = 300) -> list[Line]:
                 cur = []
             cur.append(w)
         segs.append(Line(" ".join(x[4] for x in cur), cur[0][0], cur[-1][1], top, bottom, size, False, pno))
-    return _ocr_bullets(segs)
+    return _ocr_bullets(_ocr_type(segs))
+
+
+def _ocr_type(segs: list[Line]) -> list[Line]:
+    """What a text layer says of its type and OCR cannot: tesseract's box runs from a line's tallest letter to its
+    baseline (its descenders move it), so sizes within a band of the page's median are the body size, and a line's
+    box gets the descender room a text layer's has (line gaps then read as line gaps, not paragraph breaks); no
+    weight is seen, so a line of capitals set apart ("LEVEL 2: AT 6-10 BEDDED PRIMARY HEALTH CENTRE") is the
+    emphasis it is set for."""
+    if not segs:
+        return segs
+    body = statistics.median(s.size for s in segs)
+    right = max(s.x1 for s in segs)
+    prev = None
+    for s in segs:
+        if 0.75 * body <= s.size <= 1.5 * body:
+            s.size = body
+        s.bottom -= 0.3 * s.size
+        letters = re.sub(r"[^A-Za-z]", "", s.text)
+        s.bold = len(letters) >= 12 and letters.isupper() and len(s.text.split()) >= 2
+        # a line that stops well short of the column's right edge ended its paragraph or list item when the next
+        # one, under it, starts with a capital or a digit (a list whose bullets the scan lost)
+        if prev is not None and 0 < prev.bottom - s.top < 2 * body and abs(s.x0 - prev.x0) < 2 * body \
+                and right - prev.x1 > 0.25 * (right - prev.x0) and re.match(r"[A-Z0-9]", s.text):
+            s.starts = True
+        prev = s
+    return segs
 
 
 OCR_BULLET = re.compile(r"^(?:[eo°«©®*¢]|[-—]?[«»]|\+)$")  # how tesseract reads a bullet glyph: never a word here
@@ -1044,7 +1092,7 @@ def _read_pages(pdf, ocr: bool, clock: _Clock) -> _Pages:
         width, height = page.get_size()
         read.heights.append(height)
         tp = page.get_textpage()
-        segs, turned = _page_segments(page, tp, pno)
+        segs, turned, upright = _page_segments(page, tp, pno)
         if turned:
             width, height = height, width
         read_by_ocr = False
@@ -1065,6 +1113,8 @@ def _read_pages(pdf, ocr: bool, clock: _Clock) -> _Pages:
                 except Exception as e:
                     garbled[-1] = (pno, share, f"OCR failed: {e}")
         ordered, segs = _lay_out(page, segs, pno, width, height, turned, table_head)
+        if upright and not read_by_ocr:  # a sideways table's page: its upright title above the table
+            ordered[:0] = [_join(r, pno) for r in _rows(upright)]
         if tp.count_chars() > PAGE_CHARS or any(len(ln.text) >= LINE_CHARS for ln in ordered):
             read.notices.append(f"page {pno}: text over the budget of {PAGE_CHARS:,} characters a page or "
                                 f"{LINE_CHARS:,} a line (overlapping or repeated text?) was left out")

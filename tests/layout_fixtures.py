@@ -358,3 +358,41 @@ def recommendations_pdf(path: Path) -> Path:
             items.append((104 if not text.startswith(("Strong", "For the")) else 72, y, text))
         y += 15
     return write_pages(path, [items])
+
+
+SCANNED_LEVELS = [  # (x pt, text): lines of a scanned chapter, 14 pt apart within a paragraph, 22 pt between them
+    (60, "LEVEL 1: AT THE SOLO PHYSICIAN CLINIC"),
+    None,
+    (60, "Early antibiotic treatment is essential to decrease mortality and can be started"),
+    (60, "empirically when the clinical suspicion is strong."),
+    None,
+    (60, "Second line antibiotics:"),
+    (90, "Amoxicillin 25 mg/kg three times a day for 14 days"),
+    (90, "Cefixime 10 mg/kg twice a day for 14 days"),
+    None,
+    (60, "LEVEL 4: AT THE DISTRICT HOSPITAL"),
+    None,
+    (60, "Ceftriaxone 30 mg/kg every 12 hours for 10 to 14 days when the patient cannot take oral drugs."),
+]
+
+
+def scanned_levels_pdf(path: Path) -> Path:
+    """A scanned page (an image, no text layer) set in one size: capitals that head each level of care, a
+    paragraph that wraps, a list whose items have no bullets."""
+    from PIL import Image, ImageDraw, ImageFont
+    import matplotlib.font_manager as fm
+
+    dpi = 200
+    k = dpi / 72
+    img = Image.new("L", (int(8.27 * dpi), int(11.69 * dpi)), 255)
+    draw = ImageDraw.Draw(img)
+    f = ImageFont.truetype(fm.findfont(FONT), int(10 * k))
+    y = 80
+    for line in SCANNED_LEVELS:
+        if line is None:
+            y += 8
+            continue
+        draw.text((line[0] * k, y * k), line[1], font=f, fill=0)
+        y += 14
+    img.save(path, "PDF", resolution=dpi)
+    return path

@@ -51,6 +51,21 @@ def test_a_pdf_without_any_text_layer_is_read_by_ocr_with_its_table_rows(scanned
     assert any(s.page_start == 2 and "Ceftriaxone" in body(doc, s) for s in doc.sections)
 
 
+@pytest.mark.skipif(not HAS_TESSERACT, reason="tesseract-ocr is not installed (make test installs it)")
+def test_a_scanned_page_in_one_type_size_keeps_its_paragraphs_list_items_and_headings(tmp_path):
+    from layout_fixtures import scanned_levels_pdf
+
+    doc = one(scanned_levels_pdf(tmp_path / "levels.pdf"))
+    # a wrapped paragraph is one sentence (OCR's box of a line without ascenders is smaller; its size is the body's)
+    assert ("Early antibiotic treatment is essential to decrease mortality and can be started empirically when the "
+            "clinical suspicion is strong.") in doc.text, doc.text
+    # list items whose bullets the scan lost stay apart
+    assert re.search(r"for 14 days\n\nCefixime 10 mg/kg", doc.text), doc.text
+    # the capitals that head each level of care head their sections
+    heads = {s.heading_path[-1] for s in doc.sections if "Ceftriaxone" in body(doc, s)}
+    assert heads == {"LEVEL 4: AT THE DISTRICT HOSPITAL"}, [(s.heading_path, body(doc, s)) for s in doc.sections]
+
+
 def test_a_scanned_pdf_without_tesseract_says_per_file_what_to_install(scanned, monkeypatch):
     monkeypatch.setattr(pdfmod, "tesseract_available", lambda: False)
     res = load([scanned], S)
@@ -265,3 +280,18 @@ def test_a_recommendation_is_one_unit_with_its_number_items_grade_and_year(tmp_p
     # a sentence that only points to another recommendation is not quoted: what it names is a unit of its own
     assert not any("see recommendation 1.3.5." in c.text for c in chunks)
     assert not any(s.heading_path[-1].startswith("1.3.4") for s in doc.sections)
+
+
+# --- rotated tables --------------------------------------------------------------------------------
+def test_a_table_set_sideways_is_read_upright_row_by_row_under_its_upright_title(tmp_path):
+    from layout_fixtures import ROTATED_ROWS, rotated_table_pdf
+
+    doc = one(rotated_table_pdf(tmp_path / "annex.pdf"))
+    rows = [body(doc, s) for s in doc.sections if s.kind == "table_row"]
+    head = ROTATED_ROWS[0]
+    # each row's cells together, under their column headers; a word that pdfium breaks at a ligature's shared box
+    # ("modi" / "fied-release") stays one word in one cell
+    assert rows == ["; ".join(f"{h}: {c}" for h, c in zip(head, r)) + "." for r in ROTATED_ROWS[1:]], rows
+    # the upright title above the sideways table is read too (only watermarks at an angle are left out)
+    assert doc.text.startswith("Annex 2. Antibiotic doses")
+    assert all(s.heading_path[-1] == "Annex 2. Antibiotic doses" for s in doc.sections if s.kind == "table_row")

@@ -1226,7 +1226,11 @@ def _block_lines(rows: list[list[Line]], pno: int) -> list[Line]:
             n_header = i - h if h < i and data_first else i - h + 1
             header = rows[h:h + n_header]
             table = _table_paras(rows[h:j], n_header, pno)
-        ordered.append(Line("", top.x0, top.x1, top.top, rows[j - 1][0].bottom, top.size, False, pno, table=table))
+        if table:
+            ordered.append(Line("", top.x0, top.x1, top.top, rows[j - 1][0].bottom, top.size, False, pno,
+                                table=table))
+        else:  # no row came out as a sentence: the lines as they are (nothing is lost)
+            ordered += [_join(r, pno) for r in rows[h:j]]
         k = j
     for r in rows[k:]:
         ordered.append(_join(r, pno))
@@ -1446,7 +1450,7 @@ def _heading_like(p: Para) -> bool:
 
 
 def _gather_units(paras: list[Para]) -> list[Para]:
-    """A numbered recommendation or definition that leads into a list ("1.3.4 Refer … if they:" / "- have an ACR
+    """A numbered recommendation or definition (or a short label) that leads into a list ("1.3.4 Refer … if they:" / "- have an ACR
     of 70 mg/mmol or more" / …) is one paragraph with its items, so that its number, grade and year (printed after
     the last item) belong to all of it: "…if they: have an ACR of 70 mg/mmol or more; have …"."""
     out: list[Para] = []
@@ -1456,8 +1460,16 @@ def _gather_units(paras: list[Para]) -> list[Para]:
         out.append(p)
         i += 1
         lead = p.text.rstrip()
-        if p.kind or p.heading_level or not lead.endswith(":") or len(lead) < 30 or not (
-                REC_NICE.match(lead) or REC_WORD.match(lead) or LIST_REC.match(lead)):
+        if p.kind or p.heading_level or not lead.endswith(":"):
+            continue
+        numbered = len(lead) >= 30 and (REC_NICE.match(lead) or REC_WORD.match(lead) or LIST_REC.match(lead))
+        # or a list's label and its short items ("B. Relative contraindications:" / "- Severe hypertension on
+        # presentation (BP > 180/110 mm.Hg.)" / …): each item is read under what it is an item of
+        j = i
+        while j < len(paras) and j - i < 12 and paras[j].kind is None and not paras[j].heading_level \
+                and paras[j].text.startswith("- ") and len(paras[j].text.split()) <= 20:
+            j += 1
+        if not numbered and (len(lead.split()) > 10 or j == i or j < len(paras) and paras[j].text.startswith("- ")):
             continue
         while i < len(paras) and paras[i].kind is None and not paras[i].heading_level \
                 and paras[i].text.startswith("- "):

@@ -396,3 +396,28 @@ def scanned_levels_pdf(path: Path) -> Path:
         y += 14
     img.save(path, "PDF", resolution=dpi)
     return path
+
+
+LIST_ITEMS = {
+    "A. Absolute contraindications:": ["Active internal bleeding", "Suspected aortic dissection",
+                                       "Known intracranial neoplasm"],
+    "B. Relative contraindications:": ["Severe hypertension on presentation (BP > 180/110 mmHg)",
+                                       "Recent trauma (< 2 weeks) or major surgery (< 3 weeks)",
+                                       "Prolonged or traumatic CPR (> 10 min)"],
+}
+
+
+def bullet_lists_pdf(path: Path) -> Path:
+    """Two labelled lists whose bullet glyphs are set apart from their items' text, in a larger size (a column of
+    bullets and a column of text: what a layout reader may take for a two-column table)."""
+    items = [(72, 80, "Because fibrinolytic agents increase the risk of haemorrhage, several contraindications must"),
+             (72, 94, "be considered before treatment can be initiated. These are:")]
+    y = 125
+    for label, rows in LIST_ITEMS.items():
+        items.append((72, y, label))
+        y += 22
+        for text in rows:
+            items += [(90, y, "•", {"fontsize": 11}), (106, y, text)]
+            y += 22
+        y += 12
+    return write_pages(path, [items])

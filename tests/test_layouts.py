@@ -295,3 +295,14 @@ def test_a_table_set_sideways_is_read_upright_row_by_row_under_its_upright_title
     # the upright title above the sideways table is read too (only watermarks at an angle are left out)
     assert doc.text.startswith("Annex 2. Antibiotic doses")
     assert all(s.heading_path[-1] == "Annex 2. Antibiotic doses" for s in doc.sections if s.kind == "table_row")
+
+
+def test_a_labelled_list_with_its_bullets_set_apart_is_read_whole_under_its_label(tmp_path):
+    from layout_fixtures import LIST_ITEMS, bullet_lists_pdf
+
+    doc = one(bullet_lists_pdf(tmp_path / "lysis.pdf"))
+    # no item is lost (a column of bullets beside a column of text is no table), and each is read with the label
+    # it is an item of ("relative" is what the 180/110 criterion is)
+    for label, items in LIST_ITEMS.items():
+        assert f"{label} {'; '.join(items)}" in doc.text, doc.text
+    assert not any(s.kind == "table_row" for s in doc.sections)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from .pdf import slug
 from .settings import Settings
 from .types import LoadError, LoadResult, Section, SkippedFile, SourceDocument
 from .webpage import iso_date_or_none, looks_like_guideline, parse_page
@@ -34,14 +35,10 @@ class InputError(Exception):
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-def slug(text: str, limit: int = 48) -> str:
-    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return s[:limit].rstrip("-") or "section"
-
-
 # bumped when loading or chunking changes what an unchanged file becomes, so that the next ingest redoes it
-PIPELINE_VERSION = 4  # 3: "is an option", "is reasonable", "may be considered" are recommendation statements
+PIPELINE_VERSION = 5  # 3: "is an option", "is reasonable", "may be considered" are recommendation statements
 # 4: scanned pages read with their layout; web pages keep their headings; form items; certain glyph repairs
+# 5: recommendation units with their list items; sideways tables' titles; OCR'd paragraphs; lists beside bullets
 
 
 def doc_hash(doc: SourceDocument) -> str:

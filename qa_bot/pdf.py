@@ -1546,9 +1546,13 @@ def _title(pdf, paras: list[Para], path: Path, body: float) -> str:
     return path.stem
 
 
-def _assemble(paras: list[Para], title: str, doc_id: str) -> tuple[str, list[Section], list[tuple[int, int]]]:
-    from .load import slug
+def slug(text: str, limit: int = 48) -> str:
+    """A section id's readable part: "1.3 Referral to specialist care" → "1-3-referral-to-specialist-care"."""
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return s[:limit].rstrip("-") or "section"
 
+
+def _assemble(paras: list[Para], title: str, doc_id: str) -> tuple[str, list[Section], list[tuple[int, int]]]:
     parts: list[str] = []
     sections: list[Section] = []
     page_map: list[tuple[int, int]] = []

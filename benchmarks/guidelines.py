@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -71,12 +72,13 @@ def main() -> None:
     from qa_bot.store import ingest
 
     data = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="qa-guidelines-"))
-    # the documents only (questions.jsonl and the README are not documents), linked into a folder of their own
+    # the documents only (questions.jsonl and the README are not documents), copied into a folder of their own (the
+    # loader skips links to files outside the folder it reads)
     docs = data / "guidelines"
     docs.mkdir(parents=True, exist_ok=True)
     for f in sorted(folder.iterdir()):
         if f.suffix.lower() in {".pdf", ".html", ".htm"} and not (docs / f.name).exists():
-            (docs / f.name).symlink_to(f)
+            shutil.copyfile(f, docs / f.name)
     folder_docs = folder
     folder = docs
     settings = Settings(data_dir=data / "index", corpus=[folder])

@@ -57,6 +57,11 @@ ITEM = re.compile(r"^(?:[a-h]|i{1,3}|iv|vi{0,3})\.\s")  # "a. …", "ii. …": a
 GROUPED = re.compile(r"^((?:[a-h])\.\s.*?)\s+(?:i|ii|iii|iv|v|vi)\.\s")  # "d. Breast cancer i. Current"
 CAPTION = re.compile(r"^(table|box|exhibit)\s*[\w.-]{0,8}[.:]?\s", re.I)
 LIST_REC = re.compile(r"^(\d{1,2})\.\s+(?=[A-Z])")
+# a sentence that only points to another recommendation ("For the definition of X, see recommendation 1.3.5.")
+_REC_NO = r"\d{1,2}(?:\.\d{1,3}){0,2}[a-z]?"
+XREF_ONLY = re.compile(r"^\(?(?:for\b[^.;:]{0,120}?,?\s*)?(?:see|refer to)\s+(?:also\s+)?recommendations?\s+" + _REC_NO
+                       + r"(?:\s*(?:,|and|or|to|–|-)\s*" + _REC_NO + r")*(?:\s+(?:for|on|about)\b[^.]{0,120})?\)?\.?$",
+                       re.I)
 
 
 @dataclass
@@ -112,14 +117,34 @@ class PDFError(Exception):
 
 
 # --- characters → segments → lines --------------------------------------------------------------
-def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
+def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool, list[Line]]:
+    """The page's text segments at its main angle; whether that angle turns the page (a landscape table set
+    sideways: the segments are turned upright); and, on a turned page, its upright segments (a title above the
+    table), in the page's own coordinates."""
     import pypdfium2.raw as raw
 
     n = min(tp.count_chars(), PAGE_CHARS)
     if n <= 0:
-        return [], False
+        return [], False, []
     text = tp.get_text_range(0, n)
     direct = len(text) == n
+    # watermarks and side labels are set at an angle: only text at the page's main angle is read
+    angles = [round(raw.FPDFText_GetCharAngle(tp, i), 2) for i in range(n)]
+    common = Counter(a for a, c in zip(angles, text) if not c.isspace()).most_common(1) if direct else []
+    main = common[0][0] if common else 0.0
+    if min(abs(main - a) for a in (0.0, 1.57, 3.14, 4.71, 6.28)) > 0.05:
+        main = 0.0  # a page with nothing but a diagonal watermark has no text
+    turn = "up" if abs(main - 4.71) < 0.05 else "down" if abs(main - 1.57) < 0.05 else None
+    chars = (text, direct, angles)
+    segs = _char_runs(page, tp, pno, n, chars, main, turn)
+    return segs, turn is not None, _char_runs(page, tp, pno, n, chars, 0.0, None) if turn else []
+
+
+def _char_runs(page, tp, pno: int, n: int, chars: tuple, main: float, turn: str | None) -> list[Line]:
+    """Runs of characters at the angle ``main`` on one baseline, split at wide gaps (``turn``: turned upright)."""
+    import pypdfium2.raw as raw
+
+    text, direct, angles = chars
     segs: list[Line] = []
     cur: list = []  # [chars, x0, x1, top, bottom, size, first index]
     space: bool | str = False
@@ -133,22 +158,15 @@ def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
                 segs.append(Line(s, cur[1], cur[2], cur[3], cur[4], cur[5], _bold(tp, cur[6]), pno))
         cur = []
 
-    # watermarks and side labels are set at an angle: only text at the page's main angle is read
-    angles = [round(raw.FPDFText_GetCharAngle(tp, i), 2) for i in range(n)]
-    common = Counter(a for a, c in zip(angles, text) if not c.isspace()).most_common(1) if direct else []
-    main = common[0][0] if common else 0.0
-    if min(abs(main - a) for a in (0.0, 1.57, 3.14, 4.71, 6.28)) > 0.05:
-        main = 0.0  # a page with nothing but a diagonal watermark has no text
-    turn = "up" if abs(main - 4.71) < 0.05 else "down" if abs(main - 1.57) < 0.05 else None
     width, height = page.get_size()
     for i in range(n):
         ch = text[i] if direct else chr(raw.FPDFText_GetUnicode(tp, i))
         if ch in "\r\n":
-            close()
-            space = False
+            space = "line" if cur else False  # a line end, unless the next character goes on where this one stopped
             continue
         if ch in " \xa0\t":
-            space = "generated" if raw.FPDFText_IsGenerated(tp, i) == 1 else True
+            if space != "line":
+                space = "generated" if raw.FPDFText_IsGenerated(tp, i) == 1 else True
             continue
         if abs(angles[i] - main) > 0.03 and abs(abs(angles[i] - main) - 6.28) > 0.03:
             continue
@@ -164,6 +182,15 @@ def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
             ch = "-"  # pdfium's mark for a hyphen at a line end
         elif ch in SYMBOL_AS_STANDARD:
             ch = _symbol_sign(tp, i, ch)
+        if cur and space == "line":
+            # pdfium breaks a line inside a word at a ligature's shared box ("modi" / "fied"): the word goes on
+            gap = left - cur[2]
+            if abs((top + bottom) / 2 - (cur[3] + cur[4]) / 2) < 0.2 * cur[5] and -0.2 * cur[5] < gap < 0.1 * cur[5] \
+                    and cur[0][-1].isalpha() and ch.isalpha():
+                space = False
+            else:
+                close()
+                space = False
         if cur:
             mid, cmid, ch_h = (top + bottom) / 2, (cur[3] + cur[4]) / 2, cur[5]
             gap = left - cur[2]
@@ -183,7 +210,7 @@ def _page_segments(page, tp, pno: int) -> tuple[list[Line], bool]:
         cur = [[ch], left, right, top, bottom, h, i]
         space, last_h = False, h
     close()
-    return segs, turn is not None
+    return segs
 
 
 # a Symbol-font sign that a producer's text layer names by the Standard/Latin-1 glyph at the same code: certain
@@ -236,7 +263,7 @@ def _join(segs: list[Line], page: int) -> Line:
     text = " ".join(s.text for s in segs)[:LINE_CHARS]
     size = max(s.size for s in segs)
     return Line(text, min(s.x0 for s in segs), max(s.x1 for s in segs), max(s.top for s in segs),
-                min(s.bottom for s in segs), size, all(s.bold for s in segs), page)
+                min(s.bottom for s in segs), size, all(s.bold for s in segs), page, starts=segs[0].starts)
 
 
 def _twin_tables(segs: list[Line], width: float) -> float | None:
@@ -904,7 +931,33 @@ def ocr_segments(page, pno: int, timeout: float = 300) -> list[Line]:
                 cur = []
             cur.append(w)
         segs.append(Line(" ".join(x[4] for x in cur), cur[0][0], cur[-1][1], top, bottom, size, False, pno))
-    return _ocr_bullets(segs)
+    return _ocr_bullets(_ocr_type(segs))
+
+
+def _ocr_type(segs: list[Line]) -> list[Line]:
+    """What a text layer says of its type and OCR cannot: tesseract's box runs from a line's tallest letter to its
+    baseline (its descenders move it), so sizes within a band of the page's median are the body size, and a line's
+    box gets the descender room a text layer's has (line gaps then read as line gaps, not paragraph breaks); no
+    weight is seen, so a line of capitals set apart ("LEVEL 2: AT 6-10 BEDDED PRIMARY HEALTH CENTRE") is the
+    emphasis it is set for."""
+    if not segs:
+        return segs
+    body = statistics.median(s.size for s in segs)
+    right = max(s.x1 for s in segs)
+    prev = None
+    for s in segs:
+        if 0.75 * body <= s.size <= 1.5 * body:
+            s.size = body
+        s.bottom -= 0.3 * s.size
+        letters = re.sub(r"[^A-Za-z]", "", s.text)
+        s.bold = len(letters) >= 12 and letters.isupper() and len(s.text.split()) >= 2
+        # a line that stops well short of the column's right edge ended its paragraph or list item when the next
+        # one, under it, starts with a capital or a digit (a list whose bullets the scan lost)
+        if prev is not None and 0 < prev.bottom - s.top < 2 * body and abs(s.x0 - prev.x0) < 2 * body \
+                and right - prev.x1 > 0.25 * (right - prev.x0) and re.match(r"[A-Z0-9]", s.text):
+            s.starts = True
+        prev = s
+    return segs
 
 
 OCR_BULLET = re.compile(r"^(?:[eo°«©®*¢]|[-—]?[«»]|\+)$")  # how tesseract reads a bullet glyph: never a word here
@@ -998,136 +1051,197 @@ class _Clock:
 
 
 def _parse(pdf, path: Path, ocr: bool, clock: _Clock) -> ParsedPDF:
+    read = _read_pages(pdf, ocr, clock)
+    page_lines = _drop_running_lines(read, clock)
+    sizes = Counter()
+    for lines in page_lines:
+        for ln in lines:
+            sizes[round(ln.size, 1)] += len(ln.text)  # table placeholders have no text
+    body = sizes.most_common(1)[0][0] if sizes else 10.0
+    vocab = {w.lower() for lines in page_lines for ln in lines for w in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)*", ln.text)}
+    paras = _run_on(_paragraphs(page_lines, vocab, clock), vocab)
+    outline = _outline(pdf)
+    _mark_headings(paras, outline, body)
+    paras = _gather_units(paras)
+    _mark_recommendations(paras)
+    title = _title(pdf, paras, path, body)
+    text, sections, page_map = _assemble(paras, title, path.stem)
+    return ParsedPDF(text, sections, title, page_map, len(pdf), read.notices, len(outline), read.ocr, read.empty)
+
+
+@dataclass
+class _Pages:
+    """What the page-by-page reading gives: each page's lines in reading order, and what was noticed on the way."""
+
+    lines: list[list[Line]] = field(default_factory=list)
+    heights: list[float] = field(default_factory=list)
+    segs: dict[int, list[Line]] = field(default_factory=dict)  # each page's text segments (for the contents test)
+    notices: list[str] = field(default_factory=list)
+    ocr: list[tuple[int, float]] = field(default_factory=list)  # (page, seconds) of every page read by OCR
+    empty: list[int] = field(default_factory=list)  # blank pages
+
+
+def _read_pages(pdf, ocr: bool, clock: _Clock) -> _Pages:
+    """Every page's lines in reading order: text layer, else OCR; forms, ruled tables, flowcharts, aligned tables."""
     n_pages = len(pdf)
-    notices: list[str] = []
-    page_lines: list[list[Line]] = []
-    heights: list[float] = []
-    page_segs: dict[int, list[Line]] = {}
-    ocr_stats: list[tuple[int, float]] = []  # (page, seconds) of every page read by OCR
-    empty: list[int] = []  # blank pages
+    read = _Pages()
     table_head: list[list[str]] = []  # the header of the last ruled table, for its pages that follow
     garbled: list[tuple] = []  # (page, share of non-words[, why OCR did not replace it])
     for pno in range(1, n_pages + 1):
         clock.check(f"page {pno} of {n_pages}")
         page = pdf[pno - 1]
         width, height = page.get_size()
-        heights.append(height)
+        read.heights.append(height)
         tp = page.get_textpage()
-        segs, turned = _page_segments(page, tp, pno)
+        segs, turned, upright = _page_segments(page, tp, pno)
         if turned:
             width, height = height, width
         read_by_ocr = False
         if sum(len(s.text) for s in segs) < 3:
-            if not _has_marks(page):
-                empty.append(pno)
-                page_lines.append([])
-                continue
-            if not ocr:
-                notices.append(f"page {pno} has no text layer (a scanned image): skipped; install tesseract-ocr "
-                               "to read it by OCR")
-                page_lines.append([])
-                continue
-            t0 = time.perf_counter()
-            try:
-                segs, turned = ocr_segments(page, pno, timeout=clock.left(120)), False
-                width, height = page.get_size()
-            except Exception as e:
-                notices.append(f"page {pno} has no text layer and OCR failed ({e}): skipped")
-                page_lines.append([])
-                continue
-            ocr_stats.append((pno, time.perf_counter() - t0))
-            read_by_ocr = True
-            notices.append(f"page {pno} has no text layer: read by OCR (tesseract, {ocr_stats[-1][1]:.1f} s)")
+            segs = _scanned_page(page, pno, ocr, clock, read)
             if not segs:
-                page_lines.append([])
+                read.lines.append([])
                 continue
+            turned, read_by_ocr = False, True
+            width, height = page.get_size()
         share = None if read_by_ocr else garbled_share(" ".join(s.text for s in segs))
         if share is not None and share >= GARBLED:  # a broken font encoding: the page's image is what it says
             garbled.append((pno, share))
             if ocr:
                 try:
-                    page_lines.append(_ocr_lines(page, pno, width, height, clock))
+                    read.lines.append(_ocr_lines(page, pno, width, height, clock))
                     continue
                 except Exception as e:
                     garbled[-1] = (pno, share, f"OCR failed: {e}")
-        form: list[Line] = []
-        page_rows = _rows(segs)
-        found = _form_items(page_rows, pno)
-        if found is not None:  # a check-list: its items as items, the tick-box columns dropped; the rest as usual
-            form = found[1]
-            segs = [c for r in page_rows[:found[0]] for c in r]
-        ruled = None if turned or form else _ruled_table(page, segs, pno, table_head)
-        if ruled is not None:  # a grid of rules with cells of several lines: cells kept together
-            segs = ruled[1]
-        boxes = [] if turned else _diagram_boxes(page, segs, width, height)
-        if boxes:  # a flowchart: each box's text on its own, boxes top to bottom, left to right; the rest as usual
-            inside = {id(s) for _, g in boxes for s in g}
-            placed: list[tuple[float, float, list[list[Line]], bool]] = []
-            for rows in _reading_order([s for s in segs if id(s) not in inside], width):
-                run: list[list[Line]] = []
-                for r in rows:  # text above and below the boxes stays above and below them
-                    if run and any(min(s.bottom for s in run[-1]) > b[3] > max(s.top for s in r) for b, _ in boxes):
-                        placed.append((max(s.top for s in run[0]), min(s.x0 for s in run[0]), run, False))
-                        run = []
-                    run.append(r)
-                if run:
-                    placed.append((max(s.top for s in run[0]), min(s.x0 for s in run[0]), run, False))
-            placed += [(b[3], b[0], [r for rows in _reading_order(g, width) for r in rows], True) for b, g in boxes]
-            placed.sort(key=lambda p: (-round(p[0] / 8), p[1]))
-            blocks = [(rows, box) for _, _, rows, box in placed]
-        else:
-            blocks = [(b, False) for b in _reading_order(segs, width)]  # runs of rows in reading order
-        ordered: list[Line] = []
-        for rows, box in blocks:
-            if box:
-                lines = [_join(r, pno) for r in rows]
-                lines[0].starts = True
-                ordered += lines
-                continue
-            # a legend row ("KEY: 1 = No restriction … 3 = Theoretical or proven risks …"): one sentence per entry
-            for n, r in enumerate(rows):
-                items = [c for c in r if LEGEND.match(c.text)]
-                if len(items) >= 2 and len(items) >= len(r) - 1:
-                    label = r[0].text.rstrip(": ") + ": " if r[0] not in items else ""
-                    rows[n] = []
-                    ordered.append(Line("", r[0].x0, r[-1].x1, r[0].top, r[0].bottom, r[0].size, False, pno, table=[
-                        Para(label + c.text.rstrip(".") + ".", pno, pno, c.size, False) for c in items]))
-            rows = [r for r in rows if r]
-            k = 0
-            header: list[list[Line]] = []  # the last table's header in this block
-            for h, i, j in _table_runs(rows):
-                for r in rows[k:h]:
-                    ordered.append(_join(r, pno))
-                top = rows[h][0]
-                data_first = any(re.search(r"\d", c.text) for c in rows[i][1:])
-                if data_first and header:
-                    # the table goes on after a break (a long cell, a wide gap): under the same header
-                    table = _table_paras(header + rows[h:j], len(header), pno)
-                else:
-                    # the first aligned row is the header unless header lines stand above it and it holds data
-                    n_header = i - h if h < i and data_first else i - h + 1
-                    header = rows[h:h + n_header]
-                    table = _table_paras(rows[h:j], n_header, pno)
-                ordered.append(Line("", top.x0, top.x1, top.top, rows[j - 1][0].bottom, top.size, False, pno,
-                                    table=table))
-                k = j
-            for r in rows[k:]:
-                ordered.append(_join(r, pno))
-        if ruled is not None:  # the table where it stands: after the lines above it
-            at = next((n for n, ln in enumerate(ordered) if ln.top < ruled[0][0].top), len(ordered))
-            ordered[at:at] = ruled[0]
-        ordered += form
+        ordered, segs = _lay_out(page, segs, pno, width, height, turned, table_head)
+        if upright and not read_by_ocr:  # a sideways table's page: its upright title above the table
+            ordered[:0] = [_join(r, pno) for r in _rows(upright)]
         if tp.count_chars() > PAGE_CHARS or any(len(ln.text) >= LINE_CHARS for ln in ordered):
-            notices.append(f"page {pno}: text over the budget of {PAGE_CHARS:,} characters a page or {LINE_CHARS:,} "
-                           "a line (overlapping or repeated text?) was left out")
+            read.notices.append(f"page {pno}: text over the budget of {PAGE_CHARS:,} characters a page or "
+                                f"{LINE_CHARS:,} a line (overlapping or repeated text?) was left out")
         for ln in ordered:
             ln.text = ln.text.replace("\ufffe", "-").replace("\x02", "-")
-        page_lines.append(ordered)
-        page_segs[pno] = segs
-
+        read.lines.append(ordered)
+        read.segs[pno] = segs
     if garbled:
-        notices.append(_garbled_notice(garbled, ocr))
-    # running headers/footers: margin lines repeated on many pages (digits ignored), and page numbers
+        read.notices.append(_garbled_notice(garbled, ocr))
+    return read
+
+
+def _scanned_page(page, pno: int, ocr: bool, clock: _Clock, read: _Pages) -> list[Line]:
+    """The segments of a page without a text layer, read by OCR; none for a blank page or when OCR is off or fails
+    (noticed in ``read``)."""
+    if not _has_marks(page):
+        read.empty.append(pno)
+        return []
+    if not ocr:
+        read.notices.append(f"page {pno} has no text layer (a scanned image): skipped; install tesseract-ocr "
+                            "to read it by OCR")
+        return []
+    t0 = time.perf_counter()
+    try:
+        segs = ocr_segments(page, pno, timeout=clock.left(120))
+    except Exception as e:
+        read.notices.append(f"page {pno} has no text layer and OCR failed ({e}): skipped")
+        return []
+    read.ocr.append((pno, time.perf_counter() - t0))
+    read.notices.append(f"page {pno} has no text layer: read by OCR (tesseract, {read.ocr[-1][1]:.1f} s)")
+    return segs
+
+
+def _lay_out(page, segs: list[Line], pno: int, width: float, height: float, turned: bool,
+             table_head: list[list[str]]) -> tuple[list[Line], list[Line]]:
+    """One page's lines in reading order (tables as placeholders of their rows) and the segments they came from."""
+    form: list[Line] = []
+    page_rows = _rows(segs)
+    found = _form_items(page_rows, pno)
+    if found is not None:  # a check-list: its items as items, the tick-box columns dropped; the rest as usual
+        form = found[1]
+        segs = [c for r in page_rows[:found[0]] for c in r]
+    ruled = None if turned or form else _ruled_table(page, segs, pno, table_head)
+    if ruled is not None:  # a grid of rules with cells of several lines: cells kept together
+        segs = ruled[1]
+    boxes = [] if turned else _diagram_boxes(page, segs, width, height)
+    if boxes:  # a flowchart: each box's text on its own, boxes top to bottom, left to right; the rest as usual
+        blocks = _flowchart_blocks(segs, boxes, width)
+    else:
+        blocks = [(b, False) for b in _reading_order(segs, width)]  # runs of rows in reading order
+    ordered: list[Line] = []
+    for rows, box in blocks:
+        if box:
+            lines = [_join(r, pno) for r in rows]
+            lines[0].starts = True
+            ordered += lines
+        else:
+            ordered += _block_lines(rows, pno)
+    if ruled is not None:  # the table where it stands: after the lines above it
+        at = next((n for n, ln in enumerate(ordered) if ln.top < ruled[0][0].top), len(ordered))
+        ordered[at:at] = ruled[0]
+    return ordered + form, segs
+
+
+def _flowchart_blocks(segs: list[Line], boxes: list[tuple[tuple, list[Line]]],
+                      width: float) -> list[tuple[list[list[Line]], bool]]:
+    """A flowchart page's runs of rows (and whether each is a box), boxes top to bottom, left to right; the text
+    above and below the boxes stays above and below them."""
+    inside = {id(s) for _, g in boxes for s in g}
+    placed: list[tuple[float, float, list[list[Line]], bool]] = []
+    for rows in _reading_order([s for s in segs if id(s) not in inside], width):
+        run: list[list[Line]] = []
+        for r in rows:
+            if run and any(min(s.bottom for s in run[-1]) > b[3] > max(s.top for s in r) for b, _ in boxes):
+                placed.append((max(s.top for s in run[0]), min(s.x0 for s in run[0]), run, False))
+                run = []
+            run.append(r)
+        if run:
+            placed.append((max(s.top for s in run[0]), min(s.x0 for s in run[0]), run, False))
+    placed += [(b[3], b[0], [r for rows in _reading_order(g, width) for r in rows], True) for b, g in boxes]
+    placed.sort(key=lambda p: (-round(p[0] / 8), p[1]))
+    return [(rows, box) for _, _, rows, box in placed]
+
+
+def _block_lines(rows: list[list[Line]], pno: int) -> list[Line]:
+    """A run of rows as lines: legend rows one entry a sentence, aligned tables as placeholders of their rows."""
+    ordered: list[Line] = []
+    # a legend row ("KEY: 1 = No restriction … 3 = Theoretical or proven risks …"): one sentence per entry
+    for n, r in enumerate(rows):
+        items = [c for c in r if LEGEND.match(c.text)]
+        if len(items) >= 2 and len(items) >= len(r) - 1:
+            label = r[0].text.rstrip(": ") + ": " if r[0] not in items else ""
+            rows[n] = []
+            ordered.append(Line("", r[0].x0, r[-1].x1, r[0].top, r[0].bottom, r[0].size, False, pno, table=[
+                Para(label + c.text.rstrip(".") + ".", pno, pno, c.size, False) for c in items]))
+    rows = [r for r in rows if r]
+    k = 0
+    header: list[list[Line]] = []  # the last table's header in this block
+    for h, i, j in _table_runs(rows):
+        for r in rows[k:h]:
+            ordered.append(_join(r, pno))
+        top = rows[h][0]
+        data_first = any(re.search(r"\d", c.text) for c in rows[i][1:])
+        if data_first and header:
+            # the table goes on after a break (a long cell, a wide gap): under the same header
+            table = _table_paras(header + rows[h:j], len(header), pno)
+        else:
+            # the first aligned row is the header unless header lines stand above it and it holds data
+            n_header = i - h if h < i and data_first else i - h + 1
+            header = rows[h:h + n_header]
+            table = _table_paras(rows[h:j], n_header, pno)
+        if table:
+            ordered.append(Line("", top.x0, top.x1, top.top, rows[j - 1][0].bottom, top.size, False, pno,
+                                table=table))
+        else:  # no row came out as a sentence: the lines as they are (nothing is lost)
+            ordered += [_join(r, pno) for r in rows[h:j]]
+        k = j
+    for r in rows[k:]:
+        ordered.append(_join(r, pno))
+    return ordered
+
+
+def _drop_running_lines(read: _Pages, clock: _Clock) -> list[list[Line]]:
+    """Each page's lines without running headers/footers (margin lines repeated on many pages, digits ignored),
+    page numbers and folios; pages of a table of contents emptied."""
+    page_lines, heights, n_pages = read.lines, read.heights, len(read.lines)
     counts: Counter[str] = Counter()
     for pno, lines in enumerate(page_lines, 1):
         h = heights[pno - 1]
@@ -1163,19 +1277,16 @@ def _parse(pdf, path: Path, ocr: bool, clock: _Clock) -> ParsedPDF:
                 continue
             keep.append(ln)
         page_lines[pno - 1] = keep
-        if _is_toc_page(keep, page_segs.get(pno)):
+        if _is_toc_page(keep, read.segs.get(pno)):
             toc_pages.add(pno)
     for pno in toc_pages:
         page_lines[pno - 1] = []
+    return page_lines
 
-    sizes = Counter()
-    for lines in page_lines:
-        for ln in lines:
-            sizes[round(ln.size, 1)] += len(ln.text)  # table placeholders have no text
-    body = sizes.most_common(1)[0][0] if sizes else 10.0
-    vocab = {w.lower() for lines in page_lines for ln in lines for w in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)*", ln.text)}
 
-    # lines → paragraphs
+def _paragraphs(page_lines: list[list[Line]], vocab: set[str], clock: _Clock) -> list[Para]:
+    """Lines → paragraphs: a new one at a bullet, a change of size or weight, a gap, a jump of column, a
+    recommendation's number or grade line; table placeholders give their rows (with the caption above them)."""
     paras: list[Para] = []
     for pno, lines in enumerate(page_lines, 1):
         clock.check("paragraphs")
@@ -1219,8 +1330,11 @@ def _parse(pdf, path: Path, ocr: bool, clock: _Clock) -> ParsedPDF:
                 cur.lines += 1
                 cur.page_end = pno
             prev = ln
+    return paras
 
-    # a paragraph broken by a page or column end continues: "… among" / "patients with …"
+
+def _run_on(paras: list[Para], vocab: set[str]) -> list[Para]:
+    """A paragraph broken by a page or column end continues: "… among" / "patients with …"."""
     merged: list[Para] = []
     for p in paras:
         q = merged[-1] if merged else None
@@ -1235,14 +1349,7 @@ def _parse(pdf, path: Path, ocr: bool, clock: _Clock) -> ParsedPDF:
             q.lines += p.lines
             continue
         merged.append(p)
-    paras = merged
-
-    outline = _outline(pdf)
-    _mark_headings(paras, outline, body)
-    _mark_recommendations(paras)
-    title = _title(pdf, paras, path, body)
-    text, sections, page_map = _assemble(paras, title, path.stem)
-    return ParsedPDF(text, sections, title, page_map, n_pages, notices, len(outline), ocr_stats, empty)
+    return merged
 
 
 def _outline(pdf) -> list[tuple[int, str, int | None]]:
@@ -1337,13 +1444,54 @@ def _mark_headings(paras: list[Para], outline: list[tuple[int, str, int | None]]
 
 def _heading_like(p: Para) -> bool:
     t = p.text
+    if REC_NICE.match(t) and (t.endswith(":") or len(t.split()) > 10):  # "1.3.4 Refer … if they:" recommends
+        return False
     return (p.kind is None and p.lines <= 3 and 1 <= len(t.split()) <= 16 and re.search(r"[A-Za-z]{3}", t) is not None
             and not re.search(r"[.,;]$", t) and not t.startswith("- ") and not re.match(r"^[a-z(]", t))
+
+
+def _gather_units(paras: list[Para]) -> list[Para]:
+    """A numbered recommendation or definition (or a short label) that leads into a list ("1.3.4 Refer … if they:" / "- have an ACR
+    of 70 mg/mmol or more" / …) is one paragraph with its items, so that its number, grade and year (printed after
+    the last item) belong to all of it: "…if they: have an ACR of 70 mg/mmol or more; have …"."""
+    out: list[Para] = []
+    i = 0
+    while i < len(paras):
+        p = paras[i]
+        out.append(p)
+        i += 1
+        lead = p.text.rstrip()
+        if p.kind or p.heading_level or not lead.endswith(":"):
+            continue
+        numbered = len(lead) >= 30 and (REC_NICE.match(lead) or REC_WORD.match(lead) or LIST_REC.match(lead))
+        # or a list's label and its short items ("B. Relative contraindications:" / "- Severe hypertension on
+        # presentation (BP > 180/110 mm.Hg.)" / …): each item is read under what it is an item of
+        j = i
+        while j < len(paras) and j - i < 12 and paras[j].kind is None and not paras[j].heading_level \
+                and paras[j].text.startswith("- ") and len(paras[j].text.split()) <= 20:
+            j += 1
+        if not numbered and (len(lead.split()) > 10 or j == i or j < len(paras) and paras[j].text.startswith("- ")):
+            continue
+        while i < len(paras) and paras[i].kind is None and not paras[i].heading_level \
+                and paras[i].text.startswith("- "):
+            q, item = paras[i], paras[i].text[2:].strip()
+            glue = " " if re.search(r"(?:[:.,;]|\b(?:or|and))$", p.text) else "; "
+            p.text = p.text.rstrip() + glue + item
+            at = len(p.text) - len(item)
+            if q.page > p.page_end:
+                p.breaks = [*(p.breaks or []), (at, q.page)]
+            p.breaks = [*(p.breaks or []), *((at - 2 + o, pg) for o, pg in (q.breaks or []))] or None
+            p.page_end, p.lines = q.page_end, p.lines + q.lines
+            i += 1
+    return out
 
 
 def _mark_recommendations(paras: list[Para]) -> None:
     for i, p in enumerate(paras):
         if p.kind or p.heading_level:
+            continue
+        if XREF_ONLY.match(p.text):  # only a pointer: the recommendation it names is a unit of its own
+            p.kind = "drop"
             continue
         m = REC_NICE.match(p.text)
         if m and len(p.text) > 40:
@@ -1366,8 +1514,10 @@ def _mark_recommendations(paras: list[Para]) -> None:
             p.kind = p.kind or "recommendation"
             p.year = y.group(1)
             p.text = p.text[:y.start()].rstrip()
-        if not p.kind and i + 1 < len(paras) and GRADE_LINE.match(paras[i + 1].text) and re.search(
-                r"\b(recommends?|suggests?|should)\b", p.text, re.I):
+        # a grade line under the text grades it: a numbered recommendation's, or a sentence that recommends
+        # (WHO prints the grade above its next recommendation, under a numbered heading that is no sentence)
+        if not p.grade and i + 1 < len(paras) and GRADE_LINE.match(paras[i + 1].text) and (
+                p.rec_number and p.text.rstrip().endswith(".") or not p.kind and re.search(r"\b(recommends?|suggests?|should)\b", p.text, re.I)):
             p.kind, p.grade = "recommendation", paras[i + 1].text.strip("(). ")
             paras[i + 1].kind = "drop"
 

@@ -317,3 +317,107 @@ def ruled_table_pdf(path: Path) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+REC_PAGE = [
+    ("1.3 Referral to specialist care", {"fontsize": 13, "weight": "bold"}),
+    ("1.3.4", "Refer children and young people with CKD to a specialist kidney service if"),
+    (None, "they:"),
+    ("•", "have an ACR of 70 mg/mmol or more"),
+    ("•", "have accelerated progression of CKD (see recommendation 1.3.5)"),
+    ("•", "have hypertension that remains poorly controlled despite 4 drugs. [2021]"),
+    ("1.3.5", "Define accelerated progression of CKD as:"),
+    ("•", "a sustained decrease in eGFR of 25% or more and a change in eGFR category"),
+    (None, "within 12 months or"),
+    ("•", "a sustained decrease in eGFR of 15 ml/min/1.73 m² per year or more. [2014,"),
+    (None, "amended 2021]"),
+    ("1.3.6", "Offer an ACE inhibitor to adults with CKD and an ACR over 30 mg/mmol."),
+    (None, "Strong recommendation, moderate-certainty evidence"),
+    (None, "For the definition of accelerated progression, see recommendation 1.3.5."),
+]
+
+
+def recommendations_pdf(path: Path) -> Path:
+    """A guideline page of numbered recommendations as NICE and WHO set them: the number in a column of its own,
+    a lead-in ("… if they:") over bulleted conditions, the year after the last bullet ("[2014, amended 2021]",
+    broken over two lines), a grade line under the text, a definition as a recommendation, and a sentence that only
+    points to another recommendation."""
+    items, y = [], 80
+    for first, *rest in REC_PAGE:
+        if isinstance(rest[0], dict):
+            items.append((72, y, first, rest[0]))
+            y += 28
+            continue
+        text = rest[0]
+        if first == "•":
+            items += [(90, y, "•"), (104, y, text)]
+        elif first:
+            y += 8
+            items += [(72, y, first, {"weight": "bold"}), (104, y, text)]
+        else:
+            items.append((104 if not text.startswith(("Strong", "For the")) else 72, y, text))
+        y += 15
+    return write_pages(path, [items])
+
+
+SCANNED_LEVELS = [  # (x pt, text): lines of a scanned chapter, 14 pt apart within a paragraph, 22 pt between them
+    (60, "LEVEL 1: AT THE SOLO PHYSICIAN CLINIC"),
+    None,
+    (60, "Early antibiotic treatment is essential to decrease mortality and can be started"),
+    (60, "empirically when the clinical suspicion is strong."),
+    None,
+    (60, "Second line antibiotics:"),
+    (90, "Amoxicillin 25 mg/kg three times a day for 14 days"),
+    (90, "Cefixime 10 mg/kg twice a day for 14 days"),
+    None,
+    (60, "LEVEL 4: AT THE DISTRICT HOSPITAL"),
+    None,
+    (60, "Ceftriaxone 30 mg/kg every 12 hours for 10 to 14 days when the patient cannot take oral drugs."),
+]
+
+
+def scanned_levels_pdf(path: Path) -> Path:
+    """A scanned page (an image, no text layer) set in one size: capitals that head each level of care, a
+    paragraph that wraps, a list whose items have no bullets."""
+    from PIL import Image, ImageDraw, ImageFont
+    import matplotlib.font_manager as fm
+
+    dpi = 200
+    k = dpi / 72
+    img = Image.new("L", (int(8.27 * dpi), int(11.69 * dpi)), 255)
+    draw = ImageDraw.Draw(img)
+    f = ImageFont.truetype(fm.findfont(FONT), int(10 * k))
+    y = 80
+    for line in SCANNED_LEVELS:
+        if line is None:
+            y += 8
+            continue
+        draw.text((line[0] * k, y * k), line[1], font=f, fill=0)
+        y += 14
+    img.save(path, "PDF", resolution=dpi)
+    return path
+
+
+LIST_ITEMS = {
+    "A. Absolute contraindications:": ["Active internal bleeding", "Suspected aortic dissection",
+                                       "Known intracranial neoplasm"],
+    "B. Relative contraindications:": ["Severe hypertension on presentation (BP > 180/110 mmHg)",
+                                       "Recent trauma (< 2 weeks) or major surgery (< 3 weeks)",
+                                       "Prolonged or traumatic CPR (> 10 min)"],
+}
+
+
+def bullet_lists_pdf(path: Path) -> Path:
+    """Two labelled lists whose bullet glyphs are set apart from their items' text, in a larger size (a column of
+    bullets and a column of text: what a layout reader may take for a two-column table)."""
+    items = [(72, 80, "Because fibrinolytic agents increase the risk of haemorrhage, several contraindications must"),
+             (72, 94, "be considered before treatment can be initiated. These are:")]
+    y = 125
+    for label, rows in LIST_ITEMS.items():
+        items.append((72, y, label))
+        y += 22
+        for text in rows:
+            items += [(90, y, "•", {"fontsize": 11}), (106, y, text)]
+            y += 22
+        y += 12
+    return write_pages(path, [items])

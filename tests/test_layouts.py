@@ -51,6 +51,21 @@ def test_a_pdf_without_any_text_layer_is_read_by_ocr_with_its_table_rows(scanned
     assert any(s.page_start == 2 and "Ceftriaxone" in body(doc, s) for s in doc.sections)
 
 
+@pytest.mark.skipif(not HAS_TESSERACT, reason="tesseract-ocr is not installed (make test installs it)")
+def test_a_scanned_page_in_one_type_size_keeps_its_paragraphs_list_items_and_headings(tmp_path):
+    from layout_fixtures import scanned_levels_pdf
+
+    doc = one(scanned_levels_pdf(tmp_path / "levels.pdf"))
+    # a wrapped paragraph is one sentence (OCR's box of a line without ascenders is smaller; its size is the body's)
+    assert ("Early antibiotic treatment is essential to decrease mortality and can be started empirically when the "
+            "clinical suspicion is strong.") in doc.text, doc.text
+    # list items whose bullets the scan lost stay apart
+    assert re.search(r"for 14 days\n\nCefixime 10 mg/kg", doc.text), doc.text
+    # the capitals that head each level of care head their sections
+    heads = {s.heading_path[-1] for s in doc.sections if "Ceftriaxone" in body(doc, s)}
+    assert heads == {"LEVEL 4: AT THE DISTRICT HOSPITAL"}, [(s.heading_path, body(doc, s)) for s in doc.sections]
+
+
 def test_a_scanned_pdf_without_tesseract_says_per_file_what_to_install(scanned, monkeypatch):
     monkeypatch.setattr(pdfmod, "tesseract_available", lambda: False)
     res = load([scanned], S)
@@ -234,3 +249,61 @@ def test_a_ruled_table_keeps_each_cells_lines_together(tmp_path):
     assert rows[1] == ("Infection: Acute sore throat; Medicine: Penicillin allergy: clarithromycin; Adult dose: 250 mg "
                        "to 500 mg twice a day; Length: 5 days.")
     assert rows[2].startswith("Infection: Lower UTI;") and rows[2].endswith("Length: 3 days.") and len(rows) == 3
+
+
+# --- recommendations and definitions ---------------------------------------------------------------
+def test_a_recommendation_is_one_unit_with_its_number_items_grade_and_year(tmp_path):
+    from qa_bot.chunk import chunk_document
+
+    from layout_fixtures import recommendations_pdf
+
+    doc = one(recommendations_pdf(tmp_path / "ckd.pdf"))
+    recs = {s.rec_number: s for s in doc.sections if s.kind == "recommendation"}
+    assert sorted(recs) == ["1.3.4", "1.3.5", "1.3.6"], [(s.kind, s.rec_number, body(doc, s)) for s in doc.sections]
+    # the lead-in and its bulleted conditions, the year printed after the last one: one unit, not a heading over
+    # loose items
+    assert body(doc, recs["1.3.4"]) == (
+        "Refer children and young people with CKD to a specialist kidney service if they: have an ACR of 70 "
+        "mg/mmol or more; have accelerated progression of CKD (see recommendation 1.3.5); have hypertension that "
+        "remains poorly controlled despite 4 drugs.")
+    assert recs["1.3.4"].date == "2021" and recs["1.3.5"].date == "2014"
+    # a definition is a unit too: what it defines and both of its criteria
+    assert body(doc, recs["1.3.5"]).startswith("Define accelerated progression of CKD as: a sustained decrease")
+    assert body(doc, recs["1.3.5"]).endswith("15 ml/min/1.73 m² per year or more.")
+    # a grade line under the text is the recommendation's grade, not a sentence of its own
+    assert recs["1.3.6"].grade == "Strong recommendation, moderate-certainty evidence"
+    assert doc.text.count("Strong recommendation") == 0, doc.text
+    chunks = chunk_document(doc, S).chunks
+    # every item is in the chunk that carries its recommendation's number; no item stands without its lead
+    for c in chunks:
+        if "have accelerated progression" in c.text or "sustained decrease" in c.text:
+            assert c.rec_number in {"1.3.4", "1.3.5"} and c.kind == "recommendation", c
+    # a sentence that only points to another recommendation is not quoted: what it names is a unit of its own
+    assert not any("see recommendation 1.3.5." in c.text for c in chunks)
+    assert not any(s.heading_path[-1].startswith("1.3.4") for s in doc.sections)
+
+
+# --- rotated tables --------------------------------------------------------------------------------
+def test_a_table_set_sideways_is_read_upright_row_by_row_under_its_upright_title(tmp_path):
+    from layout_fixtures import ROTATED_ROWS, rotated_table_pdf
+
+    doc = one(rotated_table_pdf(tmp_path / "annex.pdf"))
+    rows = [body(doc, s) for s in doc.sections if s.kind == "table_row"]
+    head = ROTATED_ROWS[0]
+    # each row's cells together, under their column headers; a word that pdfium breaks at a ligature's shared box
+    # ("modi" / "fied-release") stays one word in one cell
+    assert rows == ["; ".join(f"{h}: {c}" for h, c in zip(head, r)) + "." for r in ROTATED_ROWS[1:]], rows
+    # the upright title above the sideways table is read too (only watermarks at an angle are left out)
+    assert doc.text.startswith("Annex 2. Antibiotic doses")
+    assert all(s.heading_path[-1] == "Annex 2. Antibiotic doses" for s in doc.sections if s.kind == "table_row")
+
+
+def test_a_labelled_list_with_its_bullets_set_apart_is_read_whole_under_its_label(tmp_path):
+    from layout_fixtures import LIST_ITEMS, bullet_lists_pdf
+
+    doc = one(bullet_lists_pdf(tmp_path / "lysis.pdf"))
+    # no item is lost (a column of bullets beside a column of text is no table), and each is read with the label
+    # it is an item of ("relative" is what the 180/110 criterion is)
+    for label, items in LIST_ITEMS.items():
+        assert f"{label} {'; '.join(items)}" in doc.text, doc.text
+    assert not any(s.kind == "table_row" for s in doc.sections)

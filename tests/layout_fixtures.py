@@ -1,6 +1,6 @@
 """PDF pages of the layouts hospitals' own documents bring, generated for the tests (no copies of real documents):
 an all-scanned document (a page image, and a page of text drawn as vector outlines), a check-list form, a rotated
-table, a two-panel chart, a slide, and comparison signs set in a symbol font's glyphs.
+table, a two-panel chart, a slide, and comparison signs set in a symbol font's glyphs; and an XHTML chapter.
 
 Written with matplotlib's PDF backend (text as real text, TrueType) and Pillow (page images); both are in the
 locked dependencies, so the fixtures are built at test time in a temporary folder.
@@ -12,6 +12,24 @@ from pathlib import Path
 
 A4 = (8.27, 11.69)  # inches
 FONT = "DejaVu Sans"
+
+# an XHTML guideline chapter (headings, a reflowed hyphen): read alone and beside the PDFs of an ingest
+XHTML = """<?xml version="1.0" encoding="utf-8" standalone="no"?>
+<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.1//EN" "http://www.w3.org/TR/xhtml11/DTD/xhtml11.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Gonorrhea</title></head><body>
+<h1>Gonorrhea</h1>
+<p>Gonococcal infections are a common cause of urethritis and cervicitis in young adults, and they are often
+without symptoms in women. Testing is recommended for sexually active women under 25 years of age.</p>
+<h2>Uncomplicated Gonococcal Infections</h2>
+<h3>Recommended Regimen</h3>
+<p>Ceftriaxone 250 mg IM in a single dose is recommended for uncomplicated infections of the cervix and urethra.</p>
+<p>Patients who are allergic should be treated with the therapies rec- ommended as alternatives by a specialist.</p>
+<h3>Follow-Up</h3>
+<p>A test of cure is not needed for persons who receive a recommended regimen and whose symptoms resolve.</p>
+<h2>Management of Sex Partners</h2>
+<p>Sex partners from the 60 days before the onset of symptoms should be evaluated and treated presumptively.</p>
+</body></html>
+"""
 
 
 def _figure(size=A4):

@@ -1,24 +1,34 @@
-"""PDFs and web pages with their structure: headings, pages, recommendations, tables, scanned pages, types.
+"""PDFs and web pages with their structure: headings, pages, recommendations, tables, scanned pages, types; PDF
+reading on hostile input (character and time budgets, the linear contents-page test, garbled text layers read by OCR
+when tesseract is there, encrypted files); fuzzing the line and table heuristics with long and repetitive lines; the
+layouts of hospitals' own documents (scanned PDFs, check-list forms, rotated tables, charts, slides).
 
-Fixtures: ``tests/fixtures/pdf`` (written for these tests by ``make_fixtures.py``); the real guidelines of
-``../shared/data/guidelines`` are used by the slow tests when present.
+Fixtures: ``tests/fixtures/pdf`` (written for these tests by ``make_fixtures.py``) and ``layout_fixtures.py``
+(generated at test time; nothing copies a real document); the real guidelines of ``../shared/data/guidelines`` are
+used by the slow tests when present.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from qa_bot import pdf as pdfmod
 from qa_bot.chunk import chunk_document
 from qa_bot.compose import _sentences, citation_for
 from qa_bot.load import load
+from qa_bot.pdf import LINE_CHARS, Line
 from qa_bot.render import reference_line
 from qa_bot.settings import Settings
 from qa_bot.types import Passage
+
+from layout_fixtures import FORM_ITEMS, XHTML, checklist_pdf, scanned_pdf
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "pdf"
 SAMPLE = FIX / "guideline_sample.pdf"
@@ -393,3 +403,428 @@ def test_a_table_row_is_one_sentence_even_with_item_marks():
     (chunk,) = chunk_document(doc, S).chunks
     assert chunk.text == row and chunk.kind == "table_row"
     assert [c.text for c in _sentences(Passage(chunk=chunk), 0)] == [row]
+
+
+# --- hostile input: budgets, garbled text layers, encryption ----------------------------------------------
+# --- parsers: bounded on any input, a per-file time budget ---------------------------------------------------
+HOSTILE_LINE = "Recommendation text about gout 12 " * 13 + "end"  # no page number at the end: the slow case
+
+
+def _hostile_pdf(path):
+    """1,200 overlapping 1-pt lines on one page: one row of ~550,000 characters once joined."""
+    from helpers import minimal_pdf
+
+    path.write_bytes(minimal_pdf([f"{HOSTILE_LINE} {i}x" for i in range(1200)], size=1, leading=0.01))
+    return path
+
+
+def test_a_pdf_of_overlapping_lines_is_read_within_its_budgets_and_the_others_are_indexed(tmp_path):
+    import subprocess
+    import sys
+
+    corpus = tmp_path / "corpus" / "x"
+    corpus.mkdir(parents=True)
+    (corpus / "a.txt").write_text("Gout is treated with colchicine.\n")
+    _hostile_pdf(corpus / "hostile.pdf")
+    env = {**os.environ, "QA_BOT_DATA_DIR": str(tmp_path / "data"), "QA_BOT_CORPUS": str(corpus.parent)}
+    # a guard against a hang (the quadratic contents-page test took over 400 s here), not a timing
+    r = subprocess.run([sys.executable, "-m", "qa_bot.cli", "ingest", "--no-vectors"], capture_output=True, text=True,
+                       env=env, timeout=240)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = " ".join(r.stdout.split())
+    assert "2 documents" in out and "hostile.pdf" in out and "budget" in out
+
+
+def test_a_pdf_over_its_time_budget_fails_naming_it_and_nothing_else_is_lost(tmp_path):
+    import shutil
+
+    from qa_bot.store import get_store, ingest
+
+    from conftest import ROOT
+
+    corpus = tmp_path / "corpus" / "x"
+    corpus.mkdir(parents=True)
+    (corpus / "a.txt").write_text("Gout is treated with colchicine.\n")
+    shutil.copy(ROOT / "tests" / "fixtures" / "pdf" / "guideline_sample.pdf", corpus / "g.pdf")
+    settings = Settings(data_dir=tmp_path / "data", corpus=[corpus.parent])
+    assert not ingest(None, settings, vectors=False).failed
+    before = get_store(settings).known_documents()
+    (corpus / "g.pdf").touch()
+    (corpus / "b.txt").write_text("Colchicine is taken by mouth.\n")
+    report = ingest(None, settings.model_copy(update={"file_time_budget_s": 1e-9}), vectors=False)
+    assert [f.path.endswith("g.pdf") for f in report.failed] == [True]
+    assert "budget" in report.failed[0].reason and "QA_BOT_FILE_TIME_BUDGET_S" in report.failed[0].reason
+    after = get_store(settings).known_documents()
+    assert after["g"] == before["g"] and {"a", "b", "g"} <= set(after)
+
+
+def test_the_contents_page_test_is_linear_on_a_long_line():
+    import signal
+
+    from qa_bot.pdf import Line, _is_toc_page
+
+    def hang(*_):
+        raise TimeoutError("the contents-page test did not finish (quadratic)")
+
+    line = Line(HOSTILE_LINE * 3000, 72, 500, 700, 699, 1, False, 1)  # ~1.3 M characters
+    old = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(60)  # a hang guard: linear takes well under a second
+    try:
+        assert _is_toc_page([line] * 3) is False
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+# --- garbage text layers ------------------------------------------------------------------------------------------
+VISIBLE = ["Gout is treated with colchicine or with", "nonsteroidal anti-inflammatory drugs during a flare.",
+           "Allopurinol lowers serum urate over the long term", "and prevents further attacks of gout in adults."]
+
+
+LAYER = ["Qx#r vbnm& zxcv kjhg$ prst% wxyz@ bcdf* ghjk lmnp^ qrst~ vwxz| " * 3] * 6  # a broken font encoding
+
+
+def _garbled_pdf(tmp_path):
+    from helpers import scanned_pdf_with_text_layer
+
+    path = tmp_path / "garbled.pdf"
+    path.write_bytes(scanned_pdf_with_text_layer(VISIBLE, LAYER))
+    return path
+
+
+def test_a_garbled_text_layer_is_reported_for_its_file(tmp_path):
+    from qa_bot.pdf import parse_pdf
+
+    parsed = parse_pdf(_garbled_pdf(tmp_path), ocr=False)
+    assert any("page 1" in n and "garbled" in n and "tesseract" in n for n in parsed.notices), parsed.notices
+
+
+@pytest.mark.skipif(not __import__("shutil").which("tesseract"), reason="tesseract-ocr is not installed")
+def test_a_garbled_text_layer_is_read_by_ocr_when_tesseract_is_there(tmp_path):
+    from qa_bot.pdf import parse_pdf
+
+    parsed = parse_pdf(_garbled_pdf(tmp_path), ocr=True)
+    assert any("garbled" in n and "OCR" in n for n in parsed.notices), parsed.notices
+    assert "colchicine" in parsed.text.lower() and "zxcv" not in parsed.text
+
+
+def test_row11_encrypted_pdf_says_it_needs_a_password(tmp_path):
+    from helpers import minimal_pdf
+    from pypdf import PdfReader, PdfWriter
+
+    plain = tmp_path / "plain.pdf"
+    plain.write_bytes(minimal_pdf(["Colchicine treats acute gout flares in adults."]))
+    for name, user_pw, algorithm in (("rc4.pdf", "secret", "RC4-128"), ("open.pdf", "", "RC4-128")):
+        w = PdfWriter(clone_from=PdfReader(str(plain)))
+        w.encrypt(user_password=user_pw, owner_password="owner", algorithm=algorithm)
+        with open(tmp_path / name, "wb") as fh:
+            w.write(fh)
+    plain.unlink()
+    res = load([tmp_path], S)
+    assert [d.doc_id for d in res.documents] == ["open"]  # only an owner password: readable
+    [e] = res.errors
+    assert e.path == str(tmp_path / "rc4.pdf") and e.reason.startswith("encrypted PDF: needs a password")
+
+
+# --- fuzzing the line and table heuristics ---------------------------------------------------------------------
+ALPHABET = "aAbZ09 .-…•:;()\x1f\u00a0xyz"
+units = st.text(alphabet=ALPHABET, min_size=1, max_size=12)
+
+
+@st.composite
+def texts(draw, most: int = LINE_CHARS):
+    """A short text repeated up to the line budget, with a free head and tail."""
+    unit = draw(units)
+    n = draw(st.integers(1, max(1, most // len(unit))))
+    return (draw(st.text(ALPHABET, max_size=8)) + unit * n + draw(st.text(ALPHABET, max_size=8)))[:most].strip() or "x"
+
+
+@st.composite
+def segments(draw):
+    n = draw(st.integers(1, 40))
+    rows = draw(st.integers(1, 12))
+    out = []
+    for i in range(n):
+        size = draw(st.sampled_from([1.0, 8.0, 10.0, 12.0]))
+        x0 = draw(st.floats(0, 560, allow_nan=False))
+        top = 760 - 14 * draw(st.integers(0, rows)) + draw(st.sampled_from([0.0, 0.01, 0.3]))
+        text = draw(texts())
+        out.append(Line(text, x0, x0 + draw(st.floats(2, 600, allow_nan=False)), top, top - size, size,
+                        draw(st.booleans()), 1))
+    return out
+
+
+FUZZ = hsettings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@FUZZ
+@given(segments())
+def test_line_and_table_heuristics_end_keep_every_segment_and_respect_the_budget(segs):
+    rows = pdfmod._rows(segs)
+    assert Counter(map(id, (s for r in rows for s in r))) == Counter(map(id, segs))
+    joined = [pdfmod._join(r, 1) for r in rows]
+    assert all(len(j.text) <= LINE_CHARS for j in joined)
+    blocks = pdfmod._reading_order(segs, 612)
+    assert Counter(map(id, (s for b in blocks for r in b for s in r))) == Counter(map(id, segs))
+    for block in blocks:
+        last = 0
+        for h, i, j in pdfmod._table_runs(block):
+            assert last <= h <= i < j <= len(block)
+            last = j
+            for para in pdfmod._table_paras(block[h:j], i - h + 1, 1):
+                assert para.kind == "table_row"
+    assert pdfmod._is_toc_page(joined, segs) in (True, False)
+
+
+@FUZZ
+@given(st.text(ALPHABET + "\n", max_size=60) | texts(200))
+def test_the_linear_rewrites_agree_with_the_regexes_they_replace(text):
+    assert pdfmod._numbered_end(text) == bool(re.search(r"[A-Za-z].*\s\d{1,3}$", text))
+    assert pdfmod._numbered_end(text + " 12") == bool(re.search(r"[A-Za-z].*\s\d{1,3}$", text + " 12"))
+    assert pdfmod._ends_sentence(text) == bool(re.search(r"[.!?:;)\]]\s*$", text))
+
+
+@FUZZ
+@given(texts(), st.text("abcz", min_size=1, max_size=10))
+def test_mending_a_long_paragraph_looks_at_its_tail_only(prev, word):
+    vocab = {"ab", "a-b"}
+    mended = pdfmod._mend(prev + " ab-", word, vocab)
+    assert mended.startswith(prev) and mended.endswith(word)
+
+
+# --- scanned documents -----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory):
+    return scanned_pdf(tmp_path_factory.mktemp("scan") / "scanned_chapter.pdf")
+
+
+@pytest.mark.skipif(not HAS_TESSERACT, reason="tesseract-ocr is not installed (make test installs it)")
+def test_a_pdf_without_any_text_layer_is_read_by_ocr_with_its_table_rows(scanned):
+    doc = one(scanned)
+    # page 1 is an image; page 2 is text drawn as vector outlines (no image at all): both are read
+    assert [n.split(":")[0] for n in doc.notices] == ["page 1 has no text layer", "page 2 has no text layer"]
+    assert all(re.search(r"read by OCR \(tesseract, \d+\.\d s\)", n) for n in doc.notices), doc.notices
+    assert doc.facts["ocr_pages"] == [1, 2] and doc.facts["ocr_seconds"] > 0
+    assert re.search(r"Ceftriaxone 75 mg/kg once daily", doc.text)
+    rows = [body(doc, s) for s in doc.sections if s.kind == "table_row"]
+    assert "Drug: Cefixime; Dose: 10 mg/kg twice daily; Duration: 14 days." in rows, rows
+    assert any(s.page_start == 2 and "Ceftriaxone" in body(doc, s) for s in doc.sections)
+
+
+@pytest.mark.skipif(not HAS_TESSERACT, reason="tesseract-ocr is not installed (make test installs it)")
+def test_a_scanned_page_in_one_type_size_keeps_its_paragraphs_list_items_and_headings(tmp_path):
+    from layout_fixtures import scanned_levels_pdf
+
+    doc = one(scanned_levels_pdf(tmp_path / "levels.pdf"))
+    # a wrapped paragraph is one sentence (OCR's box of a line without ascenders is smaller; its size is the body's)
+    assert ("Early antibiotic treatment is essential to decrease mortality and can be started empirically when the "
+            "clinical suspicion is strong.") in doc.text, doc.text
+    # list items whose bullets the scan lost stay apart
+    assert re.search(r"for 14 days\n\nCefixime 10 mg/kg", doc.text), doc.text
+    # the capitals that head each level of care head their sections
+    heads = {s.heading_path[-1] for s in doc.sections if "Ceftriaxone" in body(doc, s)}
+    assert heads == {"LEVEL 4: AT THE DISTRICT HOSPITAL"}, [(s.heading_path, body(doc, s)) for s in doc.sections]
+
+
+def test_a_scanned_pdf_without_tesseract_says_per_file_what_to_install(scanned, monkeypatch):
+    monkeypatch.setattr(pdfmod, "tesseract_available", lambda: False)
+    res = load([scanned], S)
+    assert not res.documents
+    [err] = res.errors
+    assert err.path.endswith("scanned_chapter.pdf")
+    assert "no text layer on 2 of its 2 pages" in err.reason and "apt-get install tesseract-ocr" in err.reason
+
+
+# --- forms and check-lists -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def checklist(tmp_path_factory):
+    return one(checklist_pdf(tmp_path_factory.mktemp("form") / "audit.pdf"))
+
+
+def test_checklist_items_are_sentences_of_their_own_without_box_labels(checklist):
+    items = [body(checklist, s) for s in checklist.sections if s.kind == "form_item"]
+    assert items[:3] == [f"{a} {b}" for a, b in FORM_ITEMS]
+    assert items[3:] == ["Floors are clean and free of dust.", "Clean linen is stored off the floor.",
+                         "Waste bins are foot operated and lidded."]
+    assert not re.search(r"\b(?:Yes|No|N/A|Not applicable)\b|❑", checklist.text)
+    assert [s.heading_path[-1] for s in checklist.sections if s.kind == "form_item"][-1] == "Environment"
+
+
+def test_a_table_of_yes_no_answers_stays_a_table(tmp_path):
+    from layout_fixtures import write_pages
+
+    items = [(72, 90, "Drug"), (250, 90, "Safe in pregnancy"), (400, 90, "Dose")]
+    for n, (drug, safe, dose) in enumerate([("Methyldopa", "Yes", "250 mg"), ("Enalapril", "No", "5 mg"),
+                                            ("Labetalol", "Yes", "100 mg")]):
+        items += [(72, 110 + 18 * n, drug), (250, 110 + 18 * n, safe), (400, 110 + 18 * n, dose)]
+    doc = one(write_pages(tmp_path / "table.pdf", [items]))
+    rows = [body(doc, s) for s in doc.sections if s.kind == "table_row"]
+    assert "Drug: Enalapril; Safe in pregnancy: No; Dose: 5 mg." in rows, rows
+    assert not any(s.kind == "form_item" for s in doc.sections)
+
+
+# --- the ingest report -----------------------------------------------------------------------------
+@pytest.mark.slow
+def test_ingest_report_lists_what_was_read_from_each_file(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    checklist_pdf(docs / "audit.pdf")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 truncated")
+    (docs / "gonorrhea.html").write_text(XHTML, encoding="utf-8")
+    env = {**os.environ, "QA_BOT_DATA_DIR": str(tmp_path / "data")}
+    out = subprocess.run([sys.executable, "-m", "qa_bot.cli", "ingest", str(docs), "--no-vectors", "--report",
+                          str(tmp_path / "report.json")], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 1, out.stderr  # one file failed
+    report = json.loads((tmp_path / "report.json").read_text())
+    by_name = {Path(d["path"]).name: d for d in report["per_document"]}
+    assert set(by_name) == {"audit.pdf", "broken.pdf", "gonorrhea.html"}
+    assert by_name["broken.pdf"]["failed"].startswith("unreadable PDF")
+    audit = by_name["audit.pdf"]
+    assert (audit["pages"], audit["forms"], audit["ocr_pages"], audit["headings"]) == (1, 6, [], "inferred")
+    assert by_name["gonorrhea.html"]["headings"] == "inferred" and by_name["gonorrhea.html"]["chunks"] > 0
+    text = (tmp_path / "report.txt").read_text()
+    assert "audit.pdf: 1 page; headings: inferred;" in text and "6 form items" in text
+    assert "broken.pdf: FAILED: unreadable PDF" in text and "audit.pdf" in out.stdout
+    # the index keeps each file's latest report for the admin's index page
+    from qa_bot.store import get_store
+    from qa_bot.ingest_report import documents_read
+
+    kept = documents_read(get_store(Settings(data_dir=tmp_path / "data")))
+    assert [Path(d.path).name for d in kept] == ["audit.pdf", "broken.pdf", "gonorrhea.html"]
+
+
+# --- charts and slides -----------------------------------------------------------------------------
+def test_slide_panels_side_by_side_are_read_panel_by_panel(tmp_path):
+    from layout_fixtures import SLIDE_PANELS, three_panel_slide_pdf
+
+    doc = one(three_panel_slide_pdf(tmp_path / "slides.pdf"))
+    # each panel's lines in order, never a line of one panel next to its neighbour's ("Short regimen: Linezolid
+    # 2 months; Exclusions: Pregnancy")
+    flat = re.sub(r"\s+", " ", doc.text)
+    for head, lines in SLIDE_PANELS:
+        at = [flat.index(x) for x in [head, *lines[:2]]]
+        assert at == sorted(at), (head, flat)
+    assert "Exclusions: Pregnancy" not in flat and not any(s.kind == "table_row" for s in doc.sections)
+    assert flat.index("Prior second-line drugs") < flat.index("Long regimen")
+
+
+# --- glyphs, numbers and signs ---------------------------------------------------------------------
+def test_symbol_font_signs_are_repaired_and_every_number_and_sign_reaches_the_chunks(tmp_path):
+    from collections import Counter
+
+    from qa_bot.chunk import chunk_document
+
+    from layout_fixtures import signs_pdf
+
+    doc = one(signs_pdf(tmp_path / "signs.pdf"))
+    # the broken form (Symbol's ≥ and ≤ read as ‡ and £) is repaired; a double dagger in a text font stays
+    assert "BMI ≥ 30 kg/m2" in doc.text and "blood pressure ≤ 140/90 mmHg" in doc.text
+    assert "The trial‡ was stopped early." in doc.text and "£" not in doc.text
+    page = ("Treat obesity when BMI ≥ 30 kg/m2, or BMI 27 to 29.9 with two risk factors. Aim for a blood pressure "
+            "≤ 140/90 mmHg; in diabetes below 130/80 mmHg. Doses: 0.5 mg/kg (max 40 mg) daily; 2.5% of patients "
+            "had HbA1c > 7.0% and eGFR < 60.")
+    token = re.compile(r"\d+(?:\.\d+)?|[<>≤≥=±%/]")
+    chunks = " ".join(c.text for c in chunk_document(doc, S).chunks)
+    missing = Counter(token.findall(page)) - Counter(token.findall(chunks))
+    assert not missing, missing
+
+
+def test_the_web_chat_shows_an_admin_what_was_read_from_each_file(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from qa_bot import store as index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    checklist_pdf(docs / "audit.pdf")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 truncated")
+    settings = Settings(data_dir=tmp_path / "data", corpus=[docs])
+    index.ingest(None, settings, vectors=False)
+    monkeypatch.setattr(index, "start_background_vectors", lambda s: None)
+    monkeypatch.setenv("QA_BOT_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("QA_BOT_UI_WARMUP", "0")
+    monkeypatch.setenv("QA_BOT_UI_LOGIN", "off")
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "ui" / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert [e.label for e in at.sidebar.expander] == ["Documents read (2)"]
+    table = at.sidebar.dataframe[0].value
+    assert list(table["file"]) == ["audit.pdf", "broken.pdf"] and list(table["form items"]) == [6, 0]
+    assert any("broken.pdf: unreadable PDF" in c.value.replace("\\", "") for c in at.sidebar.caption)
+
+
+# --- ruled tables ----------------------------------------------------------------------------------
+def test_a_ruled_table_keeps_each_cells_lines_together(tmp_path):
+    from layout_fixtures import ruled_table_pdf
+
+    doc = one(ruled_table_pdf(tmp_path / "doses.pdf"))
+    rows = [body(doc, s) for s in doc.sections if s.kind == "table_row"]
+    assert rows[0] == ("Infection: Acute sore throat; Key points: Use FeverPAIN to assess symptoms;; Medicine: First "
+                       "choice: phenoxymethylpenicillin; Adult dose: 500 mg four times a day; Length: 5 to 10 days.")
+    # a row under the same infection (its label cell merged) keeps the label
+    assert rows[1] == ("Infection: Acute sore throat; Medicine: Penicillin allergy: clarithromycin; Adult dose: 250 mg "
+                       "to 500 mg twice a day; Length: 5 days.")
+    assert rows[2].startswith("Infection: Lower UTI;") and rows[2].endswith("Length: 3 days.") and len(rows) == 3
+
+
+# --- recommendations and definitions ---------------------------------------------------------------
+def test_a_recommendation_is_one_unit_with_its_number_items_grade_and_year(tmp_path):
+    from qa_bot.chunk import chunk_document
+
+    from layout_fixtures import recommendations_pdf
+
+    doc = one(recommendations_pdf(tmp_path / "ckd.pdf"))
+    recs = {s.rec_number: s for s in doc.sections if s.kind == "recommendation"}
+    assert sorted(recs) == ["1.3.4", "1.3.5", "1.3.6"], [(s.kind, s.rec_number, body(doc, s)) for s in doc.sections]
+    # the lead-in and its bulleted conditions, the year printed after the last one: one unit, not a heading over
+    # loose items
+    assert body(doc, recs["1.3.4"]) == (
+        "Refer children and young people with CKD to a specialist kidney service if they: have an ACR of 70 "
+        "mg/mmol or more; have accelerated progression of CKD (see recommendation 1.3.5); have hypertension that "
+        "remains poorly controlled despite 4 drugs.")
+    assert recs["1.3.4"].date == "2021" and recs["1.3.5"].date == "2014"
+    # a definition is a unit too: what it defines and both of its criteria
+    assert body(doc, recs["1.3.5"]).startswith("Define accelerated progression of CKD as: a sustained decrease")
+    assert body(doc, recs["1.3.5"]).endswith("15 ml/min/1.73 m² per year or more.")
+    # a grade line under the text is the recommendation's grade, not a sentence of its own
+    assert recs["1.3.6"].grade == "Strong recommendation, moderate-certainty evidence"
+    assert doc.text.count("Strong recommendation") == 0, doc.text
+    chunks = chunk_document(doc, S).chunks
+    # every item is in the chunk that carries its recommendation's number; no item stands without its lead
+    for c in chunks:
+        if "have accelerated progression" in c.text or "sustained decrease" in c.text:
+            assert c.rec_number in {"1.3.4", "1.3.5"} and c.kind == "recommendation", c
+    # a sentence that only points to another recommendation is not quoted: what it names is a unit of its own
+    assert not any("see recommendation 1.3.5." in c.text for c in chunks)
+    assert not any(s.heading_path[-1].startswith("1.3.4") for s in doc.sections)
+
+
+# --- rotated tables --------------------------------------------------------------------------------
+def test_a_table_set_sideways_is_read_upright_row_by_row_under_its_upright_title(tmp_path):
+    from layout_fixtures import ROTATED_ROWS, rotated_table_pdf
+
+    doc = one(rotated_table_pdf(tmp_path / "annex.pdf"))
+    rows = [body(doc, s) for s in doc.sections if s.kind == "table_row"]
+    head = ROTATED_ROWS[0]
+    # each row's cells together, under their column headers; a word that pdfium breaks at a ligature's shared box
+    # ("modi" / "fied-release") stays one word in one cell
+    assert rows == ["; ".join(f"{h}: {c}" for h, c in zip(head, r)) + "." for r in ROTATED_ROWS[1:]], rows
+    # the upright title above the sideways table is read too (only watermarks at an angle are left out)
+    assert doc.text.startswith("Annex 2. Antibiotic doses")
+    assert all(s.heading_path[-1] == "Annex 2. Antibiotic doses" for s in doc.sections if s.kind == "table_row")
+
+
+def test_a_labelled_list_with_its_bullets_set_apart_is_read_whole_under_its_label(tmp_path):
+    from layout_fixtures import LIST_ITEMS, bullet_lists_pdf
+
+    doc = one(bullet_lists_pdf(tmp_path / "lysis.pdf"))
+    # no item is lost (a column of bullets beside a column of text is no table), and each is read with the label
+    # it is an item of ("relative" is what the 180/110 criterion is)
+    for label, items in LIST_ITEMS.items():
+        assert f"{label} {'; '.join(items)}" in doc.text, doc.text
+    assert not any(s.kind == "table_row" for s in doc.sections)

@@ -1,7 +1,14 @@
-"""The pieces of a captured page's structure (qa_bot.webpage), each alone."""
+"""The pieces of a captured page's structure (qa_bot.webpage), each alone; a whole XHTML chapter read through the
+loader, its reflowed hyphens mended."""
 
+from pathlib import Path
+
+from qa_bot.load import load, mend_spaced_hyphens
+from qa_bot.settings import Settings
 from qa_bot.webpage import (_comment_start, _comments, _headed_sections, _mark_label_runs, _mark_metadata,
                             _take_keywords, _title_and_question, parse_page)
+
+from layout_fixtures import XHTML
 
 
 def test_metadata_lines_give_date_and_author():
@@ -59,3 +66,35 @@ def test_an_attribution_among_the_comments_is_not_the_page_question():
     page = parse_page("Title\n\nBody text here.\n\nSubscribe to our newsletter\nA comment\n(Jane Doe, 3 March 2020)\n"
                       "Bob - 12-Mar-21 @ 3:04 PM")
     assert page.kind == "expert_page" and page.text.startswith("Body text here.")
+
+
+# --- whole pages through the loader -----------------------------------------------------------------------------
+def one(path: Path):
+    res = load([path], Settings())
+    assert not res.errors, res.errors
+    assert len(res.documents) == 1
+    return res.documents[0]
+
+
+def body(doc, sec) -> str:
+    return doc.text[sec.start:sec.end]
+
+
+def test_an_xhtml_chapter_keeps_its_headings_and_mends_reflowed_hyphens(tmp_path):
+    (tmp_path / "gonorrhea.html").write_text(XHTML, encoding="utf-8")
+    doc = one(tmp_path / "gonorrhea.html")
+    sec = next(s for s in doc.sections if "Ceftriaxone 250 mg" in body(doc, s))
+    assert sec.heading_path[-1] == "Recommended Regimen"
+    assert any(s.heading_path[-1] == "Management of Sex Partners" for s in doc.sections)
+    assert "therapies recommended as alternatives" in doc.text and "rec- " not in doc.text
+    assert doc.doc_type == "guideline"
+
+
+def test_spaced_hyphens_are_mended_only_where_the_document_spells_the_word():
+    text = "the rec- ommended dose is recommended; HIV- Infected and HIV-Infected persons; short- and long-acting"
+    assert mend_spaced_hyphens(text) == ("the recommended dose is recommended; HIV-Infected and HIV-Infected "
+                                         "persons; short- and long-acting")
+    assert mend_spaced_hyphens("a rec- ommended dose") == "a rec- ommended dose"  # the whole word never occurs
+    # a line-end break before a suffix no word starts with is certain; a real hyphenated pair stays
+    assert mend_spaced_hyphens("a CSF examina- tion is repeated") == "a CSF examination is repeated"
+    assert mend_spaced_hyphens("low- and high-dose; well- being") == "low- and high-dose; well- being"

@@ -1,10 +1,12 @@
-"""Chunker: model-window budget measured with the model's tokenizer, sentence boundaries, offsets, metadata."""
+"""Chunker: model-window budget measured with the model's tokenizer, sentence boundaries, offsets, metadata;
+over-long headings shortened, never a crash."""
 
 from __future__ import annotations
 
+import pytest
 from conftest import FIXTURE_CORPUS, SEED_EXPERT, SEED_GUIDELINE
 
-from qa_bot.chunk import MODEL_WINDOW, split_sentences, token_counter
+from qa_bot.chunk import MODEL_WINDOW, chunk_document, split_sentences, token_counter
 from qa_bot.load import load
 from qa_bot.settings import Settings
 from qa_bot.types import SourceDocument
@@ -75,3 +77,21 @@ def test_seed_chunks_carry_structure():
     comments = [c for c in e if c.doc_type == "comment"]
     assert comments and all(c.author for c in comments)
     assert all(c.doc_type == "expert_answer" for c in e if "_answer" in c.section_id)
+
+
+# --- an over-long heading or title -------------------------------------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "# " + " ".join(f"word{i}" for i in range(300)) + "\n\nGout is a form of arthritis. Colchicine treats flares.\n",
+    "---\ntitle: " + " ".join(f"Title{i}" for i in range(150)) + "\n---\n# Gout\n\nGout is a form of arthritis.\n",
+    "---\ntitle: " + "x" * 3000 + "\n---\n" + "".join(f"{'#' * (i % 6 + 1)} " + "deep heading " * 30 + "\n\nText.\n"
+                                                      for i in range(12)),
+])
+def test_row2_an_over_long_heading_is_shortened_not_a_crash(tmp_path, text):
+    f = tmp_path / "long.md"
+    f.write_text(text)
+    res = load([f], S)
+    assert not res.errors
+    chunks = chunk_document(res.documents[0], S).chunks
+    assert chunks and all(c.n_tokens + 2 <= MODEL_WINDOW for c in chunks)
+    body = res.documents[0].text
+    assert all(c.text == body[c.start:c.end] for c in chunks)  # the text itself is never shortened

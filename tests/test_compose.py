@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helpers import passage
+
 from qa_bot.compose import Chosen, Composer, CorpusStats, Lead, compose, passing_mention
 from qa_bot.settings import ComposerWeights, Settings
 from qa_bot.types import Answer, Chunk, Passage, Subject
@@ -12,10 +14,8 @@ from qa_bot.types import Answer, Chunk, Passage, Subject
 
 def _p(text: str, doc: str = "d1", title: str = "Gout", score: float = 1.0, heading: str = "", doc_type="expert_answer",
        kind: str | None = None, recs=None, sid: str = "s", published: str | None = None) -> Passage:
-    c = Chunk(chunk_id=f"{doc}#{sid}", doc_id=doc, section_id=f"{doc}#{sid}", text=text, doc_type=doc_type,
-              collection="c", title=title, heading_path=[heading] if heading else [], start=0, end=len(text),
-              n_tokens=len(text.split()), content_hash=doc + sid, kind=kind, recs=recs or [], published=published)
-    return Passage(chunk=c, score=score, dense_score=score)
+    return passage(text, doc, score=score, dense_score=score, sid=sid, title=title, doc_type=doc_type,
+                   heading_path=[heading] if heading else [], kind=kind, recs=recs or [], published=published)
 
 
 def _composer(**kw) -> Composer:

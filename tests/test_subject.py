@@ -7,12 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import passage
 
 from qa_bot.compose import compose
 from qa_bot.settings import Settings
 from qa_bot.subject import Vocabulary, alternatives, asked_aspects, find_subject, keyness
 from qa_bot.text import stem_words
-from qa_bot.types import Chunk, Passage, Subject
+from qa_bot.types import Passage, Subject
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,10 +98,8 @@ def test_aspects_asked(q, names):
 
 # --- the composer answers the subject and the aspect ------------------------------------------------------
 def _p(text: str, doc: str, title: str, score: float = 1.0, heading: str = "") -> Passage:
-    c = Chunk(chunk_id=f"{doc}#0", doc_id=doc, section_id=f"{doc}#s", text=text, doc_type="expert_answer",
-              collection="c", title=title, heading_path=[heading] if heading else [], start=0, end=len(text),
-              n_tokens=len(text.split()), content_hash=doc)
-    return Passage(chunk=c, score=score, dense_score=score)
+    return passage(text, doc, score=score, dense_score=score, chunk_id=f"{doc}#0", title=title,
+                   heading_path=[heading] if heading else [], content_hash=doc)
 
 
 def _settings() -> Settings:

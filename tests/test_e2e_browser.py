@@ -118,6 +118,16 @@ def _watch(page) -> list[str]:
     return dialogs
 
 
+def _open_and_ask(browser, url: str, question: str):
+    """Open the chat at ``url``, ask ``question``; the page, its dialog log and the first answer's message."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    dialogs = _watch(page)
+    page.goto(url)
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
+    _ask(page, question, 1)
+    return page, dialogs, page.locator("[data-testid=stChatMessage]").nth(1)
+
+
 def test_chat_in_browser_ask_cite_follow_up_export(browser, indexed_settings, tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     env = {"QA_BOT_DATA_DIR": str(indexed_settings.data_dir), "QA_BOT_CORPUS": str(indexed_settings.ingest.corpus[0]),
@@ -211,12 +221,7 @@ def test_document_html_and_markdown_render_as_text_in_browser(browser, tmp_path)
     assert not report.failed and report.pending_vectors > 0
     env = {"QA_BOT_DATA_DIR": str(settings.data_dir), "QA_BOT_CORPUS": str(corpus)}
     with streamlit_server(env, tmp_path / "streamlit.log") as url:
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        dialogs = _watch(page)
-        page.goto(url)
-        page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
-        _ask(page, "How is zorblax fever treated?", 1)
-        answer = page.locator("[data-testid=stChatMessage]").nth(1)
+        page, dialogs, answer = _open_and_ask(browser, url, "How is zorblax fever treated?")
         text = answer.get_by_test_id("qa-answer").inner_text()
         assert "<script>window.__pwned=1</script>" in text
         assert '<img src=x onerror="window.__pwned=1">' in text
@@ -300,12 +305,7 @@ def test_followup_buttons_filters_and_status_render_document_text_as_text(browse
         env = {"QA_BOT_DATA_DIR": str(settings.data_dir), "QA_BOT_CORPUS": str(corpus),
                "QA_BOT_FEEDBACK_DB": str(tmp_path / "feedback.sqlite")}
         with streamlit_server(env, tmp_path / "streamlit.log") as url:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            dialogs = _watch(page)
-            page.goto(url)
-            page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
-            _ask(page, "How is zorblax fever treated?", 1)
-            answer = page.locator("[data-testid=stChatMessage]").nth(1)
+            page, dialogs, answer = _open_and_ask(browser, url, "How is zorblax fever treated?")
             buttons = answer.get_by_test_id("stBaseButton-tertiary")
             labels = [buttons.nth(i).inner_text() for i in range(buttons.count())]
             # the suggested follow-ups show the headings exactly as written (word joiners aside)

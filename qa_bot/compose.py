@@ -371,6 +371,9 @@ class Composer:
         self.w = settings.composer
         self.stats = stats or CorpusStats()
         self.scorer = sentence_scorer() if settings.composer.fitted else None
+        # the hand-set weight of each feature (``HAND_FEATURES``), read once: every sentence is scored with them
+        self.hand_weights = {**self.w.model_dump(include=HAND_FEATURES - {"followup"}),
+                             "followup": settings.answer.followup_weight}
 
     # --- the steps --------------------------------------------------------------------------------
     def run(self, question: str, standalone: str, passages: list[Passage], confidence: tuple[float, str] = (1.0, ""),
@@ -560,9 +563,8 @@ class Composer:
         """A sentence's score: the fitted scorer's (``qa_bot/data/sentence_scorer.json``) over its features, or
         with ``composer.fitted`` off the weighted sum of the hand-set ``settings.composer`` weights."""
         features = c.features = self.sentence_features(c, j, asked, lead, top_score)
-        hand = {k: v for k, v in features.items() if k in HAND_FEATURES}
-        weights = {**self.w.model_dump(include=set(hand) - {"followup"}), "followup": self.settings.answer.followup_weight}
-        features["hand"] = c.score = sum(weights[k] * v for k, v in hand.items())
+        weights = self.hand_weights
+        features["hand"] = c.score = sum(weights[k] * v for k, v in features.items() if k in HAND_FEATURES)
         if self.scorer is not None:  # the hand-set sum is one of its features: the fit weighs it against the rest
             c.score = self.scorer.score(features)
 

@@ -50,8 +50,17 @@ def chroma(tmp_path_factory):
         yield server
 
 
+@pytest.fixture(scope="session")
+def bundled_settings() -> Settings:
+    """The index of the whole bundled corpus in ``data/`` (read-only), built by `make eval-quick`/`make run`; a test
+    that uses it is marked ``bundled`` (`make test` runs those after the quick eval gate has built the index)."""
+    if not (ROOT / "data" / "state.sqlite").is_file() or not (ROOT / "data" / "chroma").is_dir():
+        pytest.skip("the bundled corpus is not indexed (make eval-quick / make run index it)")
+    return Settings(data_dir=ROOT / "data")
+
+
 # a test that uses one of these fixtures starts a real server or browser: it is slow whatever its own marks say
-SLOW_FIXTURES = {"chroma", "browser"}
+SLOW_FIXTURES = {"chroma", "browser", "bundled_settings"}
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -59,6 +68,8 @@ def pytest_collection_modifyitems(items) -> None:
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+        if "bundled_settings" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.bundled)
 
 
 @pytest.fixture

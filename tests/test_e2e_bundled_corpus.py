@@ -3,21 +3,12 @@ conversation."""
 
 from __future__ import annotations
 
-import pytest
-from conftest import ROOT
-
-from qa_bot.settings import Settings
-
 
 # --- end to end on the bundled corpus --------------------------------------------------------------------
-@pytest.mark.slow
-def test_crc_conversation_on_the_bundled_corpus():
-    data = ROOT / "data"
-    if not (data / "state.sqlite").is_file() and not any(data.glob("*.sqlite")):
-        pytest.skip("the bundled corpus is not indexed (make eval-quick / make run index it)")
+def test_crc_conversation_on_the_bundled_corpus(bundled_settings):
     from qa_bot.engine import answer
 
-    s = Settings(data_dir=data)
+    s = bundled_settings
     q1 = "avg-risk 46yo, no FH — start CRC screening now or wait till 50? grade?"
     a1 = answer(q1, [], s)
     assert not a1.abstained

@@ -4,11 +4,8 @@ marks set apart from the answer's [n]."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
-
-import pytest
 
 from qa_bot.render import (answer_to_text, display_title, reader_notice, reference_groups, source_marks)
 from qa_bot.types import Answer, AnswerSentence, Citation
@@ -74,25 +71,13 @@ def test_an_abstention_reads_without_internal_figures():
     assert reader_notice(other) is None
 
 
-def _full_index() -> Path | None:
-    data = Path(os.environ.get("QA_BOT_TEST_FULL_DATA", ROOT / "data"))
-    if not (data / "state.sqlite").is_file():
-        data = Path("/work/main/data")
-    return data if (data / "state.sqlite").is_file() and (data / "chroma").is_dir() else None
-
-
-@pytest.mark.slow
-def test_no_internal_numbers_or_ids_in_answer_text_on_the_quick_set():
+def test_no_internal_numbers_or_ids_in_answer_text_on_the_quick_set(bundled_settings):
     """The whole quick eval set on the full bundled index (read-only): 0 confidence figures, thresholds or internal
     ids in what the reader sees, every reference titled."""
     from qa_bot.engine import answer
     from qa_bot.evaluate.runner import load_rows
-    from qa_bot.settings import Settings
 
-    data = _full_index()
-    if data is None:
-        pytest.skip("the bundled corpus is not indexed (make ingest)")
-    settings = Settings(data_dir=data)
+    settings = bundled_settings
     rows, _ = load_rows([ROOT / "evals" / "datasets" / "quick.jsonl"])
     problems = []
     for row in rows:

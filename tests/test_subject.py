@@ -15,7 +15,6 @@ from qa_bot.subject import Vocabulary, alternatives, asked_aspects, find_subject
 from qa_bot.text import stem_words
 from qa_bot.types import Passage, Subject
 
-ROOT = Path(__file__).resolve().parent.parent
 
 # an index of 10,000 chunks: document frequencies of a few stemmed words
 _DF = {"isotretinoin": 17, "accutan": 2, "antibiot": 600, "pregnant": 1500, "babi": 700, "loperamid": 15,
@@ -154,18 +153,10 @@ def test_two_part_question_says_which_part_is_missing():
 
 
 # --- end to end on the bundled corpus --------------------------------------------------------------------
-def _bundled() -> Settings:
-    data = ROOT / "data"
-    if not (data / "state.sqlite").is_file():
-        pytest.skip("the bundled corpus is not indexed (make eval-quick / make run index it)")
-    return Settings(data_dir=data)
-
-
-@pytest.mark.slow
-def test_accutane_and_imodium_on_the_bundled_corpus():
+def test_accutane_and_imodium_on_the_bundled_corpus(bundled_settings):
     from qa_bot.engine import answer
 
-    s = _bundled()
+    s = bundled_settings
     a = answer("Is Accutane like an antibiotic and would it affect a baby if I got pregnant?", [], s)
     shown = " ".join(x.display for x in a.sentences).lower()
     assert not a.abstained and "isotretinoin" in " ".join(x.display for x in a.bottom_line()).lower()

@@ -727,43 +727,68 @@ class SupportChecker:
                             set(content_stems(clean)), words(clean), clean, aside, parts)
 
     def prepare(self, pairs: Sequence[tuple[str, ...]]) -> None:
-        """Encode, in one batch, every passage sentence and sentence not cached yet. A pair is
-        (sentence, passage) or (sentence, passage, context)."""
+        """Read every passage not cached yet, then encode, in one batch, what the pairs that are no word-for-word
+        quote need: their passages' sentences and their sentences. A pair is (sentence, passage) or
+        (sentence, passage, context). A quote needs no vector (``check`` accepts it before any is used)."""
         with self._lock:
-            new_p: dict[str, _PassageInfo] = {}
+            infos = {}
             for _, p, *_ in pairs:
                 k = self._key(p)
                 if k in self._passages:
                     self._passages.move_to_end(k)
-                elif k not in new_p:
-                    new_p[k] = self._passage_info(p)
-            new_s = list(dict.fromkeys(strip_citations(s) for s, *_ in pairs
-                                       if self._key(strip_citations(s)) not in self._sentences))
-            texts: list[str] = []
-            for info in new_p.values():
-                texts.extend(_CITE.sub(" ", (info.unit_texts[i])) for i in range(len(info.spans)))
-            texts.extend(new_s)
-            vecs = self._encode(texts) if texts else np.zeros((0, 384), np.float32)
-            pos = 0
-            for k, info in new_p.items():
-                n = len(info.spans)
-                sv = vecs[pos:pos + n]
-                pos += n
-                sv = sv.reshape(-1, vecs.shape[1])
-                two = [p for p in info.parts if len(p) == 2]
-                pair = (sv[[a for a, _ in two]] + sv[[b for _, b in two]] if two
-                        else np.zeros((0, vecs.shape[1]), np.float32))
-                if len(pair):
-                    pair = pair / np.maximum(np.linalg.norm(pair, axis=1, keepdims=True), 1e-9)
-                info.vectors = np.concatenate([sv, pair]).astype(np.float32)
-                self._passages[k] = info
-            for s in new_s:
-                self._sentences[self._key(s)] = vecs[pos]
-                pos += 1
+                    infos[k] = self._passages[k]
+                elif k not in infos:
+                    infos[k] = self._passages[k] = self._passage_info(p)
+            need_p: dict[str, _PassageInfo] = {}
+            need_s: dict[str, str] = {}
+            for sentence, p, *_ in pairs:
+                st = strip_citations(sentence)
+                info = infos[self._key(p)]
+                if not st or not info.spans or self._quote(st, p, info) is not None:
+                    continue
+                if info.vectors is None:
+                    need_p[self._key(p)] = info
+                if self._key(st) not in self._sentences:
+                    need_s.setdefault(self._key(st), st)
+            self._encode_new(need_p, need_s)
             while len(self._passages) > self.max_cache:
                 self._passages.popitem(last=False)
             while len(self._sentences) > 4 * self.max_cache:
                 self._sentences.popitem(last=False)
+
+    def _encode_new(self, passages: dict[str, _PassageInfo], sentences: dict[str, str]) -> None:
+        """Unit vectors of ``passages`` (each sentence, each two adjacent ones) and ``sentences``' vectors, in one
+        batch."""
+        texts: list[str] = []
+        for info in passages.values():
+            texts.extend(_CITE.sub(" ", (info.unit_texts[i])) for i in range(len(info.spans)))
+        texts.extend(sentences.values())
+        if not texts:
+            return
+        vecs = self._encode(texts)
+        pos = 0
+        for info in passages.values():
+            n = len(info.spans)
+            sv = vecs[pos:pos + n].reshape(-1, vecs.shape[1])
+            pos += n
+            two = [p for p in info.parts if len(p) == 2]
+            pair = (sv[[a for a, _ in two]] + sv[[b for _, b in two]] if two
+                    else np.zeros((0, vecs.shape[1]), np.float32))
+            if len(pair):
+                pair = pair / np.maximum(np.linalg.norm(pair, axis=1, keepdims=True), 1e-9)
+            info.vectors = np.concatenate([sv, pair]).astype(np.float32)
+        for k in sentences:
+            self._sentences[k] = vecs[pos]
+            pos += 1
+
+    @staticmethod
+    def _quote(s: str, passage: str, info: _PassageInfo) -> tuple[int, int] | None:
+        """Where the passage states ``s`` word for word within one unit, outside text addressed to a model."""
+        quoted = _verbatim_span(s, passage)
+        if (quoted is not None and not _INSTRUCTION.search(passage[quoted[0]:quoted[1]])
+                and any(a <= quoted[0] and quoted[1] <= b for a, b in info.unit_spans)):
+            return quoted
+        return None
 
     def check(self, sentence: str, passage: str, context: str | None = None) -> SupportResult:
         """Whether ``passage`` supports ``sentence``. ``context`` (the passage's title and heading path) may
@@ -773,16 +798,17 @@ class SupportChecker:
             return SupportResult(False, 0.0, ["empty sentence"])
         if not passage or not passage.strip():
             return SupportResult(False, 0.0, ["empty passage"])
-        if self._key(passage) not in self._passages or self._key(s) not in self._sentences:
+        if self._key(passage) not in self._passages:
             self.prepare([(sentence, passage)])
         info = self._passages[self._key(passage)]
         if not info.spans:
             return SupportResult(False, 0.0, ["the passage has no statement that can be evidence"])
-        quoted = _verbatim_span(s, passage)
-        if (quoted is not None and not _INSTRUCTION.search(passage[quoted[0]:quoted[1]])
-                and any(a <= quoted[0] and quoted[1] <= b for a, b in info.unit_spans)):
+        quoted = self._quote(s, passage, info)
+        if quoted is not None:
             # a sentence the passage states word for word is supported by it (the extractive composer's case)
             return SupportResult(True, 1.0, [], quoted, 1.0, 1.0)
+        if info.vectors is None or self._key(s) not in self._sentences:
+            self.prepare([(sentence, passage)])
         svec = self._sentences[self._key(s)]
         sims = info.vectors @ svec
         s_stems = content_stems(s)

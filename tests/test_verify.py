@@ -135,6 +135,30 @@ def test_labelled_pairs_precision_and_recall():
     assert tp / (tp + fp) >= 0.95 and tp / (tp + fn) >= 0.85
 
 
+def test_a_word_for_word_quote_is_checked_without_encoding_anything():
+    """The extractive composer's sentences are quotes: checking them (the eval's citation support, a batch of pairs)
+    encodes no vector; a paraphrase in the same batch encodes its passage's sentences and itself, once."""
+    encoded: list[str] = []
+
+    class Counting(verify.SupportChecker):
+        def _encode(self, texts):
+            encoded.extend(texts)
+            return super()._encode(texts)
+
+    checker = Counting()
+    passage = ("Adults aged 50 to 75 years should be screened for colorectal cancer. Screening can stop at 85 years. "
+               "Colonoscopy every 10 years is one option.")
+    quotes = [("Adults aged 50 to 75 years should be screened for colorectal cancer.", passage),
+              ("Colonoscopy every 10 years is one option. [2]", passage)]
+    assert all(r.supported and r.score == 1.0 for r in checker.check_many(quotes))
+    assert checker.check(*quotes[0]).supported and encoded == []
+    paraphrase = ("Colorectal cancer screening is advised for adults between 50 and 75.", passage)
+    res = checker.check_many([*quotes, paraphrase])
+    assert res[0].supported and res[1].supported
+    assert len(encoded) == 4 and encoded[-1] == paraphrase[0]  # the passage's 3 sentences, then the sentence
+    assert checker.check(*paraphrase) == res[2] and len(encoded) == 4  # cached
+
+
 def test_a_verbatim_quote_is_supported_even_when_it_is_a_list_item():
     from qa_bot.verify import check_support
 

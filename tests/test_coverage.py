@@ -57,3 +57,51 @@ def test_the_shipped_model_is_fitted_and_prefers_stated_aspects():
     said = coverage_features(w, [term_set("In fatty liver disease loperamide is safe.")])
     unsaid = coverage_features(w, [term_set("Loperamide may cause constipation.")])
     assert m.prob(said) > m.prob(unsaid)
+
+
+# --- in the composer ------------------------------------------------------------------------------------
+from pathlib import Path  # noqa: E402
+
+from qa_bot import compose as C  # noqa: E402
+from qa_bot.scorer import Linear  # noqa: E402
+from qa_bot.settings import ComposerWeights, Settings  # noqa: E402
+from qa_bot.types import Subject  # noqa: E402
+from tests.helpers import passage  # noqa: E402
+
+Q = "Because I have a fatty liver, can I safely take Imodium?"
+SUBJ = Subject(name="Imodium", term="imodium", df=4, alternatives=["loperamide"], alt_terms=["loperamid"], strong=True)
+
+
+def _p(text: str, doc: str = "d1") -> object:
+    return passage(text, doc, score=1.0, dense_score=1.0, chunk_id=f"{doc}#0", title="Diarrhea", content_hash=doc)
+
+
+def _stats() -> C.CorpusStats:
+    # an index's rarity: "because" and "safely" in about 1 chunk in 12 (English says them more often), the rest rarer
+    return C.CorpusStats(idf=lambda terms: {t: 2.5 if t in {"becaus", "safe"} else 5.0 for t in terms})
+
+
+def _settings(answerable: bool = False) -> Settings:
+    return Settings(data_dir=Path("/nonexistent-qa-bot-test"), composer=ComposerWeights(answerable=answerable))
+
+
+def test_weighed_coverage_names_the_aspect_words_no_passage_states():
+    off = [_p("Loperamide (Imodium) may help stop diarrhea in adults. Do not take loperamide for more than 2 days.")]
+    wd = C.Composer(_settings(), _stats()).weigh(Q, Q, off, None, SUBJ)
+    assert wd.unsaid[0] == "fatty liver" and "because" not in wd.unsaid
+    assert wd.coverage["cov_any"] < 1 and 0 < wd.coverage["covered"] < 1
+    on = off + [_p("People with fatty liver disease can safely take loperamide (Imodium) at the usual dose.", "d2")]
+    wd2 = C.Composer(_settings(), _stats()).weigh(Q, Q, on, None, SUBJ)
+    assert "fatty liver" not in wd2.unsaid and wd2.coverage["cov_any"] > wd.coverage["cov_any"]
+
+
+def test_answerability_abstention_says_what_is_missing(monkeypatch):
+    # a model that finds nothing answerable: the abstention must name what the documents on the subject leave out
+    monkeypatch.setattr(C, "answerable_model", lambda: Linear(coef={}, mean={}, scale={}, intercept=-5.0))
+    p = _p("Loperamide (Imodium) may help stop diarrhea in adults. Do not take loperamide for more than 2 days.")
+    a = C.compose(Q, Q, [p], _settings(answerable=True), subject=SUBJ, stats=_stats())
+    assert a.abstained and not a.sentences and a.related
+    assert "on Imodium (loperamide) do not mention \u201cfatty liver\u201d" in a.abstain_reason
+    assert "answerability" in a.notice
+    # the same question answered when the model is off (the default)
+    assert not C.compose(Q, Q, [p], _settings(), subject=SUBJ, stats=_stats()).abstained

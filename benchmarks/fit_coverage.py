@@ -1,6 +1,6 @@
 """Fits the aspect-coverage model (``qa_bot/coverage.py``) on the corpus's own question → answer sections.
 
-    QA_BOT_DATA_DIR=... .venv/bin/python benchmarks/fit_coverage.py [--docs 3000] [--max-false 0.05] [--write]
+    QA_BOT_DATA_DIR=... .venv/bin/python benchmarks/fit_coverage.py [--docs 1500] [--max-false 0.05] [--write]
 
 Supervision: every MedQuAD document of the index (GARD, GHR, MedlinePlus, NINDS, NIDDK, CancerGov, NHLBI, CDC,
 NIHSeniorHealth) answers question headings of one subject ("What are the treatments for X?"), one section each. A
@@ -102,7 +102,7 @@ def figures(p: np.ndarray, y: np.ndarray, cut: float) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--docs", type=int, default=3000)
+    ap.add_argument("--docs", type=int, default=1500)
     ap.add_argument("--max-false", type=float, default=0.05)
     ap.add_argument("--write", action="store_true")
     a = ap.parse_args()

@@ -344,6 +344,8 @@ class Lead:
         return _subject_terms(self.passage.chunk.title)
 
 
+COVERAGE_PASSAGES = 20  # the passages on the subject (best retrieved first) read for the aspect coverage: its cost
+
 HAND_FEATURES = frozenset(("retrieval", "overlap", "heading_overlap", "rec_statement", "rec_sentence", "meta",
                            "quantity", "off_type", "opposite", "subject_named", "aspect_stated", "followup",
                            "population", "lead_doc", "first_sentence", "position"))
@@ -456,7 +458,7 @@ class Composer:
         held = subject is not None and bool(subject.df)
         weights = aspect_weights(question, (subject.terms | set(subject.words)) if held else lead.subject_terms,
                                  self.stats.idf)
-        sentences = [c.terms for c in cands] + [terms for p in (lead.about or []) for *_, terms in
+        sentences = [c.terms for c in cands] + [terms for p in (lead.about or [])[:COVERAGE_PASSAGES] for *_, terms in
                                                 _sentence_items(p.chunk.text, p.chunk.kind)]
         features = coverage_features(weights, sentences)
         features["covered"] = coverage_model().prob(features)

@@ -91,7 +91,7 @@ def weigh_all(settings: Settings) -> list[dict]:
             for kind, passages, answerable in variants:
                 if not passages:
                     continue
-                wd = comp.weigh(q, q, passages, r.search_query, subject)
+                wd = comp.coverage(q, comp.weigh(q, q, passages, r.search_query, subject), subject)
                 out.append({"source": name, "id": row["id"], "kind": kind, "answerable": answerable, "row": row,
                             "gated": gated is not None and kind == "asked", "confidence": r.confidence,
                             "subject": subject, "found": r.subject, "wd": wd})

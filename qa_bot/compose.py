@@ -368,7 +368,8 @@ class Weighed:
 
 class Composer:
     """The extractive composer, step by step: ``gate`` (subject, confidence) → ``asked`` → ``lead_document`` →
-    ``candidate_pool`` → ``score`` → ``bottom_line`` → ``key_points`` → ``conflicts`` → ``numbered``.
+    ``candidate_pool`` → ``score`` (→ ``coverage``, when the answerability check is on) → ``bottom_line`` →
+    ``key_points`` → ``conflicts`` → ``numbered``.
     It reads the index only through the ``CorpusStats`` passed in; its weights are ``settings.composer``."""
 
     def __init__(self, settings: Settings, stats: CorpusStats | None = None):
@@ -406,6 +407,7 @@ class Composer:
         if self.settings.composer.answerable and standalone.strip() == question.strip():
             # (fitted on first questions: a follow-up rewritten with an earlier turn's subject is not decided by it)
             model = answerable_model()
+            wd = self.coverage(question, wd, subject)
             p_ans = model.prob(answerability_features(wd, confidence[0], subject, found))
             if p_ans < model.threshold:
                 return _abstain_on(base, pool, s, _what_is_missing(wd, subject, found),
@@ -448,13 +450,13 @@ class Composer:
         if asked.aspects and cands:  # said anywhere in the passages on the subject (not only those weighed here)
             said_in = [c.text for c in cands] + [p.chunk.text for p in (lead.about if lead.about is not None else pool)]
             missing = missing_aspects(asked.aspects, said_in)
-        return Weighed(asked, lead, passages, pool, cands, missing, *self.coverage(question, lead, cands, subject))
+        return Weighed(asked, lead, passages, pool, cands, missing)
 
-    def coverage(self, question: str, lead: Lead, cands: list[Cand], subject: Subject | None
-                 ) -> tuple[dict[str, float], list[str]]:
-        """How much of what the question asks beyond its subject (its aspect words) the sentences weighed and the
-        passages on the subject state (``qa_bot.coverage``), with the model's probability (``covered``); and the
-        question's aspect words that none states."""
+    def coverage(self, question: str, wd: Weighed, subject: Subject | None) -> Weighed:
+        """``wd`` with how much of what the question asks beyond its subject (its aspect words) the sentences
+        weighed and the passages on the subject state (``qa_bot.coverage``), the model's probability (``covered``),
+        and the question's aspect words that none states (read by the answerability model only)."""
+        lead, cands = wd.lead, wd.cands
         held = subject is not None and bool(subject.df)
         weights = aspect_weights(question, (subject.terms | set(subject.words)) if held else lead.subject_terms,
                                  self.stats.idf)
@@ -462,7 +464,8 @@ class Composer:
                                                 _sentence_items(p.chunk.text, p.chunk.kind)]
         features = coverage_features(weights, sentences)
         features["covered"] = coverage_model().prob(features)
-        return features, unsaid_words(question, weights, sentences)
+        wd.coverage, wd.unsaid = features, unsaid_words(question, weights, sentences)
+        return wd
 
     def asked(self, question: str, standalone: str, search: str | None) -> Asked:
         text = search or standalone

@@ -87,11 +87,12 @@ def _settings(answerable: bool = False) -> Settings:
 
 def test_weighed_coverage_names_the_aspect_words_no_passage_states():
     off = [_p("Loperamide (Imodium) may help stop diarrhea in adults. Do not take loperamide for more than 2 days.")]
-    wd = C.Composer(_settings(), _stats()).weigh(Q, Q, off, None, SUBJ)
+    comp = C.Composer(_settings(), _stats())
+    wd = comp.coverage(Q, comp.weigh(Q, Q, off, None, SUBJ), SUBJ)
     assert wd.unsaid[0] == "fatty liver" and "because" not in wd.unsaid
     assert wd.coverage["cov_any"] < 1 and 0 < wd.coverage["covered"] < 1
     on = off + [_p("People with fatty liver disease can safely take loperamide (Imodium) at the usual dose.", "d2")]
-    wd2 = C.Composer(_settings(), _stats()).weigh(Q, Q, on, None, SUBJ)
+    wd2 = comp.coverage(Q, comp.weigh(Q, Q, on, None, SUBJ), SUBJ)
     assert "fatty liver" not in wd2.unsaid and wd2.coverage["cov_any"] > wd.coverage["cov_any"]
 
 

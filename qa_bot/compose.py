@@ -24,6 +24,7 @@ from .parse.population import (AGE_OR_OLDER as _OLDER, AGE_OR_YOUNGER as _YOUNGE
                                AGE_RANGE as _RANGE, PATIENT_DESCRIPTOR, age_ranges, population_match)
 from .settings import Settings
 from .shorthand import expand
+from .coverage import aspect_weights, coverage_features, coverage_model, unsaid_words
 from .scorer import answerable_model, sentence_scorer
 from .subject import STRONG_HEADED, Aspect, asked_aspects, is_name
 from .types import Answer, AnswerSentence, Chunk, Citation, Passage, Subject
@@ -343,6 +344,8 @@ class Lead:
         return _subject_terms(self.passage.chunk.title)
 
 
+COVERAGE_PASSAGES = 20  # the passages on the subject (best retrieved first) read for the aspect coverage: its cost
+
 HAND_FEATURES = frozenset(("retrieval", "overlap", "heading_overlap", "rec_statement", "rec_sentence", "meta",
                            "quantity", "off_type", "opposite", "subject_named", "aspect_stated", "followup",
                            "population", "lead_doc", "first_sentence", "position"))
@@ -359,11 +362,14 @@ class Weighed:
     pool: list[Passage]
     cands: list[Cand]
     missing: list[Aspect]
+    coverage: dict[str, float] = field(default_factory=dict)  # ``qa_bot.coverage``: the aspect words stated
+    unsaid: list[str] = field(default_factory=list)  # the question's aspect words that no passage on it states
 
 
 class Composer:
     """The extractive composer, step by step: ``gate`` (subject, confidence) → ``asked`` → ``lead_document`` →
-    ``candidate_pool`` → ``score`` → ``bottom_line`` → ``key_points`` → ``conflicts`` → ``numbered``.
+    ``candidate_pool`` → ``score`` (→ ``coverage``, when the answerability check is on) → ``bottom_line`` →
+    ``key_points`` → ``conflicts`` → ``numbered``.
     It reads the index only through the ``CorpusStats`` passed in; its weights are ``settings.composer``."""
 
     def __init__(self, settings: Settings, stats: CorpusStats | None = None):
@@ -401,12 +407,10 @@ class Composer:
         if self.settings.composer.answerable and standalone.strip() == question.strip():
             # (fitted on first questions: a follow-up rewritten with an earlier turn's subject is not decided by it)
             model = answerable_model()
+            wd = self.coverage(question, wd, subject)
             p_ans = model.prob(answerability_features(wd, confidence[0], subject, found))
             if p_ans < model.threshold:
-                unsaid = subject is None and found is not None and found.df and not any(found.named_in(c.terms)
-                                                                                         for c in cands)
-                return _abstain_on(base, pool, s, f"None of the passages found speaks of {found.display}." if unsaid
-                                   else f"The indexed documents {_on(subject)}do not answer what was asked.",
+                return _abstain_on(base, pool, s, _what_is_missing(wd, subject, found),
                                    notice=f"the passages found are unlikely to answer it (answerability {p_ans:.2f} < "
                                           f"{model.threshold:.2f}).")
         chosen = Chosen()
@@ -447,6 +451,21 @@ class Composer:
             said_in = [c.text for c in cands] + [p.chunk.text for p in (lead.about if lead.about is not None else pool)]
             missing = missing_aspects(asked.aspects, said_in)
         return Weighed(asked, lead, passages, pool, cands, missing)
+
+    def coverage(self, question: str, wd: Weighed, subject: Subject | None) -> Weighed:
+        """``wd`` with how much of what the question asks beyond its subject (its aspect words) the sentences
+        weighed and the passages on the subject state (``qa_bot.coverage``), the model's probability (``covered``),
+        and the question's aspect words that none states (read by the answerability model only)."""
+        lead, cands = wd.lead, wd.cands
+        held = subject is not None and bool(subject.df)
+        weights = aspect_weights(question, (subject.terms | set(subject.words)) if held else lead.subject_terms,
+                                 self.stats.idf)
+        sentences = [c.terms for c in cands] + [terms for p in (lead.about or [])[:COVERAGE_PASSAGES] for *_, terms in
+                                                _sentence_items(p.chunk.text, p.chunk.kind)]
+        features = coverage_features(weights, sentences)
+        features["covered"] = coverage_model().prob(features)
+        wd.coverage, wd.unsaid = features, unsaid_words(question, weights, sentences)
+        return wd
 
     def asked(self, question: str, standalone: str, search: str | None) -> Asked:
         text = search or standalone
@@ -829,7 +848,24 @@ def answerability_features(wd: Weighed, confidence: float, subject: Subject | No
         # the question's subject as found (held or not): a name the index knows that the best sentences never name
         "name_found": float(named),
         "name_unsaid": float(named and not any(found.named_in(c.terms) for c in top)),
+        # the question's aspect words (beyond its subject) stated by the best sentence, by any passage on the
+        # subject, and the aspect-coverage model's probability (fitted on MedQuAD question → answer sections)
+        **{k: wd.coverage.get(k, 0.0) for k in ("cov_best", "cov_any", "miss_share", "covered")},
     }
+
+
+def _what_is_missing(wd: Weighed, subject: Subject | None, found: Subject | None) -> str:
+    """What an answerability abstention says the documents lack: the subject as found when no sentence weighed
+    names it, else the aspects of the taxonomy that no passage on the subject states, else the question's own
+    aspect words that none states (``qa_bot.coverage``), else that they do not answer what was asked."""
+    if subject is None and found is not None and found.df and not any(found.named_in(c.terms) for c in wd.cands):
+        return f"None of the passages found speaks of {found.display}."
+    if wd.missing:
+        return f"The indexed documents {_on(subject)}do not say {' or '.join(a.phrase for a in wd.missing)}."
+    if wd.unsaid:
+        words = " or ".join(f"\u201c{w}\u201d" for w in wd.unsaid[:3])
+        return f"The indexed documents {_on(subject)}do not mention {words}."
+    return f"The indexed documents {_on(subject)}do not answer what was asked."
 
 
 def _on(subject: Subject | None) -> str:

@@ -56,6 +56,21 @@ def _near_term(term: str, common: list[str]) -> str | None:
     return next((h[0] for h in hits if h[0][0] == term[0]), None)
 
 
+def _spellings(term: str, common: list[str]) -> list[str]:
+    """Every indexed term (in ≥ 2 chunks) as near to a misspelt ``term`` as the nearest, within the edit budget of
+    ``_near_term``, with a swap of two adjacent letters counted as one edit (optimal string alignment: "nueritis"
+    is one edit from "neuritis", as from "nutritis") and the first letter kept."""
+    limit = 2 if len(term) >= 9 else 1 if len(term) >= 4 else 0
+    if not limit:
+        return []
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    hits = [h for h in process.extract(term, common, scorer=OSA.distance, score_cutoff=limit, limit=10)
+            if h[0][0] == term[0]]
+    return [h[0] for h in hits if h[1] == hits[0][1]] if hits else []
+
+
 def _near_df(term: str, common: list[str], df: dict[str, int]) -> int:
     """Document frequency of the indexed term closest to ``term`` within the edit budget, else 0."""
     near = _near_term(term, common)
@@ -266,6 +281,7 @@ class Retriever:
             return None
         _, df, common, n = voc
         return Vocabulary(df=df, n=n, nearest=lambda t: _near_term(t, common),
+                          spellings=lambda t: _spellings(t, common),
                           phrase_count=lambda phrase: self.phrase_count(phrase, scope=scope),
                           headed=lambda term: self.headed(term, scope=scope))
 
@@ -323,7 +339,7 @@ class Retriever:
         if vocab is None:
             return None
         if light:
-            vocab = Vocabulary(df=vocab.df, n=vocab.n, nearest=vocab.nearest)
+            vocab = Vocabulary(df=vocab.df, n=vocab.n, nearest=vocab.nearest, spellings=vocab.spellings)
         subj = find_subject(question, vocab)
         if subj is None:
             return None

@@ -56,6 +56,11 @@ def _near_term(term: str, common: list[str]) -> str | None:
     return next((h[0] for h in hits if h[0][0] == term[0]), None)
 
 
+def _phrase_pattern(words: list[str]) -> re.Pattern[str]:
+    """A phrase's words as written, case, hyphens and spaces aside."""
+    return re.compile(r"\b" + r"[\s-]+".join(re.escape(w) for w in words), re.I)
+
+
 def _spellings(term: str, common: list[str]) -> list[str]:
     """Every indexed term (in ≥ 2 chunks) as near to a misspelt ``term`` as the nearest, within the edit budget of
     ``_near_term``, with a swap of two adjacent letters counted as one edit (optimal string alignment: "nueritis"
@@ -283,7 +288,8 @@ class Retriever:
         return Vocabulary(df=df, n=n, nearest=lambda t: _near_term(t, common),
                           spellings=lambda t: _spellings(t, common),
                           phrase_count=lambda phrase: self.phrase_count(phrase, scope=scope),
-                          headed=lambda term: self.headed(term, scope=scope))
+                          headed=lambda term: self.headed(term, scope=scope),
+                          phrase_headed=lambda phrase: self.phrase_headed(phrase, scope=scope))
 
     def _memo(self, kind: str, key, compute):
         """``compute()`` once per index version (the lexical index object) and key: the subject finder asks the same
@@ -317,6 +323,23 @@ class Retriever:
             return 0.0
         return sum(1 for c in chunks.values() if term in term_set(c.context)) / len(chunks)
 
+    def phrase_headed(self, phrase: str, sample: int = 40, scope: tuple[str, ...] | None = None) -> float:
+        """Share of (a sample of) the chunks (in ``scope``) holding ``phrase`` as written whose title or headings
+        hold it too: how much documents are about the phrase as one name."""
+        return self._memo("phrase_headed", (phrase.lower(), scope), lambda: self._phrase_headed(phrase, sample, scope))
+
+    def _phrase_headed(self, phrase: str, sample: int, scope: tuple[str, ...] | None) -> float:
+        words = _TOKEN.findall(phrase.lower())
+        rows = self.rows_with(stem_words(words), every=True, scope=scope)
+        if rows is None or not len(rows):
+            return 0.0
+        _, ids = self.store.lexical()
+        pat = _phrase_pattern(words)
+        step = max(1, len(rows) // sample)  # spread over the index, not its first documents
+        chunks = [c for c in self.store.get_chunks([ids[i] for i in rows[::step][:sample]]).values()
+                  if pat.search(c.embed_text)]
+        return sum(1 for c in chunks if pat.search(c.context or "")) / len(chunks) if chunks else 0.0
+
     def phrase_count(self, phrase: str, sample: int = 40, scope: tuple[str, ...] | None = None) -> int:
         """Chunks (in ``scope``), among ``sample`` of those holding every word of ``phrase``, whose text holds the
         phrase as written (case, hyphens and spaces aside)."""
@@ -328,7 +351,7 @@ class Retriever:
         if rows is None or not len(rows):
             return 0
         _, ids = self.store.lexical()
-        pat = re.compile(r"\b" + r"[\s-]+".join(re.escape(w) for w in words), re.I)
+        pat = _phrase_pattern(words)
         chunks = self.store.get_chunks([ids[i] for i in rows[:sample]])
         return sum(1 for c in chunks.values() if pat.search(c.embed_text))
 

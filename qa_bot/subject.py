@@ -105,13 +105,15 @@ class Vocabulary:
     """What the subject finder needs of an index: ``df`` (stemmed term → chunks containing it), ``n`` (chunks),
     ``nearest`` (a misspelt stemmed term → the indexed term it is one or two edits from, or None) and
     ``phrase_count`` (indexed chunks, of a sample, that hold a phrase as written, case and hyphens aside) and
-    ``headed`` (the share of a sample of the chunks holding a term whose title or headings hold it)."""
+    ``headed`` (the share of a sample of the chunks holding a term whose title or headings hold it; ``phrase_headed``
+    the same of a phrase as written) and ``spellings`` (every indexed term as near to a misspelt one)."""
 
     df: Mapping[str, int]
     n: int
     nearest: Callable[[str], str | None] = lambda t: None
     phrase_count: Callable[[str], int] = lambda phrase: 0
     headed: Callable[[str], float] = lambda term: 0.0
+    phrase_headed: Callable[[str], float] = lambda phrase: 0.0  # ``headed`` of a phrase as written
     spellings: Callable[[str], list[str]] | None = None  # every indexed term as near as the nearest (ties)
 
     def respellings(self, term: str) -> list[str]:
@@ -262,7 +264,7 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
     # of the rarest few, the one that documents are about: the index's titles and headings name it
     headed: dict[str, float] = {}
     for idf, i, t, d in sorted(scored, reverse=True)[:HEADED_OF]:
-        headed[t] = vocab.headed(t)
+        headed[t] = max(vocab.headed(t), _unit_headed(question, cands, resolved, i, vocab))
         score = idf + heading_weight * headed[t]
         if best is None or score > best[0]:
             best = (score, i, t, d)
@@ -327,6 +329,16 @@ def _respelt(question: str, cands: list[Cand], i: int, term: str, vocab: Vocabul
             if len(beside) == 1:
                 return beside[0]
     return max(options, key=lambda o: (vocab.headed(o), vocab.df.get(o, 0)))
+
+
+def _unit_headed(question: str, cands: list[Cand], resolved: list[str | None], i: int, vocab: Vocabulary) -> float:
+    """How much titles and headings name the multi-word name that candidate ``i`` is part of ("ulcerative colitis",
+    "blood pressure"): a condition that documents are about as a unit outweighs a rarer word beside it that no
+    heading uses ("contraindicated", "measure"). 0 for a word that is no part of such a name."""
+    lo, hi = _name_span(question, cands, resolved, i, vocab)
+    if lo == hi:
+        return 0.0
+    return vocab.phrase_headed(question[cands[lo][0]:cands[hi][0] + len(cands[hi][2])])
 
 
 def _name_span(question: str, cands: list[Cand], resolved: list[str | None], i: int,

@@ -243,3 +243,15 @@ def test_of_two_corrections_the_one_the_index_writes_beside_the_neighbouring_wor
     v2 = _vocab_of(df, headed={"neuriti": 0.6, "nutriti": 0.1}, spellings={"nueriti": ["nutriti", "neuriti"]})
     s2 = find_subject("can nueritis come back?", v2)
     assert s2 is not None and s2.term == "neuriti"
+
+
+def test_a_condition_named_as_a_unit_by_headings_outweighs_a_rarer_unheaded_word():
+    df = {"inadvis": 20, "rheumatoid": 150, "arthriti": 900, "exercis": 2000}
+    v = _vocab_of(df, phrases={"rheumatoid arthritis": 30}, headed={"rheumatoid": 0.1, "arthriti": 0.15})
+    v.phrase_headed = lambda p: 0.6 if p.lower() == "rheumatoid arthritis" else 0.0
+    s = find_subject("What exercises are inadvisable with rheumatoid arthritis?", v)
+    assert s is not None and s.name == "rheumatoid arthritis" and s.headed == 0.6 and s.strong
+    # the same words, not a unit that headings name: the rarer word leads
+    v.phrase_headed = lambda p: 0.0
+    s2 = find_subject("What exercises are inadvisable with rheumatoid arthritis?", v)
+    assert s2 is not None and s2.term == "inadvis"

@@ -288,6 +288,7 @@ class Retriever:
         return Vocabulary(df=df, n=n, nearest=lambda t: _near_term(t, common),
                           spellings=lambda t: _spellings(t, common),
                           phrase_count=lambda phrase: self.phrase_count(phrase, scope=scope),
+                          phrase_share=lambda phrase: self.phrase_share(phrase, scope=scope),
                           headed=lambda term: self.headed(term, scope=scope),
                           phrase_headed=lambda phrase: self.phrase_headed(phrase, scope=scope))
 
@@ -343,17 +344,23 @@ class Retriever:
     def phrase_count(self, phrase: str, sample: int = 40, scope: tuple[str, ...] | None = None) -> int:
         """Chunks (in ``scope``), among ``sample`` of those holding every word of ``phrase``, whose text holds the
         phrase as written (case, hyphens and spaces aside)."""
-        return self._memo("phrase", (phrase.lower(), scope), lambda: self._phrase_count(phrase, sample, scope))
+        return self._memo("phrase", (phrase.lower(), scope), lambda: self._phrase_count(phrase, sample, scope))[0]
 
-    def _phrase_count(self, phrase: str, sample: int, scope: tuple[str, ...] | None) -> int:
+    def phrase_share(self, phrase: str, sample: int = 40, scope: tuple[str, ...] | None = None) -> float:
+        """Share of the ``sample`` chunks of ``phrase_count`` (those holding every word) that hold it as written:
+        how much the index uses the words as one phrase rather than apart."""
+        count, seen = self._memo("phrase", (phrase.lower(), scope), lambda: self._phrase_count(phrase, sample, scope))
+        return count / seen if seen else 0.0
+
+    def _phrase_count(self, phrase: str, sample: int, scope: tuple[str, ...] | None) -> tuple[int, int]:
         words = _TOKEN.findall(phrase.lower())
         rows = self.rows_with(stem_words(words), every=True, scope=scope)
         if rows is None or not len(rows):
-            return 0
+            return 0, 0
         _, ids = self.store.lexical()
         pat = _phrase_pattern(words)
         chunks = self.store.get_chunks([ids[i] for i in rows[:sample]])
-        return sum(1 for c in chunks.values() if pat.search(c.embed_text))
+        return sum(1 for c in chunks.values() if pat.search(c.embed_text)), len(chunks)
 
     def subject_of(self, question: str, scope: tuple[str, ...] | None = None, light: bool = False) -> Subject | None:
         """The question's subject, with the other names the indexed text gives it (``qa_bot.subject``), learnt from

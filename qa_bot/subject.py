@@ -41,6 +41,7 @@ RANK_HEADED = 0.5  # … and retrieval re-ranks by it when they name it in at le
 STRONG_MAX_SHARE = 0.02  # … and at most this share of the index's chunks hold it ("screening", "adults" do not)
 NAME_MAX_DF = 100  # … or a name (``is_name``) that few chunks hold: the few documents on it are its answer
 UNKNOWN_SHARE = 0.3
+UNIT_SHARE = 0.2  # an everyday word is part of a name when the index writes it with it in this share of their chunks
 COMPOUND_MIN_DF = 10  # an indexed word written with an unindexed, capitalised name ("Epoetin Alfa") names it with it
 # when this many chunks hold it (a misspelt word beside a known one, "sydrome conditon", is no name)  # ... and carries at least this share of the question's topic weight (idf)
 MIN_KEYNESS = -0.35  # a subject word is used by the index about as much as by general English, or more
@@ -114,7 +115,14 @@ class Vocabulary:
     phrase_count: Callable[[str], int] = lambda phrase: 0
     headed: Callable[[str], float] = lambda term: 0.0
     phrase_headed: Callable[[str], float] = lambda phrase: 0.0  # ``headed`` of a phrase as written
+    phrase_share: Callable[[str], float] | None = None  # of the sampled chunks holding its words, those holding it
     spellings: Callable[[str], list[str]] | None = None  # every indexed term as near as the nearest (ties)
+
+    def cohesion(self, phrase: str) -> float:
+        """How much the index writes a phrase's words together (``phrase_share``; else 1 when it ever does)."""
+        if self.phrase_share is not None:
+            return self.phrase_share(phrase)
+        return 1.0 if self.phrase_count(phrase) > 0 else 0.0
 
     def respellings(self, term: str) -> list[str]:
         """The indexed terms a misspelt stemmed ``term`` may stand for (``spellings``, else ``nearest``)."""
@@ -344,18 +352,22 @@ def _unit_headed(question: str, cands: list[Cand], resolved: list[str | None], i
 def _name_span(question: str, cands: list[Cand], resolved: list[str | None], i: int,
                vocab: Vocabulary) -> tuple[int, int]:
     """The candidates that name the subject: the focus word ``i`` with its neighbours, where the index uses them
-    as one phrase ("respiratory infection", "cold sore")."""
+    as one phrase ("respiratory infection", "cold sore"). An everyday word joins the name only where the index
+    writes the two together in at least ``UNIT_SHARE`` of the chunks holding both ("cold sore"): a verb is no part
+    of its object's name ("take ibuprofen" is written in a few of the many chunks holding "take" and "ibuprofen")."""
     lo = hi = i
 
-    def joined(a: int, b: int) -> bool:
-        return bool(re.fullmatch(r"[ -]?", _gap(question, cands[a], cands[b])))
+    def joins(a: int, b: int, word: int) -> bool:
+        if not resolved[word] or not re.fullmatch(r"[ -]?", _gap(question, cands[a], cands[b])):
+            return False
+        text = question[cands[min(a, lo)][0]:cands[max(b, hi)][0] + len(cands[max(b, hi)][2])]
+        if english_zipf(cands[word][1]) >= COMMON_ZIPF:
+            return vocab.cohesion(text) >= UNIT_SHARE
+        return vocab.phrase_count(text) > 0
 
-    def phrase(a: int, b: int) -> str:
-        return question[cands[a][0]:cands[b][0] + len(cands[b][2])]
-
-    while lo > 0 and resolved[lo - 1] and joined(lo - 1, lo) and vocab.phrase_count(phrase(lo - 1, hi)) > 0:
+    while lo > 0 and joins(lo - 1, lo, lo - 1):
         lo -= 1
-    while hi + 1 < len(cands) and resolved[hi + 1] and joined(hi, hi + 1) and vocab.phrase_count(phrase(lo, hi + 1)) > 0:
+    while hi + 1 < len(cands) and joins(hi, hi + 1, hi + 1):
         hi += 1
     return lo, hi
 

@@ -255,3 +255,14 @@ def test_a_condition_named_as_a_unit_by_headings_outweighs_a_rarer_unheaded_word
     v.phrase_headed = lambda p: 0.0
     s2 = find_subject("What exercises are inadvisable with rheumatoid arthritis?", v)
     assert s2 is not None and s2.term == "inadvis"
+
+
+def test_an_everyday_word_joins_the_name_only_where_the_index_writes_them_together():
+    df = {"take": 5000, "naproxen": 40, "dinner": 300, "cold": 900, "sore": 330}
+    shares = {"take naproxen": 0.08, "cold sore": 0.3}
+    v = _vocab_of(df, phrases={"take naproxen": 3, "cold sore": 12})
+    v.phrase_share = lambda p: shares.get(p.lower(), 0.0)
+    s = find_subject("Should I take naproxen after dinner?", v)
+    assert s is not None and s.name == "naproxen"  # a verb is no part of its object's name
+    s2 = find_subject("Will a cold sore scar?", v)
+    assert s2 is not None and s2.name == "cold sore"

@@ -225,8 +225,9 @@ def _compound(question: str, cands: list[Cand], i: int, vocab: Vocabulary) -> bo
     for j in (i - 1, i + 1):
         if 0 <= j < len(cands):
             a, b = sorted((i, j))
-            if re.fullmatch(r"[ -]?", _gap(question, cands[a], cands[b])) and \
-                    vocab.df.get(stem_words([cands[j][1]])[0], 0):
+            # an everyday word beside it ("using Robaxin") is no part of its name
+            if re.fullmatch(r"[ -]?", _gap(question, cands[a], cands[b])) and english_zipf(cands[j][1]) < COMMON_ZIPF \
+                    and vocab.df.get(stem_words([cands[j][1]])[0], 0):
                 return True
     return False
 

@@ -266,3 +266,12 @@ def test_an_everyday_word_joins_the_name_only_where_the_index_writes_them_togeth
     assert s is not None and s.name == "naproxen"  # a verb is no part of its object's name
     s2 = find_subject("Will a cold sore scar?", v)
     assert s2 is not None and s2.name == "cold sore"
+
+
+def test_an_unindexed_name_after_an_everyday_verb_is_unknown_not_a_form_of_the_verb():
+    v = _vocab_of({"use": 6000, "medrol": 40})
+    s = find_subject("Any side effects from using Zorvane?", v)
+    assert s is not None and s.name == "Zorvane" and s.df == 0
+    # beside an indexed name it is a form of that thing ("medrol dosepak"), not an unknown subject
+    s2 = find_subject("Can I cut the medrol dosepak in half?", v)
+    assert s2 is None or s2.df > 0

@@ -273,8 +273,8 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
     # of the rarest few, the one that documents are about: the index's titles and headings name it
     headed: dict[str, float] = {}
     for idf, i, t, d in sorted(scored, reverse=True)[:HEADED_OF]:
-        headed[t] = max(vocab.headed(t), _unit_headed(question, cands, resolved, i, vocab))
-        score = idf + heading_weight * headed[t]
+        headed[t] = vocab.headed(t)  # what the answer is held to (see ``Subject.headed``) is the word's own
+        score = idf + heading_weight * max(headed[t], _unit_headed(question, cands, resolved, i, vocab))
         if best is None or score > best[0]:
             best = (score, i, t, d)
     if unknown is not None:

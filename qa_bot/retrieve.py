@@ -325,42 +325,37 @@ class Retriever:
         return sum(1 for c in chunks.values() if term in term_set(c.context)) / len(chunks)
 
     def phrase_headed(self, phrase: str, sample: int = 40, scope: tuple[str, ...] | None = None) -> float:
-        """Share of (a sample of) the chunks (in ``scope``) holding ``phrase`` as written whose title or headings
-        hold it too: how much documents are about the phrase as one name."""
-        return self._memo("phrase_headed", (phrase.lower(), scope), lambda: self._phrase_headed(phrase, sample, scope))
-
-    def _phrase_headed(self, phrase: str, sample: int, scope: tuple[str, ...] | None) -> float:
-        words = _TOKEN.findall(phrase.lower())
-        rows = self.rows_with(stem_words(words), every=True, scope=scope)
-        if rows is None or not len(rows):
-            return 0.0
-        _, ids = self.store.lexical()
-        pat = _phrase_pattern(words)
-        step = max(1, len(rows) // sample)  # spread over the index, not its first documents
-        chunks = [c for c in self.store.get_chunks([ids[i] for i in rows[::step][:sample]]).values()
-                  if pat.search(c.embed_text)]
-        return sum(1 for c in chunks if pat.search(c.context or "")) / len(chunks) if chunks else 0.0
+        """Share of the chunks of ``phrase_count`` that hold ``phrase`` as written whose title or headings hold it
+        too: how much documents are about the phrase as one name."""
+        count, _, headed = self._phrase_stats(phrase, sample, scope)
+        return headed / count if count else 0.0
 
     def phrase_count(self, phrase: str, sample: int = 40, scope: tuple[str, ...] | None = None) -> int:
         """Chunks (in ``scope``), among ``sample`` of those holding every word of ``phrase``, whose text holds the
         phrase as written (case, hyphens and spaces aside)."""
-        return self._memo("phrase", (phrase.lower(), scope), lambda: self._phrase_count(phrase, sample, scope))[0]
+        return self._phrase_stats(phrase, sample, scope)[0]
 
     def phrase_share(self, phrase: str, sample: int = 40, scope: tuple[str, ...] | None = None) -> float:
         """Share of the ``sample`` chunks of ``phrase_count`` (those holding every word) that hold it as written:
         how much the index uses the words as one phrase rather than apart."""
-        count, seen = self._memo("phrase", (phrase.lower(), scope), lambda: self._phrase_count(phrase, sample, scope))
+        count, seen, _ = self._phrase_stats(phrase, sample, scope)
         return count / seen if seen else 0.0
 
-    def _phrase_count(self, phrase: str, sample: int, scope: tuple[str, ...] | None) -> tuple[int, int]:
+    def _phrase_stats(self, phrase: str, sample: int, scope: tuple[str, ...] | None) -> tuple[int, int, int]:
+        """(chunks holding the phrase, chunks read, of those holding it the ones whose title or headings do), of
+        ``sample`` chunks holding its every word; read once per index version."""
+        return self._memo("phrase", (phrase.lower(), sample, scope), lambda: self._read_phrase(phrase, sample, scope))
+
+    def _read_phrase(self, phrase: str, sample: int, scope: tuple[str, ...] | None) -> tuple[int, int, int]:
         words = _TOKEN.findall(phrase.lower())
         rows = self.rows_with(stem_words(words), every=True, scope=scope)
         if rows is None or not len(rows):
-            return 0, 0
+            return 0, 0, 0
         _, ids = self.store.lexical()
         pat = _phrase_pattern(words)
         chunks = self.store.get_chunks([ids[i] for i in rows[:sample]])
-        return sum(1 for c in chunks.values() if pat.search(c.embed_text)), len(chunks)
+        holding = [c for c in chunks.values() if pat.search(c.embed_text)]
+        return len(holding), len(chunks), sum(1 for c in holding if pat.search(c.context or ""))
 
     def subject_of(self, question: str, scope: tuple[str, ...] | None = None, light: bool = False) -> Subject | None:
         """The question's subject, with the other names the indexed text gives it (``qa_bot.subject``), learnt from

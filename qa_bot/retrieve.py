@@ -56,6 +56,26 @@ def _near_term(term: str, common: list[str]) -> str | None:
     return next((h[0] for h in hits if h[0][0] == term[0]), None)
 
 
+def _phrase_pattern(words: list[str]) -> re.Pattern[str]:
+    """A phrase's words as written, case, hyphens and spaces aside."""
+    return re.compile(r"\b" + r"[\s-]+".join(re.escape(w) for w in words), re.I)
+
+
+def _spellings(term: str, common: list[str]) -> list[str]:
+    """Every indexed term (in ≥ 2 chunks) as near to a misspelt ``term`` as the nearest, within the edit budget of
+    ``_near_term``, with a swap of two adjacent letters counted as one edit (optimal string alignment: "nueritis"
+    is one edit from "neuritis", as from "nutritis") and the first letter kept."""
+    limit = 2 if len(term) >= 9 else 1 if len(term) >= 4 else 0
+    if not limit:
+        return []
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    hits = [h for h in process.extract(term, common, scorer=OSA.distance, score_cutoff=limit, limit=10)
+            if h[0][0] == term[0]]
+    return [h[0] for h in hits if h[1] == hits[0][1]] if hits else []
+
+
 def _near_df(term: str, common: list[str], df: dict[str, int]) -> int:
     """Document frequency of the indexed term closest to ``term`` within the edit budget, else 0."""
     near = _near_term(term, common)
@@ -266,8 +286,11 @@ class Retriever:
             return None
         _, df, common, n = voc
         return Vocabulary(df=df, n=n, nearest=lambda t: _near_term(t, common),
+                          spellings=lambda t: _spellings(t, common),
                           phrase_count=lambda phrase: self.phrase_count(phrase, scope=scope),
-                          headed=lambda term: self.headed(term, scope=scope))
+                          phrase_share=lambda phrase: self.phrase_share(phrase, scope=scope),
+                          headed=lambda term: self.headed(term, scope=scope),
+                          phrase_headed=lambda phrase: self.phrase_headed(phrase, scope=scope))
 
     def _memo(self, kind: str, key, compute):
         """``compute()`` once per index version (the lexical index object) and key: the subject finder asks the same
@@ -301,20 +324,38 @@ class Retriever:
             return 0.0
         return sum(1 for c in chunks.values() if term in term_set(c.context)) / len(chunks)
 
+    def phrase_headed(self, phrase: str, sample: int = 40, scope: tuple[str, ...] | None = None) -> float:
+        """Share of the chunks of ``phrase_count`` that hold ``phrase`` as written whose title or headings hold it
+        too: how much documents are about the phrase as one name."""
+        count, _, headed = self._phrase_stats(phrase, sample, scope)
+        return headed / count if count else 0.0
+
     def phrase_count(self, phrase: str, sample: int = 40, scope: tuple[str, ...] | None = None) -> int:
         """Chunks (in ``scope``), among ``sample`` of those holding every word of ``phrase``, whose text holds the
         phrase as written (case, hyphens and spaces aside)."""
-        return self._memo("phrase", (phrase.lower(), scope), lambda: self._phrase_count(phrase, sample, scope))
+        return self._phrase_stats(phrase, sample, scope)[0]
 
-    def _phrase_count(self, phrase: str, sample: int, scope: tuple[str, ...] | None) -> int:
+    def phrase_share(self, phrase: str, sample: int = 40, scope: tuple[str, ...] | None = None) -> float:
+        """Share of the ``sample`` chunks of ``phrase_count`` (those holding every word) that hold it as written:
+        how much the index uses the words as one phrase rather than apart."""
+        count, seen, _ = self._phrase_stats(phrase, sample, scope)
+        return count / seen if seen else 0.0
+
+    def _phrase_stats(self, phrase: str, sample: int, scope: tuple[str, ...] | None) -> tuple[int, int, int]:
+        """(chunks holding the phrase, chunks read, of those holding it the ones whose title or headings do), of
+        ``sample`` chunks holding its every word; read once per index version."""
+        return self._memo("phrase", (phrase.lower(), sample, scope), lambda: self._read_phrase(phrase, sample, scope))
+
+    def _read_phrase(self, phrase: str, sample: int, scope: tuple[str, ...] | None) -> tuple[int, int, int]:
         words = _TOKEN.findall(phrase.lower())
         rows = self.rows_with(stem_words(words), every=True, scope=scope)
         if rows is None or not len(rows):
-            return 0
+            return 0, 0, 0
         _, ids = self.store.lexical()
-        pat = re.compile(r"\b" + r"[\s-]+".join(re.escape(w) for w in words), re.I)
+        pat = _phrase_pattern(words)
         chunks = self.store.get_chunks([ids[i] for i in rows[:sample]])
-        return sum(1 for c in chunks.values() if pat.search(c.embed_text))
+        holding = [c for c in chunks.values() if pat.search(c.embed_text)]
+        return len(holding), len(chunks), sum(1 for c in holding if pat.search(c.context or ""))
 
     def subject_of(self, question: str, scope: tuple[str, ...] | None = None, light: bool = False) -> Subject | None:
         """The question's subject, with the other names the indexed text gives it (``qa_bot.subject``), learnt from
@@ -323,7 +364,7 @@ class Retriever:
         if vocab is None:
             return None
         if light:
-            vocab = Vocabulary(df=vocab.df, n=vocab.n, nearest=vocab.nearest)
+            vocab = Vocabulary(df=vocab.df, n=vocab.n, nearest=vocab.nearest, spellings=vocab.spellings)
         subj = find_subject(question, vocab)
         if subj is None:
             return None

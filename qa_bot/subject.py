@@ -41,6 +41,7 @@ RANK_HEADED = 0.5  # … and retrieval re-ranks by it when they name it in at le
 STRONG_MAX_SHARE = 0.02  # … and at most this share of the index's chunks hold it ("screening", "adults" do not)
 NAME_MAX_DF = 100  # … or a name (``is_name``) that few chunks hold: the few documents on it are its answer
 UNKNOWN_SHARE = 0.3
+UNIT_SHARE = 0.2  # an everyday word is part of a name when the index writes it with it in this share of their chunks
 COMPOUND_MIN_DF = 10  # an indexed word written with an unindexed, capitalised name ("Epoetin Alfa") names it with it
 # when this many chunks hold it (a misspelt word beside a known one, "sydrome conditon", is no name)  # ... and carries at least this share of the question's topic weight (idf)
 MIN_KEYNESS = -0.35  # a subject word is used by the index about as much as by general English, or more
@@ -105,13 +106,30 @@ class Vocabulary:
     """What the subject finder needs of an index: ``df`` (stemmed term → chunks containing it), ``n`` (chunks),
     ``nearest`` (a misspelt stemmed term → the indexed term it is one or two edits from, or None) and
     ``phrase_count`` (indexed chunks, of a sample, that hold a phrase as written, case and hyphens aside) and
-    ``headed`` (the share of a sample of the chunks holding a term whose title or headings hold it)."""
+    ``headed`` (the share of a sample of the chunks holding a term whose title or headings hold it; ``phrase_headed``
+    the same of a phrase as written) and ``spellings`` (every indexed term as near to a misspelt one)."""
 
     df: Mapping[str, int]
     n: int
     nearest: Callable[[str], str | None] = lambda t: None
     phrase_count: Callable[[str], int] = lambda phrase: 0
     headed: Callable[[str], float] = lambda term: 0.0
+    phrase_headed: Callable[[str], float] = lambda phrase: 0.0  # ``headed`` of a phrase as written
+    phrase_share: Callable[[str], float] | None = None  # of the sampled chunks holding its words, those holding it
+    spellings: Callable[[str], list[str]] | None = None  # every indexed term as near as the nearest (ties)
+
+    def cohesion(self, phrase: str) -> float:
+        """How much the index writes a phrase's words together (``phrase_share``; else 1 when it ever does)."""
+        if self.phrase_share is not None:
+            return self.phrase_share(phrase)
+        return 1.0 if self.phrase_count(phrase) > 0 else 0.0
+
+    def respellings(self, term: str) -> list[str]:
+        """The indexed terms a misspelt stemmed ``term`` may stand for (``spellings``, else ``nearest``)."""
+        if self.spellings is not None:
+            return self.spellings(term)
+        near = self.nearest(term)
+        return [near] if near else []
 
     def idf(self, term: str) -> float:
         import math
@@ -127,20 +145,69 @@ def english_zipf(word: str) -> float:
     return zipf_frequency(word, "en")
 
 
-def _candidates(question: str) -> list[tuple[int, str]]:
-    """(position, word) of the question's words that may name its subject."""
+Cand = tuple[int, str, str]  # a candidate word: its position in the question, the word (lower case), as written
+
+
+def _candidates(question: str) -> list[Cand]:
+    """(position, word, as written) of the question's words that may name its subject."""
     masked = question
     for a, b in _aspect_spans(question):  # aspect words are what is asked, not what it is asked about
         masked = masked[:a] + " " * (b - a) + masked[b:]
     out = []
-    for i, m in enumerate(_WORD.finditer(masked)):
+    for m in _WORD.finditer(masked):
         w = m.group(0).lower().removesuffix("'s").replace("'", "")
         if len(w) < 3 or w in STOP or w in GENERIC or w in _FILLER or w in _GUIDANCE or _contraction(w):
             continue
         if m.group(0).isupper() and re.match(r"\s*\(", masked[m.end():]):
             continue  # an abbreviation spelled out after it ("LBP (low back pain)"): its long form names it
-        out.append((m.start(), w))
+        out.append((m.start(), w, m.group(0)))
     return out
+
+
+def _gap(question: str, a: Cand, b: Cand) -> str:
+    return question[a[0] + len(a[2]):b[0]]
+
+
+def _closed(question: str, cands: list[Cand], vocab: Vocabulary) -> list[Cand]:
+    """``cands`` with each compound that the index spells closed read as that one word: "heart burn" and
+    "anti-fungal" as "heartburn" and "antifungal" when the closed word is indexed and the index's chunks hold it
+    more often than they hold the parts written apart (``phrase_count`` of the open form)."""
+    out: list[Cand] = []
+    i = 0
+    while i < len(cands):
+        pos, w, surface = cands[i]
+        parts = [cands[i]]
+        if "-" not in w and i + 1 < len(cands) and re.fullmatch(r" ?", _gap(question, cands[i], cands[i + 1])):
+            parts.append(cands[i + 1])
+        joined = "".join(c[1] for c in parts).replace("-", "")
+        written = question[pos:parts[-1][0] + len(parts[-1][2])]
+        closed_df = vocab.df.get(stem_words([joined])[0], 0) if joined != w or len(parts) > 1 else 0
+        if joined.isalpha() and closed_df >= 2 and closed_df > vocab.phrase_count(written.replace("-", " ")):
+            out.append((pos, joined, written))
+            i += len(parts)
+            continue
+        out.append(cands[i])
+        i += 1
+    return out
+
+
+def _glossed(question: str, cands: list[Cand]) -> tuple[list[Cand], dict[int, list[str]]]:
+    """``cands`` without the words of a short gloss in parentheses right after a candidate ("Zoloft (sertraline)",
+    as the question or the search's spelling out of it writes it): another name of the same thing, not a second
+    topic; and, per remaining candidate, the words of its gloss."""
+    spans = [(m.start(1), m.end(1), m.start()) for m in re.finditer(r"[A-Za-z0-9]\s*\(([^()]{2,60})\)", question)
+             if len(m.group(1).split()) <= 3]
+    heads: dict[int, list[str]] = {}
+    keep: list[Cand] = []
+    for c in cands:
+        span = next((sp for sp in spans if sp[0] <= c[0] < sp[1]), None)
+        head = next((k for k, h in enumerate(keep) if span and h[0] + len(h[2]) == span[2] + 1), None) \
+            if span else None
+        if head is None:
+            keep.append(c)
+        else:
+            heads.setdefault(head, []).append(c[1])
+    return keep, heads
 
 
 def keyness(term: str, word: str, vocab: Vocabulary) -> float:
@@ -152,14 +219,15 @@ def keyness(term: str, word: str, vocab: Vocabulary) -> float:
     return math.log10(rate * 1e9) - english_zipf(word)
 
 
-def _compound(question: str, cands: list[tuple[int, str]], i: int, vocab: Vocabulary) -> bool:
+def _compound(question: str, cands: list[Cand], i: int, vocab: Vocabulary) -> bool:
     """Whether candidate ``i`` is written next to an indexed word ("medrol dosepak"): a form or a detail of
     something the index knows, not an unknown subject."""
     for j in (i - 1, i + 1):
         if 0 <= j < len(cands):
             a, b = sorted((i, j))
-            gap = question[cands[a][0] + len(_surface(question, cands[a])):cands[b][0]]
-            if re.fullmatch(r"[ -]?", gap) and vocab.df.get(stem_words([cands[j][1]])[0], 0):
+            # an everyday word beside it ("using Robaxin") is no part of its name
+            if re.fullmatch(r"[ -]?", _gap(question, cands[a], cands[b])) and english_zipf(cands[j][1]) < COMMON_ZIPF \
+                    and vocab.df.get(stem_words([cands[j][1]])[0], 0):
                 return True
     return False
 
@@ -173,11 +241,11 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
     indexed word with the highest idf among those the index uses at least as much as general English does."""
     heading_weight = HEADING_WEIGHT if heading_weight is None else heading_weight
     min_keyness = MIN_KEYNESS if min_keyness is None else min_keyness
-    cands = _candidates(question)
+    cands, glosses = _glossed(question, _closed(question, _candidates(question), vocab))
     if not cands:
         return None
     bodies = issuing_bodies(question)
-    words = [w for _, w in cands]
+    words = [c[1] for c in cands]
     terms = stem_words(words)
     best: tuple[float, int, str, int] | None = None
     scored: list[tuple[float, int, str, int]] = []
@@ -185,13 +253,8 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
     unnamed: dict[int, str] = {}  # position → stem of each unindexed name
     resolved: list[str | None] = []
     for i, (w, t) in enumerate(zip(words, terms)):
-        d = vocab.df.get(t, 0)
         zipf = english_zipf(w)
-        if d == 0:
-            near = vocab.nearest(t)
-            if near and zipf < UNKNOWN_ZIPF and english_zipf(near) >= UNKNOWN_ZIPF + 0.5:
-                near = None  # a rare name is not a misspelt everyday word ("singulair" is not "singular")
-            t, d = (near, vocab.df.get(near, 0)) if near else (t, 0)
+        t, d, terms[i] = _resolve(question, cands, i, t, glosses.get(i, []), vocab)
         if d == 0:
             resolved.append(None)
             if is_name(_surface(question, cands[i])):
@@ -210,8 +273,8 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
     # of the rarest few, the one that documents are about: the index's titles and headings name it
     headed: dict[str, float] = {}
     for idf, i, t, d in sorted(scored, reverse=True)[:HEADED_OF]:
-        headed[t] = vocab.headed(t)
-        score = idf + heading_weight * headed[t]
+        headed[t] = vocab.headed(t)  # what the answer is held to (see ``Subject.headed``) is the word's own
+        score = idf + heading_weight * max(headed[t], _unit_headed(question, cands, resolved, i, vocab))
         if best is None or score > best[0]:
             best = (score, i, t, d)
     if unknown is not None:
@@ -227,32 +290,87 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
     for j in (i - 1, i + 1):  # "Epoetin Alfa": a common indexed word that qualifies an unindexed name
         if j in unnamed and d > COMPOUND_MIN_DF and _surface(question, cands[j])[:1].isupper():
             a, b = sorted((i, j))
-            gap = question[cands[a][0] + len(_surface(question, cands[a])):cands[b][0]]
-            if re.fullmatch(r"[ -]?", gap):
+            if re.fullmatch(r"[ -]?", _gap(question, cands[a], cands[b])):
                 name = question[cands[a][0]:cands[b][0] + len(_surface(question, cands[b]))]
                 return Subject(name=name, term=unnamed[j], df=0, strong=True)
-    lo = hi = i  # the name: the focus word with its neighbours, where the index uses them as one phrase
-    positions = [p for p, _ in cands]
-
-    def joined(a: int, b: int) -> bool:
-        gap = question[positions[a] + len(_surface(question, cands[a])):positions[b]]
-        return bool(re.fullmatch(r"[ -]?", gap))
-
-    while lo > 0 and resolved[lo - 1] and joined(lo - 1, lo) and \
-            vocab.phrase_count(question[positions[lo - 1]:positions[hi] + len(_surface(question, cands[hi]))]) > 0:
-        lo -= 1
-    while hi + 1 < len(words) and resolved[hi + 1] and joined(hi, hi + 1) and \
-            vocab.phrase_count(question[positions[lo]:positions[hi + 1] + len(_surface(question, cands[hi + 1]))]) > 0:
-        hi += 1
-    name = question[positions[lo]:positions[hi] + len(_surface(question, cands[hi]))]
+    lo, hi = _name_span(question, cands, resolved, i, vocab)
+    name = re.sub(r"\s+", " ", question[cands[lo][0]:cands[hi][0] + len(cands[hi][2])]).strip()
     h = headed.get(term, 0.0)
     focus = _surface(question, cands[i])
     # written as the index writes it: a word read through a misspelling ("uprate" as "update") is not held to
     spelled = vocab.df.get(terms[i], 0) >= 2
     strong = spelled and ((h >= STRONG_HEADED and d <= STRONG_MAX_SHARE * vocab.n) or (is_name(focus)
                                                                                      and d <= NAME_MAX_DF))
-    return Subject(name=re.sub(r"\s+", " ", name).strip(), term=term, df=d, headed=h, strong=strong,
-                   words=[x for x in resolved[lo:hi + 1] if x])
+    # a compound read closed ("heart burn"): its closed word is searched too, as another name
+    closed = [words[i]] if words[i] not in name.lower() else []
+    return Subject(name=name, term=term, df=d, headed=h, strong=strong, words=[x for x in resolved[lo:hi + 1] if x],
+                   alternatives=closed, alt_terms=stem_words(closed) if closed else [])
+
+
+def _resolve(question: str, cands: list[Cand], i: int, term: str, gloss: list[str],
+             vocab: Vocabulary) -> tuple[str, int, str]:
+    """(the indexed term candidate ``i`` stands for, its chunk count — 0: none —, the term as written or glossed):
+    itself; else the indexed word of its gloss ("Buspar (buspirone)"); else the indexed word it is misspelt from."""
+    d = vocab.df.get(term, 0)
+    if d:
+        return term, d, term
+    for g in stem_words(gloss) if gloss else []:
+        if vocab.df.get(g, 0):
+            return g, vocab.df[g], g
+    near = _respelt(question, cands, i, term, vocab)
+    zipf = english_zipf(cands[i][1])
+    if near and zipf < UNKNOWN_ZIPF and english_zipf(near) >= UNKNOWN_ZIPF + 0.5:
+        near = None  # a rare name is not a misspelt everyday word ("singulair" is not "singular")
+    return (near, vocab.df.get(near, 0), term) if near else (term, 0, term)
+
+
+def _respelt(question: str, cands: list[Cand], i: int, term: str, vocab: Vocabulary) -> str | None:
+    """The indexed word a misspelt candidate stands for. Of several as near, the one the index writes beside the
+    candidate's neighbouring word ("vestibular nueritis": neuritis, not nutrition); else the one that titles and
+    headings name most (what documents are about)."""
+    options = vocab.respellings(term)
+    if len(options) < 2:
+        return options[0] if options else None
+    for j in (i - 1, i + 1):
+        if 0 <= j < len(cands) and re.fullmatch(r"[ -]?", _gap(question, *sorted((cands[i], cands[j])))):
+            beside = [o for o in options if vocab.phrase_count(
+                f"{cands[j][2]} {o}" if j < i else f"{o} {cands[j][2]}") > 0]
+            if len(beside) == 1:
+                return beside[0]
+    return max(options, key=lambda o: (vocab.headed(o), vocab.df.get(o, 0)))
+
+
+def _unit_headed(question: str, cands: list[Cand], resolved: list[str | None], i: int, vocab: Vocabulary) -> float:
+    """How much titles and headings name the multi-word name that candidate ``i`` is part of ("ulcerative colitis",
+    "blood pressure"): a condition that documents are about as a unit outweighs a rarer word beside it that no
+    heading uses ("contraindicated", "measure"). 0 for a word that is no part of such a name."""
+    lo, hi = _name_span(question, cands, resolved, i, vocab)
+    if lo == hi:
+        return 0.0
+    return vocab.phrase_headed(question[cands[lo][0]:cands[hi][0] + len(cands[hi][2])])
+
+
+def _name_span(question: str, cands: list[Cand], resolved: list[str | None], i: int,
+               vocab: Vocabulary) -> tuple[int, int]:
+    """The candidates that name the subject: the focus word ``i`` with its neighbours, where the index uses them
+    as one phrase ("respiratory infection", "cold sore"). An everyday word joins the name only where the index
+    writes the two together in at least ``UNIT_SHARE`` of the chunks holding both ("cold sore"): a verb is no part
+    of its object's name ("take ibuprofen" is written in a few of the many chunks holding "take" and "ibuprofen")."""
+    lo = hi = i
+
+    def joins(a: int, b: int, word: int) -> bool:
+        if not resolved[word] or not re.fullmatch(r"[ -]?", _gap(question, cands[a], cands[b])):
+            return False
+        text = question[cands[min(a, lo)][0]:cands[max(b, hi)][0] + len(cands[max(b, hi)][2])]
+        if english_zipf(cands[word][1]) >= COMMON_ZIPF:
+            return vocab.cohesion(text) >= UNIT_SHARE
+        return vocab.phrase_count(text) > 0
+
+    while lo > 0 and joins(lo - 1, lo, lo - 1):
+        lo -= 1
+    while hi + 1 < len(cands) and joins(hi, hi + 1, hi + 1):
+        hi += 1
+    return lo, hi
 
 
 def is_name(word: str) -> bool:
@@ -262,9 +380,8 @@ def is_name(word: str) -> bool:
             and english_zipf(word.lower()) < UNKNOWN_ZIPF)
 
 
-def _surface(question: str, cand: tuple[int, str]) -> str:
-    m = _WORD.match(question, cand[0])
-    return m.group(0) if m else cand[1]
+def _surface(question: str, cand: Cand) -> str:
+    return cand[2]
 
 
 # other names, as the indexed text gives them: "isotretinoin (Accutane)", "Imodium (loperamide)"

@@ -176,3 +176,93 @@ def test_an_unindexed_name_qualified_by_a_common_indexed_word_is_unknown_as_a_wh
     v2 = Vocabulary(df=dict(_DF, alfa=22, syndrom=900), n=10_000, nearest=lambda t: "syndrom" if t == "sydrom" else None)
     s2 = find_subject("more information about the sydrome conditon", v2)
     assert s2 is not None and s2.name != "sydrome conditon"
+
+
+# --- compounds, glosses and misspellings, read against the index's own spelling ------------------------------
+def _vocab_of(df: dict[str, int], phrases: dict[str, int] | None = None, headed: dict[str, float] | None = None,
+              spellings: dict[str, list[str]] | None = None) -> Vocabulary:
+    return Vocabulary(df=df, n=10_000, phrase_count=lambda p: (phrases or {}).get(p.lower(), 0),
+                      headed=lambda t: (headed or {}).get(t, 0.0),
+                      spellings=lambda t: (spellings or {}).get(t, []))
+
+
+def test_two_words_the_index_spells_closed_are_one_subject_searched_closed():
+    v = _vocab_of({"toothach": 90, "tooth": 400, "ach": 700, "night": 900})
+    s = find_subject("What can I take at night for a tooth ache?", v)
+    assert s is not None and s.term == "toothach" and s.name == "tooth ache"
+    assert s.alternatives == ["toothache"]  # retrieval searches the closed word the documents use
+
+
+def test_a_hyphenated_word_the_index_spells_closed():
+    v = _vocab_of({"antivir": 60, "anti": 300, "viral": 500, "cream": 200, "lip": 150})
+    s = find_subject("Would an anti-viral cream help my lip?", v)
+    assert s is not None and s.term == "antivir" and "antiviral" in s.alternatives
+
+
+def test_words_written_apart_more_often_than_closed_stay_apart():
+    # "blood pressure": the index holds "bloodpressure" in a few chunks, the open phrase in many
+    v = _vocab_of({"bloodpressur": 3, "blood": 2000, "pressur": 1500, "measur": 1200, "home": 800},
+                  phrases={"blood pressure": 40})
+    s = find_subject("How do I check blood pressure at home?", v)
+    assert s is None or s.term != "bloodpressur"
+
+
+def test_a_gloss_in_parentheses_is_another_name_not_a_second_topic():
+    # the search spells a brand out ("Paxil (paroxetine)"): the gloss does not dilute the unindexed brand asked about
+    df = {"paxil": 6, "paroxetin": 30, "sleepi": 80, "night": 900, "combin": 700}
+    s = find_subject("Is Restavil ok to combine with the Paxil (paroxetine) at night?", _vocab_of(df))
+    assert s is not None and s.name == "Restavil" and s.df == 0
+    # an unindexed brand whose gloss the index knows is found by its gloss
+    s2 = find_subject("Does Zyrtec (cetirizine) cause sleepiness?", _vocab_of({"cetirizin": 25, "sleepi": 80}))
+    assert s2 is not None and s2.name == "Zyrtec" and s2.term == "cetirizin" and s2.df == 25
+
+
+def test_a_misspelling_with_two_letters_swapped_is_one_edit():
+    from qa_bot.retrieve import _spellings
+
+    common = sorted(["neuriti", "nutriti", "neural", "optic"])
+    assert set(_spellings("nueriti", common)) == {"neuriti", "nutriti"}  # both one edit (a swap, a substitution)
+    assert _spellings("zzzzzz", common) == []
+
+
+def test_of_two_corrections_the_one_the_index_writes_beside_the_neighbouring_word():
+    df = {"optic": 120, "neuriti": 15, "nutriti": 400}
+    v = _vocab_of(df, phrases={"optic neuriti": 4}, spellings={"nueriti": ["nutriti", "neuriti"]})
+    s = find_subject("What is optic nueritis?", v)
+    assert s is not None and s.term == "neuriti"
+    # without a neighbour: the correction that titles and headings name most
+    v2 = _vocab_of(df, headed={"neuriti": 0.6, "nutriti": 0.1}, spellings={"nueriti": ["nutriti", "neuriti"]})
+    s2 = find_subject("can nueritis come back?", v2)
+    assert s2 is not None and s2.term == "neuriti"
+
+
+def test_a_condition_named_as_a_unit_by_headings_outweighs_a_rarer_unheaded_word():
+    df = {"inadvis": 20, "rheumatoid": 150, "arthriti": 900, "exercis": 2000}
+    v = _vocab_of(df, phrases={"rheumatoid arthritis": 30}, headed={"rheumatoid": 0.1, "arthriti": 0.15})
+    v.phrase_headed = lambda p: 0.6 if p.lower() == "rheumatoid arthritis" else 0.0
+    s = find_subject("What exercises are inadvisable with rheumatoid arthritis?", v)
+    assert s is not None and s.name == "rheumatoid arthritis" and s.term == "rheumatoid"
+    # the same words, not a unit that headings name: the rarer word leads
+    v.phrase_headed = lambda p: 0.0
+    s2 = find_subject("What exercises are inadvisable with rheumatoid arthritis?", v)
+    assert s2 is not None and s2.term == "inadvis"
+
+
+def test_an_everyday_word_joins_the_name_only_where_the_index_writes_them_together():
+    df = {"take": 5000, "naproxen": 40, "dinner": 300, "cold": 900, "sore": 330}
+    shares = {"take naproxen": 0.08, "cold sore": 0.3}
+    v = _vocab_of(df, phrases={"take naproxen": 3, "cold sore": 12})
+    v.phrase_share = lambda p: shares.get(p.lower(), 0.0)
+    s = find_subject("Should I take naproxen after dinner?", v)
+    assert s is not None and s.name == "naproxen"  # a verb is no part of its object's name
+    s2 = find_subject("Will a cold sore scar?", v)
+    assert s2 is not None and s2.name == "cold sore"
+
+
+def test_an_unindexed_name_after_an_everyday_verb_is_unknown_not_a_form_of_the_verb():
+    v = _vocab_of({"use": 6000, "medrol": 40})
+    s = find_subject("Any side effects from using Zorvane?", v)
+    assert s is not None and s.name == "Zorvane" and s.df == 0
+    # beside an indexed name it is a form of that thing ("medrol dosepak"), not an unknown subject
+    s2 = find_subject("Can I cut the medrol dosepak in half?", v)
+    assert s2 is None or s2.df > 0

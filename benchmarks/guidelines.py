@@ -116,8 +116,9 @@ def main() -> None:
     per_doc: dict[str, Counter] = defaultdict(Counter)
     for q in questions:
         a = answer(q["question"], settings=settings)
-        text = " ".join(s.text for s in a.sentences)
-        bl = " ".join(s.text for s in a.bottom_line())
+        # each sentence as the answer shows it: with its note (a recommendation's strength and year)
+        text = " ".join(shown(s) for s in a.sentences)
+        bl = " ".join(shown(s) for s in a.bottom_line())
         answerable = q.get("answerable", True)
         ok = answerable and all(re.search(rx, text, re.I) for rx in q["must_mention"])
         ok_bl = answerable and all(re.search(rx, bl, re.I) for rx in q["must_mention"])
@@ -169,6 +170,11 @@ def main() -> None:
           f"({state['chunks']} chunks, {state['embedded']} encoded)")
     for e in examples[:20]:
         print("  debris:", e)
+
+
+def shown(s) -> str:
+    """A sentence as the answer shows it: its text, and its note in brackets after it."""
+    return f"{s.text} ({s.note})" if s.note else s.text
 
 
 def index_key(folder: Path) -> str:

@@ -1486,7 +1486,28 @@ def _gather_units(paras: list[Para]) -> list[Para]:
     return out
 
 
+# a recommendation's title with its year, as WHO prints it between the grade line and the text
+# ("Intermittent preventive treatment of malaria in pregnancy (2022)")
+TITLE_YEAR = re.compile(r"^(?P<title>[A-Z][^.:;]{2,150}?)\s*\((?P<year>(?:19|20)\d\d)\)$")
+RECOMMENDS = re.compile(r"\b(?:recommends?|recommended|suggests?|should|must)\b", re.I)
+
+
+def _grade_above(paras: list[Para]) -> None:
+    """A grade line printed above a titled recommendation (grade line, "Title (2022)", the statement): the
+    statement is one unit with its title, strength and year; the grade and title lines are not text of their own
+    (nor the grade of the paragraph before them)."""
+    for i in range(len(paras) - 2):
+        g, t, r = paras[i:i + 3]
+        m = TITLE_YEAR.match(t.text.strip())
+        if (g.kind or t.kind or r.kind or g.heading_level or r.heading_level or not m
+                or not GRADE_LINE.match(g.text) or not RECOMMENDS.search(r.text) or not _ends_sentence(r.text)):
+            continue
+        r.kind, r.grade, r.year, r.caption = "recommendation", g.text.strip("(). ").rstrip(" ,"), m["year"], m["title"]
+        g.kind = t.kind = "drop"
+
+
 def _mark_recommendations(paras: list[Para]) -> None:
+    _grade_above(paras)
     for i, p in enumerate(paras):
         if p.kind or p.heading_level:
             continue
@@ -1516,7 +1537,7 @@ def _mark_recommendations(paras: list[Para]) -> None:
             p.text = p.text[:y.start()].rstrip()
         # a grade line under the text grades it: a numbered recommendation's, or a sentence that recommends
         # (WHO prints the grade above its next recommendation, under a numbered heading that is no sentence)
-        if not p.grade and i + 1 < len(paras) and GRADE_LINE.match(paras[i + 1].text) and (
+        if not p.grade and i + 1 < len(paras) and paras[i + 1].kind != "drop" and GRADE_LINE.match(paras[i + 1].text) and (
                 p.rec_number and p.text.rstrip().endswith(".") or not p.kind and re.search(r"\b(recommends?|suggests?|should)\b", p.text, re.I)):
             p.kind, p.grade = "recommendation", paras[i + 1].text.strip("(). ")
             paras[i + 1].kind = "drop"

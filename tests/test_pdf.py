@@ -804,6 +804,29 @@ def test_a_recommendation_is_one_unit_with_its_number_items_grade_and_year(tmp_p
     assert not any(s.heading_path[-1].startswith("1.3.4") for s in doc.sections)
 
 
+def test_a_grade_line_above_a_titled_recommendation_grades_that_recommendation(tmp_path):
+    from layout_fixtures import write_pages
+
+    # WHO's order: the grade line, the recommendation's title with its year, then the statement; the paragraph
+    # before the grade line recommends too and must not take the grade that is printed under it
+    lines = [(72, 80, "4.2 Preventive treatment in pregnancy", {"fontsize": 14, "weight": "bold"}),
+             (72, 110, "Programmes should review their antenatal coverage before each season."),
+             (72, 140, "Strong recommendation for , Moderate certainty evidence"),
+             (72, 170, "Preventive treatment of malaria in pregnancy (2022)"),
+             (72, 200, "In endemic areas, pregnant women should be given a preventive medicine at set intervals."),
+             (72, 230, "Remark:"),
+             (72, 260, "Doses should be given at least one month apart.")]
+    doc = one(write_pages(tmp_path / "who.pdf", [lines]))
+    recs = [s for s in doc.sections if s.kind == "recommendation"]
+    assert [body(doc, s) for s in recs] == [
+        "In endemic areas, pregnant women should be given a preventive medicine at set intervals."], doc.sections
+    rec = recs[0]
+    assert rec.grade == "Strong recommendation for , Moderate certainty evidence" and rec.date == "2022"
+    assert rec.heading_path[-1] == "Preventive treatment of malaria in pregnancy"
+    # the grade and title lines are the unit's, not text of their own
+    assert "Strong recommendation" not in doc.text and "(2022)" not in doc.text, doc.text
+
+
 # --- rotated tables --------------------------------------------------------------------------------
 def test_a_table_set_sideways_is_read_upright_row_by_row_under_its_upright_title(tmp_path):
     from layout_fixtures import ROTATED_ROWS, rotated_table_pdf

@@ -40,7 +40,8 @@ class InputError(Exception):
 PIPELINE_VERSION = 6  # 3: "is an option", "is reasonable", "may be considered" are recommendation statements
 # 4: scanned pages read with their layout; web pages keep their headings; form items; certain glyph repairs
 # 5: recommendation units with their list items; sideways tables' titles; OCR'd paragraphs; lists beside bullets
-# 6: a grade line printed above a titled recommendation ("Title (2022)") grades that recommendation
+# 6: a grade line printed above a titled recommendation ("Title (2022)") grades that recommendation; a label
+#    printed without its colon leads its items
 
 
 def doc_hash(doc: SourceDocument) -> str:

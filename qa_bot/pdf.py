@@ -1450,6 +1450,9 @@ def _heading_like(p: Para) -> bool:
             and not re.search(r"[.,;]$", t) and not t.startswith("- ") and not re.match(r"^[a-z(]", t))
 
 
+LABEL = re.compile(r"^[A-Z][A-Za-z][\w'/&() -]*[A-Za-z)]$")  # words only: no number, no sentence end
+
+
 def _gather_units(paras: list[Para]) -> list[Para]:
     """A numbered recommendation or definition (or a short label) that leads into a list ("1.3.4 Refer … if they:" / "- have an ACR
     of 70 mg/mmol or more" / …) is one paragraph with its items, so that its number, grade and year (printed after
@@ -1461,8 +1464,17 @@ def _gather_units(paras: list[Para]) -> list[Para]:
         out.append(p)
         i += 1
         lead = p.text.rstrip()
-        if p.kind or p.heading_level or not lead.endswith(":"):
+        if p.kind or p.heading_level:
             continue
+        labelled = not lead.endswith(":")
+        if labelled:
+            # a short label over its items, printed without the colon ("Treatment of chronic carrier" / "- …"):
+            # read as "Treatment of chronic carrier: …" when two items or more follow it
+            if not (LABEL.match(lead) and len(lead.split()) <= 6 and i + 1 < len(paras)
+                    and all(q.kind is None and not q.heading_level and q.text.startswith("- ")
+                            and len(q.text.split()) <= 20 for q in paras[i:i + 2])):
+                continue
+            lead += ":"
         numbered = len(lead) >= 30 and (REC_NICE.match(lead) or REC_WORD.match(lead) or LIST_REC.match(lead))
         # or a list's label and its short items ("B. Relative contraindications:" / "- Severe hypertension on
         # presentation (BP > 180/110 mm.Hg.)" / …): each item is read under what it is an item of
@@ -1472,6 +1484,8 @@ def _gather_units(paras: list[Para]) -> list[Para]:
             j += 1
         if not numbered and (len(lead.split()) > 10 or j == i or j < len(paras) and paras[j].text.startswith("- ")):
             continue
+        if labelled:
+            p.text = lead
         while i < len(paras) and paras[i].kind is None and not paras[i].heading_level \
                 and paras[i].text.startswith("- "):
             q, item = paras[i], paras[i].text[2:].strip()

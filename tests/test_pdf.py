@@ -827,6 +827,24 @@ def test_a_grade_line_above_a_titled_recommendation_grades_that_recommendation(t
     assert "Strong recommendation" not in doc.text and "(2022)" not in doc.text, doc.text
 
 
+def test_a_label_printed_without_its_colon_leads_its_items(tmp_path):
+    from layout_fixtures import write_pages
+
+    lines = [(72, 80, "Enteric fever: district hospital", {"fontsize": 14, "weight": "bold"}),
+             (72, 110, "Give fluids and paracetamol to every patient admitted with fever."),
+             (72, 140, "Treatment of chronic carrier"),
+             (90, 158, "•"), (104, 158, "Amoxicillin 3 g daily for 3 months"),
+             (90, 176, "•"), (104, 176, "Ciprofloxacin 750 mg twice daily for 4 weeks"),
+             (72, 206, "Referral criteria"),
+             (90, 224, "•"), (104, 224, "Perforation or peritonitis needs a surgeon.")]
+    doc = one(write_pages(tmp_path / "carrier.pdf", [lines]))
+    # each item is read under the label it is an item of (the colon is the reader's; no item stands alone)
+    assert ("Treatment of chronic carrier: Amoxicillin 3 g daily for 3 months; Ciprofloxacin 750 mg twice daily "
+            "for 4 weeks") in doc.text, doc.text
+    # a label over one item only is left as printed
+    assert "Referral criteria:" not in doc.text and "Perforation or peritonitis needs a surgeon." in doc.text
+
+
 # --- rotated tables --------------------------------------------------------------------------------
 def test_a_table_set_sideways_is_read_upright_row_by_row_under_its_upright_title(tmp_path):
     from layout_fixtures import ROTATED_ROWS, rotated_table_pdf

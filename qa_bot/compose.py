@@ -244,11 +244,14 @@ def missing_aspects(asked: list[Aspect], sentences: list[str]) -> list[Aspect]:
 
 
 def asked_of(question: str, subject: Subject | None, aspects: list[Aspect]) -> list[Aspect]:
-    """The aspects asked of the subject itself: its name just before the aspect's words ("bedaquiline loading and
-    maintenance dose", "typhoid conjugate vaccine dose"), or "dose of <name>"; not an aspect asked after other
-    parts of the question ("sore throat, FeverPAIN 4 — abx, dose, duration?": the dose of what is prescribed)."""
+    """The dose, when it is asked of the subject itself: its name just before the dose's words ("bedaquiline
+    loading and maintenance dose", "typhoid conjugate vaccine dose"), or "dose of <name>"; not a dose asked after
+    other parts of the question ("sore throat, FeverPAIN 4 — abx, dose, duration?": of what is prescribed)."""
     if subject is None:
         return []
+    # the dose only: a dose is one drug's own (a regimen table gives each drug its dose); how long, with what
+    # other medicines, in pregnancy are often said of a drug's class or under the condition it treats
+    aspects = [a for a in aspects if a.name == "dose"]
     name = re.escape(subject.name).replace(r"\ ", r"[\s-]+")
     out = []
     for a in aspects:

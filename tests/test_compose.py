@@ -152,6 +152,9 @@ def test_an_aspect_asked_of_a_named_subject_and_said_only_of_other_things_is_not
     # asked of what is prescribed for the condition, not of the condition named before it
     sore = Subject(name="sore throat", term="throat", words=["sore", "throat"], df=3, strong=True)
     assert asked_of("sore throat, FeverPAIN 4, adult — abx, dose, duration?", sore, dose) == []
+    # the dose only: how long, or with what, is often said of a drug's class or under the condition
+    q2 = "is it okay to take bedaquiline long term?"
+    assert _composer().asked(q2, q2, None).aspects and asked_of(q2, subj, _composer().asked(q2, q2, None).aspects) == []
     # a regimen table names the drug beside other drugs' doses: not its dose
     regimen = _p("Short regimen: bedaquiline, linezolid and clofazimine for 9 months. Linezolid 600 mg once daily, "
                  "reduced to 300 mg if toxicity occurs.", "tb", "DR-TB regimens", heading="Short regimen",

@@ -1062,7 +1062,7 @@ def _parse(pdf, path: Path, ocr: bool, clock: _Clock) -> ParsedPDF:
     paras = _run_on(_paragraphs(page_lines, vocab, clock), vocab)
     outline = _outline(pdf)
     _mark_headings(paras, outline, body)
-    paras = _gather_units(paras)
+    paras = _condition_items(_gather_units(paras))
     _mark_recommendations(paras)
     title = _title(pdf, paras, path, body)
     text, sections, page_map = _assemble(paras, title, path.stem)
@@ -1451,6 +1451,27 @@ def _heading_like(p: Para) -> bool:
 
 
 LABEL = re.compile(r"^[A-Z][A-Za-z][\w'/&() -]*[A-Za-z)]$")  # words only: no number, no sentence end
+
+
+CONDITION = re.compile(r"^- (?:in ?case of|if|when|for patients?)\b[^\d.;:]*$", re.I)
+DOSE = re.compile(r"\d\s*(?:mg|mcg|µg|g|ml|iu|units?)\b", re.I)
+
+
+def _condition_items(paras: list[Para]) -> list[Para]:
+    """A list item that is only a condition, with no number ("- In case of multidrug resistance in a patient who
+    cannot take oral drugs"), over an item that gives a dose ("- Ceftriaxone IV 30 mg/kg q 12 hrs …"): one item,
+    "condition: dose", so that the dose is never quoted without the case it is for."""
+    out: list[Para] = []
+    for q in paras:
+        p = out[-1] if out else None
+        if (p is not None and not p.kind and not p.heading_level and not q.kind and not q.heading_level
+                and CONDITION.match(p.text.rstrip()) and q.text.startswith("- ") and DOSE.search(q.text)
+                and not CONDITION.match(q.text)):
+            p.text = p.text.rstrip() + ": " + q.text[2:].strip()
+            p.page_end, p.lines = q.page_end, p.lines + q.lines
+            continue
+        out.append(q)
+    return out
 
 
 def _gather_units(paras: list[Para]) -> list[Para]:

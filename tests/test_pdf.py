@@ -845,6 +845,25 @@ def test_a_label_printed_without_its_colon_leads_its_items(tmp_path):
     assert "Referral criteria:" not in doc.text and "Perforation or peritonitis needs a surgeon." in doc.text
 
 
+def test_a_dose_is_one_item_with_the_condition_printed_over_it(tmp_path):
+    from layout_fixtures import write_pages
+
+    lines = [(72, 80, "District hospital", {"fontsize": 14, "weight": "bold"}),
+             (72, 110, "Give fluids and paracetamol to every patient admitted with fever."),
+             (90, 140, "•"), (104, 140, "In case of multidrug resistance in a patient unable to take oral drugs"),
+             (90, 158, "•"), (104, 158, "Ceftriaxone IV 30 mg/kg every 12 hours for 10-14 days"),
+             (90, 176, "•"), (104, 176, "Ringer lactate as described for the health centre"),
+             (72, 206, "Referral"),
+             (90, 224, "•"), (104, 224, "If the fever does not settle within 48 hours"),
+             (90, 242, "•"), (104, 242, "If the patient is pregnant")]
+    doc = one(write_pages(tmp_path / "typhoid.pdf", [lines]))
+    assert ("In case of multidrug resistance in a patient unable to take oral drugs: Ceftriaxone IV 30 mg/kg every 12 "
+            "hours for 10-14 days") in doc.text, doc.text
+    # an item without a dose stays an item of its own; conditions listed one under another are not joined
+    assert "10-14 days: " not in doc.text and "10-14 days; Ringer" not in doc.text
+    assert "48 hours: If" not in doc.text, doc.text
+
+
 # --- rotated tables --------------------------------------------------------------------------------
 def test_a_table_set_sideways_is_read_upright_row_by_row_under_its_upright_title(tmp_path):
     from layout_fixtures import ROTATED_ROWS, rotated_table_pdf

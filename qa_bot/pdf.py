@@ -1062,7 +1062,7 @@ def _parse(pdf, path: Path, ocr: bool, clock: _Clock) -> ParsedPDF:
     paras = _run_on(_paragraphs(page_lines, vocab, clock), vocab)
     outline = _outline(pdf)
     _mark_headings(paras, outline, body)
-    paras = _condition_items(_gather_units(paras))
+    paras = _headed_lists(_condition_items(_gather_units(paras)))
     _mark_recommendations(paras)
     title = _title(pdf, paras, path, body)
     text, sections, page_map = _assemble(paras, title, path.stem)
@@ -1455,6 +1455,45 @@ LABEL = re.compile(r"^[A-Z][A-Za-z][\w'/&() -]*[A-Za-z)]$")  # words only: no nu
 
 CONDITION = re.compile(r"^- (?:in ?case of|if|when|for patients?)\b[^\d.;:]*$", re.I)
 DOSE = re.compile(r"\d\s*(?:mg|mcg|µg|g|ml|iu|units?)\b", re.I)
+
+
+BROKEN_OFF = re.compile(r"\b(?:of|to|the|in|with|and|or|for|a|an|by)$", re.I)
+# a verb that makes an item a statement or an instruction ("- Give aspirin 300 mg"), not a noun phrase
+ITEM_VERB = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|does|did|can|could|may|might|must|shall|should|"
+                       r"will|would|give|take|use|start|stop|avoid|consider|refer|offer|check|repeat|continue)\b", re.I)
+
+
+def _headed_lists(paras: list[Para]) -> list[Para]:
+    """Items that are no sentence ("- Chest pain of >30 min and < 12 hrs", "- New LBBB on ECG") listed right under
+    a heading ("Eligibility for thrombolytic therapy"): one paragraph led by the heading, "Eligibility for
+    thrombolytic therapy: Chest pain of >30 min and < 12 hrs; …", so that no item is read without what it is an
+    item of. An item's line broken off after "of" ("… indicative of" / "AMI") is read back onto it first."""
+    out: list[Para] = []
+    i = 0
+    while i < len(paras):
+        p = paras[i]
+        out.append(p)
+        i += 1
+        if not p.heading_level:
+            continue
+        items: list[Para] = []
+        j = i
+        while j < len(paras) and paras[j].text.startswith("- ") and not paras[j].kind and not paras[j].heading_level:
+            q = Para(paras[j].text, paras[j].page, paras[j].page_end, paras[j].size, paras[j].bold, paras[j].lines)
+            j += 1
+            nxt = paras[j] if j < len(paras) else None
+            if (nxt is not None and BROKEN_OFF.search(q.text) and not nxt.kind and not nxt.heading_level
+                    and not nxt.text.startswith("- ") and len(nxt.text.split()) <= 4):
+                q.text, q.page_end = f"{q.text} {nxt.text}", nxt.page_end
+                j += 1
+            items.append(q)
+        if len(items) < 2 or any(len(q.text.split()) > 21 or _ends_sentence(q.text) or ITEM_VERB.search(q.text)
+                                 for q in items):
+            continue
+        out.append(Para(f"{p.text.rstrip(' :')}: " + "; ".join(q.text[2:].strip() for q in items), items[0].page,
+                        items[-1].page_end, items[0].size, False, sum(q.lines for q in items)))
+        i = j
+    return out
 
 
 def _condition_items(paras: list[Para]) -> list[Para]:

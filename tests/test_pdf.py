@@ -845,6 +845,22 @@ def test_a_label_printed_without_its_colon_leads_its_items(tmp_path):
     assert "Referral criteria:" not in doc.text and "Perforation or peritonitis needs a surgeon." in doc.text
 
 
+def test_items_that_are_no_sentence_are_read_under_the_heading_they_are_listed_under(tmp_path):
+    from layout_fixtures import write_pages
+
+    lines = [(72, 80, "Eligibility for thrombolytic therapy", {"fontsize": 14, "weight": "bold"}),
+             (90, 110, "•"), (104, 110, "Chest pain of more than 30 min and less than 12 hours"),
+             (90, 128, "•"), (104, 128, "New LBBB on the ECG"),
+             (72, 160, "Initial management", {"fontsize": 14, "weight": "bold"}),
+             (90, 190, "•"), (104, 190, "Give aspirin 300 mg to chew at once."),
+             (90, 208, "•"), (104, 208, "Give oxygen when the saturation is below 90%.")]
+    doc = one(write_pages(tmp_path / "mi.pdf", [lines]))
+    assert ("Eligibility for thrombolytic therapy: Chest pain of more than 30 min and less than 12 hours; New LBBB on "
+            "the ECG") in doc.text, doc.text
+    # items that are sentences are quotable as they are
+    assert "Initial management: " not in doc.text and "Give aspirin 300 mg to chew at once." in doc.text
+
+
 def test_a_dose_is_one_item_with_the_condition_printed_over_it(tmp_path):
     from layout_fixtures import write_pages
 

@@ -1469,31 +1469,37 @@ def _headed_lists(paras: list[Para]) -> list[Para]:
     thrombolytic therapy: Chest pain of >30 min and < 12 hrs; …", so that no item is read without what it is an
     item of. An item's line broken off after "of" ("… indicative of" / "AMI") is read back onto it first."""
     out: list[Para] = []
-    i = 0
-    while i < len(paras):
-        p = paras[i]
+    resume = 0
+    for i, p in enumerate(paras):
+        if i < resume:
+            continue
         out.append(p)
-        i += 1
         if not p.heading_level:
             continue
-        items: list[Para] = []
-        j = i
-        while j < len(paras) and paras[j].text.startswith("- ") and not paras[j].kind and not paras[j].heading_level:
-            q = Para(paras[j].text, paras[j].page, paras[j].page_end, paras[j].size, paras[j].bold, paras[j].lines)
-            j += 1
-            nxt = paras[j] if j < len(paras) else None
-            if (nxt is not None and BROKEN_OFF.search(q.text) and not nxt.kind and not nxt.heading_level
-                    and not nxt.text.startswith("- ") and len(nxt.text.split()) <= 4):
-                q.text, q.page_end = f"{q.text} {nxt.text}", nxt.page_end
-                j += 1
-            items.append(q)
+        items, j = _items_from(paras, i + 1)
         if len(items) < 2 or any(len(q.text.split()) > 21 or _ends_sentence(q.text) or ITEM_VERB.search(q.text)
                                  for q in items):
             continue
         out.append(Para(f"{p.text.rstrip(' :')}: " + "; ".join(q.text[2:].strip() for q in items), items[0].page,
                         items[-1].page_end, items[0].size, False, sum(q.lines for q in items)))
-        i = j
+        resume = j
     return out
+
+
+def _items_from(paras: list[Para], j: int) -> tuple[list[Para], int]:
+    """The "- " items from ``paras[j]`` on (copies, each with a line broken off after "of" read back onto it), and
+    the index after them."""
+    items: list[Para] = []
+    while j < len(paras) and paras[j].text.startswith("- ") and not paras[j].kind and not paras[j].heading_level:
+        q = Para(paras[j].text, paras[j].page, paras[j].page_end, paras[j].size, paras[j].bold, paras[j].lines)
+        j += 1
+        nxt = paras[j] if j < len(paras) else None
+        if (nxt is not None and BROKEN_OFF.search(q.text) and not nxt.kind and not nxt.heading_level
+                and not nxt.text.startswith("- ") and len(nxt.text.split()) <= 4):
+            q.text, q.page_end = f"{q.text} {nxt.text}", nxt.page_end
+            j += 1
+        items.append(q)
+    return items, j
 
 
 def _condition_items(paras: list[Para]) -> list[Para]:

@@ -827,16 +827,22 @@ def test_a_grade_line_above_a_titled_recommendation_grades_that_recommendation(t
     assert "Strong recommendation" not in doc.text and "(2022)" not in doc.text, doc.text
 
 
+HEAD = {"fontsize": 14, "weight": "bold"}
+
+
+def _bullets(y: float, *items: str) -> list[tuple]:
+    """Bulleted items, one under another from ``y`` (points from the top), 18 pt apart."""
+    return [t for n, text in enumerate(items) for t in ((90, y + 18 * n, "•"), (104, y + 18 * n, text))]
+
+
 def test_a_label_printed_without_its_colon_leads_its_items(tmp_path):
     from layout_fixtures import write_pages
 
-    lines = [(72, 80, "Enteric fever: district hospital", {"fontsize": 14, "weight": "bold"}),
+    lines = [(72, 80, "Enteric fever: district hospital", HEAD),
              (72, 110, "Give fluids and paracetamol to every patient admitted with fever."),
              (72, 140, "Treatment of chronic carrier"),
-             (90, 158, "•"), (104, 158, "Amoxicillin 3 g daily for 3 months"),
-             (90, 176, "•"), (104, 176, "Ciprofloxacin 750 mg twice daily for 4 weeks"),
-             (72, 206, "Referral criteria"),
-             (90, 224, "•"), (104, 224, "Perforation or peritonitis needs a surgeon.")]
+             *_bullets(158, "Amoxicillin 3 g daily for 3 months", "Ciprofloxacin 750 mg twice daily for 4 weeks"),
+             (72, 206, "Referral criteria"), *_bullets(224, "Perforation or peritonitis needs a surgeon.")]
     doc = one(write_pages(tmp_path / "carrier.pdf", [lines]))
     # each item is read under the label it is an item of (the colon is the reader's; no item stands alone)
     assert ("Treatment of chronic carrier: Amoxicillin 3 g daily for 3 months; Ciprofloxacin 750 mg twice daily "
@@ -848,12 +854,10 @@ def test_a_label_printed_without_its_colon_leads_its_items(tmp_path):
 def test_items_that_are_no_sentence_are_read_under_the_heading_they_are_listed_under(tmp_path):
     from layout_fixtures import write_pages
 
-    lines = [(72, 80, "Eligibility for thrombolytic therapy", {"fontsize": 14, "weight": "bold"}),
-             (90, 110, "•"), (104, 110, "Chest pain of more than 30 min and less than 12 hours"),
-             (90, 128, "•"), (104, 128, "New LBBB on the ECG"),
-             (72, 160, "Initial management", {"fontsize": 14, "weight": "bold"}),
-             (90, 190, "•"), (104, 190, "Give aspirin 300 mg to chew at once."),
-             (90, 208, "•"), (104, 208, "Give oxygen when the saturation is below 90%.")]
+    lines = [(72, 80, "Eligibility for thrombolytic therapy", HEAD),
+             *_bullets(110, "Chest pain of more than 30 min and less than 12 hours", "New LBBB on the ECG"),
+             (72, 160, "Initial management", HEAD),
+             *_bullets(190, "Give aspirin 300 mg to chew at once.", "Give oxygen when the saturation is below 90%.")]
     doc = one(write_pages(tmp_path / "mi.pdf", [lines]))
     assert ("Eligibility for thrombolytic therapy: Chest pain of more than 30 min and less than 12 hours; New LBBB on "
             "the ECG") in doc.text, doc.text
@@ -864,14 +868,13 @@ def test_items_that_are_no_sentence_are_read_under_the_heading_they_are_listed_u
 def test_a_dose_is_one_item_with_the_condition_printed_over_it(tmp_path):
     from layout_fixtures import write_pages
 
-    lines = [(72, 80, "District hospital", {"fontsize": 14, "weight": "bold"}),
+    lines = [(72, 80, "District hospital", HEAD),
              (72, 110, "Give fluids and paracetamol to every patient admitted with fever."),
-             (90, 140, "•"), (104, 140, "In case of multidrug resistance in a patient unable to take oral drugs"),
-             (90, 158, "•"), (104, 158, "Ceftriaxone IV 30 mg/kg every 12 hours for 10-14 days"),
-             (90, 176, "•"), (104, 176, "Ringer lactate as described for the health centre"),
+             *_bullets(140, "In case of multidrug resistance in a patient unable to take oral drugs",
+                       "Ceftriaxone IV 30 mg/kg every 12 hours for 10-14 days",
+                       "Ringer lactate as described for the health centre"),
              (72, 206, "Referral"),
-             (90, 224, "•"), (104, 224, "If the fever does not settle within 48 hours"),
-             (90, 242, "•"), (104, 242, "If the patient is pregnant")]
+             *_bullets(224, "If the fever does not settle within 48 hours", "If the patient is pregnant")]
     doc = one(write_pages(tmp_path / "typhoid.pdf", [lines]))
     assert ("In case of multidrug resistance in a patient unable to take oral drugs: Ceftriaxone IV 30 mg/kg every 12 "
             "hours for 10-14 days") in doc.text, doc.text

@@ -1,7 +1,11 @@
 """Real guideline documents, end to end: ingest ``../shared/data/guidelines`` (PDFs and a web page) into a
 temporary index and answer its clinician questions (``questions.jsonl``: ``must_mention`` regexes).
 
-    .venv/bin/python benchmarks/guidelines.py [FOLDER] [--keep DIR] [--verbose]
+    .venv/bin/python benchmarks/guidelines.py [FOLDER] [--keep DIR | --index-dir DIR] [--verbose]
+
+``--index-dir DIR`` keeps the index in DIR and reuses it on the next run when the documents, ``PIPELINE_VERSION``
+and the reading code (load, PDF, web page, chunk, text modules) are unchanged: only the questions are answered
+(seconds instead of minutes); the ingest figures printed are those of the run that built the index.
 
 Prints:
 * key facts: questions whose every ``must_mention`` regex is in the answer / in its bottom line;
@@ -63,15 +67,17 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("folder", nargs="?", default=str(ROOT / ".." / "shared" / "data" / "guidelines"))
     ap.add_argument("--keep", help="index into this folder (kept) instead of a temporary one")
+    ap.add_argument("--index-dir", help="keep the index in this folder and reuse it while the documents, "
+                    "PIPELINE_VERSION and the reading code are unchanged (the ingest figures are the build's)")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
     folder = Path(args.folder).resolve()
     questions = [json.loads(x) for x in (folder / "questions.jsonl").read_text().splitlines() if x.strip()]
 
     from qa_bot.engine import answer
-    from qa_bot.store import ingest
 
-    data = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="qa-guidelines-"))
+    keep = args.index_dir or args.keep
+    data = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="qa-guidelines-"))
     # the documents only (questions.jsonl and the README are not documents), copied into a folder of their own (the
     # loader skips links to files outside the folder it reads)
     docs = data / "guidelines"
@@ -83,27 +89,26 @@ def main() -> None:
     folder = docs
     settings = Settings(data_dir=data / "index", corpus=[folder])
 
-    loaded, t_load, chunk_s, n_chunks = load_and_chunk(folder, settings)
-    t_chunk = sum(chunk_s.values())
-    facts_of = {Path(d.path).name: d.facts for d in loaded.documents}
-    ocr_pages = sum(len(f.get("ocr_pages") or []) for f in facts_of.values())
-    t_ocr = sum(float(f.get("ocr_seconds") or 0) for f in facts_of.values())
     pdfs = sorted(folder_docs.glob("*.pdf"))
     n_pages, outlined = pdf_pages(pdfs)
-    pdf_docs = {d.doc_id for d in loaded.documents if (d.path or "").lower().endswith(".pdf")}
-    for e in loaded.errors:
-        print(f"load error: {e.path}: {e.reason}")
-    for d in loaded.documents:
-        for n in getattr(d, "notices", []) or []:
-            print(f"notice: {Path(d.path).name}: {n}")
-
-    t = time.perf_counter()
-    report = ingest([folder], settings)
-    t_ingest = time.perf_counter() - t
-    page_sections = 0
-    for d in loaded.documents:
-        if d.doc_id in pdf_docs and Path(d.path).stem in outlined:
-            page_sections += sum(1 for s in d.sections if s.heading_path and PAGE_LABEL.match(s.heading_path[-1]))
+    key = index_key(folder)
+    state_file = data / "benchmark-state.json"
+    state = json.loads(state_file.read_text()) if args.index_dir and state_file.exists() else {}
+    if state.get("key") == key:
+        print(f"reusing the index in {data} (documents, PIPELINE_VERSION and reading code unchanged)")
+    else:
+        state = build(folder, settings, outlined)
+        state["key"] = key
+        if args.index_dir:
+            state_file.write_text(json.dumps(state))
+    for path, reason in state["errors"]:
+        print(f"load error: {path}: {reason}")
+    for name, n in state["notices"]:
+        print(f"notice: {name}: {n}")
+    facts_of, chunk_s, pdf_docs = state["facts_of"], state["chunk_s"], set(state["pdf_docs"])
+    ocr_pages = sum(len(f.get("ocr_pages") or []) for f in facts_of.values())
+    t_ocr = sum(float(f.get("ocr_seconds") or 0) for f in facts_of.values())
+    t_load, t_chunk, n_chunks, t_ingest = state["t_load"], sum(chunk_s.values()), state["n_chunks"], state["t_ingest"]
 
     facts = bottom = debris = page_grouped = sentences = 0
     pdf_cites = pdf_cites_paged = 0
@@ -111,8 +116,9 @@ def main() -> None:
     per_doc: dict[str, Counter] = defaultdict(Counter)
     for q in questions:
         a = answer(q["question"], settings=settings)
-        text = " ".join(s.text for s in a.sentences)
-        bl = " ".join(s.text for s in a.bottom_line())
+        # each sentence as the answer shows it: with its note (a recommendation's strength and year)
+        text = " ".join(shown(s) for s in a.sentences)
+        bl = " ".join(shown(s) for s in a.bottom_line())
         answerable = q.get("answerable", True)
         ok = answerable and all(re.search(rx, text, re.I) for rx in q["must_mention"])
         ok_bl = answerable and all(re.search(rx, bl, re.I) for rx in q["must_mention"])
@@ -144,9 +150,9 @@ def main() -> None:
     n_u = len(questions) - n
     false_abstain = sum(r["false_abstain"] for r in per_doc.values())
     abstain_u = sum(r["abstain_unanswerable"] for r in per_doc.values())
-    failed = {Path(e.path).name: e.reason for e in loaded.errors}
+    failed = {Path(p).name: reason for p, reason in state["errors"]}
     print_per_document(per_doc, facts_of, chunk_s, failed)
-    print(f"\nguideline set: {len(loaded.documents)} documents ({len(pdfs)} PDFs, {n_pages} pages), {n_chunks} chunks, "
+    print(f"\nguideline set: {state['documents']} documents ({len(pdfs)} PDFs, {n_pages} pages), {n_chunks} chunks, "
           f"{len(questions)} questions ({n} answerable); {len(failed)} files failed to load")
     print(f"key facts in the answer      {facts}/{n} = {facts / n:.2f}   (bar 0.90)")
     print(f"key facts in the bottom line {bottom}/{n} = {bottom / n:.2f}   (bar 0.75)")
@@ -154,16 +160,56 @@ def main() -> None:
     print(f"unanswerable questions abstained {abstain_u}/{n_u}   (bar all)")
     print(f"answer sentences with debris {debris} of {sentences}   (bar 0)")
     print(f"answer sentences under 'Page N' {page_grouped}; PDF sections labelled 'Page N' in outlined PDFs "
-          f"{page_sections}   (bar 0)")
+          f"{state['page_sections']}   (bar 0)")
     print(f"PDF citations with a page    {pdf_cites_paged}/{pdf_cites}   (bar all)")
     text_pages = n_pages - ocr_pages
     print(f"load {t_load:.1f}s + chunk {t_chunk:.1f}s for {n_pages} PDF pages (+ the web pages): "
           f"{n_pages / (t_load + t_chunk):.1f} pages/s; text pages {text_pages} in {t_load + t_chunk - t_ocr:.1f}s = "
           f"{text_pages / max(t_load + t_chunk - t_ocr, 1e-9):.1f} pages/s (bar 20); OCR {ocr_pages} pages in "
           f"{t_ocr:.1f}s = {ocr_pages / max(t_ocr, 1e-9):.2f} pages/s; whole ingest with encoding {t_ingest:.1f}s "
-          f"({report.chunks} chunks, {report.embedded} encoded)")
+          f"({state['chunks']} chunks, {state['embedded']} encoded)")
     for e in examples[:20]:
         print("  debris:", e)
+
+
+def shown(s) -> str:
+    """A sentence as the answer shows it: its text, and its note in brackets after it."""
+    return f"{s.text} ({s.note})" if s.note else s.text
+
+
+def index_key(folder: Path) -> str:
+    """What the index depends on: the documents' bytes, PIPELINE_VERSION and the source of the reading code."""
+    import hashlib
+
+    from qa_bot.load import PIPELINE_VERSION
+
+    h = hashlib.sha256(f"pipeline {PIPELINE_VERSION}".encode())
+    code = ROOT / "qa_bot"
+    for f in [*sorted(folder.iterdir()), *(code / m for m in ("load.py", "pdf.py", "webpage.py", "chunk.py", "text.py")),
+              *sorted((code / "parse").glob("*.py"))]:
+        if f.is_file():
+            h.update(f.name.encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def build(folder: Path, settings: Settings, outlined: set[str]) -> dict:
+    """Load + chunk (timed), then ingest into ``settings``' index: what the report needs of both, as JSON."""
+    from qa_bot.store import ingest
+
+    loaded, t_load, chunk_s, n_chunks = load_and_chunk(folder, settings)
+    t = time.perf_counter()
+    report = ingest([folder], settings)
+    t_ingest = time.perf_counter() - t
+    pdf_docs = {d.doc_id for d in loaded.documents if (d.path or "").lower().endswith(".pdf")}
+    page_sections = 0
+    for d in loaded.documents:
+        if d.doc_id in pdf_docs and Path(d.path).stem in outlined:
+            page_sections += sum(1 for s in d.sections if s.heading_path and PAGE_LABEL.match(s.heading_path[-1]))
+    return {"facts_of": {Path(d.path).name: d.facts for d in loaded.documents}, "t_load": t_load, "chunk_s": chunk_s,
+            "n_chunks": n_chunks, "t_ingest": t_ingest, "pdf_docs": sorted(pdf_docs), "page_sections": page_sections,
+            "errors": [(e.path, e.reason) for e in loaded.errors], "documents": len(loaded.documents),
+            "notices": [(Path(d.path).name, n) for d in loaded.documents for n in getattr(d, "notices", []) or []],
+            "chunks": report.chunks, "embedded": report.embedded}
 
 
 def load_and_chunk(folder: Path, settings: Settings):

@@ -244,6 +244,54 @@ def missing_aspects(asked: list[Aspect], sentences: list[str]) -> list[Aspect]:
     return [a for a in asked if not any(a.said_in(x) for x in sentences)]
 
 
+def asked_of(question: str, subject: Subject | None, aspects: list[Aspect]) -> list[Aspect]:
+    """The dose, when it is asked of the subject itself: its name just before the dose's words ("bedaquiline
+    loading and maintenance dose", "typhoid conjugate vaccine dose"), or "dose of <name>"; not a dose asked after
+    other parts of the question ("sore throat, FeverPAIN 4 — abx, dose, duration?": of what is prescribed)."""
+    if subject is None:
+        return []
+    # the dose only: a dose is one drug's own (a regimen table gives each drug its dose); how long, with what
+    # other medicines, in pregnancy are often said of a drug's class or under the condition it treats
+    aspects = [a for a in aspects if a.name == "dose"]
+    name = re.escape(subject.name).replace(r"\ ", r"[\s-]+")
+    out = []
+    for a in aspects:
+        for p in a.ask:
+            for m in p.finditer(question):
+                before = re.search(name + r"((?:\s+[\w'-]+){0,4}?)\s*$", question[:m.start()], re.I)
+                after = re.match(r"\s+(?:of|for)\s+(?:the\s+|a\s+)?(?:[\w'-]+\s+){0,2}?" + name + r"\b",
+                                 question[m.end():], re.I)
+                if before or after:
+                    out.append(a)
+                    break
+            if a in out:
+                break
+    return out
+
+
+def unsaid_of_subject(asked: list[Aspect], subject: Subject | None, passages: list[Passage]) -> list[Aspect]:
+    """The aspects asked, when none of them is stated of the whole subject (every word of its name, or another
+    name of it): in a sentence that names it, or in a passage whose headings name it (a section on a drug's doses
+    need not repeat its name). Empty when any is said of it, or no subject is held. A regimen table's doses of
+    other drugs, beside the subject's name in the same passage, are not its dose."""
+    if subject is None or not subject.df or not asked:
+        return []
+    words, alt = set(subject.words) or {subject.term}, set(subject.alt_terms)
+
+    def names(terms: frozenset[str]) -> bool:
+        return words <= terms or not alt.isdisjoint(terms)
+
+    of_it: list[str] = []
+    for p in passages:
+        text = p.chunk.text
+        if names(term_set(p.chunk.context)):
+            of_it.append(text)
+        else:
+            of_it += [text[a:b] for a, b in split_sentences(text) if names(term_set(text[a:b]))]
+    missing = missing_aspects(asked, of_it)
+    return missing if len(missing) == len(asked) else []
+
+
 def _subject_gate(question: str, passages: list[Passage], settings: Settings, base: Answer,
                   subject: Subject | None) -> tuple[Answer | None, Subject | None]:
     """(the abstention when no indexed document covers the subject, or none of the passages found speaks of a
@@ -400,6 +448,12 @@ class Composer:
                 # only named as missing: a question's context can read like an aspect)
                 return _abstain_on(base, pool, s, f"The indexed documents {_on(subject)}do not say "
                                                   f"{' or '.join(a.phrase for a in missing)}.")
+            # the subject found, when it is a name (a drug's), though the answer is not held to it
+            named = subject or (found if found is not None and found.df and is_name(found.name.split()[-1]) else None)
+            unsaid = unsaid_of_subject(asked_of(question, named, asked.aspects), named, passages)
+            if unsaid:  # said only of other things ("the dose" of other drugs in a regimen table)
+                return _abstain_on(base, pool, s, f"The indexed documents do not say "
+                                                  f"{' or '.join(a.phrase for a in unsaid)} of {named.name}.")
         if cands and passing_mention(subject, cands, pool):
             return _abstain_on(base, pool, s, f"The indexed documents {_on(subject)}mention it only in passing.")
         if not cands:

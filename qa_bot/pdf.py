@@ -1062,7 +1062,7 @@ def _parse(pdf, path: Path, ocr: bool, clock: _Clock) -> ParsedPDF:
     paras = _run_on(_paragraphs(page_lines, vocab, clock), vocab)
     outline = _outline(pdf)
     _mark_headings(paras, outline, body)
-    paras = _gather_units(paras)
+    paras = _headed_lists(_condition_items(_gather_units(paras)))
     _mark_recommendations(paras)
     title = _title(pdf, paras, path, body)
     text, sections, page_map = _assemble(paras, title, path.stem)
@@ -1450,6 +1450,75 @@ def _heading_like(p: Para) -> bool:
             and not re.search(r"[.,;]$", t) and not t.startswith("- ") and not re.match(r"^[a-z(]", t))
 
 
+LABEL = re.compile(r"^[A-Z][A-Za-z][\w'/&() -]*[A-Za-z)]$")  # words only: no number, no sentence end
+
+
+CONDITION = re.compile(r"^- (?:in ?case of|if|when|for patients?)\b[^\d.;:]*$", re.I)
+DOSE = re.compile(r"\d\s*(?:mg|mcg|µg|g|ml|iu|units?)\b", re.I)
+
+
+BROKEN_OFF = re.compile(r"\b(?:of|to|the|in|with|and|or|for|a|an|by)$", re.I)
+# a verb that makes an item a statement or an instruction ("- Give aspirin 300 mg"), not a noun phrase
+ITEM_VERB = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|does|did|can|could|may|might|must|shall|should|"
+                       r"will|would|give|take|use|start|stop|avoid|consider|refer|offer|check|repeat|continue)\b", re.I)
+
+
+def _headed_lists(paras: list[Para]) -> list[Para]:
+    """Items that are no sentence ("- Chest pain of >30 min and < 12 hrs", "- New LBBB on ECG") listed right under
+    a heading ("Eligibility for thrombolytic therapy"): one paragraph led by the heading, "Eligibility for
+    thrombolytic therapy: Chest pain of >30 min and < 12 hrs; …", so that no item is read without what it is an
+    item of. An item's line broken off after "of" ("… indicative of" / "AMI") is read back onto it first."""
+    out: list[Para] = []
+    resume = 0
+    for i, p in enumerate(paras):
+        if i < resume:
+            continue
+        out.append(p)
+        if not p.heading_level:
+            continue
+        items, j = _items_from(paras, i + 1)
+        if len(items) < 2 or any(len(q.text.split()) > 21 or _ends_sentence(q.text) or ITEM_VERB.search(q.text)
+                                 for q in items):
+            continue
+        out.append(Para(f"{p.text.rstrip(' :')}: " + "; ".join(q.text[2:].strip() for q in items), items[0].page,
+                        items[-1].page_end, items[0].size, False, sum(q.lines for q in items)))
+        resume = j
+    return out
+
+
+def _items_from(paras: list[Para], j: int) -> tuple[list[Para], int]:
+    """The "- " items from ``paras[j]`` on (copies, each with a line broken off after "of" read back onto it), and
+    the index after them."""
+    items: list[Para] = []
+    while j < len(paras) and paras[j].text.startswith("- ") and not paras[j].kind and not paras[j].heading_level:
+        q = Para(paras[j].text, paras[j].page, paras[j].page_end, paras[j].size, paras[j].bold, paras[j].lines)
+        j += 1
+        nxt = paras[j] if j < len(paras) else None
+        if (nxt is not None and BROKEN_OFF.search(q.text) and not nxt.kind and not nxt.heading_level
+                and not nxt.text.startswith("- ") and len(nxt.text.split()) <= 4):
+            q.text, q.page_end = f"{q.text} {nxt.text}", nxt.page_end
+            j += 1
+        items.append(q)
+    return items, j
+
+
+def _condition_items(paras: list[Para]) -> list[Para]:
+    """A list item that is only a condition, with no number ("- In case of multidrug resistance in a patient who
+    cannot take oral drugs"), over an item that gives a dose ("- Ceftriaxone IV 30 mg/kg q 12 hrs …"): one item,
+    "condition: dose", so that the dose is never quoted without the case it is for."""
+    out: list[Para] = []
+    for q in paras:
+        p = out[-1] if out else None
+        if (p is not None and not p.kind and not p.heading_level and not q.kind and not q.heading_level
+                and CONDITION.match(p.text.rstrip()) and q.text.startswith("- ") and DOSE.search(q.text)
+                and not CONDITION.match(q.text)):
+            p.text = p.text.rstrip() + ": " + q.text[2:].strip()
+            p.page_end, p.lines = q.page_end, p.lines + q.lines
+            continue
+        out.append(q)
+    return out
+
+
 def _gather_units(paras: list[Para]) -> list[Para]:
     """A numbered recommendation or definition (or a short label) that leads into a list ("1.3.4 Refer … if they:" / "- have an ACR
     of 70 mg/mmol or more" / …) is one paragraph with its items, so that its number, grade and year (printed after
@@ -1461,8 +1530,17 @@ def _gather_units(paras: list[Para]) -> list[Para]:
         out.append(p)
         i += 1
         lead = p.text.rstrip()
-        if p.kind or p.heading_level or not lead.endswith(":"):
+        if p.kind or p.heading_level:
             continue
+        labelled = not lead.endswith(":")
+        if labelled:
+            # a short label over its items, printed without the colon ("Treatment of chronic carrier" / "- …"):
+            # read as "Treatment of chronic carrier: …" when two items or more follow it
+            if not (LABEL.match(lead) and len(lead.split()) <= 6 and i + 1 < len(paras)
+                    and all(q.kind is None and not q.heading_level and q.text.startswith("- ")
+                            and len(q.text.split()) <= 20 for q in paras[i:i + 2])):
+                continue
+            lead += ":"
         numbered = len(lead) >= 30 and (REC_NICE.match(lead) or REC_WORD.match(lead) or LIST_REC.match(lead))
         # or a list's label and its short items ("B. Relative contraindications:" / "- Severe hypertension on
         # presentation (BP > 180/110 mm.Hg.)" / …): each item is read under what it is an item of
@@ -1472,6 +1550,8 @@ def _gather_units(paras: list[Para]) -> list[Para]:
             j += 1
         if not numbered and (len(lead.split()) > 10 or j == i or j < len(paras) and paras[j].text.startswith("- ")):
             continue
+        if labelled:
+            p.text = lead
         while i < len(paras) and paras[i].kind is None and not paras[i].heading_level \
                 and paras[i].text.startswith("- "):
             q, item = paras[i], paras[i].text[2:].strip()
@@ -1486,7 +1566,28 @@ def _gather_units(paras: list[Para]) -> list[Para]:
     return out
 
 
+# a recommendation's title with its year, as WHO prints it between the grade line and the text
+# ("Intermittent preventive treatment of malaria in pregnancy (2022)")
+TITLE_YEAR = re.compile(r"^(?P<title>[A-Z][^.:;]{2,150}?)\s*\((?P<year>(?:19|20)\d\d)\)$")
+RECOMMENDS = re.compile(r"\b(?:recommends?|recommended|suggests?|should|must)\b", re.I)
+
+
+def _grade_above(paras: list[Para]) -> None:
+    """A grade line printed above a titled recommendation (grade line, "Title (2022)", the statement): the
+    statement is one unit with its title, strength and year; the grade and title lines are not text of their own
+    (nor the grade of the paragraph before them)."""
+    for i in range(len(paras) - 2):
+        g, t, r = paras[i:i + 3]
+        m = TITLE_YEAR.match(t.text.strip())
+        if (g.kind or t.kind or r.kind or g.heading_level or r.heading_level or not m
+                or not GRADE_LINE.match(g.text) or not RECOMMENDS.search(r.text) or not _ends_sentence(r.text)):
+            continue
+        r.kind, r.grade, r.year, r.caption = "recommendation", g.text.strip("(). ").rstrip(" ,"), m["year"], m["title"]
+        g.kind = t.kind = "drop"
+
+
 def _mark_recommendations(paras: list[Para]) -> None:
+    _grade_above(paras)
     for i, p in enumerate(paras):
         if p.kind or p.heading_level:
             continue
@@ -1516,7 +1617,7 @@ def _mark_recommendations(paras: list[Para]) -> None:
             p.text = p.text[:y.start()].rstrip()
         # a grade line under the text grades it: a numbered recommendation's, or a sentence that recommends
         # (WHO prints the grade above its next recommendation, under a numbered heading that is no sentence)
-        if not p.grade and i + 1 < len(paras) and GRADE_LINE.match(paras[i + 1].text) and (
+        if not p.grade and i + 1 < len(paras) and paras[i + 1].kind != "drop" and GRADE_LINE.match(paras[i + 1].text) and (
                 p.rec_number and p.text.rstrip().endswith(".") or not p.kind and re.search(r"\b(recommends?|suggests?|should)\b", p.text, re.I)):
             p.kind, p.grade = "recommendation", paras[i + 1].text.strip("(). ")
             paras[i + 1].kind = "drop"

@@ -141,6 +141,37 @@ def test_a_name_mentioned_in_passing_is_not_answered():
                                                                      about=[headed], subject=subj)), [headed])
 
 
+def test_an_aspect_asked_of_a_named_subject_and_said_only_of_other_things_is_not_answered():
+    from qa_bot.compose import asked_of, unsaid_of_subject
+
+    q = "RR-TB short regimen — bedaquiline loading and maintenance dose (mg)?"
+    subj = Subject(name="bedaquiline", term="bedaquilin", words=["bedaquilin"], df=3, strong=True)
+    dose = _composer().asked(q, q, None).aspects
+    assert [a.name for a in dose] == ["dose"] and asked_of(q, subj, dose) == dose
+    assert asked_of("What dose of bedaquiline for adults?", subj, dose) == dose
+    # asked of what is prescribed for the condition, not of the condition named before it
+    sore = Subject(name="sore throat", term="throat", words=["sore", "throat"], df=3, strong=True)
+    assert asked_of("sore throat, FeverPAIN 4, adult — abx, dose, duration?", sore, dose) == []
+    # the dose only: how long, or with what, is often said of a drug's class or under the condition
+    q2 = "is it okay to take bedaquiline long term?"
+    assert _composer().asked(q2, q2, None).aspects and asked_of(q2, subj, _composer().asked(q2, q2, None).aspects) == []
+    # a regimen table names the drug beside other drugs' doses: not its dose
+    regimen = _p("Short regimen: bedaquiline, linezolid and clofazimine for 9 months. Linezolid 600 mg once daily, "
+                 "reduced to 300 mg if toxicity occurs.", "tb", "DR-TB regimens", heading="Short regimen",
+                 doc_type="guideline")
+    assert unsaid_of_subject(dose, subj, [regimen]) == dose
+    a = compose(q, q, [regimen], _composer().settings, subject=subj)
+    assert a.abstained and "do not say the dose or schedule of bedaquiline" in a.abstain_reason, a
+    # said of it: in a sentence that names it, or under a heading that does
+    named = _p("Bedaquiline 400 mg daily for 2 weeks, then 200 mg three times a week.", "tb", "DR-TB regimens",
+               doc_type="guideline", sid="b")
+    headed = _p("Give 400 mg daily for 2 weeks, then 200 mg three times a week.", "tb", "DR-TB regimens",
+                heading="Bedaquiline", doc_type="guideline", sid="c")
+    assert unsaid_of_subject(dose, subj, [regimen, named]) == []
+    assert unsaid_of_subject(dose, subj, [regimen, headed]) == []
+    assert not compose(q, q, [regimen, named], _composer().settings, subject=subj).abstained
+
+
 # --- clinicians' questions -------------------------------------------------------------------------------
 def test_population_match_by_age_and_sex():
     assert population_match("46-year-old", "adults aged 45 to 49 years") > 0

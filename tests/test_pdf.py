@@ -804,6 +804,85 @@ def test_a_recommendation_is_one_unit_with_its_number_items_grade_and_year(tmp_p
     assert not any(s.heading_path[-1].startswith("1.3.4") for s in doc.sections)
 
 
+def test_a_grade_line_above_a_titled_recommendation_grades_that_recommendation(tmp_path):
+    from layout_fixtures import write_pages
+
+    # WHO's order: the grade line, the recommendation's title with its year, then the statement; the paragraph
+    # before the grade line recommends too and must not take the grade that is printed under it
+    lines = [(72, 80, "4.2 Preventive treatment in pregnancy", {"fontsize": 14, "weight": "bold"}),
+             (72, 110, "Programmes should review their antenatal coverage before each season."),
+             (72, 140, "Strong recommendation for , Moderate certainty evidence"),
+             (72, 170, "Preventive treatment of malaria in pregnancy (2022)"),
+             (72, 200, "In endemic areas, pregnant women should be given a preventive medicine at set intervals."),
+             (72, 230, "Remark:"),
+             (72, 260, "Doses should be given at least one month apart.")]
+    doc = one(write_pages(tmp_path / "who.pdf", [lines]))
+    recs = [s for s in doc.sections if s.kind == "recommendation"]
+    assert [body(doc, s) for s in recs] == [
+        "In endemic areas, pregnant women should be given a preventive medicine at set intervals."], doc.sections
+    rec = recs[0]
+    assert rec.grade == "Strong recommendation for , Moderate certainty evidence" and rec.date == "2022"
+    assert rec.heading_path[-1] == "Preventive treatment of malaria in pregnancy"
+    # the grade and title lines are the unit's, not text of their own
+    assert "Strong recommendation" not in doc.text and "(2022)" not in doc.text, doc.text
+
+
+HEAD = {"fontsize": 14, "weight": "bold"}
+
+
+def _bullets(y: float, *items: str) -> list[tuple]:
+    """Bulleted items, one under another from ``y`` (points from the top), 18 pt apart."""
+    return [t for n, text in enumerate(items) for t in ((90, y + 18 * n, "•"), (104, y + 18 * n, text))]
+
+
+def test_a_label_printed_without_its_colon_leads_its_items(tmp_path):
+    from layout_fixtures import write_pages
+
+    lines = [(72, 80, "Enteric fever: district hospital", HEAD),
+             (72, 110, "Give fluids and paracetamol to every patient admitted with fever."),
+             (72, 140, "Treatment of chronic carrier"),
+             *_bullets(158, "Amoxicillin 3 g daily for 3 months", "Ciprofloxacin 750 mg twice daily for 4 weeks"),
+             (72, 206, "Referral criteria"), *_bullets(224, "Perforation or peritonitis needs a surgeon.")]
+    doc = one(write_pages(tmp_path / "carrier.pdf", [lines]))
+    # each item is read under the label it is an item of (the colon is the reader's; no item stands alone)
+    assert ("Treatment of chronic carrier: Amoxicillin 3 g daily for 3 months; Ciprofloxacin 750 mg twice daily "
+            "for 4 weeks") in doc.text, doc.text
+    # a label over one item only is left as printed
+    assert "Referral criteria:" not in doc.text and "Perforation or peritonitis needs a surgeon." in doc.text
+
+
+def test_items_that_are_no_sentence_are_read_under_the_heading_they_are_listed_under(tmp_path):
+    from layout_fixtures import write_pages
+
+    lines = [(72, 80, "Eligibility for thrombolytic therapy", HEAD),
+             *_bullets(110, "Chest pain of more than 30 min and less than 12 hours", "New LBBB on the ECG"),
+             (72, 160, "Initial management", HEAD),
+             *_bullets(190, "Give aspirin 300 mg to chew at once.", "Give oxygen when the saturation is below 90%.")]
+    doc = one(write_pages(tmp_path / "mi.pdf", [lines]))
+    assert ("Eligibility for thrombolytic therapy: Chest pain of more than 30 min and less than 12 hours; New LBBB on "
+            "the ECG") in doc.text, doc.text
+    # items that are sentences are quotable as they are
+    assert "Initial management: " not in doc.text and "Give aspirin 300 mg to chew at once." in doc.text
+
+
+def test_a_dose_is_one_item_with_the_condition_printed_over_it(tmp_path):
+    from layout_fixtures import write_pages
+
+    lines = [(72, 80, "District hospital", HEAD),
+             (72, 110, "Give fluids and paracetamol to every patient admitted with fever."),
+             *_bullets(140, "In case of multidrug resistance in a patient unable to take oral drugs",
+                       "Ceftriaxone IV 30 mg/kg every 12 hours for 10-14 days",
+                       "Ringer lactate as described for the health centre"),
+             (72, 206, "Referral"),
+             *_bullets(224, "If the fever does not settle within 48 hours", "If the patient is pregnant")]
+    doc = one(write_pages(tmp_path / "typhoid.pdf", [lines]))
+    assert ("In case of multidrug resistance in a patient unable to take oral drugs: Ceftriaxone IV 30 mg/kg every 12 "
+            "hours for 10-14 days") in doc.text, doc.text
+    # an item without a dose stays an item of its own; conditions listed one under another are not joined
+    assert "10-14 days: " not in doc.text and "10-14 days; Ringer" not in doc.text
+    assert "48 hours: If" not in doc.text, doc.text
+
+
 # --- rotated tables --------------------------------------------------------------------------------
 def test_a_table_set_sideways_is_read_upright_row_by_row_under_its_upright_title(tmp_path):
     from layout_fixtures import ROTATED_ROWS, rotated_table_pdf

@@ -41,18 +41,18 @@ tesseract:
 
 # the quick eval gate sees the whole bundled corpus (indexed into data/ on first use, from the shipped vectors);
 # the suite runs on PYTEST_WORKERS processes (pytest-xdist; a test file stays on one worker, so its fixtures are built once).
-# Indexing and the gate use about one core: they run beside the suite (their output is printed when they end), and the
-# few tests that read the bundled index (marked `bundled`) run after them.
+# Indexing, the gate and then the few tests that read the bundled index (marked `bundled`) use about one core: they
+# run beside the rest of the suite, and their output is printed when both are done.
 PYTEST_WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 test: install chromium tesseract
-	@mkdir -p eval-out; rm -f eval-out/quick.rc; echo "quick eval gate: running beside the suite (log: eval-out/quick.log)"
-	@( $(MAKE) --no-print-directory eval-quick > eval-out/quick.log 2>&1; echo $$? > eval-out/quick.rc ) & \
+	@mkdir -p eval-out; rm -f eval-out/quick.rc; echo "quick eval gate, then the bundled tests: beside the suite (log: eval-out/quick.log)"
+	@( { $(MAKE) --no-print-directory eval-quick && $(BIN)/python -m pytest -q -p no:xdist -m bundled tests; } \
+		> eval-out/quick.log 2>&1; echo $$? > eval-out/quick.rc ) & \
 	$(PYTEST) -m "not bundled" tests; suite=$$?; wait; \
-	echo "--- quick eval gate (eval-out/quick.log) ---"; tail -n 30 eval-out/quick.log; \
+	echo "--- quick eval gate and bundled tests (eval-out/quick.log) ---"; tail -n 32 eval-out/quick.log; \
 	gate=$$(cat eval-out/quick.rc 2>/dev/null || echo 1); \
-	if [ "$$suite" != 0 ] || [ "$$gate" != 0 ]; then echo "make test: suite exit $$suite, quick eval gate exit $$gate"; exit 1; fi
-	$(BIN)/python -m pytest -q -m bundled tests
+	if [ "$$suite" != 0 ] || [ "$$gate" != 0 ]; then echo "make test: suite exit $$suite, gate and bundled tests exit $$gate"; exit 1; fi
 
 test-fast: install
 	$(PYTEST) -m "not slow" tests

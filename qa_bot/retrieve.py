@@ -513,8 +513,11 @@ class Retriever:
             if settings.retrieval.subject_first else None
         if subject is not None and subject.df and several:
             subject = subject.model_copy(update={"strong": False})
-        added = [a for a in (subject.alternatives if subject is not None else []) if a not in search.lower()]
-        if added:  # its other names in the documents are searched too
+        # its other names in the documents are searched too (not for a message of several sentences, as above: a
+        # closed spelling of a detail's compound, "C-pap" -> "cpap", would outweigh what the message is about)
+        added = [a for a in (subject.alternatives if subject is not None and not several else [])
+                 if a not in search.lower()]
+        if added:
             search = f"{search} ({', '.join(added)})"
             expansions[subject.name] = ", ".join(subject.alternatives)
         timings["subject"] = (time.perf_counter() - t) * 1000

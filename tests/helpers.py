@@ -207,3 +207,44 @@ def passage(text: str, doc: str = "d1", *, score: float = 1.0, dense_score: floa
     from qa_bot.types import Passage
 
     return Passage(chunk=chunk(text, doc, **kw), score=score, dense_score=dense_score)
+
+
+# --- the support checker's vectors of the labelled pair sets -------------------------------------------------------
+SUPPORT_VECTORS = Path(__file__).resolve().parent / "fixtures" / "support_vectors.npz"
+
+
+def cached_support_checker(path: Path = SUPPORT_VECTORS):
+    """A ``SupportChecker`` whose text vectors come first from ``path`` (the model's own vectors of the texts the
+    labelled pair sets make it encode, keyed by model and the text's SHA-1; written by
+    ``python tests/fixtures/build_support_vectors.py``): the pair-set tests check every pair with the real rules
+    without re-encoding 4,000 sentences (80 s of CPU). A text not in the file (another model, a changed rule that
+    cuts passages differently) is encoded as usual."""
+    import hashlib
+
+    import numpy as np
+
+    from qa_bot.embed import model_key
+    from qa_bot.verify import SupportChecker
+
+    class Cached(SupportChecker):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model_key(self.settings.embedding_model)
+            self.known: dict[str, np.ndarray] = {}
+            if path.is_file():
+                with np.load(path, allow_pickle=False) as z:
+                    if str(z["model"]) == self.model:
+                        self.known = dict(zip(z["hashes"].tolist(), z["vectors"]))
+            self.encoded: list[str] = []  # what was not in the file
+
+        def _encode(self, texts):
+            keys = [hashlib.sha1(t.encode("utf-8", "replace")).hexdigest() for t in texts]
+            missing = [t for t, k in zip(texts, keys) if k not in self.known]
+            if missing:
+                self.encoded.extend(missing)
+                for k, v in zip([hashlib.sha1(t.encode("utf-8", "replace")).hexdigest() for t in missing],
+                                super()._encode(missing)):
+                    self.known[k] = v
+            return np.stack([self.known[k] for k in keys]).astype(np.float32) if texts else super()._encode(texts)
+
+    return Cached()

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import cached_support_checker
 from hypothesis import given, settings as hsettings, strategies as st
 
 from qa_bot import verify
@@ -128,7 +129,8 @@ def test_labelled_pairs_precision_and_recall():
     rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
     assert len(rows) >= 300
     assert {"true", "paraphrase", "number_swap", "negation", "other_doc"} <= {r["category"] for r in rows}
-    pred = [r.supported for r in verify.check_many([(r["sentence"], r["passage"]) for r in rows])]
+    checker = cached_support_checker()
+    pred = [r.supported for r in checker.check_many([(r["sentence"], r["passage"]) for r in rows])]
     tp = sum(p and r["supported"] for p, r in zip(pred, rows))
     fp = sum(p and not r["supported"] for p, r in zip(pred, rows))
     fn = sum(not p and r["supported"] for p, r in zip(pred, rows))
@@ -293,7 +295,7 @@ def test_adversarial_set_bars():
     path = Path(__file__).resolve().parent.parent / "evals" / "support_adversarial.jsonl"
     rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
     assert len(rows) >= 300
-    res = verify.check_many([(r["sentence"], r["passage"], r.get("context")) for r in rows])
+    res = cached_support_checker().check_many([(r["sentence"], r["passage"], r.get("context")) for r in rows])
     must_reject = {"heading_echo", "negation", "grade", "number", "other_drug", "wrong_passage"}
     assert must_reject <= {r["category"] for r in rows}
     accepted = [r["id"] for r, x in zip(rows, res) if x.supported and r["category"] in must_reject]

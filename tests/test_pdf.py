@@ -835,34 +835,31 @@ def _bullets(y: float, *items: str) -> list[tuple]:
     return [t for n, text in enumerate(items) for t in ((90, y + 18 * n, "•"), (104, y + 18 * n, text))]
 
 
-def test_a_label_printed_without_its_colon_leads_its_items(tmp_path):
+@pytest.mark.parametrize("name, lines, joined, alone", [
+    # a short label printed without its colon leads its items (the colon is the reader's; no item stands alone); a
+    # label over one item only is left as printed
+    ("carrier", [(72, 80, "Enteric fever: district hospital", HEAD),
+                 (72, 110, "Give fluids and paracetamol to every patient admitted with fever."),
+                 (72, 140, "Treatment of chronic carrier"),
+                 *_bullets(158, "Amoxicillin 3 g daily for 3 months", "Ciprofloxacin 750 mg twice daily for 4 weeks"),
+                 (72, 206, "Referral criteria"), *_bullets(224, "Perforation or peritonitis needs a surgeon.")],
+     "Treatment of chronic carrier: Amoxicillin 3 g daily for 3 months; Ciprofloxacin 750 mg twice daily for 4 weeks",
+     ("Referral criteria", "Perforation or peritonitis needs a surgeon.")),
+    # items that are no sentence are read under the heading they are listed under; items that are sentences are
+    # quotable as they are
+    ("mi", [(72, 80, "Eligibility for thrombolytic therapy", HEAD),
+            *_bullets(110, "Chest pain of more than 30 min and less than 12 hours", "New LBBB on the ECG"),
+            (72, 160, "Initial management", HEAD),
+            *_bullets(190, "Give aspirin 300 mg to chew at once.", "Give oxygen when the saturation is below 90%.")],
+     "Eligibility for thrombolytic therapy: Chest pain of more than 30 min and less than 12 hours; New LBBB on the ECG",
+     ("Initial management", "Give aspirin 300 mg to chew at once.")),
+])
+def test_items_are_read_under_the_label_or_heading_they_are_listed_under(tmp_path, name, lines, joined, alone):
     from layout_fixtures import write_pages
 
-    lines = [(72, 80, "Enteric fever: district hospital", HEAD),
-             (72, 110, "Give fluids and paracetamol to every patient admitted with fever."),
-             (72, 140, "Treatment of chronic carrier"),
-             *_bullets(158, "Amoxicillin 3 g daily for 3 months", "Ciprofloxacin 750 mg twice daily for 4 weeks"),
-             (72, 206, "Referral criteria"), *_bullets(224, "Perforation or peritonitis needs a surgeon.")]
-    doc = one(write_pages(tmp_path / "carrier.pdf", [lines]))
-    # each item is read under the label it is an item of (the colon is the reader's; no item stands alone)
-    assert ("Treatment of chronic carrier: Amoxicillin 3 g daily for 3 months; Ciprofloxacin 750 mg twice daily "
-            "for 4 weeks") in doc.text, doc.text
-    # a label over one item only is left as printed
-    assert "Referral criteria:" not in doc.text and "Perforation or peritonitis needs a surgeon." in doc.text
-
-
-def test_items_that_are_no_sentence_are_read_under_the_heading_they_are_listed_under(tmp_path):
-    from layout_fixtures import write_pages
-
-    lines = [(72, 80, "Eligibility for thrombolytic therapy", HEAD),
-             *_bullets(110, "Chest pain of more than 30 min and less than 12 hours", "New LBBB on the ECG"),
-             (72, 160, "Initial management", HEAD),
-             *_bullets(190, "Give aspirin 300 mg to chew at once.", "Give oxygen when the saturation is below 90%.")]
-    doc = one(write_pages(tmp_path / "mi.pdf", [lines]))
-    assert ("Eligibility for thrombolytic therapy: Chest pain of more than 30 min and less than 12 hours; New LBBB on "
-            "the ECG") in doc.text, doc.text
-    # items that are sentences are quotable as they are
-    assert "Initial management: " not in doc.text and "Give aspirin 300 mg to chew at once." in doc.text
+    doc = one(write_pages(tmp_path / f"{name}.pdf", [lines]))
+    assert joined in doc.text, doc.text
+    assert f"{alone[0]}:" not in doc.text and alone[1] in doc.text
 
 
 def test_a_dose_is_one_item_with_the_condition_printed_over_it(tmp_path):

@@ -158,6 +158,7 @@ class Retriever:
         self._acronyms: dict[tuple | None, tuple] = {}
         self._scoped: dict[tuple, tuple] = {}  # scope → (lexical retriever, rows mask, vocabulary) of that scope
         self._short_cache: dict[tuple, bool] = {}
+        self._short_index = None  # the lexical index ``_short_cache`` was read from (held: an id() can be reused)
         self._pos: tuple[list[str], dict[str, int]] | None = None
         self._term_memo: dict = {}
 
@@ -402,7 +403,10 @@ class Retriever:
         """Whether the indexed documents use ``short`` in more chunks than 1.5x its long form (COPD, HIV, TIA):
         then its long form is not searched (it would pull the ranking toward the few pages that spell it out)."""
         retriever, _ = self.store.lexical()
-        key = (id(retriever), short, long, scope)
+        if self._short_index is not retriever:  # a new index version: what was read of the old one goes
+            self._short_cache.clear()
+            self._short_index = retriever
+        key = (short, long, scope)
         hit = self._short_cache.get(key)
         if hit is None:
             hit = self._short_cache[key] = self.chunk_frequency(short, scope) > \
@@ -415,15 +419,16 @@ class Retriever:
         ranking toward the few documents that spell the name out. With a ``scope``, only the acronyms that a
         chunk of those collections holds with their long form (what another collection defines stays unseen)."""
         table = self.store.acronyms()
+        index, _ = self.store.lexical()  # (a new version may carry the table over: the counts are the index's)
         cached = self._acronyms.get(scope)
-        if cached is None or cached[0] is not table:
+        if cached is None or cached[0] is not table or cached[2] is not index:
             keep = {}
             for short, long in table.items():
                 if scope is not None and not self.chunk_frequency(f"{short} {long}", scope):
                     continue
                 if not self.mostly_short(short, long, scope):
                     keep[short] = long
-            cached = self._acronyms[scope] = (table, keep)
+            cached = self._acronyms[scope] = (table, keep, index)
         return cached[1]
 
     def unknown_subject(self, question: str, scope: tuple[str, ...] | None = None) -> tuple[float, list[str]]:

@@ -78,3 +78,29 @@ def test_the_question_is_embedded_apart_from_its_sub_questions(indexed_settings,
     got = r._embed_many(texts)
     assert batches == [texts[:1], texts[1:]]
     assert np.allclose(got, real(texts), atol=1e-5)
+
+
+def test_what_was_read_of_one_index_version_is_not_reused_for_the_next():
+    """An acronym's use counts belong to the lexical index they were read from: a new version (a new index object,
+    possibly at the address of the freed old one, the acronym table carried over) is read again."""
+    from qa_bot.retrieve import Retriever
+    from qa_bot.settings import Settings
+
+    class Store:
+        def __init__(self) -> None:
+            self.index, self.table, self.counts = object(), {"TIA": "transient ischaemic attack"}, {"TIA": 9}
+
+        def lexical(self):
+            return self.index, []
+
+        def acronyms(self):
+            return self.table
+
+    store = Store()
+    r = Retriever(store, Settings())
+    r.chunk_frequency = lambda phrase, scope=None: store.counts.get(phrase, 1)  # TIA in 9 chunks, its long form in 1
+    assert r.usable_acronyms() == {}  # the corpus's usual name: not expanded
+    store.counts = {"TIA": 1}  # the next version: the long form is as common
+    store.index = object()
+    assert r.usable_acronyms() == {"TIA": "transient ischaemic attack"}
+    assert r.mostly_short("TIA", "transient ischaemic attack") is False

@@ -157,8 +157,6 @@ class Retriever:
         self._vocab: tuple | None = None
         self._acronyms: dict[tuple | None, tuple] = {}
         self._scoped: dict[tuple, tuple] = {}  # scope → (lexical retriever, rows mask, vocabulary) of that scope
-        self._short_cache: dict[tuple, bool] = {}
-        self._short_index = None  # the lexical index ``_short_cache`` was read from (held: an id() can be reused)
         self._pos: tuple[list[str], dict[str, int]] | None = None
         self._term_memo: dict = {}
 
@@ -402,16 +400,8 @@ class Retriever:
     def mostly_short(self, short: str, long: str, scope: tuple[str, ...] | None = None) -> bool:
         """Whether the indexed documents use ``short`` in more chunks than 1.5x its long form (COPD, HIV, TIA):
         then its long form is not searched (it would pull the ranking toward the few pages that spell it out)."""
-        retriever, _ = self.store.lexical()
-        if self._short_index is not retriever:  # a new index version: what was read of the old one goes
-            self._short_cache.clear()
-            self._short_index = retriever
-        key = (short, long, scope)
-        hit = self._short_cache.get(key)
-        if hit is None:
-            hit = self._short_cache[key] = self.chunk_frequency(short, scope) > \
-                1.5 * max(self.chunk_frequency(long, scope), 1)
-        return hit
+        return self._memo("short", (short, long, scope), lambda: self.chunk_frequency(short, scope) >
+                          1.5 * max(self.chunk_frequency(long, scope), 1))
 
     def usable_acronyms(self, scope: tuple[str, ...] | None = None) -> dict[str, str]:
         """The corpus's acronym table without the acronyms that are the corpus's usual name for the thing

@@ -252,21 +252,12 @@ def asked_of(question: str, subject: Subject | None, aspects: list[Aspect]) -> l
         return []
     # the dose only: a dose is one drug's own (a regimen table gives each drug its dose); how long, with what
     # other medicines, in pregnancy are often said of a drug's class or under the condition it treats
-    aspects = [a for a in aspects if a.name == "dose"]
     name = re.escape(subject.name).replace(r"\ ", r"[\s-]+")
-    out = []
-    for a in aspects:
-        for p in a.ask:
-            for m in p.finditer(question):
-                before = re.search(name + r"((?:\s+[\w'-]+){0,4}?)\s*$", question[:m.start()], re.I)
-                after = re.match(r"\s+(?:of|for)\s+(?:the\s+|a\s+)?(?:[\w'-]+\s+){0,2}?" + name + r"\b",
-                                 question[m.end():], re.I)
-                if before or after:
-                    out.append(a)
-                    break
-            if a in out:
-                break
-    return out
+    before = re.compile(name + r"((?:\s+[\w'-]+){0,4}?)\s*$", re.I)
+    after = re.compile(r"\s+(?:of|for)\s+(?:the\s+|a\s+)?(?:[\w'-]+\s+){0,2}?" + name + r"\b", re.I)
+    return [a for a in aspects if a.name == "dose"
+            and any(before.search(question[:m.start()]) or after.match(question[m.end():])
+                    for p in a.ask for m in p.finditer(question))]
 
 
 def unsaid_of_subject(asked: list[Aspect], subject: Subject | None, passages: list[Passage]) -> list[Aspect]:

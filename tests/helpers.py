@@ -219,8 +219,6 @@ def cached_support_checker(path: Path = SUPPORT_VECTORS):
     ``python tests/fixtures/build_support_vectors.py``): the pair-set tests check every pair with the real rules
     without re-encoding 4,000 sentences (80 s of CPU). A text not in the file (another model, a changed rule that
     cuts passages differently) is encoded as usual."""
-    import hashlib
-
     import numpy as np
 
     from qa_bot.embed import model_key
@@ -238,13 +236,13 @@ def cached_support_checker(path: Path = SUPPORT_VECTORS):
             self.encoded: list[str] = []  # what was not in the file
 
         def _encode(self, texts):
-            keys = [hashlib.sha1(t.encode("utf-8", "replace")).hexdigest() for t in texts]
-            missing = [t for t, k in zip(texts, keys) if k not in self.known]
+            if not texts:
+                return super()._encode(texts)
+            keys = [self._key(t) for t in texts]  # the checker's own text key (SHA-1)
+            missing = {k: t for k, t in zip(keys, texts) if k not in self.known}
             if missing:
-                self.encoded.extend(missing)
-                for k, v in zip([hashlib.sha1(t.encode("utf-8", "replace")).hexdigest() for t in missing],
-                                super()._encode(missing)):
-                    self.known[k] = v
-            return np.stack([self.known[k] for k in keys]).astype(np.float32) if texts else super()._encode(texts)
+                self.encoded.extend(missing.values())
+                self.known.update(zip(missing, super()._encode(list(missing.values()))))
+            return np.stack([self.known[k] for k in keys]).astype(np.float32)
 
     return Cached()

@@ -10,6 +10,7 @@ fixed disclaimer; nothing in a question or a document can change it.
 
 from __future__ import annotations
 
+import math
 import re
 from functools import cached_property, lru_cache
 from collections.abc import Callable
@@ -310,7 +311,7 @@ class CorpusStats:
     boilerplate templates, and a document's chunks (``doc_chunks``; the lead guideline's other statements).
     The defaults (every term equal, no boilerplate, no chunks) are those of a composer without an index."""
 
-    idf: Callable[[set[str]], dict[str, float]] = lambda terms: {t: 1.0 for t in terms}
+    idf: Callable[[set[str]], dict[str, float]] = lambda terms: {t: 1.0 for t in sorted(terms)}
     boilerplate: frozenset[str] = frozenset()
     doc_chunks: Callable[[str], list[Chunk]] = lambda doc_id: []
 
@@ -344,14 +345,14 @@ class Asked:
 
     @property
     def followup_total(self) -> float:
-        return sum(self.followup.values()) or 1.0
+        return math.fsum(self.followup.values()) or 1.0
 
     def on_followup(self, c: Cand, heading_terms: frozenset[str] | set[str]) -> float:
         """How much a sentence (or its section) speaks of what a follow-up newly asks."""
         if not self.followup:
             return 0.0
-        said = sum(self.followup[t] for t in soft_overlap(set(self.followup), c.terms)) / self.followup_total
-        titled = sum(self.followup[t] for t in soft_overlap(set(self.followup), set(heading_terms))) / self.followup_total
+        said = math.fsum(self.followup[t] for t in soft_overlap(set(self.followup), c.terms)) / self.followup_total
+        titled = math.fsum(self.followup[t] for t in soft_overlap(set(self.followup), set(heading_terms))) / self.followup_total
         return min(1.0, said + 0.5 * titled)
 
     def states_aspect(self, text: str) -> bool:
@@ -522,7 +523,7 @@ class Composer:
         followup = (self.stats.idf(set(term_set(PATIENT_DESCRIPTOR.sub(" ", expand(question).text))))
                     if standalone.strip() != question.strip() else {})
         return Asked(question=question, standalone=standalone, text=text, terms=terms, weights=weights,
-                     total=sum(weights.values()) or 1.0,
+                     total=math.fsum(weights.values()) or 1.0,
                      aspects=asked_aspects(question) if self.settings.retrieval.subject_first else [],
                      followup=followup, wants_quantity=expects_quantity(PATIENT_DESCRIPTOR.sub(" ", text)),
                      types=question_types(standalone))
@@ -591,10 +592,10 @@ class Composer:
             return True
         q_topic, lead_subject = asked.topic, lead.subject_terms
         w = self.stats.idf(subj)
-        covered = sum(v for t, v in w.items() if t in q_topic or t in lead_subject)
+        covered = math.fsum(v for t, v in w.items() if t in q_topic or t in lead_subject)
         top = max(w.values())
         rarest = {t for t, v in w.items() if v >= top - 1e-9}  # what names the subject (ties: all of them)
-        share = covered / (sum(w.values()) or 1.0)
+        share = covered / (math.fsum(w.values()) or 1.0)
         return share >= 0.75 or (share >= 0.6 and rarest <= (q_topic | lead_subject))
 
     def candidate_pool(self, asked: Asked, lead: Lead, passages: list[Passage]) -> list[Passage]:
@@ -650,8 +651,8 @@ class Composer:
         subject = lead.subject
         features = {
             "retrieval": p.score / top_score,
-            "overlap": sum(asked.weights.get(t, 0.0) for t in soft_overlap(asked.terms, c.terms)) / asked.total,
-            "heading_overlap": sum(asked.weights.get(t, 0.0) for t in asked.terms & term_set(heading) - c.terms)
+            "overlap": math.fsum(asked.weights.get(t, 0.0) for t in soft_overlap(asked.terms, c.terms)) / asked.total,
+            "heading_overlap": math.fsum(asked.weights.get(t, 0.0) for t in asked.terms & term_set(heading) - c.terms)
             / asked.total,
             # a structured recommendation statement is the guideline's answer; a recommending sentence elsewhere
             # (rationale, other groups' advice) counts less
@@ -735,7 +736,7 @@ class Composer:
                 break
 
             def adds(c: Cand) -> float:
-                return sum(missing[t] for t in soft_overlap(set(missing), c.terms)) / asked.total
+                return math.fsum(missing[t] for t in soft_overlap(set(missing), c.terms)) / asked.total
 
             extra = [c for c in from_lead if not chosen.has(c) and adds(c) >= self.w.extra_min
                      and c.score >= self.w.extra_share * best.score and not c.meta]
@@ -843,7 +844,7 @@ class Covers:
         head = term_set((c.passage.chunk.heading_path or [""])[-1])
         terms = c.terms | head if c.passage.chunk.kind == "table_row" else c.terms
         said = (a.on_followup(c, head) if a.followup
-                else sum(self.aspect[t] for t in soft_overlap(set(self.aspect), set(terms))) / a.total)
+                else math.fsum(self.aspect[t] for t in soft_overlap(set(self.aspect), set(terms))) / a.total)
         return (said
                 + (w.cover_aspect if a.states_aspect(c.text) else 0.0)
                 + (w.cover_population if population_match(a.text, c.text + " " + (c.passage.chunk.population or "")) > 0

@@ -58,7 +58,7 @@ def aspect_weights(question: str, subject_terms: Iterable[str], idf: Callable[[s
 def coverage_features(weights: dict[str, float], sentences: Iterable[frozenset[str]]) -> dict[str, float]:
     """How much of the aspect words (``weights``: term → idf) the sentences state: the best sentence's idf share
     (``cov_best``), the share said anywhere (``cov_any``), the share and the highest idf of those never said."""
-    total = sum(weights.values())
+    total = math.fsum(weights.values())
     if not total:
         return {"cov_best": 1.0, "cov_any": 1.0, "miss_share": 0.0, "miss_idf": 0.0, "n_aspect": 0.0}
     asked = set(weights)
@@ -67,9 +67,9 @@ def coverage_features(weights: dict[str, float], sentences: Iterable[frozenset[s
         hit = soft_overlap(asked, terms)
         if hit:
             said |= hit
-            best = max(best, sum(weights[t] for t in hit) / total)
+            best = max(best, math.fsum(weights[t] for t in hit) / total)
     unsaid = [weights[t] for t in asked - said]
-    return {"cov_best": best, "cov_any": 1.0 - sum(unsaid) / total, "miss_share": len(unsaid) / len(asked),
+    return {"cov_best": best, "cov_any": 1.0 - math.fsum(unsaid) / total, "miss_share": len(unsaid) / len(asked),
             "miss_idf": max(unsaid, default=0.0), "n_aspect": math.log1p(len(asked))}
 
 

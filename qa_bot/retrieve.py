@@ -11,6 +11,7 @@ retrieved as evidence.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -211,9 +212,11 @@ class Retriever:
         ``collections`` (unknown terms: the highest)."""
         voc = self._vocabulary(_scope(collections))
         if voc is None:
-            return {t: 1.0 for t in terms}
+            return {t: 1.0 for t in sorted(terms)}
         _, df, _, n = voc
-        return {t: _idf(n, df.get(t, 0)) for t in terms}
+        # in the terms' sorted order, not the set's: a set's order is its process's string hashing, and what is
+        # read of this dict (a sum's rounding, a tie between equally rare words) must not vary between processes
+        return {t: _idf(n, df.get(t, 0)) for t in sorted(terms)}
 
     def _in_scope(self, scope: tuple[str, ...]) -> tuple:
         """(lexical retriever, mask of its rows in ``scope``, the scope's vocabulary as ``_vocabulary``), rebuilt
@@ -444,8 +447,8 @@ class Retriever:
                 if d == 0:
                     unknown[term] = word
             weight[term] = _idf(n, d)
-        total = sum(weight.values())
-        share = sum(weight[t] for t in unknown) / total if total else 0.0
+        total = math.fsum(weight.values())
+        share = math.fsum(weight[t] for t in unknown) / total if total else 0.0
         return share, list(unknown.values())
 
     def confidence(self, question: str, passages: list[Passage],
@@ -470,13 +473,13 @@ class Retriever:
         for p in top:
             covered |= term_set(p.chunk.embed_text)
         weights = self.idf(q_topic, settings.retrieval.collections)
-        total = sum(weights.values())
-        coverage = sum(w for t, w in weights.items() if t in covered) / total if total else 1.0
+        total = math.fsum(weights.values())
+        coverage = math.fsum(w for t, w in weights.items() if t in covered) / total if total else 1.0
         dense = max((p.dense_score or 0.0) for p in top)
         focus = max(weights, key=weights.get) if weights else None  # the rarest topic word: usually the entity
         focus_ok = 1.0 if focus is None or focus in covered else 0.0
         score = 0.4 * dense + 0.3 * coverage + 0.3 * focus_ok
-        missing = sorted(q_topic - covered, key=lambda t: -weights[t])
+        missing = sorted(q_topic - covered, key=lambda t: (-weights[t], t))
         reason = (f"the best passages do not mention {', '.join(missing[:3])}" if missing
                   else f"best passage similarity {dense:.2f}")
         return score, reason

@@ -19,6 +19,7 @@ Nothing here reads a global store: the caller passes a :class:`Vocabulary` of it
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections import Counter
@@ -282,7 +283,7 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
         # it, "Doe the buspar cause sleepiness?"), not when it is one detail of a question about indexed things
         _, i, term = unknown
         weights = [vocab.idf(t) if t else vocab.idf("") for t in resolved]
-        if weights[i] / (sum(weights) or 1.0) >= UNKNOWN_SHARE:
+        if weights[i] / (math.fsum(weights) or 1.0) >= UNKNOWN_SHARE:
             return Subject(name=_surface(question, cands[i]), term=term, df=0, strong=True)
     if best is None:
         return None

@@ -330,3 +330,53 @@ def test_random_question_bytes_are_answered_or_refused_in_one_line(indexed_setti
         return
     a.model_dump_json()  # printable and serialisable
     assert a.disclaimer and "\udcff" not in a.question
+
+
+HASHING_SCRIPT = """
+import json, sys
+from pathlib import Path
+from qa_bot.engine import answer
+from qa_bot.settings import Settings
+s = Settings(data_dir=Path(sys.argv[1]), corpus=[Path(sys.argv[2])])
+out = []
+for q, history, audience in json.loads(sys.argv[3]):
+    a = answer(q, history, s, audience=audience)
+    out.append([[x.text, x.citations, x.group] for x in a.sentences] + [[c.chunk_id for c in a.citations],
+                a.abstained, a.abstain_reason, [(p.chunk.chunk_id, p.score) for p in a.passages]])
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+def test_the_same_answer_in_every_process_whatever_its_string_hashing(tmp_path):
+    """Two processes answer word for word alike. A set's iteration order is its process's string hashing
+    (PYTHONHASHSEED); sums over sets of words rounded differently, so two equally good sentences of the seed
+    guideline swapped between processes (PYTHONHASHSEED 0 against 1 on this corpus, before idf's dicts were
+    ordered and such sums exact)."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    from qa_bot.store import ingest
+
+    corpus = tmp_path / "corpus"
+    for sub in ("seeds", "guidelines"):
+        shutil.copytree(FIXTURE_CORPUS / sub, corpus / sub)
+    shutil.copy(ROOT / "tests" / "fixtures" / "server_mode" / "vitamin-d-deficiency-screening.md", corpus / "guidelines")
+    settings = Settings(data_dir=tmp_path / "data", corpus=[corpus])
+    assert not ingest(None, settings).failed
+    turns = [[SEED_QUESTION, None, "clinician"],
+             [FOLLOW_UP, [{"role": "user", "content": SEED_QUESTION}], "clinician"],
+             ["Should adults be screened for vitamin D deficiency?", None, "patient"],
+             ["how many hours of therapy a day after a stroke", None, "clinician"]]
+    outs = []
+    for seed in ("0", "1"):
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("QA_BOT_")}, "PYTHONHASHSEED": seed,
+               "PYTHONPATH": str(ROOT)}
+        r = subprocess.run([sys.executable, "-c", HASHING_SCRIPT, str(settings.data_dir), str(corpus), json.dumps(turns)],
+                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr[-3000:]
+        outs.append(json.loads(r.stdout.strip().splitlines()[-1]))
+    assert outs[0] == outs[1]

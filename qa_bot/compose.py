@@ -383,6 +383,11 @@ class Lead:
         """The lead document's title's topic words."""
         return _subject_terms(self.passage.chunk.title)
 
+    def off_topic(self, asked: Asked) -> bool:
+        """Whether the lead document's title names none of the question's topic words (a document on another topic;
+        False for an untitled one)."""
+        return bool(self.subject_terms) and self.subject_terms.isdisjoint(asked.topic)
+
 
 COVERAGE_PASSAGES = 20  # the passages on the subject (best retrieved first) read for the aspect coverage: its cost
 
@@ -446,7 +451,13 @@ class Composer:
             if unsaid:  # said only of other things ("the dose" of other drugs in a regimen table)
                 return _abstain_on(base, pool, s, f"The indexed documents do not say "
                                                   f"{' or '.join(a.phrase for a in unsaid)} of {named.name}.")
-        if cands and passing_mention(subject, cands, pool):
+        # (a lead document whose title names none of the question's topic words is on another topic: a weak
+        # sentence naming the subject there is a mention in passing)
+        # (a guideline on the question's topic covers it in sections that need not name the drug asked about)
+        on_topic_guideline = lead.passage.chunk.doc_type == "guideline" and bool(lead.subject_terms) \
+            and not lead.off_topic(asked)
+        if cands and not on_topic_guideline and \
+                passing_mention(subject, cands, pool, self.w.rec_share if lead.off_topic(asked) else None):
             return _abstain_on(base, pool, s, f"The indexed documents {_on(subject)}mention it only in passing.")
         if not cands:
             return _abstained(base, passages, s, "Abstained: the retrieved passages hold no usable sentence.")
@@ -690,18 +701,24 @@ class Composer:
         statement when the question spans two; the lead's sentences that add what the others leave out."""
         w = self.w
         # (an expert answer's best passage is retrieval's own pick: its sentences; a guideline: all its sections)
-        from_lead = ([c for c in cands if c.passage.chunk.doc_id == lead.doc_id]
-                     if lead.passage.chunk.doc_type == "guideline"
-                     else [c for c in cands if c.passage is lead.passage]) or cands
+        from_lead = self._from_lead(cands, lead.passage)
+        if subject is not None and subject.df and lead.off_topic(asked):
+            # a lead on another topic that names the subject only in a weak sentence: the document whose sentence
+            # on the subject is nearly as good as the best leads instead
+            top = max(c.score for c in from_lead)
+            if not any(_speaks_of(subject, c) and c.score >= w.rec_share * top for c in from_lead):
+                naming = max((c for c in cands if _speaks_of(subject, c)), key=lambda c: c.score, default=None)
+                if naming is not None and naming.score >= w.rec_share * max(c.score for c in cands):
+                    from_lead = self._from_lead(cands, naming.passage)
         recs = [c for c in from_lead if c.is_rec]
         best_any = max(from_lead, key=lambda c: c.score)
         best_rec = max(recs, key=lambda c: c.score) if recs else None
         best = best_rec if best_rec is not None and best_rec.score >= w.rec_share * best_any.score else best_any
-        if subject is not None and subject.df and not subject.named_in(best.terms) and \
-                lead.passage.chunk.doc_type != "guideline":
-            # the bottom line of a page names the subject when a sentence nearly as good does (a guideline's section
-            # on the subject need not repeat its name)
-            naming = [c for c in from_lead if subject.named_in(c.terms) and c.score >= w.rec_share * best.score]
+        if subject is not None and subject.df and not _speaks_of(subject, best):
+            # the bottom line names the subject when a sentence nearly as good does (a guideline's section whose
+            # title or headings name it need not repeat its name; one on something else that mentions it
+            # elsewhere is not about it)
+            naming = [c for c in from_lead if _speaks_of(subject, c) and c.score >= w.rec_share * best.score]
             best = max(naming, key=lambda c: c.score, default=best)
         # the question's aspect (what it asks beyond the subject: "when do we stop", "what dose"): when a sentence
         # answers it and the recommendation does not, that sentence leads and the recommendation follows
@@ -725,6 +742,13 @@ class Composer:
                 chosen.take("bottom_line", nxt[0])
         self._fill_bottom_line(asked, from_lead, best, chosen)
         return best
+
+    @staticmethod
+    def _from_lead(cands: list[Cand], lead: Passage) -> list[Cand]:
+        """The sentences the bottom line is taken from: a guideline's, of all its sections; an expert answer's
+        best passage, retrieval's own pick (all candidates when it has none)."""
+        return ([c for c in cands if c.passage.chunk.doc_id == lead.chunk.doc_id] if lead.chunk.doc_type == "guideline"
+                else [c for c in cands if c.passage is lead]) or cands
 
     def _fill_bottom_line(self, asked: Asked, from_lead: list[Cand], best: Cand, chosen: Chosen) -> None:
         """The sentences of the lead document that answer what the statements leave out of the question (an
@@ -853,14 +877,27 @@ class Covers:
                 + (w.cover_threshold if self.thresholds and self.thresholds & thresholds(c.text) else 0.0))
 
 
-def passing_mention(subject: Subject | None, cands: list[Cand], pool: list[Passage]) -> bool:
-    """A named subject (a drug, a rare condition) that no quotable sentence names and no title or heading of the
-    passages weighed names: the documents mention it in passing (a list of symptoms), they do not answer it."""
+def _speaks_of(subject: Subject, c: Cand) -> bool:
+    """Whether a sentence speaks of the subject: it names it, or (a guideline's section) its passage's title or
+    headings do."""
+    return subject.named_in(c.terms) or (c.passage.chunk.doc_type == "guideline"
+                                         and subject.named_in(term_set(c.passage.chunk.context)))
+
+
+def passing_mention(subject: Subject | None, cands: list[Cand], pool: list[Passage],
+                    share: float | None = None) -> bool:
+    """A named subject (a drug, a rare condition) that no title or heading of the passages weighed names, and that
+    no quotable sentence names — or, with ``share``, none scoring at least that share of the best sentence: the
+    documents mention it in passing (a list of symptoms, one trial of a guideline on another topic), they do not
+    answer it."""
     if subject is None or not subject.df or not is_name(subject.name.split()[-1]):
         return False
-    if any(subject.named_in(c.terms) for c in cands):
+    if any(subject.named_in(term_set(p.chunk.context)) for p in pool):
         return False
-    return not any(subject.named_in(term_set(p.chunk.context)) for p in pool)
+    naming = [c.score for c in cands if subject.named_in(c.terms)]
+    if not naming:
+        return True
+    return share is not None and max(naming) < share * max(c.score for c in cands)
 
 
 def answerability_features(wd: Weighed, confidence: float, subject: Subject | None,

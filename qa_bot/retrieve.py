@@ -292,7 +292,9 @@ class Retriever:
                           phrase_count=lambda phrase: self.phrase_count(phrase, scope=scope),
                           phrase_share=lambda phrase: self.phrase_share(phrase, scope=scope),
                           headed=lambda term: self.headed(term, scope=scope),
-                          phrase_headed=lambda phrase: self.phrase_headed(phrase, scope=scope))
+                          phrase_headed=lambda phrase: self.phrase_headed(phrase, scope=scope),
+                          together=lambda a, b: self._memo("together", (*sorted((a, b)), scope), lambda: len(
+                              self.rows_with([a, b], every=True, scope=scope))))
 
     def _memo(self, kind: str, key, compute):
         """``compute()`` once per index version (the lexical index object) and key: the subject finder asks the same
@@ -383,7 +385,8 @@ class Retriever:
         return subj.model_copy(update={"alternatives": [*subj.alternatives, *(a for a in found.alternatives
                                                                               if a not in subj.alternatives)],
                                        "alt_terms": [*subj.alt_terms, *(t for t in found.alt_terms
-                                                                        if t not in subj.alt_terms)]})
+                                                                        if t not in subj.alt_terms)],
+                                       "strong": found.strong})
 
     def search_query(self, query: str, settings: Settings | None = None) -> tuple[str, dict[str, str]]:
         """What is searched for ``query``: its acronyms' long forms added (``qa_bot.acronyms``), and those."""

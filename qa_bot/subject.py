@@ -47,7 +47,13 @@ COMPOUND_MIN_DF = 10  # an indexed word written with an unindexed, capitalised n
 # when this many chunks hold it (a misspelt word beside a known one, "sydrome conditon", is no name)  # ... and carries at least this share of the question's topic weight (idf)
 MIN_KEYNESS = -0.35  # a subject word is used by the index about as much as by general English, or more
 WORDS_PER_CHUNK = 150  # the index's chunks hold about this many words (the rate of a word in the index)
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]*[A-Za-z0-9]")
+# a word as the index's tokenizer splits it (bm25s: ``\w\w+``): a hyphen separates two words ("anti-fungal",
+# "pepto-bismol"), which ``_closed`` reads as one when the index spells the compound closed
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9']*[A-Za-z0-9]")
+# a form of "be" (or a linking verb) and an optional adverb right before a participle: "are contraindicated",
+# "is often elevated". A predicative participle says what is asked of the subject; it names nothing
+_LINKING = re.compile(r"\b(?:am|is|are|was|were|be|been|being|get|gets|got|gotten|become|becomes|became|seem|seems|"
+                      r"seemed|remain|remains|stay|stays)\s+(?:[a-z]+ly\s+)?$", re.I)
 # discourse markers and pronoun-like words of conversational English that no stopword list holds (the "background"
 # of a consumer question in the CHQ annotation guideline, Kilicoglu et al. 2018); contractions typed without their
 # apostrophe ("dont", "whats") are recognised by ``_contraction``
@@ -118,6 +124,7 @@ class Vocabulary:
     phrase_headed: Callable[[str], float] = lambda phrase: 0.0  # ``headed`` of a phrase as written
     phrase_share: Callable[[str], float] | None = None  # of the sampled chunks holding its words, those holding it
     spellings: Callable[[str], list[str]] | None = None  # every indexed term as near as the nearest (ties)
+    together: Callable[[str, str], int] | None = None  # chunks holding both stemmed terms (None: not known)
 
     def cohesion(self, phrase: str) -> float:
         """How much the index writes a phrase's words together (``phrase_share``; else 1 when it ever does)."""
@@ -178,7 +185,7 @@ def _closed(question: str, cands: list[Cand], vocab: Vocabulary) -> list[Cand]:
     while i < len(cands):
         pos, w, surface = cands[i]
         parts = [cands[i]]
-        if "-" not in w and i + 1 < len(cands) and re.fullmatch(r" ?", _gap(question, cands[i], cands[i + 1])):
+        if i + 1 < len(cands) and re.fullmatch(r"[ -]?", _gap(question, cands[i], cands[i + 1])):
             parts.append(cands[i + 1])
         joined = "".join(c[1] for c in parts).replace("-", "")
         written = question[pos:parts[-1][0] + len(parts[-1][2])]
@@ -264,12 +271,14 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
                     unknown = (zipf, i, t)
             continue
         resolved.append(t)  # indexed: may be part of the subject's name
-        if zipf >= COMMON_ZIPF or keyness(t, w, vocab) < min_keyness:
-            continue
+        if zipf >= COMMON_ZIPF or (keyness(t, w, vocab) < min_keyness and not is_name(_surface(question, cands[i]))):
+            continue  # an everyday word the documents seldom use; a name ("Zoloft") is no everyday word
         if _surface(question, cands[i]).upper() in bodies:
             continue  # the body whose guidance is asked for ("per VA/DoD") is not what it is asked about
         if _surface(question, cands[i]).isupper() and len(w) <= 5 and d < ACRONYM_MIN_DF:
             continue  # an abbreviation the documents seldom use ("MSM"): they spell out what it names
+        if _predicative(question, cands[i]):
+            continue  # "which drugs are contraindicated …": what is asked of the subject, not the subject
         scored.append((vocab.idf(t), i, t, d))
     # of the rarest few, the one that documents are about: the index's titles and headings name it
     headed: dict[str, float] = {}
@@ -282,7 +291,9 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
         # the unindexed name is the subject when it carries much of the question's topic weight (a question about
         # it, "Doe the buspar cause sleepiness?"), not when it is one detail of a question about indexed things
         _, i, term = unknown
-        weights = [vocab.idf(t) if t else vocab.idf("") for t in resolved]
+        # (of its topic words: everyday English, "took", "hour", "ago", names nothing, though documents seldom use it)
+        weights = [0.0 if english_zipf(w) >= COMMON_ZIPF else vocab.idf(t) if t else vocab.idf("")
+                   for w, t in zip(words, resolved)]
         if weights[i] / (math.fsum(weights) or 1.0) >= UNKNOWN_SHARE:
             return Subject(name=_surface(question, cands[i]), term=term, df=0, strong=True)
     if best is None:
@@ -306,6 +317,14 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
     closed = [words[i]] if words[i] not in name.lower() else []
     return Subject(name=name, term=term, df=d, headed=h, strong=strong, words=[x for x in resolved[lo:hi + 1] if x],
                    alternatives=closed, alt_terms=stem_words(closed) if closed else [])
+
+
+def _predicative(question: str, cand: Cand) -> bool:
+    """A past participle after a form of "be" or a linking verb ("are contraindicated", "is often elevated"): it
+    says what the question asks of its subject (a predicate), it does not name a thing. Before a noun it stays a
+    candidate ("engorged breast", "enlarged prostate"): there it may be part of a name."""
+    pos, word, _ = cand
+    return len(word) > 4 and word.endswith("ed") and bool(_LINKING.search(question[:pos]))
 
 
 def _resolve(question: str, cands: list[Cand], i: int, term: str, gloss: list[str],
@@ -385,11 +404,29 @@ def _surface(question: str, cand: Cand) -> str:
     return cand[2]
 
 
-# other names, as the indexed text gives them: "isotretinoin (Accutane)", "Imodium (loperamide)"
+# other names, as the indexed text gives them: "isotretinoin (Accutane)", "Imodium (loperamide)",
+# "gabapentin (Gabarone, Neurontin)"; after the name, the other name is a whole item of a parenthesised list of
+# names ("insomnia (Design: randomized trial)" is no name of insomnia). Whether the two name one thing, not a class
+# and its member, is the index's to say (``_same_thing``)
+_ITEM = r"[A-Za-z][\w-]*"
+_MORE = rf"(?:\s*(?:,|;|\bor\b|\band\b)\s*{_ITEM})*"
+ALIAS_SHARE = 0.5  # two names of one thing share their chunks: the rarer is written mostly where the other is
+
+
 def _paren_pairs(name_word: str) -> re.Pattern[str]:
     w = re.escape(name_word)
-    return re.compile(rf"\b([A-Za-z][A-Za-z-]{{3,}})\s*\(\s*(?:[A-Za-z-]+,\s*)*{w}\b[^)]*\)|"
-                      rf"\b{w}\s*\(\s*([A-Za-z][A-Za-z-]{{3,}})", re.I)
+    return re.compile(rf"\b([A-Za-z][A-Za-z-]{{3,}})\s*\(\s*(?:{_ITEM}\s*,\s*)*{w}\b[^)]*\)|"
+                      rf"\b{w}\s*\(\s*([A-Za-z][A-Za-z-]{{3,}}){_MORE}\s*\)", re.I)
+
+
+def _same_thing(a: str, b: str, vocab: Vocabulary) -> bool:
+    """Whether two indexed terms written "a (b)" name one thing rather than a class and its member ("anticonvulsants
+    (gabapentin)") or a thing and its cause ("insomnia (lisdexamfetamine)"): the chunks holding the rarer are
+    mostly chunks holding the other too (``ALIAS_SHARE``). True when the vocabulary cannot tell."""
+    if vocab.together is None:
+        return True
+    fewer = min(vocab.df.get(a, 0), vocab.df.get(b, 0))
+    return fewer > 0 and vocab.together(a, b) >= ALIAS_SHARE * fewer
 
 
 def spelled_out(subject: Subject, search: str, vocab: Vocabulary) -> Subject:
@@ -427,13 +464,18 @@ def alternatives(subject: Subject, texts: Iterable[str], vocab: Vocabulary, limi
         t = stem_words([other])[0]
         if t == subject.term or vocab.df.get(t, 0) == 0 or english_zipf(other) >= 4.0:
             continue
+        if subject.df and not _same_thing(subject.term, t, vocab):
+            continue
         names.append(other)
         terms.append(t)
         if len(names) >= limit:
             break
     if not names:
         return subject
-    return subject.model_copy(update={"alternatives": names, "alt_terms": terms})
+    # a name the index writes only once is held to like any name when the index gives it another name there
+    # ("sertraline (Zoloft)"): it is no misspelling
+    strong = subject.strong or (is_name(subject.name) and subject.df <= NAME_MAX_DF)
+    return subject.model_copy(update={"alternatives": names, "alt_terms": terms, "strong": strong})
 
 
 def speaks_of(subject: Subject, text: str) -> bool:

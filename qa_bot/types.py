@@ -219,7 +219,21 @@ class Subject(BaseModel):
         return frozenset((self.term, *self.alt_terms))
 
     def named_in(self, terms: frozenset[str] | set[str]) -> bool:
-        return not self.terms.isdisjoint(terms)
+        """Whether a text's stemmed ``terms`` name the subject: another name of it, or its own term with the head
+        of its name (the last word of an English noun phrase: "infection" of "respiratory infection"; a text on
+        "respiratory syncytial virus" shares only the modifier). A hyphenated word the text splitter keeps whole
+        ("anti-fung") counts as its closed spelling ("antifung")."""
+        if any("-" in t for t in terms):
+            terms = {*terms, *(t.replace("-", "") for t in terms if "-" in t)}
+        if not self.alt_terms_set.isdisjoint(terms):
+            return True
+        if self.term not in terms:
+            return False
+        return len(self.words) < 2 or self.words[-1] in terms
+
+    @property
+    def alt_terms_set(self) -> frozenset[str]:
+        return frozenset(self.alt_terms)
 
     @property
     def display(self) -> str:

@@ -12,7 +12,7 @@ from helpers import passage
 from qa_bot.compose import compose
 from qa_bot.settings import Settings
 from qa_bot.subject import Vocabulary, alternatives, asked_aspects, find_subject, keyness
-from qa_bot.text import stem_words
+from qa_bot.text import stem_words, term_set
 from qa_bot.types import Passage, Subject
 
 
@@ -266,3 +266,68 @@ def test_an_unindexed_name_after_an_everyday_verb_is_unknown_not_a_form_of_the_v
     # beside an indexed name it is a form of that thing ("medrol dosepak"), not an unknown subject
     s2 = find_subject("Can I cut the medrol dosepak in half?", v)
     assert s2 is None or s2.df > 0
+
+
+# --- what names the subject: a phrase's head, a predicate is no subject, topic words only, names as written ------
+def test_a_predicative_participle_is_not_the_subject():
+    # "contraindicated" is rarer than the condition and headings ("Contraindications") name it: as the predicate
+    # of the question ("are contraindicated") it says what is asked, the condition is what it is asked about
+    v = _vocab_of({"contraind": 120, "crohn": 150, "drug": 2000, "nurs": 600, "mother": 400},
+                  headed={"contraind": 0.6, "crohn": 0.4})
+    s = find_subject("Which drugs are contraindicated for a nursing mother with Crohn disease?", v)
+    assert s is not None and s.term == "crohn"
+    # before its noun a participle may be part of the name
+    v2 = _vocab_of({"enlarg": 300, "spleen": 80, "serious": 900}, phrases={"enlarged spleen": 20})
+    s2 = find_subject("Is an enlarged spleen serious?", v2)
+    assert s2 is not None and s2.name == "enlarged spleen"
+
+
+def test_an_unknown_name_weighs_against_the_topic_words_only():
+    # everyday words that documents seldom use ("took", "ago") have a high idf but name nothing: beside them the
+    # unindexed drug name still carries most of the question's topic weight
+    v = _vocab_of({"took": 10, "hour": 170, "ago": 5, "take": 700, "aspirin": 100})
+    s = find_subject("I took Zyloprim about an hour ago, can I take aspirin?", v)
+    assert s is not None and s.name == "Zyloprim" and s.df == 0 and s.strong
+
+
+def test_a_hyphenated_name_is_read_as_the_index_splits_it():
+    v = _vocab_of({"alka": 3, "seltzer": 4, "warfarin": 150}, phrases={"alka-seltzer": 3})  # (as the index counts it, hyphen aside)
+    s = find_subject("Is Alka-Seltzer safe with warfarin?", v)
+    assert s is not None and s.name == "Alka-Seltzer" and s.words == ["alka", "seltzer"]
+
+
+def test_a_brand_name_the_index_seldom_uses_is_still_a_name():
+    # one chunk in 50,000 holds it: rarer in the index than in English, but a brand is no everyday word
+    v = Vocabulary(df={"zoloft": 1, "sertralin": 14}, n=50_000)
+    assert keyness("zoloft", "zoloft", v) < -0.35
+    s = find_subject("Is Zoloft habit forming?", v)
+    assert s is not None and s.term == "zoloft" and s.df == 1
+
+
+def test_a_multi_word_subject_is_named_with_its_head():
+    s = Subject(name="respiratory infection", term="respiratori", df=800, words=["respiratori", "infect"])
+    assert not s.named_in(term_set("Respiratory syncytial virus causes mild, cold-like symptoms."))
+    assert s.named_in(term_set("Most respiratory infections are caused by viruses."))
+    one = Subject(name="antifungal", term="antifung", df=19, words=["antifung"])
+    assert one.named_in(term_set("Apply an anti-fungal cream twice a day."))  # the splitter keeps it whole
+    alias = Subject(name="Imodium", term="imodium", df=4, alternatives=["loperamide"], alt_terms=["loperamid"])
+    assert alias.named_in(term_set("Loperamide may help stop diarrhea."))
+
+
+def test_other_names_are_names_of_the_same_thing():
+    df = {"gabapentin": 40, "anticonvuls": 120, "neurontin": 5, "pharmacotherapi": 300, "fluoxetin": 30}
+    both = {("anticonvuls", "gabapentin"): 10, ("gabapentin", "neurontin"): 5}
+    v = Vocabulary(df=df, n=10_000, together=lambda a, b: both.get(tuple(sorted((a, b))), 0))
+    s = Subject(name="gabapentin", term="gabapentin", df=40, words=["gabapentin"])
+    texts = ["Options include anticonvulsants (gabapentin), sodium channel blockers and others.",
+             "Gabapentin (Neurontin) may ease nerve pain.",
+             "Trials assessed pharmacotherapy (gabapentin and fluoxetine were most commonly studied)."]
+    assert alternatives(s, texts, v).alternatives == ["neurontin"]  # not the class, not a list that is no names
+    t = Subject(name="Tylenol", term="tylenol", df=9, words=["tylenol"])
+    assert alternatives(t, ["codeine (Tylenol with Codeine, Robitussin AC) for mild pain"],
+                        Vocabulary(df={"codein": 50, "tylenol": 9}, n=10_000,
+                                   together=lambda a, b: 2)).alternatives == []  # 2 of the 9 Tylenol chunks
+    # after the name, only a list of names is another name: the dose of the drug that causes it is not
+    i = Subject(name="insomnia", term="insomnia", df=100, words=["insomnia"])
+    assert alternatives(i, ["Adverse events were headache and insomnia (lisdexamfetamine 30 mg daily)."],
+                        Vocabulary(df={"insomnia": 100, "lisdexamfetamin": 3}, n=10_000)).alternatives == []

@@ -256,8 +256,11 @@ def asked_of(question: str, subject: Subject | None, aspects: list[Aspect]) -> l
     name = re.escape(subject.name).replace(r"\ ", r"[\s-]+")
     before = re.compile(name + r"((?:\s+[\w'-]+){0,4}?)\s*$", re.I)
     after = re.compile(r"\s+(?:of|for)\s+(?:the\s+|a\s+)?(?:[\w'-]+\s+){0,2}?" + name + r"\b", re.I)
+    # "how much melatonin": the noun a quantifier asks the amount of follows it
+    quantified = re.compile(r"\s+(?:the\s+|a\s+|my\s+)?" + name + r"\b", re.I)
     return [a for a in aspects if a.name == "dose"
             and any(before.search(question[:m.start()]) or after.match(question[m.end():])
+                    or (m.group(0).lower().startswith("how ") and quantified.match(question[m.end():]))
                     for p in a.ask for m in p.finditer(question))]
 
 

@@ -31,7 +31,7 @@ from .subject import RANK_HEADED, Vocabulary, alternatives, find_subject, spelle
 from .parse.names import looks_like_name
 from .text import (GENERIC, STOP, _TOKEN, content_terms, question_types, stem_words, term_set,
                    topic_terms)
-from .types import Chunk, Passage, RetrievalResult, Subject
+from .types import Chunk, Passage, RetrievalResult, Subject, holds_term
 
 def _idf(n_chunks: int, df: int) -> float:
     """Inverse document frequency over ``n_chunks`` chunks (a term in none gets the highest)."""
@@ -326,7 +326,7 @@ class Retriever:
         chunks = self.store.get_chunks([ids[i] for i in rows[::step][:sample]])
         if not chunks:
             return 0.0
-        return sum(1 for c in chunks.values() if term in term_set(c.context)) / len(chunks)
+        return sum(1 for c in chunks.values() if holds_term(term_set(c.context), term)) / len(chunks)
 
     def phrase_headed(self, phrase: str, sample: int = 40, scope: tuple[str, ...] | None = None) -> float:
         """Share of the chunks of ``phrase_count`` that hold ``phrase`` as written whose title or headings hold it

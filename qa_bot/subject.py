@@ -315,7 +315,11 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
                                                                                      and d <= NAME_MAX_DF))
     # a compound read closed ("heart burn"): its closed word is searched too, as another name
     closed = [words[i]] if words[i] not in name.lower() else []
-    return Subject(name=name, term=term, df=d, headed=h, strong=strong, words=[x for x in resolved[lo:hi + 1] if x],
+    words_of = [x for x in resolved[lo:hi + 1] if x]
+    # the head of a name of several words (the last word of an English noun phrase: "infection" of "respiratory
+    # infection") is required of a text naming it when the focus word alone is no subject documents are about
+    head = words_of[-1] if len(words_of) > 1 and words_of[-1] != term and h < STRONG_HEADED else None
+    return Subject(name=name, term=term, df=d, headed=h, strong=strong, words=words_of, head=head,
                    alternatives=closed, alt_terms=stem_words(closed) if closed else [])
 
 
@@ -416,7 +420,7 @@ ALIAS_SHARE = 0.5  # two names of one thing share their chunks: the rarer is wri
 def _paren_pairs(name_word: str) -> re.Pattern[str]:
     w = re.escape(name_word)
     return re.compile(rf"\b([A-Za-z][A-Za-z-]{{3,}})\s*\(\s*(?:{_ITEM}\s*,\s*)*{w}\b[^)]*\)|"
-                      rf"\b{w}\s*\(\s*([A-Za-z][A-Za-z-]{{3,}}){_MORE}\s*\)", re.I)
+                      rf"\b{w}\s*\(\s*([A-Za-z][A-Za-z-]{{3,}}(?:\s+[A-Za-z][A-Za-z-]+){{0,2}}){_MORE}\s*\)", re.I)
 
 
 def _same_thing(a: str, b: str, vocab: Vocabulary) -> bool:
@@ -455,14 +459,17 @@ def alternatives(subject: Subject, texts: Iterable[str], vocab: Vocabulary, limi
     seen: Counter[str] = Counter()
     for text in texts:
         for m in pat.finditer(text):
-            other = (m.group(1) or m.group(2) or "").lower()
-            if not other or other == subject.name.lower() or other in STOP or other in GENERIC:
+            other = " ".join((m.group(1) or m.group(2) or "").lower().split())
+            if not other or other == subject.name.lower() or other.split()[0] in STOP or other.split()[-1] in STOP \
+                    or other in GENERIC:
                 continue
             seen[other] += 1
     names, terms = [], []
     for other, _ in seen.most_common():
-        t = stem_words([other])[0]
-        if t == subject.term or vocab.df.get(t, 0) == 0 or english_zipf(other) >= 4.0:
+        # a name of a few words ("herpes zoster") is searched whole and named by its rarest word
+        word = min(other.split(), key=english_zipf)
+        t = stem_words([word])[0]
+        if t == subject.term or vocab.df.get(t, 0) == 0 or english_zipf(word) >= 4.0:
             continue
         if subject.df and not _same_thing(subject.term, t, vocab):
             continue

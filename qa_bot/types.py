@@ -212,6 +212,9 @@ class Subject(BaseModel):
                                            "much documents are about it")
     strong: bool = Field(False, description="the answer is held to it: unknown to the index, or a subject that "
                                             "documents are about and that few chunks hold")
+    head: str | None = Field(None, description="the stemmed head of a name of several words that a text must hold "
+                                               "too (\"infect\" of \"respiratory infection\"), when its own term "
+                                               "alone names other things")
 
     @property
     def terms(self) -> frozenset[str]:
@@ -219,25 +222,29 @@ class Subject(BaseModel):
         return frozenset((self.term, *self.alt_terms))
 
     def named_in(self, terms: frozenset[str] | set[str]) -> bool:
-        """Whether a text's stemmed ``terms`` name the subject: another name of it, or its own term with the head
-        of its name (the last word of an English noun phrase: "infection" of "respiratory infection"; a text on
-        "respiratory syncytial virus" shares only the modifier). A hyphenated word the text splitter keeps whole
-        ("anti-fung") counts as its closed spelling ("antifung")."""
-        if any("-" in t for t in terms):
-            terms = {*terms, *(t.replace("-", "") for t in terms if "-" in t)}
-        if not self.alt_terms_set.isdisjoint(terms):
-            return True
-        if self.term not in terms:
-            return False
-        return len(self.words) < 2 or self.words[-1] in terms
-
-    @property
-    def alt_terms_set(self) -> frozenset[str]:
-        return frozenset(self.alt_terms)
+        """Whether a text's stemmed ``terms`` name the subject: another name of it, or its own term (with the
+        ``head`` of its name when one is required: a text on "respiratory syncytial virus" shares only the modifier
+        of "respiratory infection"), as the index reads the text (``holds_term``)."""
+        return any(holds_term(terms, t) for t in self.alt_terms) or (
+            holds_term(terms, self.term) and (self.head is None or holds_term(terms, self.head)))
 
     @property
     def display(self) -> str:
         return self.name if not self.alternatives else f"{self.name} ({', '.join(self.alternatives)})"
+
+
+def holds_term(terms: frozenset[str] | set[str], term: str) -> bool:
+    """Whether a text's stemmed ``terms`` hold the stemmed ``term`` as the index reads the text: the text splitter
+    keeps a hyphenated word whole ("dentatorubral-pallidoluysian", "anti-fung") where the index's tokenizer splits
+    it, so a part (of which a stem is the start: "dentatorubr" of "dentatorubral") or the closed spelling
+    ("antifung") holds it too."""
+    if term in terms:
+        return True
+    for t in terms:
+        if "-" in t and (t.replace("-", "") == term or any(
+                p == term or (len(term) >= 4 and p.startswith(term)) for p in t.split("-"))):
+            return True
+    return False
 
 
 class RetrievalResult(BaseModel):

@@ -149,6 +149,8 @@ def test_an_aspect_asked_of_a_named_subject_and_said_only_of_other_things_is_not
     dose = _composer().asked(q, q, None).aspects
     assert [a.name for a in dose] == ["dose"] and asked_of(q, subj, dose) == dose
     assert asked_of("What dose of bedaquiline for adults?", subj, dose) == dose
+    how_much = _composer().asked("How much bedaquiline should I take?", "How much bedaquiline should I take?", None)
+    assert asked_of("How much bedaquiline should I take?", subj, how_much.aspects) == how_much.aspects != []
     # asked of what is prescribed for the condition, not of the condition named before it
     sore = Subject(name="sore throat", term="throat", words=["sore", "throat"], df=3, strong=True)
     assert asked_of("sore throat, FeverPAIN 4, adult — abx, dose, duration?", sore, dose) == []

@@ -305,9 +305,16 @@ def test_a_brand_name_the_index_seldom_uses_is_still_a_name():
 
 
 def test_a_multi_word_subject_is_named_with_its_head():
-    s = Subject(name="respiratory infection", term="respiratori", df=800, words=["respiratori", "infect"])
+    v = _vocab_of({"respiratori": 800, "infect": 4000, "contagi": 300, "shingl": 120, "outbreak": 400},
+                  phrases={"respiratory infection": 20, "shingles outbreak": 5}, headed={"shingl": 0.7})
+    s = find_subject("Am I contagious with a respiratory infection?", v)
+    assert s is not None and s.term == "respiratori" and s.head == "infect"
     assert not s.named_in(term_set("Respiratory syncytial virus causes mild, cold-like symptoms."))
     assert s.named_in(term_set("Most respiratory infections are caused by viruses."))
+    # a focus word that documents are about names the subject alone ("shingles" of "shingles outbreak")
+    sh = find_subject("How can I prevent a shingles outbreak?", v)
+    assert sh is not None and sh.term == "shingl" and sh.head is None
+    assert sh.named_in(term_set("The shingles vaccine lowers the risk."))
     one = Subject(name="antifungal", term="antifung", df=19, words=["antifung"])
     assert one.named_in(term_set("Apply an anti-fungal cream twice a day."))  # the splitter keeps it whole
     alias = Subject(name="Imodium", term="imodium", df=4, alternatives=["loperamide"], alt_terms=["loperamid"])
@@ -331,3 +338,12 @@ def test_other_names_are_names_of_the_same_thing():
     i = Subject(name="insomnia", term="insomnia", df=100, words=["insomnia"])
     assert alternatives(i, ["Adverse events were headache and insomnia (lisdexamfetamine 30 mg daily)."],
                         Vocabulary(df={"insomnia": 100, "lisdexamfetamin": 3}, n=10_000)).alternatives == []
+
+
+def test_a_hyphenated_name_is_held_by_texts_the_splitter_keeps_it_whole_in():
+    # the index splits "Dentatorubral-pallidoluysian" (its terms: "dentatorubr", "pallidoluysian"); a text's terms
+    # keep it whole: the text still names the subject
+    s = Subject(name="Dentatorubral-pallidoluysian atrophy", term="pallidoluysian", df=15,
+                words=["dentatorubr", "pallidoluysian", "atrophi"], head="atrophi")
+    assert s.named_in(term_set("Dentatorubral-pallidoluysian atrophy > Is it inherited?"))
+    assert not s.named_in(term_set("Olivopontocerebellar atrophy > Is it inherited?"))

@@ -343,8 +343,10 @@ def _resolve(question: str, cands: list[Cand], i: int, term: str, gloss: list[st
             return g, vocab.df[g], g
     near = _respelt(question, cands, i, term, vocab)
     zipf = english_zipf(cands[i][1])
-    if near and zipf < UNKNOWN_ZIPF and english_zipf(near) >= UNKNOWN_ZIPF + 0.5:
-        near = None  # a rare name is not a misspelt everyday word ("singulair" is not "singular")
+    if near and 0 < zipf < UNKNOWN_ZIPF and english_zipf(near) >= UNKNOWN_ZIPF + 0.5:
+        # a rare name is not a misspelt everyday word ("singulair" is not "singular"); a word general English never
+        # writes ("pregnent") is
+        near = None
     return (near, vocab.df.get(near, 0), term) if near else (term, 0, term)
 
 

@@ -347,3 +347,14 @@ def test_a_hyphenated_name_is_held_by_texts_the_splitter_keeps_it_whole_in():
                 words=["dentatorubr", "pallidoluysian", "atrophi"], head="atrophi")
     assert s.named_in(term_set("Dentatorubral-pallidoluysian atrophy > Is it inherited?"))
     assert not s.named_in(term_set("Olivopontocerebellar atrophy > Is it inherited?"))
+
+
+def test_a_misspelt_everyday_word_is_no_unknown_name():
+    # "pregnent" is no word of general English (wordfreq never saw it): it is "pregnant" misspelt, not a brand the
+    # index does not know; "singulair" is a name English writes, not "singular" misspelt
+    v = _vocab_of({"pregnant": 1500, "hypoglycemia": 90, "singular": 40},
+                  spellings={"pregnent": ["pregnant"], "singulair": ["singular"]})
+    s = find_subject("I am pregnent, can hypoglycemia hurt the baby?", v)
+    assert s is not None and s.df > 0
+    u = find_subject("Is singulair safe?", v)
+    assert u is not None and u.df == 0

@@ -454,9 +454,9 @@ class Composer:
             if unsaid:  # said only of other things ("the dose" of other drugs in a regimen table)
                 return _abstain_on(base, pool, s, f"The indexed documents do not say "
                                                   f"{' or '.join(a.phrase for a in unsaid)} of {named.name}.")
-        # (a lead document whose title names none of the question's topic words is on another topic: a weak
-        # sentence naming the subject there is a mention in passing)
-        # (a guideline on the question's topic covers it in sections that need not name the drug asked about)
+        # a guideline on the question's topic covers it in sections that need not name the drug asked about; in a
+        # lead document on another topic (its title names none of the question's topic words) a weak sentence
+        # naming the subject is a mention in passing
         on_topic_guideline = lead.passage.chunk.doc_type == "guideline" and bool(lead.subject_terms) \
             and not lead.off_topic(asked)
         if cands and not on_topic_guideline and \

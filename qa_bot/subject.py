@@ -412,7 +412,7 @@ def _surface(question: str, cand: Cand) -> str:
 
 # other names, as the indexed text gives them: "isotretinoin (Accutane)", "Imodium (loperamide)",
 # "gabapentin (Gabarone, Neurontin)"; after the name, the other name is a whole item of a parenthesised list of
-# names ("insomnia (Design: randomized trial)" is no name of insomnia). Whether the two name one thing, not a class
+# names ("insomnia (lisdexamfetamine 30 mg daily)" names no insomnia). Whether the two name one thing, not a class
 # and its member, is the index's to say (``_same_thing``)
 _ITEM = r"[A-Za-z][\w-]*"
 _MORE = rf"(?:\s*(?:,|;|\bor\b|\band\b)\s*{_ITEM})*"

@@ -425,6 +425,12 @@ def _paren_pairs(name_word: str) -> re.Pattern[str]:
                       rf"\b{w}\s*\(\s*([A-Za-z][A-Za-z-]{{3,}}(?:\s+[A-Za-z][A-Za-z-]+){{0,2}}){_MORE}\s*\)", re.I)
 
 
+def _plural(word: str) -> bool:
+    """A plural noun: it ends in "s" and general English writes its singular about as often ("inhibitors",
+    "medications"; not "herpes", "measles", whose "singular" is no word)."""
+    return word.endswith("s") and not word.endswith("ss") and english_zipf(word[:-1]) >= english_zipf(word) - 0.5
+
+
 def _same_thing(a: str, b: str, vocab: Vocabulary) -> bool:
     """Whether two indexed terms written "a (b)" name one thing rather than a class and its member ("anticonvulsants
     (gabapentin)") or a thing and its cause ("insomnia (lisdexamfetamine)"): the chunks holding the rarer are
@@ -468,11 +474,14 @@ def alternatives(subject: Subject, texts: Iterable[str], vocab: Vocabulary, limi
             seen[other] += 1
     names, terms = [], []
     for other, _ in seen.most_common():
-        # a name of a few words ("herpes zoster") is searched whole and named by its rarest word
+        # a name of a few words ("herpes zoster"), each rare in general English ("except cyclooxygenase inhibitors"
+        # is no name), is searched whole and named by its rarest word
         word = min(other.split(), key=english_zipf)
         t = stem_words([word])[0]
-        if t == subject.term or vocab.df.get(t, 0) == 0 or english_zipf(word) >= 4.0:
+        if t == subject.term or t in terms or vocab.df.get(t, 0) == 0 or max(map(english_zipf, other.split())) >= 4.0:
             continue
+        if _plural(other.split()[-1]):
+            continue  # a plural names a class ("anticonvulsants (gabapentin)", "medications (NSAIDs)"), not one thing
         if subject.df and not _same_thing(subject.term, t, vocab):
             continue
         names.append(other)

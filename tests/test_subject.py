@@ -334,6 +334,15 @@ def test_other_names_are_names_of_the_same_thing():
     assert alternatives(t, ["codeine (Tylenol with Codeine, Robitussin AC) for mild pain"],
                         Vocabulary(df={"codein": 50, "tylenol": 9}, n=10_000,
                                    together=lambda a, b: 2)).alternatives == []  # 2 of the 9 Tylenol chunks
+    # a name of a few words, each rare in English, is another name; an exclusion in parentheses is not
+    n = Subject(name="NSAIDs", term="nsaid", df=170, words=["nsaid"])
+    vn = Vocabulary(df={"nsaid": 170, "cyclooxygenas": 30, "zoster": 60}, n=10_000)
+    assert alternatives(n, ["NSAIDs (except cyclooxygenase inhibitors) upset the stomach."], vn).alternatives == []
+    sh = Subject(name="shingles", term="shingl", df=120, words=["shingl"])
+    assert alternatives(sh, ["Shingles (herpes zoster) is an outbreak of a rash."], vn).alternatives == ["herpes zoster"]
+    # a plural names a class, even one the index writes with the name in most of its chunks
+    vm = Vocabulary(df={"nsaid": 170, "medic": 900}, n=10_000, together=lambda a, b: 160)
+    assert alternatives(n, ["Over-the-counter medications (NSAIDs) relieve pain."], vm).alternatives == []
     # after the name, only a list of names is another name: the dose of the drug that causes it is not
     i = Subject(name="insomnia", term="insomnia", df=100, words=["insomnia"])
     assert alternatives(i, ["Adverse events were headache and insomnia (lisdexamfetamine 30 mg daily)."],

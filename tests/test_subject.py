@@ -367,3 +367,15 @@ def test_a_misspelt_everyday_word_is_no_unknown_name():
     assert s is not None and s.df > 0
     u = find_subject("Is singulair safe?", v)
     assert u is not None and u.df == 0
+
+
+def test_an_unknown_drug_beside_a_known_one_and_a_class_alias_on_the_bundled_corpus(bundled_settings):
+    from qa_bot.engine import answer
+    from qa_bot.retrieve import get_retriever
+
+    s = bundled_settings
+    a = answer("I took Fioricet this morning, is naproxen safe now?", [], s)
+    assert a.abstained and "Fioricet" in (a.abstain_reason or "")  # the drug no document mentions, by name
+    subj = get_retriever(s).subject_of("What is gabapentin?")
+    # "anticonvulsants (gabapentin)" is a class and its member; "gabapentin (Gabarone, Neurontin)" other names
+    assert subj is not None and "anticonvulsants" not in subj.alternatives and "neurontin" in subj.alternatives

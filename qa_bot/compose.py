@@ -795,7 +795,11 @@ class Composer:
                 return
             p = Passage(chunk=unit, score=c.passage.score, features={"expanded": 1.0, "named_unit": 1.0})
             first = next((s for s in _sentences(p, -1) if not is_fragment(s.text)), None)
-            if first is None or chosen.said_already(first):
+            if first is None:
+                return
+            if chosen.said_already(first):  # quoted already: its note names it
+                same = next(o for _, o in chosen.items if o.text == first.text or _repeats(first, o))
+                same.ref = same.ref or ref
                 return
             first.is_rec = unit.kind == "recommendation" or any(r[0] <= first.start < r[1] for r in unit.recs)
             first.grade, first.ref, first.score = unit.grade, ref, c.score

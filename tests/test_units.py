@@ -164,3 +164,22 @@ def test_clinician_shorthand_for_thrombolysis_and_its_contraindications():
     assert e.found["CI"] == "contraindication" and e.found["lysis"] == "thrombolysis"
     assert not expand("tumor lysis syndrome prevention?").found  # lysis of cells is not thrombolysis
     assert "CI" not in expand("hazard ratio and its 95% CI?").found  # a confidence interval
+
+
+def test_a_titled_recommendation_whose_title_abbreviates_a_genus_is_one_graded_unit(tmp_path):
+    from layout_fixtures import write_pages
+
+    # WHO's order (grade line, "Title (year)", statement); "P. falciparum" in the title is no sentence end
+    lines = [(72, 80, "5.2 Reducing transmission", {"fontsize": 14, "weight": "bold"}),
+             (72, 110, "Strong recommendation for , Low certainty evidence"),
+             (72, 140, "Reducing the transmissibility of treated P. falciparum infections (2024)"),
+             (72, 170, "In low-transmission areas, a single low dose of primaquine should be given with an ACT."),
+             (72, 200, "G6PD testing is not required.")]
+    (tmp_path / "in").mkdir()
+    res = load([write_pages(tmp_path / "in" / "who.pdf", [lines])], Settings(data_dir=tmp_path / "idx"))
+    assert not res.errors, res.errors
+    doc = res.documents[0]
+    recs = [s for s in doc.sections if s.kind == "recommendation"]
+    assert len(recs) == 1 and recs[0].grade == "Strong recommendation for , Low certainty evidence", doc.sections
+    assert recs[0].date == "2024" and "(2024)" not in doc.text
+    assert doc.text[recs[0].start:recs[0].end].startswith("In low-transmission areas, a single low dose of primaquine")

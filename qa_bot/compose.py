@@ -29,7 +29,7 @@ from .coverage import aspect_weights, coverage_features, coverage_model, unsaid_
 from .scorer import answerable_model, sentence_scorer
 from .subject import STRONG_HEADED, Aspect, asked_aspects, is_name
 from .types import Answer, AnswerSentence, Chunk, Citation, Passage, Subject
-from .units import (STRENGTH_ASKED, asked_labels, cross_refs, defines_label, named_unit,
+from .units import (INSTRUCTS, STRENGTH_ASKED, asked_labels, cross_refs, defines_label, named_unit,
                     section_recommendation)
 from .verify import is_evidence
 
@@ -387,6 +387,7 @@ class Lead:
         return _subject_terms(self.passage.chunk.title)
 
 
+STATEMENT_SENTENCES, STATEMENT_CHARS = 3, 600  # a recommendation statement this short is quoted whole
 COVERAGE_PASSAGES = 20  # the passages on the subject (best retrieved first) read for the aspect coverage: its cost
 
 HAND_FEATURES = frozenset(("retrieval", "overlap", "heading_overlap", "rec_statement", "rec_sentence", "meta",
@@ -783,6 +784,25 @@ class Composer:
         refs = cross_refs(c.text)
         return bool(refs) and not any(named_unit(k, n, self.doc_chunks(c.passage.chunk.doc_id)) for k, n in refs)
 
+    @staticmethod
+    def whole_statements(chosen: Chosen) -> None:
+        """A short recommendation statement is one unit: quoted in part, its other sentences that say what to do are
+        quoted with it, in its order ("… should be given with an ACT … to reduce transmission. G6PD testing is not
+        required."; not "Literature scans conducted in 2022 … showed …")."""
+        for i, (group, c) in reversed(list(enumerate(chosen.items))):
+            unit = c.passage.chunk
+            if unit.kind != "recommendation" or len(unit.text) > STATEMENT_CHARS:
+                continue
+            sents = [s for s in _sentences(c.passage, c.p_index) if not is_fragment(s.text)]
+            if len(sents) > STATEMENT_SENTENCES or not any(s.start == c.start for s in sents):
+                continue
+            rest = [s for s in sents if s.start != c.start and INSTRUCTS.search(s.text) and is_evidence(s.text)
+                    and not META_SENTENCE.search(s.text) and not chosen.said_already(s)]
+            before, after = [s for s in rest if s.end <= c.start], [s for s in rest if s.start >= c.end]
+            for s in before + after:
+                s.score = c.score  # (the unit's grade note stays on the sentence quoted for it)
+            chosen.items[i:i + 1] = [(group, s) for s in before] + [(group, c)] + [(group, s) for s in after]
+
     def named_units(self, asked: Asked, chosen: Chosen) -> list[Passage]:
         """The units the chosen sentences lead to, each quoted after the sentence that leads to it (its first
         sentence, cited): the recommendation or section a cross-reference names, and, when the question asks how
@@ -806,6 +826,7 @@ class Composer:
             chosen.items.insert(i + 1, (group, first))
             added.append(p)
 
+        self.whole_statements(chosen)
         for i, (group, c) in reversed(list(enumerate(chosen.items))):
             for kind, num in cross_refs(c.text):
                 unit = named_unit(kind, num, self.doc_chunks(c.passage.chunk.doc_id))

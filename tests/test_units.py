@@ -183,3 +183,34 @@ def test_a_titled_recommendation_whose_title_abbreviates_a_genus_is_one_graded_u
     assert len(recs) == 1 and recs[0].grade == "Strong recommendation for , Low certainty evidence", doc.sections
     assert recs[0].date == "2024" and "(2024)" not in doc.text
     assert doc.text[recs[0].start:recs[0].end].startswith("In low-transmission areas, a single low dose of primaquine")
+
+
+def test_a_short_recommendation_statement_quoted_in_part_is_quoted_whole():
+    from qa_bot.compose import Chosen, _sentences
+
+    text = ("In low-transmission areas, a single low dose of primaquine should be given with an ACT to reduce "
+            "transmission. G6PD testing is not required.")
+    p = Passage(chunk=chunk(text, "w", sid="rec", doc_type="guideline", kind="recommendation",
+                            grade="Strong recommendation for , Low certainty evidence"), score=1.0)
+    first, rest = _sentences(p, 0)
+    other = _sentences(Passage(chunk=chunk("Primaquine is a gametocytocide used in many settings.", "w", sid="x",
+                                           doc_type="guideline"), score=0.5), 1)[0]
+    chosen = Chosen()
+    chosen.items = [("bottom_line", first), ("Key points", other)]
+    Composer.whole_statements(chosen)
+    assert [(g, c.text) for g, c in chosen.items] == [("bottom_line", first.text), ("bottom_line", rest.text),
+                                                      ("Key points", other.text)]
+    # how the statement was made, or where to read on, is not what to do
+    p = Passage(chunk=chunk("Screening for celiac disease is not recommended in adults without symptoms. Literature "
+                            "scans conducted in 2022 showed a lack of new evidence. Go to the Clinical Considerations "
+                            "section for suggestions.", "u", sid="i", doc_type="guideline", kind="recommendation"),
+                score=1.0)
+    chosen.items = [("bottom_line", _sentences(p, 0)[0])]
+    Composer.whole_statements(chosen)
+    assert len(chosen.items) == 1
+    # a long statement is not quoted whole: its best sentence stands for it
+    long = Passage(chunk=chunk(" ".join(f"Sentence number {n} of a long recommendation text here." for n in range(6)),
+                               "w", sid="long", doc_type="guideline", kind="recommendation"), score=1.0)
+    chosen.items = [("bottom_line", _sentences(long, 0)[0])]
+    Composer.whole_statements(chosen)
+    assert len(chosen.items) == 1

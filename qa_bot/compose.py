@@ -835,7 +835,8 @@ class Composer:
         if STRENGTH_ASKED.search(asked.question) and not any(c.is_rec and c.grade for _, c in chosen.items):
             at = next(((i, c) for i, (g, c) in enumerate(chosen.items) if g == "bottom_line"
                        and c.passage.chunk.doc_type == "guideline"), None)
-            rec = section_recommendation(at[1].passage.chunk, self.doc_chunks(at[1].passage.chunk.doc_id)) if at else None
+            rec = (section_recommendation(at[1].passage.chunk, self.doc_chunks(at[1].passage.chunk.doc_id))
+                   if at else None)
             if rec is not None:
                 quote(at[0], "bottom_line", at[1], rec, None)
         return added
@@ -933,7 +934,7 @@ class Covers:
                    else 0.0)
                 + (w.cover_quantity if a.wants_quantity and states_quantity(c.text) else 0.0)
                 + (w.cover_threshold if self.thresholds and self.thresholds & thresholds(c.text) else 0.0)
-                # the legend line of the numbered label asked ("category 3" → "3 = …"), weighed as a threshold stated
+                # the legend line of the numbered label asked ("category 3" → "3 = …"), weighed as a threshold
                 + (w.cover_threshold if self.labels and defines_label(c.text, self.labels) else 0.0))
 
 

@@ -85,7 +85,8 @@ def test_cross_refs_and_the_units_they_name():
     assert cross_refs("(see table 2)") == cross_refs("see Annex 4") == cross_refs("see recommendation under 4") == []
     g = "guideline"
     chunks = [chunk("Intro text.", "g", sid="a", doc_type=g, heading_path=["G", "5.2 Treatment"]),
-              chunk("Test before primaquine.", "g", sid="b", doc_type=g, heading_path=["G", "5.2.1.6 Testing for G6PD"]),
+              chunk("Test before primaquine.", "g", sid="b", doc_type=g,
+                    heading_path=["G", "5.2.1.6 Testing for G6PD"]),
               chunk("Offer naloxone.", "g", sid="c", doc_type=g, heading_path=["G", "Recommendation 8"]),
               chunk("Use the lowest dose.", "g", sid="d", doc_type=g, kind="recommendation", rec_number="4")]
     assert named_unit("section", "5.2.1.6", chunks).text == "Test before primaquine."
@@ -101,8 +102,9 @@ def _at(text: str, start: int, path: list[str], **kw):
 
 def test_the_graded_recommendation_of_a_quoted_section():
     sec = ["W", "4.2.1 Preventive treatment in pregnancy"]
-    rec = _at("Pregnant women should be given preventive treatment at set intervals.", 10, sec + ["Preventive treatment"],
-              kind="recommendation", grade="Strong recommendation, moderate certainty evidence")
+    rec = _at("Pregnant women should be given preventive treatment at set intervals.", 10,
+              sec + ["Preventive treatment"], kind="recommendation",
+              grade="Strong recommendation, moderate certainty evidence")
     remark = _at("Doses should be given at least one month apart.", 100, sec)
     practical = _at("Treatment should not start before week 13.", 200, sec)
     other = _at("Other section text.", 300, ["W", "4.2.2 Children"])
@@ -144,7 +146,8 @@ def test_a_numbered_label_asked_leads_with_its_legend_line(tmp_path):
     assert asked_labels("stage 1 hypertension, grade B?") == {("stage", "1"), ("grade", "B")}
     assert asked_labels("type a personality and class a drugs") == set()
     legend = "\n\n".join(f"KEY: {n} = {t}" for n, t in [
-        ("1", "No restriction (method can be used)."), ("2", "Advantages generally outweigh theoretical or proven risks."),
+        ("1", "No restriction (method can be used)."),
+        ("2", "Advantages generally outweigh theoretical or proven risks."),
         ("3", "Theoretical or proven risks usually outweigh the advantages."),
         ("4", "Unacceptable health risk (method not to be used).")])
     t = "Summary chart of medical eligibility criteria for contraceptive use"

@@ -25,7 +25,8 @@ STRENGTH_ASKED = re.compile(r"\b(?:rec(?:ommendation)?s?\.?\s+(?:strength|grade|
 # a sentence of a recommendation statement that says what to do (or that something is not needed), not how the
 # statement was made ("Literature scans conducted in 2022 … showed …") nor where to read on
 INSTRUCTS = re.compile(r"\b(?:should|must|recommend(?:s|ed)?|suggest(?:s|ed)?|"
-                       r"(?:is|are)\s+not\s+(?:required|needed|necessary)|need\s+not|do(?:es)?\s+not\s+(?:have|need)\s+to)\b", re.I)
+                       r"(?:is|are)\s+not\s+(?:required|needed|necessary)|need\s+not|"
+                       r"do(?:es)?\s+not\s+(?:have|need)\s+to)\b", re.I)
 
 # a numbered label asked about: "category 3", "class II", "stage 1", "grade B"
 LABEL_ASKED = re.compile(r"\b(?P<word>(?i:category|class|grade|stage|level|step|tier))\s+"

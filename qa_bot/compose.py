@@ -29,6 +29,8 @@ from .coverage import aspect_weights, coverage_features, coverage_model, unsaid_
 from .scorer import answerable_model, sentence_scorer
 from .subject import STRONG_HEADED, Aspect, asked_aspects, is_name
 from .types import Answer, AnswerSentence, Chunk, Citation, Passage, Subject
+from .units import (INSTRUCTS, STRENGTH_ASKED, asked_labels, cross_refs, defines_label, named_unit,
+                    section_recommendation)
 from .verify import is_evidence
 
 QTYPE_LABEL = {"treatment": "Treatment", "symptoms": "Signs and symptoms", "causes": "Causes",
@@ -58,6 +60,7 @@ class Cand:
     meta: bool = False  # about the document (its objectives, methods, how its summary is organised), not about care
     grade: str | None = None
     features: dict[str, float] = field(default_factory=dict)  # what ``Composer.sentence_features`` measured
+    ref: str | None = None  # the unit a quoted sentence's cross-reference names ("recommendation 6"), when it is that
 
 
 def _label(p: Passage) -> str:
@@ -392,6 +395,7 @@ class Lead:
         return bool(self.subject_terms) and self.subject_terms.isdisjoint(asked.topic)
 
 
+STATEMENT_SENTENCES, STATEMENT_CHARS = 3, 600  # a recommendation statement this short is quoted whole
 COVERAGE_PASSAGES = 20  # the passages on the subject (best retrieved first) read for the aspect coverage: its cost
 
 HAND_FEATURES = frozenset(("retrieval", "overlap", "heading_overlap", "rec_statement", "rec_sentence", "meta",
@@ -424,6 +428,7 @@ class Composer:
         self.settings = settings
         self.w = settings.composer
         self.stats = stats or CorpusStats()
+        self._docs: dict[str, list[Chunk]] = {}  # ``doc_chunks`` read in this answer
         self.scorer = sentence_scorer() if settings.composer.fitted else None
         # the hand-set weight of each feature (``HAND_FEATURES``), read once: every sentence is scored with them
         self.hand_weights = {**self.w.model_dump(include=HAND_FEATURES - {"followup"}),
@@ -477,7 +482,11 @@ class Composer:
         best = self.bottom_line(asked, cands, lead, subject, chosen)
         self.key_points(cands, best, lead, chosen)
         self.conflicts(standalone, cands, chosen)
+        named = self.named_units(asked, chosen)
+        passages = passages + named
         update = self.numbered(chosen, passages, standalone)
+        if named:  # the units quoted are passages of the answer (its citations point to them)
+            update["passages"] = passages
         if missing:  # a two-part question, one part answered: say which part the documents leave out
             update["missing_aspects"] = [a.name for a in missing]
             update["notice"] = f"The indexed documents {_on(subject)}do not say {' or '.join(a.phrase for a in missing)}."
@@ -713,6 +722,9 @@ class Composer:
                 naming = max((c for c in cands if _speaks_of(subject, c)), key=lambda c: c.score, default=None)
                 if naming is not None and naming.score >= w.rec_share * max(c.score for c in cands):
                     from_lead = self._from_lead(cands, naming.passage)
+        # a sentence that points to a unit the document does not hold ("see recommendation 1.3.5") is not the
+        # bottom line: what it refers to cannot be shown with it
+        from_lead = [c for c in from_lead if not self.points_away(c)] or from_lead
         recs = [c for c in from_lead if c.is_rec]
         best_any = max(from_lead, key=lambda c: c.score)
         best_rec = max(recs, key=lambda c: c.score) if recs else None
@@ -788,6 +800,74 @@ class Composer:
             if chosen.take(label, c):
                 per_p[c.p_index] = per_p.get(c.p_index, 0) + 1
 
+    def doc_chunks(self, doc_id: str) -> list[Chunk]:
+        """A document's chunks (``CorpusStats.doc_chunks``), read once per answer."""
+        if doc_id not in self._docs:
+            self._docs[doc_id] = self.stats.doc_chunks(doc_id)
+        return self._docs[doc_id]
+
+    def points_away(self, c: Cand) -> bool:
+        """A sentence whose cross-references all name units its document does not hold."""
+        refs = cross_refs(c.text)
+        return bool(refs) and not any(named_unit(k, n, self.doc_chunks(c.passage.chunk.doc_id)) for k, n in refs)
+
+    @staticmethod
+    def whole_statements(chosen: Chosen) -> None:
+        """A short recommendation statement is one unit: quoted in part, its other sentences that say what to do are
+        quoted with it, in its order ("… should be given with an ACT … to reduce transmission. G6PD testing is not
+        required."; not "Literature scans conducted in 2022 … showed …")."""
+        for i, (group, c) in reversed(list(enumerate(chosen.items))):
+            unit = c.passage.chunk
+            if unit.kind != "recommendation" or len(unit.text) > STATEMENT_CHARS:
+                continue
+            sents = [s for s in _sentences(c.passage, c.p_index) if not is_fragment(s.text)]
+            if len(sents) > STATEMENT_SENTENCES or not any(s.start == c.start for s in sents):
+                continue
+            rest = [s for s in sents if s.start != c.start and INSTRUCTS.search(s.text) and is_evidence(s.text)
+                    and not META_SENTENCE.search(s.text) and not chosen.said_already(s)]
+            before, after = [s for s in rest if s.end <= c.start], [s for s in rest if s.start >= c.end]
+            for s in before + after:
+                s.score = c.score  # (the unit's grade note stays on the sentence quoted for it)
+            chosen.items[i:i + 1] = [(group, s) for s in before] + [(group, c)] + [(group, s) for s in after]
+
+    def named_units(self, asked: Asked, chosen: Chosen) -> list[Passage]:
+        """The units the chosen sentences lead to, each quoted after the sentence that leads to it (its first
+        sentence, cited): the recommendation or section a cross-reference names, and, when the question asks how
+        strong the recommendation is and no quoted sentence carries a grade, the graded recommendation of the bottom
+        line's section. Returns their passages (for the citations)."""
+        added: list[Passage] = []
+
+        def quote(i: int, group: str, c: Cand, unit: Chunk, ref: str | None) -> None:
+            if unit.chunk_id == c.passage.chunk.chunk_id or any(p.chunk.chunk_id == unit.chunk_id for p in added):
+                return
+            p = Passage(chunk=unit, score=c.passage.score, features={"expanded": 1.0, "named_unit": 1.0})
+            first = next((s for s in _sentences(p, -1) if not is_fragment(s.text)), None)
+            if first is None:
+                return
+            if chosen.said_already(first):  # quoted already: its note names it
+                same = next(o for _, o in chosen.items if o.text == first.text or _repeats(first, o))
+                same.ref = same.ref or ref
+                return
+            first.is_rec = unit.kind == "recommendation" or any(r[0] <= first.start < r[1] for r in unit.recs)
+            first.grade, first.ref, first.score = unit.grade, ref, c.score
+            chosen.items.insert(i + 1, (group, first))
+            added.append(p)
+
+        self.whole_statements(chosen)
+        for i, (group, c) in reversed(list(enumerate(chosen.items))):
+            for kind, num in cross_refs(c.text):
+                unit = named_unit(kind, num, self.doc_chunks(c.passage.chunk.doc_id))
+                if unit is not None:
+                    quote(i, group, c, unit, f"{kind} {num}")
+        if STRENGTH_ASKED.search(asked.question) and not any(c.is_rec and c.grade for _, c in chosen.items):
+            at = next(((i, c) for i, (g, c) in enumerate(chosen.items) if g == "bottom_line"
+                       and c.passage.chunk.doc_type == "guideline"), None)
+            rec = (section_recommendation(at[1].passage.chunk, self.doc_chunks(at[1].passage.chunk.doc_id))
+                   if at else None)
+            if rec is not None:
+                quote(at[0], "bottom_line", at[1], rec, None)
+        return added
+
     @staticmethod
     def conflicts(standalone: str, cands: list[Cand], chosen: Chosen) -> None:
         """A source that advises against vs one that sounds hopeful, on the same topic, as a note (a sentence
@@ -817,6 +897,8 @@ class Composer:
                     numbering[cid] = len(numbering) + 1
                 spans.setdefault(cid, []).append((c.start, c.end))
                 note = grade_note(c.passage, c.grade) if c.is_rec else None
+                if c.ref:  # the unit a sentence above names: which one
+                    note = f"{c.ref}; {note}" if note else c.ref
                 sentences.append(AnswerSentence(text=c.text, citations=[numbering[cid]], group=g, supported=True,
                                                 note=note))
         by_id = {p.chunk.chunk_id: p for p in passages}
@@ -863,6 +945,7 @@ class Covers:
         self.aspect = {t: asked.weights.get(t, 0.0)
                        for t in set(term_set(PATIENT_DESCRIPTOR.sub(" ", asked.text))) - title_terms}
         self.thresholds = thresholds(asked.text)
+        self.labels = asked_labels(asked.question)
 
     def __call__(self, c: Cand) -> float:
         a, w = self.asked, self.w
@@ -877,7 +960,9 @@ class Covers:
                 + (w.cover_population if population_match(a.text, c.text + " " + (c.passage.chunk.population or "")) > 0
                    else 0.0)
                 + (w.cover_quantity if a.wants_quantity and states_quantity(c.text) else 0.0)
-                + (w.cover_threshold if self.thresholds and self.thresholds & thresholds(c.text) else 0.0))
+                + (w.cover_threshold if self.thresholds and self.thresholds & thresholds(c.text) else 0.0)
+                # the legend line of the numbered label asked ("category 3" → "3 = …"), weighed as a threshold
+                + (w.cover_threshold if self.labels and defines_label(c.text, self.labels) else 0.0))
 
 
 def _speaks_of(subject: Subject, c: Cand) -> bool:

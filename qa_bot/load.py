@@ -37,12 +37,13 @@ class InputError(Exception):
 
 # --- helpers ---------------------------------------------------------------------------------------
 # bumped when loading or chunking changes what an unchanged file becomes, so that the next ingest redoes it
-PIPELINE_VERSION = 6  # 3: "is an option", "is reasonable", "may be considered" are recommendation statements
+PIPELINE_VERSION = 7  # 3: "is an option", "is reasonable", "may be considered" are recommendation statements
 # 4: scanned pages read with their layout; web pages keep their headings; form items; certain glyph repairs
 # 5: recommendation units with their list items; sideways tables' titles; OCR'd paragraphs; lists beside bullets
 # 6: a grade line printed above a titled recommendation ("Title (2022)") grades that recommendation; a label
 #    printed without its colon leads its items; a condition item over a dose item is one item; noun-phrase
 #    items under a heading are read as one paragraph led by it
+# 7: a recommendation's title may hold an abbreviated genus ("treated P. falciparum infections (2024)")
 
 
 def doc_hash(doc: SourceDocument) -> str:

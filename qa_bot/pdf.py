@@ -1567,8 +1567,9 @@ def _gather_units(paras: list[Para]) -> list[Para]:
 
 
 # a recommendation's title with its year, as WHO prints it between the grade line and the text
-# ("Intermittent preventive treatment of malaria in pregnancy (2022)")
-TITLE_YEAR = re.compile(r"^(?P<title>[A-Z][^.:;]{2,150}?)\s*\((?P<year>(?:19|20)\d\d)\)$")
+# ("Intermittent preventive treatment of malaria in pregnancy (2022)"); an abbreviated genus is no sentence end
+# ("Reducing the transmissibility of treated P. falciparum infections (2024)")
+TITLE_YEAR = re.compile(r"^(?P<title>[A-Z](?:[^.:;]|(?<=\b[A-Z])\.(?=\s[a-z])){2,150}?)\s*\((?P<year>(?:19|20)\d\d)\)$")
 RECOMMENDS = re.compile(r"\b(?:recommends?|recommended|suggests?|should|must)\b", re.I)
 
 

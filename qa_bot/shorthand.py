@@ -71,6 +71,7 @@ ACRONYMS: dict[str, list[Sense]] = {
     "PSA": [("prostate-specific antigen", None)], "PTSD": [("posttraumatic stress disorder", None)],
     "RA": [("rheumatoid arthritis", None)], "SCD": [("sickle cell disease", None)],
     "SLE": [("systemic lupus erythematosus", None)], "SNRI": [("serotonin-norepinephrine reuptake inhibitor", None)],
+    "STEMI": [("ST-elevation myocardial infarction", None)],
     "SSRI": [("selective serotonin reuptake inhibitor", None)], "STD": [("sexually transmitted disease", None)],
     "STI": [("sexually transmitted infection", None)], "SUD": [("substance use disorder", None)],
     "T1DM": [("type 1 diabetes mellitus", None)], "T2DM": [("type 2 diabetes mellitus", None)],
@@ -92,6 +93,10 @@ ACRONYMS: dict[str, list[Sense]] = {
                                     r"overdose|trauma)\b"),
            ("erectile dysfunction", r"\b(?:sildenafil|tadalafil|PDE5|sexual|erection|impotence)\b")],
     "MS": [("multiple sclerosis", r"\b(?:relapse|demyelinat\w*|optic|MRI|lesions?|interferon)\b")],
+    "CI": [("contraindication", r"\b(?:absolute|lysis|thromboly\w*|fibrinoly\w*|contraindicat\w*)\b")],
+    # lower-case clinician shorthand with several meanings (tumour lysis): spelled out only when a cue points to one
+    "lysis": [("thrombolysis", r"\b(?:STEMI|N?STEMI|MI|stroke|CVA|tPA|alteplase|tenecteplase|streptokinase|"
+                               r"fibrinoly\w*|thromboly\w*|PCI|CI)\b")],
     "US": [("ultrasonography", r"\b(?:thyroid|abdominal|pelvic|renal|carotid|aorta|AAA|breast|liver|screen\w*|"
                                r"scan|imaging|transvaginal|doppler|duplex)\b")],
 }

@@ -292,7 +292,9 @@ class AnswerSentence(BaseModel):
     group: str = Field("", description="bottom_line, a key-point heading, or conflicting_evidence")
     supported: bool | None = None
     note: str | None = Field(None, description="the recommendation's grade and date, from the cited passage's "
-                                               "metadata, shown after the quote (\"grade B, 2021\")")
+                                               "metadata, shown after the quote (\"grade B, 2021\"); for a unit "
+                                               "that a quoted cross-reference names, that unit "
+                                               "(\"recommendation 1.3.5; grade …\")")
 
     @property
     def display(self) -> str:

@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("chunk", {"chunk"}),
     ("embed and store", {"embed", "store"}),
     ("retrieve", {"retrieve", "subject"}),
-    ("compose and verify", {"compose", "verify", "scorer", "coverage"}),
+    ("compose and verify", {"compose", "verify", "scorer", "coverage", "units"}),
     ("engine", {"engine", "llm", "rewrite"}),
     ("front ends", {"", "api", "api_limits", "keys", "audit", "feedback", "render", "openwebui", "cli", "mcp_server",
                     "langchain", "evaluate", "settings_doc"}),

@@ -729,11 +729,11 @@ class Composer:
         best_any = max(from_lead, key=lambda c: c.score)
         best_rec = max(recs, key=lambda c: c.score) if recs else None
         best = best_rec if best_rec is not None and best_rec.score >= w.rec_share * best_any.score else best_any
-        if subject is not None and subject.df and not _speaks_of(subject, best):
-            # the bottom line names the subject when a sentence nearly as good does (a guideline's section whose
-            # title or headings name it need not repeat its name; one on something else that mentions it
-            # elsewhere is not about it)
-            naming = [c for c in from_lead if _speaks_of(subject, c) and c.score >= w.rec_share * best.score]
+        if subject is not None and subject.df and not subject.named_in(best.terms) and \
+                lead.passage.chunk.doc_type != "guideline":
+            # the bottom line of a page names the subject when a sentence nearly as good does (a guideline's section
+            # on the subject need not repeat its name)
+            naming = [c for c in from_lead if subject.named_in(c.terms) and c.score >= w.rec_share * best.score]
             best = max(naming, key=lambda c: c.score, default=best)
         # the question's aspect (what it asks beyond the subject: "when do we stop", "what dose"): when a sentence
         # answers it and the recommendation does not, that sentence leads and the recommendation follows

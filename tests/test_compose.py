@@ -409,26 +409,3 @@ def test_a_name_named_only_by_a_weak_sentence_is_mentioned_in_passing():
     named.score = 0.7
     assert not passing_mention(subj, cands, [p], 0.6)
 
-
-def test_a_guideline_bottom_line_names_the_subject_its_section_does_not():
-    subj = Subject(name="ezetimibe", term="ezetimib", words=["ezetimib"], df=20, strong=True)
-    p = _p("Clinicians should offer a moderate-intensity statin to adults aged 40 to 75 years. "
-           "Ezetimibe can be added for adults who do not reach their LDL target.", "g", "Lipid management",
-           doc_type="guideline")
-    c = _composer()
-    q = "Can ezetimibe be added to a statin?"
-    asked = c.asked(q, q, None)
-    lead = Lead(passage=p, ranked=[p], older={}, about=[p], subject=subj)
-    cands = c.score(asked, [p], lead)
-    statin = next(x for x in cands if x.text.startswith("Clinicians"))
-    eze = next(x for x in cands if x.text.startswith("Ezetimibe"))
-    statin.score, eze.score = 1.0, 0.7
-    assert c.bottom_line(asked, cands, lead, subj, Chosen()) is eze
-    # a section whose headings name the subject need not repeat its name
-    h = _p("Clinicians should offer a moderate-intensity statin to adults aged 40 to 75 years. "
-           "It can be added for adults who do not reach their LDL target.", "g", "Lipid management",
-           heading="Ezetimibe", doc_type="guideline")
-    hl = Lead(passage=h, ranked=[h], older={}, about=[h], subject=subj)
-    hc = c.score(asked, [h], hl)
-    hc[0].score, hc[1].score = 1.0, 0.7
-    assert c.bottom_line(asked, hc, hl, subj, Chosen()) is hc[0]

@@ -53,6 +53,21 @@ def test_graded_ndcg_recall_mrr_hand_computed():
     assert m["doc_recall@5"] == 1.0
 
 
+def test_ranx_runs_uncompiled_unless_asked():
+    """numba would compile ranx's measures on first use in a fresh environment (~60 s of CPU) to save a fraction
+    of a second on these sizes: they run as plain Python, with the same figures, unless NUMBA_DISABLE_JIT=0."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from qa_bot.evaluate.metrics import _ranx_eval; "
+            "r = _ranx_eval({'q': {'a': 1}}, {'q': ['b', 'a']}, ['mrr@10']); "
+            "import numba; print(int(numba.config.DISABLE_JIT), r['q']['mrr@10'])")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_DISABLE_JIT"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.stdout.split() == ["1", "0.5"], out.stderr[-2000:]
+
+
 def test_gold_item_credited_once():
     # two sections of the gold document B: only the first counts; C never retrieved
     gold = [{"doc_id": "B", "section_id": None, "grade": 3}, {"doc_id": "C", "section_id": None, "grade": 4}]

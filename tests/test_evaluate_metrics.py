@@ -55,12 +55,13 @@ def test_graded_ndcg_recall_mrr_hand_computed():
 
 def test_ranx_runs_uncompiled_unless_asked():
     """numba would compile ranx's measures on first use in a fresh environment (~60 s of CPU) to save a fraction
-    of a second on these sizes: they run as plain Python, with the same figures, unless NUMBA_DISABLE_JIT=0."""
+    of a second on these sizes: they run as plain Python, with the same figures, unless NUMBA_DISABLE_JIT=0 —
+    also when bm25s (which imports numba) was imported first, as in every qa_bot process."""
     import os
     import subprocess
     import sys
 
-    code = ("from qa_bot.evaluate.metrics import _ranx_eval; "
+    code = ("import qa_bot, bm25s; from qa_bot.evaluate.metrics import _ranx_eval; "
             "r = _ranx_eval({'q': {'a': 1}}, {'q': ['b', 'a']}, ['mrr@10']); "
             "import numba; print(int(numba.config.DISABLE_JIT), r['q']['mrr@10'])")
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_DISABLE_JIT"}

@@ -101,17 +101,9 @@ def is_gold(unit: Unit, relevant: Sequence[Mapping[str, Any]]) -> bool:
 def _ranx_eval(qrels: dict[str, dict[str, int]], runs: dict[str, list[str]], metrics: list[str]) -> dict[str, dict[str, float]]:
     """Per-query ranx scores. Ranked ids get strictly decreasing scores (ranx sorts by score; ties would
     reorder them); an empty ranking gets one placeholder id that is never relevant."""
-    import os
-    import sys
     import warnings
 
-    # ranx's measures run as plain Python unless NUMBA_DISABLE_JIT=0 is set: numba compiles them on first use in a
-    # fresh environment (~60 s of CPU, measured on 2 cores) to save a fraction of a second — 1,000 queries take
-    # 0.44 s uncompiled (import included: 3.8 s vs 9.3 s from numba's warm cache); the figures are the same
-    # (only before numba is first imported: numba re-reads its environment at each decoration, and a switch halfway
-    # would leave compiled functions calling plain ones)
-    if "numba" not in sys.modules:
-        os.environ.setdefault("NUMBA_DISABLE_JIT", "1")
+    # (uncompiled: the package sets NUMBA_DISABLE_JIT, see qa_bot/__init__.py)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # numba's type-safety chatter
         from ranx import Qrels, Run, evaluate

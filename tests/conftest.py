@@ -70,13 +70,6 @@ def pytest_collection_modifyitems(items) -> None:
             item.add_marker(pytest.mark.slow)
         if "bundled_settings" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.bundled)
-    # the files with the most slow tests first (in file order otherwise): `make test` hands whole files to its
-    # workers in this order, so a long file started last no longer keeps one worker busy while the other waits
-    slow: dict[str, int] = {}
-    for item in items:  # (insertion order: the files' own order)
-        slow[item.path] = slow.get(item.path, 0) + bool(item.get_closest_marker("slow"))
-    rank = {path: i for i, path in enumerate(sorted(slow, key=lambda p: -slow[p]))}
-    items.sort(key=lambda it: rank[it.path])
 
 
 @pytest.fixture

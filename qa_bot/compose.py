@@ -462,10 +462,10 @@ class Composer:
         # a guideline on the question's topic covers it in sections that need not name the drug asked about; in a
         # lead document on another topic (its title names none of the question's topic words) a weak sentence
         # naming the subject is a mention in passing
-        on_topic_guideline = lead.passage.chunk.doc_type == "guideline" and bool(lead.subject_terms) \
-            and not lead.off_topic(asked)
+        off_topic = lead.off_topic(asked)
+        on_topic_guideline = lead.passage.chunk.doc_type == "guideline" and bool(lead.subject_terms) and not off_topic
         if cands and not on_topic_guideline and \
-                passing_mention(subject, cands, pool, self.w.rec_share if lead.off_topic(asked) else None):
+                passing_mention(subject, cands, pool, self.w.rec_share if off_topic else None):
             return _abstain_on(base, pool, s, f"The indexed documents {_on(subject)}mention it only in passing.")
         if not cands:
             return _abstained(base, passages, s, "Abstained: the retrieved passages hold no usable sentence.")
@@ -672,6 +672,7 @@ class Composer:
         # "Guideline Objective(s)", "Methods", "Funding"; "The recommendations … are organized into 6 modules"
         c.meta = bool(META_HEADING.search(heading) or META_SENTENCE.search(c.text))
         subject = lead.subject
+        in_sentence = subject is not None and bool(subject.df) and subject.named_in(c.terms)
         features = {
             "retrieval": p.score / top_score,
             "overlap": math.fsum(asked.weights.get(t, 0.0) for t in soft_overlap(asked.terms, c.terms)) / asked.total,
@@ -688,8 +689,7 @@ class Composer:
             # the opposite case of the question's ("without aura" when "with aura" was asked)
             "opposite": -float(contradicts(asked.text, c.text + " " + heading)),
             # the question's subject named (a page; a guideline's section need not repeat it), its aspect stated
-            "subject_named": float(subject is not None and bool(subject.df) and p.chunk.doc_type != "guideline"
-                                   and subject.named_in(c.terms)),
+            "subject_named": float(in_sentence and p.chunk.doc_type != "guideline"),
             "aspect_stated": float(asked.states_aspect(c.text)),
             "followup": asked.on_followup(c, term_set(last)),
             "population": population_match(asked.text, c.text + " " + (p.chunk.population or "")),
@@ -698,7 +698,7 @@ class Composer:
             "position": -float(j),
             # (the fitted scorer's further features)
             "dense": p.dense_score or 0.0,
-            "subject_in_sentence": float(subject is not None and bool(subject.df) and subject.named_in(c.terms)),
+            "subject_in_sentence": float(in_sentence),
             "subject_in_title": float(subject is not None and bool(subject.df)
                                       and subject.named_in(term_set(p.chunk.context))),
             "words": min(len(c.text.split()), 80) / 40.0,

@@ -233,6 +233,20 @@ def answer_to_text(answer: Answer, markdown: bool = False, links: dict[int, str]
     return "\n".join(out).strip() + "\n"
 
 
+# what a reader must never see in the answer text (the JSON fields keep them): scoring figures and internal ids
+_INTERNAL_FIGURE = re.compile(r"\bconfidence\b|\bthreshold\b|\b\d?\.\d{2}\s*[<>]|topic weight", re.I)
+_ID_TOKEN = re.compile(r"\b[A-Za-z]+\d*_\w*\d\w*\b")  # MAS2021_test_102_Answer1, GHR_0000879_Sec1
+
+
+def internal_leaks(answer: Answer) -> list[str]:
+    """What the reader's text of ``answer`` (``answer_to_text``) shows that is internal: the ids of its cited and
+    related passages, confidence figures or thresholds, id-like tokens. Empty when the text is clean."""
+    text = answer_to_text(answer)
+    refs = answer.citations + answer.related
+    ids = {i for c in refs for i in (c.doc_id, c.chunk_id, c.section_id) if i}
+    return sorted(i for i in ids if i in text) + _INTERNAL_FIGURE.findall(text) + _ID_TOKEN.findall(text)
+
+
 def conversation_to_markdown(turns: Sequence[tuple[str, Answer | None]], title: str = "qa_bot conversation") -> str:
     """Export: each question, its full answer (citations, references, disclaimer)."""
     parts = [f"# {title}", ""]

@@ -295,6 +295,26 @@ def test_key_facts_not_in_reports_of_sets_without_must_mention(tmp_path, setting
     assert "Key facts missed" not in (out / "report.html").read_text()
 
 
+def test_reader_text_leaks_are_listed_per_row_counted_per_set_and_gated(tmp_path, settings):
+    """An answer whose reader's text shows a passage id or a confidence figure is counted (reader_text_leaks), and
+    the shipped thresholds hold every set to 0."""
+    def leaky(question, history, s):
+        a = fake_answer(question, history, s)
+        if a.abstained or "aspirin" not in question.lower():
+            return a
+        return a.model_copy(update={"sentences": [AnswerSentence(
+            text=f"As {a.citations[0].section_id} says (confidence 0.41 > 0.27).", citations=[1], group="bottom_line")]})
+    run = R.run_eval(write_sets(tmp_path)[:1], tmp_path / "o", settings, progress=False, answer_fn=leaky)
+    rec = next(r for r in R.iter_records(tmp_path / "o" / "results.jsonl") if r["id"] == "a1")
+    assert "ASP_Sec1" in rec["metrics"]["reader_text_leaks"]
+    assert run.report["datasets"]["setA"]["reader_text_leaks"] >= 2
+    limits = tmp_path / "t.toml"
+    limits.write_text("[setA.max]\nreader_text_leaks = 0\n")
+    assert any("reader_text_leaks" in f for f in R.check_thresholds(run.report, limits))
+    shipped = R.load_thresholds(ROOT / "evals" / "thresholds.toml")
+    assert all(v["max"].get("reader_text_leaks") == 0 for v in shipped.values())
+
+
 def test_bad_fact_pattern_skips_the_row_naming_file_and_line(tmp_path):
     p = tmp_path / "c.jsonl"
     p.write_text(json.dumps(row("ok", "c", "q?", must=["fine"])) + "\n" + json.dumps(row("bad", "c", "q?", must=["(grade"])) + "\n")

@@ -20,11 +20,13 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from ..errors import BadInputError, IndexMissingError, StoreUnavailableError
+from ..render import internal_leaks
 from ..settings import Settings
 import qa_bot.evaluate.metrics as M
 import qa_bot.evaluate.report as R
 
 ANSWER_KEYS = ("avg_score", "rougeL", *M.FACT_KEYS, "citation_support", "uncited_sentences", "disclaimer_rate",
+               "reader_text_leaks",
                "on_subject_rate", "off_subject_answers",
                "abstain_precision", "abstain_recall", "false_abstain_rate", "latency_ms_p50", "latency_ms_p95")
 REPORT_KEYS = ("n", "answerable", *M.RETRIEVAL_KEYS, *ANSWER_KEYS)
@@ -171,6 +173,7 @@ def evaluate_row(row: EvalRow, answer_fn: Callable[..., Any], settings: Settings
         "rougeL": M.rouge_l("" if ans.abstained else answer_text, row.reference_answers),
         "citation_support": (supported / pairs) if pairs else None,
         "supported_pairs": supported, "citation_pairs": pairs, "uncited_sentences": uncited,
+        "reader_text_leaks": internal_leaks(ans),
     })
     if row.subject_regex and not ans.abstained:
         shown_text = " ".join(f"{s['text']} ({s['note']})" if s.get("note") else s["text"] for s in sentences)
@@ -241,6 +244,7 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     out["citation_support"] = (sum(m.get("supported_pairs", 0) for m in ms) / pairs) if pairs else None
     out["uncited_sentences"] = sum(m.get("uncited_sentences", 0) for m in ms) if n else None
     out["disclaimer_rate"] = (sum(1 for r in records if r["disclaimer_ok"]) / n) if n else None
+    out["reader_text_leaks"] = sum(len(m.get("reader_text_leaks", ())) for m in ms) if n else None
     out.update(M.abstention_metrics((r["answerable"], r["abstained"]) for r in records))
     lat = [r["latency_ms"] for r in records]
     out["latency_ms_p50"] = M.percentile(lat, 50)

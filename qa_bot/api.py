@@ -449,7 +449,7 @@ def readiness(settings: Settings, warm: _Warmup):
         store = require_index(settings)
         if settings.chroma_url:
             try:
-                store.vectorstore._client.heartbeat()
+                store.heartbeat()
             except StoreUnavailableError:
                 raise
             except Exception as e:

@@ -28,7 +28,7 @@ def consistent(settings: Settings) -> tuple[int, int]:
     """Chunks in the state DB, vectors in Chroma: same ids, no duplicates, all flagged."""
     store = get_store(settings)
     ids = {r[0] for r in store.db().execute("SELECT chunk_id FROM chunks")}
-    col = store.vectorstore._collection
+    col = store.collection
     got = col.get(include=[])
     assert len(got["ids"]) == len(set(got["ids"]))
     assert set(got["ids"]) == ids
@@ -69,6 +69,34 @@ def test_ingest_is_incremental_and_idempotent(fresh_settings: Settings):
     body = " ".join(c.text for c in store.doc_chunks("GARD_0004450"))
     assert "inherited genetic disorder" in body
     assert n2 == v2 < n
+
+
+LIGHT_READER = """
+import sys
+from qa_bot.settings import Settings
+from qa_bot.store import get_store
+store = get_store(Settings(data_dir=sys.argv[1]))
+hits = store.dense_search([0.05] * 384, 3)
+print(store.vector_count(), len(hits), "langchain_chroma" in sys.modules)
+"""
+
+
+def test_the_stores_query_chroma_without_langchain_chroma(indexed_settings: Settings):
+    """The stores read and write the chunk collection directly (langchain-chroma's import costs every process about a
+    second); LangChain callers get the same collection through ``vectorstore``."""
+    import subprocess
+    import sys
+
+    from helpers import clean_env
+
+    r = subprocess.run([sys.executable, "-c", LIGHT_READER, str(indexed_settings.data_dir)], capture_output=True,
+                       text=True, env=clean_env(), timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    n, hits, imported = r.stdout.split()
+    assert int(n) > 300 and hits == "3" and imported == "False"
+    store = get_store(indexed_settings)
+    assert store.vectorstore._collection.id == store.collection.id
+    assert store.collection.metadata["hnsw:space"] == "cosine"
 
 
 @pytest.mark.slow
@@ -177,6 +205,8 @@ def test_unreachable_chroma_server_is_a_clear_error(tmp_path):
 
     settings = Settings(data_dir=tmp_path / "d", chroma_url=f"http://127.0.0.1:{_free_port()}")
     store = get_store(settings)
+    with pytest.raises(StoreUnavailableError, match="cannot reach the Chroma server"):
+        store.collection  # noqa: B018
     with pytest.raises(StoreUnavailableError, match="cannot reach the Chroma server"):
         store.vectorstore  # noqa: B018
 

@@ -27,7 +27,8 @@ def test_both_stores_implement_the_writer_protocol_with_its_parameters(tmp_path)
 
 def test_shared_behaviour_lives_once_in_the_base():
     """What both stores do alike is not written twice (nor overridden)."""
-    for name in ("vectorstore", "lexical_search", "dense_search", "_vectors", "_stemmer", "_chroma"):
+    for name in ("collection", "vectorstore", "heartbeat", "lexical_search", "dense_search", "_vectors", "_stemmer",
+                 "_chroma"):
         assert name in vars(BaseStore)
         assert name not in vars(EmbeddedStore) and name not in vars(ServerStore), name
 

@@ -1,5 +1,5 @@
-"""What the embedded and the server store share: the settings, the Chroma client and the chunk collection (through
-langchain-chroma), lexical search over ``lexical()``, dense search of one vector, and the chunks' vectors (the
+"""What the embedded and the server store share: the settings, the Chroma client and the chunk collection (read and
+written directly; the same collection through langchain-chroma for LangChain callers), lexical search over ``lexical()``, dense search of one vector, and the chunks' vectors (the
 shipped embedding cache first, the encoder for the rest). Each store adds its own state (see ``protocol``)."""
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ class BaseStore:
         self.settings = settings
         self._lock = threading.RLock()
         self._vs = None
+        self._col_chunks = None
         self._client = None
 
-    # --- Chroma (through langchain-chroma) ----------------------------------------------------------
+    # --- Chroma -----------------------------------------------------------
     def _chroma(self):
         if self._client is None:
             with self._lock:
@@ -32,9 +33,28 @@ class BaseStore:
                     self._client = chroma_client(self.settings)
         return self._client
 
+    def heartbeat(self) -> None:
+        """Raises when the Chroma client cannot reach its database (a server that is down)."""
+        self._chroma().heartbeat()
+
+    def _collection_metadata(self) -> dict:
+        return {"hnsw:space": "cosine", "embedding_model": self.settings.embedding_model}
+
+    @property
+    def collection(self):
+        """The chunk collection (cosine). The stores read and write it directly: importing langchain-chroma costs
+        a process about a second, and its wrapper adds nothing to a query by vector."""
+        if self._col_chunks is None:
+            with self._lock:
+                if self._col_chunks is None:
+                    self._col_chunks = self._chroma().get_or_create_collection(
+                        self.settings.collection_name, embedding_function=None, metadata=self._collection_metadata())
+        return self._col_chunks
+
     @property
     def vectorstore(self):
-        """The chunk collection (cosine), with the configured encoder as its embedding function."""
+        """The chunk collection as a langchain-chroma ``Chroma`` vector store, with the configured encoder as its
+        embedding function (for LangChain callers and the plain dense baseline)."""
         if self._vs is None:
             with self._lock:
                 if self._vs is None:
@@ -42,9 +62,7 @@ class BaseStore:
 
                     emb = LangchainEmbeddings(get_embedder(self.settings.embedding_model, self.settings.torch_threads))
                     self._vs = Chroma(collection_name=self.settings.collection_name, embedding_function=emb,
-                                      client=self._chroma(),
-                                      collection_metadata={"hnsw:space": "cosine",
-                                                           "embedding_model": self.settings.embedding_model})
+                                      client=self._chroma(), collection_metadata=self._collection_metadata())
         return self._vs
 
     # --- search -------------------------------------------------------------------------------------

@@ -97,7 +97,7 @@ class EmbeddedStore(BaseStore):
         """``get_chunks(ids)`` and the stored vectors of ``vectors_of`` (float32)."""
         vecs: dict[str, np.ndarray] = {}
         if vectors_of:
-            got = self.vectorstore._collection.get(ids=list(vectors_of), include=["embeddings"])
+            got = self.collection.get(ids=list(vectors_of), include=["embeddings"])
             vecs = {cid: np.asarray(v, dtype=np.float32) for cid, v in zip(got["ids"], got["embeddings"])}
         return (self.get_chunks(ids) if ids else {}), vecs
 
@@ -128,7 +128,7 @@ class EmbeddedStore(BaseStore):
     # --- Chroma (through langchain-chroma) ----------------------------------------------------------
     def vector_count(self) -> int:
         try:
-            return self.vectorstore._collection.count()
+            return self.collection.count()
         except StoreUnavailableError:
             raise
         except Exception:
@@ -212,7 +212,7 @@ class EmbeddedStore(BaseStore):
     def dense_search_many(self, query_vectors: list[list[float]], k: int,
                           where: dict | None = None) -> list[list[tuple[str, float]]]:
         """``dense_search`` of several vectors in one query (one round trip to a Chroma server)."""
-        res = self.vectorstore._collection.query(query_embeddings=query_vectors, n_results=k, where=where or None,
+        res = self.collection.query(query_embeddings=query_vectors, n_results=k, where=where or None,
                                                  include=["distances"])
         return [[(cid, 1.0 - float(d)) for cid, d in zip(ids, dist)] for ids, dist in zip(res["ids"], res["distances"])]
 
@@ -253,7 +253,7 @@ class EmbeddedStore(BaseStore):
         if self.vector_count() == 0:
             return
         for i in range(0, len(ids), 1000):
-            self.vectorstore._collection.delete(ids=ids[i:i + 1000])
+            self.collection.delete(ids=ids[i:i + 1000])
 
     def fill_vectors(self, progress: ProgressFn | None = None, batch: int = 256,
                      stop: threading.Event | None = None,
@@ -271,7 +271,7 @@ class EmbeddedStore(BaseStore):
             return 0, 0
         cache = EmbeddingCache(self.settings)
         embedder = get_embedder(self.settings.embedding_model, None)
-        col = self.vectorstore._collection
+        col = self.collection
         done = from_cache = encoded = 0
 
         def embed(chunks: list[Chunk]) -> tuple[int, int]:
@@ -421,7 +421,7 @@ class EmbeddedStore(BaseStore):
     def _vector_ids(self) -> list[str]:
         if self.vector_count() == 0:
             return []
-        col = self.vectorstore._collection
+        col = self.collection
         ids: list[str] = []
         offset = 0
         while True:

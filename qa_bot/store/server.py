@@ -151,7 +151,7 @@ class ServerStore(BaseStore):
 
     @property
     def chunks_col(self):
-        return self.vectorstore._collection
+        return self.collection
 
     @property
     def docs_col(self):

@@ -724,9 +724,11 @@ class Composer:
                 if naming is not None and naming.score >= w.rec_share * max(c.score for c in cands):
                     from_lead = self._from_lead(cands, naming.passage)
         top = max(cands, key=lambda c: c.score)
-        if max(c.score for c in from_lead) < w.lead_share * top.score:
-            # (a follow-up's lead is retrieved for the earlier turn's subject: another document on it that states
-            # what the new turn asks answers it — "when do we admit" after a work-up question)
+        if lead.passage.chunk.doc_type == top.passage.chunk.doc_type == "guideline" and \
+                max(c.score for c in from_lead) < w.lead_share * top.score:
+            # (a follow-up's lead is retrieved for the earlier turn's subject: another guideline on it that states
+            # what the new turn asks answers it — "when do we admit" after a work-up question; a page's bottom line
+            # stays retrieval's pick, its best passage)
             from_lead = self._from_lead(cands, top.passage)
         # a sentence that points to a unit the document does not hold ("see recommendation 1.3.5") is not the
         # bottom line: what it refers to cannot be shown with it

@@ -448,3 +448,10 @@ def test_the_bottom_line_comes_from_the_document_that_states_what_a_follow_up_as
     sq = "When do we admit (widget disease child fever workup)?"
     a = compose("when do we admit?", sq, ps, settings)
     assert a.bottom_line()[0].text.startswith("Admit people with widget disease")
+    # a page's bottom line stays retrieval's pick (its best passage)
+    pages = [_p("Rest and fluids help; most recover in a week.", "p1",
+                "Widget disease", 1.0, heading="How is widget disease treated?"),
+             _p("Widget disease children with fever are treated in hospital: admit them when fever workup shows "
+                "widget disease.", "p2", "Widget disease in children", 0.9, heading="Widget disease fever workup")]
+    b = compose("how is it treated?", "How is it treated (widget disease children fever workup)?", pages, settings)
+    assert b.bottom_line()[0].text.startswith("Rest and fluids help")

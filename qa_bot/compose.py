@@ -670,7 +670,8 @@ class Composer:
         if c.is_rec and c.grade is None and p.chunk.kind == "recommendation":
             c.grade = p.chunk.grade
         # "Guideline Objective(s)", "Methods", "Funding"; "The recommendations … are organized into 6 modules"
-        c.meta = bool(META_HEADING.search(heading) or META_SENTENCE.search(c.text))
+        # (a section on what was asked is not about the document: "Potential Harms" answers a question on harms)
+        c.meta = bool((META_HEADING.search(heading) and not asked.states_aspect(heading)) or META_SENTENCE.search(c.text))
         subject = lead.subject
         in_sentence = subject is not None and bool(subject.df) and subject.named_in(c.terms)
         features = {
@@ -722,12 +723,22 @@ class Composer:
                 naming = max((c for c in cands if _speaks_of(subject, c)), key=lambda c: c.score, default=None)
                 if naming is not None and naming.score >= w.rec_share * max(c.score for c in cands):
                     from_lead = self._from_lead(cands, naming.passage)
+        top = max(cands, key=lambda c: c.score)
+        if lead.passage.chunk.doc_type == top.passage.chunk.doc_type == "guideline" and \
+                max(c.score for c in from_lead) < w.lead_share * top.score:
+            # (a follow-up's lead is retrieved for the earlier turn's subject: another guideline on it that states
+            # what the new turn asks answers it — "when do we admit" after a work-up question; a page's bottom line
+            # stays retrieval's pick, its best passage)
+            from_lead = self._from_lead(cands, top.passage)
         # a sentence that points to a unit the document does not hold ("see recommendation 1.3.5") is not the
         # bottom line: what it refers to cannot be shown with it
         from_lead = [c for c in from_lead if not self.points_away(c)] or from_lead
         recs = [c for c in from_lead if c.is_rec]
         best_any = max(from_lead, key=lambda c: c.score)
-        best_rec = max(recs, key=lambda c: c.score) if recs else None
+        # a recommendation statement leads over a better sentence; a recommending sentence elsewhere (a rationale's
+        # "avoid …") does not: it is weighed as any sentence
+        statements = [c for c in recs if c.passage.chunk.kind == "recommendation"]
+        best_rec = max(statements, key=lambda c: c.score) if statements else None
         best = best_rec if best_rec is not None and best_rec.score >= w.rec_share * best_any.score else best_any
         if subject is not None and subject.df and not subject.named_in(best.terms) and \
                 lead.passage.chunk.doc_type != "guideline":

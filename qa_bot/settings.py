@@ -79,6 +79,8 @@ class ComposerWeights(BaseModel):
     lead_doc: float = Field(0.15, description="a sentence of the lead document")
     first_sentence: float = Field(0.08, description="the first sentence of its passage")
     position: float = Field(0.01, description="(subtracted) per sentence before it in its passage")
+    lead_share: float = Field(0.8, description="the bottom line comes from the guideline of the pool's best sentence "
+                                               "when the lead guideline's best scores below this share of it")
     rec_share: float = Field(0.6, description="the lead's best recommendation leads when it scores this share of the "
                                               "best sentence; a sentence naming the subject or answering the aspect "
                                               "leads when it scores this share of the bottom line")

@@ -409,3 +409,49 @@ def test_a_name_named_only_by_a_weak_sentence_is_mentioned_in_passing():
     named.score = 0.7
     assert not passing_mention(subj, cands, [p], 0.6)
 
+
+
+# --- the bottom line answers the aspect asked ----------------------------------------------------------------------
+def test_a_section_on_the_aspect_asked_is_not_about_the_document():
+    """A summary's "Potential Harms" section is about the document when harms are not asked, and the answer when
+    they are."""
+    p = _gp("ngc", "Widget syndrome: screening", "False-positive results and overtreatment are the main harms of "
+            "screening for widget syndrome.", 1.0, "2015", heading="Potential Harms")
+    lead = Lead(passage=p, ranked=[p], older={}, about=None)
+    c = _composer()
+    for q, meta in (("widget syndrome screening — what are the harms?", False), ("who to screen for widget syndrome?", True)):
+        [cand] = c.score(c.asked(q, q, None), [p], lead)
+        assert cand.meta is meta and cand.features["meta"] == -float(meta)
+
+
+def test_a_recommending_sentence_outside_the_statements_does_not_outrank_a_better_sentence(settings):
+    """Only a recommendation statement leads over a sentence that scores higher; a rationale's "avoid …" is weighed
+    as any sentence."""
+    t = "Caring for travellers with asthma"
+    ps = [_gp("tr", t, "Inhalers can be kept at room temperature below 30 °C for up to 12 months when no fridge is "
+              "at hand.", 1.0, "2019", heading="Storage", sid="a"),
+          _gp("tr", t, "Avoid spare inhalers being kept in a shared fridge where nobody checks them.", 0.7, "2019",
+              heading="Practical advice", sid="b", recs=[(0, 72, "")])]
+    q = "traveller with asthma, no fridge — how should inhalers be kept?"
+    a = compose(q, q, ps, settings)
+    assert a.bottom_line()[0].text.startswith("Inhalers can be kept at room temperature")
+
+
+def test_the_bottom_line_comes_from_the_document_that_states_what_a_follow_up_asks(settings):
+    """A follow-up's lead is retrieved with the earlier turn's subject: when another document on it scores far
+    better on what the new turn asks, the bottom line is taken from that document."""
+    ps = [_gp("maint", "Routine care of people with widget disease", "Give every child with widget disease the "
+              "complete vaccine series by age two.", 1.0, "2014", heading="Vaccines", sid="a"),
+          _gp("acute", "Acute complications of widget disease", "Admit people with widget disease and a temperature "
+              "above 39.5 °C who look unwell, for observation and intravenous antibiotics.", 0.95, "2014",
+              heading="Fever", sid="b")]
+    sq = "When do we admit (widget disease child fever workup)?"
+    a = compose("when do we admit?", sq, ps, settings)
+    assert a.bottom_line()[0].text.startswith("Admit people with widget disease")
+    # a page's bottom line stays retrieval's pick (its best passage)
+    pages = [_p("Rest and fluids help; most recover in a week.", "p1",
+                "Widget disease", 1.0, heading="How is widget disease treated?"),
+             _p("Widget disease children with fever are treated in hospital: admit them when fever workup shows "
+                "widget disease.", "p2", "Widget disease in children", 0.9, heading="Widget disease fever workup")]
+    b = compose("how is it treated?", "How is it treated (widget disease children fever workup)?", pages, settings)
+    assert b.bottom_line()[0].text.startswith("Rest and fluids help")

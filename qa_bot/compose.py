@@ -243,27 +243,35 @@ def subject_passages(subject: Subject | None, passages: list[Passage]) -> list[P
     return [p for p in passages if p.chunk.doc_id in docs]
 
 
+def unspoken(found: Subject | None, passages: list[Passage]) -> bool:
+    """Whether the question's subject as found is one it is held to (``strong``), known to the index, and named
+    by none of the passages found (their text, title or headings)."""
+    return found is not None and found.strong and bool(found.df) and not subject_passages(found, passages)
+
+
 def missing_aspects(asked: list[Aspect], sentences: list[str]) -> list[Aspect]:
     """The aspects asked (``qa_bot.subject.asked_aspects``) that none of ``sentences`` states."""
     return [a for a in asked if not any(a.said_in(x) for x in sentences)]
 
 
 def asked_of(question: str, subject: Subject | None, aspects: list[Aspect]) -> list[Aspect]:
-    """The dose, when it is asked of the subject itself: its name just before the dose's words ("bedaquiline
-    loading and maintenance dose", "typhoid conjugate vaccine dose"), or "dose of <name>"; not a dose asked after
-    other parts of the question ("sore throat, FeverPAIN 4 — abx, dose, duration?": of what is prescribed)."""
+    """The subject's own aspects (``Aspect.own``: a dose, a cause) when asked of the subject itself: its name just
+    before the aspect's words ("bedaquiline loading and maintenance dose", "typhoid conjugate vaccine dose"),
+    "dose of <name>", or right after them ("how much melatonin", "what causes blepharitis", "how do you get
+    otitis externa"); not a dose asked after other parts of the question ("sore throat, FeverPAIN 4 — abx, dose,
+    duration?": of what is prescribed)."""
     if subject is None:
         return []
-    # the dose only: a dose is one drug's own (a regimen table gives each drug its dose); how long, with what
-    # other medicines, in pregnancy are often said of a drug's class or under the condition it treats
+    # own aspects only: how long, with what other medicines, in pregnancy are often said of a drug's class or
+    # under the condition it treats
     name = re.escape(subject.name).replace(r"\ ", r"[\s-]+")
     before = re.compile(name + r"((?:\s+[\w'-]+){0,4}?)\s*$", re.I)
     after = re.compile(r"\s+(?:of|for)\s+(?:the\s+|a\s+)?(?:[\w'-]+\s+){0,2}?" + name + r"\b", re.I)
-    # "how much melatonin": the noun a quantifier asks the amount of follows it
-    quantified = re.compile(r"\s+(?:the\s+|a\s+|my\s+)?" + name + r"\b", re.I)
-    return [a for a in aspects if a.name == "dose"
+    # "how much melatonin", "what causes blepharitis": what the question word asks of follows it
+    follows = re.compile(r"\s+(?:the\s+|a\s+|an\s+|my\s+)?" + name + r"\b", re.I)
+    return [a for a in aspects if a.own
             and any(before.search(question[:m.start()]) or after.match(question[m.end():])
-                    or (m.group(0).lower().startswith("how ") and quantified.match(question[m.end():]))
+                    or ((a.name != "dose" or m.group(0).lower().startswith("how ")) and follows.match(question[m.end():]))
                     for p in a.ask for m in p.finditer(question))]
 
 
@@ -452,6 +460,11 @@ class Composer:
                 # documents on the subject, none of them on what was asked (without a subject held, the aspect is
                 # only named as missing: a question's context can read like an aspect)
                 return _abstain_on(base, pool, s, f"The indexed documents {_on(subject)}do not say "
+                                                  f"{' or '.join(a.phrase for a in missing)}.")
+            if len(missing) == len(asked.aspects) and unspoken(found, passages):
+                # a subject the question names that no passage found speaks of, and nothing found states what
+                # was asked: the passages are about something else
+                return _abstain_on(base, pool, s, f"None of the passages found speaks of {found.display} or says "
                                                   f"{' or '.join(a.phrase for a in missing)}.")
             # the subject found, when it is a name (a drug's), though the answer is not held to it
             named = subject or (found if found is not None and found.df and is_name(found.name.split()[-1]) else None)

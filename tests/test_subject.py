@@ -93,6 +93,7 @@ def test_everyday_words_are_not_the_subject():
     ("Should the iron tablets be taken at a different time than my antacid?", {"interaction"}),
     ("What causes swimmer's ear?", {"cause"}),
     ("How do you get impetigo?", {"cause"}),
+    ("How do I get tested for hepatitis C?", set()),  # how one gets it tested (diagnosis), not how one gets it
 ])
 def test_aspects_asked(q, names):
     assert {a.name for a in asked_aspects(q)} == names

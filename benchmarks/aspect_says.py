@@ -10,6 +10,8 @@ document; the same document without that section is what a question on a known s
 does not say it. Per aspect and per source (the folds: GARD, GHR, NIDDK, …): ``stated`` — the share of the answer
 sections whose sentences the ``say`` patterns find (1 − the gate's false abstentions), ``absent_said`` — the share
 of the documents without the section where they find it anyway (the gate's missed abstentions).
+``--answer N`` asks ``answer()`` N of those headings (one per document; each is answered by its own indexed
+section) and prints the abstentions: the gate's false abstentions on the corpus's own answerable questions.
 """
 
 from __future__ import annotations
@@ -48,13 +50,36 @@ def sections_of(retriever, doc_id: str) -> dict[str, str]:
     return out
 
 
+def answered(retriever, docs: list[str], n: int) -> None:
+    """Answer ``n`` aspect headings, one per document, and print those abstained on."""
+    from qa_bot.engine import answer
+
+    asked: list[tuple[str, str]] = []
+    for doc_id in docs:
+        heading = next((q for q in sorted(sections_of(retriever, doc_id)) if any(a.asked_in(q) for a in aspects())),
+                       None)
+        if heading:
+            asked.append((doc_id, heading))
+        if len(asked) >= n:
+            break
+    out = [(d, q, answer(q, [], Settings())) for d, q in asked]
+    for d, q, a in out:
+        if a.abstained:
+            print(f"abstained  {d:<16} {q}  | {a.notice}")
+    print(f"abstained on {sum(a.abstained for *_, a in out)} of {len(out)} aspect headings asked of the index")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=4000)
+    ap.add_argument("--answer", type=int, default=0, help="answer this many aspect headings (false abstentions)")
     args = ap.parse_args()
     retriever = get_retriever(Settings())
     docs = [d for d in retriever.store.known_documents() if source_of(d) in SOURCES]
     random.Random(0).shuffle(docs)
+    if args.answer:
+        answered(retriever, docs, args.answer)
+        return
     # (aspect, source) → [sections asking it, of them stated, documents without it, of them "said" anyway]
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for doc_id in docs[:args.docs]:

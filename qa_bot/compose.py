@@ -255,23 +255,21 @@ def missing_aspects(asked: list[Aspect], sentences: list[str]) -> list[Aspect]:
 
 
 def asked_of(question: str, subject: Subject | None, aspects: list[Aspect]) -> list[Aspect]:
-    """The subject's own aspects (``Aspect.own``: a dose, a cause) when asked of the subject itself: its name just
-    before the aspect's words ("bedaquiline loading and maintenance dose", "typhoid conjugate vaccine dose"),
-    "dose of <name>", or right after them ("how much melatonin", "what causes blepharitis", "how do you get
-    otitis externa"); not a dose asked after other parts of the question ("sore throat, FeverPAIN 4 — abx, dose,
-    duration?": of what is prescribed)."""
+    """The dose, when it is asked of the subject itself: its name just before the dose's words ("bedaquiline
+    loading and maintenance dose", "typhoid conjugate vaccine dose"), or "dose of <name>"; not a dose asked after
+    other parts of the question ("sore throat, FeverPAIN 4 — abx, dose, duration?": of what is prescribed)."""
     if subject is None:
         return []
-    # own aspects only: how long, with what other medicines, in pregnancy are often said of a drug's class or
-    # under the condition it treats
+    # the dose only: a dose is one drug's own (a regimen table gives each drug its dose); how long, with what
+    # other medicines, in pregnancy are often said of a drug's class or under the condition it treats
     name = re.escape(subject.name).replace(r"\ ", r"[\s-]+")
     before = re.compile(name + r"((?:\s+[\w'-]+){0,4}?)\s*$", re.I)
     after = re.compile(r"\s+(?:of|for)\s+(?:the\s+|a\s+)?(?:[\w'-]+\s+){0,2}?" + name + r"\b", re.I)
-    # "how much melatonin", "what causes blepharitis": what the question word asks of follows it
-    follows = re.compile(r"\s+(?:the\s+|a\s+|an\s+|my\s+)?" + name + r"\b", re.I)
-    return [a for a in aspects if a.own
+    # "how much melatonin": the noun a quantifier asks the amount of follows it
+    quantified = re.compile(r"\s+(?:the\s+|a\s+|my\s+)?" + name + r"\b", re.I)
+    return [a for a in aspects if a.name == "dose"
             and any(before.search(question[:m.start()]) or after.match(question[m.end():])
-                    or ((a.name != "dose" or m.group(0).lower().startswith("how ")) and follows.match(question[m.end():]))
+                    or (m.group(0).lower().startswith("how ") and quantified.match(question[m.end():]))
                     for p in a.ask for m in p.finditer(question))]
 
 

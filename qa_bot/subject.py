@@ -83,7 +83,6 @@ class Aspect:
     phrase: str
     ask: tuple[re.Pattern[str], ...]
     say: tuple[re.Pattern[str], ...]
-    own: bool = False  # asked of the subject by name, it must be stated of the subject itself (``aspects.toml``)
 
     def asked_in(self, question: str) -> bool:
         return any(p.search(question) for p in self.ask)
@@ -96,8 +95,7 @@ class Aspect:
 def aspects(path: Path = ASPECTS_FILE) -> tuple[Aspect, ...]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     return tuple(Aspect(name, str(a["phrase"]), tuple(re.compile(p, re.I) for p in a["ask"]),
-                        tuple(re.compile(p, re.I) for p in a["say"]), bool(a.get("own", False)))
-                 for name, a in data.items())
+                        tuple(re.compile(p, re.I) for p in a["say"])) for name, a in data.items())
 
 
 def asked_aspects(question: str) -> list[Aspect]:

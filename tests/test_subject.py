@@ -156,14 +156,13 @@ def test_two_part_question_says_which_part_is_missing():
     assert "do not say whether it can be taken with other medicines" in (a.notice or "")
 
 
-def test_a_cause_asked_of_a_condition_the_documents_only_list_is_not_answered():
-    # a page on rashes states causes (of rashes) and lists the condition asked about: no cause of it is stated
-    p = _p("Rashes are often caused by an allergy to a soap or a plant. Skin conditions that look alike include "
-           "impetigo, ringworm and eczema.", "d1", "Skin rashes", heading="Skin rashes")
+def test_a_cause_no_passage_on_the_condition_states_is_named_as_missing():
+    p = _p("Impetigo is a skin infection that is common in young children. It is treated with an antibiotic cream "
+           "for about a week.", "d1", "Impetigo", heading="Impetigo")
     subj = Subject(name="impetigo", term="impetigo", df=5, strong=True)
     q = "How do you get impetigo?"
     a = compose(q, q, [p], _settings(), subject=subj)
-    assert a.abstained and "do not say the cause of impetigo" in a.abstain_reason
+    assert a.abstained and "on impetigo do not say the cause" in a.abstain_reason
     assert a.related  # what the documents do say, as related reading
     # a sentence that states its cause answers it
     cause = _p("Impetigo is caused by bacteria that enter the skin through a cut or an insect bite.", "d2", "Impetigo",

@@ -12,6 +12,11 @@ sections whose sentences the ``say`` patterns find (1 − the gate's false abste
 of the documents without the section where they find it anyway (the gate's missed abstentions).
 ``--answer N`` asks ``answer()`` N of those headings (one per document; each is answered by its own indexed
 section) and prints the abstentions: the gate's false abstentions on the corpus's own answerable questions.
+
+Measured on the bundled index (2026-12-07): cause — 665 "What causes X?" sections, stated 0.99 (0.94–1.00 per
+source), yet 0.96 of their documents state a cause outside that section too (a page on a condition says what causes
+it), so the gate abstains on a cause only where the passages on the subject say none at all; ``--answer 200``: 0
+abstentions. Held to sentences that name the subject (as a dose is), the cause abstained on 13 of 150 headings.
 """
 
 from __future__ import annotations

@@ -243,6 +243,12 @@ def subject_passages(subject: Subject | None, passages: list[Passage]) -> list[P
     return [p for p in passages if p.chunk.doc_id in docs]
 
 
+def unspoken(found: Subject | None, passages: list[Passage]) -> bool:
+    """Whether the question's subject as found is one it is held to (``strong``), known to the index, and named
+    by none of the passages found (their text, title or headings)."""
+    return found is not None and found.strong and bool(found.df) and not subject_passages(found, passages)
+
+
 def missing_aspects(asked: list[Aspect], sentences: list[str]) -> list[Aspect]:
     """The aspects asked (``qa_bot.subject.asked_aspects``) that none of ``sentences`` states."""
     return [a for a in asked if not any(a.said_in(x) for x in sentences)]
@@ -452,6 +458,11 @@ class Composer:
                 # documents on the subject, none of them on what was asked (without a subject held, the aspect is
                 # only named as missing: a question's context can read like an aspect)
                 return _abstain_on(base, pool, s, f"The indexed documents {_on(subject)}do not say "
+                                                  f"{' or '.join(a.phrase for a in missing)}.")
+            if len(missing) == len(asked.aspects) and unspoken(found, passages):
+                # a subject the question names that no passage found speaks of, and nothing found states what
+                # was asked: the passages are about something else
+                return _abstain_on(base, pool, s, f"None of the passages found speaks of {found.display} or says "
                                                   f"{' or '.join(a.phrase for a in missing)}.")
             # the subject found, when it is a name (a drug's), though the answer is not held to it
             named = subject or (found if found is not None and found.df and is_name(found.name.split()[-1]) else None)

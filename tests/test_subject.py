@@ -90,6 +90,10 @@ def test_everyday_words_are_not_the_subject():
     ("How much melatonin should i take at night?", {"dose"}),
     ("Which doctor should i go to for vertigo", {"when_to_seek_care"}),
     ("What is blepharitis?", set()),
+    ("Should the iron tablets be taken at a different time than my antacid?", {"interaction"}),
+    ("What causes swimmer's ear?", {"cause"}),
+    ("How do you get impetigo?", {"cause"}),
+    ("How do I get tested for hepatitis C?", set()),  # how one gets it tested (diagnosis), not how one gets it
 ])
 def test_aspects_asked(q, names):
     assert {a.name for a in asked_aspects(q)} == names
@@ -150,6 +154,49 @@ def test_two_part_question_says_which_part_is_missing():
     assert not a.abstained and "birth defects" in a.bottom_line()[0].text
     assert a.missing_aspects == ["interaction"]
     assert "do not say whether it can be taken with other medicines" in (a.notice or "")
+
+
+def test_a_cause_no_passage_on_the_condition_states_is_named_as_missing():
+    p = _p("Impetigo is a skin infection that is common in young children. It is treated with an antibiotic cream "
+           "for about a week.", "d1", "Impetigo", heading="Impetigo")
+    subj = Subject(name="impetigo", term="impetigo", df=5, strong=True)
+    q = "How do you get impetigo?"
+    a = compose(q, q, [p], _settings(), subject=subj)
+    assert a.abstained and "on impetigo do not say the cause" in a.abstain_reason
+    assert a.related  # what the documents do say, as related reading
+    # a sentence that states its cause answers it
+    cause = _p("Impetigo is caused by bacteria that enter the skin through a cut or an insect bite.", "d2", "Impetigo",
+               score=2.0)
+    b = compose(q, q, [cause, p], _settings(), subject=subj)
+    assert not b.abstained and any("bacteria" in x.text for x in b.sentences)
+
+
+def test_a_mixture_is_no_statement_that_two_medicines_may_be_taken_together():
+    from qa_bot.subject import aspects
+
+    interaction = next(a for a in aspects() if a.name == "interaction")
+    assert not interaction.said_in("Multivitamin combinations that include zinc may shorten a cold.")
+    assert interaction.said_in("Zinc combined with an antibiotic lowers how much of the antibiotic is absorbed.")
+    p = _p("Multivitamin combinations that include zinc may shorten a cold. Zinc lozenges can leave a bad taste.",
+           "d1", "Zinc", heading="Zinc")
+    subj = Subject(name="zinc", term="zinc", df=30, strong=True)
+    q = "Should zinc be taken at a different time from the antibiotic?"
+    a = compose(q, q, [p], _settings(), subject=subj)
+    assert a.abstained and "on zinc do not say whether it can be taken with other medicines" in a.abstain_reason
+
+
+def test_a_subject_no_passage_speaks_of_and_an_aspect_none_states_abstains_naming_both():
+    p = _p("Amoxicillin is usually taken three times a day for one week. Finish the whole course even when you feel "
+           "better.", "d1", "Amoxicillin", heading="Amoxicillin")
+    subj = Subject(name="cough syrup", term="syrup", df=20, strong=True, words=["cough", "syrup"])
+    q = "Can I take the cough syrup and the antibiotic together?"
+    a = compose(q, q, [p], _settings(), subject=subj)
+    assert a.abstained
+    assert "speaks of cough syrup or says whether it can be taken with other medicines" in a.abstain_reason
+    # a subject that is not held to (a weak one) leaves the answer to the passages, the aspect named as missing
+    weak = subj.model_copy(update={"strong": False})
+    b = compose(q, q, [p], _settings(), subject=weak)
+    assert not b.abstained and b.missing_aspects == ["interaction"]
 
 
 # --- end to end on the bundled corpus --------------------------------------------------------------------

@@ -113,6 +113,9 @@ class EmbeddingCache:
     def __len__(self) -> int:
         return len(self._index) + len(self._new)
 
+    def has(self, h: str) -> bool:
+        return h in self._new or h in self._index
+
     def get(self, h: str) -> np.ndarray | None:
         if h in self._new:
             return self._new[h]

@@ -71,6 +71,27 @@ def test_ingest_is_incremental_and_idempotent(fresh_settings: Settings):
     assert n2 == v2 < n
 
 
+@pytest.mark.slow
+def test_vectors_being_encoded_are_written_an_encoder_batch_at_a_time(tmp_path):
+    """Vectors from the cache are written 256 at a time; vectors that must be encoded are written as each encoder
+    batch is made (progress moves, and a killed ingest loses one batch of work)."""
+    corpus = tmp_path / "corpus"
+    write_good_docs(corpus)
+    for i in range(3):  # more chunks than one encoder batch
+        (corpus / f"note{i}.md").write_text(f"# Note {i}\n\nNote {i} says that fluids and rest help recovery "
+                                            f"from illness number {i}.\n", encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", corpus=[corpus], embedding_cache=[tmp_path / "no-cache"],
+                        embedding_batch_size=2)
+    steps: list[int] = []
+    report = ingest(None, settings, progress=lambda phase, done, total: steps.append(done) if phase == "vectors" else None)
+    assert report.embedded == report.chunks >= 5 and not report.failed
+    assert steps == list(range(2, report.chunks, 2)) + [report.chunks], steps
+    shipped = Settings(data_dir=tmp_path / "data2", corpus=[FIXTURE_CORPUS / "seeds"], embedding_batch_size=2)
+    steps.clear()
+    again = ingest(None, shipped, progress=lambda phase, done, total: steps.append(done) if phase == "vectors" else None)
+    assert again.embedded == 0 and steps[0] == min(256, again.chunks)
+
+
 LIGHT_READER = """
 import sys
 from qa_bot.settings import Settings

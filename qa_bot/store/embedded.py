@@ -282,10 +282,19 @@ class EmbeddedStore(BaseStore):
                                   [(c.chunk_id, c.content_hash) for c in chunks])
             return len(chunks) - n_missing, n_missing
 
-        for i in range(0, total, batch):
+        i = 0
+        while i < total:
             if stop is not None and stop.is_set():
                 break
-            chunks = list(self.get_chunks(pending[i:i + batch]).values())  # ids removed meanwhile drop out
+            ids = pending[i:i + batch]
+            found = self.get_chunks(ids)  # ids removed meanwhile drop out
+            if not all(cache.has(c.content_hash) for c in found.values()):
+                # encoding is the slow part (minutes per thousand chunks on 2 cores): write each encoder batch as it
+                # is made, so that progress moves and an interrupted ingest loses one batch of work, not ``batch``
+                ids = ids[:max(1, self.settings.embedding_batch_size)]
+                found = {x: found[x] for x in ids if x in found}
+            i += len(ids)
+            chunks = list(found.values())
             if not chunks:
                 continue
             try:

@@ -1,7 +1,7 @@
-"""Server mode (QA_BOT_CHROMA_URL): one `chroma run` server is the only source of truth (issue 12).
+"""Server mode (QA_BOT_CHROMA_URL): one `chroma run` server is the only source of truth.
 
 Unit tests of the version switch and the ingest lock over a real `chroma run`, and an end-to-end test with two
-`qa-bot serve` processes and ingests run as separate processes."""
+`qa-bot serve` processes and ingests run by a third process (the test)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import pytest
 
 from conftest import FIXTURE_CORPUS, ROOT, SEED_GUIDELINE, SEED_QUESTION
 from helpers import CHROMA, ChromaServer, free_port, wait_port
-from qa_bot.store import server as server_store
+from qa_bot.store import ingest, server as server_store
 from qa_bot.errors import IndexBusyError, StoreUnavailableError
 from qa_bot.settings import Settings
 from qa_bot.types import SourceDocument
@@ -533,7 +533,7 @@ def test_a_vector_deleted_a_moment_before_its_record_is_asked_again():
     any other error, or one that persists, is raised."""
     from chromadb.errors import InternalError
 
-    from qa_bot.store import server as server_store
+    from qa_bot.store import ingest, server as server_store
 
     calls = []
 
@@ -647,10 +647,11 @@ def test_two_serve_processes_over_one_chroma_server(tmp_path):
                 "QA_BOT_CORPUS": str(corpus), "QA_BOT_POLL_INTERVAL": "1",
                 "QA_BOT_API_KEYS": "e2e-key-0123456789abcdef"})
 
-    def run_ingest() -> None:
-        r = subprocess.run([sys.executable, "-m", "qa_bot.cli", "ingest"], env={**env, "QA_BOT_DATA_DIR":
-                           str(tmp_path / "data-ingest")}, cwd=ROOT, capture_output=True, text=True, timeout=600)
-        assert r.returncode == 0, r.stdout + r.stderr
+    writer = Settings(data_dir=tmp_path / "data-ingest", chroma_url=chroma.url, collection_name="e2e", corpus=[corpus])
+
+    def run_ingest() -> None:  # this (test) process is the third one: it writes, the two serving processes read
+        report = ingest(None, writer)
+        assert not report.failed, report.failed
 
     serves: list[Serve] = []
     try:

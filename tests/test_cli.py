@@ -19,8 +19,23 @@ def run(args: list[str], settings: Settings, input: str | None = None) -> subpro
     return run_cli(args, {"QA_BOT_CORPUS": str(settings.ingest.corpus[0])}, data_dir=settings.data_dir, input=input)
 
 
+def run_here(args: list[str], settings: Settings, input: str | None = None) -> subprocess.CompletedProcess:
+    """The same command run by the CLI's own app in this process (``typer.testing.CliRunner``): what the command
+    prints, without starting another process and loading the model again. The tests of the real process (bytes in
+    argv and stdin, terminal escapes, errors before the engine loads) use ``run``."""
+    from typer.testing import CliRunner
+
+    from qa_bot.cli import app
+
+    env = {"QA_BOT_DATA_DIR": str(settings.data_dir), "QA_BOT_CORPUS": str(settings.ingest.corpus[0])}
+    r = CliRunner().invoke(app, args, input=input, env=env)
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        raise r.exception
+    return subprocess.CompletedProcess(args, r.exit_code, r.stdout, r.stderr)
+
+
 def test_ask_json_has_the_documented_keys(indexed_settings: Settings, tmp_path):
-    r = run(["ask", SEED_QUESTION, "--json"], indexed_settings)
+    r = run(["ask", SEED_QUESTION, "--json"], indexed_settings)  # the real process: its stdout is the JSON
     assert r.returncode == 0, r.stderr
     a = json.loads(r.stdout)
     for key in ("question", "standalone_question", "sentences", "citations", "abstained", "disclaimer", "timings_ms"):
@@ -32,13 +47,13 @@ def test_ask_json_has_the_documented_keys(indexed_settings: Settings, tmp_path):
     hist = tmp_path / "h.json"
     hist.write_text(json.dumps([{"role": "user", "content": "What is Noonan syndrome?"},
                                 {"role": "assistant", "content": "A genetic disorder."}]))
-    r = run(["ask", "How is it treated?", "--history", str(hist), "--json"], indexed_settings)
+    r = run_here(["ask", "How is it treated?", "--history", str(hist), "--json"], indexed_settings)
     assert r.returncode == 0, r.stderr
     assert "Noonan syndrome" in json.loads(r.stdout)["standalone_question"]
 
 
 def test_ask_text_output(indexed_settings: Settings):
-    r = run(["ask", SEED_QUESTION], indexed_settings)
+    r = run_here(["ask", SEED_QUESTION], indexed_settings)
     assert r.returncode == 0
     out = r.stdout
     assert "BOTTOM LINE" in out and "REFERENCES" in out and "[1]" in out
@@ -66,7 +81,7 @@ def test_missing_index_is_a_clear_message(tmp_path):
 
 
 def test_chat_follow_up(indexed_settings: Settings):
-    r = run(["chat"], indexed_settings, input="What is Noonan syndrome?\nHow is it treated?\n\n")
+    r = run_here(["chat"], indexed_settings, input="What is Noonan syndrome?\nHow is it treated?\n\n")
     assert r.returncode == 0, r.stderr
     assert "Searched for: How is Noonan syndrome treated?" in r.stdout
 

@@ -119,10 +119,22 @@ def test_answer_is_the_http_api_answer(connect, client):
     anyio.run(run)
 
 
-def test_scoped_key_sees_its_collections_only(connect):
+@pytest.mark.parametrize("transport", ["stdio key, in this process", "http"])
+def test_scoped_key_sees_its_collections_only(transport, api_settings, request):
+    """Over http with the scoped bearer key; and as the stdio server runs under a scoped `QA_BOT_MCP_KEY`
+    (``create_server(stdio_key=…)``, served here in memory: the stdio transport itself is the other tests' real
+    `qa-bot mcp` process)."""
+    from mcp import Client
+
+    from qa_bot.mcp_server import create_server
+
     async def run():
-        async with connect(SCOPED_KEY) as session:
-            await assert_scoped_to_seeds(session)
+        if transport == "http":
+            async with http_session(request.getfixturevalue("http_server"), SCOPED_KEY) as session:
+                await assert_scoped_to_seeds(session)
+        else:
+            async with Client(create_server(api_settings, stdio_key=SCOPED_KEY)) as session:
+                await assert_scoped_to_seeds(session)
 
     anyio.run(run)
 

@@ -16,7 +16,10 @@ pip_quiet=(-q --disable-pip-version-check)
 
 uv_install() {
 	"$BIN/pip" install "${pip_quiet[@]}" "uv==$UV_VERSION" || return 1
-	local args=(--python "$BIN/python" --index-strategy unsafe-best-match)
+	# --compile-bytecode: uv does not compile by default (pip does); where PYTHONDONTWRITEBYTECODE is set, every process
+	# would compile torch, transformers and the rest from source on each import (16 s of CPU a process that loads the
+	# model: the test suite starts dozens)
+	local args=(--python "$BIN/python" --index-strategy unsafe-best-match --compile-bytecode)
 	local key value item
 	while IFS='=' read -r key value; do
 		value=${value#\'}

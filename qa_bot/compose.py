@@ -193,8 +193,20 @@ def grade_note(p: Passage, grade: str | None) -> str | None:
 
 def _subject_terms(title: str | None) -> set[str]:
     """What a document is about: its title's topic words (not "screening", "guideline", publishers)."""
-    return topic_terms(re.sub(r"\b(?:clinical|practice|guidelines?|recommendations?|statement|summary|preventive|"
-                              r"services?|task|force|u\.?s\.?|va/dod|update[d]?)\b", " ", title or "", flags=re.I))
+    return topic_terms(_title_text(title))
+
+
+def _title_text(title: str | None) -> str:
+    return re.sub(r"\b(?:clinical|practice|guidelines?|recommendations?|statement|summary|preventive|"
+                  r"services?|task|force|u\.?s\.?|va/dod|update[d]?)\b", " ", title or "", flags=re.I)
+
+
+def _title_names_topic(title: str | None, asked: Asked) -> bool:
+    """Whether a title names one of the question's topic words, also as one word of two ("Pinkeye": "pink eye")."""
+    if not _subject_terms(title).isdisjoint(asked.topic):
+        return True
+    squashed = re.sub(r"[^a-z0-9]", "", asked.text.lower())
+    return any(len(w) >= 6 and w in squashed for w in re.findall(r"[a-z0-9]+", _title_text(title).lower()))
 
 
 def same_guidance(a: Passage, b: Passage) -> bool:
@@ -607,11 +619,10 @@ class Composer:
         """A lead whose title names none of the question's topic words (a complication's page for a question on the
         disease, another population's guideline) yields to a document retrieved nearly as well
         (``composer.topic_lead_share`` of its score) whose title names them."""
-        title = _subject_terms(lead.chunk.title)
-        if not title or not title.isdisjoint(asked.topic):
+        if not _subject_terms(lead.chunk.title) or _title_names_topic(lead.chunk.title, asked):
             return lead
         return next((p for p in ranked[1:5] if p.score >= self.w.topic_lead_share * lead.score
-                     and not _subject_terms(p.chunk.title).isdisjoint(asked.topic)), lead)
+                     and _title_names_topic(p.chunk.title, asked)), lead)
 
     def lead_extras(self, lead: Passage, passages: list[Passage]) -> list[Passage]:
         """The lead guideline's statements that retrieval did not bring (when it brought none of its other chunks)."""

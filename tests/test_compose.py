@@ -500,3 +500,11 @@ def test_a_lead_titled_on_another_topic_yields_to_one_retrieved_nearly_as_well_o
     assert c.lead_document(asked, [other, far], None).doc_id == "a"  # not retrieved nearly as well
     never = Composer(Settings(data_dir=Path("/nonexistent-qa-bot-test"), composer=ComposerWeights(topic_lead_share=1.01)))
     assert never.lead_document(never.asked(q, q, None), [other, on], None).doc_id == "a"
+
+
+def test_a_lead_titled_with_the_question_words_run_together_keeps_the_lead():
+    c = _composer()
+    q = "What signs could indicate pink eye?"
+    own = _p("Pinkeye makes the white of the eye look red and itchy.", "a", "Pinkeye", 1.0)
+    broad = _p("Some eye problems are minor and do not last long.", "b", "Eye Diseases", 0.95, sid="t")
+    assert c.lead_document(c.asked(q, q, None), [own, broad], None).doc_id == "a"

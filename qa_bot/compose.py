@@ -16,7 +16,7 @@ from functools import cached_property, lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .text import (CITE_MARK, META_HEADING, META_SENTENCE, NEGATIVE, POSITIVE,
+from .text import (CITE_MARK, GENERIC, META_HEADING, META_SENTENCE, NEGATIVE, POSITIVE,
                    content_terms, expects_quantity, is_fragment, question_types, soft_overlap, split_sentences,
                    contradicts, issued_by, issuing_bodies, states_quantity, term_set, topic_terms)
 from .parse.comparison import thresholds
@@ -206,7 +206,8 @@ def _title_names_topic(title: str | None, asked: Asked) -> bool:
     if not _subject_terms(title).isdisjoint(asked.topic):
         return True
     squashed = re.sub(r"[^a-z0-9]", "", asked.text.lower())
-    return any(len(w) >= 6 and w in squashed for w in re.findall(r"[a-z0-9]+", _title_text(title).lower()))
+    return any(len(w) >= 6 and w in squashed and w not in GENERIC and w.removesuffix("s") not in GENERIC
+               for w in re.findall(r"[a-z0-9]+", _title_text(title).lower()))
 
 
 def same_guidance(a: Passage, b: Passage) -> bool:

@@ -508,3 +508,11 @@ def test_a_lead_titled_with_the_question_words_run_together_keeps_the_lead():
     own = _p("Pinkeye makes the white of the eye look red and itchy.", "a", "Pinkeye", 1.0)
     broad = _p("Some eye problems are minor and do not last long.", "b", "Eye Diseases", 0.95, sid="t")
     assert c.lead_document(c.asked(q, q, None), [own, broad], None).doc_id == "a"
+
+
+def test_a_common_word_of_the_question_inside_a_title_does_not_name_its_topic():
+    c = _composer()
+    q = "Can a streptococcus infection cause an invasive disease?"
+    kidney = _p("Glomerulonephritis can follow strep throat.", "a", "Kidney Disease in Children", 1.0)
+    strep = _p("Strep is short for Streptococcus, a type of bacteria.", "b", "Streptococcal Infections", 0.95, sid="t")
+    assert c.lead_document(c.asked(q, q, None), [kidney, strep], None).doc_id == "b"

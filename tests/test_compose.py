@@ -502,17 +502,17 @@ def test_a_lead_titled_on_another_topic_yields_to_one_retrieved_nearly_as_well_o
     assert never.lead_document(never.asked(q, q, None), [other, on], None).doc_id == "a"
 
 
-def test_a_lead_titled_with_the_question_words_run_together_keeps_the_lead():
-    c = _composer()
-    q = "What signs could indicate pink eye?"
-    own = _p("Pinkeye makes the white of the eye look red and itchy.", "a", "Pinkeye", 1.0)
-    broad = _p("Some eye problems are minor and do not last long.", "b", "Eye Diseases", 0.95, sid="t")
-    assert c.lead_document(c.asked(q, q, None), [own, broad], None).doc_id == "a"
 
-
-def test_a_common_word_of_the_question_inside_a_title_does_not_name_its_topic():
+@pytest.mark.parametrize("q, first, second, leads", [
+    # the question's words run together in a title name its topic: the lead stays
+    ("What signs could indicate pink eye?", ("Pinkeye makes the white of the eye look red.", "Pinkeye"),
+     ("Some eye problems are minor and do not last long.", "Eye Diseases"), "a"),
+    # a generic word of the question ("disease") inside a title does not name it: the lead yields
+    ("Can a streptococcus infection cause an invasive disease?",
+     ("Glomerulonephritis can follow strep throat.", "Kidney Disease in Children"),
+     ("Strep is short for Streptococcus, a type of bacteria.", "Streptococcal Infections"), "b"),
+])
+def test_which_title_names_the_question_topic(q, first, second, leads):
     c = _composer()
-    q = "Can a streptococcus infection cause an invasive disease?"
-    kidney = _p("Glomerulonephritis can follow strep throat.", "a", "Kidney Disease in Children", 1.0)
-    strep = _p("Strep is short for Streptococcus, a type of bacteria.", "b", "Streptococcal Infections", 0.95, sid="t")
-    assert c.lead_document(c.asked(q, q, None), [kidney, strep], None).doc_id == "b"
+    a, b = _p(first[0], "a", first[1], 1.0), _p(second[0], "b", second[1], 0.95, sid="t")
+    assert c.lead_document(c.asked(q, q, None), [a, b], None).doc_id == leads

@@ -16,7 +16,7 @@ from functools import cached_property, lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .text import (CITE_MARK, META_HEADING, META_SENTENCE, NEGATIVE, POSITIVE,
+from .text import (CITE_MARK, GENERIC, META_HEADING, META_SENTENCE, NEGATIVE, POSITIVE,
                    content_terms, expects_quantity, is_fragment, question_types, soft_overlap, split_sentences,
                    contradicts, issued_by, issuing_bodies, states_quantity, term_set, topic_terms)
 from .parse.comparison import thresholds
@@ -193,8 +193,21 @@ def grade_note(p: Passage, grade: str | None) -> str | None:
 
 def _subject_terms(title: str | None) -> set[str]:
     """What a document is about: its title's topic words (not "screening", "guideline", publishers)."""
-    return topic_terms(re.sub(r"\b(?:clinical|practice|guidelines?|recommendations?|statement|summary|preventive|"
-                              r"services?|task|force|u\.?s\.?|va/dod|update[d]?)\b", " ", title or "", flags=re.I))
+    return topic_terms(_title_text(title))
+
+
+def _title_text(title: str | None) -> str:
+    return re.sub(r"\b(?:clinical|practice|guidelines?|recommendations?|statement|summary|preventive|"
+                  r"services?|task|force|u\.?s\.?|va/dod|update[d]?)\b", " ", title or "", flags=re.I)
+
+
+def _title_names_topic(title: str | None, asked: Asked) -> bool:
+    """Whether a title names one of the question's topic words, also as one word of two ("Pinkeye": "pink eye")."""
+    if not _subject_terms(title).isdisjoint(asked.topic):
+        return True
+    squashed = re.sub(r"[^a-z0-9]", "", asked.text.lower())
+    return any(len(w) >= 6 and w in squashed and w not in GENERIC and w.removesuffix("s") not in GENERIC
+               for w in re.findall(r"[a-z0-9]+", _title_text(title).lower()))
 
 
 def same_guidance(a: Passage, b: Passage) -> bool:
@@ -401,6 +414,9 @@ class Lead:
         return bool(self.subject_terms) and self.subject_terms.isdisjoint(asked.topic)
 
 
+# a sentence that opens with a demonstrative points back to the sentence before it
+ANAPHORIC = re.compile(r"^(?:This|These|That|Those|Such|Both)\b(?!\s+(?:guideline|recommendation|statement|review|"
+                       r"document|summary|report|article|section|table|figure|page)s?\b)")
 STATEMENT_SENTENCES, STATEMENT_CHARS = 3, 600  # a recommendation statement this short is quoted whole
 COVERAGE_PASSAGES = 20  # the passages on the subject (best retrieved first) read for the aspect coverage: its cost
 
@@ -493,6 +509,7 @@ class Composer:
         best = self.bottom_line(asked, cands, lead, subject, chosen)
         self.key_points(cands, best, lead, chosen)
         self.conflicts(standalone, cands, chosen)
+        self.antecedents(chosen)
         named = self.named_units(asked, chosen)
         passages = passages + named
         update = self.numbered(chosen, passages, standalone)
@@ -588,6 +605,8 @@ class Composer:
             # a clinician's answer leads with a guideline when one is retrieved nearly as well
             lead = next((p for p in ranked[1:5] if p.chunk.doc_type == "guideline" and p.score >= 0.9 * lead.score),
                         lead)
+        if not bodies:
+            lead = self.on_topic_lead(asked, lead, ranked)
         # an older and a newer version of the same guidance: the newer leads
         for p in ranked[1:5]:
             if same_guidance(lead, p) and _year(p.chunk.published) and \
@@ -596,6 +615,15 @@ class Composer:
         older = {p.chunk.doc_id: _year(p.chunk.published) for p in passages if same_guidance(lead, p)
                  and (_year(p.chunk.published) or "") < (_year(lead.chunk.published) or "")}
         return Lead(passage=lead, ranked=ranked, older=older, about=about, subject=subject)
+
+    def on_topic_lead(self, asked: Asked, lead: Passage, ranked: list[Passage]) -> Passage:
+        """A lead whose title names none of the question's topic words (a complication's page for a question on the
+        disease, another population's guideline) yields to a document retrieved nearly as well
+        (``composer.topic_lead_share`` of its score) whose title names them."""
+        if not _subject_terms(lead.chunk.title) or _title_names_topic(lead.chunk.title, asked):
+            return lead
+        return next((p for p in ranked[1:5] if p.score >= self.w.topic_lead_share * lead.score
+                     and _title_names_topic(p.chunk.title, asked)), lead)
 
     def lead_extras(self, lead: Passage, passages: list[Passage]) -> list[Passage]:
         """The lead guideline's statements that retrieval did not bring (when it brought none of its other chunks)."""
@@ -851,6 +879,22 @@ class Composer:
             for s in before + after:
                 s.score = c.score  # (the unit's grade note stays on the sentence quoted for it)
             chosen.items[i:i + 1] = [(group, s) for s in before] + [(group, c)] + [(group, s) for s in after]
+
+    @staticmethod
+    def antecedents(chosen: Chosen) -> None:
+        """A sentence that opens by pointing back ("This can cause pain …", "These symptoms …") is quoted after the
+        sentence of its passage that it points to ("In men, chlamydia can infect the epididymis …"): alone it does
+        not say what it is about."""
+        for i, (group, c) in reversed(list(enumerate(chosen.items))):
+            if not ANAPHORIC.match(c.text):
+                continue
+            text = c.passage.chunk.text
+            prev = next((s for s in reversed(_sentences(c.passage, c.p_index)) if s.end <= c.start), None)
+            if prev is None or text[prev.end:c.start].strip() or ANAPHORIC.match(prev.text) or \
+                    is_fragment(prev.text) or not is_evidence(prev.text) or chosen.said_already(prev):
+                continue  # (the sentence before is a heading or lead-in the answer cannot quote, or quoted already)
+            prev.score = c.score
+            chosen.items.insert(i, (group, prev))
 
     def named_units(self, asked: Asked, chosen: Chosen) -> list[Passage]:
         """The units the chosen sentences lead to, each quoted after the sentence that leads to it (its first

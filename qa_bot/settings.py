@@ -81,6 +81,9 @@ class ComposerWeights(BaseModel):
     position: float = Field(0.01, description="(subtracted) per sentence before it in its passage")
     lead_share: float = Field(0.8, description="the bottom line comes from the guideline of the pool's best sentence "
                                                "when the lead guideline's best scores below this share of it")
+    topic_lead_share: float = Field(0.9, description="a lead document whose title names none of the question's topic "
+                                                     "words yields to one retrieved with this share of its score whose "
+                                                     "title names them (1 or more: never)")
     rec_share: float = Field(0.6, description="the lead's best recommendation leads when it scores this share of the "
                                               "best sentence; a sentence naming the subject or answering the aspect "
                                               "leads when it scores this share of the bottom line")

@@ -455,3 +455,64 @@ def test_the_bottom_line_comes_from_the_document_that_states_what_a_follow_up_as
                 "widget disease.", "p2", "Widget disease in children", 0.9, heading="Widget disease fever workup")]
     b = compose("how is it treated?", "How is it treated (widget disease children fever workup)?", pages, settings)
     assert b.bottom_line()[0].text.startswith("Rest and fluids help")
+
+
+def test_a_sentence_pointing_back_is_quoted_after_the_sentence_it_points_to():
+    c = _composer()
+    p = _p("Mumps is a viral illness. In adults, mumps can inflame the ovaries. This can cause lower belly pain.", "d1",
+           "Mumps")
+    cands = c.score(c.asked("Does mumps cause belly pain?", "Does mumps cause belly pain?", None), [p],
+                    Lead(passage=p, ranked=[p], older={}, about=None))
+    pointing = next(x for x in cands if x.text.startswith("This"))
+    chosen = Chosen()
+    chosen.take("bottom_line", pointing)
+    c.antecedents(chosen)
+    assert [x.text for _, x in chosen.items] == ["In adults, mumps can inflame the ovaries.",
+                                                 "This can cause lower belly pain."]
+    assert [g for g, _ in chosen.items] == ["bottom_line", "bottom_line"]
+    c.antecedents(chosen)  # quoted already: not twice
+    assert len(chosen.items) == 2
+
+
+def test_a_sentence_pointing_back_past_a_lead_in_or_at_its_passage_start_stays_alone():
+    c = _composer()
+    lead_in = _p("Mumps can affect several organs in adults, such as:\n\nThese problems are rare in children.", "d1",
+                 "Mumps")
+    first = _p("These problems are rare in young children under five.", "d2", "Mumps", sid="t")
+    for p in (lead_in, first):
+        cands = c.score(c.asked("mumps problems?", "mumps problems?", None), [p],
+                        Lead(passage=p, ranked=[p], older={}, about=None))
+        chosen = Chosen()
+        chosen.take("bottom_line", next(x for x in cands if x.text.startswith("These")))
+        c.antecedents(chosen)
+        assert len(chosen.items) == 1
+
+
+def test_a_lead_titled_on_another_topic_yields_to_one_retrieved_nearly_as_well_on_the_question_topic():
+    c = _composer()
+    q = "Can you get shingles more than once?"
+    other = _p("Ramsay Hunt syndrome is a complication of a viral infection of the facial nerve.", "a",
+               "Ramsay Hunt Syndrome", 1.0)
+    on = _p("Most people have only one episode, but it can come back.", "b", "Shingles", 0.95, sid="t")
+    far = _p("Most people have only one episode, but it can come back.", "c", "Shingles", 0.5, sid="u")
+    asked = c.asked(q, q, None)
+    assert c.lead_document(asked, [other, on], None).doc_id == "b"
+    assert c.lead_document(asked, [other, far], None).doc_id == "a"  # not retrieved nearly as well
+    never = Composer(Settings(data_dir=Path("/nonexistent-qa-bot-test"), composer=ComposerWeights(topic_lead_share=1.01)))
+    assert never.lead_document(never.asked(q, q, None), [other, on], None).doc_id == "a"
+
+
+
+@pytest.mark.parametrize("q, first, second, leads", [
+    # the question's words run together in a title name its topic: the lead stays
+    ("What signs could indicate pink eye?", ("Pinkeye makes the white of the eye look red.", "Pinkeye"),
+     ("Some eye problems are minor and do not last long.", "Eye Diseases"), "a"),
+    # a generic word of the question ("disease") inside a title does not name it: the lead yields
+    ("Can a streptococcus infection cause an invasive disease?",
+     ("Glomerulonephritis can follow strep throat.", "Kidney Disease in Children"),
+     ("Strep is short for Streptococcus, a type of bacteria.", "Streptococcal Infections"), "b"),
+])
+def test_which_title_names_the_question_topic(q, first, second, leads):
+    c = _composer()
+    a, b = _p(first[0], "a", first[1], 1.0), _p(second[0], "b", second[1], 0.95, sid="t")
+    assert c.lead_document(c.asked(q, q, None), [a, b], None).doc_id == leads

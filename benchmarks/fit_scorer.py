@@ -305,7 +305,7 @@ def hand_scores(X: np.ndarray, names: list[str], settings: Settings) -> np.ndarr
     return X[:, names.index("hand")] if "hand" in names else X @ np.array([w[k] if k in HAND_FEATURES else 0.0 for k in names])
 
 
-def fit_sentences(recs: list[dict], settings: Settings) -> tuple[dict, dict]:
+def fit_sentences(recs: list[dict], settings: Settings, lam_forced: float | None = None) -> tuple[dict, dict]:
     names = sorted({k for r in recs for c in r["wd"].cands for k in c.features} | {"hand"})
     X, y, src, qid = sentence_data([r for r in recs if r["source"] != HELD_OUT], names)
     Xk, yk, _, qk = sentence_data([r for r in recs if r["source"] == HELD_OUT], names)
@@ -335,6 +335,8 @@ def fit_sentences(recs: list[dict], settings: Settings) -> tuple[dict, dict]:
         gain = [held[s] - hand[s] for s in sources if s in FIT]
         if min(gain) >= 0 and np.mean(gain) > best:
             best_lam, best = lam, float(np.mean(gain))
+    if lam_forced is not None:  # a comparison: the correction at this pull whatever the folds chose
+        best_lam = lam_forced
     model = fit_residual(X, y, qid, src, best_lam if np.isfinite(best_lam) else 1e9, names)
     report["lam"] = best_lam if np.isfinite(best_lam) else "inf (no correction kept every left-out source)"
     report["development_p_at_1_hand_set"] = round(p_at_1(hand_scores(X, names, settings), y, qid), 3)
@@ -424,6 +426,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", type=Path, help="weighed rows kept here (pickle) between runs")
     ap.add_argument("--write", action="store_true", help="write the fitted models into qa_bot/data/")
+    ap.add_argument("--lam", type=float, help="the sentence correction's pull, whatever the folds choose (a comparison)")
     ap.add_argument("--sentences-only", action="store_true", help="fit and write the sentence scorer alone")
     ap.add_argument("--drop", default="", help="answerability features left out (comma-separated): a comparison")
     args = ap.parse_args()
@@ -436,7 +439,7 @@ def main() -> int:
             args.cache.write_bytes(pickle.dumps((recs, corpus)))
     add_hand(recs + corpus)
     corpus_sources = [r["source"] for r in corpus]
-    scorer, s_report = fit_sentences(recs + corpus, settings)
+    scorer, s_report = fit_sentences(recs + corpus, settings, args.lam)
     if args.sentences_only:
         print(json.dumps({"sentence_scorer": s_report}, indent=1))
         if args.write:

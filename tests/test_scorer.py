@@ -150,7 +150,8 @@ def test_the_shipped_sentence_scorer_corrects_the_hand_set_score_and_loses_no_he
     assert {"medquad", "guidelines"} <= set(d["sources"])
     rep = d["report"]
     hand, chosen = rep["folds"]["hand-set"], rep["folds"][f"residual lam={rep['lam']}"]
-    for s in ("clinician", "liveqa2017", "mediqa2021"):  # each figure from the fit that left its source out
+    assert {"clinician", "liveqa2017", "mediqa2021", "medquad", "guidelines"} <= set(hand)
+    for s in hand:  # each figure from the fit that left its source out
         assert chosen[s] >= hand[s]
     # a correction of the hand-set score: a sentence's composer score is the hand-set sum plus the fitted terms
     c = Composer(_settings(fitted=True))

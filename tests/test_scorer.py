@@ -150,6 +150,7 @@ def test_the_shipped_sentence_scorer_corrects_the_hand_set_score_and_loses_no_he
     assert {"medquad", "guidelines"} <= set(d["sources"])
     rep = d["report"]
     hand, chosen = rep["folds"]["hand-set"], rep["folds"][f"residual lam={rep['lam']}"]
+    assert ComposerWeights().fitted  # on by default: no source left out of its fit loses to the hand-set weights
     assert {"clinician", "liveqa2017", "mediqa2021", "medquad", "guidelines"} <= set(hand)
     for s in hand:  # each figure from the fit that left its source out
         assert chosen[s] >= hand[s]

@@ -10,11 +10,17 @@ Supervision (never K-QA, which is only reported, as held out):
 - answerability: the rows of those sets and ``unanswerable.jsonl`` (answerable or not, as labelled), and every
   consumer question asked again with its gold documents taken out of what was retrieved (not answerable: the corpus's
   own negatives, a question asked of an index without its document).
-Choices (the regularisation C, the decision's threshold) are made on folds that leave one question source out; each
-source's figures are those of the model fitted without it; the answerability model's C is the one whose left-out sources
+- sentences, from the corpus itself (no evaluation row): a MedQuAD section heading ("What are the treatments for X?")
+  → the sentences of that section; a guideline's condition and population ("What is recommended for X in Y?") or a
+  USPSTF title ("Who should be screened for X?") → its recommendation statements (``corpus_questions``).
+The sentence scorer is the hand-set score plus a correction by the features it does not weigh, pulled toward 0
+(``fit_residual``): a free fit over every feature lost to the hand-set weights on every left-out source.
+Choices (the correction's pull, the regularisation C, the decision's threshold) are made on folds that leave one
+question source out; each source's figures are those of the model fitted without it; the correction's pull is the one
+whose left-out sources gain most while none loses; the answerability model's C is the one whose left-out sources
 have the fewest answerable rows abstained on (then the most unanswerable ones). K-QA's rows 1-50 were read while
 its features were designed, rows 51-101 were not: both are reported apart. ``--write`` fits on every source and writes
-``qa_bot/data/sentence_scorer.json`` and ``qa_bot/data/answerable.json``.
+``qa_bot/data/sentence_scorer.json`` and ``qa_bot/data/answerable.json`` (``--sentences-only``: the first alone).
 """
 
 from __future__ import annotations
@@ -254,7 +260,8 @@ def fit_residual(X: np.ndarray, y: np.ndarray, qid: np.ndarray, src: np.ndarray,
         tot, pos = np.bincount(seg, e, nq), np.bincount(seg, e * yy, nq)
         g = wq[seg] * (e / tot[seg] - yy * e / pos[seg])  # d loss / d score
         d = theta[1:]
-        return float(wq @ (np.log(tot) - np.log(pos)) + 0.5 * lam * d @ d), np.concatenate([[g @ hh], Z.T @ g + lam * d])
+        value = float(wq @ (np.log(tot) - np.log(pos)) + 0.5 * lam * d @ d)
+        return value, np.concatenate([[g @ hh], Z.T @ g + lam * d])
 
     theta = minimize(loss, np.concatenate([[1.0], np.zeros(len(others))]), jac=True, method="L-BFGS-B").x
     s = max(float(theta[0]), 1e-6)
@@ -330,7 +337,8 @@ def fit_sentences(recs: list[dict], settings: Settings, lam_forced: float | None
         report["folds"][f"residual lam={lam}"] = {s: round(v, 3) for s, v in held.items()}
         only = fit_residual(X[corpus], y[corpus], qid[corpus], src[corpus], lam, names)
         report["folds"][f"residual lam={lam}, fitted on the corpus's questions only"] = {
-            s: round(p_at_1(apply(only, X[src == s], names), y[src == s], qid[src == s]), 3) for s in sources if s in FIT}
+            s: round(p_at_1(apply(only, X[src == s], names), y[src == s], qid[src == s]), 3)
+            for s in sources if s in FIT}
         gain = [held[s] - hand[s] for s in sources]
         if min(gain) >= 0 and np.mean(gain) > best:
             best_lam, best = lam, float(np.mean(gain))
@@ -425,7 +433,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", type=Path, help="weighed rows kept here (pickle) between runs")
     ap.add_argument("--write", action="store_true", help="write the fitted models into qa_bot/data/")
-    ap.add_argument("--lam", type=float, help="the sentence correction's pull, whatever the folds choose (a comparison)")
+    ap.add_argument("--lam", type=float,
+                    help="the sentence correction's pull, whatever the folds choose (a comparison)")
     ap.add_argument("--sentences-only", action="store_true", help="fit and write the sentence scorer alone")
     ap.add_argument("--drop", default="", help="answerability features left out (comma-separated): a comparison")
     args = ap.parse_args()

@@ -83,7 +83,8 @@ def test_answerability_decision_abstains_on_a_fixture_the_passages_do_not_answer
 def _fit_scorer_module():
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("fit_scorer", Path(__file__).parent.parent / "benchmarks" / "fit_scorer.py")
+    path = Path(__file__).parent.parent / "benchmarks" / "fit_scorer.py"
+    spec = importlib.util.spec_from_file_location("fit_scorer", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

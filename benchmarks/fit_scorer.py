@@ -10,11 +10,17 @@ Supervision (never K-QA, which is only reported, as held out):
 - answerability: the rows of those sets and ``unanswerable.jsonl`` (answerable or not, as labelled), and every
   consumer question asked again with its gold documents taken out of what was retrieved (not answerable: the corpus's
   own negatives, a question asked of an index without its document).
-Choices (the regularisation C, the decision's threshold) are made on folds that leave one question source out; each
-source's figures are those of the model fitted without it; the answerability model's C is the one whose left-out sources
+- sentences, from the corpus itself (no evaluation row): a MedQuAD section heading ("What are the treatments for X?")
+  → the sentences of that section; a guideline's condition and population ("What is recommended for X in Y?") or a
+  USPSTF title ("Who should be screened for X?") → its recommendation statements (``corpus_questions``).
+The sentence scorer is the hand-set score plus a correction by the features it does not weigh, pulled toward 0
+(``fit_residual``): a free fit over every feature lost to the hand-set weights on every left-out source.
+Choices (the correction's pull, the regularisation C, the decision's threshold) are made on folds that leave one
+question source out; each source's figures are those of the model fitted without it; the correction's pull is the one
+whose left-out sources gain most while none loses; the answerability model's C is the one whose left-out sources
 have the fewest answerable rows abstained on (then the most unanswerable ones). K-QA's rows 1-50 were read while
 its features were designed, rows 51-101 were not: both are reported apart. ``--write`` fits on every source and writes
-``qa_bot/data/sentence_scorer.json`` and ``qa_bot/data/answerable.json``.
+``qa_bot/data/sentence_scorer.json`` and ``qa_bot/data/answerable.json`` (``--sentences-only``: the first alone).
 """
 
 from __future__ import annotations
@@ -45,6 +51,9 @@ FIT = ("liveqa2017", "mediqa2019", "mediqa2021", "clinician", "unanswerable")
 HELD_OUT = "kqa"
 KQA_STUDIED = 100  # K-QA ids below this (its first 50 rows) were studied; the rest are held out
 CS = (0.03, 0.3, 3.0)
+LAMS = (3.0, 1.0, 0.3, 0.1, 0.03)  # the sentence correction's pull to the hand-set score
+# the features the hand-set weights do not weigh: the correction of the hand-set score is fitted over these
+CORRECTION = ("dense", "guideline", "subject_in_sentence", "subject_in_title", "words")
 MAX_FALSE_ABSTAIN = 0.01  # the decision abstains on at most this share of the answerable fitting rows the rules answer
 SETTINGS = Settings(composer=ComposerWeights(fitted=False, answerable=False))  # what the rows are weighed with
 
@@ -99,12 +108,87 @@ def weigh_all(settings: Settings) -> list[dict]:
     return out
 
 
+CORPUS = ROOT / "corpus"
+MEDQUAD_PER_COLLECTION = 40  # MedQuAD question → answer sections asked, per sub-collection (a seeded sample)
+
+
+def _front(path: Path) -> tuple[dict, str]:
+    import frontmatter
+
+    post = frontmatter.loads(path.read_text(encoding="utf-8"))
+    return post.metadata, post.content
+
+
+def corpus_questions(seed: int = 0) -> list[dict]:
+    """The corpus's own supervision, no evaluation row: each MedQuAD document's section question ("What are the
+    treatments for X?") → the sentences of that section; each guideline's topic and population ("What is recommended
+    for X in Y?", "Who should be screened for X?") → its recommendation statements. One question per document; the
+    source is the MedQuAD sub-collection or ``guidelines``."""
+    rng = np.random.default_rng(seed)
+    out: list[dict] = []
+    for sub in sorted(d for d in (CORPUS / "medquad").iterdir() if d.is_dir()):
+        files = sorted(sub.rglob("*.md"))
+        for f in rng.choice(files, size=min(MEDQUAD_PER_COLLECTION, len(files)), replace=False):
+            meta, body = _front(Path(f))
+            parts = re.split(r"^## (.+?)\s*$", body, flags=re.M)[1:]
+            sections = [(h, t.strip()) for h, t in zip(parts[::2], parts[1::2]) if len(t.split()) >= 12]
+            if len(sections) < 2:  # a question with one section to answer from ranks nothing
+                continue
+            h, t = sections[rng.integers(len(sections))]
+            question = re.sub(r"\s+\?$", "?", re.sub(r"\(are\) ", "", h))
+            out.append({"source": "medquad", "id": meta["id"], "question": question, "doc_id": meta["id"],
+                        "answer": re.sub(r"\s+", " ", t)})
+    for f in sorted((CORPUS / "ngc").glob("*.md")) + sorted((CORPUS / "uspstf").glob("*.md")):
+        meta, body = _front(f)
+        cond = re.search(r"^## Disease/Condition\(s\)\s*\n+(.+)$", body, re.M)
+        pop = re.search(r"^## Target Population\s*\n+(.+)$", body, re.M)
+        title = str(meta.get("title", ""))
+        if cond and pop:
+            question = f"What is recommended for {cond.group(1).strip(' :.-')} in {pop.group(1).strip(' .')[:120]}?"
+        elif ": " in title:
+            topic, what = title.split(": ", 1)
+            question = (f"Who should be screened for {topic}?" if what.lower().startswith("screening")
+                        else f"What is recommended on {what.lower()} for {topic}?")
+        else:
+            continue
+        out.append({"source": "guidelines", "id": meta["id"], "question": question, "doc_id": meta["id"]})
+    return out
+
+
+def corpus_label(q: dict, c) -> int:
+    """1: a sentence of the question's answer (its MedQuAD section; its guideline's recommendation statement)."""
+    if c.passage.chunk.doc_id != q["doc_id"]:
+        return 0
+    if "answer" in q:
+        return int(re.sub(r"\s+", " ", c.text).strip() in q["answer"])
+    return int(bool(c.is_rec))
+
+
+def weigh_corpus(settings: Settings) -> list[dict]:
+    """``corpus_questions`` retrieved and weighed as the composer weighs an asked question, each sentence labelled."""
+    retriever = get_retriever(settings)
+    comp = Composer(settings, CorpusStats.of(retriever, settings.retrieval.collections))
+    out = []
+    for q in corpus_questions():
+        r = retriever.retrieve(q["question"], settings)
+        if not r.passages:
+            continue
+        base = Answer(question=q["question"], standalone_question=q["question"], passages=r.passages, disclaimer="",
+                      audience="clinician")
+        _, subject = comp.gate(q["question"], r.passages, base, r.subject, (r.confidence, r.confidence_reason))
+        wd = comp.weigh(q["question"], q["question"], r.passages, r.search_query, subject)
+        out.append({"source": q["source"], "id": q["id"], "kind": "asked", "answerable": True, "row": q,
+                    "labels": [corpus_label(q, c) for c in wd.cands], "wd": wd})
+    print(f"weighed {len(out)} corpus questions", file=sys.stderr)
+    return out
+
+
 def sentence_data(recs: list[dict], names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     X, y, src, qid = [], [], [], []
     for i, r in enumerate(recs):
         if r["kind"] != "asked" or not r["answerable"]:
             continue
-        labels = [sentence_label(r["row"], c) for c in r["wd"].cands]
+        labels = r.get("labels") or [sentence_label(r["row"], c) for c in r["wd"].cands]
         if not any(labels) or None in labels:  # no answer sentence among those weighed: nothing to rank
             continue
         for c, lab in zip(r["wd"].cands, labels):
@@ -144,6 +228,50 @@ def fit_pairwise(X: np.ndarray, y: np.ndarray, qid: np.ndarray, src: np.ndarray,
             "scale": dict(zip(names, map(float, scale))), "intercept": 0.0}
 
 
+def fit_residual(X: np.ndarray, y: np.ndarray, qid: np.ndarray, src: np.ndarray, lam: float, names: list[str]) -> dict:
+    """A correction of the hand-set score by the features it does not weigh (``CORRECTION``), fitted per question
+    (listwise: the loss is -log of the softmax share of the question's answer sentences, the measure p@1 asks for),
+    each source weighing the same. The score is ``s·hand + z·δ`` (z: the correction's features standardised): the
+    hand-set score's scale ``s`` is free, ``δ`` is pulled to 0 by ``lam/2·|δ|²``, so that the fit moves away from the
+    hand-set ranking only as far as the data carry it (``lam`` → ∞: the hand-set ranking itself). Written as a
+    ``Linear`` whose composer score (``gain``·logit + ``offset``) is ``hand + z·δ/s``: with δ = 0 it is the hand-set
+    score exactly, so that the composer's shares of the best score keep their meaning."""
+    from scipy.optimize import minimize
+
+    h = X[:, names.index("hand")]
+    others = [k for k in CORRECTION if k in names]
+    Xo = X[:, [names.index(k) for k in others]]
+    mean, scale = Xo.mean(0), Xo.std(0)
+    scale[scale == 0] = 1.0
+    qs = [i for i in (np.where(qid == q)[0] for q in np.unique(qid)) if y[i].any() and not y[i].all()]
+    n_src: dict[str, int] = {}
+    for i in qs:
+        n_src[src[i[0]]] = n_src.get(src[i[0]], 0) + 1
+    wq = np.array([1.0 / n_src[src[i[0]]] for i in qs])
+    wq /= wq.sum()
+    order, seg = np.concatenate(qs), np.concatenate([[k] * len(i) for k, i in enumerate(qs)])
+    hh, Z, yy, nq = h[order], ((Xo - mean) / scale)[order], y[order].astype(bool), len(qs)
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        sc = theta[0] * hh + Z @ theta[1:]
+        top = np.full(nq, -np.inf)
+        np.maximum.at(top, seg, sc)
+        e = np.exp(sc - top[seg])
+        tot, pos = np.bincount(seg, e, nq), np.bincount(seg, e * yy, nq)
+        g = wq[seg] * (e / tot[seg] - yy * e / pos[seg])  # d loss / d score
+        d = theta[1:]
+        value = float(wq @ (np.log(tot) - np.log(pos)) + 0.5 * lam * d @ d)
+        return value, np.concatenate([[g @ hh], Z.T @ g + lam * d])
+
+    theta = minimize(loss, np.concatenate([[1.0], np.zeros(len(others))]), jac=True, method="L-BFGS-B").x
+    s = max(float(theta[0]), 1e-6)
+    h_mean, h_scale = float(h.mean()), float(h.std() or 1.0)
+    return {"coef": {"hand": s * h_scale, **dict(zip(others, map(float, theta[1:])))},
+            "mean": {"hand": h_mean, **dict(zip(others, map(float, mean)))},
+            "scale": {"hand": h_scale, **dict(zip(others, map(float, scale)))},
+            "intercept": 0.0, "gain": 1.0 / s, "offset": h_mean}
+
+
 def add_hand(recs: list[dict]) -> None:
     """Each sentence's hand-set score (``settings.composer``), a feature of the fit (as ``score_sentence`` adds it)."""
     from qa_bot.compose import HAND_FEATURES
@@ -164,10 +292,11 @@ def fit_linear(X: np.ndarray, y: np.ndarray, C: float, names: list[str], balance
 
 
 def apply(model: dict, X: np.ndarray, names: list[str]) -> np.ndarray:
-    mean = np.array([model["mean"][k] for k in names])
-    scale = np.array([model["scale"][k] for k in names])
-    coef = np.array([model["coef"][k] for k in names])
-    z = model["intercept"] + ((X - mean) / scale) @ coef
+    used = list(model["coef"])  # the features the model weighs (``names``: the columns of X)
+    mean = np.array([model["mean"][k] for k in used])
+    scale = np.array([model["scale"][k] for k in used])
+    coef = np.array([model["coef"][k] for k in used])
+    z = model["intercept"] + ((X[:, [names.index(k) for k in used]] - mean) / scale) @ coef
     return 1 / (1 + np.exp(-np.clip(z, -30, 30)))
 
 
@@ -183,32 +312,41 @@ def hand_scores(X: np.ndarray, names: list[str], settings: Settings) -> np.ndarr
     return X[:, names.index("hand")] if "hand" in names else X @ np.array([w[k] if k in HAND_FEATURES else 0.0 for k in names])
 
 
-def fit_sentences(recs: list[dict], settings: Settings) -> tuple[dict, dict]:
+def fit_sentences(recs: list[dict], settings: Settings, lam_forced: float | None = None) -> tuple[dict, dict]:
     names = sorted({k for r in recs for c in r["wd"].cands for k in c.features} | {"hand"})
     X, y, src, qid = sentence_data([r for r in recs if r["source"] != HELD_OUT], names)
     Xk, yk, _, qk = sentence_data([r for r in recs if r["source"] == HELD_OUT], names)
     sources = sorted(set(src))
     report: dict = {"features": names, "questions": {s: int(len(np.unique(qid[src == s]))) for s in sources},
                     "sentences": int(len(y)), "folds": {}}
-    best_c, best = CS[0], -1.0
-    for C in CS:
-        held = []
-        for s in sources:
-            tr = src != s
-            m = fit_pairwise(X[tr], y[tr], qid[tr], src[tr], C, names)
-            held.append(p_at_1(apply(m, X[src == s], names), y[src == s], qid[src == s]))
-        report["folds"][f"C={C}"] = dict(zip(sources, map(lambda v: round(v, 3), held)))
-        if np.mean(held) > best:
-            best_c, best = C, float(np.mean(held))
-    report["folds"]["hand-set"] = {s: round(p_at_1(hand_scores(X[src == s], names, settings), y[src == s],
-                                                   qid[src == s]), 3) for s in sources}
-    model = fit_pairwise(X, y, qid, src, best_c, names)
-    # the score on the composer's scale: the hand-set scores' mean and spread over the same sentences
-    z = np.log(apply(model, X, names)) - np.log1p(-apply(model, X, names))
-    h = hand_scores(X, names, settings)
-    model["gain"] = float(h.std() / (z.std() or 1.0))
-    model["offset"] = float(h.mean() - model["gain"] * z.mean())
-    report["C"] = best_c
+    hand = {s: p_at_1(hand_scores(X[src == s], names, settings), y[src == s], qid[src == s]) for s in sources}
+    report["folds"]["hand-set"] = {s: round(v, 3) for s, v in hand.items()}
+    for C in CS:  # a free fit over every feature (the hand-set score one of them): for comparison
+        report["folds"][f"free C={C}"] = {s: round(p_at_1(apply(fit_pairwise(X[src != s], y[src != s], qid[src != s],
+                                                                              src[src != s], C, names),
+                                                                 X[src == s], names), y[src == s], qid[src == s]), 3)
+                                          for s in sources}
+    # the shipped fit: a correction of the hand-set score; its pull to 0 (lam) is the one whose left-out sources
+    # (evaluation sets and the corpus's own questions alike) gain most on average while none loses to the hand-set
+    # weights (none such: the hand-set ranking, lam = inf)
+    best_lam, best = float("inf"), 0.0
+    corpus = ~np.isin(src, FIT)
+    for lam in LAMS:
+        held = {s: p_at_1(apply(fit_residual(X[src != s], y[src != s], qid[src != s], src[src != s], lam, names),
+                                X[src == s], names), y[src == s], qid[src == s]) for s in sources}
+        report["folds"][f"residual lam={lam}"] = {s: round(v, 3) for s, v in held.items()}
+        only = fit_residual(X[corpus], y[corpus], qid[corpus], src[corpus], lam, names)
+        report["folds"][f"residual lam={lam}, fitted on the corpus's questions only"] = {
+            s: round(p_at_1(apply(only, X[src == s], names), y[src == s], qid[src == s]), 3)
+            for s in sources if s in FIT}
+        gain = [held[s] - hand[s] for s in sources]
+        if min(gain) >= 0 and np.mean(gain) > best:
+            best_lam, best = lam, float(np.mean(gain))
+    if lam_forced is not None:  # a comparison: the correction at this pull whatever the folds chose
+        best_lam = lam_forced
+    model = fit_residual(X, y, qid, src, best_lam if np.isfinite(best_lam) else 1e9, names)
+    report["lam"] = best_lam if np.isfinite(best_lam) else "inf (no correction kept every left-out source)"
+    report["development_p_at_1_hand_set"] = round(p_at_1(hand_scores(X, names, settings), y, qid), 3)
     report["development_p_at_1"] = round(p_at_1(apply(model, X, names), y, qid), 3)
     report["kqa_held_out_p_at_1"] = {"fitted": round(p_at_1(apply(model, Xk, names), yk, qk), 3),
                                      "hand-set": round(p_at_1(hand_scores(Xk, names, settings), yk, qk), 3),
@@ -295,17 +433,29 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", type=Path, help="weighed rows kept here (pickle) between runs")
     ap.add_argument("--write", action="store_true", help="write the fitted models into qa_bot/data/")
+    ap.add_argument("--lam", type=float,
+                    help="the sentence correction's pull, whatever the folds choose (a comparison)")
+    ap.add_argument("--sentences-only", action="store_true", help="fit and write the sentence scorer alone")
     ap.add_argument("--drop", default="", help="answerability features left out (comma-separated): a comparison")
     args = ap.parse_args()
     settings = SETTINGS
     if args.cache and args.cache.exists():
-        recs = pickle.loads(args.cache.read_bytes())
+        recs, corpus = pickle.loads(args.cache.read_bytes())
     else:
-        recs = weigh_all(settings)
+        recs, corpus = weigh_all(settings), weigh_corpus(settings)
         if args.cache:
-            args.cache.write_bytes(pickle.dumps(recs))
-    add_hand(recs)
-    scorer, s_report = fit_sentences(recs, settings)
+            args.cache.write_bytes(pickle.dumps((recs, corpus)))
+    add_hand(recs + corpus)
+    corpus_sources = [r["source"] for r in corpus]
+    scorer, s_report = fit_sentences(recs + corpus, settings, args.lam)
+    if args.sentences_only:
+        print(json.dumps({"sentence_scorer": s_report}, indent=1))
+        if args.write:
+            meta = {"fitted_by": "benchmarks/fit_scorer.py", "sources": list(FIT) + sorted(set(corpus_sources)),
+                    "held_out": HELD_OUT}
+            (ROOT / "qa_bot" / "data" / "sentence_scorer.json").write_text(
+                json.dumps({**meta, **scorer, "report": s_report}, indent=1) + "\n", encoding="utf-8")
+        return 0
     answerable, a_report = fit_answerable(recs, scorer if Settings().composer.fitted else None,
                                           frozenset(filter(None, args.drop.split(","))))
     print(json.dumps({"sentence_scorer": s_report, "answerable": a_report}, indent=1))

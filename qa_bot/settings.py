@@ -99,8 +99,9 @@ class ComposerWeights(BaseModel):
     extra_share: float = Field(0.5, description="…when it scores at least this share of the bottom line")
     key_point_share: float = Field(0.35, description="key points score at least this share of the bottom line")
     per_passage: int = Field(3, description="key points quoted from one passage at most")
-    fitted: bool = Field(False, description="score sentences with the fitted scorer (qa_bot/data/sentence_scorer.json, "
-                                           "benchmarks/fit_scorer.py) rather than the hand-set weights above")
+    fitted: bool = Field(True, description="score sentences with the fitted scorer (qa_bot/data/sentence_scorer.json, "
+                                          "benchmarks/fit_scorer.py: the hand-set weights above plus a correction "
+                                          "fitted on held-out folds); off: the hand-set weights alone")
     answerable: bool = Field(False, description="abstain on a first question when the fitted answerability model "
                                                "(qa_bot/data/answerable.json) finds the weighed sentences unlikely to "
                                                "answer it")

@@ -78,3 +78,88 @@ def test_answerability_decision_abstains_on_a_fixture_the_passages_do_not_answer
     assert not kept.abstained and any("ertraline" in s.text for s in kept.sentences)
     off = compose(q, q, unrelated, _settings(answerable=False), confidence=(0.3, ""))
     assert not off.abstained  # without the decision the unrelated passage is quoted
+
+
+def _fit_scorer_module():
+    import importlib.util
+
+    path = Path(__file__).parent.parent / "benchmarks" / "fit_scorer.py"
+    spec = importlib.util.spec_from_file_location("fit_scorer", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _ranking_data(seed: int = 0):
+    """60 questions of 20 sentences: the hand-set score finds the answer sentence in half of them, ``dense`` in all."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    names = ["dense", "hand", "words"]
+    X, y, qid, src = [], [], [], []
+    for q in range(60):
+        ans = rng.integers(20)
+        for i in range(20):
+            hand = rng.normal() + (2.0 if i == ans and q % 2 == 0 else 0.0)
+            dense = rng.normal() + (3.0 if i == ans else 0.0)
+            X.append([dense, hand, rng.normal()])
+            y.append(int(i == ans))
+            qid.append(q)
+            src.append("a" if q < 30 else "b")
+    return np.array(X), np.array(y), np.array(qid), np.array(src), names
+
+
+def test_the_correction_learns_what_the_hand_set_score_misses_and_is_pulled_back_to_it():
+    F = _fit_scorer_module()
+    X, y, qid, src, names = _ranking_data()
+    hand_p1 = F.p_at_1(X[:, 1], y, qid)
+    loose = F.fit_residual(X, y, qid, src, 0.01, names)
+    assert loose["coef"]["dense"] > 0.5 and F.p_at_1(F.apply(loose, X, names), y, qid) > hand_p1 + 0.2
+    tight = F.fit_residual(X, y, qid, src, 1e6, names)
+    assert abs(tight["coef"]["dense"]) < 1e-3
+    # pulled to 0 the correction leaves the hand-set score itself, on the composer's scale
+    lin = Linear(coef=tight["coef"], mean=tight["mean"], scale=tight["scale"], gain=tight["gain"],
+                 offset=tight["offset"])
+    for row in X[:5]:
+        assert lin.score(dict(zip(names, row))) == pytest.approx(row[1], abs=1e-3)
+
+
+def test_the_corpus_questions_label_their_own_section_and_recommendations():
+    F = _fit_scorer_module()
+    qs = F.corpus_questions()
+    sources = {q["source"] for q in qs}
+    assert sources == {"medquad", "guidelines"}  # the corpus's own supervision: no evaluation row
+    mq = next(q for q in qs if q["source"] == "medquad")
+    assert mq["question"].endswith("?") and mq["answer"]
+    first = mq["answer"].split(". ")[0]
+
+    class C:
+        def __init__(self, text, doc, rec=False):
+            self.text, self.is_rec = text, rec
+            self.passage = _p(text, doc)
+
+    assert F.corpus_label(mq, C(first, mq["doc_id"])) == 1
+    assert F.corpus_label(mq, C(first, "another-doc")) == 0
+    assert F.corpus_label(mq, C("An unrelated sentence about something else entirely.", mq["doc_id"])) == 0
+    gl = next(q for q in qs if q["source"] == "guidelines")
+    assert F.corpus_label(gl, C("Screen adults aged 50 to 75 years.", gl["doc_id"], rec=True)) == 1
+    assert F.corpus_label(gl, C("Screen adults aged 50 to 75 years.", gl["doc_id"], rec=False)) == 0
+
+
+def test_the_shipped_sentence_scorer_corrects_the_hand_set_score_and_loses_no_held_out_source():
+    d = json.loads(SENTENCE_FILE.read_text(encoding="utf-8"))
+    assert {"medquad", "guidelines"} <= set(d["sources"])
+    rep = d["report"]
+    hand, chosen = rep["folds"]["hand-set"], rep["folds"][f"residual lam={rep['lam']}"]
+    assert ComposerWeights().fitted  # on by default: no source left out of its fit loses to the hand-set weights
+    assert {"clinician", "liveqa2017", "mediqa2021", "medquad", "guidelines"} <= set(hand)
+    for s in hand:  # each figure from the fit that left its source out
+        assert chosen[s] >= hand[s]
+    # a correction of the hand-set score: a sentence's composer score is the hand-set sum plus the fitted terms
+    c = Composer(_settings(fitted=True))
+    q = "What dose of colchicine is used for a gout flare?"
+    on = _p("For a gout flare, colchicine 1.2 mg is taken at once, then 0.6 mg one hour later.", "d1", score=0.8)
+    lead = Lead(passage=on, ranked=[on], older={}, about=None)
+    cand = c.score(c.asked(q, q, None), [on], lead)[0]
+    extra = sum(d["coef"][k] * (cand.features[k] - d["mean"][k]) / d["scale"][k] for k in d["coef"] if k != "hand")
+    assert cand.score == pytest.approx(cand.features["hand"] + d["gain"] * extra)

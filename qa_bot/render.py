@@ -234,7 +234,9 @@ def answer_to_text(answer: Answer, markdown: bool = False, links: dict[int, str]
 
 
 # what a reader must never see in the answer text (the JSON fields keep them): scoring figures and internal ids
-_INTERNAL_FIGURE = re.compile(r"\bconfidence\b|\bthreshold\b|\b\d?\.\d{2}\s*[<>]|topic weight", re.I)
+# (the engine's own figures are "confidence 0.21 < 0.27", "threshold 0.27"; a document's "confidence intervals" is text)
+_INTERNAL_FIGURE = re.compile(r"\b(?:confidence|threshold)\s*(?:of\s*|=\s*)?\d?\.\d{2}|\b\d?\.\d{2}\s*[<>]\s*\d?\.\d{2}"
+                              r"|topic weight", re.I)
 _ID_TOKEN = re.compile(r"\b[A-Za-z]+\d*_\w*\d\w*\b")  # MAS2021_test_102_Answer1, GHR_0000879_Sec1
 
 

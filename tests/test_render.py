@@ -86,6 +86,14 @@ def test_internal_leaks_finds_what_a_reader_must_not_see():
                                                                      citations=[1], group="bottom_line")],
                                         "citations": [cit(1, "MAS2021_test_102_Answer1")]})
     assert "MAS2021_test_102_Answer1" not in answer_to_text(untitled) and internal_leaks(untitled) == []
+    quoted = clean.model_copy(update={"sentences": [AnswerSentence(
+        text="Home readings were lower (confidence intervals not reported; HbA1c 0.50 lower).", citations=[1],
+        group="bottom_line")]})
+    assert internal_leaks(quoted) == []  # a document's own words about confidence intervals are its text
+    for figure in ("confidence 0.21 < 0.27", "threshold 0.27", "0.31 > 0.27"):
+        shown = clean.model_copy(update={"notice": None, "sentences": [AnswerSentence(
+            text=f"Gout is a form of arthritis ({figure}).", citations=[1], group="bottom_line")]})
+        assert internal_leaks(shown), figure
 
 
 def test_usage_counts_prompt_and_completion_tokens(indexed_settings):

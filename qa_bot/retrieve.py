@@ -293,6 +293,7 @@ class Retriever:
                           phrase_share=lambda phrase: self.phrase_share(phrase, scope=scope),
                           headed=lambda term: self.headed(term, scope=scope),
                           phrase_headed=lambda phrase: self.phrase_headed(phrase, scope=scope),
+                          qualifier=lambda phrase: self.qualifier_share(phrase, scope=scope),
                           together=lambda a, b: self._memo("together", (*sorted((a, b)), scope), lambda: len(
                               self.rows_with([a, b], every=True, scope=scope))))
 
@@ -333,6 +334,27 @@ class Retriever:
         too: how much documents are about the phrase as one name."""
         count, _, headed = self._phrase_stats(phrase, sample, scope)
         return headed / count if count else 0.0
+
+    def qualifier_share(self, phrase: str, sample: int = 40, scope: tuple[str, ...] | None = None) -> float:
+        """Of the distinct titles and headings (of ``sample`` chunks spread over those holding every word of
+        ``phrase``) that hold it as written, the share that write it before "for"/"of" and another name, within two
+        words ("Conservative care options for …", "Management of …"): a section word, not a subject. 0 with fewer
+        than two such titles and headings."""
+        return self._memo("qualifier", (phrase.lower(), sample, scope),
+                          lambda: self._read_qualifier(phrase, sample, scope))
+
+    def _read_qualifier(self, phrase: str, sample: int, scope: tuple[str, ...] | None) -> float:
+        words = _TOKEN.findall(phrase.lower())
+        rows = self.rows_with(stem_words(words), every=True, scope=scope)
+        if rows is None or not len(rows):
+            return 0.0
+        _, ids = self.store.lexical()
+        pat = _phrase_pattern(words)
+        qualifies = re.compile(pat.pattern + r"(?:[\s-]+[A-Za-z]+){0,2}\s+(?:for|of)\s+\w", re.I)
+        step = max(1, len(rows) // sample)  # spread over the index, not its first documents
+        chunks = self.store.get_chunks([ids[i] for i in rows[::step][:sample]])
+        lines = {h for c in chunks.values() for h in (c.title or "", *c.heading_path) if pat.search(h)}
+        return sum(1 for h in lines if qualifies.search(h)) / len(lines) if len(lines) >= 2 else 0.0
 
     def phrase_count(self, phrase: str, sample: int = 40, scope: tuple[str, ...] | None = None) -> int:
         """Chunks (in ``scope``), among ``sample`` of those holding every word of ``phrase``, whose text holds the

@@ -38,6 +38,8 @@ ACRONYM_MIN_DF = 50  # an abbreviation in capitals names the subject when at lea
 HEADED_OF = 3  # the rarest candidates weighed by how often titles and headings name them
 HEADING_WEIGHT = 4.0  # idf (nats) a candidate gains when every sampled chunk holding it is headed by it
 STRONG_HEADED = 0.2  # a subject the answer is held to: titles or headings name it in this share of its chunks…
+QUALIFIER_SHARE = 0.5  # a phrase that titles and headings mostly write as "<it> … for/of <another thing>" is a section
+# word ("Conservative care options for …", "Management of …"): what they do about a subject, not one; no heading bonus
 RANK_HEADED = 0.5  # … and retrieval re-ranks by it when they name it in at least this share (documents are about it)
 STRONG_MAX_SHARE = 0.02  # … and at most this share of the index's chunks hold it ("screening", "adults" do not)
 NAME_MAX_DF = 100  # … or a name (``is_name``) that few chunks hold: the few documents on it are its answer
@@ -125,6 +127,9 @@ class Vocabulary:
     phrase_share: Callable[[str], float] | None = None  # of the sampled chunks holding its words, those holding it
     spellings: Callable[[str], list[str]] | None = None  # every indexed term as near as the nearest (ties)
     together: Callable[[str, str], int] | None = None  # chunks holding both stemmed terms (None: not known)
+    # of the distinct titles and headings (of a sample of chunks) that hold a phrase, the share that write it before
+    # "for"/"of" and another name ("Conservative care options for carpal tunnel syndrome"): a generic section word
+    qualifier: Callable[[str], float] = lambda phrase: 0.0
 
     def cohesion(self, phrase: str) -> float:
         """How much the index writes a phrase's words together (``phrase_share``; else 1 when it ever does)."""
@@ -284,7 +289,7 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
     headed: dict[str, float] = {}
     for idf, i, t, d in sorted(scored, reverse=True)[:HEADED_OF]:
         headed[t] = vocab.headed(t)  # what the answer is held to (see ``Subject.headed``) is the word's own
-        score = idf + heading_weight * max(headed[t], _unit_headed(question, cands, resolved, i, vocab))
+        score = idf + heading_weight * _heading_bonus(question, cands, resolved, i, headed[t], vocab)
         if best is None or score > best[0]:
             best = (score, i, t, d)
     if unknown is not None:
@@ -364,6 +369,19 @@ def _respelt(question: str, cands: list[Cand], i: int, term: str, vocab: Vocabul
             if len(beside) == 1:
                 return beside[0]
     return max(options, key=lambda o: (vocab.headed(o), vocab.df.get(o, 0)))
+
+
+def _heading_bonus(question: str, cands: list[Cand], resolved: list[str | None], i: int, headed: float,
+                   vocab: Vocabulary) -> float:
+    """How much titles and headings name candidate ``i`` (its word's ``headed`` or its multi-word name's): 0 when
+    they mostly write its name as a section word qualifying another name (``QUALIFIER_SHARE``: "conservative care"
+    of "Conservative care options for carpal tunnel syndrome", "management" of "Management of …")."""
+    bonus = max(headed, _unit_headed(question, cands, resolved, i, vocab))
+    if bonus <= 0:
+        return bonus
+    lo, hi = _name_span(question, cands, resolved, i, vocab)
+    name = question[cands[lo][0]:cands[hi][0] + len(cands[hi][2])]
+    return 0.0 if vocab.qualifier(name) >= QUALIFIER_SHARE else bonus
 
 
 def _unit_headed(question: str, cands: list[Cand], resolved: list[str | None], i: int, vocab: Vocabulary) -> float:

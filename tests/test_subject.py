@@ -426,3 +426,51 @@ def test_an_unknown_drug_beside_a_known_one_and_a_class_alias_on_the_bundled_cor
     subj = get_retriever(s).subject_of("What is gabapentin?")
     # "anticonvulsants (gabapentin)" is a class and its member; "gabapentin (Gabarone, Neurontin)" other names
     assert subj is not None and "anticonvulsants" not in subj.alternatives and "neurontin" in subj.alternatives
+
+
+def test_a_section_word_that_headings_write_before_another_name_is_not_the_subject():
+    # "conservative care" is rarer than the condition and headed as a unit ("Conservative care options for tarsal
+    # tunnel syndrome"), but titles write it before "for"/"of" another name: what is done about a subject, not one
+    df = {"tarsal": 150, "tunnel": 160, "syndrom": 9000, "splint": 300, "conserv": 180, "care": 6000}
+    phrases = {"tarsal tunnel": 30, "tarsal tunnel syndrome": 30, "conservative care": 30}
+    headed = {"tarsal": 0.3, "tunnel": 0.25, "conserv": 0.45, "syndrom": 0.8}
+    unit = {"tarsal tunnel": 0.4, "conservative care": 0.64}
+
+    def vocab(qualifier):
+        return Vocabulary(df=df, n=50_000, phrase_count=lambda p: phrases.get(p.lower(), 0),
+                          headed=lambda t: headed.get(t, 0.0), phrase_headed=lambda p: unit.get(p.lower(), 0.0),
+                          qualifier=qualifier)
+
+    q = "How long are splints used as conservative care for tarsal tunnel syndrome?"
+    s = find_subject(q, vocab(lambda p: 0.75 if p.lower() == "conservative care" else 0.0))
+    assert s is not None and s.term == "tarsal" and s.name == "tarsal tunnel"
+    # headings that name it as a topic of its own ("Conservative care"): it keeps its heading weight
+    s2 = find_subject(q, vocab(lambda p: 0.0))
+    assert s2 is not None and s2.term == "conserv"
+
+
+def test_qualifier_share_reads_the_titles_and_headings_that_hold_a_phrase():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from qa_bot.retrieve import Retriever
+    from qa_bot.settings import Settings
+
+    titles = {"a": ("Conservative care options for occupational carpal tunnel syndrome.", []),
+              "b": ("Conservative care options for work-related epicondylosis.", []),
+              "c": ("Back pain", ["Conservative care"]),
+              "d": ("Carpal Tunnel Syndrome", ["What are the treatments for Carpal Tunnel Syndrome?"]),
+              "e": ("Work-related carpal tunnel syndrome diagnosis and treatment guideline.", [])}
+    ids = list(titles)
+    # chunks holding each stemmed term (rows of the lexical index)
+    rows = {"conserv": [0, 1, 2], "care": [0, 1, 2], "carpal": [0, 3, 4], "tunnel": [0, 3, 4], "syndrom": [0, 3, 4]}
+    vocab = {t: i for i, t in enumerate(rows)}
+    indptr = np.cumsum([0, *(len(r) for r in rows.values())])
+    lexical = SimpleNamespace(vocab_dict=vocab, scores={"indptr": indptr,
+                                                       "indices": np.array([i for r in rows.values() for i in r])})
+    chunk = lambda cid: SimpleNamespace(title=titles[cid][0], heading_path=titles[cid][1])  # noqa: E731
+    store = SimpleNamespace(lexical=lambda: (lexical, ids), get_chunks=lambda cids: {c: chunk(c) for c in cids})
+    r = Retriever(store, Settings())
+    assert r.qualifier_share("conservative care") == 2 / 3  # "… options for …" twice, a heading of its own once
+    assert r.qualifier_share("carpal tunnel syndrome") == 0.0  # a title, a heading, a guideline's topic

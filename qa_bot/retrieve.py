@@ -344,17 +344,23 @@ class Retriever:
                           lambda: self._read_qualifier(phrase, sample, scope))
 
     def _read_qualifier(self, phrase: str, sample: int, scope: tuple[str, ...] | None) -> float:
+        pat, chunks = self._phrase_sample(phrase, sample, scope, spread=True)  # over the index, not its first documents
+        qualifies = re.compile(pat.pattern + r"(?:[\s-]+[A-Za-z]+){0,2}\s+(?:for|of)\s+\w", re.I)
+        lines = {h for c in chunks for h in (c.title or "", *c.heading_path) if pat.search(h)}
+        return sum(1 for h in lines if qualifies.search(h)) / len(lines) if len(lines) >= 2 else 0.0
+
+    def _phrase_sample(self, phrase: str, sample: int, scope: tuple[str, ...] | None,
+                       spread: bool = False) -> tuple[re.Pattern[str], list[Chunk]]:
+        """The phrase as written (a pattern) and ``sample`` chunks (in ``scope``) holding its every word: the first
+        ones, or (``spread``) picked evenly over all of them."""
         words = _TOKEN.findall(phrase.lower())
+        pat = _phrase_pattern(words)
         rows = self.rows_with(stem_words(words), every=True, scope=scope)
         if rows is None or not len(rows):
-            return 0.0
+            return pat, []
         _, ids = self.store.lexical()
-        pat = _phrase_pattern(words)
-        qualifies = re.compile(pat.pattern + r"(?:[\s-]+[A-Za-z]+){0,2}\s+(?:for|of)\s+\w", re.I)
-        step = max(1, len(rows) // sample)  # spread over the index, not its first documents
-        chunks = self.store.get_chunks([ids[i] for i in rows[::step][:sample]])
-        lines = {h for c in chunks.values() for h in (c.title or "", *c.heading_path) if pat.search(h)}
-        return sum(1 for h in lines if qualifies.search(h)) / len(lines) if len(lines) >= 2 else 0.0
+        picked = rows[::max(1, len(rows) // sample)][:sample] if spread else rows[:sample]
+        return pat, list(self.store.get_chunks([ids[i] for i in picked]).values())
 
     def phrase_count(self, phrase: str, sample: int = 40, scope: tuple[str, ...] | None = None) -> int:
         """Chunks (in ``scope``), among ``sample`` of those holding every word of ``phrase``, whose text holds the
@@ -373,14 +379,8 @@ class Retriever:
         return self._memo("phrase", (phrase.lower(), sample, scope), lambda: self._read_phrase(phrase, sample, scope))
 
     def _read_phrase(self, phrase: str, sample: int, scope: tuple[str, ...] | None) -> tuple[int, int, int]:
-        words = _TOKEN.findall(phrase.lower())
-        rows = self.rows_with(stem_words(words), every=True, scope=scope)
-        if rows is None or not len(rows):
-            return 0, 0, 0
-        _, ids = self.store.lexical()
-        pat = _phrase_pattern(words)
-        chunks = self.store.get_chunks([ids[i] for i in rows[:sample]])
-        holding = [c for c in chunks.values() if pat.search(c.embed_text)]
+        pat, chunks = self._phrase_sample(phrase, sample, scope)
+        holding = [c for c in chunks if pat.search(c.embed_text)]
         return len(holding), len(chunks), sum(1 for c in holding if pat.search(c.context or ""))
 
     def subject_of(self, question: str, scope: tuple[str, ...] | None = None, light: bool = False) -> Subject | None:

@@ -373,25 +373,17 @@ def _respelt(question: str, cands: list[Cand], i: int, term: str, vocab: Vocabul
 
 def _heading_bonus(question: str, cands: list[Cand], resolved: list[str | None], i: int, headed: float,
                    vocab: Vocabulary) -> float:
-    """How much titles and headings name candidate ``i`` (its word's ``headed`` or its multi-word name's): 0 when
-    they mostly write its name as a section word qualifying another name (``QUALIFIER_SHARE``: "conservative care"
-    of "Conservative care options for carpal tunnel syndrome", "management" of "Management of …")."""
-    bonus = max(headed, _unit_headed(question, cands, resolved, i, vocab))
-    if bonus <= 0:
-        return bonus
+    """How much titles and headings name candidate ``i``: its word's ``headed``, or the multi-word name it is part
+    of ("ulcerative colitis", "blood pressure": a condition that documents are about as a unit outweighs a rarer word
+    beside it that no heading uses, "contraindicated", "measure"). 0 when they mostly write its name as a section word
+    qualifying another name (``QUALIFIER_SHARE``: "conservative care" of "Conservative care options for carpal tunnel
+    syndrome", "management" of "Management of …")."""
     lo, hi = _name_span(question, cands, resolved, i, vocab)
     name = question[cands[lo][0]:cands[hi][0] + len(cands[hi][2])]
+    bonus = max(headed, vocab.phrase_headed(name) if lo != hi else 0.0)
+    if bonus <= 0:
+        return bonus
     return 0.0 if vocab.qualifier(name) >= QUALIFIER_SHARE else bonus
-
-
-def _unit_headed(question: str, cands: list[Cand], resolved: list[str | None], i: int, vocab: Vocabulary) -> float:
-    """How much titles and headings name the multi-word name that candidate ``i`` is part of ("ulcerative colitis",
-    "blood pressure"): a condition that documents are about as a unit outweighs a rarer word beside it that no
-    heading uses ("contraindicated", "measure"). 0 for a word that is no part of such a name."""
-    lo, hi = _name_span(question, cands, resolved, i, vocab)
-    if lo == hi:
-        return 0.0
-    return vocab.phrase_headed(question[cands[lo][0]:cands[hi][0] + len(cands[hi][2])])
 
 
 def _name_span(question: str, cands: list[Cand], resolved: list[str | None], i: int,

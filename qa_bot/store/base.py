@@ -1,6 +1,7 @@
 """What the embedded and the server store share: the settings, the Chroma client and the chunk collection (read and
-written directly; the same collection through langchain-chroma for LangChain callers), lexical search over ``lexical()``, dense search of one vector, and the chunks' vectors (the
-shipped embedding cache first, the encoder for the rest). Each store adds its own state (see ``protocol``)."""
+written directly; the same collection through langchain-chroma for LangChain callers), lexical search over
+``lexical()``, dense search of one vector, and the chunks' vectors (the shipped embedding cache first, the encoder
+for the rest). Each store adds its own state (see ``protocol``)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ class BaseStore:
         self._col_chunks = None
         self._client = None
 
-    # --- Chroma -----------------------------------------------------------
+    # --- Chroma ------------------------------------------------------------------------------------
     def _chroma(self):
         if self._client is None:
             with self._lock:

@@ -125,7 +125,7 @@ class EmbeddedStore(BaseStore):
         by_doc = {d: self.doc_chunks(d) for d in dict.fromkeys(doc_ids)}
         return by_doc, self.chunks_and_vectors([], [c.chunk_id for cs in by_doc.values() for c in cs])[1]
 
-    # --- Chroma (through langchain-chroma) ----------------------------------------------------------
+    # --- Chroma ------------------------------------------------------------------------------------
     def vector_count(self) -> int:
         try:
             return self.collection.count()
@@ -213,7 +213,7 @@ class EmbeddedStore(BaseStore):
                           where: dict | None = None) -> list[list[tuple[str, float]]]:
         """``dense_search`` of several vectors in one query (one round trip to a Chroma server)."""
         res = self.collection.query(query_embeddings=query_vectors, n_results=k, where=where or None,
-                                                 include=["distances"])
+                                    include=["distances"])
         return [[(cid, 1.0 - float(d)) for cid, d in zip(ids, dist)] for ids, dist in zip(res["ids"], res["distances"])]
 
     # --- writing ------------------------------------------------------------------------------------

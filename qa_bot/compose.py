@@ -268,29 +268,38 @@ def missing_aspects(asked: list[Aspect], sentences: list[str]) -> list[Aspect]:
 
 
 def asked_of(question: str, subject: Subject | None, aspects: list[Aspect]) -> list[Aspect]:
-    """The dose, when it is asked of the subject itself: its name just before the dose's words ("bedaquiline
-    loading and maintenance dose", "typhoid conjugate vaccine dose"), or "dose of <name>"; not a dose asked after
-    other parts of the question ("sore throat, FeverPAIN 4 — abx, dose, duration?": of what is prescribed)."""
+    """The aspects that are a substance's own (``own`` in ``aspects.toml``: its dose, its legal status), when asked
+    of the subject itself. "named": whenever the question names it ("Gabapentin isn't a controlled substance?").
+    "adjacent" (the dose): its name just before the aspect's words ("bedaquiline loading and maintenance dose",
+    "typhoid conjugate vaccine dose"), or "dose of <name>"; not a dose asked after other parts of the question ("sore
+    throat, FeverPAIN 4 — abx, dose, duration?": of what is prescribed). How long, with what other medicines, in
+    pregnancy are often said of a drug's class or under the condition it treats: never asked of it here."""
     if subject is None:
         return []
-    # the dose only: a dose is one drug's own (a regimen table gives each drug its dose); how long, with what
-    # other medicines, in pregnancy are often said of a drug's class or under the condition it treats
     name = re.escape(subject.name).replace(r"\ ", r"[\s-]+")
+    if not re.search(r"\b" + name + r"\b", question, re.I) and \
+            not any(re.search(r"\b" + re.escape(alt) + r"\b", question, re.I) for alt in subject.alternatives):
+        return []
     before = re.compile(name + r"((?:\s+[\w'-]+){0,4}?)\s*$", re.I)
     after = re.compile(r"\s+(?:of|for)\s+(?:the\s+|a\s+)?(?:[\w'-]+\s+){0,2}?" + name + r"\b", re.I)
     # "how much melatonin": the noun a quantifier asks the amount of follows it
     quantified = re.compile(r"\s+(?:the\s+|a\s+|my\s+)?" + name + r"\b", re.I)
-    return [a for a in aspects if a.name == "dose"
+    return [a for a in aspects if a.own == "named" or a.own == "adjacent"
             and any(before.search(question[:m.start()]) or after.match(question[m.end():])
                     or (m.group(0).lower().startswith("how ") and quantified.match(question[m.end():]))
                     for p in a.ask for m in p.finditer(question))]
 
 
+WORD_SPAN = re.compile(r"[^\s]+")
+OWN_WINDOW = 10  # words either side of the subject's name: the clause a substance's own property is stated in
+
+
 def unsaid_of_subject(asked: list[Aspect], subject: Subject | None, passages: list[Passage]) -> list[Aspect]:
-    """The aspects asked, when none of them is stated of the whole subject (every word of its name, or another
-    name of it): in a sentence that names it, or in a passage whose headings name it (a section on a drug's doses
-    need not repeat its name). Empty when any is said of it, or no subject is held. A regimen table's doses of
-    other drugs, beside the subject's name in the same passage, are not its dose."""
+    """The aspects asked (a substance's own: ``asked_of``), when none of them is stated of the whole subject (every
+    word of its name, or another name of it): within ``OWN_WINDOW`` words of its name in a sentence that names it, or
+    in a passage whose headings name it (a section on a drug's doses need not repeat its name). Empty when any is
+    said of it, or no subject is held. A regimen table's doses of other drugs, beside the subject's name in the same
+    passage, are not its dose; a list that names it beside another drug's "abuse liability" is not its status."""
     if subject is None or not subject.df or not asked:
         return []
     words, alt = set(subject.words) or {subject.term}, set(subject.alt_terms)
@@ -304,9 +313,25 @@ def unsaid_of_subject(asked: list[Aspect], subject: Subject | None, passages: li
         if names(term_set(p.chunk.context)):
             of_it.append(text)
         else:
-            of_it += [text[a:b] for a, b in split_sentences(text) if names(term_set(text[a:b]))]
+            of_it += [w for a, b in split_sentences(text) if names(term_set(text[a:b]))
+                      for w in _near_name(text[a:b], words, alt)]
     missing = missing_aspects(asked, of_it)
     return missing if len(missing) == len(asked) else []
+
+
+def _of_name(phrase: str, name: str) -> str:
+    """What is missing, said of the subject: "whether tramadol is a controlled …", "the dose or schedule of …"."""
+    return re.sub(r"\bit\b", name, phrase, count=1) if re.search(r"\bit\b", phrase) else f"{phrase} of {name}"
+
+
+def _near_name(sentence: str, words: set[str], alt: set[str], window: int = OWN_WINDOW) -> list[str]:
+    """The stretches of a sentence within ``window`` words of where it names the subject (another name of it, or
+    the last word of its own name)."""
+    tokens = WORD_SPAN.findall(sentence)
+    last = sorted(words)[-1] if len(words) == 1 else None
+    at = [i for i, t in enumerate(tokens)
+          if (terms := term_set(t)) and (not alt.isdisjoint(terms) or (last in terms if last else terms & words))]
+    return [" ".join(tokens[max(0, i - window):i + window + 1]) for i in at]
 
 
 def _subject_gate(question: str, passages: list[Passage], settings: Settings, base: Answer,
@@ -485,7 +510,7 @@ class Composer:
             unsaid = unsaid_of_subject(asked_of(question, named, asked.aspects), named, passages)
             if unsaid:  # said only of other things ("the dose" of other drugs in a regimen table)
                 return _abstain_on(base, pool, s, f"The indexed documents do not say "
-                                                  f"{' or '.join(a.phrase for a in unsaid)} of {named.name}.")
+                                                  f"{' or '.join(_of_name(a.phrase, named.name) for a in unsaid)}.")
         # a guideline on the question's topic covers it in sections that need not name the drug asked about; in a
         # lead document on another topic (its title names none of the question's topic words) a weak sentence
         # naming the subject is a mention in passing

@@ -85,6 +85,7 @@ class Aspect:
     phrase: str
     ask: tuple[re.Pattern[str], ...]
     say: tuple[re.Pattern[str], ...]
+    own: str | None = None  # "adjacent" / "named": a property of each substance itself (``aspects.toml``)
 
     def asked_in(self, question: str) -> bool:
         return any(p.search(question) for p in self.ask)
@@ -97,7 +98,13 @@ class Aspect:
 def aspects(path: Path = ASPECTS_FILE) -> tuple[Aspect, ...]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     return tuple(Aspect(name, str(a["phrase"]), tuple(re.compile(p, re.I) for p in a["ask"]),
-                        tuple(re.compile(p, re.I) for p in a["say"])) for name, a in data.items())
+                        tuple(re.compile(p, re.I) for p in a["say"]), _own(name, a.get("own"))) for name, a in data.items())
+
+
+def _own(name: str, own: object) -> str | None:
+    if own not in (None, "adjacent", "named"):
+        raise ValueError(f"{ASPECTS_FILE}: [{name}] own must be 'adjacent' or 'named', not {own!r}")
+    return own  # type: ignore[return-value]
 
 
 def asked_aspects(question: str) -> list[Aspect]:

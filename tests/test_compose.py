@@ -141,6 +141,44 @@ def test_a_name_mentioned_in_passing_is_not_answered():
                                                                      about=[headed], subject=subj)), [headed])
 
 
+def test_a_substances_legal_status_is_stated_of_it_not_of_a_drug_listed_beside_it():
+    """"Gabapentin isn't a controlled substance?" was answered with benzodiazepines' habit-forming potential: a
+    sentence naming gabapentin in a list, 25 words from "abuse liability", does not state gabapentin's status."""
+    from qa_bot.compose import asked_of, unsaid_of_subject
+
+    q = "Gabapentin isnt a controlled substance?"
+    subj = Subject(name="Gabapentin", term="gabapentin", words=["gabapentin"], df=40, strong=True,
+                   alternatives=["neurontin"], alt_terms=["neurontin"])
+    status = _composer().asked(q, q, None).aspects
+    assert [a.name for a in status] == ["controlled"] and asked_of(q, subj, status) == status
+    # asked of the subject only when the question names it (a follow-up's "it" is not checked here)
+    assert asked_of("Is it a controlled substance?", subj, status) == []
+    listed = _p("For managing mild to moderate alcohol withdrawal in patients for whom risks of benzodiazepines "
+                "outweigh benefits (e.g., inadequate monitoring available, abuse liability, or allergy/adverse "
+                "reactions), the Work Group suggests considering carbamazepine, gabapentin, or valproic acid as an "
+                "alternative. Chronic use of benzodiazepines is not recommended due to their habit-forming potential.",
+                "sud", "Substance use disorders", doc_type="guideline")
+    assert unsaid_of_subject(status, subj, [listed]) == status
+    a = compose(q, q, [listed], _composer().settings, subject=subj)
+    assert a.abstained and "do not say whether Gabapentin is a controlled or habit-forming substance" in \
+        a.abstain_reason, a.abstain_reason
+    stated = _p("Gabapentin was recently classified as a controlled substance in some states.", "pain",
+                "Chronic pain", sid="b")
+    assert unsaid_of_subject(status, subj, [listed, stated]) == []
+    assert not compose(q, q, [listed, stated], _composer().settings, subject=subj).abstained
+
+
+def test_aspects_that_are_a_substances_own_are_data_with_their_source():
+    import tomllib
+
+    from qa_bot.subject import ASPECTS_FILE, aspects
+
+    data = tomllib.loads(ASPECTS_FILE.read_text(encoding="utf-8"))
+    own = {a.name: a.own for a in aspects() if a.own}
+    assert own == {"dose": "adjacent", "controlled": "named"}
+    assert all(data[name].get("own_source") for name in own)
+
+
 def test_an_aspect_asked_of_a_named_subject_and_said_only_of_other_things_is_not_answered():
     from qa_bot.compose import asked_of, unsaid_of_subject
 

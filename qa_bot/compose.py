@@ -319,6 +319,14 @@ def unsaid_of_subject(asked: list[Aspect], subject: Subject | None, passages: li
     return missing if len(missing) == len(asked) else []
 
 
+def stating_of(asked: list[Aspect], subject: Subject, cands: list[Cand]) -> list[Cand]:
+    """The quotable sentences weighed that state an aspect asked of the subject within ``OWN_WINDOW`` words of its
+    name ("Tramadol was recently classified as a controlled substance")."""
+    words, alt = set(subject.words) or {subject.term}, set(subject.alt_terms)
+    return [c for c in cands if not c.meta and (words <= c.terms or not alt.isdisjoint(c.terms))
+            and missing_aspects(asked, _near_name(c.text, words, alt)) != asked]
+
+
 def _of_name(phrase: str, name: str) -> str:
     """What is missing, said of the subject: "whether tramadol is a controlled …", "the dose or schedule of …"."""
     return re.sub(r"\bit\b", name, phrase, count=1) if re.search(r"\bit\b", phrase) else f"{phrase} of {name}"
@@ -494,6 +502,7 @@ class Composer:
         wd = self.weigh(question, standalone, passages, search, subject)
         asked, lead, passages, pool, cands, missing = wd.asked, wd.lead, wd.passages, wd.pool, wd.cands, wd.missing
         base = base.model_copy(update={"passages": passages})
+        stated_of: list[Cand] = []  # sentences stating a substance's own aspect asked of it
         if asked.aspects and cands:
             if len(missing) == len(asked.aspects) and subject is not None and subject.df:
                 # documents on the subject, none of them on what was asked (without a subject held, the aspect is
@@ -507,7 +516,9 @@ class Composer:
                                                   f"{' or '.join(a.phrase for a in missing)}.")
             # the subject found, when it is a name (a drug's), though the answer is not held to it
             named = subject or (found if found is not None and found.df and is_name(found.name.split()[-1]) else None)
-            unsaid = unsaid_of_subject(asked_of(question, named, asked.aspects), named, passages)
+            own = asked_of(question, named, asked.aspects)
+            unsaid = unsaid_of_subject(own, named, passages)
+            stated_of = stating_of(own, named, cands) if own and not unsaid else []
             if unsaid:  # said only of other things ("the dose" of other drugs in a regimen table)
                 return _abstain_on(base, pool, s, f"The indexed documents do not say "
                                                   f"{' or '.join(_of_name(a.phrase, named.name) for a in unsaid)}.")
@@ -531,6 +542,8 @@ class Composer:
                                    notice=f"the passages found are unlikely to answer it (answerability {p_ans:.2f} < "
                                           f"{model.threshold:.2f}).")
         chosen = Chosen()
+        if stated_of:  # a substance's own aspect asked of it (its dose, its status): its statement leads
+            chosen.take("bottom_line", max(stated_of, key=lambda c: c.score))
         best = self.bottom_line(asked, cands, lead, subject, chosen)
         self.key_points(cands, best, lead, chosen)
         self.conflicts(standalone, cands, chosen)

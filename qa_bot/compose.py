@@ -27,7 +27,7 @@ from .settings import Settings
 from .shorthand import expand
 from .coverage import aspect_weights, coverage_features, coverage_model, unsaid_words
 from .scorer import answerable_model, sentence_scorer
-from .subject import STRONG_HEADED, Aspect, asked_aspects, is_name
+from .subject import STRONG_HEADED, Aspect, asked_aspects, is_name, subject_classes
 from .types import Answer, AnswerSentence, Chunk, Citation, Passage, Subject
 from .units import (INSTRUCTS, STRENGTH_ASKED, asked_labels, cross_refs, defines_label, named_unit,
                     section_recommendation)
@@ -294,27 +294,34 @@ WORD_SPAN = re.compile(r"[^\s]+")
 OWN_WINDOW = 10  # words either side of the subject's name: the clause a substance's own property is stated in
 
 
-def unsaid_of_subject(asked: list[Aspect], subject: Subject | None, passages: list[Passage]) -> list[Aspect]:
+INDEX_CHECK = 100  # chunks of the index read per name of the subject (and per class) before saying it is unsaid
+
+
+def unsaid_of_subject(asked: list[Aspect], subject: Subject | None, passages: list[Passage] | list[Chunk],
+                      window: int | None = OWN_WINDOW, classes: set[frozenset[str]] | None = None) -> list[Aspect]:
     """The aspects asked (a substance's own: ``asked_of``), when none of them is stated of the whole subject (every
     word of its name, or another name of it): within ``OWN_WINDOW`` words of its name in a sentence that names it, or
     in a passage whose headings name it (a section on a drug's doses need not repeat its name). Empty when any is
     said of it, or no subject is held. A regimen table's doses of other drugs, beside the subject's name in the same
-    passage, are not its dose; a list that names it beside another drug's "abuse liability" is not its status."""
+    passage, are not its dose; a list that names it beside another drug's "abuse liability" is not its status.
+    ``window`` None: anywhere in a sentence that names it or one of its ``classes`` (``subject_classes``)."""
     if subject is None or not subject.df or not asked:
         return []
     words, alt = set(subject.words) or {subject.term}, set(subject.alt_terms)
 
     def names(terms: frozenset[str]) -> bool:
-        return words <= terms or not alt.isdisjoint(terms)
+        return subject.named_in(terms) or words <= terms or not alt.isdisjoint(terms) or \
+            any(c <= terms for c in classes or ())
 
     of_it: list[str] = []
     for p in passages:
-        text = p.chunk.text
-        if names(term_set(p.chunk.context)):
+        chunk = p.chunk if isinstance(p, Passage) else p
+        text = chunk.text
+        if names(term_set(chunk.context)):
             of_it.append(text)
         else:
             of_it += [w for a, b in split_sentences(text) if names(term_set(text[a:b]))
-                      for w in _near_name(text[a:b], words, alt)]
+                      for w in (_near_name(text[a:b], words, alt, window) if window else [text[a:b]])]
     missing = missing_aspects(asked, of_it)
     return missing if len(missing) == len(asked) else []
 
@@ -329,7 +336,9 @@ def stating_of(asked: list[Aspect], subject: Subject, cands: list[Cand]) -> list
 
 def _of_name(phrase: str, name: str) -> str:
     """What is missing, said of the subject: "whether tramadol is a controlled …", "the dose or schedule of …"."""
-    return re.sub(r"\bit\b", name, phrase, count=1) if re.search(r"\bit\b", phrase) else f"{phrase} of {name}"
+    if re.search(r"\bit\b", phrase):
+        return re.sub(r"\bit\b", name, phrase, count=1)
+    return re.sub(r"^its\b", "the", phrase) + f" of {name}"
 
 
 def _near_name(sentence: str, words: set[str], alt: set[str], window: int = OWN_WINDOW) -> list[str]:
@@ -372,13 +381,16 @@ class CorpusStats:
     idf: Callable[[set[str]], dict[str, float]] = lambda terms: {t: 1.0 for t in sorted(terms)}
     boilerplate: frozenset[str] = frozenset()
     doc_chunks: Callable[[str], list[Chunk]] = lambda doc_id: []
+    # up to ``limit`` chunks of the index holding every one of some stemmed terms (what it says of a subject)
+    chunks_with: Callable[[list[str], int], list[Chunk]] = lambda terms, limit: []
 
     @classmethod
     def of(cls, retriever, collections: list[str] | None = None) -> CorpusStats:
         """The statistics of the index a retriever searches (its store's boilerplate and chunks); term rarity over
         the chunks of ``collections`` (what the question may see: a key's scope or a filter) when given."""
         return cls(idf=lambda terms: retriever.idf(terms, collections), boilerplate=retriever.store.boilerplate(),
-                   doc_chunks=retriever.store.doc_chunks)
+                   doc_chunks=retriever.store.doc_chunks,
+                   chunks_with=lambda terms, limit: retriever.chunks_with(terms, collections, limit))
 
 
 @dataclass
@@ -502,6 +514,11 @@ class Composer:
         wd = self.weigh(question, standalone, passages, search, subject)
         asked, lead, passages, pool, cands, missing = wd.asked, wd.lead, wd.passages, wd.pool, wd.cands, wd.missing
         base = base.model_copy(update={"passages": passages})
+        # a guideline on the question's topic covers it in sections that need not name the drug asked about; in a
+        # lead document on another topic (its title names none of the question's topic words) a weak sentence
+        # naming the subject is a mention in passing
+        off_topic = lead.off_topic(asked)
+        on_topic_guideline = lead.passage.chunk.doc_type == "guideline" and bool(lead.subject_terms) and not off_topic
         stated_of: list[Cand] = []  # sentences stating a substance's own aspect asked of it
         if asked.aspects and cands:
             if len(missing) == len(asked.aspects) and subject is not None and subject.df:
@@ -516,17 +533,10 @@ class Composer:
                                                   f"{' or '.join(a.phrase for a in missing)}.")
             # the subject found, when it is a name (a drug's), though the answer is not held to it
             named = subject or (found if found is not None and found.df and is_name(found.name.split()[-1]) else None)
-            own = asked_of(question, named, asked.aspects)
-            unsaid = unsaid_of_subject(own, named, passages)
-            stated_of = stating_of(own, named, cands) if own and not unsaid else []
+            unsaid, stated_of = self.said_of_subject(question, asked, named, passages, cands, on_topic_guideline)
             if unsaid:  # said only of other things ("the dose" of other drugs in a regimen table)
                 return _abstain_on(base, pool, s, f"The indexed documents do not say "
                                                   f"{' or '.join(_of_name(a.phrase, named.name) for a in unsaid)}.")
-        # a guideline on the question's topic covers it in sections that need not name the drug asked about; in a
-        # lead document on another topic (its title names none of the question's topic words) a weak sentence
-        # naming the subject is a mention in passing
-        off_topic = lead.off_topic(asked)
-        on_topic_guideline = lead.passage.chunk.doc_type == "guideline" and bool(lead.subject_terms) and not off_topic
         if cands and not on_topic_guideline and \
                 passing_mention(subject, cands, pool, self.w.rec_share if off_topic else None):
             return _abstain_on(base, pool, s, f"The indexed documents {_on(subject)}mention it only in passing.")
@@ -557,6 +567,31 @@ class Composer:
             update["missing_aspects"] = [a.name for a in missing]
             update["notice"] = f"The indexed documents {_on(subject)}do not say {' or '.join(a.phrase for a in missing)}."
         return base.model_copy(update=update)
+
+    def said_of_subject(self, question: str, asked: Asked, named: Subject | None, passages: list[Passage],
+                        cands: list[Cand], on_topic_guideline: bool) -> tuple[list[Aspect], list[Cand]]:
+        """(the aspects asked that are said only of other things, the sentences stating a substance's own aspect
+        of it). A substance's own aspect (its dose, its status: ``asked_of``) is said of it within a few words of its
+        name; with ``composer.aspect_of_subject``, the other aspects (how long, pregnancy, an interaction …) in a
+        sentence naming it or a class the passages put it in ("antidepressants" for bupropion), or a section
+        headed by it — unless the lead is a guideline on the question's topic (its sections need not name the
+        drug)."""
+        if named is None:
+            return [], []
+        own = asked_of(question, named, asked.aspects)
+        if own:
+            unsaid = unsaid_of_subject(own, named, passages)
+            return unsaid, ([] if unsaid else stating_of(own, named, cands))
+        others = [a for a in asked.aspects if not a.own]
+        if not (self.w.aspect_of_subject and others and named.df) or on_topic_guideline:
+            return [], []
+        classes = subject_classes(named, [p.chunk.text for p in passages if named.named_in(term_set(p.chunk.text))])
+        unsaid = unsaid_of_subject(others, named, [p.chunk for p in passages], window=None, classes=classes)
+        if unsaid:  # what was retrieved does not say it: neither does the rest of the index, on it or its classes
+            names = [[t] for t in sorted(named.terms)] + [sorted(c) for c in sorted(classes, key=sorted)]
+            index = {c.chunk_id: c for terms in names for c in self.stats.chunks_with(terms, INDEX_CHECK)}
+            unsaid = unsaid_of_subject(unsaid, named, list(index.values()), window=None, classes=classes)
+        return unsaid, []
 
     def gate(self, question: str, passages: list[Passage], base: Answer, subject: Subject | None,
              confidence: tuple[float, str]) -> tuple[Answer | None, Subject | None]:

@@ -280,6 +280,15 @@ class Retriever:
             found = found[self._in_scope(scope)[1][found]]
         return found
 
+    def chunks_with(self, terms: list[str], collections: Sequence[str] | None = None, limit: int = 100) -> list[Chunk]:
+        """Up to ``limit`` indexed chunks holding every one of the stemmed ``terms`` (in the collections a question
+        may see): what the whole index says of a subject, beyond what was retrieved."""
+        rows = self.rows_with(terms, every=True, scope=_scope(collections))
+        if rows is None or not len(rows):
+            return []
+        _, ids = self.store.lexical()
+        return list(self.store.get_chunks([ids[i] for i in rows[:limit]]).values())
+
     def subject_vocabulary(self, scope: tuple[str, ...] | None = None) -> Vocabulary | None:
         """The index's vocabulary (of the collections of ``scope``) as the subject finder reads it
         (``qa_bot.subject``): what a question limited to some collections may learn of the index."""

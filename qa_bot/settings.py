@@ -102,6 +102,11 @@ class ComposerWeights(BaseModel):
     fitted: bool = Field(True, description="score sentences with the fitted scorer (qa_bot/data/sentence_scorer.json, "
                                           "benchmarks/fit_scorer.py: the hand-set weights above plus a correction "
                                           "fitted on held-out folds); off: the hand-set weights alone")
+    aspect_of_subject: bool = Field(True, description="abstain, naming what is missing, when what the question asks "
+                                                     "of a named subject (how long, pregnancy, an interaction …) is "
+                                                     "said only of other things: by no sentence naming it or a class "
+                                                     "the documents put it in, nor under a heading naming it, in what "
+                                                     "was retrieved or elsewhere in the index")
     answerable: bool = Field(False, description="abstain on a first question when the fitted answerability model "
                                                "(qa_bot/data/answerable.json) finds the weighed sentences unlikely to "
                                                "answer it")

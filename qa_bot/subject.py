@@ -513,6 +513,59 @@ def alternatives(subject: Subject, texts: Iterable[str], vocab: Vocabulary, limi
     return subject.model_copy(update={"alternatives": names, "alt_terms": terms, "strong": strong})
 
 
+# a drug's class, as the indexed text writes it beside the drug: "anticonvulsants such as clonazepam or gabapentin",
+# "antiepileptics including gabapentin", "the antidepressant bupropion (Wellbutrin)", "gabapentin is an
+# anticonvulsant", "anticonvulsants (gabapentin)". A class word is a content word that is not generic ("drugs",
+# "medications" name no class), not a negation ("non-benzodiazepine"), not a verb or adverb form ("taking
+# bupropion (Zyban)")
+_NOT_CLASS = frozenset("""drug drugs medication medications medicine medicines agent agents product products pill pills
+tablet tablets option options treatment treatments therapy therapies substance substances compound compounds
+remedy remedies supplement supplements other others newer older common commonly used including such""".split())
+_LIST_ITEMS = r"(?:[^.;:!?()]|\([^()]*\)){0,160}?"
+
+
+CLASS_MAX_ZIPF = 5.0  # a class word is no everyday English word ("against", "other": Zipf above 5)
+
+
+def _class_words(phrase: str) -> list[str]:
+    """The class name a phrase ends with: its last run of class words, after any generic head ("anti-inflammatory"
+    of "nonsteroidal anti-inflammatory drugs"; "antiepileptics" of "or against antiepileptics")."""
+    words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z-]*", phrase)]
+    while words and words[-1] in _NOT_CLASS:
+        words.pop()
+    run: list[str] = []
+    for w in reversed(words):
+        if (len(w) < 5 or w in _NOT_CLASS or w in STOP or w in GENERIC or w.startswith("non")
+                or re.search(r"(?:ing|ed|ly)$", w) or english_zipf(w) >= CLASS_MAX_ZIPF):
+            break
+        run.insert(0, w)
+    return run
+
+
+def subject_classes(subject: Subject, texts: Iterable[str]) -> set[frozenset[str]]:
+    """The classes the texts put the subject in, each the stemmed words of its name ("selective serotonin reuptake
+    inhibitor": all four; what is said of "antidepressants" may be said of bupropion). Empty for a subject of
+    several words."""
+    names = [subject.name, *subject.alternatives]
+    if any(" " in n for n in names):
+        return set()
+    name = "(?:" + "|".join(re.escape(n) for n in names) + ")"
+    pats = (rf"\b((?:[A-Za-z][\w-]*\s+){{0,2}}[A-Za-z][\w-]*)\s*(?:\(([^()]*)\)\s*)?,?\s+(?:such as|including|like|"
+            rf"e\.g\.,?|for example,?)\s+{_LIST_ITEMS}\b{name}\b",
+            rf"\b([A-Za-z][\w-]*)\s+{name}\s*\(",
+            rf"\b{name}\b(?:\s*\([^()]*\))?\s+(?:is|are)\s+an?\s+((?:[A-Za-z][\w-]*\s+){{0,3}}[A-Za-z][\w-]*)",
+            rf"\b([A-Za-z][\w-]*s)\s*\(\s*(?:[\w-]+\s*,\s*)*{name}\b")
+    found: set[frozenset[str]] = set()
+    for text in texts:
+        for pat in pats:
+            for m in re.finditer(pat, text, re.I):
+                phrase = m.group(2) if (m.lastindex or 0) >= 2 and m.group(2) else m.group(1)
+                words = frozenset(stem_words(_class_words(phrase or ""))) - subject.terms
+                if words:
+                    found.add(words)
+    return found
+
+
 def speaks_of(subject: Subject, text: str) -> bool:
     """Whether a text (a passage with its title and headings, or a sentence) names the subject."""
     return subject.named_in(term_set(text))

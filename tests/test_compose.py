@@ -171,6 +171,33 @@ def test_a_substances_legal_status_is_stated_of_it_not_of_a_drug_listed_beside_i
     assert a.sentences[0].text.startswith("Gabapentin was recently classified"), a.sentences
 
 
+def test_what_is_asked_of_a_drug_and_said_only_of_other_drugs_is_named_as_missing():
+    """"Simvastatin — any harm in taking it in the morning?" was answered with a medicine list's advice and
+    Ritalin's schedule: no sentence about simvastatin, its class, or under a heading naming it, says anything of its
+    safety, here or anywhere in the index."""
+    q = "Simvastatin. Any harm in taking it in the morning?"
+    subj = Subject(name="Simvastatin", term="simvastatin", words=["simvastatin"], df=4, strong=True)
+    about = _p("Simvastatin lowers LDL cholesterol in adults with heart disease. Keep a list of your medicines: "
+               "Ritalin is usually taken 2 to 3 times a day, and its side effects include trouble sleeping.",
+               "lipids", "Cholesterol", sid="a")
+    other = _p("Methylphenidate side effects include a lower appetite.", "adhd", "ADHD medicines", sid="b")
+    a = compose(q, q, [about, other], _composer().settings, subject=subj)
+    assert a.abstained and "do not say the side effects or safety of Simvastatin" in a.abstain_reason, a.abstain_reason
+    assert not any("Ritalin" in x.text for x in a.sentences)
+    # said of a class the passages put it in: not missing
+    statins = _p("Statins such as simvastatin lower LDL cholesterol. Statins are safe for most adults; muscle "
+                 "aches are the commonest side effect.", "statins", "Statins", sid="c")
+    assert not compose(q, q, [about, other, statins], _composer().settings, subject=subj).abstained
+    # said of it elsewhere in the index (what retrieval did not bring): not missing either
+    elsewhere = _p("Simvastatin can cause muscle pain, a side effect that is rare at low doses.", "statin-safety",
+                   "Statin safety", sid="d").chunk
+    stats = CorpusStats(chunks_with=lambda terms, limit: [elsewhere] if "simvastatin" in terms else [])
+    assert not compose(q, q, [about, other], _composer().settings, subject=subj, stats=stats).abstained
+    # a guideline on the question's topic need not name the drug in its sections; the check can be turned off
+    off = _composer(composer=ComposerWeights(aspect_of_subject=False))
+    assert not compose(q, q, [about, other], off.settings, subject=subj).abstained
+
+
 def test_aspects_that_are_a_substances_own_are_data_with_their_source():
     import tomllib
 

@@ -104,3 +104,20 @@ def test_what_was_read_of_one_index_version_is_not_reused_for_the_next():
     store.index = object()
     assert r.usable_acronyms() == {"TIA": "transient ischaemic attack"}
     assert r.mostly_short("TIA", "transient ischaemic attack") is False
+
+
+def test_chunks_with_reads_what_the_whole_index_says_of_a_term(indexed_settings):
+    """The composer's index-wide check (``CorpusStats.chunks_with``): chunks holding every one of the terms, in the
+    collections a question may see, at most ``limit``."""
+    from qa_bot.compose import CorpusStats
+    from qa_bot.retrieve import Retriever
+    from qa_bot.store import get_store
+    from qa_bot.text import term_set
+
+    r = Retriever(get_store(indexed_settings), indexed_settings)
+    found = r.chunks_with(["blood", "pressur"], limit=5)
+    assert 0 < len(found) <= 5 and all({"blood", "pressur"} <= term_set(c.text + " " + c.context) for c in found)
+    assert r.chunks_with(["zzqxnotaword"]) == []
+    assert r.chunks_with(["blood", "pressur"], collections=["no-such-collection"], limit=5) == []
+    stats = CorpusStats.of(r)
+    assert [c.chunk_id for c in stats.chunks_with(["blood", "pressur"], 5)] == [c.chunk_id for c in found]

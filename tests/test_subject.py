@@ -474,3 +474,37 @@ def test_qualifier_share_reads_the_titles_and_headings_that_hold_a_phrase():
     r = Retriever(store, Settings())
     assert r.qualifier_share("conservative care") == 2 / 3  # "… options for …" twice, a heading of its own once
     assert r.qualifier_share("carpal tunnel syndrome") == 0.0  # a title, a heading, a guideline's topic
+
+
+def test_a_drugs_class_is_read_from_the_indexed_text_beside_it():
+    from qa_bot.subject import subject_classes
+
+    texts = ["Treatment usually involves medications used to control seizures (anticonvulsants) such as clonazepam "
+             "or gabapentin.",
+             "There is insufficient evidence to recommend for or against antiepileptics including gabapentin.",
+             "Another newer antidepressant bupropion (Wellbutrin) is neither an SSRI nor an SNRI.",
+             "Buspirone is a non-benzodiazepine medication indicated for anxiety.",
+             "Nonsteroidal anti-inflammatory drugs such as aspirin, ibuprofen (Advil) and naproxen (Aleve) help.",
+             "Sertraline is a selective serotonin reuptake inhibitor (SSRI).",
+             "He was taking bupropion (Zyban) daily."]
+
+    def subj(name, alts=()):
+        return Subject(name=name, term=name.lower(), words=[name.lower()], df=3, strong=True,
+                       alternatives=list(alts), alt_terms=list(alts))
+
+    assert subject_classes(subj("gabapentin"), texts) == {frozenset({"anticonvuls"}), frozenset({"antiepilept"})}
+    # by another name of it; "taking bupropion (Zyban)" is no class, nor "neither an SSRI"
+    assert subject_classes(subj("Wellbutrin", ["bupropion"]), texts) == {frozenset({"antidepress"})}
+    # a negation is no class, nor a generic word ("medication", "drugs")
+    assert subject_classes(subj("buspirone"), texts) == set()
+    assert subject_classes(subj("naproxen"), texts) == {frozenset({"anti-inflammatori"})}
+    # a class of several words is held whole: "inhibitor" alone would name ACE inhibitors too
+    assert subject_classes(subj("sertraline"), texts) == {frozenset({"select", "serotonin", "reuptak", "inhibitor"})}
+    assert subject_classes(Subject(name="sore throat", term="throat", words=["sore", "throat"], df=3), texts) == set()
+
+
+def test_long_term_prognosis_is_not_how_long_something_is_taken():
+    from qa_bot.subject import asked_aspects
+
+    assert [a.name for a in asked_aspects("is it okay to take imodium long term?")] == ["duration"]
+    assert "duration" not in [a.name for a in asked_aspects("MTHFR A1298C health issues and long term prognosis?")]

@@ -381,8 +381,9 @@ class CorpusStats:
     idf: Callable[[set[str]], dict[str, float]] = lambda terms: {t: 1.0 for t in sorted(terms)}
     boilerplate: frozenset[str] = frozenset()
     doc_chunks: Callable[[str], list[Chunk]] = lambda doc_id: []
-    # up to ``limit`` chunks of the index holding every one of some stemmed terms (what it says of a subject)
-    chunks_with: Callable[[list[str], int], list[Chunk]] = lambda terms, limit: []
+    # up to ``limit`` chunks of the index holding every one of some stemmed terms (what it says of a subject), those
+    # a query's words score best first
+    chunks_with: Callable[..., list[Chunk]] = lambda terms, limit, query=None: []
 
     @classmethod
     def of(cls, retriever, collections: list[str] | None = None) -> CorpusStats:
@@ -390,7 +391,8 @@ class CorpusStats:
         the chunks of ``collections`` (what the question may see: a key's scope or a filter) when given."""
         return cls(idf=lambda terms: retriever.idf(terms, collections), boilerplate=retriever.store.boilerplate(),
                    doc_chunks=retriever.store.doc_chunks,
-                   chunks_with=lambda terms, limit: retriever.chunks_with(terms, collections, limit))
+                   chunks_with=lambda terms, limit, query=None: retriever.chunks_with(terms, collections, limit,
+                                                                                      query))
 
 
 @dataclass
@@ -589,7 +591,7 @@ class Composer:
         unsaid = unsaid_of_subject(others, named, [p.chunk for p in passages], window=None, classes=classes)
         if unsaid:  # what was retrieved does not say it: neither does the rest of the index, on it or its classes
             names = [[t] for t in sorted(named.terms)] + [sorted(c) for c in sorted(classes, key=sorted)]
-            index = {c.chunk_id: c for terms in names for c in self.stats.chunks_with(terms, INDEX_CHECK)}
+            index = {c.chunk_id: c for terms in names for c in self.stats.chunks_with(terms, INDEX_CHECK, asked.text)}
             unsaid = unsaid_of_subject(unsaid, named, list(index.values()), window=None, classes=classes)
         return unsaid, []
 

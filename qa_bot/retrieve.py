@@ -280,14 +280,21 @@ class Retriever:
             found = found[self._in_scope(scope)[1][found]]
         return found
 
-    def chunks_with(self, terms: list[str], collections: Sequence[str] | None = None, limit: int = 100) -> list[Chunk]:
+    def chunks_with(self, terms: list[str], collections: Sequence[str] | None = None, limit: int = 100,
+                    query: str | None = None) -> list[Chunk]:
         """Up to ``limit`` indexed chunks holding every one of the stemmed ``terms`` (in the collections a question
-        may see): what the whole index says of a subject, beyond what was retrieved."""
+        may see), those ``query`` scores best first (BM25): what the whole index says of a subject, beyond what was
+        retrieved."""
         rows = self.rows_with(terms, every=True, scope=_scope(collections))
         if rows is None or not len(rows):
             return []
+        if query and len(rows) > limit:
+            scores, _ = self.lexical_scores(query)
+            if scores is not None:
+                rows = rows[np.argsort(-scores[rows], kind="stable")]
         _, ids = self.store.lexical()
-        return list(self.store.get_chunks([ids[i] for i in rows[:limit]]).values())
+        got = self.store.get_chunks([ids[i] for i in rows[:limit]])
+        return [got[ids[i]] for i in rows[:limit] if ids[i] in got]
 
     def subject_vocabulary(self, scope: tuple[str, ...] | None = None) -> Vocabulary | None:
         """The index's vocabulary (of the collections of ``scope``) as the subject finder reads it

@@ -191,7 +191,7 @@ def test_what_is_asked_of_a_drug_and_said_only_of_other_drugs_is_named_as_missin
     # said of it elsewhere in the index (what retrieval did not bring): not missing either
     elsewhere = _p("Simvastatin can cause muscle pain, a side effect that is rare at low doses.", "statin-safety",
                    "Statin safety", sid="d").chunk
-    stats = CorpusStats(chunks_with=lambda terms, limit: [elsewhere] if "simvastatin" in terms else [])
+    stats = CorpusStats(chunks_with=lambda terms, limit, query=None: [elsewhere] if "simvastatin" in terms else [])
     assert not compose(q, q, [about, other], _composer().settings, subject=subj, stats=stats).abstained
     # a guideline on the question's topic need not name the drug in its sections; the check can be turned off
     off = _composer(composer=ComposerWeights(aspect_of_subject=False))

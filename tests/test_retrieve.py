@@ -119,5 +119,10 @@ def test_chunks_with_reads_what_the_whole_index_says_of_a_term(indexed_settings)
     assert 0 < len(found) <= 5 and all({"blood", "pressur"} <= term_set(c.text + " " + c.context) for c in found)
     assert r.chunks_with(["zzqxnotaword"]) == []
     assert r.chunks_with(["blood", "pressur"], collections=["no-such-collection"], limit=5) == []
+    # the query's best chunks first (BM25), when more chunks hold the terms than are read
+    scores, ids = r.lexical_scores("blood pressure screening in adults")
+    ranked = r.chunks_with(["blood"], limit=3, query="blood pressure screening in adults")
+    got = [scores[ids.index(c.chunk_id)] for c in ranked]
+    assert got == sorted(got, reverse=True) and got[0] == max(scores[i] for i in r.rows_with(["blood"]))
     stats = CorpusStats.of(r)
     assert [c.chunk_id for c in stats.chunks_with(["blood", "pressur"], 5)] == [c.chunk_id for c in found]

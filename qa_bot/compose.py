@@ -320,8 +320,17 @@ def unsaid_of_subject(asked: list[Aspect], subject: Subject | None, passages: li
         if names(term_set(chunk.context)):
             of_it.append(text)
         else:
-            of_it += [w for a, b in split_sentences(text) if names(term_set(text[a:b]))
-                      for w in (_near_name(text[a:b], words, alt, window) if window else [text[a:b]])]
+            spans = split_sentences(text)
+            for i, (a, b) in enumerate(spans):
+                if not names(term_set(text[a:b])):
+                    continue
+                if window:
+                    of_it += _near_name(text[a:b], words, alt, window)
+                    continue
+                of_it.append(text[a:b])
+                # the next sentence, when it points back to this one ("Stop taking these medicines if …")
+                if i + 1 < len(spans) and POINTS_BACK.search(text[spans[i + 1][0]:spans[i + 1][1]]):
+                    of_it.append(text[spans[i + 1][0]:spans[i + 1][1]])
     missing = missing_aspects(asked, of_it)
     return missing if len(missing) == len(asked) else []
 
@@ -464,6 +473,10 @@ class Lead:
 # a sentence that opens with a demonstrative points back to the sentence before it
 ANAPHORIC = re.compile(r"^(?:This|These|That|Those|Such|Both)\b(?!\s+(?:guideline|recommendation|statement|review|"
                        r"document|summary|report|article|section|table|figure|page)s?\b)")
+# a sentence that speaks of what the one before it named: it opens with a demonstrative or a pronoun, or names
+# "these medicines"
+POINTS_BACK = re.compile(ANAPHORIC.pattern + r"|^(?:It|They|Its|Their)\b|\b(?:these|this|such|both) (?:medicines?|"
+                         r"medications?|drugs?|treatments?|products?|pills?|tablets?|creams?)\b", re.I)
 STATEMENT_SENTENCES, STATEMENT_CHARS = 3, 600  # a recommendation statement this short is quoted whole
 COVERAGE_PASSAGES = 20  # the passages on the subject (best retrieved first) read for the aspect coverage: its cost
 

@@ -194,6 +194,19 @@ def test_what_is_asked_of_a_drug_and_said_only_of_other_drugs_is_named_as_missin
     stats = CorpusStats(chunks_with=lambda terms, limit, query=None: [elsewhere] if "simvastatin" in terms else [])
     assert not compose(q, q, [about, other], _composer().settings, subject=subj, stats=stats).abstained
     # a guideline on the question's topic need not name the drug in its sections; the check can be turned off
+    # the sentence after the one naming it, when it points back to it, speaks of it too
+    from qa_bot.compose import unsaid_of_subject
+    imodium = Subject(name="Imodium", term="imodium", words=["imodium"], df=15, strong=True,
+                      alternatives=["loperamide"], alt_terms=["loperamid"])
+    how_long = _composer().asked("is it okay to take imodium long term?", "is it okay to take imodium long term?",
+                                 None).aspects
+    otc = _p("Medicines you can buy over the counter include loperamide (Imodium) and bismuth subsalicylate. Stop "
+             "taking these medicines if the diarrhea lasts more than 2 days.", "diarrhea", "Diarrhea", sid="f")
+    assert [a.name for a in how_long] == ["duration"]
+    assert unsaid_of_subject(how_long, imodium, [otc], window=None) == []
+    unrelated = _p("Medicines you can buy over the counter include loperamide (Imodium). Diarrhea that lasts more "
+                   "than 2 days needs a doctor.", "diarrhea", "Diarrhea", sid="g")
+    assert unsaid_of_subject(how_long, imodium, [unrelated], window=None) == how_long
     off = _composer(composer=ComposerWeights(aspect_of_subject=False))
     assert not compose(q, q, [about, other], off.settings, subject=subj).abstained
 

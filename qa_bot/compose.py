@@ -284,16 +284,14 @@ def asked_of(question: str, subject: Subject | None, aspects: list[Aspect]) -> l
     after = re.compile(r"\s+(?:of|for)\s+(?:the\s+|a\s+)?(?:[\w'-]+\s+){0,2}?" + name + r"\b", re.I)
     # "how much melatonin": the noun a quantifier asks the amount of follows it
     quantified = re.compile(r"\s+(?:the\s+|a\s+|my\s+)?" + name + r"\b", re.I)
-    return [a for a in aspects if a.own == "named" or a.own == "adjacent"
-            and any(before.search(question[:m.start()]) or after.match(question[m.end():])
-                    or (m.group(0).lower().startswith("how ") and quantified.match(question[m.end():]))
-                    for p in a.ask for m in p.finditer(question))]
+    return [a for a in aspects if a.own == "named" or (
+        a.own == "adjacent" and any(before.search(question[:m.start()]) or after.match(question[m.end():])
+                                    or (m.group(0).lower().startswith("how ") and quantified.match(question[m.end():]))
+                                    for p in a.ask for m in p.finditer(question)))]
 
 
 WORD_SPAN = re.compile(r"[^\s]+")
 OWN_WINDOW = 10  # words either side of the subject's name: the clause a substance's own property is stated in
-
-
 INDEX_CHECK = 100  # chunks of the index read per name of the subject (and per class) before saying it is unsaid
 
 

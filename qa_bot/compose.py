@@ -341,6 +341,15 @@ def stating_of(asked: list[Aspect], subject: Subject, cands: list[Cand]) -> list
             and missing_aspects(asked, _near_name(c.text, words, alt)) != asked]
 
 
+def _with_antecedent(c: Cand) -> str:
+    """A sentence, after the sentence of its passage before it when it points back to that one."""
+    if not POINTS_BACK.search(c.text):
+        return c.text
+    text = c.passage.chunk.text
+    prev = [(a, b) for a, b in split_sentences(text) if b <= c.start]
+    return (text[prev[-1][0]:prev[-1][1]] + " " + c.text) if prev else c.text
+
+
 def _of_name(phrase: str, name: str) -> str:
     """What is missing, said of the subject: "whether tramadol is a controlled …", "the dose or schedule of …"."""
     if re.search(r"\bit\b", phrase):
@@ -532,7 +541,7 @@ class Composer:
         # naming the subject is a mention in passing
         off_topic = lead.off_topic(asked)
         on_topic_guideline = lead.passage.chunk.doc_type == "guideline" and bool(lead.subject_terms) and not off_topic
-        stated_of: list[Cand] = []  # sentences stating a substance's own aspect asked of it
+        stated_of: list[Cand] = []  # sentences stating what was asked of the subject
         if asked.aspects and cands:
             if len(missing) == len(asked.aspects) and subject is not None and subject.df:
                 # documents on the subject, none of them on what was asked (without a subject held, the aspect is
@@ -565,7 +574,7 @@ class Composer:
                                    notice=f"the passages found are unlikely to answer it (answerability {p_ans:.2f} < "
                                           f"{model.threshold:.2f}).")
         chosen = Chosen()
-        if stated_of:  # a substance's own aspect asked of it (its dose, its status): its statement leads
+        if stated_of:  # what was asked, stated of the subject (its dose, its status, how long …): that sentence leads
             chosen.take("bottom_line", max(stated_of, key=lambda c: c.score))
         best = self.bottom_line(asked, cands, lead, subject, chosen)
         self.key_points(cands, best, lead, chosen)
@@ -583,8 +592,7 @@ class Composer:
 
     def said_of_subject(self, question: str, asked: Asked, named: Subject | None, passages: list[Passage],
                         cands: list[Cand], on_topic_guideline: bool) -> tuple[list[Aspect], list[Cand]]:
-        """(the aspects asked that are said only of other things, the sentences stating a substance's own aspect
-        of it). A substance's own aspect (its dose, its status: ``asked_of``) is said of it within a few words of its
+        """(the aspects asked that are said only of other things, the sentences stating what was asked of it). A substance's own aspect (its dose, its status: ``asked_of``) is said of it within a few words of its
         name; with ``composer.aspect_of_subject``, the other aspects (how long, pregnancy, an interaction …) in a
         sentence naming it or a class the passages put it in ("antidepressants" for bupropion), or a section
         headed by it — unless the lead is a guideline on the question's topic (its sections need not name the
@@ -604,7 +612,14 @@ class Composer:
             names = [[t] for t in sorted(named.terms)] + [sorted(c) for c in sorted(classes, key=sorted)]
             index = {c.chunk_id: c for terms in names for c in self.stats.chunks_with(terms, INDEX_CHECK, asked.text)}
             unsaid = unsaid_of_subject(unsaid, named, list(index.values()), window=None, classes=classes)
-        return unsaid, []
+            return unsaid, []
+
+        def of_it(text: str) -> bool:
+            terms = term_set(text)
+            return named.named_in(terms) or any(k <= terms for k in classes)
+        # the sentences that state it of the subject: naming it or its class, or pointing back to a sentence that does
+        return [], [c for c in cands if not c.meta and missing_aspects(others, [c.text]) != others
+                    and (of_it(c.text) or of_it(_with_antecedent(c)))]
 
     def gate(self, question: str, passages: list[Passage], base: Answer, subject: Subject | None,
              confidence: tuple[float, str]) -> tuple[Answer | None, Subject | None]:
@@ -968,17 +983,22 @@ class Composer:
 
     @staticmethod
     def antecedents(chosen: Chosen) -> None:
-        """A sentence that opens by pointing back ("This can cause pain …", "These symptoms …") is quoted after the
-        sentence of its passage that it points to ("In men, chlamydia can infect the epididymis …"): alone it does
-        not say what it is about."""
+        """A sentence that points back ("This can cause pain …", "It is inherited …", "Stop taking these medicines
+        if …") is quoted after the sentence of its passage that it points to ("In men, chlamydia can infect the
+        epididymis …"), moved up when it is quoted later: alone it does not say what it is about."""
         for i, (group, c) in reversed(list(enumerate(chosen.items))):
-            if not ANAPHORIC.match(c.text):
+            if not POINTS_BACK.search(c.text):
                 continue
             text = c.passage.chunk.text
             prev = next((s for s in reversed(_sentences(c.passage, c.p_index)) if s.end <= c.start), None)
             if prev is None or text[prev.end:c.start].strip() or ANAPHORIC.match(prev.text) or \
-                    is_fragment(prev.text) or not is_evidence(prev.text) or chosen.said_already(prev):
-                continue  # (the sentence before is a heading or lead-in the answer cannot quote, or quoted already)
+                    is_fragment(prev.text) or not is_evidence(prev.text):
+                continue  # (the sentence before is a heading or lead-in the answer cannot quote)
+            later = next((j for j, (_, o) in enumerate(chosen.items) if j > i and o.text == prev.text), None)
+            if later is not None:  # quoted later: it moves up, before the sentence pointing back to it
+                chosen.items.pop(later)
+            elif chosen.said_already(prev):
+                continue  # (quoted already, before it)
             prev.score = c.score
             chosen.items.insert(i, (group, prev))
 

@@ -555,6 +555,38 @@ def test_a_sentence_pointing_back_is_quoted_after_the_sentence_it_points_to():
     assert len(chosen.items) == 2
 
 
+def test_a_sentence_pointing_back_by_pronoun_or_these_medicines_gets_its_antecedent_moved_up():
+    c = _composer()
+    p = _p("Medicines you can buy include loperamide (Imodium). Stop taking these medicines if the diarrhea lasts "
+           "more than 2 days. Hereditary X is a rare condition. It is inherited in an autosomal dominant pattern.",
+           "d1", "Diarrhea")
+    cands = c.score(c.asked("imodium long term?", "imodium long term?", None), [p],
+                    Lead(passage=p, ranked=[p], older={}, about=None))
+    by = {x.text.split()[0]: x for x in cands}
+    chosen = Chosen()
+    chosen.take("bottom_line", by["Stop"])
+    chosen.take("Treatment", by["Medicines"])  # quoted later: it moves up, before the sentence pointing back to it
+    chosen.take("Overview", by["It"])
+    c.antecedents(chosen)
+    assert [x.text.split()[0] for _, x in chosen.items] == ["Medicines", "Stop", "Hereditary", "It"]
+    assert [g for g, _ in chosen.items] == ["bottom_line", "bottom_line", "Overview", "Overview"]
+
+
+def test_what_was_asked_stated_of_the_subject_leads_the_bottom_line():
+    """"Is it okay to take Imodium long term?": the sentence that says how long, of the medicines the sentence before
+    it names, leads (with that sentence), over better-scoring sentences that only name loperamide."""
+    q = "is it okay to take imodium long term?"
+    subj = Subject(name="imodium", term="imodium", words=["imodium"], df=15, strong=True,
+                   alternatives=["loperamide"], alt_terms=["loperamid"])
+    best = _p("Over-the-counter medications such as loperamide (Imodium) may help stop diarrhea in adults with "
+              "diarrhea from imodium loperamide use.", "a", "Diarrhea", sid="a")
+    otc = _p("Medicines you can buy over the counter include loperamide (Imodium) and bismuth subsalicylate. Stop "
+             "taking these medicines if the diarrhea lasts more than 2 days.", "b", "Diarrhea treatment", 0.8, sid="b")
+    a = compose(q, q, [best, otc], _composer().settings, subject=subj)
+    assert not a.abstained
+    assert [x.text.split()[0] for x in a.bottom_line()][:2] == ["Medicines", "Stop"], a.bottom_line()
+
+
 def test_a_sentence_pointing_back_past_a_lead_in_or_at_its_passage_start_stays_alone():
     c = _composer()
     lead_in = _p("Mumps can affect several organs in adults, such as:\n\nThese problems are rare in children.", "d1",

@@ -23,3 +23,24 @@ def test_crc_conversation_on_the_bundled_corpus(bundled_settings):
     assert any(x in " ".join(x.display for x in a2.sentences) for x in ("75", "85"))
     a3 = answer("T2DM on metformin, starting tirzepatide — starting dose?", [], s)
     assert a3.abstained and "tirzepatide" in (a3.notice or "")
+
+
+def test_accutane_and_imodium_on_the_bundled_corpus(bundled_settings):
+    """Issue 21's two patient questions: the subject leads (by its brand name, through the generic name the
+    documents give it) and the bottom line states what was asked of it, never another drug's or condition's facts."""
+    from qa_bot.engine import answer
+
+    s = bundled_settings
+    a = answer("Is Accutane like an antibiotic and would it affect a baby if I got pregnant?", [], s)
+    assert not a.abstained and a.subject and "isotretinoin" in a.subject.lower()
+    bl = " ".join(x.text for x in a.bottom_line()).lower()
+    assert "isotretinoin" in bl and ("pregnan" in bl or "birth defect" in bl), bl
+    shown = " ".join(x.text for x in a.sentences).lower()
+    assert "gonorrh" not in shown and "gastrointestinal upset" not in shown
+
+    b = answer("is it okay to take imodium long term?", [], s)
+    assert not b.abstained and b.subject and "loperamide" in b.subject.lower()
+    bl = " ".join(x.text for x in b.bottom_line())
+    assert "loperamide" in bl.lower() and "more than 2 days" in bl, bl
+    shown = " ".join(x.text for x in b.sentences).lower()
+    assert "as long as you are benefiting" not in shown and "saxenda" not in shown

@@ -14,7 +14,7 @@ import math
 import re
 from functools import cached_property, lru_cache
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .text import (CITE_MARK, GENERIC, META_HEADING, META_SENTENCE, NEGATIVE, POSITIVE,
                    content_terms, expects_quantity, is_fragment, question_types, soft_overlap, split_sentences,
@@ -333,6 +333,29 @@ def unsaid_of_subject(asked: list[Aspect], subject: Subject | None, passages: li
     return missing if len(missing) == len(asked) else []
 
 
+@dataclass
+class PairStates:
+    """Whether a sentence states an aspect asked of a pair (an interaction): it names both the subject (or its class)
+    and a second name of the question (or a class the passages put it in), and states the aspect."""
+
+    asked: list[Aspect]
+    named: Subject
+    classes: set[frozenset[str]]
+    seconds: list[tuple[Subject, set[frozenset[str]]]]
+
+    @classmethod
+    def of(cls, asked: list[Aspect], named: Subject, classes: set[frozenset[str]], second: list[Subject],
+           texts: list[str]) -> PairStates:
+        return cls(asked, named, classes,
+                   [(o, subject_classes(o, [t for t in texts if o.named_in(term_set(t))])) for o in second])
+
+    def __call__(self, sentence: str) -> bool:
+        terms = term_set(sentence)
+        return (self.named.named_in(terms) or any(k <= terms for k in self.classes)) and \
+            any(o.term in terms or any(k <= terms for k in ks) for o, ks in self.seconds) and \
+            missing_aspects(self.asked, [sentence]) != self.asked
+
+
 def stating_of(asked: list[Aspect], subject: Subject, cands: list[Cand]) -> list[Cand]:
     """The quotable sentences weighed that state an aspect asked of the subject within ``OWN_WINDOW`` words of its
     name ("Tramadol was recently classified as a controlled substance")."""
@@ -607,6 +630,13 @@ class Composer:
         if not (self.w.aspect_of_subject and others and named.df) or on_topic_guideline:
             return [], []
         classes = subject_classes(named, [p.chunk.text for p in passages if named.named_in(term_set(p.chunk.text))])
+        pair = [a for a in others if a.pair]
+        if pair and (second := self.second_names(question, named)):
+            states = PairStates.of(pair, named, classes, second, [p.chunk.text for p in passages])
+            if not any(states(c.text) for c in cands) and self.pair_unsaid(states, passages, question):
+                others_named = " or ".join(o.name for o in second)
+                return [replace(a, phrase=a.phrase.replace("other medicines", others_named)) for a in pair], []
+            return [], [c for c in cands if not c.meta and states(c.text)]
         unsaid = unsaid_of_subject(others, named, [p.chunk for p in passages], window=None, classes=classes)
         if unsaid:  # what was retrieved does not say it: neither does the rest of the index, on it or its classes
             names = [[t] for t in sorted(named.terms)] + [sorted(c) for c in sorted(classes, key=sorted)]
@@ -620,6 +650,27 @@ class Composer:
         # the sentences that state it of the subject: naming it or its class, or pointing back to a sentence that does
         return [], [c for c in cands if not c.meta and missing_aspects(others, [c.text]) != others
                     and (of_it(c.text) or of_it(_with_antecedent(c)))]
+
+    def second_names(self, question: str, named: Subject) -> list[Subject]:
+        """The other names the question gives beside its subject (a second drug: "naproxen … since I took
+        ibuprofen"): words that name something (``is_name``) and that the index holds."""
+        out: list[Subject] = []
+        for w in dict.fromkeys(re.findall(r"[A-Za-z][A-Za-z-]{4,}", question)):
+            t = next(iter(term_set(w)), "")
+            if t and is_name(w) and t not in named.terms and not named.named_in(frozenset({t})) and \
+                    self.stats.chunks_with([t], 1):
+                out.append(Subject(name=w, term=t, words=[t], df=1))
+        return out[:2]
+
+    def pair_unsaid(self, states: PairStates, passages: list[Passage], question: str) -> bool:
+        """Whether no sentence states it of the pair (``PairStates``) in what was retrieved, nor in the index's
+        chunks holding both names (or their classes)."""
+        firsts = [[t] for t in sorted(states.named.terms)] + [sorted(c) for c in sorted(states.classes, key=sorted)]
+        texts = [p.chunk.text for p in passages]
+        for other, theirs in states.seconds:
+            seconds = [[other.term]] + [sorted(c) for c in sorted(theirs, key=sorted)]
+            texts += [c.text for a in firsts for b in seconds for c in self.stats.chunks_with(a + b, INDEX_CHECK, question)]
+        return not any(states(text[x:y]) for text in texts for x, y in split_sentences(text))
 
     def gate(self, question: str, passages: list[Passage], base: Answer, subject: Subject | None,
              confidence: tuple[float, str]) -> tuple[Answer | None, Subject | None]:

@@ -86,6 +86,7 @@ class Aspect:
     ask: tuple[re.Pattern[str], ...]
     say: tuple[re.Pattern[str], ...]
     own: str | None = None  # "adjacent" / "named": a property of each substance itself (``aspects.toml``)
+    pair: bool = False  # a property of two things together (an interaction): stated of both (``aspects.toml``)
 
     def asked_in(self, question: str) -> bool:
         return any(p.search(question) for p in self.ask)
@@ -98,7 +99,8 @@ class Aspect:
 def aspects(path: Path = ASPECTS_FILE) -> tuple[Aspect, ...]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     return tuple(Aspect(name, str(a["phrase"]), tuple(re.compile(p, re.I) for p in a["ask"]),
-                        tuple(re.compile(p, re.I) for p in a["say"]), _own(name, a.get("own"))) for name, a in data.items())
+                        tuple(re.compile(p, re.I) for p in a["say"]), _own(name, a.get("own")), bool(a.get("pair", False)))
+                 for name, a in data.items())
 
 
 def _own(name: str, own: object) -> str | None:

@@ -220,6 +220,34 @@ def test_aspects_that_are_a_substances_own_are_data_with_their_source():
     own = {a.name: a.own for a in aspects() if a.own}
     assert own == {"dose": "adjacent", "controlled": "named"}
     assert all(data[name].get("own_source") for name in own)
+    pair = [a.name for a in aspects() if a.pair]
+    assert pair == ["interaction"] and all(data[name].get("pair_source") for name in pair)
+
+
+def test_an_interaction_asked_of_two_named_drugs_is_stated_of_both_or_named_as_missing():
+    """"How long do I need to wait before starting naproxen since I took ibuprofen?" was answered with "NSAIDs such
+    as aspirin, ibuprofen and naproxen can help reduce inflammation": both named, nothing said of taking them
+    together."""
+    q = "How long do I need to wait before starting naproxen since I took ibuprofen this morning?"
+    subj = Subject(name="naproxen", term="naproxen", words=["naproxen"], df=5, strong=True)
+    listed = _p("Nonsteroidal anti-inflammatory drugs such as aspirin, ibuprofen (Advil) and naproxen (Aleve) can "
+                "help reduce inflammation and relieve pain. Naproxen is taken twice a day.", "pain", "Pain relief",
+                sid="a")
+    indexed = {"naproxen": [listed.chunk], "ibuprofen": [listed.chunk]}
+    stats = CorpusStats(chunks_with=lambda terms, limit, query=None: indexed.get(terms[0], []) if len(terms) == 1
+                        else ([listed.chunk] if set(terms) <= {"naproxen", "ibuprofen"} else []))
+    c = Composer(_composer().settings, stats)
+    assert [x.name for x in c.second_names(q, subj)] == ["ibuprofen"]  # "morning" is no name; naproxen is the subject
+    a = c.run(q, q, [listed], subject=subj)
+    assert a.abstained and "do not say whether naproxen can be taken with ibuprofen" in a.abstain_reason, a
+    together = _p("Do not take naproxen together with ibuprofen: wait at least 8 hours after a dose of ibuprofen.",
+                  "nsaids", "NSAIDs", sid="b")
+    b = Composer(_composer().settings, stats).run(q, q, [listed, together], subject=subj)
+    assert not b.abstained and b.bottom_line()[0].text.startswith("Do not take naproxen together"), b.bottom_line()
+    # said of both in a chunk of the index that retrieval did not bring: not missing
+    stats2 = CorpusStats(chunks_with=lambda terms, limit, query=None: [together.chunk] if len(terms) == 2 else
+                         [listed.chunk])
+    assert not Composer(_composer().settings, stats2).run(q, q, [listed], subject=subj).abstained
 
 
 def test_an_aspect_asked_of_a_named_subject_and_said_only_of_other_things_is_not_answered():

@@ -293,6 +293,7 @@ def asked_of(question: str, subject: Subject | None, aspects: list[Aspect]) -> l
 WORD_SPAN = re.compile(r"[^\s]+")
 OWN_WINDOW = 10  # words either side of the subject's name: the clause a substance's own property is stated in
 INDEX_CHECK = 100  # chunks of the index read per name of the subject (and per class) before saying it is unsaid
+PAIR_NAMES = 3  # names and classes of each drug of a pair looked up together in the index (its cost: their product)
 
 
 def unsaid_of_subject(asked: list[Aspect], subject: Subject | None, passages: list[Passage] | list[Chunk],
@@ -615,11 +616,12 @@ class Composer:
 
     def said_of_subject(self, question: str, asked: Asked, named: Subject | None, passages: list[Passage],
                         cands: list[Cand], on_topic_guideline: bool) -> tuple[list[Aspect], list[Cand]]:
-        """(the aspects asked that are said only of other things, the sentences stating what was asked of it). A substance's own aspect (its dose, its status: ``asked_of``) is said of it within a few words of its
-        name; with ``composer.aspect_of_subject``, the other aspects (how long, pregnancy, an interaction …) in a
-        sentence naming it or a class the passages put it in ("antidepressants" for bupropion), or a section
-        headed by it — unless the lead is a guideline on the question's topic (its sections need not name the
-        drug)."""
+        """(the aspects asked that are said only of other things, the sentences stating what was asked of it).
+        A substance's own aspect (its dose, its status: ``asked_of``) is said of it within a few words of its name;
+        with ``composer.aspect_of_subject``, an interaction with a second drug the question names, of both
+        (``PairStates``: checked first); the other aspects (how long, pregnancy, side effects …) in a sentence naming
+        it or a class the passages put it in ("antidepressants" for bupropion), or a section headed by it — unless
+        the lead is a guideline on the question's topic (its sections need not name the drug)."""
         if named is None:
             return [], []
         own = asked_of(question, named, asked.aspects)
@@ -665,10 +667,11 @@ class Composer:
     def pair_unsaid(self, states: PairStates, passages: list[Passage], question: str) -> bool:
         """Whether no sentence states it of the pair (``PairStates``) in what was retrieved, nor in the index's
         chunks holding both names (or their classes)."""
-        firsts = [[t] for t in sorted(states.named.terms)] + [sorted(c) for c in sorted(states.classes, key=sorted)]
+        firsts = ([[t] for t in sorted(states.named.terms)] +
+                  [sorted(c) for c in sorted(states.classes, key=sorted)])[:PAIR_NAMES]
         texts = [p.chunk.text for p in passages]
         for other, theirs in states.seconds:
-            seconds = [[other.term]] + [sorted(c) for c in sorted(theirs, key=sorted)]
+            seconds = ([[other.term]] + [sorted(c) for c in sorted(theirs, key=sorted)])[:PAIR_NAMES]
             texts += [c.text for a in firsts for b in seconds for c in self.stats.chunks_with(a + b, INDEX_CHECK, question)]
         return not any(states(text[x:y]) for text in texts for x, y in split_sentences(text))
 

@@ -86,6 +86,7 @@ def test_everyday_words_are_not_the_subject():
     ("Is blepharitis contagious?", {"contagious"}),
     ("is it okay to take imodium long term?", {"duration"}),
     ("Would Accutane affect a baby if I got pregnant?", {"pregnancy"}),
+    ("Because I have a fatty liver, can I safely take Imodium?", {"side_effects"}),
     ("Can I take the painkiller and the antibiotics at the same time?", {"interaction"}),
     ("How much melatonin should i take at night?", {"dose"}),
     ("Which doctor should i go to for vertigo", {"when_to_seek_care"}),

@@ -565,7 +565,7 @@ class Composer:
         # naming the subject is a mention in passing
         off_topic = lead.off_topic(asked)
         on_topic_guideline = lead.passage.chunk.doc_type == "guideline" and bool(lead.subject_terms) and not off_topic
-        stated_of: list[Cand] = []  # sentences stating what was asked of the subject
+        stated_of: list[Cand] = []  # sentences stating what was asked of the subject, the one to lead first
         if asked.aspects and cands:
             if len(missing) == len(asked.aspects) and subject is not None and subject.df:
                 # documents on the subject, none of them on what was asked (without a subject held, the aspect is
@@ -599,7 +599,7 @@ class Composer:
                                           f"{model.threshold:.2f}).")
         chosen = Chosen()
         if stated_of:  # what was asked, stated of the subject (its dose, its status, how long …): that sentence leads
-            chosen.take("bottom_line", max(stated_of, key=lambda c: c.score))
+            chosen.take("bottom_line", stated_of[0])
         best = self.bottom_line(asked, cands, lead, subject, chosen)
         self.key_points(cands, best, lead, chosen)
         self.conflicts(standalone, cands, chosen)
@@ -627,7 +627,7 @@ class Composer:
         own = asked_of(question, named, asked.aspects)
         if own:
             unsaid = unsaid_of_subject(own, named, passages)
-            return unsaid, ([] if unsaid else stating_of(own, named, cands))
+            return unsaid, ([] if unsaid else sorted(stating_of(own, named, cands), key=lambda c: -c.score))
         others = [a for a in asked.aspects if not a.own]
         if not (self.w.aspect_of_subject and others and named.df) or on_topic_guideline:
             return [], []
@@ -638,7 +638,7 @@ class Composer:
             if not any(states(c.text) for c in cands) and self.pair_unsaid(states, passages, question):
                 others_named = " or ".join(o.name for o in second)
                 return [replace(a, phrase=a.phrase.replace("other medicines", others_named)) for a in pair], []
-            return [], [c for c in cands if not c.meta and states(c.text)]
+            return [], sorted((c for c in cands if not c.meta and states(c.text)), key=lambda c: -c.score)
         unsaid = unsaid_of_subject(others, named, [p.chunk for p in passages], window=None, classes=classes)
         if unsaid:  # what was retrieved does not say it: neither does the rest of the index, on it or its classes
             names = [[t] for t in sorted(named.terms)] + [sorted(c) for c in sorted(classes, key=sorted)]
@@ -650,8 +650,10 @@ class Composer:
             terms = term_set(text)
             return named.named_in(terms) or any(k <= terms for k in classes)
         # the sentences that state it of the subject: naming it or its class, or pointing back to a sentence that does
-        return [], [c for c in cands if not c.meta and missing_aspects(others, [c.text]) != others
-                    and (of_it(c.text) or of_it(_with_antecedent(c)))]
+        # (those naming it first: what a sentence points back to may be a list item the answer cannot quote)
+        stating = [c for c in cands if not c.meta and missing_aspects(others, [c.text]) != others
+                   and (of_it(c.text) or of_it(_with_antecedent(c)))]
+        return [], sorted(stating, key=lambda c: (not of_it(c.text), -c.score))
 
     def second_names(self, question: str, named: Subject) -> list[Subject]:
         """The other names the question gives beside its subject (a second drug: "naproxen … since I took

@@ -99,7 +99,12 @@ def test_weighed_coverage_names_the_aspect_words_no_passage_states():
 def test_answerability_abstention_says_what_is_missing(monkeypatch):
     # a model that finds nothing answerable: the abstention must name what the documents on the subject leave out
     monkeypatch.setattr(C, "answerable_model", lambda: Linear(coef={}, mean={}, scale={}, intercept=-5.0))
-    p = _p("Loperamide (Imodium) may help stop diarrhea in adults. Do not take loperamide for more than 2 days.")
+    # ("safely" asks about safety: a passage on Imodium that says nothing of it is named as missing before any model)
+    unsafe = _p("Loperamide (Imodium) may help stop diarrhea in adults. Do not take loperamide for more than 2 days.")
+    a = C.compose(Q, Q, [unsafe], _settings(), subject=SUBJ, stats=_stats())
+    assert a.abstained and "do not say its side effects or safety" in a.abstain_reason
+    p = _p("Loperamide (Imodium) is safe for most adults and may help stop diarrhea. Do not take loperamide for more "
+           "than 2 days.")
     a = C.compose(Q, Q, [p], _settings(answerable=True), subject=SUBJ, stats=_stats())
     assert a.abstained and not a.sentences and a.related
     assert "on Imodium (loperamide) do not mention \u201cfatty liver\u201d" in a.abstain_reason

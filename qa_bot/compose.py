@@ -309,8 +309,7 @@ def unsaid_of_subject(asked: list[Aspect], subject: Subject | None, passages: li
     words, alt = set(subject.words) or {subject.term}, set(subject.alt_terms)
 
     def names(terms: frozenset[str]) -> bool:
-        return subject.named_in(terms) or words <= terms or not alt.isdisjoint(terms) or \
-            any(c <= terms for c in classes or ())
+        return names_or_class(subject, classes or set(), terms) or words <= terms or not alt.isdisjoint(terms)
 
     of_it: list[str] = []
     for p in passages:
@@ -334,6 +333,21 @@ def unsaid_of_subject(asked: list[Aspect], subject: Subject | None, passages: li
     return missing if len(missing) == len(asked) else []
 
 
+def classes_in(subject: Subject, texts: list[str]) -> set[frozenset[str]]:
+    """``subject_classes`` read from the texts that name the subject."""
+    return subject_classes(subject, [t for t in texts if subject.named_in(term_set(t))])
+
+
+def names_or_class(subject: Subject, classes: set[frozenset[str]], terms: frozenset[str]) -> bool:
+    """Whether a text's stemmed ``terms`` name the subject or one of its ``classes`` (each held whole)."""
+    return subject.named_in(terms) or any(k <= terms for k in classes)
+
+
+def lookup_names(subject: Subject, classes: set[frozenset[str]]) -> list[list[str]]:
+    """The term lists the index is searched with for what it says of the subject: each of its names, each class."""
+    return [[t] for t in sorted(subject.terms)] + [sorted(c) for c in sorted(classes, key=sorted)]
+
+
 @dataclass
 class PairStates:
     """Whether a sentence states an aspect asked of a pair (an interaction): it names both the subject (or its class)
@@ -348,11 +362,11 @@ class PairStates:
     def of(cls, asked: list[Aspect], named: Subject, classes: set[frozenset[str]], second: list[Subject],
            texts: list[str]) -> PairStates:
         return cls(asked, named, classes,
-                   [(o, subject_classes(o, [t for t in texts if o.named_in(term_set(t))])) for o in second])
+                   [(o, classes_in(o, texts)) for o in second])
 
     def __call__(self, sentence: str) -> bool:
         terms = term_set(sentence)
-        return (self.named.named_in(terms) or any(k <= terms for k in self.classes)) and \
+        return names_or_class(self.named, self.classes, terms) and \
             any(o.term in terms or any(k <= terms for k in ks) for o, ks in self.seconds) and \
             missing_aspects(self.asked, [sentence]) != self.asked
 
@@ -631,7 +645,7 @@ class Composer:
         others = [a for a in asked.aspects if not a.own]
         if not (self.w.aspect_of_subject and others and named.df) or on_topic_guideline:
             return [], []
-        classes = subject_classes(named, [p.chunk.text for p in passages if named.named_in(term_set(p.chunk.text))])
+        classes = classes_in(named, [p.chunk.text for p in passages])
         pair = [a for a in others if a.pair]
         if pair and (second := self.second_names(question, named)):
             states = PairStates.of(pair, named, classes, second, [p.chunk.text for p in passages])
@@ -641,14 +655,13 @@ class Composer:
             return [], sorted((c for c in cands if not c.meta and states(c.text)), key=lambda c: -c.score)
         unsaid = unsaid_of_subject(others, named, [p.chunk for p in passages], window=None, classes=classes)
         if unsaid:  # what was retrieved does not say it: neither does the rest of the index, on it or its classes
-            names = [[t] for t in sorted(named.terms)] + [sorted(c) for c in sorted(classes, key=sorted)]
-            index = {c.chunk_id: c for terms in names for c in self.stats.chunks_with(terms, INDEX_CHECK, asked.text)}
+            index = {c.chunk_id: c for terms in lookup_names(named, classes)
+                     for c in self.stats.chunks_with(terms, INDEX_CHECK, asked.text)}
             unsaid = unsaid_of_subject(unsaid, named, list(index.values()), window=None, classes=classes)
             return unsaid, []
 
         def of_it(text: str) -> bool:
-            terms = term_set(text)
-            return named.named_in(terms) or any(k <= terms for k in classes)
+            return names_or_class(named, classes, term_set(text))
         # the sentences that state it of the subject: naming it or its class, or pointing back to a sentence that does
         # (those naming it first: what a sentence points back to may be a list item the answer cannot quote)
         stating = [c for c in cands if not c.meta and missing_aspects(others, [c.text]) != others
@@ -669,11 +682,10 @@ class Composer:
     def pair_unsaid(self, states: PairStates, passages: list[Passage], question: str) -> bool:
         """Whether no sentence states it of the pair (``PairStates``) in what was retrieved, nor in the index's
         chunks holding both names (or their classes)."""
-        firsts = ([[t] for t in sorted(states.named.terms)] +
-                  [sorted(c) for c in sorted(states.classes, key=sorted)])[:PAIR_NAMES]
+        firsts = lookup_names(states.named, states.classes)[:PAIR_NAMES]
         texts = [p.chunk.text for p in passages]
         for other, theirs in states.seconds:
-            seconds = ([[other.term]] + [sorted(c) for c in sorted(theirs, key=sorted)])[:PAIR_NAMES]
+            seconds = lookup_names(other, theirs)[:PAIR_NAMES]
             texts += [c.text for a in firsts for b in seconds for c in self.stats.chunks_with(a + b, INDEX_CHECK, question)]
         return not any(states(text[x:y]) for text in texts for x, y in split_sentences(text))
 

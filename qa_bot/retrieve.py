@@ -107,6 +107,32 @@ def question_segments(query: str, min_words: int = 4, max_segments: int = 4) -> 
     return segs[:max_segments]
 
 
+# consumer health questions sent to NLM arrive as a SUBJECT line and a MESSAGE (the CHQ corpus, Kilicoglu et al.
+# 2018; TREC LiveQA 2017's medical task): the line names the question's focus more often than the message's
+# rarest word does. A subject line is a noun phrase: no pronoun of the asker or the reader, no auxiliary verb
+_NOT_A_LINE = re.compile(r"\b(?:i|me|my|we|our|you|your|he|she|his|her|they|their|it|is|are|was|were|am|have|has|had|"
+                         r"can|could|do|does|did|will|would|should|may|might|must)\b", re.I)
+SUBJECT_LINE_WORDS = 6
+# a line naming a web site ("ClinicalTrials.gov - Question - specific study") is the form the message came through
+_WEB_ADDRESS = re.compile(r"\b[\w-]+\.(?:gov|com|org|net|edu|int)\b", re.I)
+
+
+def subject_line(query: str) -> str | None:
+    """The subject line a consumer's message opens with ("Prednisone. My husband has been on …", "Jock Itch. I
+    have …"): a first sentence of at most ``SUBJECT_LINE_WORDS`` words, not a question, naming no one and asking
+    nothing (a noun phrase) nor a web site, followed by the message; None when the message has none."""
+    from .text import split_sentences
+
+    spans = split_sentences(query)
+    if len(spans) < 2:
+        return None
+    first = query[spans[0][0]:spans[0][1]].strip().rstrip(".:;")
+    if not first or first.endswith("?") or len(first.split()) > SUBJECT_LINE_WORDS or _NOT_A_LINE.search(first) \
+            or _WEB_ADDRESS.search(first):
+        return None
+    return first
+
+
 @dataclass
 class Weights:
     # tuned on the development sets by benchmarks/tune_retrieval.py (2-fold cross-validated)
@@ -492,10 +518,11 @@ class Retriever:
         share = math.fsum(weight[t] for t in unknown) / total if total else 0.0
         return share, list(unknown.values())
 
-    def confidence(self, question: str, passages: list[Passage],
-                   settings: Settings | None = None) -> tuple[float, str]:
+    def confidence(self, question: str, passages: list[Passage], settings: Settings | None = None,
+                   subject: Subject | None = None) -> tuple[float, str]:
         """How well the best passages cover the question (0..1) and why: their similarity, and how much of
-        the question's topic — weighted by rarity, so the drug or disease name counts most — they contain.
+        the question's topic — weighted by rarity, so the drug or disease name counts most — they contain (the
+        ``subject`` by any of its names: a passage on fluoxetine covers "Prozac").
         0 when the question's subject is not in the index at all (``unknown_subject``)."""
         settings = settings or self.settings
         if not passages:
@@ -513,6 +540,8 @@ class Retriever:
         covered: set[str] = set()
         for p in top:
             covered |= term_set(p.chunk.embed_text)
+        if subject is not None and subject.df and subject.named_in(covered):
+            covered |= {subject.term, *subject.alt_terms, *subject.words}
         weights = self.idf(q_topic, settings.retrieval.collections)
         total = math.fsum(weights.values())
         coverage = math.fsum(w for t, w in weights.items() if t in covered) / total if total else 1.0
@@ -552,6 +581,11 @@ class Retriever:
             if settings.retrieval.subject_first else None
         if subject is not None and subject.df and several:
             subject = subject.model_copy(update={"strong": False})
+        line = subject_line(search) if several and settings.retrieval.subject_first else None
+        if line:  # a message under a subject line ("Prednisone. My husband has been on …"): what the line names
+            titled = self.subject_of(line, _scope(settings.retrieval.collections))
+            if titled is not None and titled.df and titled.strong:
+                subject = titled
         # its other names in the documents are searched too (not for a message of several sentences, as above: a
         # closed spelling of a detail's compound, "C-pap" -> "cpap", would outweigh what the message is about)
         added = [a for a in (subject.alternatives if subject is not None and not several else [])
@@ -592,7 +626,7 @@ class Retriever:
                 p.features["expanded"] = 1.0
                 p.features["lead_doc"] = 1.0
                 out.append(p)
-        conf, reason = self.confidence(search, out, settings)
+        conf, reason = self.confidence(search, out, settings, subject)
         timings["rerank"] += (time.perf_counter() - t) * 1000
         return RetrievalResult(query=query, passages=out, timings_ms=timings, confidence=conf,
                                confidence_reason=reason, search_query=search, expansions=expansions,

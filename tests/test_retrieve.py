@@ -126,3 +126,57 @@ def test_chunks_with_reads_what_the_whole_index_says_of_a_term(indexed_settings)
     assert got == sorted(got, reverse=True) and got[0] == max(scores[i] for i in r.rows_with(["blood"]))
     stats = CorpusStats.of(r)
     assert [c.chunk_id for c in stats.chunks_with(["blood", "pressur"], 5)] == [c.chunk_id for c in found]
+
+
+def test_a_subject_line_is_a_short_noun_phrase_before_the_message():
+    """A consumer's message often opens with its subject line ("Prednisone. My husband has been on …"): a short
+    first sentence that asks nothing and names no one; not a web form's label, nor a first sentence of the message."""
+    from qa_bot.retrieve import subject_line
+
+    assert subject_line("Prednisone. My husband has been on Prednisone for almost a year.") == "Prednisone"
+    assert subject_line("Jock Itch. I have Jock itch, and I have read through your symptoms.") == "Jock Itch"
+    assert subject_line("Testing for EDS. I would like to know where I can be tested.") == "Testing for EDS"
+    assert subject_line("What is Noonan syndrome?") is None  # one sentence: no line above a message
+    assert subject_line("I have diabetes. Can I eat sugar?") is None  # a sentence of the message, not its line
+    assert subject_line("Is it inherited? My son has it.") is None  # a question
+    assert subject_line("ClinicalTrials.gov - General Complaint. Whom should I consult?") is None  # a form's label
+    assert subject_line("Periodic liver tests for patients on statins every year. I was told so.") is None  # long
+
+
+def test_a_message_under_a_subject_line_is_held_to_what_the_line_names(indexed_settings, monkeypatch):
+    """A message of several sentences is not held to its rarest word (often a detail); under a subject line naming
+    a subject documents are about, it is held to that subject."""
+    from qa_bot.retrieve import Retriever
+    from qa_bot.store import get_store
+
+    r = Retriever(get_store(indexed_settings), indexed_settings)
+    msg = ("Noonan syndrome. My grandson was told he may have it and gets dizzy spells at school. "
+           "Should he see someone about the dizziness?")
+    held = r.retrieve(msg).subject
+    assert held is not None and held.term == "noonan" and held.strong
+    # without the line the message is not held to a subject
+    loose = r.retrieve(msg.split(". ", 1)[1]).subject
+    assert loose is None or not loose.strong
+
+
+def test_confidence_counts_the_subject_by_any_of_its_names(indexed_settings):
+    """A passage on rivaroxaban covers a question on Xarelto: the subject's other names count as its own (a
+    question naming a brand is not abstained on because the passages use the generic name)."""
+    import re
+
+    from qa_bot.retrieve import Retriever
+    from qa_bot.store import get_store
+    from qa_bot.types import Passage, Subject
+
+    r = Retriever(get_store(indexed_settings), indexed_settings)
+    chunk = r.chunks_with(["rivaroxaban"], limit=1)[0]
+    generic = chunk.model_copy(update={"text": re.sub(r"\s*\(Xarelto\)", "", chunk.text)})
+    assert "Xarelto" not in generic.text
+    passage = Passage(chunk=generic, score=1.0, dense_score=0.5)
+    question = "How long is Xarelto given after knee replacement?"
+    subject = Subject(name="Xarelto", term="xarelto", df=2, alternatives=["rivaroxaban"], alt_terms=["rivaroxaban"],
+                      words=["xarelto"], strong=True)
+    without, why = r.confidence(question, [passage])
+    held, why_held = r.confidence(question, [passage], subject=subject)
+    assert "xarelto" in why and "xarelto" not in why_held
+    assert held > without

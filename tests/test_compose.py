@@ -221,7 +221,7 @@ def test_aspects_that_are_a_substances_own_are_data_with_their_source():
     assert own == {"dose": "adjacent", "controlled": "named"}
     assert all(data[name].get("own_source") for name in own)
     pair = [a.name for a in aspects() if a.pair]
-    assert pair == ["interaction"] and all(data[name].get("pair_source") for name in pair)
+    assert pair == ["interaction", "alternative"] and all(data[name].get("pair_source") for name in pair)
 
 
 def test_an_interaction_asked_of_two_named_drugs_is_stated_of_both_or_named_as_missing():
@@ -657,3 +657,23 @@ def test_which_title_names_the_question_topic(q, first, second, leads):
     c = _composer()
     a, b = _p(first[0], "a", first[1], 1.0), _p(second[0], "b", second[1], 0.95, sid="t")
     assert c.lead_document(c.asked(q, q, None), [a, b], None).doc_id == leads
+
+
+def test_what_is_similar_to_a_drug_is_stated_of_it_or_named_as_missing():
+    """"Other medications similar to buspirone?" asks the taxonomy's alternative/comparison: a sentence that names
+    buspirone only as "a different type of" medicine states no alternative to it; one saying what is used instead
+    of it does."""
+    from qa_bot.compose import unsaid_of_subject
+
+    q = "Are there other medications similar to the buspirone?"
+    asked = _composer().asked(q, q, None).aspects
+    assert [a.name for a in asked] == ["alternative"]
+    subj = Subject(name="buspirone", term="buspiron", words=["buspiron"], df=5, strong=True)
+    named_only = _p("Benzodiazepines act fast. A different type of anti-anxiety medication is buspirone. It takes "
+                    "weeks to work.", "anx", "Anxiety medicines", sid="a")
+    assert unsaid_of_subject(asked, subj, [named_only], window=None) == asked
+    a = compose(q, q, [named_only], _composer().settings, subject=subj)
+    assert a.abstained and "on buspirone do not say what is similar to it or used instead" in a.abstain_reason
+    instead = _p("Hydroxyzine may be used instead of buspirone when anxiety needs quick relief. Both are "
+                 "prescription medicines.", "anx2", "Anxiety medicines", sid="b")
+    assert unsaid_of_subject(asked, subj, [named_only, instead], window=None) == []

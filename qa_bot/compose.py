@@ -484,6 +484,11 @@ class Asked:
     def states_aspect(self, text: str) -> bool:
         return bool(self.aspects) and any(a.said_in(text) for a in self.aspects)
 
+    def aspect_share(self, text: str) -> float:
+        """The share of the aspects asked that a text states (a two-part question: a sentence stating both parts
+        answers more of it than one stating either)."""
+        return sum(a.said_in(text) for a in self.aspects) / len(self.aspects) if self.aspects else 0.0
+
 
 @dataclass
 class Lead:
@@ -1177,7 +1182,8 @@ class Chosen:
 
 class Covers:
     """How much a sentence answers the question's aspect (what it asks beyond the lead document's subject): its
-    words, or a follow-up's own words; the taxonomy aspect stated; the population; an amount; a threshold."""
+    words, or a follow-up's own words; the share of the taxonomy aspects asked that it states; the population; an
+    amount; a threshold."""
 
     def __init__(self, asked: Asked, lead: Lead, w):
         self.asked, self.w = asked, w
@@ -1196,7 +1202,7 @@ class Covers:
         said = (a.on_followup(c, head) if a.followup
                 else math.fsum(self.aspect[t] for t in soft_overlap(set(self.aspect), set(terms))) / a.total)
         return (said
-                + (w.cover_aspect if a.states_aspect(c.text) else 0.0)
+                + w.cover_aspect * a.aspect_share(c.text)
                 + (w.cover_population if population_match(a.text, c.text + " " + (c.passage.chunk.population or "")) > 0
                    else 0.0)
                 + (w.cover_quantity if a.wants_quantity and states_quantity(c.text) else 0.0)

@@ -677,3 +677,23 @@ def test_what_is_similar_to_a_drug_is_stated_of_it_or_named_as_missing():
     instead = _p("Hydroxyzine may be used instead of buspirone when anxiety needs quick relief. Both are "
                  "prescription medicines.", "anx2", "Anxiety medicines", sid="b")
     assert unsaid_of_subject(asked, subj, [named_only, instead], window=None) == []
+
+
+def test_a_sentence_stating_both_parts_of_a_two_part_question_covers_more_of_it():
+    """"Oral alternative, dose & duration?" asks two aspects (what is used instead, the dose): a sentence giving
+    the alternative with its dose answers more of it than one naming alternatives only, though the latter shares
+    more of the question's words."""
+    from qa_bot.compose import Covers
+
+    c = _composer()
+    q = "2° syphilis, nonpregnant, true PCN allergy — oral alternative, dose & duration?"
+    asked = c.asked(q, q, None)
+    assert {a.name for a in asked.aspects} == {"dose", "alternative"}
+    both = "The only acceptable alternatives are doxycycline (100 mg orally twice daily) for 28 days."
+    one = "Nonpregnant patients allergic to penicillin should respond to therapies recommended as alternatives."
+    assert asked.aspect_share(both) == 1.0 and asked.aspect_share(one) == 0.5
+    p = _p(f"{one} {both}", "syph", "Syphilis", doc_type="guideline")
+    lead = Lead(passage=p, ranked=[p], older={}, about=None)
+    cands = {x.text: x for x in c.score(asked, [p], lead)}
+    covers = Covers(asked, lead, c.w)
+    assert covers(cands[both]) > covers(cands[one])

@@ -94,6 +94,10 @@ def _sentence_items(text: str, kind: str | None) -> tuple[tuple[int, int, str, f
         if m:
             a += m.end()
             s = text[a:b]
+        m = _LEADING_MARKS.match(s)  # the previous sentence's reference marks ("… of DMD. [2] [5] Testing …")
+        if m and m.end() < len(s):
+            a += m.end()
+            s = text[a:b]
         s_clean = s.strip()
         for x, y in _inline_items(s_clean, a + (len(s) - len(s.lstrip()))):
             item = text[x:y]
@@ -103,6 +107,11 @@ def _sentence_items(text: str, kind: str | None) -> tuple[tuple[int, int, str, f
                 continue
             out.append((x, y, item, term_set(item)))
     return tuple(out)
+
+
+# reference marks that open a sentence ("[2] [5] Testing for DMD may include …"): the source writes them after the
+# full stop of the sentence they support (GARD's pages), so they are that sentence's, not the next one's
+_LEADING_MARKS = re.compile(r"^(?:\[\d{1,3}(?:\s*[,\u2013-]\s*\d{1,3})*\]\s*)+")
 
 
 def _table_like(s: str) -> bool:

@@ -697,3 +697,18 @@ def test_a_sentence_stating_both_parts_of_a_two_part_question_covers_more_of_it(
     cands = {x.text: x for x in c.score(asked, [p], lead)}
     covers = Covers(asked, lead, c.w)
     assert covers(cands[both]) > covers(cands[one])
+
+
+def test_a_quoted_sentence_never_opens_with_the_previous_sentences_reference_marks():
+    """GARD writes a sentence's reference marks after its full stop ("… of DMD. [2] [5] Testing for DMD …"): they
+    are not the next sentence's, and a bottom line opening with "[2] [5]" reads as the answer's own citations."""
+    from qa_bot.compose import _sentence_items
+
+    text = ("Finding a change in the DMD gene through genetic testing confirms the diagnosis of DMD. [2] [5] Testing "
+            "for DMD may include a blood test which measures creatine phosphokinase. [1]")
+    items = [x[2] for x in _sentence_items(text, None)]
+    assert items[1].startswith("Testing for DMD may include") and not any(i.startswith("[") for i in items)
+    assert all(text[a:b] == item for a, b, item, _ in _sentence_items(text, None))  # still verbatim spans
+    q = "How is DMD diagnosed?"
+    a = compose(q, q, [_p(text, "dmd", "Duchenne muscular dystrophy")], _composer().settings)
+    assert a.sentences and not any(s.text.startswith("[") for s in a.sentences)

@@ -111,7 +111,7 @@ def _sentence_items(text: str, kind: str | None) -> tuple[tuple[int, int, str, f
 
 # reference marks that open a sentence ("[2] [5] Testing for DMD may include …"): the source writes them after the
 # full stop of the sentence they support (GARD's pages), so they are that sentence's, not the next one's
-_LEADING_MARKS = re.compile(r"^(?:\[\d{1,3}(?:\s*[,\u2013-]\s*\d{1,3})*\]\s*)+")
+_LEADING_MARKS = re.compile(rf"^(?:{CITE_MARK.pattern}\s*)+")
 
 
 def _table_like(s: str) -> bool:
@@ -318,7 +318,7 @@ def unsaid_of_subject(asked: list[Aspect], subject: Subject | None, passages: li
     words, alt = set(subject.words) or {subject.term}, set(subject.alt_terms)
 
     def names(terms: frozenset[str]) -> bool:
-        return names_or_class(subject, classes or set(), terms) or words <= terms or not alt.isdisjoint(terms)
+        return names_or_class(subject, classes or set(), terms) or words <= terms  # (another name: ``named_in``)
 
     of_it: list[str] = []
     for p in passages:

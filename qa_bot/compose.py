@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from .text import (CITE_MARK, GENERIC, META_HEADING, META_SENTENCE, NEGATIVE, POSITIVE,
-                   content_terms, expects_quantity, is_fragment, question_types, soft_overlap, split_sentences,
+                   content_terms, expects_quantity, is_fragment, is_list_item, question_types, soft_overlap, split_sentences,
                    contradicts, issued_by, issuing_bodies, states_quantity, term_set, topic_terms)
 from .parse.comparison import thresholds
 from .parse.injection import INSTRUCTION as INSTRUCTION_LIKE
@@ -595,9 +595,11 @@ class Composer:
         on_topic_guideline = lead.passage.chunk.doc_type == "guideline" and bool(lead.subject_terms) and not off_topic
         stated_of: list[Cand] = []  # sentences stating what was asked of the subject, the one to lead first
         if asked.aspects and cands:
-            if len(missing) == len(asked.aspects) and subject is not None and subject.df:
-                # documents on the subject, none of them on what was asked (without a subject held, the aspect is
-                # only named as missing: a question's context can read like an aspect)
+            if len(missing) == len(asked.aspects) and subject is not None and subject.df and \
+                    not self.said_in_index(asked, missing, subject, passages):
+                # documents on the subject, none of them on what was asked — what was retrieved nor the rest of the
+                # index (without a subject held, the aspect is only named as missing: a question's context can read
+                # like an aspect)
                 return _abstain_on(base, pool, s, f"The indexed documents {_on(subject)}do not say "
                                                   f"{' or '.join(a.phrase for a in missing)}.")
             if len(missing) == len(asked.aspects) and unspoken(found, passages):
@@ -626,6 +628,7 @@ class Composer:
                                    notice=f"the passages found are unlikely to answer it (answerability {p_ans:.2f} < "
                                           f"{model.threshold:.2f}).")
         chosen = Chosen()
+        stated_of = [c for c in stated_of if not is_list_item(c.text)]
         if stated_of:  # what was asked, stated of the subject (its dose, its status, how long …): that sentence leads
             chosen.take("bottom_line", stated_of[0])
         best = self.bottom_line(asked, cands, lead, subject, chosen)
@@ -669,10 +672,7 @@ class Composer:
             return [], sorted((c for c in cands if not c.meta and states(c.text)), key=lambda c: -c.score)
         unsaid = unsaid_of_subject(others, named, [p.chunk for p in passages], window=None, classes=classes)
         if unsaid:  # what was retrieved does not say it: neither does the rest of the index, on it or its classes
-            index = {c.chunk_id: c for terms in lookup_names(named, classes)
-                     for c in self.stats.chunks_with(terms, INDEX_CHECK, asked.text)}
-            unsaid = unsaid_of_subject(unsaid, named, list(index.values()), window=None, classes=classes)
-            return unsaid, []
+            return ([] if self.said_in_index(asked, unsaid, named, passages, classes) else unsaid), []
 
         def of_it(text: str) -> bool:
             return names_or_class(named, classes, term_set(text))
@@ -681,6 +681,17 @@ class Composer:
         stating = [c for c in cands if not c.meta and missing_aspects(others, [c.text]) != others
                    and (of_it(c.text) or of_it(_with_antecedent(c)))]
         return [], sorted(stating, key=lambda c: (not of_it(c.text), -c.score))
+
+    def said_in_index(self, asked: Asked, aspects_: list[Aspect], named: Subject, passages: list[Passage],
+                      classes: set[frozenset[str]] | None = None) -> bool:
+        """Whether the index's chunks holding the subject's names (or its classes: those the passages put it in),
+        the question's words best first, state one of ``aspects_`` of it (``unsaid_of_subject``, anywhere in a
+        sentence naming it or in a section headed by it)."""
+        if classes is None:
+            classes = classes_in(named, [p.chunk.text for p in passages])
+        index = {c.chunk_id: c for terms in lookup_names(named, classes)
+                 for c in self.stats.chunks_with(terms, INDEX_CHECK, asked.text)}
+        return not unsaid_of_subject(aspects_, named, list(index.values()), window=None, classes=classes)
 
     def second_names(self, question: str, named: Subject) -> list[Subject]:
         """The other names the question gives beside its subject (a second drug: "naproxen … since I took
@@ -955,6 +966,9 @@ class Composer:
         # a sentence that points to a unit the document does not hold ("see recommendation 1.3.5") is not the
         # bottom line: what it refers to cannot be shown with it
         from_lead = [c for c in from_lead if not self.points_away(c)] or from_lead
+        # nor is a list's item quoted without its lead-in ("hunger - dizziness or shakiness - confusion …")
+        from_lead = [c for c in from_lead if not is_list_item(c.text)] or \
+            [c for c in cands if not is_list_item(c.text)] or from_lead
         recs = [c for c in from_lead if c.is_rec]
         best_any = max(from_lead, key=lambda c: c.score)
         # a recommendation statement leads over a better sentence; a recommending sentence elsewhere (a rationale's
@@ -986,7 +1000,7 @@ class Composer:
             chosen.take("bottom_line", max(second, key=lambda c: c.score))
         elif not best.is_rec:
             nxt = [c for c in cands if c.p_index == best.p_index and c.start > best.end]
-            if nxt and len(best.text) < 160 and (asked.terms & nxt[0].terms):
+            if nxt and len(best.text) < 160 and (asked.terms & nxt[0].terms) and not is_list_item(nxt[0].text):
                 chosen.take("bottom_line", nxt[0])
         self._fill_bottom_line(asked, from_lead, best, chosen)
         return best

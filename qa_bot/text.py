@@ -175,6 +175,22 @@ _CLOSED_VERB = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|does|did|c
                           r"will|would|recommends?|suggests?|includes?|requires?|needs?)\b", re.I)
 
 
+# a list's item quoted without its lead-in: it starts lower case ("hunger", "eating several small meals", "may be
+# used with statins") or runs several items together with dashes before any verb ("acarbose (Precose) - metformin
+# (Glucophage) - miglitol …"); a word written with a capital inside ("pH", "mRNA") is a sentence's start
+_LOWER_START = re.compile(r"[a-z]+\b(?![-'’]?[A-Z])")
+_ITEM_DASH = re.compile(r"\s[-–•]\s")
+
+
+def is_list_item(sentence: str) -> bool:
+    """A list item quoted without the sentence that introduces it: no bottom line (what it lists is not said)."""
+    s = (sentence or "").strip()
+    if _LOWER_START.match(s) and not re.match(r"(?:e\.g|i\.e|vs|etc)\b", s):
+        return True
+    parts = _ITEM_DASH.split(s)
+    return len(parts) >= 3 and not _CLOSED_VERB.search(parts[0])
+
+
 def grade_of(text: str) -> str | None:
     """The grade or strength tag in ``text`` ("Strong For", "B"), or None."""
     m = GRADE_TAG.search(text or "")

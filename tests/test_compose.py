@@ -712,3 +712,20 @@ def test_a_quoted_sentence_never_opens_with_the_previous_sentences_reference_mar
     q = "How is DMD diagnosed?"
     a = compose(q, q, [_p(text, "dmd", "Duchenne muscular dystrophy")], _composer().settings)
     assert a.sentences and not any(s.text.startswith("[") for s in a.sentences)
+
+
+def test_a_list_item_without_its_lead_in_is_no_bottom_line():
+    """A page's list items are sentences of their own once split: the best-scoring one ("hunger - dizziness …")
+    states nothing without the sentence that introduces it, so it does not lead."""
+    c = _composer()
+    items = _p("hunger - dizziness or shakiness - confusion - being pale - sweating more - low blood glucose - "
+               "diabetes", "niddk", "Low Blood Glucose (Hypoglycemia)", 1.0, heading="Symptoms")
+    said = _p("Symptoms of type 1 diabetes can start quickly, in a matter of weeks, while type 2 diabetes often "
+              "develops slowly.", "niddk", "Low Blood Glucose (Hypoglycemia)", 0.7, sid="t", heading="Onset")
+    q = "low blood glucose in diabetes: symptoms?"
+    asked = c.asked(q, q, None)
+    lead = c.lead_document(asked, [items, said], None)
+    cands = c.score(asked, c.candidate_pool(asked, lead, [items, said]), lead)
+    assert max(cands, key=lambda x: x.score).text.startswith("hunger")  # the item scores best …
+    best = c.bottom_line(asked, cands, lead, None, Chosen())
+    assert best.text.startswith("Symptoms of type 1 diabetes")  # … yet the statement leads

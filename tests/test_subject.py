@@ -509,3 +509,33 @@ def test_long_term_prognosis_is_not_how_long_something_is_taken():
 
     assert [a.name for a in asked_aspects("is it okay to take imodium long term?")] == ["duration"]
     assert "duration" not in [a.name for a in asked_aspects("MTHFR A1298C health issues and long term prognosis?")]
+
+
+def test_recurrence_is_stated_by_a_second_episode_not_by_a_virus_active_again():
+    """Whether it comes back: "a second or even a third episode" states it; a virus that "becomes active again" is
+    how shingles starts, and "return to work" is no recurrence — neither states it, so a question on recurrence is
+    not answered with them."""
+    from qa_bot.subject import aspects
+
+    recurrence = next(a for a in aspects() if a.name == "recurrence")
+    for said in ("However, a person can have a second or even a third episode.", "Shingles Usually Does Not Return",
+                 "You can get shingles again.", "The infection can come back.", "Relapses are common.",
+                 "Stress can trigger another attack."):
+        assert recurrence.said_in(said), said
+    for other in ("When the virus becomes active again, it follows a nerve path.",
+                  "Most people return to work within a week.", "The rash clears up in 2 to 4 weeks."):
+        assert not recurrence.said_in(other), other
+    p = _p("Shingles occurs when the varicella-zoster virus becomes active again. The rash clears in 2 to 4 weeks.",
+           "d1", "Shingles", heading="Shingles")
+    subj = Subject(name="shingles", term="shingl", df=40, strong=True)
+    q = "can you be diagnosed with shingles more than once?"
+    a = compose(q, q, [p], _settings(), subject=subj)
+    assert a.abstained and "whether it can come back" in a.abstain_reason
+
+
+def test_twice_as_a_schedule_asks_no_recurrence():
+    assert "recurrence" not in [a.name for a in asked_aspects("Is there a way to improve kidneys in a person on "
+                                                              "twice-weekly dialysis?")]
+    assert "recurrence" not in [a.name for a in asked_aspects("Should I take it twice a day?")]
+    assert "recurrence" in [a.name for a in asked_aspects("Can you get chickenpox twice?")]
+

@@ -134,3 +134,17 @@ def test_with_without_check_matches_its_regex_form(q, s):
                     return True
         return False
     assert contradicts(question, sentence) == reference()
+
+
+def test_a_list_item_without_its_lead_in_is_recognised():
+    from qa_bot.text import is_list_item
+
+    for item in ("hunger - dizziness or shakiness - confusion - being pale - sweating more",
+                 "acarbose (Precose) - metformin (Glucophage) - miglitol (Glyset)",
+                 "eating several small, low-fat meals throughout the day at a slow pace",
+                 "may be used with statins or alone"):
+        assert is_list_item(item), item
+    for sentence in ("Symptoms of low blood glucose include - hunger - dizziness - confusion",
+                     "Metformin is the first-line drug for type 2 diabetes.", "pH of the urine is low.",
+                     "mRNA vaccines are given as two doses.", "e.g. a fasting glucose test."):
+        assert not is_list_item(sentence), sentence

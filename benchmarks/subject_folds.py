@@ -8,6 +8,11 @@ chosen here on consumer questions whose answer documents are known (LiveQA 2017,
 when its word, or one of its other names, is a word of a gold document's title), and checked on questions of another
 source that were not used to choose them (K-QA dev: right when the subject's name or other names match the row's
 ``subject_regex``). Prints the agreement of every configuration on each source; the chosen one is marked.
+
+Then the titles (``Vocabulary.titled``: a name of several words that documents' titles hold, "heart attack",
+"stiff-person syndrome") on and off, with the shipped weights: on the same proxy, on MEDIQA 2021 with its subjects
+labelled by hand (``benchmarks/data/subject_labels_mediqa2021.json``), and on K-QA by fold (rows 1–50, the
+development rows; 51–101, never read for this work: only their count is printed).
 """
 
 from __future__ import annotations
@@ -36,6 +41,36 @@ GRID = [(hw, mk) for hw in (0.0, 2.0, 4.0, 8.0) for mk in (-1.0, -0.35, 0.0)]
 
 def rows(name: str) -> list[dict]:
     return [json.loads(x) for x in (ROOT / "evals" / "datasets" / f"{name}.jsonl").open(encoding="utf-8") if x.strip()]
+
+
+LABELS = Path(__file__).resolve().parent / "data" / "subject_labels_mediqa2021.json"
+
+
+def titles_on_off(r, vocab, fit: list[tuple[str, frozenset[str]]]) -> None:
+    """The subject finder with and without the documents' titles, on each source (see the module's doc)."""
+    from dataclasses import replace
+
+    untitled = replace(vocab, titled=lambda phrase: 0)
+    labels = json.loads(LABELS.read_text(encoding="utf-8"))["labels"]
+    labelled = [(row["question"], labels[row["id"]]) for row in rows("mediqa2021") if row["id"] in labels]
+    kqa = rows(HELD_OUT)
+    sources = {"proxy (gold titles)": None, "mediqa2021 (hand labels)": labelled,
+               "kqa rows 1-50": [(x["question"], x["subject_regex"]) for x in kqa[:50]],
+               "kqa rows 51-101": [(x["question"], x["subject_regex"]) for x in kqa[50:]]}
+    print(f"{'source':<26} {'n':>4} {'no titles':>10} {'titles':>8}")
+    for name, items in sources.items():
+        counts = []
+        for v in (untitled, vocab):
+            if items is None:
+                ok = sum(bool((s := S.find_subject(q, v)) and set(s.words) & gold) for q, gold in fit)
+                n = len(fit)
+            else:
+                ok = sum(bool((s := S.find_subject(q, v)) and re.search(rx, " ".join([s.name, *s.alternatives]), re.I))
+                         for q, rx in items)
+                n = len(items)
+            counts.append(ok)
+        print(f"{name:<26} {n:>4} {counts[0]:>10} {counts[1]:>8}")
+    print()
 
 
 def main() -> int:
@@ -76,6 +111,7 @@ def main() -> int:
             ok += bool(s and re.search(rx, f"{s.name} {' '.join(s.alternatives)}", re.I))
         return ok / len(held)
 
+    titles_on_off(r, vocab, fit)
     results = [(hw, mk, on_fit(hw, mk), on_held(hw, mk)) for hw, mk in GRID]
     best = max(results, key=lambda x: (x[2], -abs(x[0] - S.HEADING_WEIGHT)))
     print(f"fit: {', '.join(FIT)} ({len(fit)} questions with titled gold documents); held out: {HELD_OUT} "

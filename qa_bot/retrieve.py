@@ -175,6 +175,25 @@ def _pool():
     return ThreadPoolExecutor(4, thread_name_prefix="qa-bot-lexical")
 
 
+TITLE_GRAM = 5  # the longest run of a title's words counted as a name it holds
+
+
+def title_grams(store, scope: tuple[str, ...] | None) -> dict[tuple[str, ...], int]:
+    """Of every run of up to ``TITLE_GRAM`` stemmed words of the indexed documents' titles (of the collections of
+    ``scope``), the number of documents whose title holds it (a store that lists no titles: none)."""
+    from collections import Counter
+
+    titles = getattr(store, "titles", None)
+    if titles is None:
+        return {}
+    grams: Counter[tuple[str, ...]] = Counter()
+    for title in titles(list(scope) if scope is not None else None):
+        stems = stem_words(_TOKEN.findall(title.lower()))
+        grams.update({tuple(stems[i:j]) for i in range(len(stems))
+                      for j in range(i + 1, min(i + TITLE_GRAM, len(stems)) + 1)})
+    return dict(grams)
+
+
 class Retriever:
     def __init__(self, store: StoreReader, settings: Settings, weights: Weights | None = None):
         self.store = store
@@ -336,8 +355,16 @@ class Retriever:
                           headed=lambda term: self.headed(term, scope=scope),
                           phrase_headed=lambda phrase: self.phrase_headed(phrase, scope=scope),
                           qualifier=lambda phrase: self.qualifier_share(phrase, scope=scope),
+                          titled=lambda phrase: self.titled(phrase, scope=scope),
                           together=lambda a, b: self._memo("together", (*sorted((a, b)), scope), lambda: len(
                               self.rows_with([a, b], every=True, scope=scope))))
+
+    def titled(self, phrase: str, scope: tuple[str, ...] | None = None) -> int:
+        """The indexed documents (in the collections of ``scope``) whose title holds ``phrase``'s words in its
+        order, stemmed ("Heart Attack", "Elbow Injuries and Disorders" for "elbow injury"): a name documents are
+        about."""
+        grams = self._memo("titles", scope, lambda: title_grams(self.store, scope))
+        return grams.get(tuple(stem_words(_TOKEN.findall(phrase.lower()))), 0)
 
     def _memo(self, kind: str, key, compute):
         """``compute()`` once per index version (the lexical index object) and key: the subject finder asks the same

@@ -139,6 +139,7 @@ class Vocabulary:
     # of the distinct titles and headings (of a sample of chunks) that hold a phrase, the share that write it before
     # "for"/"of" and another name ("Conservative care options for carpal tunnel syndrome"): a generic section word
     qualifier: Callable[[str], float] = lambda phrase: 0.0
+    titled: Callable[[str], int] = lambda phrase: 0  # indexed documents whose title holds a phrase's words in order
 
     def cohesion(self, phrase: str) -> float:
         """How much the index writes a phrase's words together (``phrase_share``; else 1 when it ever does)."""
@@ -333,8 +334,70 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
     # the head of a name of several words (the last word of an English noun phrase: "infection" of "respiratory
     # infection") is required of a text naming it when the focus word alone is no subject documents are about
     head = words_of[-1] if len(words_of) > 1 and words_of[-1] != term and h < STRONG_HEADED else None
-    return Subject(name=name, term=term, df=d, headed=h, strong=strong, words=words_of, head=head,
-                   alternatives=closed, alt_terms=stem_words(closed) if closed else [])
+    found = Subject(name=name, term=term, df=d, headed=h, strong=strong, words=words_of, head=head,
+                    alternatives=closed, alt_terms=stem_words(closed) if closed else [])
+    return _titled_name(question, (cands[lo][0], cands[hi][0] + len(cands[hi][2])), found, vocab) or found
+
+
+_RUN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9']*")
+_NAME_HEADS = frozenset({"syndrome", "disease", "disorder"})  # the last word of a name ("stiff-person syndrome")
+TITLE_RUN = 5  # the longest run of the question's words read as a title's name
+
+
+def _titled_name(question: str, at: tuple[int, int], found: Subject, vocab: Vocabulary) -> Subject | None:
+    """A name of several words that documents' titles hold (``Vocabulary.titled``), for the subject ``found`` at
+    ``at`` (its span in the question): one that holds it is its whole name ("stiff-person syndrome" of "stiff",
+    "cri-du-chat syndrome" of "cri"; the same term, held to as it was); when the name found is no subject the
+    answer is held to (not ``strong``), any such name is the subject in its place ("What happens if you ignore a
+    heart attack?": "heart attack", whose words are everyday English, not "happens"; "natural remedies for
+    enlarged prostate"). The longest, then the rarest words; None when none."""
+    strong = found.strong
+    masked = question
+    for a, b in _aspect_spans(question):  # what is asked ("side effects") is not what it is asked about
+        masked = masked[:a] + " " * (b - a) + masked[b:]
+    toks = [(m.start(), m.end(), m.group(0).lower()) for m in _RUN_WORD.finditer(masked)]
+    edge = STOP | GENERIC | _FILLER | _GUIDANCE
+    untitled = not strong and not vocab.titled(question[at[0]:at[1]])
+    best: tuple[int, float, int, int, bool] | None = None
+    for i in range(len(toks)):
+        if toks[i][2] in edge or len(toks[i][2]) < 3:
+            continue
+        for j in range(i + 1, min(i + TITLE_RUN, len(toks))):
+            if not re.fullmatch(r"[ -]", masked[toks[j - 1][1]:toks[j][0]]) or len(toks[j][2]) < 2:
+                break
+            if toks[j][2] in edge - _NAME_HEADS or len(toks[j][2]) < 3:
+                continue
+            a, b = toks[i][0], toks[j][1]
+            holds = a <= at[0] and at[1] <= b
+            # (in place of the name found when apart from it, or when no title holds that name: "sensorineural
+            # hearing" is not "sensorineural hearing loss"; "dry eyes" is the name in "relieve dry eyes")
+            apart = b <= at[0] or at[1] <= a or untitled
+            if not (holds or (apart and not strong)) or (a, b) == at or not vocab.titled(question[a:b]):
+                continue
+            rarity = sum(vocab.idf(t) for t in stem_words([w for *_, w in toks[i:j + 1] if w not in STOP]))
+            key = (j - i + 1, rarity, a, b, holds)
+            if best is None or key[:2] > best[:2]:
+                best = key
+    if best is None:
+        return None
+    name = question[best[2]:best[3]]
+    words = [t for t in stem_words([w.lower() for w in _RUN_WORD.findall(name) if w.lower() not in STOP])
+             if vocab.df.get(t, 0)]
+    if not words:
+        return None
+    if best[4]:  # the whole name of what was found (a text naming it is read as before)
+        return found.model_copy(update={"name": name})
+    term = max(words, key=vocab.idf)
+    d = vocab.df.get(term, 0)
+    # held to as a name documents are about (titled) that few chunks hold
+    named = any(is_name(w) for w in _RUN_WORD.findall(name))
+    held = d <= STRONG_MAX_SHARE * vocab.n or (named and d <= NAME_MAX_DF)
+    # its head word is required of a text naming it ("eye" of "dry eyes"), not a generic one ("Lewy body dementia"
+    # speaks of "Lewy body disease")
+    heads = set(stem_words(sorted(_NAME_HEADS)))
+    head = words[-1] if words[-1] != term and words[-1] not in heads else None
+    return Subject(name=name, term=term, df=d, words=words, head=head,
+                   headed=max(vocab.headed(term), vocab.phrase_headed(name)), strong=held)
 
 
 def _predicative(question: str, cand: Cand) -> bool:

@@ -180,3 +180,25 @@ def test_confidence_counts_the_subject_by_any_of_its_names(indexed_settings):
     held, why_held = r.confidence(question, [passage], subject=subject)
     assert "xarelto" in why and "xarelto" not in why_held
     assert held > without
+
+
+def test_titled_counts_the_documents_whose_title_holds_a_phrase(indexed_settings):
+    """The subject finder reads the indexed documents' titles (``Retriever.titled``): a phrase's stemmed words in
+    order, in any part of a title; a collection scope counts only its documents."""
+    from qa_bot.retrieve import Retriever
+    from qa_bot.store import get_store
+    from qa_bot.text import _TOKEN
+
+    store = get_store(indexed_settings)
+    r = Retriever(store, indexed_settings)
+    titles = store.titles()
+    assert titles and len(titles) <= store.count_docs()  # (an untitled document has none)
+    title = next(t for t in titles if 2 <= len(_TOKEN.findall(t)) <= 5)  # (runs of up to five words are names)
+    words = _TOKEN.findall(title)
+    n = sum(1 for t in titles if t.lower() == title.lower())
+    assert r.titled(title) >= n >= 1
+    assert r.titled(" ".join(words[-2:]).upper()) >= 1  # a part of it, any case
+    assert r.titled("zzqx unheard-of phrase") == 0
+    other = sorted(set(store.collections()))
+    assert r.titled(title, scope=("no-such-collection",)) == 0
+    assert r.titled(title, scope=tuple(other)) == r.titled(title)

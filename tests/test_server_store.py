@@ -24,3 +24,6 @@ def test_server_mode_statistics_count_chunks_by_their_own_type_like_embedded_mod
     assert (mine.documents, mine.chunks, mine.by_collection, mine.by_doc_type) == \
         (theirs.documents, theirs.chunks, theirs.by_collection, theirs.by_doc_type)
     assert set(mine.by_collection) == {"seeds"}
+    # the documents' titles (the subject finder's names) are the same in both modes, in all or some collections
+    assert sorted(ServerStore(s).titles()) == sorted(get_store(embedded).titles()) != []
+    assert sorted(ServerStore(s).titles(["seeds"])) == sorted(get_store(embedded).titles(["seeds"]))

@@ -539,3 +539,43 @@ def test_twice_as_a_schedule_asks_no_recurrence():
     assert "recurrence" not in [a.name for a in asked_aspects("Should I take it twice a day?")]
     assert "recurrence" in [a.name for a in asked_aspects("Can you get chickenpox twice?")]
 
+
+def _titled_vocab(df: dict[str, int], titles: list[str]) -> Vocabulary:
+    """A vocabulary whose index holds documents with these ``titles`` (``titled``: the titles holding a phrase's
+    stemmed words in order)."""
+    from qa_bot.text import _TOKEN
+
+    def stems(text: str) -> list[str]:
+        return stem_words(_TOKEN.findall(text.lower()))
+
+    def titled(phrase: str) -> int:
+        p = stems(phrase)
+        return sum(any(t[i:i + len(p)] == p for i in range(len(t))) for t in map(stems, titles))
+
+    return Vocabulary(df=df, n=10_000, titled=titled)
+
+
+def test_a_name_of_everyday_words_that_titles_hold_is_the_subject():
+    """"heart" and "attack" are everyday English, so neither word alone is a subject, and the rarest word left
+    ("happens", "remedies", "accidental") was taken for it; documents titled "Heart Attack", "Enlarged Prostate
+    (BPH)", "Elbow Injuries and Disorders" say what the question is about."""
+    df = {"happen": 600, "ignor": 40, "heart": 3000, "attack": 900, "natur": 300, "remedi": 30, "enlarg": 200,
+          "prostat": 400, "accident": 50, "elbow": 60, "injuri": 900, "aid": 300, "first": 4000, "step": 500}
+    titles = ["Heart Attack", "Heart Attack", "Enlarged Prostate (BPH)", "Elbow Injuries and Disorders",
+              "First Aid for Burns"]
+    v = _titled_vocab(df, titles)
+    assert find_subject("What happens if you ignore a heart attack?", v).name == "heart attack"
+    assert find_subject("What are the best natural remedies for enlarged prostate?", v).name == "enlarged prostate"
+    s = find_subject("What are the first aid steps for an accidental elbow injury?", v)
+    assert s.name == "elbow injury" and s.words == ["elbow", "injuri"]  # the rarer of two titled names
+    # without the titles, the everyday words are no subject
+    assert find_subject("What happens if you ignore a heart attack?", Vocabulary(df=df, n=10_000)).name != "heart attack"
+
+
+def test_a_titled_name_extends_the_word_found_but_never_displaces_a_name_held_to():
+    df = {"stiff": 400, "person": 3000, "syndrom": 2000, "ertapenem": 5, "sleep": 800, "apnea": 300, "safe": 900}
+    v = _titled_vocab(df, ["Stiff person syndrome", "Sleep Apnea", "Ertapenem Injection"])
+    s = find_subject("What are the latest treatments for the stiff-person syndrome?", v)
+    assert s.name == "stiff-person syndrome" and s.term == "stiff" and s.words == ["stiff"]
+    s = find_subject("Is Ertapenem safe with sleep apnea?", v)
+    assert s.name == "Ertapenem" and s.strong

@@ -205,6 +205,14 @@ class EmbeddedStore(BaseStore):
         """Hashes of sentence templates repeated across many documents (site boilerplate, not answers)."""
         return self._lexical_json("boilerplate.json", frozenset, frozenset())
 
+    def titles(self, collections: Sequence[str] | None = None) -> list[str]:
+        if collections is None:
+            rows = self.db().execute("SELECT title FROM docs").fetchall()
+        else:
+            marks = ",".join("?" * len(collections))
+            rows = self.db().execute(f"SELECT title FROM docs WHERE collection IN ({marks})", list(collections)).fetchall()
+        return [t for (t,) in rows if t]
+
     def acronyms(self) -> dict[str, str]:
         """Abbreviations the indexed documents define (short form → long form), see ``qa_bot.acronyms``."""
         return self._lexical_json("acronyms.json", dict, {})

@@ -86,6 +86,9 @@ class StoreReader(Protocol):
     def acronyms(self) -> dict[str, str]:
         """Abbreviations the indexed documents define (short form → long form)."""
 
+    def titles(self, collections: Sequence[str] | None = None) -> list[str]:
+        """The title of every indexed document (of ``collections``; None: all)."""
+
     def collections(self) -> list[str]:
         """Names of the collections that hold documents, sorted."""
 

@@ -669,6 +669,12 @@ class ServerStore(BaseStore):
     def boilerplate(self) -> frozenset[str]:
         return self.current().boilerplate
 
+    @_store_errors
+    def titles(self, collections: Sequence[str] | None = None) -> list[str]:
+        wanted = None if collections is None else set(collections)
+        return [m["title"] for _, _, m in self._all(self.docs_col, ["metadatas"])
+                if m and m.get("title") and (wanted is None or m.get("collection") in wanted)]
+
     def acronyms(self) -> dict[str, str]:
         return self.current().acronyms
 

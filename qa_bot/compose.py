@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from .text import (CITE_MARK, GENERIC, META_HEADING, META_SENTENCE, NEGATIVE, POSITIVE,
-                   content_terms, expects_quantity, is_fragment, is_list_item, question_types, soft_overlap, split_sentences,
+                   CLOSED_VERB, content_terms, expects_quantity, inline_items, is_fragment, is_list_item, question_types,
+                   soft_overlap, split_sentences,
                    contradicts, issued_by, issuing_bodies, states_quantity, term_set, topic_terms)
 from .parse.comparison import thresholds
 from .parse.injection import INSTRUCTION as INSTRUCTION_LIKE
@@ -99,8 +100,12 @@ def _sentence_items(text: str, kind: str | None) -> tuple[tuple[int, int, str, f
             a += m.end()
             s = text[a:b]
         s_clean = s.strip()
-        for x, y in _inline_items(s_clean, a + (len(s) - len(s.lstrip()))):
+        items = inline_items(s_clean, a + (len(s) - len(s.lstrip())))
+        for k, (x, y) in enumerate(items):
             item = text[x:y]
+            if k == 0 and len(items) > 1 and not re.search(r"[.!]\s*$", item) and not CLOSED_VERB.search(item):
+                continue  # a table's header glued to its first cell ("Signs and Symptoms Approximate number of
+                # patients (when available) Abnormality of the face"): no statement
             if (len(item.split()) < 4 or item.endswith(("?", ":")) or item.startswith("#")
                     or _table_like(item) and kind != "table_row"  # a table row keeps its headers: quotable
                     or not re.search(r"[a-z]", item) or INSTRUCTION_LIKE.search(item)):
@@ -117,22 +122,6 @@ _LEADING_MARKS = re.compile(rf"^(?:{CITE_MARK.pattern}\s*)+")
 def _table_like(s: str) -> bool:
     """Flattened tables (GARD's "Abnormality of the helix 90% …") and run-on blobs are not sentences."""
     return len(s) > 450 or s.count("%") >= 3 or len(re.findall(r"\d+", s)) > 12
-
-
-def _inline_items(s: str, base: int) -> list[tuple[int, int]]:
-    """MedQuAD flattens lists into one sentence ("Symptoms are - A - B - C"): split it into its items."""
-    if len(s) < 160 or s.count(" - ") < 2:
-        return [(base, base + len(s))]
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for m in [*re.finditer(r" - ", s), None]:
-        end = m.start() if m else len(s)
-        piece = s[pos:end]
-        lead = len(piece) - len(piece.lstrip())
-        if piece.strip() and not re.search(r"\b(are|include|includes|including|such as|as follows)\s*:?$", piece.strip(), re.I):
-            spans.append((base + pos + lead, base + pos + lead + len(piece.strip())))
-        pos = m.end() if m else len(s)
-    return spans
 
 
 def _near_dup(a: set[str], b: set[str]) -> bool:

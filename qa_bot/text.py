@@ -171,7 +171,7 @@ POINTER = re.compile(r"^\s*(?:see|refer\s+to|for\s+(?:more|additional|further)\s
                      r"box|exhibit|algorithm)|\((?:see\s+)?(?:table|figure|box|appendix)\s+[\dA-Z]+\)\s*\.?\s*$", re.I)
 
 
-_CLOSED_VERB = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|does|did|can|could|may|might|must|shall|should|"
+CLOSED_VERB = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|does|did|can|could|may|might|must|shall|should|"
                           r"will|would|recommends?|suggests?|includes?|requires?|needs?)\b", re.I)
 
 
@@ -188,7 +188,27 @@ def is_list_item(sentence: str) -> bool:
     if _LOWER_START.match(s) and not re.match(r"(?:e\.g|i\.e|vs|etc)\b", s):
         return True
     parts = _ITEM_DASH.split(s)
-    return len(parts) >= 3 and not _CLOSED_VERB.search(parts[0])
+    return len(parts) >= 3 and not CLOSED_VERB.search(parts[0])
+
+
+def inline_items(s: str, base: int = 0) -> list[tuple[int, int]]:
+    """MedQuAD flattens lists into one sentence ("Symptoms are - A - B - C"): split it into its items. A list of
+    one item is one too when what comes before its dash states nothing (no verb: a table's header and its only
+    cell, "Signs and Symptoms Approximate number of patients (when available) Autosomal recessive inheritance -
+    The Human Phenotype Ontology (HPO) has collected …")."""
+    dashes = s.count(" - ")
+    if len(s) < 160 or dashes < 1 or (dashes == 1 and CLOSED_VERB.search(s.split(" - ", 1)[0])):
+        return [(base, base + len(s))]
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for m in [*re.finditer(r" - ", s), None]:
+        end = m.start() if m else len(s)
+        piece = s[pos:end]
+        lead = len(piece) - len(piece.lstrip())
+        if piece.strip() and not re.search(r"\b(are|include|includes|including|such as|as follows)\s*:?$", piece.strip(), re.I):
+            spans.append((base + pos + lead, base + pos + lead + len(piece.strip())))
+        pos = m.end() if m else len(s)
+    return spans
 
 
 def grade_of(text: str) -> str | None:
@@ -241,7 +261,7 @@ def is_fragment(sentence: str) -> bool:
             or _LINK.search(s) or _MARKUP.search(s)):
         return True
     # no sentence ending and nothing that works as a verb: a heading, a label, a table cell, a noun phrase
-    if not re.search(r"[.!]\s*$", s) and not _CLOSED_VERB.search(s) and len(s.split()) < 12:
+    if not re.search(r"[.!]\s*$", s) and not CLOSED_VERB.search(s) and len(s.split()) < 12:
         return True
     return False
 

@@ -729,3 +729,17 @@ def test_a_list_item_without_its_lead_in_is_no_bottom_line():
     assert max(cands, key=lambda x: x.score).text.startswith("hunger")  # the item scores best …
     best = c.bottom_line(asked, cands, lead, None, Chosen())
     assert best.text.startswith("Symptoms of type 1 diabetes")  # … yet the statement leads
+
+
+def test_a_tables_header_glued_to_its_first_cell_is_never_quoted():
+    c = _composer()
+    text = ("Signs and Symptoms Approximate number of patients (when available) Cherry red spot of the macula 50% "
+            "Abnormality of the heart valves - Coarse facial features and a short neck - Congestive heart failure "
+            "in infancy - Classic infantile GM1 gangliosidosis starts within six months of birth.")
+    p = _p(text, "gard", "GM1 gangliosidosis", 1.0, heading="Signs and symptoms")
+    q = "What are the symptoms of GM1 gangliosidosis?"
+    asked = c.asked(q, q, None)
+    lead = c.lead_document(asked, [p], None)
+    texts = [x.text for x in c.score(asked, c.candidate_pool(asked, lead, [p]), lead)]
+    assert not any(t.startswith("Signs and Symptoms") for t in texts)
+    assert "Classic infantile GM1 gangliosidosis starts within six months of birth." in texts

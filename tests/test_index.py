@@ -485,3 +485,19 @@ def test_failed_files_lose_nothing_already_indexed_and_exit_non_zero(fresh_setti
     assert "GARD_0004450.md" in out and "bad.jsonl:1" in out and "Traceback" not in out
     assert store.count_chunks() == before  # the corrupted file's earlier chunks are kept
     assert store.db().execute("SELECT COUNT(*) FROM docs WHERE doc_id='GARD_0004450'").fetchone()[0] == 1
+
+
+def test_side_tables_of_an_older_version_are_rebuilt_by_the_next_ingest(fresh_settings: Settings):
+    """What the side tables hold changed (``tables.TABLES_VERSION``): an index whose lexical manifest records an
+    older version is not current, and the next ingest rebuilds it, changing nothing else."""
+    import json
+
+    ingest(None, fresh_settings)
+    store = get_store(fresh_settings)
+    f = fresh_settings.lexical_dir / "chunk_ids.json"
+    manifest = json.loads(f.read_text())
+    assert store.lexical_is_current()
+    f.write_text(json.dumps({k: v for k, v in manifest.items() if k != "tables"}))
+    assert not store.lexical_is_current() and store.check()["problems"]
+    report = ingest(None, fresh_settings)
+    assert report.embedded == 0 and store.lexical_is_current() and store.check()["problems"] == []

@@ -148,3 +148,33 @@ def test_a_list_item_without_its_lead_in_is_recognised():
                      "Metformin is the first-line drug for type 2 diabetes.", "pH of the urine is low.",
                      "mRNA vaccines are given as two doses.", "e.g. a fasting glucose test."):
         assert not is_list_item(sentence), sentence
+
+
+_HPO = ("Signs and Symptoms Approximate number of patients (when available) Cherry red spot of the macula 50% "
+        "Abnormality of the heart valves - Abnormality of the urinary system - Hepatomegaly - The Human Phenotype "
+        "Ontology (HPO) has collected information on how often a sign or symptom occurs in a condition.")
+
+
+def test_a_flattened_list_is_split_into_its_items_even_of_one_item_after_a_header():
+    from qa_bot.text import inline_items
+
+    items = [_HPO[a:b] for a, b in inline_items(_HPO)]
+    assert items[0].startswith("Signs and Symptoms") and items[-1].startswith("The Human Phenotype Ontology")
+    one = ("Signs and Symptoms Approximate number of patients (when available) Autosomal recessive inheritance - The "
+           "Human Phenotype Ontology (HPO) has collected information on how often a sign or symptom occurs.")
+    assert [one[a:b] for a, b in inline_items(one)][-1].startswith("The Human Phenotype Ontology")
+    prose = ("Most people with the condition have mild symptoms that go away within a few weeks without treatment "
+             "- but some develop a lasting cough that needs to be checked by a doctor after a month or more.")
+    assert inline_items(prose) == [(0, len(prose))]  # a dash in a sentence that states something: one sentence
+
+
+def test_boilerplate_counts_a_sentence_glued_after_a_list():
+    """The HPO note follows the table's items in 2,000 GARD pages, never as a sentence of its own: its template is
+    boilerplate once each flattened list's items are read too."""
+    from helpers import chunk
+
+    from qa_bot.store.tables import boilerplate_templates, sentence_template
+
+    chunks = [chunk(_HPO.replace("Hepatomegaly", f"Feature {i}"), f"d{i}", title=f"Condition {i}") for i in range(3)]
+    note = _HPO[_HPO.index("The Human Phenotype"):]
+    assert sentence_template(note, "Condition 0") in boilerplate_templates(chunks, min_docs=3)

@@ -33,7 +33,7 @@ from ..settings import Settings
 from ..types import Chunk, IndexStats, SourceDocument
 from .base import BaseStore
 from .protocol import ProgressFn
-from .tables import chunk_metadata, side_tables
+from .tables import TABLES_VERSION, chunk_metadata, side_tables
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (doc_id TEXT PRIMARY KEY, content_hash TEXT, path TEXT, collection TEXT,
@@ -159,7 +159,7 @@ class EmbeddedStore(BaseStore):
             retriever.index(tokens, show_progress=False)
             retriever.save(str(tmp))
         (tmp / "chunk_ids.json").write_text(json.dumps({"generation": gen, "state_generation": state_gen,
-                                                      "ids": ids}))
+                                                      "tables": TABLES_VERSION, "ids": ids}))
         boiler_json, acr_json = side_tables(chunks)
         (tmp / "boilerplate.json").write_text(boiler_json)
         (tmp / "acronyms.json").write_text(acr_json)
@@ -404,8 +404,9 @@ class EmbeddedStore(BaseStore):
 
     def lexical_is_current(self) -> bool:
         m = self.lexical_manifest()
+        # (side tables of an older version are rebuilt: what they hold changed)
         return (m is not None and str(m.get("state_generation")) == self.state_generation()
-                and (self.settings.lexical_dir / "acronyms.json").is_file())
+                and m.get("tables", 1) == TABLES_VERSION and (self.settings.lexical_dir / "acronyms.json").is_file())
 
     def check(self, vectors_exact: bool = True) -> dict[str, Any]:
         """The three counts (chunks in the state, vectors in the store, chunks in the lexical index) and every

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from ..acronyms import build as build_acronyms
-from ..text import split_sentences
+from ..text import inline_items, split_sentences
 from ..types import Chunk
 from ..webpage import parse_date
 
@@ -47,11 +47,20 @@ def sentence_template(sentence: str, title: str | None) -> str:
     return hashlib.sha1(s.encode()).hexdigest()[:16]
 
 
+TABLES_VERSION = 2  # what the side tables hold (2: boilerplate of a flattened list's items too)
+
+
 def boilerplate_templates(chunks: Iterable[Chunk], min_docs: int = 25) -> set[str]:
+    """The sentence templates that at least ``min_docs`` documents hold: of each sentence and, when it is a
+    flattened list ("… Vacuolated lymphocytes - The Human Phenotype Ontology (HPO) has collected information …"),
+    of each of its items, as the composer quotes them (``text.inline_items``)."""
     docs_of: dict[str, set[str]] = {}
     for c in chunks:
         for a, b in split_sentences(c.text):
-            docs_of.setdefault(sentence_template(c.text[a:b], c.title), set()).add(c.doc_id)
+            s = c.text[a:b].strip()
+            parts = inline_items(s)
+            for x, y in ([(0, len(s))] + parts if len(parts) > 1 else [(0, len(s))]):
+                docs_of.setdefault(sentence_template(s[x:y], c.title), set()).add(c.doc_id)
     return {t for t, docs in docs_of.items() if len(docs) >= min_docs}
 
 

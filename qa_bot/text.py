@@ -194,11 +194,17 @@ def is_list_item(sentence: str) -> bool:
 def inline_items(s: str, base: int = 0) -> list[tuple[int, int]]:
     """MedQuAD flattens lists into one sentence ("Symptoms are - A - B - C"): split it into its items. A list of
     one item is one too when what comes before its dash states nothing (no verb: a table's header and its only
-    cell, "Signs and Symptoms Approximate number of patients (when available) Autosomal recessive inheritance -
-    The Human Phenotype Ontology (HPO) has collected …")."""
+    cell) and a sentence follows it ("Signs and Symptoms Approximate number of patients (when available)
+    Autosomal recessive inheritance - The Human Phenotype Ontology (HPO) has collected … condition."), not a
+    table cell's parts ("Dexamethasone 12mg bd IVI (60kg) - (0,4mg/kg/d): initial stabilization …")."""
     dashes = s.count(" - ")
-    if len(s) < 160 or dashes < 1 or (dashes == 1 and CLOSED_VERB.search(s.split(" - ", 1)[0])):
+    if len(s) < 160 or dashes < 1:
         return [(base, base + len(s))]
+    if dashes == 1:
+        before, after = s.split(" - ", 1)
+        if CLOSED_VERB.search(before) or not (re.match(r"[A-Z][a-z]", after) and CLOSED_VERB.search(after)
+                                               and re.search(r"[.!]\s*$", after)):
+            return [(base, base + len(s))]
     spans: list[tuple[int, int]] = []
     pos = 0
     for m in [*re.finditer(r" - ", s), None]:

@@ -178,3 +178,11 @@ def test_boilerplate_counts_a_sentence_glued_after_a_list():
     chunks = [chunk(_HPO.replace("Hepatomegaly", f"Feature {i}"), f"d{i}", title=f"Condition {i}") for i in range(3)]
     note = _HPO[_HPO.index("The Human Phenotype"):]
     assert sentence_template(note, "Condition 0") in boilerplate_templates(chunks, min_docs=3)
+
+
+def test_a_table_cell_with_one_dash_is_not_split():
+    from qa_bot.text import inline_items
+
+    cell = ("Dexamethasone 12mg bd IVI (60kg) - (0,4mg/kg/d): initial stabilization period Followed by: Prednisone "
+            "120mg daily po (2mg/kg/day) for 1 week Taper dose over 6-8weeks")
+    assert inline_items(cell) == [(0, len(cell))]

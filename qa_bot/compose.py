@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from .text import (CITE_MARK, GENERIC, META_HEADING, META_SENTENCE, NEGATIVE, POSITIVE,
-                   CLOSED_VERB, content_terms, expects_quantity, inline_items, is_fragment, is_list_item, question_types,
+                   CLOSED_VERB, content_terms, expects_quantity, glued_heading, inline_items, is_fragment, is_list_item, question_types,
                    soft_overlap, split_sentences,
                    contradicts, issued_by, issuing_bodies, states_quantity, term_set, topic_terms)
 from .parse.comparison import thresholds
@@ -98,6 +98,10 @@ def _sentence_items(text: str, kind: str | None) -> tuple[tuple[int, int, str, f
         m = _LEADING_MARKS.match(s)  # the previous sentence's reference marks ("… of DMD. [2] [5] Testing …")
         if m and m.end() < len(s):
             a += m.end()
+            s = text[a:b]
+        k = glued_heading(s, text)  # a subheading run into it ("Support Groups Some people …"): not part of it
+        if k:
+            a += k
             s = text[a:b]
         s_clean = s.strip()
         items = inline_items(s_clean, a + (len(s) - len(s.lstrip())))

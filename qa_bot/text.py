@@ -217,6 +217,51 @@ def inline_items(s: str, base: int = 0) -> list[tuple[int, int]]:
     return spans
 
 
+# a page's subheading run into the sentence after it (MedQuAD's flattened pages: "Diagnosis Can Take Time Symptoms of
+# rheumatoid arthritis can be …", "Lipoproteins and Cholesterol Cholesterol circulates …", "What the Kidneys Do You
+# have two kidneys."): the sentence's leading run of capitalised words (small words between them) is a heading and
+# the run's last word the sentence's first, when the heading ends in a capitalised word of its own
+_SMALL = frozenset("and or of the to for in on with a an is are your you not".split())
+_CAP_WORD = re.compile(r"[A-Z][A-Za-z'’-]*$")
+# the last words of English names of conditions and bodies ("Ramsay Hunt Syndrome is …", "The Work Group
+# suggests …"): a run ending in one is a name, not a heading before a sentence
+_NAME_ENDS = frozenset("syndrome disease disorder deficiency group college association society institute "
+                       "foundation force center centre organization department services council academy committee "
+                       "program network alliance".split())
+
+
+def glued_heading(sentence: str, text: str = "") -> int:
+    """Where the sentence starts after a subheading glued before it (0: none). The heading has two words or more,
+    does not open with an article nor end in a small word; the sentence after it opens with a capitalised word (not
+    an acronym, not the last word of a name), goes on in lower case and has at least four words and a full stop
+    ("The American College of Obstetricians and Gynecologists recommends …", "Infants with Tay-Sachs disease …"
+    have no heading). The heading's last word and the sentence's first written together elsewhere in ``text`` (the
+    passage) are one name ("Treatment for Miller Fisher syndrome is …" where "Miller Fisher" recurs)."""
+    words = list(re.finditer(r"\S+", sentence))
+    end = 0  # words[:end] is the leading run
+    while end < len(words):
+        w = words[end].group(0)
+        if _CAP_WORD.match(w):
+            end += 1
+        elif w in _SMALL and end + 1 < len(words) and _CAP_WORD.match(words[end + 1].group(0)):
+            end += 1
+        else:
+            break
+    if end < 3 or end >= len(words):
+        return 0
+    opener, last = words[end - 1].group(0), words[end - 2].group(0)
+    if not re.fullmatch(r"[A-Z][a-z'’]+", opener) or last.lower() in _SMALL or opener.lower() in _NAME_ENDS \
+            or not words[end].group(0)[:1].islower() or words[0].group(0) in ("The", "A", "An") \
+            or words[end].group(0).lower() in _NAME_ENDS or is_fragment(sentence):
+        return 0  # ("… Miller Fisher syndrome is …": a name; "See Acute Myeloid Leukemia for more information.")
+    if text and len(re.findall(rf"\b{re.escape(last)}\s+{re.escape(opener)}\b", text)) > 1:
+        return 0
+    rest = sentence[words[end - 1].start():]
+    if len(rest.split()) < 4 or not re.search(r"[.!]\s*$", rest):
+        return 0
+    return words[end - 1].start()
+
+
 def grade_of(text: str) -> str | None:
     """The grade or strength tag in ``text`` ("Strong For", "B"), or None."""
     m = GRADE_TAG.search(text or "")

@@ -743,3 +743,14 @@ def test_a_tables_header_glued_to_its_first_cell_is_never_quoted():
     texts = [x.text for x in c.score(asked, c.candidate_pool(asked, lead, [p]), lead)]
     assert not any(t.startswith("Signs and Symptoms") for t in texts)
     assert "Classic infantile GM1 gangliosidosis starts within six months of birth." in texts
+
+
+def test_a_subheading_glued_before_a_sentence_is_not_quoted():
+    c = _composer()
+    p = _p("Support Groups Some people with anxiety disorders benefit from joining a self-help group.", "nihsh",
+           "Anxiety Disorders", 1.0, heading="Treatment")
+    q = "Do support groups help anxiety disorders?"
+    asked = c.asked(q, q, None)
+    lead = c.lead_document(asked, [p], None)
+    texts = [x.text for x in c.score(asked, c.candidate_pool(asked, lead, [p]), lead)]
+    assert texts == ["Some people with anxiety disorders benefit from joining a self-help group."]

@@ -186,3 +186,41 @@ def test_a_table_cell_with_one_dash_is_not_split():
     cell = ("Dexamethasone 12mg bd IVI (60kg) - (0,4mg/kg/d): initial stabilization period Followed by: Prednisone "
             "120mg daily po (2mg/kg/day) for 1 week Taper dose over 6-8weeks")
     assert inline_items(cell) == [(0, len(cell))]
+
+
+def test_a_subheading_glued_before_a_sentence_is_found_and_a_name_is_not_one():
+    from qa_bot.text import glued_heading
+
+    for text, sentence in [
+            ("Diagnosis Can Take Time Symptoms of rheumatoid arthritis can be similar to other types of arthritis.",
+             "Symptoms of rheumatoid arthritis"),
+            ("Lipoproteins and Cholesterol Cholesterol circulates in your blood stream.", "Cholesterol circulates"),
+            ("What the Kidneys Do You have two kidneys.", "You have two kidneys."),
+            ("Shingles Usually Does Not Return People who develop shingles usually have only one episode.",
+             "People who develop")]:
+        assert text[glued_heading(text):].startswith(sentence), text
+    for name in ("The American College of Obstetricians and Gynecologists recommends screening all women.",
+                 "Infants with Tay-Sachs disease appear to develop normally at first.",
+                 "Ramsay Hunt Syndrome is a rare disorder of the facial nerve.",
+                 "The Work Group suggests offering treatment with an SSRI.",
+                 "New York Heart Association Class III patients have symptoms on mild exertion.",
+                 "Duchenne and Becker muscular dystrophies result from faulty dystrophin."):
+        assert glued_heading(name) == 0, name
+
+
+def test_a_name_that_recurs_in_the_passage_is_no_glued_heading():
+    from qa_bot.text import glued_heading
+
+    text = ("Miller Fisher syndrome is a rare, acquired nerve disease. Treatment for Miller Fisher syndrome is "
+            "identical to treatment for Guillain-Barre syndrome.")
+    sentence = text[text.index("Treatment"):]
+    assert glued_heading(sentence, text) == 0
+    hpo = "The Human Phenotype Ontology provides the following list of signs and symptoms for Pyomyositis."
+    assert glued_heading(hpo, hpo) == 0
+
+
+def test_a_name_before_its_head_word_or_a_pointer_is_no_glued_heading():
+    from qa_bot.text import glued_heading
+
+    assert glued_heading("Treatment for Miller Fisher syndrome is identical to treatment for Guillain-Barre.") == 0
+    assert glued_heading("See Acute Myeloid Leukemia for more information on this condition.") == 0

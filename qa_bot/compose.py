@@ -527,7 +527,8 @@ ANAPHORIC = re.compile(r"^(?:This|These|That|Those|Such|Both)\b(?!\s+(?:guidelin
                        r"document|summary|report|article|section|table|figure|page)s?\b)")
 # a sentence that speaks of what the one before it named: it opens with a demonstrative or a pronoun, or names
 # "these medicines"
-POINTS_BACK = re.compile(ANAPHORIC.pattern + r"|^(?:It|They|Its|Their)\b|\b(?:these|this|such|both) (?:medicines?|"
+# (after a connective too: "But, it is possible to have it more than once.")
+POINTS_BACK = re.compile(ANAPHORIC.pattern + r"|^(?:(?:But|And|However|Yet|So|Still|Also),?\s+)?(?:It|They|Its|Their)\b|\b(?:these|this|such|both) (?:medicines?|"
                          r"medications?|drugs?|treatments?|products?|pills?|tablets?|creams?)\b", re.I)
 STATEMENT_SENTENCES, STATEMENT_CHARS = 3, 600  # a recommendation statement this short is quoted whole
 COVERAGE_PASSAGES = 20  # the passages on the subject (best retrieved first) read for the aspect coverage: its cost
@@ -589,7 +590,7 @@ class Composer:
         stated_of: list[Cand] = []  # sentences stating what was asked of the subject, the one to lead first
         if asked.aspects and cands:
             if len(missing) == len(asked.aspects) and subject is not None and subject.df and \
-                    not self.said_in_index(asked, missing, subject, passages):
+                    not self.index_saying(asked, missing, subject, passages):
                 # documents on the subject, none of them on what was asked — what was retrieved nor the rest of the
                 # index (without a subject held, the aspect is only named as missing: a question's context can read
                 # like an aspect)
@@ -602,7 +603,13 @@ class Composer:
                                                   f"{' or '.join(a.phrase for a in missing)}.")
             # the subject found, when it is a name (a drug's), though the answer is not held to it
             named = subject or (found if found is not None and found.df and is_name(found.name.split()[-1]) else None)
-            unsaid, stated_of = self.said_of_subject(question, asked, named, passages, cands, on_topic_guideline)
+            unsaid, stated_of = self.said_of_subject(question, asked, named, passages, cands, on_topic_guideline, lead)
+            known = {p.chunk.chunk_id for p in passages}
+            fetched = {c.passage.chunk.chunk_id: c.passage for c in stated_of if c.passage.chunk.chunk_id not in known}
+            if fetched:  # what a document on the subject says of it, beyond what was retrieved: one of the answer's
+                passages = passages + list(fetched.values())
+                base = base.model_copy(update={"passages": passages})
+                missing = [a for a in missing if not any(a.said_in(c.text) for c in stated_of)]
             if unsaid:  # said only of other things ("the dose" of other drugs in a regimen table)
                 return _abstain_on(base, pool, s, f"The indexed documents do not say "
                                                   f"{' or '.join(_of_name(a.phrase, named.name) for a in unsaid)}.")
@@ -639,7 +646,8 @@ class Composer:
         return base.model_copy(update=update)
 
     def said_of_subject(self, question: str, asked: Asked, named: Subject | None, passages: list[Passage],
-                        cands: list[Cand], on_topic_guideline: bool) -> tuple[list[Aspect], list[Cand]]:
+                        cands: list[Cand], on_topic_guideline: bool,
+                        lead: Lead | None = None) -> tuple[list[Aspect], list[Cand]]:
         """(the aspects asked that are said only of other things, the sentences stating what was asked of it).
         A substance's own aspect (its dose, its status: ``asked_of``) is said of it within a few words of its name;
         with ``composer.aspect_of_subject``, an interaction with a second drug the question names, of both
@@ -665,7 +673,18 @@ class Composer:
             return [], sorted((c for c in cands if not c.meta and states(c.text)), key=lambda c: -c.score)
         unsaid = unsaid_of_subject(others, named, [p.chunk for p in passages], window=None, classes=classes)
         if unsaid:  # what was retrieved does not say it: neither does the rest of the index, on it or its classes
-            return ([] if self.said_in_index(asked, unsaid, named, passages, classes) else unsaid), []
+            saying = self.index_saying(asked, unsaid, named, passages, classes)
+            if not saying:
+                return unsaid, []
+            # said elsewhere in the index: a document on the subject that says it leads (with ``lead``)
+            if lead is None:
+                return [], []
+            # said elsewhere in the index: a page on the subject (titled by it: its sentences are of it; a page on
+            # another drug, a guideline on another condition are not its answer) that says it leads
+            score = min((p.score for p in lead.ranked), default=lead.passage.score)
+            titled = [Passage(chunk=c, score=score, features={"expanded": 1.0, "index_statement": 1.0}) for c in saying
+                      if named.named_in(term_set(c.title or ""))]
+            return [], self.statements_in(titled, unsaid, named, asked, lead, len(cands))
 
         def of_it(text: str) -> bool:
             return names_or_class(named, classes, term_set(text))
@@ -673,18 +692,39 @@ class Composer:
         # (those naming it first: what a sentence points back to may be a list item the answer cannot quote)
         stating = [c for c in cands if not c.meta and missing_aspects(others, [c.text]) != others
                    and (of_it(c.text) or of_it(_with_antecedent(c)))]
+        if not stating and lead is not None:  # said in a passage retrieved but not weighed (not the lead's)
+            weighed = {c.passage.chunk.chunk_id for c in cands}
+            stating = self.statements_in([p for p in passages if p.chunk.chunk_id not in weighed], others, named,
+                                         asked, lead, len(cands), of=of_it)
         return [], sorted(stating, key=lambda c: (not of_it(c.text), -c.score))
 
-    def said_in_index(self, asked: Asked, aspects_: list[Aspect], named: Subject, passages: list[Passage],
-                      classes: set[frozenset[str]] | None = None) -> bool:
-        """Whether the index's chunks holding the subject's names (or its classes: those the passages put it in),
-        the question's words best first, state one of ``aspects_`` of it (``unsaid_of_subject``, anywhere in a
+    def index_saying(self, asked: Asked, aspects_: list[Aspect], named: Subject, passages: list[Passage],
+                     classes: set[frozenset[str]] | None = None) -> list[Chunk]:
+        """The index's chunks holding the subject's names (or its classes: those the passages put it in), the
+        question's words best first, that state one of ``aspects_`` of it (``unsaid_of_subject``: anywhere in a
         sentence naming it or in a section headed by it)."""
         if classes is None:
             classes = classes_in(named, [p.chunk.text for p in passages])
         index = {c.chunk_id: c for terms in lookup_names(named, classes)
                  for c in self.stats.chunks_with(terms, INDEX_CHECK, asked.text)}
-        return not unsaid_of_subject(aspects_, named, list(index.values()), window=None, classes=classes)
+        return [c for c in index.values()
+                if not unsaid_of_subject(aspects_, named, [c], window=None, classes=classes)]
+
+    def statements_in(self, passages: list[Passage], aspects_: list[Aspect], named: Subject, asked: Asked, lead: Lead,
+                      first_index: int, of: Callable[[str], bool] | None = None) -> list[Cand]:
+        """The quotable sentences stating one of ``aspects_`` (of the subject: ``of`` of the sentence or of it with
+        the sentence it points back to, when given) in the first of ``passages`` that has some, scored as the
+        weighed ones are, best first; empty when none has."""
+        for k, p in enumerate(passages):
+            sents = [c for c in _sentences(p, first_index + k) if not is_fragment(c.text) and is_evidence(c.text)
+                     and not is_list_item(c.text)]
+            stating = [(j, c) for j, c in enumerate(sents) if missing_aspects(aspects_, [c.text]) != aspects_
+                       and (of is None or of(c.text) or of(_with_antecedent(c)))]
+            for j, c in stating:
+                self.score_sentence(c, j, asked, lead, lead.passage.score or 1.0)
+            if stating:
+                return sorted((c for _, c in stating), key=lambda c: -c.score)
+        return []
 
     def second_names(self, question: str, named: Subject) -> list[Subject]:
         """The other names the question gives beside its subject (a second drug: "naproxen … since I took

@@ -754,3 +754,39 @@ def test_a_subheading_glued_before_a_sentence_is_not_quoted():
     lead = c.lead_document(asked, [p], None)
     texts = [x.text for x in c.score(asked, c.candidate_pool(asked, lead, [p]), lead)]
     assert texts == ["Some people with anxiety disorders benefit from joining a self-help group."]
+
+
+def test_what_a_page_on_the_subject_says_of_the_aspect_leads_when_retrieval_missed_it():
+    """"Can you get shingles more than once?": the passages retrieved speak of shingles but not of its coming back;
+    the index's page titled by it does ("However, a person can have a second or even a third episode"): that
+    sentence leads, cited, rather than another aspect of what was retrieved. A page on another condition that says
+    it ("Herpes simplex recurs …" under "Cold sores") is no answer."""
+    q = "can you be diagnosed with shingles more than once?"
+    subj = Subject(name="shingles", term="shingl", words=["shingl"], df=40, strong=True)
+    retrieved = _p("Shingles is a painful rash caused by the varicella-zoster virus. The NINDS supports research on "
+                   "shingles and related conditions.", "ninds", "Shingles Information Page", sid="a")
+    page = _p("People who develop shingles usually have only one episode in their lifetime. However, a person can "
+              "have a second or even a third episode.", "nihsh", "Shingles", sid="b").chunk
+    cold = _p("Shingles and cold sores are both caused by herpes viruses. Cold sores recur when the virus "
+              "reactivates.", "cold", "Cold Sores", sid="c").chunk
+
+    def stats(chunks):
+        return CorpusStats(chunks_with=lambda terms, limit, query=None: chunks if "shingl" in terms else [])
+
+    a = compose(q, q, [retrieved], _composer().settings, subject=subj, stats=stats([cold, page]))
+    lead = a.bottom_line()
+    assert any("second or even a third episode" in s.text for s in lead), [s.text for s in lead]
+    cited = {c.n: c for c in a.citations}
+    assert any(cited[n].chunk_id == page.chunk_id for s in lead for n in s.citations)
+    assert not a.notice or "come back" not in a.notice
+    # only the other condition's page says it: not an answer of shingles' recurrence
+    b = compose(q, q, [retrieved], _composer().settings, subject=subj, stats=stats([cold]))
+    assert not any("Cold sores recur" in s.text for s in b.sentences)
+
+
+def test_a_sentence_opening_with_a_connective_points_back():
+    from qa_bot.compose import POINTS_BACK
+
+    assert POINTS_BACK.search("But, it is possible to have it more than once.")
+    assert POINTS_BACK.search("However they may come back.")
+    assert not POINTS_BACK.search("But shingles rarely comes back.")

@@ -214,6 +214,14 @@ def inline_items(s: str, base: int = 0) -> list[tuple[int, int]]:
         if piece.strip() and not re.search(r"\b(are|include|includes|including|such as|as follows)\s*:?$", piece.strip(), re.I):
             spans.append((base + pos + lead, base + pos + lead + len(piece.strip())))
         pos = m.end() if m else len(s)
+    if spans:  # the last item run into the sentence after the list ("- dry mouth Some side effects can be serious.")
+        a, b = spans[-1]
+        last = s[a - base:b - base]
+        m = re.match(r"([a-z](?:\S*\s+){0,7}?\S*[a-z)])\s+(?=[A-Z][a-z]+\s)", last)  # (an item in lower case)
+        if m and not CLOSED_VERB.search(m.group(1)):
+            rest = last[m.end():]
+            if CLOSED_VERB.search(rest) and re.search(r"[.!]\s*$", rest) and len(rest.split()) >= 4:
+                spans[-1:] = [(a, a + len(m.group(1))), (a + m.end(), b)]
     return spans
 
 

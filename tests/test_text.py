@@ -224,3 +224,14 @@ def test_a_name_before_its_head_word_or_a_pointer_is_no_glued_heading():
 
     assert glued_heading("Treatment for Miller Fisher syndrome is identical to treatment for Guillain-Barre.") == 0
     assert glued_heading("See Acute Myeloid Leukemia for more information on this condition.") == 0
+
+
+def test_the_last_item_of_a_flattened_list_is_split_from_the_sentence_after_it():
+    from qa_bot.text import inline_items
+
+    s = ("Tell your doctor if any of these symptoms are severe or do not go away: - nausea - vomiting - stomach pain "
+         "- heartburn or gas - diarrhea - constipation - dry mouth Some side effects can be serious.")
+    items = [s[a:b] for a, b in inline_items(s)]
+    assert items[-2:] == ["dry mouth", "Some side effects can be serious."]
+    s2 = s.replace("dry mouth Some side effects can be serious.", "pain in the Achilles tendon")
+    assert [s2[a:b] for a, b in inline_items(s2)][-1] == "pain in the Achilles tendon"

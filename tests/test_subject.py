@@ -178,12 +178,15 @@ def test_a_mixture_is_no_statement_that_two_medicines_may_be_taken_together():
     interaction = next(a for a in aspects() if a.name == "interaction")
     assert not interaction.said_in("Multivitamin combinations that include zinc may shorten a cold.")
     assert interaction.said_in("Zinc combined with an antibiotic lowers how much of the antibiotic is absorbed.")
-    p = _p("Multivitamin combinations that include zinc may shorten a cold. Zinc lozenges can leave a bad taste.",
-           "d1", "Zinc", heading="Zinc")
-    subj = Subject(name="zinc", term="zinc", df=30, strong=True)
-    q = "Should zinc be taken at a different time from the antibiotic?"
-    a = compose(q, q, [p], _settings(), subject=subj)
-    assert a.abstained and "on zinc do not say whether it can be taken with other medicines" in a.abstain_reason
+    _abstains_naming("Should zinc be taken at a different time from the antibiotic?", Subject(
+        name="zinc", term="zinc", df=30, strong=True), "Multivitamin combinations that include zinc may shorten a "
+        "cold. Zinc lozenges can leave a bad taste.", "on zinc do not say whether it can be taken with other medicines")
+
+
+def _abstains_naming(q: str, subj: Subject, text: str, missing: str) -> None:
+    """The question on ``subj`` over one page on it holding ``text`` abstains, naming what is ``missing``."""
+    a = compose(q, q, [_p(text, "d1", subj.name.title(), heading=subj.name.title())], _settings(), subject=subj)
+    assert a.abstained and missing in a.abstain_reason, a.abstain_reason
 
 
 def test_a_subject_no_passage_speaks_of_and_an_aspect_none_states_abstains_naming_both():
@@ -525,12 +528,9 @@ def test_recurrence_is_stated_by_a_second_episode_not_by_a_virus_active_again():
     for other in ("When the virus becomes active again, it follows a nerve path.",
                   "Most people return to work within a week.", "The rash clears up in 2 to 4 weeks."):
         assert not recurrence.said_in(other), other
-    p = _p("Shingles occurs when the varicella-zoster virus becomes active again. The rash clears in 2 to 4 weeks.",
-           "d1", "Shingles", heading="Shingles")
-    subj = Subject(name="shingles", term="shingl", df=40, strong=True)
-    q = "can you be diagnosed with shingles more than once?"
-    a = compose(q, q, [p], _settings(), subject=subj)
-    assert a.abstained and "whether it can come back" in a.abstain_reason
+    _abstains_naming("can you be diagnosed with shingles more than once?", Subject(
+        name="shingles", term="shingl", df=40, strong=True), "Shingles occurs when the varicella-zoster virus becomes "
+        "active again. The rash clears in 2 to 4 weeks.", "whether it can come back")
 
 
 def test_twice_as_a_schedule_asks_no_recurrence():

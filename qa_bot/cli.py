@@ -96,6 +96,8 @@ def ingest(
             console.print(f"index present in {settings.data_dir} ({store.count_docs()} documents, "
                           f"{store.count_chunks()} chunks); pending vectors: {store.count_chunks(False)}",
                           markup=False, highlight=False)
+            if not settings.chroma_url and not store.lexical_is_current():
+                store.publish()  # side tables of an older version (or a killed run): rebuilt, nothing else changes
             if store.count_chunks(False) == 0 or no_vectors:
                 return
         failures: list[str] = []

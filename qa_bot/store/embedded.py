@@ -427,6 +427,9 @@ class EmbeddedStore(BaseStore):
             problems.append(f"{chunks - flagged} chunks have no vector yet")
         if manifest is None:
             problems.append("there is no lexical index")
+        elif manifest.get("tables", 1) != TABLES_VERSION:
+            problems.append(f"the lexical index's side tables are of an older version ({manifest.get('tables', 1)}, "
+                            f"now {TABLES_VERSION}): `qa-bot ingest` rebuilds them")
         elif not self.lexical_is_current():
             problems.append(f"the lexical index ({lexical} chunks) was built from an older state")
         elif lexical != chunks:

@@ -89,7 +89,11 @@ def _sentence_items(text: str, kind: str | None) -> tuple[tuple[int, int, str, f
     guideline's chunks are weighed again for every question it leads."""
     out: list[tuple[int, int, str, frozenset[str]]] = []
     # a table row is one sentence: its cells' "b." / "ii." item marks are not sentence ends
-    for a, b in ([(0, len(text.rstrip()))] if kind == "table_row" else split_sentences(text)):
+    spans = [(0, len(text.rstrip()))] if kind == "table_row" else split_sentences(text)
+    for i, (a, b) in enumerate(spans):
+        unit = _list_unit(text, spans, i)
+        if unit is not None:
+            out.append(unit)
         s = text[a:b]
         m = re.match(r"^(?:[-*•]|\d{1,2}[.)])\s+", s)  # list marker: not part of the sentence
         if m:
@@ -116,6 +120,30 @@ def _sentence_items(text: str, kind: str | None) -> tuple[tuple[int, int, str, f
                 continue
             out.append((x, y, item, term_set(item)))
     return tuple(out)
+
+
+_LIST_MARK = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
+_LEAD_IN = re.compile(r"(?:\b(?:include|includes|including|such as|following|as follows|are|is)\s*:?|:)\s*$", re.I)
+LIST_UNIT_CHARS = 450  # a list quoted whole with its lead-in, when it is no longer (never a part of a list)
+
+
+def _list_unit(text: str, spans: list[tuple[int, int]], i: int) -> tuple[int, int, str, frozenset[str]] | None:
+    """Sentence ``i`` when it introduces a list ("Digestive signs and symptoms … can include" and the lines "- abdominal
+    bloating - chronic diarrhea - …") with the whole list after it, as one quotable unit (the lead-in alone is a
+    fragment and the items are too short to quote): its text with whitespace folded; None when it is no lead-in, no
+    list follows, the unit is longer than ``LIST_UNIT_CHARS``, or the list runs over several lines (a PDF's bullets:
+    quoted whole, the lead-in and every line, it would be more than the two adjacent units a quote is checked in)."""
+    a, b = spans[i]
+    lead = text[a:b].strip()
+    if _LIST_MARK.match(lead) or not _LEAD_IN.search(lead) or len(lead.split()) < 4 or i + 1 >= len(spans):
+        return None
+    x, end = spans[i + 1]
+    if not _LIST_MARK.match(text[x:end]) or (i + 2 < len(spans) and _LIST_MARK.match(text[slice(*spans[i + 2])])):
+        return None
+    unit = re.sub(r"\s+", " ", text[a:end]).strip()
+    if len(unit) > LIST_UNIT_CHARS or INSTRUCTION_LIKE.search(unit):
+        return None
+    return a + (len(text[a:b]) - len(text[a:b].lstrip())), end, unit, term_set(unit)
 
 
 # reference marks that open a sentence ("[2] [5] Testing for DMD may include …"): the source writes them after the

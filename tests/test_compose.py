@@ -790,3 +790,34 @@ def test_a_sentence_opening_with_a_connective_points_back():
     assert POINTS_BACK.search("But, it is possible to have it more than once.")
     assert POINTS_BACK.search("However they may come back.")
     assert not POINTS_BACK.search("But shingles rarely comes back.")
+
+
+def test_a_list_is_quoted_whole_with_its_lead_in():
+    """NIDDK's pages give symptoms as a lead-in and a list ("… can include" / "- abdominal bloating - chronic
+    diarrhea - …"): the lead-in alone is a fragment and the items are too short to quote, so "What are the symptoms
+    of celiac disease?" never listed one; the lead-in with its whole list is one quotable unit. A list longer than
+    ``LIST_UNIT_CHARS`` is never quoted in part."""
+    from qa_bot.compose import LIST_UNIT_CHARS, _sentence_items
+
+    text = ("A person may experience digestive signs and symptoms. Digestive signs and symptoms are more common in "
+            "children and can include\n\n- abdominal bloating - chronic diarrhea - constipation - gas - stomach pain\n\n"
+            "Adults are less likely to have digestive symptoms.")
+    items = [t for _, _, t, _ in _sentence_items(text, None)]
+    assert ("Digestive signs and symptoms are more common in children and can include - abdominal bloating - chronic "
+            "diarrhea - constipation - gas - stomach pain") in items
+    p = _p(text, "niddk", "Celiac Disease", 1.0, heading="What are the symptoms of Celiac Disease ?")
+    q = "What are the symptoms of celiac disease?"
+    a = compose(q, q, [p], _composer().settings)
+    quoted = next(s for s in a.sentences if "chronic diarrhea" in s.text)
+    spans = [text[x:y] for x, y in a.citations[quoted.citations[0] - 1].spans]
+    assert any(t.startswith("Digestive signs") and t.endswith("stomach pain") for t in spans), spans
+    long = text.replace("stomach pain", " - ".join(f"symptom number {n}" for n in range(40)))
+    assert len(long) > LIST_UNIT_CHARS
+    assert not any("can include - abdominal" in t for _, _, t, _ in _sentence_items(long, None))
+
+
+def test_a_list_of_several_lines_is_not_one_unit():
+    from qa_bot.compose import _sentence_items
+
+    text = "Acute complications of sickle cell disease include:\n- Vaso-occlusive crisis\n- Fever\n- Priapism"
+    assert not any(t.startswith("Acute complications") for _, _, t, _ in _sentence_items(text, None))

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from .text import (CITE_MARK, GENERIC, META_HEADING, META_SENTENCE, NEGATIVE, POSITIVE,
-                   CLOSED_VERB, content_terms, expects_quantity, glued_heading, inline_items, is_fragment, is_list_item, question_types,
-                   soft_overlap, split_sentences,
+                   CLOSED_VERB, content_terms, expects_quantity, glued_heading, inline_items, is_fragment,
+                   is_list_item, question_types, soft_overlap, split_sentences,
                    contradicts, issued_by, issuing_bodies, states_quantity, term_set, topic_terms)
 from .parse.comparison import thresholds
 from .parse.injection import INSTRUCTION as INSTRUCTION_LIKE
@@ -128,9 +128,9 @@ LIST_UNIT_CHARS = 450  # a list quoted whole with its lead-in, when it is no lon
 
 
 def _list_unit(text: str, spans: list[tuple[int, int]], i: int) -> tuple[int, int, str, frozenset[str]] | None:
-    """Sentence ``i`` when it introduces a list ("Digestive signs and symptoms … can include" and the lines "- abdominal
-    bloating - chronic diarrhea - …") with the whole list after it, as one quotable unit (the lead-in alone is a
-    fragment and the items are too short to quote): its text with whitespace folded; None when it is no lead-in, no
+    """Sentence ``i`` when it introduces a list ("Digestive signs and symptoms … can include" and the line
+    "- abdominal bloating - chronic diarrhea - …") with the whole list after it, as one quotable unit (the lead-in
+    alone is a fragment and the items are too short to quote): its text with whitespace folded; None when it is no lead-in, no
     list follows, the unit is longer than ``LIST_UNIT_CHARS``, or the list runs over several lines (a PDF's bullets:
     quoted whole, the lead-in and every line, it would be more than the two adjacent units a quote is checked in)."""
     a, b = spans[i]
@@ -556,7 +556,8 @@ ANAPHORIC = re.compile(r"^(?:This|These|That|Those|Such|Both)\b(?!\s+(?:guidelin
 # a sentence that speaks of what the one before it named: it opens with a demonstrative or a pronoun, or names
 # "these medicines"
 # (after a connective too: "But, it is possible to have it more than once.")
-POINTS_BACK = re.compile(ANAPHORIC.pattern + r"|^(?:(?:But|And|However|Yet|So|Still|Also),?\s+)?(?:It|They|Its|Their)\b|\b(?:these|this|such|both) (?:medicines?|"
+POINTS_BACK = re.compile(ANAPHORIC.pattern + r"|^(?:(?:But|And|However|Yet|So|Still|Also),?\s+)?"
+                         r"(?:It|They|Its|Their)\b|\b(?:these|this|such|both) (?:medicines?|"
                          r"medications?|drugs?|treatments?|products?|pills?|tablets?|creams?)\b", re.I)
 STATEMENT_SENTENCES, STATEMENT_CHARS = 3, 600  # a recommendation statement this short is quoted whole
 COVERAGE_PASSAGES = 20  # the passages on the subject (best retrieved first) read for the aspect coverage: its cost
@@ -704,7 +705,6 @@ class Composer:
             saying = self.index_saying(asked, unsaid, named, passages, classes)
             if not saying:
                 return unsaid, []
-            # said elsewhere in the index: a document on the subject that says it leads (with ``lead``)
             if lead is None:
                 return [], []
             # said elsewhere in the index: a page on the subject (titled by it: its sentences are of it; a page on

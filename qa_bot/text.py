@@ -211,7 +211,8 @@ def inline_items(s: str, base: int = 0) -> list[tuple[int, int]]:
         end = m.start() if m else len(s)
         piece = s[pos:end]
         lead = len(piece) - len(piece.lstrip())
-        if piece.strip() and not re.search(r"\b(are|include|includes|including|such as|as follows)\s*:?$", piece.strip(), re.I):
+        if piece.strip() and not re.search(r"\b(are|include|includes|including|such as|as follows)\s*:?$", piece.strip(),
+                                           re.I):
             spans.append((base + pos + lead, base + pos + lead + len(piece.strip())))
         pos = m.end() if m else len(s)
     if spans:  # the last item run into the sentence after the list ("- dry mouth Some side effects can be serious.")

@@ -210,7 +210,8 @@ class EmbeddedStore(BaseStore):
             rows = self.db().execute("SELECT title FROM docs").fetchall()
         else:
             marks = ",".join("?" * len(collections))
-            rows = self.db().execute(f"SELECT title FROM docs WHERE collection IN ({marks})", list(collections)).fetchall()
+            rows = self.db().execute(f"SELECT title FROM docs WHERE collection IN ({marks})",
+                                     list(collections)).fetchall()
         return [t for (t,) in rows if t]
 
     def acronyms(self) -> dict[str, str]:

@@ -95,7 +95,7 @@ def _sentence_items(text: str, kind: str | None) -> tuple[tuple[int, int, str, f
         if unit is not None:
             out.append(unit)
         s = text[a:b]
-        m = re.match(r"^(?:[-*•]|\d{1,2}[.)])\s+", s)  # list marker: not part of the sentence
+        m = _LIST_MARK.match(s)  # list marker: not part of the sentence
         if m:
             a += m.end()
             s = text[a:b]
@@ -130,9 +130,10 @@ LIST_UNIT_CHARS = 450  # a list quoted whole with its lead-in, when it is no lon
 def _list_unit(text: str, spans: list[tuple[int, int]], i: int) -> tuple[int, int, str, frozenset[str]] | None:
     """Sentence ``i`` when it introduces a list ("Digestive signs and symptoms … can include" and the line
     "- abdominal bloating - chronic diarrhea - …") with the whole list after it, as one quotable unit (the lead-in
-    alone is a fragment and the items are too short to quote): its text with whitespace folded; None when it is no lead-in, no
-    list follows, the unit is longer than ``LIST_UNIT_CHARS``, or the list runs over several lines (a PDF's bullets:
-    quoted whole, the lead-in and every line, it would be more than the two adjacent units a quote is checked in)."""
+    alone is a fragment and the items are too short to quote): its text with whitespace folded; None when it is no
+    lead-in, no list follows, the unit is longer than ``LIST_UNIT_CHARS``, or the list runs over several lines (a
+    PDF's bullets: quoted whole, the lead-in and every line, it would be more than the two adjacent units a quote is
+    checked in)."""
     a, b = spans[i]
     lead = text[a:b].strip()
     if _LIST_MARK.match(lead) or not _LEAD_IN.search(lead) or len(lead.split()) < 4 or i + 1 >= len(spans):
@@ -593,6 +594,7 @@ class Composer:
         self.w = settings.composer
         self.stats = stats or CorpusStats()
         self._docs: dict[str, list[Chunk]] = {}  # ``doc_chunks`` read in this answer
+        self._indexed: dict[tuple, list[Chunk]] = {}  # ``index_saying``'s chunks of a subject, read in this answer
         self.scorer = sentence_scorer() if settings.composer.fitted else None
         # the hand-set weight of each feature (``HAND_FEATURES``), read once: every sentence is scored with them
         self.hand_weights = {**self.w.model_dump(include=HAND_FEATURES - {"followup"}),
@@ -733,9 +735,11 @@ class Composer:
         sentence naming it or in a section headed by it)."""
         if classes is None:
             classes = classes_in(named, [p.chunk.text for p in passages])
-        index = {c.chunk_id: c for terms in lookup_names(named, classes)
-                 for c in self.stats.chunks_with(terms, INDEX_CHECK, asked.text)}
-        return [c for c in index.values()
+        key = (named.term, *named.alt_terms, *sorted(tuple(sorted(k)) for k in classes))
+        if key not in self._indexed:  # (asked again of the same subject in one answer: read once)
+            self._indexed[key] = list({c.chunk_id: c for terms in lookup_names(named, classes)
+                                       for c in self.stats.chunks_with(terms, INDEX_CHECK, asked.text)}.values())
+        return [c for c in self._indexed[key]
                 if not unsaid_of_subject(aspects_, named, [c], window=None, classes=classes)]
 
     def statements_in(self, passages: list[Passage], aspects_: list[Aspect], named: Subject, asked: Asked, lead: Lead,
@@ -744,8 +748,7 @@ class Composer:
         the sentence it points back to, when given) in the first of ``passages`` that has some, scored as the
         weighed ones are, best first; empty when none has."""
         for k, p in enumerate(passages):
-            sents = [c for c in _sentences(p, first_index + k) if not is_fragment(c.text) and is_evidence(c.text)
-                     and not is_list_item(c.text)]
+            sents = [c for c in self.quotable(p, first_index + k) if not is_list_item(c.text)]
             stating = [(j, c) for j, c in enumerate(sents) if missing_aspects(aspects_, [c.text]) != aspects_
                        and (of is None or of(c.text) or of(_with_antecedent(c)))]
             for j, c in stating:
@@ -927,19 +930,22 @@ class Composer:
 
     def score(self, asked: Asked, pool: list[Passage], lead: Lead) -> list[Cand]:
         """Every quotable sentence of the pool with its score (``score_sentence``)."""
-        from .store.tables import sentence_template
-
         top_score = max((p.score for p in pool), default=1.0) or 1.0
         cands: list[Cand] = []
         for i, p in enumerate(pool):
-            # never a fragment, nor a line the support check does not take as evidence (a reference, a caption,
-            # the site's own text): every quoted sentence must be one that its passage states
-            sents = [c for c in _sentences(p, i) if sentence_template(c.text, p.chunk.title) not in self.stats.boilerplate
-                     and not is_fragment(c.text) and is_evidence(c.text)]
+            sents = self.quotable(p, i)
             for j, c in enumerate(sents):
                 self.score_sentence(c, j, asked, lead, top_score)
             cands += sents
         return cands
+
+    def quotable(self, p: Passage, p_index: int) -> list[Cand]:
+        """A passage's sentences that may be quoted: never the site's boilerplate, a fragment, nor a line the support
+        check does not take as evidence (a reference, a caption): every quoted sentence is one its passage states."""
+        from .store.tables import sentence_template
+
+        return [c for c in _sentences(p, p_index) if not is_fragment(c.text) and is_evidence(c.text)
+                and sentence_template(c.text, p.chunk.title) not in self.stats.boilerplate]
 
     def score_sentence(self, c: Cand, j: int, asked: Asked, lead: Lead, top_score: float) -> None:
         """A sentence's score: the fitted scorer's (``qa_bot/data/sentence_scorer.json``) over its features, or

@@ -29,7 +29,7 @@ from .store import StoreReader, require_index
 from .store.tables import published_ord
 from .subject import RANK_HEADED, Vocabulary, alternatives, find_subject, spelled_out
 from .parse.names import looks_like_name
-from .text import (GENERIC, STOP, _TOKEN, content_terms, question_types, stem_words, term_set,
+from .text import (GENERIC, STOP, _TOKEN, content_terms, question_types, split_sentences, stem_words, term_set,
                    topic_terms)
 from .types import Chunk, Passage, RetrievalResult, Subject, holds_term
 
@@ -87,8 +87,6 @@ def question_segments(query: str, min_words: int = 4, max_segments: int = 4) -> 
     """The sub-questions of a long, several-sentence message ("DVT. Can the pill cause DVT? My daughter…"):
     its sentences, a sentence shorter than ``min_words`` words (a subject line) joined to the next one; nothing
     for a message of one sentence. Questions (ending in "?") first, at most ``max_segments``."""
-    from .text import split_sentences
-
     parts = [query[a:b].strip() for a, b in split_sentences(query)]
     segs: list[str] = []
     carry = ""
@@ -121,8 +119,6 @@ def subject_line(query: str) -> str | None:
     """The subject line a consumer's message opens with ("Prednisone. My husband has been on …", "Jock Itch. I
     have …"): a first sentence of at most ``SUBJECT_LINE_WORDS`` words, not a question, naming no one and asking
     nothing (a noun phrase) nor a web site, followed by the message; None when the message has none."""
-    from .text import split_sentences
-
     spans = split_sentences(query)
     if len(spans) < 2:
         return None
@@ -205,6 +201,7 @@ class Retriever:
         self._scoped: dict[tuple, tuple] = {}  # scope → (lexical retriever, rows mask, vocabulary) of that scope
         self._pos: tuple[list[str], dict[str, int]] | None = None
         self._term_memo: dict = {}
+        self._titles: dict = {}  # scope → (the lexical index read, ``title_grams``)
 
     def _positions(self, ids: list[str]) -> dict[str, int]:
         """Row of each chunk id in the lexical index, built once per index (not per question: at 250k chunks
@@ -363,8 +360,12 @@ class Retriever:
         """The indexed documents (in the collections of ``scope``) whose title holds ``phrase``'s words in its
         order, stemmed ("Heart Attack", "Elbow Injuries and Disorders" for "elbow injury"): a name documents are
         about."""
-        grams = self._memo("titles", scope, lambda: title_grams(self.store, scope))
-        return grams.get(tuple(stem_words(_TOKEN.findall(phrase.lower()))), 0)
+        # (read once per index version, apart from the term memo: that one is emptied when it grows)
+        retriever, _ = self.store.lexical()
+        cached = self._titles.get(scope)
+        if cached is None or cached[0] is not retriever:
+            cached = self._titles[scope] = (retriever, title_grams(self.store, scope))
+        return cached[1].get(tuple(stem_words(_TOKEN.findall(phrase.lower()))), 0)
 
     def _memo(self, kind: str, key, compute):
         """``compute()`` once per index version (the lexical index object) and key: the subject finder asks the same

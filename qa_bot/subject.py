@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
-from .text import GENERIC, STOP, issuing_bodies, stem_words, term_set
+from .text import CONDITION_HEADS, GENERIC, STOP, issuing_bodies, stem_words, term_set
 from .types import Subject
 
 ASPECTS_FILE = Path(__file__).parent / "data" / "aspects.toml"
@@ -171,11 +171,18 @@ def english_zipf(word: str) -> float:
 Cand = tuple[int, str, str]  # a candidate word: its position in the question, the word (lower case), as written
 
 
+def _masked(question: str) -> str:
+    """The question with its aspect words blanked: they are what is asked, not what it is asked about ("side
+    effects")."""
+    masked = question
+    for a, b in _aspect_spans(question):
+        masked = masked[:a] + " " * (b - a) + masked[b:]
+    return masked
+
+
 def _candidates(question: str) -> list[Cand]:
     """(position, word, as written) of the question's words that may name its subject."""
-    masked = question
-    for a, b in _aspect_spans(question):  # aspect words are what is asked, not what it is asked about
-        masked = masked[:a] + " " * (b - a) + masked[b:]
+    masked = _masked(question)
     out = []
     for m in _WORD.finditer(masked):
         w = m.group(0).lower().removesuffix("'s").replace("'", "")
@@ -340,7 +347,8 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
 
 
 _RUN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9']*")
-_NAME_HEADS = frozenset({"syndrome", "disease", "disorder"})  # the last word of a name ("stiff-person syndrome")
+_NAME_HEADS = CONDITION_HEADS  # the last word of a name ("stiff-person syndrome")
+_HEAD_STEMS = frozenset(stem_words(sorted(_NAME_HEADS)))
 TITLE_RUN = 5  # the longest run of the question's words read as a title's name
 
 
@@ -352,9 +360,7 @@ def _titled_name(question: str, at: tuple[int, int], found: Subject, vocab: Voca
     heart attack?": "heart attack", whose words are everyday English, not "happens"; "natural remedies for
     enlarged prostate"). The longest, then the rarest words; None when none."""
     strong = found.strong
-    masked = question
-    for a, b in _aspect_spans(question):  # what is asked ("side effects") is not what it is asked about
-        masked = masked[:a] + " " * (b - a) + masked[b:]
+    masked = _masked(question)
     toks = [(m.start(), m.end(), m.group(0).lower()) for m in _RUN_WORD.finditer(masked)]
     edge = STOP | GENERIC | _FILLER | _GUIDANCE
     untitled = not strong and not vocab.titled(question[at[0]:at[1]])
@@ -394,8 +400,7 @@ def _titled_name(question: str, at: tuple[int, int], found: Subject, vocab: Voca
     held = d <= STRONG_MAX_SHARE * vocab.n or (named and d <= NAME_MAX_DF)
     # its head word is required of a text naming it ("eye" of "dry eyes"), not a generic one ("Lewy body dementia"
     # speaks of "Lewy body disease")
-    heads = set(stem_words(sorted(_NAME_HEADS)))
-    head = words[-1] if words[-1] != term and words[-1] not in heads else None
+    head = words[-1] if words[-1] != term and words[-1] not in _HEAD_STEMS else None
     return Subject(name=name, term=term, df=d, words=words, head=head,
                    headed=max(vocab.headed(term), vocab.phrase_headed(name)), strong=held)
 

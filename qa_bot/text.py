@@ -232,11 +232,12 @@ def inline_items(s: str, base: int = 0) -> list[tuple[int, int]]:
 # the run's last word the sentence's first, when the heading ends in a capitalised word of its own
 _SMALL = frozenset("and or of the to for in on with a an is are your you not".split())
 _CAP_WORD = re.compile(r"[A-Z][A-Za-z'’-]*$")
-# the last words of English names of conditions and bodies ("Ramsay Hunt Syndrome is …", "The Work Group
-# suggests …"): a run ending in one is a name, not a heading before a sentence
-_NAME_ENDS = frozenset("syndrome disease disorder deficiency group college association society institute "
-                       "foundation force center centre organization department services council academy committee "
-                       "program network alliance".split())
+# the last words of English names of conditions ("stiff-person syndrome") and of bodies ("Ramsay Hunt Syndrome is
+# …", "The Work Group suggests …"): a run ending in one is a name, not a heading before a sentence
+CONDITION_HEADS = frozenset({"syndrome", "disease", "disorder"})
+_NAME_ENDS = CONDITION_HEADS | frozenset("deficiency group college association society institute foundation force "
+                                         "center centre organization department services council academy committee "
+                                         "program network alliance".split())
 
 
 def glued_heading(sentence: str, text: str = "") -> int:

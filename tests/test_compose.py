@@ -821,3 +821,26 @@ def test_a_list_of_several_lines_is_not_one_unit():
 
     text = "Acute complications of sickle cell disease include:\n- Vaso-occlusive crisis\n- Fever\n- Priapism"
     assert not any(t.startswith("Acute complications") for _, _, t, _ in _sentence_items(text, None))
+
+
+def test_the_index_is_read_once_per_subject_and_class_in_an_answer():
+    """``index_saying`` is asked of the same subject twice in one answer (all aspects missing, then what is said
+    of it): the index's chunks holding its names and classes are read once."""
+    from qa_bot.subject import aspects
+
+    duration = [a for a in aspects() if a.name == "duration"]
+    weeks = _p("Antidepressants take time, usually 2 to 4 weeks, to work.", "nimh", "Depression", sid="w").chunk
+    reads: list[list[str]] = []
+
+    def chunks_with(terms, limit, query=None):
+        reads.append(terms)
+        return [weeks] if "antidepress" in terms else []
+
+    c = Composer(Settings(data_dir=Path("/nonexistent-qa-bot-test")), CorpusStats(chunks_with=chunks_with))
+    q = "How long does it take to notice the effects of Wellbutrin?"
+    asked = c.asked(q, q, None)
+    subj = Subject(name="Wellbutrin", term="wellbutrin", words=["wellbutrin"], df=3, strong=True)
+    classes = {frozenset({"antidepress"})}
+    assert c.index_saying(asked, duration, subj, [], classes) == [weeks]
+    first = len(reads)
+    assert c.index_saying(asked, duration, subj, [], classes) == [weeks] and len(reads) == first

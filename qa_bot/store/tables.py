@@ -59,7 +59,7 @@ def boilerplate_templates(chunks: Iterable[Chunk], min_docs: int = 25) -> set[st
         for a, b in split_sentences(c.text):
             s = c.text[a:b].strip()
             parts = inline_items(s)
-            for x, y in ([(0, len(s))] + parts if len(parts) > 1 else [(0, len(s))]):
+            for x, y in [(0, len(s)), *(parts if len(parts) > 1 else [])]:
                 docs_of.setdefault(sentence_template(s[x:y], c.title), set()).add(c.doc_id)
     return {t for t, docs in docs_of.items() if len(docs) >= min_docs}
 

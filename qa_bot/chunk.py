@@ -153,7 +153,9 @@ def chunk_document(doc: SourceDocument, settings: Settings) -> ChunkResult:
             lead = len(body) - len(body.lstrip())
             spans = [(body_start + lead, body_start + len(body.rstrip()))] if body.strip() else []
         else:
-            spans = split_sentences(doc.text[body_start:sec.end], base=body_start)
+            # (glued stops are left whole here: a chunk groups sentences, and the chunks — with their shipped
+            # vectors — stay those of the indexes already built; the composer splits them when it quotes)
+            spans = split_sentences(doc.text[body_start:sec.end], base=body_start, glued=False)
         if spans:
             plans.append((sec, spans))
     # one tokenizer call for every sentence and heading prefix of the document

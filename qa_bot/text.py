@@ -43,8 +43,22 @@ def _locate(para: str, sent: str, cursor: int) -> tuple[int, int] | None:
     return None
 
 
-def split_sentences(text: str, base: int = 0) -> list[tuple[int, int]]:
-    """Sentence spans (absolute offsets) of ``text``; paragraphs and list items are hard boundaries."""
+# a sentence's full stop with the next sentence glued to it ("… before they show symptoms.Older children …": text
+# scraped from web pages where a line break separated them): a word ending in two lower-case letters, its stop and
+# a capitalised word; not a web address's parts ("www.ClinicalTrials.gov", "Cancer.Net"), nor "vs." or "et al."
+_GLUED_STOP = re.compile(r"(?<!\bwww\.)(?<!\bvs\.)(?<!\bal\.)(?<=[a-z]{2}[.!?])(?=[A-Z][a-z]{2,}\b(?![./@]\w))(?!(?:Net|Gov|Org|Com|Edu)\b)")
+
+
+def _unglued(sentence: str) -> list[tuple[int, int]]:
+    """(start, end) within ``sentence`` of its parts split at glued sentence stops (``_GLUED_STOP``)."""
+    cuts = [m.start() for m in _GLUED_STOP.finditer(sentence)]
+    bounds = [0, *cuts, len(sentence)]
+    return [(a, b) for a, b in zip(bounds, bounds[1:]) if sentence[a:b].strip()]
+
+
+def split_sentences(text: str, base: int = 0, glued: bool = True) -> list[tuple[int, int]]:
+    """Sentence spans (absolute offsets) of ``text``; paragraphs and list items are hard boundaries, and (``glued``)
+    a stop with the next sentence glued to it ("symptoms.Older") is a boundary too."""
     import blingfire
 
     spans: list[tuple[int, int]] = []
@@ -59,7 +73,8 @@ def split_sentences(text: str, base: int = 0) -> list[tuple[int, int]]:
                 loc = _locate(para, sent, cursor) if sent else None
                 if loc is None:
                     continue
-                spans.append((base + pos + loc[0], base + pos + loc[1]))
+                parts = _unglued(para[loc[0]:loc[1]]) if glued else [(0, loc[1] - loc[0])]
+                spans.extend((base + pos + loc[0] + a, base + pos + loc[0] + b) for a, b in parts)
                 cursor = loc[1]
         pos = m.end() if m else len(text)
     return spans

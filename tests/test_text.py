@@ -235,3 +235,32 @@ def test_the_last_item_of_a_flattened_list_is_split_from_the_sentence_after_it()
     assert items[-2:] == ["dry mouth", "Some side effects can be serious."]
     s2 = s.replace("dry mouth Some side effects can be serious.", "pain in the Achilles tendon")
     assert [s2[a:b] for a, b in inline_items(s2)][-1] == "pain in the Achilles tendon"
+
+
+# --- sentences glued at their stop ("symptoms.Older"): scraped pages lose the line break between them ------------
+def test_a_sentence_glued_to_the_previous_stop_is_split_off():
+    from qa_bot.text import split_sentences
+
+    text = ("Most people with flu are contagious for about 1 day before they show symptoms.Older children and adults "
+            "are most contagious during the first 3-4 days. Keep up.Most people recover.")
+    got = [text[a:b] for a, b in split_sentences(text)]
+    assert got == ["Most people with flu are contagious for about 1 day before they show symptoms.",
+                   "Older children and adults are most contagious during the first 3-4 days.", "Keep up.",
+                   "Most people recover."]
+
+
+@pytest.mark.parametrize("text", ["See Cancer.Net or www.ClinicalTrials.gov for trials near you.",
+                                  "Read more at MedlinePlus.gov today.", "Give it i.v. daily, e.g. after meals.",
+                                  "Ask Dr.Smith about it.", "Smith et al.The trial vs.Placebo arm."])
+def test_web_addresses_and_abbreviations_are_no_glued_stops(text):
+    from qa_bot.text import split_sentences
+
+    assert [text[a:b] for a, b in split_sentences(text)] == [text]
+
+
+def test_the_chunker_keeps_a_glued_sentence_whole():
+    """(the chunks, and the vectors shipped for them, stay those of indexes already built: only quoting splits)"""
+    from qa_bot.text import split_sentences
+
+    text = "They show symptoms.Older children are contagious."
+    assert [text[a:b] for a, b in split_sentences(text, glued=False)] == [text]

@@ -3,9 +3,9 @@ temporary index and answer its clinician questions (``questions.jsonl``: ``must_
 
     .venv/bin/python benchmarks/guidelines.py [FOLDER] [--keep DIR | --index-dir DIR] [--verbose]
 
-``--index-dir DIR`` keeps the index in DIR and reuses it on the next run when the documents, ``PIPELINE_VERSION``
-and the reading code (load, PDF, web page, chunk, text modules) are unchanged: only the questions are answered
-(seconds instead of minutes); the ingest figures printed are those of the run that built the index.
+``--index-dir DIR`` keeps the index in DIR and reuses it on the next run when the documents, ``PIPELINE_VERSION``,
+OCR's availability and the reading code (load, PDF, web page, chunk, text modules) are unchanged: only the questions
+are answered (seconds instead of minutes); the ingest figures printed are those of the run that built the index.
 
 Prints:
 * key facts: questions whose every ``must_mention`` regex is in the answer / in its bottom line;
@@ -178,12 +178,14 @@ def shown(s) -> str:
 
 
 def index_key(folder: Path) -> str:
-    """What the index depends on: the documents' bytes, PIPELINE_VERSION and the source of the reading code."""
+    """What the index depends on: the documents' bytes, PIPELINE_VERSION, the source of the reading code and whether
+    OCR is available (an index built without it lacks the scanned pages)."""
     import hashlib
 
     from qa_bot.load import PIPELINE_VERSION
+    from qa_bot.pdf import tesseract_available
 
-    h = hashlib.sha256(f"pipeline {PIPELINE_VERSION}".encode())
+    h = hashlib.sha256(f"pipeline {PIPELINE_VERSION} ocr {tesseract_available()}".encode())
     code = ROOT / "qa_bot"
     for f in [*sorted(folder.iterdir()), *(code / m for m in ("load.py", "pdf.py", "webpage.py", "chunk.py", "text.py")),
               *sorted((code / "parse").glob("*.py"))]:

@@ -46,7 +46,8 @@ def _locate(para: str, sent: str, cursor: int) -> tuple[int, int] | None:
 # a sentence's full stop with the next sentence glued to it ("… before they show symptoms.Older children …": text
 # scraped from web pages where a line break separated them): a word ending in two lower-case letters, its stop and
 # a capitalised word; not a web address's parts ("www.ClinicalTrials.gov", "Cancer.Net"), nor "vs." or "et al."
-_GLUED_STOP = re.compile(r"(?<!\bwww\.)(?<!\bvs\.)(?<!\bal\.)(?<=[a-z]{2}[.!?])(?=[A-Z][a-z]{2,}\b(?![./@]\w))(?!(?:Net|Gov|Org|Com|Edu)\b)")
+_GLUED_STOP = re.compile(r"(?<!\bwww\.)(?<!\bvs\.)(?<!\bal\.)(?<=[a-z]{2}[.!?])"
+                         r"(?=[A-Z][a-z]{2,}\b(?![./@]\w))(?!(?:Net|Gov|Org|Com|Edu)\b)")
 
 
 def _unglued(sentence: str) -> list[tuple[int, int]]:

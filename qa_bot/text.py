@@ -48,12 +48,13 @@ def _locate(para: str, sent: str, cursor: int) -> tuple[int, int] | None:
 # a capitalised word; not a web address's parts ("www.ClinicalTrials.gov", "Cancer.Net"), nor "vs." or "et al."
 _GLUED_STOP = re.compile(r"(?<!\bwww\.)(?<!\bvs\.)(?<!\bal\.)(?<=[a-z]{2}[.!?])"
                          r"(?=[A-Z][a-z]{2,}\b(?![./@]\w))(?!(?:Net|Gov|Org|Com|Edu)\b)")
-
-_GLUE_HINT = re.compile(r"[a-z][.!?][A-Z]")
+_GLUE_HINT = re.compile(r"[a-z][.!?][A-Z]")  # what every glued stop holds: the full pattern runs only where it is
 
 
 def _unglued(sentence: str) -> list[tuple[int, int]]:
     """(start, end) within ``sentence`` of its parts split at glued sentence stops (``_GLUED_STOP``)."""
+    if not _GLUE_HINT.search(sentence):
+        return [(0, len(sentence))]
     cuts = [m.start() for m in _GLUED_STOP.finditer(sentence)]
     bounds = [0, *cuts, len(sentence)]
     return [(a, b) for a, b in zip(bounds, bounds[1:]) if sentence[a:b].strip()]
@@ -71,13 +72,12 @@ def split_sentences(text: str, base: int = 0, glued: bool = True) -> list[tuple[
         para = text[pos:end]
         if para.strip():
             cursor = 0
-            glue = glued and _GLUE_HINT.search(para) is not None  # (the full pattern only where one may be)
             for sent in blingfire.text_to_sentences(para).split("\n"):
                 sent = sent.strip()
                 loc = _locate(para, sent, cursor) if sent else None
                 if loc is None:
                     continue
-                parts = _unglued(para[loc[0]:loc[1]]) if glue else [(0, loc[1] - loc[0])]
+                parts = _unglued(para[loc[0]:loc[1]]) if glued else [(0, loc[1] - loc[0])]
                 spans.extend((base + pos + loc[0] + a, base + pos + loc[0] + b) for a, b in parts)
                 cursor = loc[1]
         pos = m.end() if m else len(text)

@@ -153,6 +153,7 @@ _UNIT = {"h": "hours", "hr": "hours", "hrs": "hours", "d": "days", "wk": "weeks"
          "mo": "months", "m": "months", "y": "years", "yr": "years", "yrs": "years"}
 _ORGANS = r"(?:breast|ovarian|ovary|pancreatic|prostate|lung|colon|colorectal|rectal|cervical|cervix|skin|thyroid|bladder|" \
           r"gastric|stomach|liver|kidney|renal|oral|testicular|endometrial|uterine|esophageal|head and neck)"
+_HEP = re.compile(r"\bhep\.?[\s-]?([A-E])\b", re.I)
 _TOKEN = re.compile(r"(?<![\w/])([A-Za-z][A-Za-z0-9'&-]*(?:/[A-Za-z]*)?)(?![\w])")
 
 
@@ -193,6 +194,8 @@ def expand(question: str, acronyms: bool = True, skip: Callable[[str, str], bool
     q = _EVERY.sub(lambda m: found.setdefault(m.group(0), f"every {m.group(1)} {_UNIT[m.group(2).lower()]}"), q)
     q = _DURATION.sub(lambda m: f"{m.group(1)} {_UNIT.get(m.group(2).lower(), m.group(2))}", q)
     q = re.sub(rf"\b({_ORGANS})\s+ca\b", lambda m: found.setdefault(m.group(0), f"{m.group(1)} cancer"), q, flags=re.I)
+    # "hep C", "hep B": hepatitis by its letter (a bare "hep" may be heparin: left alone)
+    q = _HEP.sub(lambda m: found.setdefault(m.group(0), f"hepatitis {m.group(1).upper()}"), q)
 
     out: list[str] = []
     pos = 0

@@ -30,3 +30,13 @@ def test_ambiguous_abbreviation_needs_context_and_is_never_guessed():
 def test_outside_pregnancy_means_nonpregnant():
     e = shorthand.expand("who should I screen for syphilis outside pregnancy?")
     assert "nonpregnant" in e.text
+
+
+def test_hepatitis_by_its_letter_and_a_bare_hep_left_alone():
+    for q, short, long in [("who should get screened for hep C?", "hep C", "hepatitis C"),
+                           ("hep B vax in adults?", "hep B", "hepatitis B"), ("Hep-C in pregnancy?", "Hep-C", "hepatitis C"),
+                           ("hepC screening", "hepC", "hepatitis C")]:
+        e = shorthand.expand(q)
+        assert e.found[short] == long and long in e.text
+    e = shorthand.expand("hep lock flush after the line?")  # (heparin, as often as hepatitis)
+    assert e.text == "hep lock flush after the line?" and not e.found

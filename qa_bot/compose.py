@@ -287,6 +287,39 @@ def subject_passages(subject: Subject | None, passages: list[Passage]) -> list[P
     return [p for p in passages if p.chunk.doc_id in docs]
 
 
+def _variant_mark(word: str) -> re.Pattern[str]:
+    """``word`` followed by the letter that tells its kinds apart ("hepatitis C", "Vitamin D"): A–E, a lower-case
+    "a" aside (an article: "hepatitis a lot")."""
+    return re.compile(rf"\b{re.escape(word)}(?:\s+|-)(?:(A)|([B-E])|([b-e]))\b(?!['’-])"
+                      r"(?:\s*(?:,|/|\bor\b|\band\b)\s*([A-E])\b)?", re.I)
+
+
+def _marks(pattern: re.Pattern[str], text: str) -> set[str]:
+    """The letters ``pattern`` (``_variant_mark``) finds in ``text``: "hepatitis B or C" gives both."""
+    return {x.upper() for m in pattern.finditer(text) if m.group(1) is None or m.group(1) == "A"
+            for x in (m.group(1) or m.group(2) or m.group(3), m.group(4)) if x}
+
+
+def asked_variant(question: str, subject: Subject | None) -> tuple[str, str] | None:
+    """(the subject's word, the letter the question gives it: "hepatitis C" of "Should pregnant women be screened for
+    hepatitis C?"), or None when it gives none or more than one."""
+    if subject is None or not subject.df:
+        return None
+    word = subject.name.split()[-1]
+    marks = _marks(_variant_mark(word), question)
+    return (word, marks.pop()) if len(marks) == 1 else None
+
+
+def of_another_variant(p: Passage, variant: tuple[str, str]) -> bool:
+    """Whether a passage is about another kind of the subject than the one asked ("Hepatitis B Virus Infection in
+    Pregnant Women" for hepatitis C): its title and headings (else its text) give the subject's word letters, none of
+    them the one asked."""
+    word, mark = variant
+    pattern = _variant_mark(word)
+    marks = _marks(pattern, " ".join([p.chunk.title or "", *p.chunk.heading_path])) or _marks(pattern, p.chunk.text)
+    return bool(marks) and mark not in marks
+
+
 def unspoken(found: Subject | None, passages: list[Passage]) -> bool:
     """Whether the question's subject as found is one it is held to (``strong``), known to the index, and named
     by none of the passages found (their text, title or headings)."""
@@ -610,6 +643,14 @@ class Composer:
         gated, subject = self.gate(question, passages, base, subject, confidence)
         if gated is not None:
             return gated
+        variant = asked_variant(search or standalone, found)
+        if variant is not None:  # "hepatitis C": the passages on hepatitis B are another condition's
+            others = [p for p in passages if of_another_variant(p, variant)]
+            if others:
+                passages = [p for p in passages if p not in others]
+                if not passages:
+                    return _abstain_on(base, others, s, f"None of the passages found speaks of {' '.join(variant)}.")
+                base = base.model_copy(update={"passages": passages})
         wd = self.weigh(question, standalone, passages, search, subject)
         asked, lead, passages, pool, cands, missing = wd.asked, wd.lead, wd.passages, wd.pool, wd.cands, wd.missing
         base = base.model_copy(update={"passages": passages})

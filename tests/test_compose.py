@@ -844,3 +844,27 @@ def test_the_index_is_read_once_per_subject_and_class_in_an_answer():
     assert c.index_saying(asked, duration, subj, [], classes) == [weeks]
     first = len(reads)
     assert c.index_saying(asked, duration, subj, [], classes) == [weeks] and len(reads) == first
+
+
+# --- the kind of a subject its letter names ("hepatitis C"): passages on another kind are another condition's -------
+def test_the_letter_asked_of_a_subject_keeps_the_passages_on_other_kinds_out():
+    from qa_bot.compose import asked_variant, of_another_variant
+
+    subj = Subject(name="hepatitis", term="hepat", words=["hepat"], df=900, strong=False)
+    q = "Should pregnant women be screened for hepatitis C?"
+    assert asked_variant(q, subj) == ("hepatitis", "C")
+    assert asked_variant("Is hepatitis a lot worse in pregnancy?", subj) is None  # (an article, not the letter)
+    assert asked_variant("hepatitis B or C in pregnancy?", subj) is None  # two kinds asked: neither is held to
+    b = _p("Screen all pregnant women at their first prenatal visit.", doc="hbv", title="Hepatitis B Virus Infection "
+           "in Pregnant Women: Screening", score=2.0)
+    c = _p("All pregnant persons should be screened for HCV during each pregnancy.", doc="hcv",
+           title="Hepatitis C Virus Infection in Adolescents and Adults: Screening", score=1.5)
+    general = _p("Hepatitis is an inflammation of the liver.", doc="gen", title="Viral Hepatitis", score=1.0)
+    in_text = _p("Unlike hepatitis B, hepatitis C has no vaccine.", doc="txt", title="Liver infections", score=1.0)
+    assert of_another_variant(b, ("hepatitis", "C")) and not of_another_variant(c, ("hepatitis", "C"))
+    assert not of_another_variant(general, ("hepatitis", "C")) and not of_another_variant(in_text, ("hepatitis", "C"))
+    a = compose(q, q, [b, c, general], _composer().settings, subject=subj)
+    assert not a.abstained and a.sentences[0].text.startswith("All pregnant persons should be screened for HCV")
+    assert {p.chunk.doc_id for p in a.passages} == {"hcv", "gen"}
+    a = compose(q, q, [b], _composer().settings, subject=subj)  # only another kind found: it says which one is missing
+    assert a.abstained and "hepatitis C" in a.abstain_reason

@@ -27,6 +27,7 @@ from .parse.population import (AGE_OR_OLDER as _OLDER, AGE_OR_YOUNGER as _YOUNGE
 from .settings import Settings
 from .shorthand import expand
 from .coverage import aspect_weights, coverage_features, coverage_model, unsaid_words
+from .retrieve import best_passages
 from .scorer import answerable_model, sentence_scorer
 from .subject import STRONG_HEADED, Aspect, asked_aspects, is_name, subject_classes
 from .types import Answer, AnswerSentence, Chunk, Citation, Passage, Subject
@@ -824,13 +825,20 @@ class Composer:
         """The abstentions before composing (the subject first, then retrieval's confidence), and the subject the
         answer is held to."""
         s = self.settings
+        found = subject
         gated, subject = _subject_gate(question, passages, s, base, subject)
         if gated is not None:
             return gated, subject
         conf, reason = confidence
         if conf < s.answer.abstain_threshold or not passages:
-            return _abstained(base, passages, s, f"Abstained: {reason} (confidence {conf:.2f} < "
-                                                 f"{s.answer.abstain_threshold:.2f})."), subject
+            notice = f"{reason} (confidence {conf:.2f} < {s.answer.abstain_threshold:.2f})."
+            if found is not None and found.df and is_name(found.name.split()[-1]) and \
+                    not any(found.named_in(term_set(p.chunk.embed_text)) for p in best_passages(passages)):
+                # the reader is told what is missing: the name asked of
+                who = "The closest pages we found do not" if s.answer.audience == "patient" else \
+                    "The best passages found do not"
+                return _abstain_on(base, passages, s, f"{who} speak of {found.display}.", notice=notice), subject
+            return _abstained(base, passages, s, f"Abstained: {notice}"), subject
         return None, subject
 
     def weigh(self, question: str, standalone: str, passages: list[Passage], search: str | None,

@@ -190,6 +190,12 @@ def title_grams(store, scope: tuple[str, ...] | None) -> dict[tuple[str, ...], i
     return dict(grams)
 
 
+def best_passages(passages: list[Passage], n: int = 3) -> list[Passage]:
+    """The best ``n`` passages retrieved for the question itself (not those added around them): what the confidence
+    reads, and what an abstention for low confidence says does not speak of the subject."""
+    return [p for p in passages if not p.features.get("expanded")][:n]
+
+
 class Retriever:
     def __init__(self, store: StoreReader, settings: Settings, weights: Weights | None = None):
         self.store = store
@@ -563,7 +569,7 @@ class Retriever:
         if unknown and share >= settings.answer.unknown_subject_share:
             return 0.0, (f"no indexed document mentions {', '.join(repr(w) for w in unknown[:3])} "
                          f"({share:.0%} of the question's topic weight)")
-        top = [p for p in passages if not p.features.get("expanded")][:3]
+        top = best_passages(passages)
         q_topic = topic_terms(question)
         covered: set[str] = set()
         for p in top:

@@ -37,6 +37,20 @@ def test_gate_abstains_below_the_confidence_threshold():
     assert c.gate("q", [_p("Gout is treated with colchicine in most adults.")], _base(), None, (0.9, ""))[0] is None
 
 
+def test_a_low_confidence_abstention_names_the_drug_the_best_passages_never_speak_of():
+    zoloft = Subject(name="zoloft", term="zoloft", alternatives=["sertraline"], alt_terms=["sertralin"], df=14)
+    others = [_p("Metoprolol may cause side effects.", doc="m", title="Metoprolol"),
+              _p("Ropinirole may cause side effects.", doc="r", title="Ropinirole")]
+    gated, _ = _composer().gate("what are the side effects of zoloft", others, _base(), zoloft, (0.2, "weak"))
+    assert gated.abstained and gated.abstain_reason.startswith("The best passages found do not speak of zoloft "
+                                                               "(sertraline).")
+    patient = _composer(audience="patient").gate("side effects of zoloft?", others, _base(), zoloft, (0.2, "weak"))[0]
+    assert patient.abstain_reason.startswith("The closest pages we found do not speak of zoloft (sertraline).")
+    named = [_p("Sertraline may cause nausea.", doc="s", title="Sertraline"), *others]
+    gated, _ = _composer().gate("what are the side effects of zoloft", named, _base(), zoloft, (0.2, "weak"))
+    assert gated.abstained and "zoloft" not in gated.abstain_reason  # (named: the standing text alone)
+
+
 def test_asked_weighs_terms_by_the_statistics_passed_in():
     stats = CorpusStats(idf=lambda terms: {t: (5.0 if t == "colchicin" else 1.0) for t in terms})
     a = Composer(Settings(data_dir=Path("/nonexistent-qa-bot-test")), stats).asked(

@@ -579,3 +579,22 @@ def test_a_titled_name_extends_the_word_found_but_never_displaces_a_name_held_to
     assert s.name == "stiff-person syndrome" and s.term == "stiff" and s.words == ["stiff"]
     s = find_subject("Is Ertapenem safe with sleep apnea?", v)
     assert s.name == "Ertapenem" and s.strong
+
+
+def test_contagion_is_stated_by_spread_between_people_not_within_the_body():
+    """Whether it is contagious: a virus or germ spread from person to person, through contact, by mosquitoes states
+    it; a virus's "spread … to facial nerves" or a cancer "spread to the lymph nodes" does not, so "is shingles
+    contagious?" is not led by the herpes zoster oticus page's sentence on its spread to the facial nerves."""
+    from qa_bot.subject import aspects
+
+    contagious = next(a for a in aspects() if a.name == "contagious")
+    for said in ("Shingles is less contagious than chickenpox.", "It can spread from person to person.",
+                 "HIV is spread through unprotected sex.", "The hepatitis C virus spreads through contact with blood.",
+                 "Zika is a virus that is spread by mosquitoes.", "Pinworms spread easily.",
+                 "People with TB disease may spread the bacteria to people with whom they spend many hours."):
+        assert contagious.said_in(said), said
+    for other in ("Herpes zoster oticus, which is caused by the spread of the varicella-zoster virus to facial nerves, "
+                  "is characterized by intense ear pain.", "The cancer has spread to the lymph nodes.",
+                  "It spreads through the blood stream and can affect the lungs.",
+                  "The lesions are spread over a larger area of the body."):
+        assert not contagious.said_in(other), other

@@ -311,14 +311,19 @@ def asked_variant(question: str, subject: Subject | None) -> tuple[str, str] | N
     return (word, marks.pop()) if len(marks) == 1 else None
 
 
-def of_another_variant(p: Passage, variant: tuple[str, str]) -> bool:
-    """Whether a passage is about another kind of the subject than the one asked ("Hepatitis B Virus Infection in
-    Pregnant Women" for hepatitis C): its title and headings (else its text) give the subject's word letters, none of
-    them the one asked."""
+def another_variant(variant: tuple[str, str], *texts: str) -> bool:
+    """Whether a text is about another kind of the subject than the one asked: the first of ``texts`` that gives the
+    subject's word a letter gives it others only ("Hepatitis B Virus Infection in Pregnant Women" for hepatitis C)."""
     word, mark = variant
     pattern = _variant_mark(word)
-    marks = _marks(pattern, " ".join([p.chunk.title or "", *p.chunk.heading_path])) or _marks(pattern, p.chunk.text)
+    marks = next((m for m in (_marks(pattern, t) for t in texts) if m), set())
     return bool(marks) and mark not in marks
+
+
+def of_another_variant(p: Passage, variant: tuple[str, str]) -> bool:
+    """Whether a passage is about another kind of the subject than the one asked: by its title and headings, else
+    its text (``another_variant``)."""
+    return another_variant(variant, " ".join([p.chunk.title or "", *p.chunk.heading_path]), p.chunk.text)
 
 
 def unspoken(found: Subject | None, passages: list[Passage]) -> bool:
@@ -653,6 +658,8 @@ class Composer:
                     return _abstain_on(base, others, s, f"None of the passages found speaks of {' '.join(variant)}.")
                 base = base.model_copy(update={"passages": passages})
         wd = self.weigh(question, standalone, passages, search, subject)
+        if variant is not None:  # nor is a sentence on hepatitis B in a page on hepatitis C
+            wd.cands = [c for c in wd.cands if not another_variant(variant, c.text)]
         asked, lead, passages, pool, cands, missing = wd.asked, wd.lead, wd.passages, wd.pool, wd.cands, wd.missing
         base = base.model_copy(update={"passages": passages})
         # a guideline on the question's topic covers it in sections that need not name the drug asked about; in a

@@ -871,7 +871,8 @@ def test_the_letter_asked_of_a_subject_keeps_the_passages_on_other_kinds_out():
     assert asked_variant("hepatitis B or C in pregnancy?", subj) is None  # two kinds asked: neither is held to
     b = _p("Screen all pregnant women at their first prenatal visit.", doc="hbv", title="Hepatitis B Virus Infection "
            "in Pregnant Women: Screening", score=2.0)
-    c = _p("All pregnant persons should be screened for HCV during each pregnancy.", doc="hcv",
+    c = _p("The USPSTF has made recommendations on screening for hepatitis B virus infection in pregnant persons. "
+           "All pregnant persons should be screened for HCV during each pregnancy.", doc="hcv",
            title="Hepatitis C Virus Infection in Adolescents and Adults: Screening", score=1.5)
     general = _p("Hepatitis is an inflammation of the liver.", doc="gen", title="Viral Hepatitis", score=1.0)
     in_text = _p("Unlike hepatitis B, hepatitis C has no vaccine.", doc="txt", title="Liver infections", score=1.0)
@@ -880,5 +881,6 @@ def test_the_letter_asked_of_a_subject_keeps_the_passages_on_other_kinds_out():
     a = compose(q, q, [b, c, general], _composer().settings, subject=subj)
     assert not a.abstained and a.sentences[0].text.startswith("All pregnant persons should be screened for HCV")
     assert {p.chunk.doc_id for p in a.passages} == {"hcv", "gen"}
+    assert not any("hepatitis B" in x.text for x in a.sentences)  # (nor a sentence on it in a page on hepatitis C)
     a = compose(q, q, [b], _composer().settings, subject=subj)  # only another kind found: it says which one is missing
     assert a.abstained and "hepatitis C" in a.abstain_reason

@@ -27,7 +27,7 @@ from .parse.population import (AGE_OR_OLDER as _OLDER, AGE_OR_YOUNGER as _YOUNGE
 from .settings import Settings
 from .shorthand import expand
 from .coverage import aspect_weights, coverage_features, coverage_model, unsaid_words
-from .retrieve import best_passages
+from .retrieve import UNKNOWN_NAMES, best_passages
 from .scorer import answerable_model, sentence_scorer
 from .subject import STRONG_HEADED, Aspect, asked_aspects, is_name, subject_classes
 from .types import Answer, AnswerSentence, Chunk, Citation, Passage, Subject
@@ -324,6 +324,15 @@ def of_another_variant(p: Passage, variant: tuple[str, str]) -> bool:
     """Whether a passage is about another kind of the subject than the one asked: by its title and headings, else
     its text (``another_variant``)."""
     return another_variant(variant, " ".join([p.chunk.title or "", *p.chunk.heading_path]), p.chunk.text)
+
+
+def _unnamed_by_best(found: Subject | None, passages: list[Passage], reason: str) -> bool:
+    """Whether the question names a drug or condition (``is_name``) the index knows and none of the best passages
+    speaks of it — unless retrieval's reason names it already ("no indexed document mentions 'lipitor'", which the
+    reader is shown)."""
+    return found is not None and bool(found.df) and is_name(found.name.split()[-1]) and \
+        not reason.startswith(UNKNOWN_NAMES) and \
+        not any(found.named_in(term_set(p.chunk.embed_text)) for p in best_passages(passages))
 
 
 def unspoken(found: Subject | None, passages: list[Passage]) -> bool:
@@ -839,9 +848,7 @@ class Composer:
         conf, reason = confidence
         if conf < s.answer.abstain_threshold or not passages:
             notice = f"{reason} (confidence {conf:.2f} < {s.answer.abstain_threshold:.2f})."
-            if found is not None and found.df and is_name(found.name.split()[-1]) and \
-                    not any(found.named_in(term_set(p.chunk.embed_text)) for p in best_passages(passages)):
-                # the reader is told what is missing: the name asked of
+            if _unnamed_by_best(found, passages, reason):  # the reader is told what is missing: the name asked of
                 who = "The closest pages we found do not" if s.answer.audience == "patient" else \
                     "The best passages found do not"
                 return _abstain_on(base, passages, s, f"{who} speak of {found.display}.", notice=notice), subject

@@ -190,6 +190,9 @@ def title_grams(store, scope: tuple[str, ...] | None) -> dict[tuple[str, ...], i
     return dict(grams)
 
 
+UNKNOWN_NAMES = "no indexed document mentions"  # how a confidence reason names the question's unknown words
+
+
 def best_passages(passages: list[Passage], n: int = 3) -> list[Passage]:
     """The best ``n`` passages retrieved for the question itself (not those added around them): what the confidence
     reads, and what an abstention for low confidence says does not speak of the subject."""
@@ -565,9 +568,9 @@ class Retriever:
         share, unknown = self.unknown_subject(question, scope)
         named = [w for w in unknown if looks_like_name(w, question)] if settings.answer.unknown_subject_share < 1 else []
         if named:  # a drug or device no document mentions: passages about other drugs are not its answer
-            return 0.0, f"no indexed document mentions {', '.join(repr(w) for w in named[:3])}"
+            return 0.0, f"{UNKNOWN_NAMES} {', '.join(repr(w) for w in named[:3])}"
         if unknown and share >= settings.answer.unknown_subject_share:
-            return 0.0, (f"no indexed document mentions {', '.join(repr(w) for w in unknown[:3])} "
+            return 0.0, (f"{UNKNOWN_NAMES} {', '.join(repr(w) for w in unknown[:3])} "
                          f"({share:.0%} of the question's topic weight)")
         top = best_passages(passages)
         q_topic = topic_terms(question)

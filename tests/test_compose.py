@@ -49,6 +49,10 @@ def test_a_low_confidence_abstention_names_the_drug_the_best_passages_never_spea
     named = [_p("Sertraline may cause nausea.", doc="s", title="Sertraline"), *others]
     gated, _ = _composer().gate("what are the side effects of zoloft", named, _base(), zoloft, (0.2, "weak"))
     assert gated.abstained and "zoloft" not in gated.abstain_reason  # (named: the standing text alone)
+    # (a reason that names it already, shown to the reader as its note, is not said twice)
+    gated, _ = _composer().gate("zoloft side effects?", others, _base(), zoloft,
+                                (0.0, "no indexed document mentions 'zoloft'"))
+    assert gated.abstained and "zoloft" not in gated.abstain_reason
 
 
 def test_asked_weighs_terms_by_the_statistics_passed_in():

@@ -660,12 +660,10 @@ class Composer:
             return gated
         variant = asked_variant(search or standalone, found)
         if variant is not None:  # "hepatitis C": the passages on hepatitis B are another condition's
-            others = [p for p in passages if of_another_variant(p, variant)]
-            if others:
-                passages = [p for p in passages if p not in others]
-                if not passages:
-                    return _abstain_on(base, others, s, f"None of the passages found speaks of {' '.join(variant)}.")
-                base = base.model_copy(update={"passages": passages})
+            other = [of_another_variant(p, variant) for p in passages]
+            if all(other):
+                return _abstain_on(base, passages, s, f"None of the passages found speaks of {' '.join(variant)}.")
+            passages = [p for p, o in zip(passages, other) if not o]
         wd = self.weigh(question, standalone, passages, search, subject)
         if variant is not None:  # nor is a sentence on hepatitis B in a page on hepatitis C
             wd.cands = [c for c in wd.cands if not another_variant(variant, c.text)]

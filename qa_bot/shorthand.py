@@ -175,8 +175,7 @@ def _sense(short: str, senses: list[Sense], question: str) -> str | None:
 def expand(question: str, acronyms: bool = True, skip: Callable[[str, str], bool] | None = None) -> Expansion:
     """The search text for a clinician's question, and the abbreviations it spelled out (``acronyms=False``:
     upper-case acronyms are left as they are, the rest is still spelled out). ``skip(short, long)``: an acronym
-    the documents themselves mostly use as it is, so spelling it out would only pull the search aside (not asked of
-    one whose sense its context decides: its count in the documents mixes its senses)."""
+    the documents themselves mostly use as it is, so spelling it out would only pull the search aside."""
     found: dict[str, str] = {}
     q = question
 
@@ -214,10 +213,7 @@ def expand(question: str, acronyms: bool = True, skip: Callable[[str, str], bool
                     found.setdefault(p, lf)
         elif tok in ACRONYMS:
             lf = _sense(tok, ACRONYMS[tok], q)
-            # (how often the documents write it short says nothing of an acronym read by its context: "US" is
-            # mostly the United States there, "thyroid US" ultrasonography)
-            by_context = any(cue is not None for long, cue in ACRONYMS[tok] if long == lf)
-            if lf and lf.lower() not in q.lower() and not (skip and not by_context and skip(tok, lf)):
+            if lf and lf.lower() not in q.lower() and not (skip and skip(tok, lf)):
                 rep = f"{tok} ({lf})"
                 found.setdefault(tok, lf)
         elif low in BRANDS:

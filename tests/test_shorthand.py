@@ -40,17 +40,3 @@ def test_hepatitis_by_its_letter_and_a_bare_hep_left_alone():
         assert e.found[short] == long and long in e.text
     e = shorthand.expand("hep lock flush after the line?")  # (heparin, as often as hepatitis)
     assert e.text == "hep lock flush after the line?" and not e.found
-
-
-def test_an_acronym_read_by_its_context_is_spelled_out_though_the_documents_mostly_write_it_short():
-    """``skip`` (the documents write it short: "HTN") is not asked of an acronym whose sense its context decides:
-    the documents' "US" is mostly the United States, so its count says nothing of "thyroid US"."""
-    asked: list[str] = []
-
-    def skip(short: str, long: str) -> bool:
-        asked.append(short)
-        return True
-
-    e = shorthand.expand("why not thyroid US in asx adults — HTN too?", skip=skip)
-    assert e.found["US"] == "ultrasonography" and "US (ultrasonography)" in e.text
-    assert "HTN" not in e.found and asked == ["HTN"]

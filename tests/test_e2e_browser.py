@@ -59,45 +59,78 @@ def browser():
             b.close()
 
 
+class PortTaken(Exception):
+    """The port given to ``streamlit_server`` was taken by another process between choosing it and Streamlit binding
+    it (the suite's processes share the machine): choose another and try again."""
+
+
 @contextmanager
 def streamlit_server(env: dict[str, str], log_path: Path, *, cwd: Path = ROOT, port: int | None = None,
                      host: str = "127.0.0.1") -> Iterator[str]:
     """Start ``streamlit run ui/app.py`` on a free loopback port; wait (bounded) until it is healthy; always stop it.
 
     ``cwd``: where Streamlit looks for ``.streamlit/`` (secrets.toml); ``host``: the name of the loopback address in
-    the URL yielded (``localhost`` where cookies must match a configured origin)."""
-    port = port or free_port()
+    the URL yielded (``localhost`` where cookies must match a configured origin). A port taken before Streamlit binds
+    it: another free one (up to three), or ``PortTaken`` when the caller chose it."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("QA_BOT_")}
     full_env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **env})
+    for attempt in range(3):
+        chosen = port or free_port()
+        proc, log = _start_streamlit(full_env, log_path, cwd, chosen)
+        try:
+            if _wait_healthy(proc, log_path, chosen):
+                break
+        except BaseException:
+            _stop(proc, log)
+            raise
+        _stop(proc, log)  # the port was taken before it bound it
+        if port is not None:
+            raise PortTaken(f"port {port} was taken before streamlit bound it")
+    else:
+        pytest.fail(f"streamlit found no free port in 3 tries:\n{log_path.read_text()[-3000:]}")
+    try:
+        yield f"http://{host}:{chosen}"
+    finally:
+        _stop(proc, log)
+
+
+def _start_streamlit(env: dict[str, str], log_path: Path, cwd: Path, port: int):
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     log = open(log_path, "w")
-    proc = subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://{host}:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not ready after {STARTUP_TIMEOUT_S}s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)  # its own session: only what this test started
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=15)
-        log.close()
+    return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True), log
+
+
+def _wait_healthy(proc, log_path: Path, port: int) -> bool:
+    """True once Streamlit answers its health check; False when it exited because the port was taken; a test
+    failure when it exited for anything else or is not ready in time."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while True:
+        if proc.poll() is not None:
+            text = log_path.read_text()
+            if f"Port {port} is not available" in text:
+                return False
+            pytest.fail(f"streamlit exited with {proc.returncode}:\n{text[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"streamlit not ready after {STARTUP_TIMEOUT_S}s:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.3)
+
+
+def _stop(proc, log) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)  # its own session: only what this test started
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=15)
+    log.close()
 
 
 def _ask(page, question: str, n_answers: int) -> float:

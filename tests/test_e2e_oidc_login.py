@@ -30,7 +30,8 @@ import pytest
 
 from conftest import SEED_QUESTION
 from helpers import free_port
-from test_e2e_browser import ARTIFACTS, _ask, _watch, browser, streamlit_server  # noqa: F401 (browser: a fixture)
+from test_e2e_browser import (ARTIFACTS, PortTaken, _ask, _watch, browser,  # noqa: F401 (browser: a fixture)
+                              streamlit_server)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -210,7 +211,7 @@ def oidc_provider(redirect_uri: str) -> Iterator[FakeOIDCProvider]:
 def _app_dir(tmp_path: Path, provider: FakeOIDCProvider) -> Path:
     """A working directory for ``streamlit run`` whose .streamlit/secrets.toml configures the provider."""
     app_dir = tmp_path / "app"
-    (app_dir / ".streamlit").mkdir(parents=True)
+    (app_dir / ".streamlit").mkdir(parents=True, exist_ok=True)
     (app_dir / ".streamlit" / "secrets.toml").write_text(
         "[auth]\n"
         f'redirect_uri = "{provider.redirect_uri}"\n'
@@ -245,69 +246,84 @@ def _auth_cookies(context) -> dict[str, dict]:
     return {c["name"]: c for c in context.cookies() if c["name"].startswith("_streamlit_user")}
 
 
+@contextmanager
+def _chat_behind_provider(indexed_settings, tmp_path: Path) -> Iterator[tuple[FakeOIDCProvider, str]]:
+    """The fake provider and the chat configured for it, on one port chosen for both (the redirect_uri names it):
+    another port, up to three times, when one is taken before Streamlit binds it."""
+    for _ in range(3):
+        port = free_port()
+        # the browser uses the redirect_uri's host (localhost): Streamlit checks the page's origin against it
+        with oidc_provider(f"http://localhost:{port}/oauth2callback") as provider:
+            app_dir = _app_dir(tmp_path, provider)
+            env = {"QA_BOT_DATA_DIR": str(indexed_settings.data_dir),
+                   "QA_BOT_CORPUS": str(indexed_settings.ingest.corpus[0]),
+                   "QA_BOT_FEEDBACK_DB": str(tmp_path / "feedback.sqlite"), "NO_PROXY": "127.0.0.1,localhost",
+                   "no_proxy": "127.0.0.1,localhost"}  # QA_BOT_UI_LOGIN unset: "auto" finds [auth]
+            try:
+                with streamlit_server(env, tmp_path / "streamlit.log", cwd=app_dir, port=port, host="localhost") as url:
+                    yield provider, url
+                    return
+            except PortTaken:
+                continue
+    pytest.fail("no port for the provider and the chat in 3 tries")
+
+
 def test_oidc_login_in_browser_gates_the_chat_until_signed_in(browser, indexed_settings, tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    # the browser uses the redirect_uri's host (localhost): Streamlit checks the page's origin against it
-    with oidc_provider(f"http://localhost:{port}/oauth2callback") as provider:
-        app_dir = _app_dir(tmp_path, provider)
-        env = {"QA_BOT_DATA_DIR": str(indexed_settings.data_dir), "QA_BOT_CORPUS": str(indexed_settings.ingest.corpus[0]),
-               "QA_BOT_FEEDBACK_DB": str(tmp_path / "feedback.sqlite"), "NO_PROXY": "127.0.0.1,localhost",
-               "no_proxy": "127.0.0.1,localhost"}  # QA_BOT_UI_LOGIN unset: "auto" finds [auth]
-        with streamlit_server(env, tmp_path / "streamlit.log", cwd=app_dir, port=port, host="localhost") as url:
-            context = browser.new_context(viewport={"width": 1280, "height": 1000})
-            page = context.new_page()
-            dialogs = _watch(page)
-            t0 = time.perf_counter()
+    with _chat_behind_provider(indexed_settings, tmp_path) as (provider, url):
+        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+        page = context.new_page()
+        dialogs = _watch(page)
+        t0 = time.perf_counter()
 
-            # 1. before login: opened directly, and after a made-up callback, the page is the login gate only
-            page.goto(url)
-            _login_gate_only(page)
-            page.screenshot(path=str(ARTIFACTS / "ui_oidc_gate.png"))
-            page.goto(f"{url}/oauth2callback?code=made-up&state=made-up")
-            _login_gate_only(page)
-            assert _auth_cookies(context) == {}
-            assert "/token" not in provider.paths()
+        # 1. before login: opened directly, and after a made-up callback, the page is the login gate only
+        page.goto(url)
+        _login_gate_only(page)
+        page.screenshot(path=str(ARTIFACTS / "ui_oidc_gate.png"))
+        page.goto(f"{url}/oauth2callback?code=made-up&state=made-up")
+        _login_gate_only(page)
+        assert _auth_cookies(context) == {}
+        assert "/token" not in provider.paths()
 
-            # 2. "Log in": through the provider and back, signed in, the chat there
-            page.get_by_role("button", name="Log in").click()
-            sidebar = page.get_by_test_id("stSidebar")
-            sidebar.get_by_text(SIGNED_IN).wait_for(timeout=LOGIN_TIMEOUT_MS)
-            page.get_by_test_id("stChatInputTextArea").wait_for(timeout=LOGIN_TIMEOUT_MS)
-            login_s = time.perf_counter() - t0
-            assert page.url.rstrip("/") == url
-            assert provider.errors == []
-            assert _in_order(provider.paths(), ["/.well-known/openid-configuration", "/authorize", "/token", "/jwks"])
-            assert len(provider.id_tokens) == 1 and provider.codes == {}  # the one code was redeemed
-            cookie = _auth_cookies(context)["_streamlit_user"]
-            assert cookie["httpOnly"] and cookie["domain"] == "localhost"
-            assert page.get_by_role("button", name="Log in").count() == 0
+        # 2. "Log in": through the provider and back, signed in, the chat there
+        page.get_by_role("button", name="Log in").click()
+        sidebar = page.get_by_test_id("stSidebar")
+        sidebar.get_by_text(SIGNED_IN).wait_for(timeout=LOGIN_TIMEOUT_MS)
+        page.get_by_test_id("stChatInputTextArea").wait_for(timeout=LOGIN_TIMEOUT_MS)
+        login_s = time.perf_counter() - t0
+        assert page.url.rstrip("/") == url
+        assert provider.errors == []
+        assert _in_order(provider.paths(), ["/.well-known/openid-configuration", "/authorize", "/token", "/jwks"])
+        assert len(provider.id_tokens) == 1 and provider.codes == {}  # the one code was redeemed
+        cookie = _auth_cookies(context)["_streamlit_user"]
+        assert cookie["httpOnly"] and cookie["domain"] == "localhost"
+        assert page.get_by_role("button", name="Log in").count() == 0
 
-            # signed in, the chat answers
-            answer_s = _ask(page, SEED_QUESTION, 1)
-            answer = page.locator("[data-testid=stChatMessage]").nth(1)
-            assert "Bottom line" in answer.get_by_test_id("qa-answer").inner_text()
-            assert "[1]" in answer.get_by_test_id("qa-references").inner_text()
-            page.screenshot(path=str(ARTIFACTS / "ui_oidc_signed_in.png"))
+        # signed in, the chat answers
+        answer_s = _ask(page, SEED_QUESTION, 1)
+        answer = page.locator("[data-testid=stChatMessage]").nth(1)
+        assert "Bottom line" in answer.get_by_test_id("qa-answer").inner_text()
+        assert "[1]" in answer.get_by_test_id("qa-references").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "ui_oidc_signed_in.png"))
 
-            # another browser (no cookie) still gets the gate only
-            other = browser.new_context(viewport={"width": 1280, "height": 1000})
-            other_page = other.new_page()
-            other_page.goto(url)
-            _login_gate_only(other_page)
-            other.close()
+        # another browser (no cookie) still gets the gate only
+        other = browser.new_context(viewport={"width": 1280, "height": 1000})
+        other_page = other.new_page()
+        other_page.goto(url)
+        _login_gate_only(other_page)
+        other.close()
 
-            # 3. "Log out": the provider's end-session endpoint with our id_token, back to the gate, cookie gone
-            with page.expect_navigation(url=re.compile(rf"^{re.escape(url)}/?$"), timeout=LOGIN_TIMEOUT_MS):
-                page.get_by_role("button", name="Log out").click()
-            _login_gate_only(page)
-            logouts = [q for p, q in provider.calls if p == "/logout"]
-            assert len(logouts) == 1 and logouts[0].get("id_token_hint") == provider.id_tokens[0]
-            assert _auth_cookies(context) == {}
-            assert page.locator("[data-testid=stChatMessage]").count() == 0
-            page.reload()
-            _login_gate_only(page)
-            assert provider.errors == []
-            assert dialogs == []
-            context.close()
+        # 3. "Log out": the provider's end-session endpoint with our id_token, back to the gate, cookie gone
+        with page.expect_navigation(url=re.compile(rf"^{re.escape(url)}/?$"), timeout=LOGIN_TIMEOUT_MS):
+            page.get_by_role("button", name="Log out").click()
+        _login_gate_only(page)
+        logouts = [q for p, q in provider.calls if p == "/logout"]
+        assert len(logouts) == 1 and logouts[0].get("id_token_hint") == provider.id_tokens[0]
+        assert _auth_cookies(context) == {}
+        assert page.locator("[data-testid=stChatMessage]").count() == 0
+        page.reload()
+        _login_gate_only(page)
+        assert provider.errors == []
+        assert dialogs == []
+        context.close()
     print(f"\noidc: signed in after {login_s:.1f}s, first answer {answer_s:.1f}s")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from helpers import free_port
 
 from qa_bot.settings import Settings
 
@@ -60,14 +61,6 @@ def test_too_many_messages_and_an_unknown_model_are_refused_without_echo(small_c
     assert "evil-model-name-xyz" not in err["message"]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_a_real_server_times_out_slow_headers_and_refuses_huge_ones(tmp_path):
     import subprocess
@@ -78,7 +71,7 @@ def test_a_real_server_times_out_slow_headers_and_refuses_huge_ones(tmp_path):
 
     from helpers import raw_http
 
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_BOT_")}
     env.update({"QA_BOT_DATA_DIR": str(tmp_path / "data"), "QA_BOT_API_KEYS": KEY,
                 "QA_BOT_API_HEADER_TIMEOUT_S": "1"})

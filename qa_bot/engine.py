@@ -119,15 +119,16 @@ def stream_answer(question: str, history: Sequence[Turn | dict] | None = None, s
         yield StreamEvent("answer", answer=finalize(refused, settings, {"total": (time.perf_counter() - t0) * 1000}))
         return
 
+    retriever = get_retriever(settings)
+    snap = retriever.store.current_snapshot()  # one version of the index for this whole answer (server mode)
     yield StreamEvent("stage", "rewrite")
     t = time.perf_counter()
-    standalone = standalone_question(q, turns, settings)
+    with retriever.store.pinned(snap):
+        standalone = standalone_question(q, turns, settings, lambda x: retriever.names_subject(x, settings))
     timings["rewrite"] = (time.perf_counter() - t) * 1000
 
     yield StreamEvent("stage", "retrieve")
     t = time.perf_counter()
-    retriever = get_retriever(settings)
-    snap = retriever.store.current_snapshot()  # one version of the index for this whole answer (server mode)
     with retriever.store.pinned(snap):
         retrieval = retriever.retrieve(standalone, settings)
     timings["retrieve"] = (time.perf_counter() - t) * 1000

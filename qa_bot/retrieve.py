@@ -489,6 +489,13 @@ class Retriever:
                                                                         if t not in subj.alt_terms)],
                                        "strong": found.strong})
 
+    def names_subject(self, question: str, settings: Settings | None = None) -> bool:
+        """Whether ``question`` names a subject the indexed documents (of the collections it may see) are about and
+        the answer would be held to (``Subject.strong``): a question of its own, not a follow-up."""
+        settings = settings or self.settings
+        subj = self.subject_of(question, _scope(settings.retrieval.collections))
+        return subj is not None and bool(subj.df) and subj.strong
+
     def search_query(self, query: str, settings: Settings | None = None) -> tuple[str, dict[str, str]]:
         """What is searched for ``query``: its acronyms' long forms added (``qa_bot.acronyms``), and those."""
         settings = settings or self.settings

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from .llm import rewrite_question
 from .settings import Settings
@@ -125,12 +126,15 @@ def resolve(question: str, topic: str) -> str:
     return f"{body} ({topic}){end}"
 
 
-def standalone_question(question: str, history: list[Turn], settings: Settings) -> str:
-    """The question to search: the user's question, completed from earlier turns when it depends on them."""
+def standalone_question(question: str, history: list[Turn], settings: Settings,
+                        names_subject: Callable[[str], bool] | None = None) -> str:
+    """The question to search: the user's question, completed from earlier turns when it depends on them.
+    ``names_subject``: whether a question names a subject the index's documents are about ("is shingles
+    contagious?" after a question on hepatitis C is a new question, not a follow-up)."""
     users = [t.content for t in history if t.role == "user" and t.content.strip()]
     if not users:
         return question
-    own = _has_own_subject(question)
+    own = _has_own_subject(question) or (names_subject is not None and names_subject(question))
     terse = len(question.split()) <= 8 and not own
     if not _needs_context(question) and not terse:
         return question
@@ -146,7 +150,7 @@ def standalone_question(question: str, history: list[Turn], settings: Settings) 
     # the previous turns' own standalone forms carry the context forward
     prev = users[-1]
     prev_turns = [t for t in history if not (t.role == "user" and t.content == prev)] if len(users) > 1 else []
-    prev_standalone = standalone_question(prev, prev_turns, settings) if prev_turns else prev
+    prev_standalone = standalone_question(prev, prev_turns, settings, names_subject) if prev_turns else prev
     aspect = _ASPECT.match(_strip_q(question))
     if aspect:
         topic = next((t for t in map(topic_of, [prev_standalone, *reversed(users)]) if t), None)

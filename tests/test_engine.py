@@ -380,3 +380,11 @@ def test_the_same_answer_in_every_process_whatever_its_string_hashing(tmp_path):
         assert r.returncode == 0, r.stderr[-3000:]
         outs.append(json.loads(r.stdout.strip().splitlines()[-1]))
     assert outs[0] == outs[1]
+
+
+def test_a_short_question_on_a_subject_of_its_own_is_not_read_as_a_follow_up(indexed_settings: Settings):
+    """"is snoring dangerous?" after the seed question names a subject documents are about (the index's subject
+    finder, passed to the rewriter by the engine): it is asked as it is, not with the earlier turn's subject."""
+    history = [{"role": "user", "content": SEED_QUESTION}, {"role": "assistant", "content": "…"}]
+    a = answer("is snoring dangerous?", history=history, settings=indexed_settings)
+    assert a.standalone_question == "is snoring dangerous?"

@@ -48,3 +48,16 @@ def test_row9_elliptical_followups_resolve_against_the_earlier_subject(follow_up
     # a chain keeps the subject: "What is the outlook?" then "Is it inherited?"
     chain = history + [Turn(role="user", content="What is the outlook?"), Turn(role="assistant", content="Poor.")]
     assert standalone_question("Is it inherited?", chain, S) == "Is Batten disease inherited?"
+
+
+def test_a_short_question_naming_a_subject_the_documents_are_about_is_no_follow_up(settings):
+    """"is shingles contagious?" after a question on hepatitis C: three words, no name the wording alone shows, but a
+    subject the index's documents are about (``names_subject``, passed in by the engine) — asked as it is."""
+    history = [Turn(role="user", content="Should pregnant women be screened for hep C?"),
+               Turn(role="assistant", content="All pregnant persons should be screened for HCV …")]
+    def names_subject(q: str) -> bool:
+        return "shingles" in q
+
+    assert standalone_question("is shingles contagious?", history, settings, names_subject) == "is shingles contagious?"
+    assert standalone_question("is shingles contagious?", history, settings) != "is shingles contagious?"  # (without)
+    assert "hep C" in standalone_question("is it contagious?", history, settings, names_subject)  # a pronoun: its

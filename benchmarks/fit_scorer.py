@@ -49,6 +49,7 @@ from qa_bot.types import Answer  # noqa: E402
 
 FIT = ("liveqa2017", "mediqa2019", "mediqa2021", "clinician", "unanswerable")
 HELD_OUT = "kqa"
+KQA_DEV = "kqa_dev"  # K-QA's rows 1-50 as a fitting source of the answerability decision (--fit-kqa-dev)
 KQA_STUDIED = 100  # K-QA ids below this (its first 50 rows) were studied; the rest are held out
 CS = (0.03, 0.3, 3.0)
 LAMS = (3.0, 1.0, 0.3, 0.1, 0.03)  # the sentence correction's pull to the hand-set score
@@ -422,10 +423,13 @@ def fit_answerable(recs: list[dict], scorer: dict | None, drop: frozenset[str] =
     k = src == HELD_OUT
     report["kqa_held_out"] = rates(apply(model, X[k], names), y[k], gated[k], model["threshold"])
     report["kqa_held_out_rules_only"] = rates(np.ones(k.sum()), y[k], gated[k], 0.5)
-    # K-QA's rows 1-50 were read while designing the features (development); rows 51-101 never were (held out)
-    first = k & np.array([r["source"] == HELD_OUT and int(r["row"]["id"].split("-")[-1]) < KQA_STUDIED for r in recs])
-    for part, m in (("kqa_rows_1_50", first), ("kqa_rows_51_101", k & ~first)):
+    # K-QA's rows 1-50 were read while designing the features (development; fitted on with --fit-kqa-dev); rows
+    # 51-101 never were (held out)
+    kqa = np.array([r["row"]["id"].startswith(HELD_OUT + "-") for r in recs])
+    first = kqa & np.array([int(r["row"]["id"].split("-")[-1]) < KQA_STUDIED for r in recs])
+    for part, m in (("kqa_rows_1_50", first), ("kqa_rows_51_101", kqa & ~first)):
         report[part] = rates(apply(model, X[m], names), y[m], gated[m], model["threshold"])
+        report[part + "_rules_only"] = rates(np.ones(m.sum()), y[m], gated[m], 0.5)
     return model, report
 
 
@@ -436,6 +440,10 @@ def main() -> int:
     ap.add_argument("--lam", type=float,
                     help="the sentence correction's pull, whatever the folds choose (a comparison)")
     ap.add_argument("--sentences-only", action="store_true", help="fit and write the sentence scorer alone")
+    ap.add_argument("--answerable-only", action="store_true",
+                    help="fit and write the answerability decision alone, over the shipped sentence scorer")
+    ap.add_argument("--fit-kqa-dev", action="store_true",
+                    help="fit the answerability decision on K-QA's rows 1-50 too (rows 51-101 stay held out)")
     ap.add_argument("--drop", default="", help="answerability features left out (comma-separated): a comparison")
     args = ap.parse_args()
     settings = SETTINGS
@@ -447,7 +455,12 @@ def main() -> int:
             args.cache.write_bytes(pickle.dumps((recs, corpus)))
     add_hand(recs + corpus)
     corpus_sources = [r["source"] for r in corpus]
-    scorer, s_report = fit_sentences(recs + corpus, settings, args.lam)
+    if args.answerable_only:  # the shipped sentence scorer scores the sentences; it is not refitted
+        shipped = json.loads((ROOT / "qa_bot" / "data" / "sentence_scorer.json").read_text(encoding="utf-8"))
+        scorer, s_report = {k: shipped[k] for k in ("coef", "mean", "scale", "intercept", "gain", "offset")
+                            if k in shipped}, shipped.get("report", {})
+    else:
+        scorer, s_report = fit_sentences(recs + corpus, settings, args.lam)
     if args.sentences_only:
         print(json.dumps({"sentence_scorer": s_report}, indent=1))
         if args.write:
@@ -456,12 +469,21 @@ def main() -> int:
             (ROOT / "qa_bot" / "data" / "sentence_scorer.json").write_text(
                 json.dumps({**meta, **scorer, "report": s_report}, indent=1) + "\n", encoding="utf-8")
         return 0
+    if args.fit_kqa_dev:  # K-QA's development rows (1-50) become a fitting source; rows 51-101 stay held out
+        for r in recs:
+            if r["source"] == HELD_OUT and int(r["row"]["id"].split("-")[-1]) < KQA_STUDIED:
+                r["source"] = KQA_DEV
     answerable, a_report = fit_answerable(recs, scorer if Settings().composer.fitted else None,
                                           frozenset(filter(None, args.drop.split(","))))
     print(json.dumps({"sentence_scorer": s_report, "answerable": a_report}, indent=1))
     if args.write:
-        meta = {"fitted_by": "benchmarks/fit_scorer.py", "sources": list(FIT), "held_out": HELD_OUT}
-        for name, model, rep in (("sentence_scorer", scorer, s_report), ("answerable", answerable, a_report)):
+        fitted = [("answerable", answerable, a_report)]
+        if not args.answerable_only:
+            fitted.insert(0, ("sentence_scorer", scorer, s_report))
+        for name, model, rep in fitted:
+            sources = list(FIT) + ([KQA_DEV] if name == "answerable" and args.fit_kqa_dev else [])
+            meta = {"fitted_by": "benchmarks/fit_scorer.py", "sources": sources,
+                    "held_out": f"{HELD_OUT} rows 51-101" if KQA_DEV in sources else HELD_OUT}
             (ROOT / "qa_bot" / "data" / f"{name}.json").write_text(
                 json.dumps({**meta, **model, "report": rep}, indent=1) + "\n", encoding="utf-8")
     return 0

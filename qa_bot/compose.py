@@ -25,7 +25,7 @@ from .parse.injection import INSTRUCTION as INSTRUCTION_LIKE
 from .parse.population import (AGE_OR_OLDER as _OLDER, AGE_OR_YOUNGER as _YOUNGER,  # noqa: F401 - read by tests
                                AGE_RANGE as _RANGE, PATIENT_DESCRIPTOR, age_ranges, population_match)
 from .settings import Settings
-from .shorthand import expand
+from .shorthand import expand, generic_name
 from .coverage import aspect_weights, coverage_features, coverage_model, unsaid_words
 from .retrieve import UNKNOWN_NAMES, best_passages
 from .scorer import answerable_model, sentence_scorer
@@ -495,7 +495,9 @@ def _subject_gate(question: str, passages: list[Passage], settings: Settings, ba
         if settings.answer.unknown_subject_share >= 1:  # unknown-subject abstention turned off
             return None, None
         who = "Our documents do not mention" if settings.answer.audience == "patient" else "No indexed document mentions"
-        return _abstain_on(base, passages, settings, f"{who} {subject.name}.",
+        generic = generic_name(subject.name)  # "Keflex (cephalexin)": the drug, by the name documents would use
+        named = f"{subject.name} ({generic})" if generic and generic not in subject.name.lower() else subject.name
+        return _abstain_on(base, passages, settings, f"{who} {named}.",
                            notice=f"no indexed document mentions '{subject.name.lower()}'."), subject
     if not subject_passages(subject, passages):
         if subject.headed >= STRONG_HEADED and is_name(subject.name.split()[-1]):

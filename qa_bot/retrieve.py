@@ -554,13 +554,22 @@ class Retriever:
                 continue
             d = df.get(term, 0)
             if d == 0:
-                d = _near_df(term, common, df)
+                d = _near_df(term, common, df) or self._generic_df(word, df)
                 if d == 0:
                     unknown[term] = word
             weight[term] = _idf(n, d)
         total = math.fsum(weight.values())
         share = math.fsum(weight[t] for t in unknown) / total if total else 0.0
         return share, list(unknown.values())
+
+    @staticmethod
+    def _generic_df(word: str, df: dict[str, int]) -> int:
+        """How many chunks hold the generic name of the drug whose brand ``word`` is ("valtrex": valacyclovir's);
+        0 when it is none or the documents do not name it."""
+        generic = shorthand.generic_name(word)
+        if not generic:
+            return 0
+        return min((df.get(t, 0) for t in stem_words(generic.split())), default=0)
 
     def confidence(self, question: str, passages: list[Passage], settings: Settings | None = None,
                    subject: Subject | None = None) -> tuple[float, str]:

@@ -15,8 +15,11 @@ the corpus's own definitions (``qa_bot.acronyms``) cover what is specific to the
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from .parse.population import AGE_SEX as _AGE_SEX, PACK_YEARS as _PACK
 
@@ -121,30 +124,48 @@ WORDS: dict[str, str] = {
     "sz": "seizure", "szs": "seizures", "ppd": "tuberculin skin test", "ivdu": "injection drug use",
     "pwid": "people who inject drugs", "etoh": "alcohol",
 }
-# brand names → generic names (the documents name drugs generically)
-BRANDS: dict[str, str] = {
-    "medrol": "methylprednisolone corticosteroid", "dosepak": "corticosteroid", "tylenol": "acetaminophen",
-    "advil": "ibuprofen", "motrin": "ibuprofen", "aleve": "naproxen", "lasix": "furosemide",
-    "coumadin": "warfarin", "eliquis": "apixaban", "xarelto": "rivaroxaban", "plavix": "clopidogrel",
-    "lipitor": "atorvastatin", "zocor": "simvastatin", "crestor": "rosuvastatin", "synthroid": "levothyroxine",
-    "glucophage": "metformin", "zoloft": "sertraline", "prozac": "fluoxetine", "lexapro": "escitalopram",
-    "celexa": "citalopram", "wellbutrin": "bupropion", "zyban": "bupropion", "chantix": "varenicline",
-    "xanax": "alprazolam", "valium": "diazepam", "ativan": "lorazepam", "ambien": "zolpidem",
-    "flexeril": "cyclobenzaprine", "neurontin": "gabapentin", "lyrica": "pregabalin", "ultram": "tramadol",
-    "percocet": "oxycodone acetaminophen", "vicodin": "hydrocodone acetaminophen", "norco": "hydrocodone",
-    "oxycontin": "oxycodone", "suboxone": "buprenorphine naloxone", "narcan": "naloxone",
-    "depo-provera": "depot medroxyprogesterone acetate", "augmentin": "amoxicillin clavulanate",
-    "bactrim": "trimethoprim sulfamethoxazole", "cipro": "ciprofloxacin", "zithromax": "azithromycin",
-    "z-pak": "azithromycin", "zpak": "azithromycin", "keflex": "cephalexin", "tamiflu": "oseltamivir",
-    "epipen": "epinephrine", "ventolin": "albuterol", "proair": "albuterol", "spiriva": "tiotropium",
-    "advair": "fluticasone salmeterol", "prilosec": "omeprazole", "nexium": "esomeprazole",
-    "zofran": "ondansetron", "fosamax": "alendronate", "evista": "raloxifene", "premarin": "conjugated estrogens",
-    "truvada": "tenofovir disoproxil fumarate emtricitabine", "descovy": "tenofovir alafenamide emtricitabine",
-    "ozempic": "semaglutide", "wegovy": "semaglutide", "mounjaro": "tirzepatide", "zepbound": "tirzepatide",
-    "jardiance": "empagliflozin", "farxiga": "dapagliflozin", "januvia": "sitagliptin", "humira": "adalimumab",
-    "adderall": "amphetamine", "ritalin": "methylphenidate", "paxlovid": "nirmatrelvir ritonavir",
-    "lovenox": "enoxaparin", "toradol": "ketorolac", "benadryl": "diphenhydramine", "claritin": "loratadine",
-}
+# brand names → generic names (the documents name drugs generically): the drug dictionary of the
+# drug-named-entity-recognition package (DrugBank open data, MedlinePlus, MeSH, NHS), held to the drugs that have a
+# MedlinePlus monograph, and ``data/brands.toml`` for the brands it lacks (each with its source)
+BRANDS_FILE = Path(__file__).parent / "data" / "brands.toml"
+BRAND_MAX_ZIPF = 3.3  # a word at least this frequent in general English ("armour", "generics") is not read as a brand
+_BRAND_WORD = re.compile(r"[a-z][a-z-]{3,}")
+
+
+@cache
+def _listed_brands() -> dict[str, str]:
+    with BRANDS_FILE.open("rb") as f:
+        return {k.lower(): v["generic"] for k, v in tomllib.load(f).items()}
+
+
+@cache
+def _dictionary_generic(word: str) -> str | None:
+    from drug_named_entity_recognition import find_drugs  # a 100,000-name dictionary, loaded on first use (~2 s)
+
+    found = [d for d, _, _ in find_drugs([word], is_ignore_case=True)]
+    names = {d["name"].lower() for d in found if d.get("medline_plus_id") and d.get("name")}
+    return names.pop() if len(names) == 1 else None
+
+
+@cache
+def generic_name(word: str) -> str | None:
+    """The generic name of the drug whose brand (or other) name ``word`` is ("valtrex" → "valacyclovir"), else
+    None: an everyday English word, a generic name itself and a name of several drugs are not resolved."""
+    low = word.lower()
+    if low in _listed_brands():
+        return _listed_brands()[low]
+    if not _BRAND_WORD.fullmatch(low) or low in WORDS or word in ACRONYMS:
+        return None
+    from wordfreq import zipf_frequency
+
+    if zipf_frequency(low, "en") >= BRAND_MAX_ZIPF or (low.endswith("s") and zipf_frequency(low[:-1], "en")
+                                                          >= BRAND_MAX_ZIPF):  # an English plural: "generics"
+        return None
+    generic = _dictionary_generic(low)
+    if not generic or generic == low or low in generic.split():
+        return None
+    return re.sub(r",? and |, |/", " ", generic)
+
 
 _NONPREGNANT = re.compile(r"\b(?:outside(?: of)? pregnancy|not pregnant|non-pregnant)\b", re.I)
 _EVERY = re.compile(r"\bq\s?(\d+)\s?(h|hr|hrs|d|wk|w|mo|m|y|yr|yrs)\b", re.I)
@@ -216,9 +237,11 @@ def expand(question: str, acronyms: bool = True, skip: Callable[[str, str], bool
             if lf and lf.lower() not in q.lower() and not (skip and skip(tok, lf)):
                 rep = f"{tok} ({lf})"
                 found.setdefault(tok, lf)
-        elif low in BRANDS:
-            rep = f"{tok} ({BRANDS[low]})"
-            found.setdefault(tok, BRANDS[low])
+        elif (generic := generic_name(tok)) and generic not in q[m.end():m.end() + len(generic) + 3].lower() \
+                and generic not in found.values() and not (skip and skip(tok, generic)):
+            # (not when the question glosses it itself, nor twice: "medrol dosepak")
+            rep = f"{tok} ({generic})"
+            found.setdefault(tok, generic)
         elif "-" in tok and tok.split("-")[0].lower() in WORDS:  # "avg-risk"
             head = tok.split("-")[0]
             rep = WORDS[head.lower()] + tok[len(head):]

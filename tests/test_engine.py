@@ -132,6 +132,8 @@ def test_unknown_subject_share_misspellings_and_doses(indexed_settings: Settings
     # a misspelling within the edit budget of an indexed word is known; a dose is not a topic word
     assert r.unknown_subject("What are the symptoms of Nooman syndrome?") == (0.0, [])
     assert r.unknown_subject("Is 20mg of aspirin safe after a stroke?")[1] == []
+    # a brand no document names is known when the documents name its generic ("Ecotrin": aspirin)
+    assert r.unknown_subject("Is Ecotrin safe after a stroke?") == (0.0, [])
     # one unknown word among several known topic words stays below the threshold: the question is answered
     question = SEED_QUESTION + " My neurologist is Dr Zzyzxqw."
     share, words = r.unknown_subject(question)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qa_bot import shorthand
+from qa_bot.shorthand import expand, generic_name
 
 
 # --- shorthand ---------------------------------------------------------------------------------------
@@ -40,3 +41,36 @@ def test_hepatitis_by_its_letter_and_a_bare_hep_left_alone():
         assert e.found[short] == long and long in e.text
     e = shorthand.expand("hep lock flush after the line?")  # (heparin, as often as hepatitis)
     assert e.text == "hep lock flush after the line?" and not e.found
+
+
+def test_brand_names_resolve_through_the_drug_dictionary():
+    # brands no hand list of this project names: the drug dictionary's (MedlinePlus drugs)
+    assert generic_name("Valtrex") == "valacyclovir"
+    assert generic_name("buspar") == "buspirone"
+    assert generic_name("Robaxin") == "methocarbamol"
+    assert generic_name("Accutane") == "isotretinoin"
+    assert generic_name("imodium") == "loperamide"
+    # the brands it lacks come from data/brands.toml, each with its source
+    assert generic_name("Augmentin") == "amoxicillin clavulanate"
+    assert generic_name("z-pak") == "azithromycin"
+    # a generic name, an everyday English word and an English plural are not brands
+    assert generic_name("loperamide") is None
+    assert generic_name("armour") is None and generic_name("generics") is None
+    assert generic_name("today") is None
+
+
+def test_brand_listed_file_gives_every_entry_a_source():
+    import tomllib
+
+    from qa_bot.shorthand import BRANDS_FILE
+
+    entries = tomllib.loads(BRANDS_FILE.read_text(encoding="utf-8"))
+    assert entries and all(set(e) == {"generic", "source"} and e["source"].strip() for e in entries.values())
+
+
+def test_brand_expanded_unless_glossed_or_the_documents_use_it_more():
+    e = expand("Is it ok to take Imodium long term?")
+    assert e.text == "Is it ok to take Imodium (loperamide) long term?" and e.found == {"Imodium": "loperamide"}
+    assert expand("Is Tylenol (acetaminophen) safe?").text == "Is Tylenol (acetaminophen) safe?"
+    kept = expand("Is Imodium safe?", skip=lambda short, long: short == "Imodium")
+    assert kept.text == "Is Imodium safe?" and not kept.found

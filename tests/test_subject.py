@@ -95,6 +95,8 @@ def test_everyday_words_are_not_the_subject():
     ("What causes swimmer's ear?", {"cause"}),
     ("How do you get impetigo?", {"cause"}),
     ("How do I get tested for hepatitis C?", set()),  # how one gets it tested (diagnosis), not how one gets it
+    ("Is naproxen fine to take with the warfarin?", {"interaction"}),
+    ("Can I keep taking it with my other pills?", {"interaction"}),
 ])
 def test_aspects_asked(q, names):
     assert {a.name for a in asked_aspects(q)} == names
@@ -117,6 +119,13 @@ def test_unknown_subject_abstains_by_name():
     assert a.abstained and "No indexed document mentions Buspar" in a.abstain_reason
     assert "no indexed document mentions 'buspar'" in a.notice
     assert not a.sentences and a.related  # the passages are related reading, labelled as not the answer
+
+
+def test_unknown_brand_abstains_by_its_brand_and_generic_names():
+    p = _p("Ibuprofen may upset the stomach when taken for a long time.", "d1", "Ibuprofen")
+    a = compose("What is the dose of Keflex for a UTI?", "What is the dose of Keflex for a UTI?", [p], _settings(),
+                subject=Subject(name="Keflex", term="keflex", df=0, strong=True))
+    assert a.abstained and "No indexed document mentions Keflex (cephalexin)." in a.abstain_reason
 
 
 def test_passages_about_another_drug_are_not_the_answer():

@@ -323,10 +323,12 @@ def warm_up(settings: Settings, keyring: KeyRing, warm: _Warmup) -> None:
     """Load the index and the model by answering a test question (once per key scope, for its statistics); the
     outcome lands in ``warm`` (``/readyz`` reads it)."""
     from .engine import answer
+    from .shorthand import load_drug_dictionary
 
     t = time.perf_counter()
     try:
         answer(WARMUP_QUESTION, [], settings)
+        load_drug_dictionary()
         for scope in {k.collections for k in keyring.keys() if k.collections}:  # each key scope's statistics
             answer(WARMUP_QUESTION, [], settings, collections=sorted(scope))
     except QABotError as e:

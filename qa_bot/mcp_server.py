@@ -118,9 +118,11 @@ def warm_up(settings: Settings) -> threading.Thread:
     them (a failure is left for that call to report)."""
     def run() -> None:
         from qa_bot.engine import search
+        from qa_bot.shorthand import load_drug_dictionary
 
         try:
             search(WARMUP_QUESTION, settings)
+            load_drug_dictionary()
         except Exception as e:  # noqa: BLE001
             log.warning("warm-up failed: %s", type(e).__name__)
 

@@ -147,6 +147,11 @@ def _dictionary_generic(word: str) -> str | None:
     return names.pop() if len(names) == 1 else None
 
 
+def load_drug_dictionary() -> None:
+    """Load the drug dictionary now (a server's warm-up), not on the first question naming a brand."""
+    _dictionary_generic("valtrex")
+
+
 @cache
 def generic_name(word: str) -> str | None:
     """The generic name of the drug whose brand (or other) name ``word`` is ("valtrex" → "valacyclovir"), else

@@ -426,7 +426,7 @@ def fit_answerable(recs: list[dict], scorer: dict | None, drop: frozenset[str] =
     # K-QA's rows 1-50 were read while designing the features (development; fitted on with --fit-kqa-dev); rows
     # 51-101 never were (held out)
     kqa = np.array([r["row"]["id"].startswith(HELD_OUT + "-") for r in recs])
-    first = kqa & np.array([int(r["row"]["id"].split("-")[-1]) < KQA_STUDIED for r in recs])
+    first = np.array([bool(k) and int(r["row"]["id"].split("-")[-1]) < KQA_STUDIED for k, r in zip(kqa, recs)])
     for part, m in (("kqa_rows_1_50", first), ("kqa_rows_51_101", kqa & ~first)):
         report[part] = rates(apply(model, X[m], names), y[m], gated[m], model["threshold"])
         report[part + "_rules_only"] = rates(np.ones(m.sum()), y[m], gated[m], 0.5)

@@ -138,11 +138,23 @@ def _listed_brands() -> dict[str, str]:
         return {k.lower(): v["generic"] for k, v in tomllib.load(f).items()}
 
 
+BRAND_MIN_SIMILARITY = 0.8  # a misspelt name ("valtrx", "imodiam") is read as the dictionary's name this close to it
+
+
 @cache
 def _dictionary_generic(word: str) -> str | None:
+    """The generic name the dictionary gives ``word``: written as it lists it, else misspelt (a word general English
+    does not know: its trigram match, held to a name of the same first letter and at least BRAND_MIN_SIMILARITY in
+    edit similarity). A name the documents themselves use more is not searched by its generic (``expand``'s skip)."""
     from drug_named_entity_recognition import find_drugs  # a 100,000-name dictionary, loaded on first use (~2 s)
+    from rapidfuzz.distance import Levenshtein
+    from wordfreq import zipf_frequency
 
     found = [d for d, _, _ in find_drugs([word], is_ignore_case=True)]
+    if not found and len(word) >= 5 and not zipf_frequency(word, "en"):  # (a word general English does not know)
+        found = [d for d, _, _ in find_drugs([word], is_ignore_case=True, is_fuzzy_match=True)
+                 if (v := d.get("match_variant") or "")[:1] == word[:1]
+                 and Levenshtein.normalized_similarity(word, v) >= BRAND_MIN_SIMILARITY]
     names = {d["name"].lower() for d in found if d.get("medline_plus_id") and d.get("name")}
     return names.pop() if len(names) == 1 else None
 

@@ -53,6 +53,9 @@ def test_brand_names_resolve_through_the_drug_dictionary():
     # the brands it lacks come from data/brands.toml, each with its source
     assert generic_name("Augmentin") == "amoxicillin clavulanate"
     assert generic_name("z-pak") == "azithromycin"
+    # misspelt: the dictionary's name of the same first letter, close in spelling; a misspelt disease is no drug
+    assert generic_name("valtrx") == "valacyclovir" and generic_name("imodiam") == "loperamide"
+    assert generic_name("diabetis") is None and generic_name("migrane") is None and generic_name("hepatits") is None
     # a generic name, an everyday English word and an English plural are not brands
     assert generic_name("loperamide") is None
     assert generic_name("armour") is None and generic_name("generics") is None

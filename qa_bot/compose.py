@@ -1099,6 +1099,8 @@ class Composer:
         # nor is a list's item quoted without its lead-in ("hunger - dizziness or shakiness - confusion …")
         from_lead = [c for c in from_lead if not is_list_item(c.text)] or \
             [c for c in cands if not is_list_item(c.text)] or from_lead
+        # nor a sentence on the case the question rules out ("Penicillin allergy: …" when "no allergy" was said)
+        from_lead = [c for c in from_lead if not c.features.get("opposite")] or from_lead
         recs = [c for c in from_lead if c.is_rec]
         best_any = max(from_lead, key=lambda c: c.score)
         # a recommendation statement leads over a better sentence; a recommending sentence elsewhere (a rationale's

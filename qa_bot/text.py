@@ -468,8 +468,28 @@ def _with_positions(question: str) -> tuple[str, dict[str, tuple[int, ...]]]:
     return q, {k: tuple(m.end() for m in rx.finditer(q)) for k, rx in _WITH_AT.items()}
 
 
-def contradicts(question: str, sentence: str) -> bool:
-    """The sentence is about the opposite case of the question's: "migraine with aura" asked, "Without aura" said."""
+# a case the question rules out: "no allergy", "without diabetes", "non-smoker" (a word of 4+ letters)
+_RULED_OUT = re.compile(r"\b(?:no|without|non-?)\s*([a-z][a-z-]{3,})(?:\s+([a-z][a-z-]{2,}))?", re.I)
+
+
+@lru_cache(maxsize=1024)
+def _ruled_out(question: str) -> tuple[re.Pattern, ...]:
+    """For each case the question rules out, a pattern of a sentence stating that case: a case label ("Penicillin
+    allergy: clarithromycin", a table row) or "with/if/who have … allergy" (not the sentence's own "no allergy")."""
+    out = []
+    for m in _RULED_OUT.finditer(question):
+        if m.group(1).lower() in CLAIM_STOP:  # ("no other": no case)
+            continue
+        # the case is its word ("no allergy —") or its two words ("no penicillin allergy": not penicillin itself)
+        two = m.group(2) and m.group(2).lower() not in CLAIM_STOP
+        w = re.escape((f"{m.group(1)} {m.group(2)}" if two else m.group(1)).lower().rstrip("s"))
+        out.append(re.compile(rf"(?<!\bno )(?<!\bnon-)(?<!\bnon )(?<!\bwithout )\b(?:\w+ )?{w}\w*\s*:"
+                              rf"|\b(?:with|if|who (?:have|has))\s+(?:(?!no\b|not\b|without\b)\w+\s+){{0,2}}{w}", re.I))
+    return tuple(out)
+
+
+def with_without(question: str, sentence: str) -> bool:
+    """The sentence says "without X" where the question says "with X" (not "without X"), or the reverse."""
     q, at = _with_positions(question or "")
     for said, asked in (("without", "with"), ("with", "without")):
         for m in _WITH_WORD[said].finditer(sentence or ""):
@@ -477,6 +497,12 @@ def contradicts(question: str, sentence: str) -> bool:
             if any(q.startswith(w, i) for i in at[asked]) and not any(q.startswith(w, i) for i in at[said]):
                 return True
     return False
+
+
+def contradicts(question: str, sentence: str) -> bool:
+    """The sentence is about the opposite case of the question's: "migraine with aura" asked, "Without aura" said;
+    "no allergy" asked, "Penicillin allergy: clarithromycin" or "in people with a penicillin allergy" said."""
+    return with_without(question, sentence) or any(rx.search(sentence or "") for rx in _ruled_out(question or ""))
 
 
 def expects_quantity(question: str) -> bool:

@@ -888,3 +888,14 @@ def test_the_letter_asked_of_a_subject_keeps_the_passages_on_other_kinds_out():
     assert not any("hepatitis B" in x.text for x in a.sentences)  # (nor a sentence on it in a page on hepatitis C)
     a = compose(q, q, [b], _composer().settings, subject=subj)  # only another kind found: it says which one is missing
     assert a.abstained and "hepatitis C" in a.abstain_reason
+
+
+def test_the_case_the_question_rules_out_never_leads_for_answering_more_of_it():
+    """"no allergy" was said: the penicillin-allergy row, though it states the dose and the course length and shares
+    more of the question's words, is the other case; the first-choice row leads."""
+    q = "acute sore throat, adult, no penicillin allergy — antibiotic, dose and duration?"
+    allergy = "Penicillin allergy: clarithromycin for acute sore throat in adults, 250 mg to 500 mg twice daily for 5 days."
+    first = "First choice: phenoxymethylpenicillin, 500 mg four times daily."
+    p = _p(f"{first} {allergy}", "amr", "Antimicrobial prescribing: acute sore throat", doc_type="guideline")
+    a = compose(q, q, [p], _composer().settings)
+    assert a.sentences and a.sentences[0].text == first

@@ -121,7 +121,7 @@ def test_sentence_locator_finds_what_the_whitespace_regex_finds(para, words, cur
 def test_with_without_check_matches_its_regex_form(q, s):
     import re
 
-    from qa_bot.text import contradicts
+    from qa_bot.text import with_without
 
     question, sentence = "".join(w + sp for w, sp in q), "".join(w + sp for w, sp in s)
 
@@ -133,7 +133,21 @@ def test_with_without_check_matches_its_regex_form(q, s):
                                                                                    re.I):
                     return True
         return False
-    assert contradicts(question, sentence) == reference()
+    assert with_without(question, sentence) == reference()
+
+
+def test_a_case_the_question_rules_out_is_the_opposite_case():
+    from qa_bot.text import contradicts
+
+    q = "sore throat, adult, no allergy — antibiotic, dose?"
+    assert contradicts(q, "Medicine: Penicillin allergy: clarithromycin; Doses Adult: 250mg to 500mg BD")
+    assert contradicts(q, "In people with a penicillin allergy, offer clarithromycin.")
+    assert not contradicts(q, "Medicine: First choice: phenoxymethylpenicillin; Doses Adult: 500mg QDS")
+    assert not contradicts(q, "Patients with no allergy should be offered penicillin.")
+    q = "62M, no symptoms — screen?"
+    assert contradicts(q, "Adults with new respiratory symptoms need spirometry.")
+    assert not contradicts(q, "Screen adults with or without symptoms.")
+    assert not contradicts("is there no other way?", "Other options: see below.")  # (a function word: no case)
 
 
 def test_a_list_item_without_its_lead_in_is_recognised():

@@ -418,9 +418,18 @@ def _resolve(question: str, cands: list[Cand], i: int, term: str, gloss: list[st
     """(the indexed term candidate ``i`` stands for, its chunk count — 0: none —, the term as written or glossed):
     itself; else the indexed word of its gloss ("Buspar (buspirone)"); else the indexed word it is misspelt from."""
     d = vocab.df.get(term, 0)
-    if d:
+    glossed = [(g, vocab.df.get(g, 0)) for g in (stem_words(gloss) if gloss else [])]
+    # (a word in a single chunk is no spelling the index uses: its gloss names it as the documents do, "synthroid
+    # (levothyroxine)")
+    if d >= 2 or (d and not any(gd > d for _, gd in glossed)):
         return term, d, term
-    for g in stem_words(gloss) if gloss else []:
+    for g, gd in glossed:
+        if gd:
+            return g, gd, g
+    from .shorthand import generic_name  # a brand the question does not gloss ("medrol dosepak": methylprednisolone)
+
+    generic = generic_name(cands[i][1])
+    for g in stem_words(generic.split()) if generic else []:
         if vocab.df.get(g, 0):
             return g, vocab.df[g], g
     near = _respelt(question, cands, i, term, vocab)

@@ -607,3 +607,31 @@ def test_contagion_is_stated_by_spread_between_people_not_within_the_body():
                   "It spreads through the blood stream and can affect the lungs.",
                   "The lesions are spread over a larger area of the body."):
         assert not contagious.said_in(other), other
+
+
+def test_a_brand_in_one_chunk_is_read_by_its_indexed_gloss():
+    """"synthroid (levothyroxine)": the brand is in a single chunk (no spelling the index uses), the generic in 19:
+    the subject is the generic, held to, under the name asked — not "weight loss", which titles name."""
+    v = _vocab_of({"synthroid": 1, "levothyroxin": 19, "weight": 1700, "loss": 3100, "caus": 3000},
+                  headed={"weight": 0.05})
+    s = find_subject("Does synthroid (levothyroxine) cause weight loss?", v)
+    assert s is not None and s.term == "levothyroxin" and s.name.lower() == "synthroid" and s.strong
+
+
+def test_a_brand_the_question_does_not_gloss_is_read_by_its_generic():
+    # "imodium" is in no chunk and the question gives no generic: the drug dictionary's is indexed
+    v = _vocab_of({"loperamid": 15, "long": 4000, "term": 3000})
+    s = find_subject("Is it okay to take imodium long term?", v)
+    assert s is not None and s.term == "loperamid" and s.df == 15
+
+
+def test_every_brand_the_former_hand_list_named_still_resolves():
+    from qa_bot.shorthand import generic_name
+
+    former = ("medrol dosepak tylenol advil motrin aleve lasix coumadin eliquis xarelto plavix lipitor zocor crestor "
+              "synthroid glucophage zoloft prozac lexapro celexa wellbutrin zyban chantix xanax valium ativan ambien "
+              "flexeril neurontin lyrica ultram percocet vicodin norco oxycontin suboxone narcan depo-provera augmentin "
+              "bactrim cipro zithromax z-pak zpak keflex tamiflu epipen ventolin proair spiriva advair prilosec nexium "
+              "zofran fosamax evista premarin truvada descovy ozempic wegovy mounjaro zepbound jardiance farxiga "
+              "januvia humira adderall ritalin paxlovid lovenox toradol benadryl claritin").split()
+    assert [b for b in former if not generic_name(b)] == []

@@ -603,7 +603,10 @@ remedy remedies supplement supplements other others newer older common commonly 
 _LIST_ITEMS = r"(?:[^.;:!?()]|\([^()]*\)){0,160}?"
 
 
-CLASS_MAX_ZIPF = 5.0  # a class word is no everyday English word ("against", "other": Zipf above 5)
+CLASS_MAX_ZIPF = 4.2  # a class word is no everyday English word ("against", "other", "contain": Zipf above 4.2)
+# a class's head is a noun of a drug class ("antihistamines", "antidepressant", "inhibitor", "statin", "steroid",
+# "antibiotic", "sedative", "anti-inflammatory"), not an adjective the texts put before a name ("make you sleepy, including …")
+_CLASS_HEAD = re.compile(r"(?:s|ant|ic|or|ory|in|ine|ide|id|ol|er|ive|al|ate)$|^anti")
 
 
 def _class_words(phrase: str) -> list[str]:
@@ -615,7 +618,8 @@ def _class_words(phrase: str) -> list[str]:
     run: list[str] = []
     for w in reversed(words):
         if (len(w) < 5 or w in _NOT_CLASS or w in STOP or w in GENERIC or w.startswith("non")
-                or re.search(r"(?:ing|ed|ly)$", w) or english_zipf(w) >= CLASS_MAX_ZIPF):
+                or re.search(r"(?:ing|ed|ly)$", w) or english_zipf(w) >= CLASS_MAX_ZIPF
+                or (not run and not _CLASS_HEAD.search(w))):
             break
         run.insert(0, w)
     return run

@@ -511,6 +511,10 @@ def test_a_drugs_class_is_read_from_the_indexed_text_beside_it():
     # a negation is no class, nor a generic word ("medication", "drugs")
     assert subject_classes(subj("buspirone"), texts) == set()
     assert subject_classes(subj("naproxen"), texts) == {frozenset({"anti-inflammatori"})}
+    # an adjective or a verb before the name is no class ("make you sleepy, including diphenhydramine")
+    other = ["Others can make you sleepy, including diphenhydramine (Benadryl).",
+             "Many cold products contain diphenhydramine (Benadryl) and a decongestant."]
+    assert subject_classes(subj("diphenhydramine"), other) == set()
     # a class of several words is held whole: "inhibitor" alone would name ACE inhibitors too
     assert subject_classes(subj("sertraline"), texts) == {frozenset({"select", "serotonin", "reuptak", "inhibitor"})}
     assert subject_classes(Subject(name="sore throat", term="throat", words=["sore", "throat"], df=3), texts) == set()

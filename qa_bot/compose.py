@@ -25,7 +25,7 @@ from .parse.injection import INSTRUCTION as INSTRUCTION_LIKE
 from .parse.population import (AGE_OR_OLDER as _OLDER, AGE_OR_YOUNGER as _YOUNGER,  # noqa: F401 - read by tests
                                AGE_RANGE as _RANGE, PATIENT_DESCRIPTOR, age_ranges, population_match)
 from .settings import Settings
-from .shorthand import expand, generic_name
+from .shorthand import expand, generic_name, is_drug
 from .coverage import aspect_weights, coverage_features, coverage_model, unsaid_words
 from .retrieve import UNKNOWN_NAMES, best_passages
 from .scorer import answerable_model, sentence_scorer
@@ -821,7 +821,7 @@ class Composer:
         out: list[Subject] = []
         for w in dict.fromkeys(re.findall(r"[A-Za-z][A-Za-z-]{4,}", question)):
             t = next(iter(term_set(w)), "")
-            if t and is_name(w) and t not in named.terms and not named.named_in(frozenset({t})) and \
+            if t and (is_name(w) or is_drug(w)) and t not in named.terms and not named.named_in(frozenset({t})) and \
                     self.stats.chunks_with([t], 1):
                 out.append(Subject(name=w, term=t, words=[t], df=1))
         return out[:2]

@@ -159,6 +159,20 @@ def _dictionary_generic(word: str) -> str | None:
     return names.pop() if len(names) == 1 else None
 
 
+@cache
+def is_drug(word: str) -> bool:
+    """Whether the drug dictionary names ``word`` (as written) a drug with a MedlinePlus monograph, generic or brand
+    ("aspirin", "warfarin", "Valtrex"), or ``data/brands.toml`` lists it."""
+    low = word.lower()
+    if low in _listed_brands():
+        return True
+    if len(low) < 4 or low in WORDS or word in ACRONYMS:
+        return False
+    from drug_named_entity_recognition import find_drugs
+
+    return any(d.get("medline_plus_id") for d, _, _ in find_drugs([low], is_ignore_case=True))
+
+
 def load_drug_dictionary() -> None:
     """Load the drug dictionary now (a server's warm-up), not on the first question naming a brand."""
     _dictionary_generic("valtrex")

@@ -256,6 +256,11 @@ def test_an_interaction_asked_of_two_named_drugs_is_stated_of_both_or_named_as_m
                         else ([listed.chunk] if set(terms) <= {"naproxen", "ibuprofen"} else []))
     c = Composer(_composer().settings, stats)
     assert [x.name for x in c.second_names(q, subj)] == ["ibuprofen"]  # "morning" is no name; naproxen is the subject
+    # a generic name in lower case is a name too (the drug dictionary's): "take aspirin with warfarin"
+    stats_w = CorpusStats(chunks_with=lambda terms, limit, query=None: [listed.chunk])
+    warfarin = Subject(name="warfarin", term="warfarin", words=["warfarin"], df=9, strong=True)
+    assert [x.name for x in Composer(_composer().settings, stats_w).second_names(
+        "is it safe to take aspirin with warfarin?", warfarin)] == ["aspirin"]
     a = c.run(q, q, [listed], subject=subj)
     assert a.abstained and "do not say whether naproxen can be taken with ibuprofen" in a.abstain_reason, a
     together = _p("Do not take naproxen together with ibuprofen: wait at least 8 hours after a dose of ibuprofen.",

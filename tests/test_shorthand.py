@@ -77,3 +77,10 @@ def test_brand_expanded_unless_glossed_or_the_documents_use_it_more():
     assert expand("Is Tylenol (acetaminophen) safe?").text == "Is Tylenol (acetaminophen) safe?"
     kept = expand("Is Imodium safe?", skip=lambda short, long: short == "Imodium")
     assert kept.text == "Is Imodium safe?" and not kept.found
+
+
+def test_a_drug_is_what_the_dictionary_or_the_brand_list_names():
+    from qa_bot.shorthand import is_drug
+
+    assert is_drug("aspirin") and is_drug("warfarin") and is_drug("Valtrex") and is_drug("Augmentin")
+    assert not is_drug("food") and not is_drug("pain") and not is_drug("antibiotics")

@@ -97,6 +97,8 @@ def test_everyday_words_are_not_the_subject():
     ("How do I get tested for hepatitis C?", set()),  # how one gets it tested (diagnosis), not how one gets it
     ("Is naproxen fine to take with the warfarin?", {"interaction"}),
     ("Can I keep taking it with my other pills?", {"interaction"}),
+    ("Is it safe to take aspirin with warfarin?", {"interaction", "side_effects"}),
+    ("Should I take it with food?", set()),  # how to take it, not with what else
 ])
 def test_aspects_asked(q, names):
     assert {a.name for a in asked_aspects(q)} == names
@@ -639,3 +641,11 @@ def test_every_brand_the_former_hand_list_named_still_resolves():
               "zofran fosamax evista premarin truvada descovy ozempic wegovy mounjaro zepbound jardiance farxiga "
               "januvia humira adderall ritalin paxlovid lovenox toradol benadryl claritin").split()
     assert [b for b in former if not generic_name(b)] == []
+
+
+def test_an_aspect_asked_leaves_the_next_word_whole():
+    """The interaction asked by "take aspirin with warfarin" ends before "warfarin": the subject is read from the
+    whole word (an ask pattern that took its first letter left "arfarin", an unknown name)."""
+    v = _vocab_of({"warfarin": 40, "aspirin": 300, "take": 5000, "safe": 2000})
+    s = find_subject("Is it safe to take aspirin with warfarin?", v)
+    assert s is not None and s.name.lower() in ("warfarin", "aspirin") and s.df

@@ -77,9 +77,32 @@ def _spellings(term: str, common: list[str]) -> list[str]:
     return [h[0] for h in hits if h[1] == hits[0][1]] if hits else []
 
 
+CLIPPED_MIN = 5  # a clipped word ("mammo") has at least this many letters…
+CLIPPED_SHARE = 0.6  # …and the indexed word it starts carries this share of the chunks of all the words it starts
+
+
+def _clipped(term: str, common: list[str], df: dict[str, int]) -> str | None:
+    """The indexed term a clipped word stands for ("mammo": mammographi; "colonosc": colonoscopi): the word it
+    starts, at least 3 letters longer, in ``CLIPPED_SHARE`` of the chunks holding any indexed word it starts
+    ("chole" starts cholesterol and cholecystectomy and is left alone unless one dominates). ``common`` is sorted."""
+    import bisect
+
+    if len(term) < CLIPPED_MIN or not term.isalpha():
+        return None
+    lo = bisect.bisect_left(common, term)
+    hi = bisect.bisect_left(common, term + "\uffff")
+    longer = [t for t in common[lo:hi] if len(t) >= len(term) + 3]
+    if not longer:
+        return None
+    best = max(longer, key=lambda t: df.get(t, 0))
+    total = sum(df.get(t, 0) for t in common[lo:hi])
+    return best if total and df.get(best, 0) >= CLIPPED_SHARE * total else None
+
+
 def _near_df(term: str, common: list[str], df: dict[str, int]) -> int:
-    """Document frequency of the indexed term closest to ``term`` within the edit budget, else 0."""
-    near = _near_term(term, common)
+    """Document frequency of the indexed term closest to ``term`` within the edit budget (else of the word a
+    clipped ``term`` starts), else 0."""
+    near = _near_term(term, common) or _clipped(term, common, df)
     return df[near] if near else 0
 
 
@@ -355,7 +378,7 @@ class Retriever:
             return None
         _, df, common, n = voc
         return Vocabulary(df=df, n=n, nearest=lambda t: _near_term(t, common),
-                          spellings=lambda t: _spellings(t, common),
+                          spellings=lambda t: _spellings(t, common) or [c for c in [_clipped(t, common, df)] if c],
                           phrase_count=lambda phrase: self.phrase_count(phrase, scope=scope),
                           phrase_share=lambda phrase: self.phrase_share(phrase, scope=scope),
                           headed=lambda term: self.headed(term, scope=scope),

@@ -134,6 +134,9 @@ def test_unknown_subject_share_misspellings_and_doses(indexed_settings: Settings
     assert r.unknown_subject("Is 20mg of aspirin safe after a stroke?")[1] == []
     # a brand no document names is known when the documents name its generic ("Ecotrin": aspirin)
     assert r.unknown_subject("Is Ecotrin safe after a stroke?") == (0.0, [])
+    # a clipped word is known as the word it starts ("cholest": cholesterol)
+    assert r.unknown_subject("cholest in adults?") == (0.0, [])
+    assert r.subject_vocabulary(None).respellings("cholest") == ["cholesterol"]
     # one unknown word among several known topic words stays below the threshold: the question is answered
     question = SEED_QUESTION + " My neurologist is Dr Zzyzxqw."
     share, words = r.unknown_subject(question)

@@ -649,3 +649,21 @@ def test_an_aspect_asked_leaves_the_next_word_whole():
     v = _vocab_of({"warfarin": 40, "aspirin": 300, "take": 5000, "safe": 2000})
     s = find_subject("Is it safe to take aspirin with warfarin?", v)
     assert s is not None and s.name.lower() in ("warfarin", "aspirin") and s.df
+
+
+def test_a_clipped_word_is_read_as_the_indexed_word_it_starts():
+    """"mammo" (a clinician's clipping) is the word most of the indexed words it starts are; "chole" starts
+    cholesterol and cholecystectomy alike and is left alone; a short or a non-alphabetic word is no clipping."""
+    from qa_bot.retrieve import _clipped, _near_df
+
+    df = {"mammographi": 70, "mammogram": 20, "mammari": 3, "cholesterol": 300, "cholecystectomi": 250, "colon": 400,
+          "colonoscopi": 120}
+    common = sorted(df)
+    assert _clipped("mammo", common, df) == "mammographi"
+    assert _clipped("chole", common, df) is None
+    assert _clipped("colo", common, df) is None and _clipped("b12", common, df) is None
+    assert _near_df("mammo", common, df) == 70
+    v = _vocab_of({**df, "screen": 900, "year": 3000},
+                  spellings={"mammo": [_clipped("mammo", common, df)]})
+    s = find_subject("mammo every 2 years?", v)
+    assert s is not None and s.term == "mammographi"

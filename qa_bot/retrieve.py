@@ -29,8 +29,8 @@ from .store import StoreReader, require_index
 from .store.tables import published_ord
 from .subject import RANK_HEADED, Vocabulary, alternatives, find_subject, spelled_out
 from .parse.names import looks_like_name
-from .text import (GENERIC, STOP, _TOKEN, content_terms, question_types, split_sentences, stem_words, term_set,
-                   topic_terms)
+from .text import (GENERIC, META_HEADING, STOP, _TOKEN, content_terms, question_types, split_sentences, stem_words,
+                   term_set, topic_terms)
 from .types import Chunk, Passage, RetrievalResult, Subject, holds_term
 
 def _idf(n_chunks: int, df: int) -> float:
@@ -79,6 +79,13 @@ def _spellings(term: str, common: list[str]) -> list[str]:
 
 CLIPPED_MIN = 5  # a clipped word ("mammo") has at least this many letters…
 CLIPPED_SHARE = 0.6  # …and the indexed word it starts carries this share of the chunks of all the words it starts
+
+
+def headed_by(chunk: Chunk, term: str) -> bool:
+    """Whether the chunk's title or headings hold the stemmed ``term`` — not a heading that labels a part of any
+    guideline ("Qualifying Statements", "Methods", "Implementation"): that names no subject."""
+    return holds_term(term_set(Chunk.context_of(chunk.title, [h for h in chunk.heading_path
+                                                               if not META_HEADING.search(h)])), term)
 
 
 def _clipped(term: str, common: list[str], df: dict[str, int]) -> str | None:
@@ -429,7 +436,7 @@ class Retriever:
         chunks = self.store.get_chunks([ids[i] for i in rows[::step][:sample]])
         if not chunks:
             return 0.0
-        return sum(1 for c in chunks.values() if holds_term(term_set(c.context), term)) / len(chunks)
+        return sum(1 for c in chunks.values() if headed_by(c, term)) / len(chunks)
 
     def phrase_headed(self, phrase: str, sample: int = 40, scope: tuple[str, ...] | None = None) -> float:
         """Share of the chunks of ``phrase_count`` that hold ``phrase`` as written whose title or headings hold it

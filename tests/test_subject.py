@@ -667,3 +667,14 @@ def test_a_clipped_word_is_read_as_the_indexed_word_it_starts():
                   spellings={"mammo": [_clipped("mammo", common, df)]})
     s = find_subject("mammo every 2 years?", v)
     assert s is not None and s.term == "mammographi"
+
+
+def test_a_heading_that_labels_a_part_of_any_guideline_heads_no_subject():
+    """"who qualifies for PrEP?": "qualifies" headed 3 in 4 of its chunks under "Qualifying Statements" and was read
+    as the subject; such headings name no subject."""
+    from qa_bot.retrieve import headed_by
+
+    q = passage("Clinicians should qualify…", "ngc1", title="Preexposure prophylaxis for HIV",
+                heading_path=["Major Recommendations", "Qualifying Statements"]).chunk
+    assert not headed_by(q, "qualifi") and headed_by(q, "prophylaxi")
+    assert headed_by(passage("…", "d2", title="Who qualifies for disability benefits").chunk, "qualifi")

@@ -16,7 +16,7 @@ from functools import cached_property, lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from .text import (CITE_MARK, GENERIC, META_HEADING, META_SENTENCE, NEGATIVE, POSITIVE,
+from .text import (CITE_MARK, GENERIC, META_HEADING, META_SENTENCE, NEGATIVE, POINTER, POSITIVE,
                    CLOSED_VERB, content_terms, expects_quantity, glued_heading, inline_items, is_fragment,
                    is_list_item, question_types, soft_overlap, split_sentences,
                    contradicts, issued_by, issuing_bodies, states_quantity, term_set, topic_terms)
@@ -942,9 +942,19 @@ class Composer:
         disease, another population's guideline) yields to a document retrieved nearly as well
         (``composer.topic_lead_share`` of its score) whose title names them."""
         if not _subject_terms(lead.chunk.title) or _title_names_topic(lead.chunk.title, asked):
-            return lead
+            # of two documents retrieved alike, the one whose title names more of the question leads ("T2DM
+            # screen": the screening guideline, not the management one)
+            named = self.title_weight(lead.chunk.title, asked)
+            return next((p for p in ranked[1:3] if p.chunk.doc_type == lead.chunk.doc_type
+                         and p.score >= self.w.title_lead_share * lead.score
+                         and self.title_weight(p.chunk.title, asked) > named + 1e-9), lead)
         return next((p for p in ranked[1:5] if p.score >= self.w.topic_lead_share * lead.score
                      and _title_names_topic(p.chunk.title, asked)), lead)
+
+    @staticmethod
+    def title_weight(title: str | None, asked: Asked) -> float:
+        """The question's topic weight (idf) that a title names."""
+        return math.fsum(asked.weights.get(t, 0.0) for t in _subject_terms(title) & asked.topic)
 
     def lead_extras(self, lead: Passage, passages: list[Passage]) -> list[Passage]:
         """The lead guideline's statements that retrieval did not bring (when it brought none of its other chunks)."""
@@ -1008,7 +1018,7 @@ class Composer:
         from .store.tables import sentence_template
 
         return [c for c in _sentences(p, p_index) if not is_fragment(c.text) and is_evidence(c.text)
-                and sentence_template(c.text, p.chunk.title) not in self.stats.boilerplate]
+                and not POINTER.search(c.text) and sentence_template(c.text, p.chunk.title) not in self.stats.boilerplate]
 
     def score_sentence(self, c: Cand, j: int, asked: Asked, lead: Lead, top_score: float) -> None:
         """A sentence's score: the fitted scorer's (``qa_bot/data/sentence_scorer.json``) over its features, or

@@ -84,6 +84,9 @@ class ComposerWeights(BaseModel):
     topic_lead_share: float = Field(0.9, description="a lead document whose title names none of the question's topic "
                                                      "words yields to one retrieved with this share of its score whose "
                                                      "title names them (1 or more: never)")
+    title_lead_share: float = Field(0.95, description="of two documents of a kind retrieved this alike (a share of the "
+                                                      "lead's score), the one whose title names more of the question's "
+                                                      "topic weight leads (1 or more: never)")
     rec_share: float = Field(0.6, description="the lead's best recommendation leads when it scores this share of the "
                                               "best sentence; a sentence naming the subject or answering the aspect "
                                               "leads when it scores this share of the bottom line")

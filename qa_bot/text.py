@@ -384,6 +384,9 @@ META_SENTENCE = re.compile(r"\b(?:are organized into|original guideline document
                            r"guideline (?:is|was|does|updates|meets)|NGC summary|National Guideline Clearinghouse|"
                            r"^note from|(?:the|these|this) recommendations? (?:are|is|were|was) (?:based|developed)|"
                            r"grading (?:of|scheme)|levels? of evidence (?:are|is) defined)\b", re.I)
+# a sentence that only points elsewhere ("(For more information, go to …)", "Learn more about …"): never quoted
+POINTER = re.compile(r"^\(?\s*(?:for more (?:information|details)|to learn more|learn more about|see also|"
+                     r"read more about)\b", re.I)
 
 
 # words a clinician asks with and the words guidelines answer with (stems): "when do we admit?" is answered by

@@ -904,3 +904,34 @@ def test_the_case_the_question_rules_out_never_leads_for_answering_more_of_it():
     p = _p(f"{first} {allergy}", "amr", "Antimicrobial prescribing: acute sore throat", doc_type="guideline")
     a = compose(q, q, [p], _composer().settings)
     assert a.sentences and a.sentences[0].text == first
+
+
+def test_of_two_documents_retrieved_alike_the_one_whose_title_names_more_of_the_question_leads():
+    """"T2DM screen — start at what age?": a management guideline and a screening guideline on type 2 diabetes,
+    retrieved alike; the screening one's title names "screening" too."""
+    q = "type 2 diabetes screening — start at what age?"
+    mgmt = _p("Adults with type 2 diabetes should have their HbA1c checked every 6 months.", "mgmt",
+              "Management of type 2 diabetes mellitus", score=1.53, doc_type="guideline")
+    screen = _p("Screen adults aged 35 to 70 years who have overweight or obesity for type 2 diabetes.", "scr",
+                "Screening for type 2 diabetes", score=1.51, doc_type="guideline")
+    a = compose(q, q, [mgmt, screen], _composer().settings)
+    assert a.sentences[0].text.startswith("Screen adults aged 35 to 70")
+    far = _p(screen.chunk.text, "scr", "Screening for type 2 diabetes", score=1.2, doc_type="guideline")
+    assert compose(q, q, [mgmt, far], _composer().settings).sentences[0].text.startswith("Adults with type 2")
+
+
+def test_a_sentence_that_only_points_elsewhere_is_never_quoted(monkeypatch):
+    import qa_bot.compose as compose_module
+
+    q = "What are the symptoms of obesity?"
+    p = _p("Weight gain usually happens over time. Some of the signs of overweight or obesity include: Clothes feeling "
+           "tight and needing a larger size. A higher than normal body mass index and waist circumference. (For more "
+           "information, go to \"How Are Overweight and Obesity Diagnosed?\")", "ob", "Overweight and Obesity")
+    # (as a page's own line the pointer passes the fragment and evidence checks: it is left out as a pointer)
+    monkeypatch.setattr(compose_module, "is_fragment", lambda text: False)
+    monkeypatch.setattr(compose_module, "is_evidence", lambda text: True)
+    quotable = [c.text for c in _composer().quotable(p, 0)]
+    assert len(quotable) == 3 and not any(t.startswith("(For more") for t in quotable)
+    monkeypatch.undo()
+    a = compose(q, q, [p], _composer().settings)
+    assert a.sentences and not any(s.text.startswith("(For more") for s in a.sentences)

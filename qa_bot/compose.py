@@ -16,7 +16,7 @@ from functools import cached_property, lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from .text import (CITE_MARK, GENERIC, META_HEADING, META_SENTENCE, NEGATIVE, POINTER, POSITIVE,
+from .text import (CITE_MARK, GENERIC, META_HEADING, META_SENTENCE, NEGATIVE, POSITIVE,
                    CLOSED_VERB, content_terms, expects_quantity, glued_heading, inline_items, is_fragment,
                    is_list_item, question_types, soft_overlap, split_sentences,
                    contradicts, issued_by, issuing_bodies, states_quantity, term_set, topic_terms)
@@ -953,8 +953,11 @@ class Composer:
 
     @staticmethod
     def title_weight(title: str | None, asked: Asked) -> float:
-        """The question's topic weight (idf) that a title names."""
-        return math.fsum(asked.weights.get(t, 0.0) for t in _subject_terms(title) & asked.topic)
+        """The question's topic weight (idf) that a title names, also inside a word of it ("Pinkeye": pink; a topic
+        word of 4 letters or more)."""
+        terms = _subject_terms(title)
+        squashed = re.sub(r"[^a-z0-9]", "", _title_text(title).lower())
+        return math.fsum(asked.weights.get(t, 0.0) for t in asked.topic if t in terms or (len(t) >= 4 and t in squashed))
 
     def lead_extras(self, lead: Passage, passages: list[Passage]) -> list[Passage]:
         """The lead guideline's statements that retrieval did not bring (when it brought none of its other chunks)."""
@@ -1018,7 +1021,7 @@ class Composer:
         from .store.tables import sentence_template
 
         return [c for c in _sentences(p, p_index) if not is_fragment(c.text) and is_evidence(c.text)
-                and not POINTER.search(c.text) and sentence_template(c.text, p.chunk.title) not in self.stats.boilerplate]
+                and sentence_template(c.text, p.chunk.title) not in self.stats.boilerplate]
 
     def score_sentence(self, c: Cand, j: int, asked: Asked, lead: Lead, top_score: float) -> None:
         """A sentence's score: the fitted scorer's (``qa_bot/data/sentence_scorer.json``) over its features, or

@@ -184,7 +184,9 @@ RECOMMEND = re.compile(
     r"(?:current\s+)?evidence\s+is\s+insufficient|insufficient\s+evidence|selectively\s+offer|clinicians?\s+"
     r"(?:should|offer|provide|refer|prescribe|screen)|offer|refer|initiate|avoid|consider|"
     r"is\s+(?:an?\s+)?(?:option|reasonable|preferred)|may\s+be\s+considered)\b", re.I)
-POINTER = re.compile(r"^\s*(?:see|refer\s+to|for\s+(?:more|additional|further)\s+(?:information|details)|"
+# a sentence that only points elsewhere ("See Table 2", "(For more information, go to …)", "Learn more about …")
+POINTER = re.compile(r"^\(?\s*(?:see|refer\s+to|for\s+(?:more|additional|further)\s+(?:information|details)|"
+                     r"(?:to\s+)?learn\s+more|read\s+more\s+about|"
                      r"(?:table|figure|box|appendix|exhibit|algorithm)\s+[\dA-Z]+\b)|\b(?:see|refer\s+to)\s+(?:the\s+)?"
                      r"(?:original\s+guideline|ngc\s+summary|\"[^\"]+\"\s+section|modeling\s+report|table|figure|appendix|"
                      r"box|exhibit|algorithm)|\((?:see\s+)?(?:table|figure|box|appendix)\s+[\dA-Z]+\)\s*\.?\s*$", re.I)
@@ -384,9 +386,7 @@ META_SENTENCE = re.compile(r"\b(?:are organized into|original guideline document
                            r"guideline (?:is|was|does|updates|meets)|NGC summary|National Guideline Clearinghouse|"
                            r"^note from|(?:the|these|this) recommendations? (?:are|is|were|was) (?:based|developed)|"
                            r"grading (?:of|scheme)|levels? of evidence (?:are|is) defined)\b", re.I)
-# a sentence that only points elsewhere ("(For more information, go to …)", "Learn more about …"): never quoted
-POINTER = re.compile(r"^\(?\s*(?:for more (?:information|details)|to learn more|learn more about|see also|"
-                     r"read more about)\b", re.I)
+
 
 
 # words a clinician asks with and the words guidelines answer with (stems): "when do we admit?" is answered by

@@ -918,20 +918,3 @@ def test_of_two_documents_retrieved_alike_the_one_whose_title_names_more_of_the_
     assert a.sentences[0].text.startswith("Screen adults aged 35 to 70")
     far = _p(screen.chunk.text, "scr", "Screening for type 2 diabetes", score=1.2, doc_type="guideline")
     assert compose(q, q, [mgmt, far], _composer().settings).sentences[0].text.startswith("Adults with type 2")
-
-
-def test_a_sentence_that_only_points_elsewhere_is_never_quoted(monkeypatch):
-    import qa_bot.compose as compose_module
-
-    q = "What are the symptoms of obesity?"
-    p = _p("Weight gain usually happens over time. Some of the signs of overweight or obesity include: Clothes feeling "
-           "tight and needing a larger size. A higher than normal body mass index and waist circumference. (For more "
-           "information, go to \"How Are Overweight and Obesity Diagnosed?\")", "ob", "Overweight and Obesity")
-    # (as a page's own line the pointer passes the fragment and evidence checks: it is left out as a pointer)
-    monkeypatch.setattr(compose_module, "is_fragment", lambda text: False)
-    monkeypatch.setattr(compose_module, "is_evidence", lambda text: True)
-    quotable = [c.text for c in _composer().quotable(p, 0)]
-    assert len(quotable) == 3 and not any(t.startswith("(For more") for t in quotable)
-    monkeypatch.undo()
-    a = compose(q, q, [p], _composer().settings)
-    assert a.sentences and not any(s.text.startswith("(For more") for s in a.sentences)

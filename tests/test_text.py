@@ -17,7 +17,10 @@ from qa_bot.text import grade_of, is_fragment, is_grade_tag, looks_like_name, re
                                "Adults 18 years or older with low back pain (LBP)", "a", "Recommendation 4:",
                                "have accelerated progression of CKD (see recommendation 1.3.5).",
                                "C. Single-use devices are discarded after use and not used for Yes No more than one patient.",
-                               "❑ Hand hygiene is performed before each patient contact."])
+                               "❑ Hand hygiene is performed before each patient contact.",
+                               # a pointer elsewhere, in parentheses too (it led an answer on obesity's symptoms)
+                               "(For more information, go to \"How Are Overweight and Obesity Diagnosed?\")",
+                               "Learn more about how rheumatoid arthritis is diagnosed."])
 def test_fragments(s):
     assert is_fragment(s)
 

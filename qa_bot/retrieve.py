@@ -77,15 +77,15 @@ def _spellings(term: str, common: list[str]) -> list[str]:
     return [h[0] for h in hits if h[1] == hits[0][1]] if hits else []
 
 
-CLIPPED_MIN = 5  # a clipped word ("mammo") has at least this many letters…
-CLIPPED_SHARE = 0.6  # …and the indexed word it starts carries this share of the chunks of all the words it starts
-
-
 def headed_by(chunk: Chunk, term: str) -> bool:
     """Whether the chunk's title or headings hold the stemmed ``term`` — not a heading that labels a part of any
     guideline ("Qualifying Statements", "Methods", "Implementation"): that names no subject."""
     return holds_term(term_set(Chunk.context_of(chunk.title, [h for h in chunk.heading_path
                                                                if not META_HEADING.search(h)])), term)
+
+
+CLIPPED_MIN = 5  # a clipped word ("mammo") has at least this many letters…
+CLIPPED_SHARE = 0.6  # …and the indexed word it starts carries this share of the chunks of all the words it starts
 
 
 def _clipped(term: str, common: list[str], df: dict[str, int]) -> str | None:

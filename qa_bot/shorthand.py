@@ -129,6 +129,7 @@ WORDS: dict[str, str] = {
 # MedlinePlus monograph, and ``data/brands.toml`` for the brands it lacks (each with its source)
 BRANDS_FILE = Path(__file__).parent / "data" / "brands.toml"
 BRAND_MAX_ZIPF = 3.3  # a word at least this frequent in general English ("armour", "generics") is not read as a brand
+BRAND_MIN_SIMILARITY = 0.8  # a misspelt name ("valtrx", "imodiam") is read as the dictionary's name this close to it
 _BRAND_WORD = re.compile(r"[a-z][a-z-]{3,}")
 
 
@@ -138,25 +139,30 @@ def _listed_brands() -> dict[str, str]:
         return {k.lower(): v["generic"] for k, v in tomllib.load(f).items()}
 
 
-BRAND_MIN_SIMILARITY = 0.8  # a misspelt name ("valtrx", "imodiam") is read as the dictionary's name this close to it
-
-
 @cache
-def _dictionary_generic(word: str) -> str | None:
-    """The generic name the dictionary gives ``word``: written as it lists it, else misspelt (a word general English
-    does not know: its trigram match, held to a name of the same first letter and at least BRAND_MIN_SIMILARITY in
-    edit similarity). A name the documents themselves use more is not searched by its generic (``expand``'s skip)."""
+def _monograph_names(word: str, misspelt: bool = False) -> frozenset[str]:
+    """The generic names of the drugs with a MedlinePlus monograph that the drug dictionary gives ``word`` as written
+    (``misspelt``: else its trigram match, held to a name of the same first letter and at least
+    BRAND_MIN_SIMILARITY in edit similarity, for a word general English does not know)."""
     from drug_named_entity_recognition import find_drugs  # a 100,000-name dictionary, loaded on first use (~2 s)
-    from rapidfuzz.distance import Levenshtein
-    from wordfreq import zipf_frequency
 
     found = [d for d, _, _ in find_drugs([word], is_ignore_case=True)]
-    if not found and len(word) >= 5 and not zipf_frequency(word, "en"):  # (a word general English does not know)
-        found = [d for d, _, _ in find_drugs([word], is_ignore_case=True, is_fuzzy_match=True)
-                 if (v := d.get("match_variant") or "")[:1] == word[:1]
-                 and Levenshtein.normalized_similarity(word, v) >= BRAND_MIN_SIMILARITY]
-    names = {d["name"].lower() for d in found if d.get("medline_plus_id") and d.get("name")}
-    return names.pop() if len(names) == 1 else None
+    if not found and misspelt and len(word) >= 5:
+        from rapidfuzz.distance import Levenshtein
+        from wordfreq import zipf_frequency
+
+        if not zipf_frequency(word, "en"):
+            found = [d for d, _, _ in find_drugs([word], is_ignore_case=True, is_fuzzy_match=True)
+                     if (v := d.get("match_variant") or "")[:1] == word[:1]
+                     and Levenshtein.normalized_similarity(word, v) >= BRAND_MIN_SIMILARITY]
+    return frozenset(d["name"].lower() for d in found if d.get("medline_plus_id") and d.get("name"))
+
+
+def _dictionary_generic(word: str) -> str | None:
+    """The one generic name the dictionary gives ``word``, written as it lists it or misspelt; None for none or
+    several. A name the documents themselves use more is not searched by its generic (``expand``'s skip)."""
+    names = _monograph_names(word, misspelt=True)
+    return next(iter(names)) if len(names) == 1 else None
 
 
 @cache
@@ -166,11 +172,7 @@ def is_drug(word: str) -> bool:
     low = word.lower()
     if low in _listed_brands():
         return True
-    if len(low) < 4 or low in WORDS or word in ACRONYMS:
-        return False
-    from drug_named_entity_recognition import find_drugs
-
-    return any(d.get("medline_plus_id") for d, _, _ in find_drugs([low], is_ignore_case=True))
+    return len(low) >= 4 and low not in WORDS and word not in ACRONYMS and bool(_monograph_names(low))
 
 
 def load_drug_dictionary() -> None:

@@ -388,7 +388,6 @@ META_SENTENCE = re.compile(r"\b(?:are organized into|original guideline document
                            r"grading (?:of|scheme)|levels? of evidence (?:are|is) defined)\b", re.I)
 
 
-
 # words a clinician asks with and the words guidelines answer with (stems): "when do we admit?" is answered by
 # "Hospitalize people with …", "which test first?" by "an initial nontreponemal test"
 _SYNONYM_GROUPS = [

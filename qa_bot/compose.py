@@ -474,6 +474,15 @@ def _of_name(phrase: str, name: str) -> str:
     return re.sub(r"^its\b", "the", phrase) + f" of {name}"
 
 
+def _unsaid_reason(unsaid: list[Aspect], named: Subject) -> str:
+    """What the documents leave unsaid of the subject, said of it ("whether tramadol is a controlled …", "the dose
+    or schedule of bedaquiline"), or of the documents on it where the aspect's phrase cannot name it ("on tylenol
+    (acetaminophen) do not say anything about pregnancy")."""
+    if not any(a.phrase.startswith("anything") for a in unsaid):
+        return f"The indexed documents do not say {' or '.join(_of_name(a.phrase, named.name) for a in unsaid)}."
+    return f"The indexed documents {_on(named)}do not say {' or '.join(a.phrase for a in unsaid)}."
+
+
 def _near_name(sentence: str, words: set[str], alt: set[str], window: int = OWN_WINDOW) -> list[str]:
     """The stretches of a sentence within ``window`` words of where it names the subject (another name of it, or
     the last word of its own name)."""
@@ -700,8 +709,7 @@ class Composer:
                 base = base.model_copy(update={"passages": passages})
                 missing = [a for a in missing if not any(a.said_in(c.text) for c in stated_of)]
             if unsaid:  # said only of other things ("the dose" of other drugs in a regimen table)
-                return _abstain_on(base, pool, s, f"The indexed documents do not say "
-                                                  f"{' or '.join(_of_name(a.phrase, named.name) for a in unsaid)}.")
+                return _abstain_on(base, pool, s, _unsaid_reason(unsaid, named))
         if cands and not on_topic_guideline and \
                 passing_mention(subject, cands, pool, self.w.rec_share if off_topic else None):
             return _abstain_on(base, pool, s, f"The indexed documents {_on(subject)}mention it only in passing.")

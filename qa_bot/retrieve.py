@@ -223,6 +223,29 @@ def title_grams(store, scope: tuple[str, ...] | None) -> dict[tuple[str, ...], i
 UNKNOWN_NAMES = "no indexed document mentions"  # how a confidence reason names the question's unknown words
 
 
+def _with_subject(out: list[Passage], ranked: list[Passage], subject: Subject | None,
+                  settings: Settings) -> list[Passage]:
+    """``out`` and, when none of it names the question's subject, the best-ranked candidates naming it after it:
+    the subject is searched first ("is tylenol safe during pregnancy?": pages on pregnancy outrank every passage
+    naming acetaminophen; what the documents say of acetaminophen, or that they do not say it, is the answer).
+    ``ranked`` is best first. Held to a drug (``shorthand.is_drug``): a subject word that is no name of a thing
+    ("workup") may be what no passage is about. A subject that only some titles or headings name is not re-ranked by
+    (``RANK_HEADED``): the ranking stays, and the composer holds the answer to these passages."""
+    if subject is None or not subject.df or not subject.strong or not out or \
+            not any(shorthand.is_drug(w) for w in subject.name.split()[-1:] + subject.alternatives[:1]):
+        return out
+    if any(subject.named_in(term_set(p.chunk.embed_text)) for p in out):
+        return out
+    have = {p.chunk.chunk_id for p in out}
+    naming = [p for p in ranked if p.chunk.chunk_id not in have and subject.named_in(term_set(p.chunk.embed_text))]
+    naming = diversify(naming, settings.retrieval.subject_passages, settings.retrieval.max_per_doc)
+    if not naming:
+        return out
+    for p in naming:
+        p.features["subject_added"] = 1.0
+    return out + naming
+
+
 def best_passages(passages: list[Passage], n: int = 3) -> list[Passage]:
     """The best ``n`` passages retrieved for the question itself (not those added around them): what the confidence
     reads, and what an abstention for low confidence says does not speak of the subject."""
@@ -682,6 +705,7 @@ class Retriever:
         t = time.perf_counter()
         passages.sort(key=lambda p: -p.score)
         out = diversify(passages, settings.retrieval.top_k, settings.retrieval.max_per_doc)
+        out = _with_subject(out, passages, subject, settings)
 
         # the answer may draw on more sections of the best documents: appended after the ranked top-k
         chosen = {p.chunk.chunk_id for p in out}

@@ -168,6 +168,8 @@ class RetrievalSettings(_Group):
     subject_pool: int = Field(30, description="Chunks naming the subject added to the candidates (best lexical "
                                               "scores among them).")
     subject_weight: float = Field(0.3, description="Re-ranking weight of a passage naming the question's subject.")
+    subject_passages: int = Field(3, description="When no passage of the top k names the question's subject, the "
+                                  "best-ranked candidates naming it (at most this many) are added after them.")
 
     _names = field_validator("collections", "doc_types", mode="before")(_split_commas)
 

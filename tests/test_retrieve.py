@@ -202,3 +202,27 @@ def test_titled_counts_the_documents_whose_title_holds_a_phrase(indexed_settings
     other = sorted(set(store.collections()))
     assert r.titled(title, scope=("no-such-collection",)) == 0
     assert r.titled(title, scope=tuple(other)) == r.titled(title)
+
+
+def test_the_passages_naming_a_drug_join_a_top_k_that_names_it_nowhere():
+    from helpers import passage
+
+    from qa_bot.retrieve import _with_subject
+    from qa_bot.settings import Settings
+    from qa_bot.types import Subject
+
+    s = Settings()
+    top = [passage("Only some medicines are safe during pregnancy.", f"preg{i}", chunk_id=f"preg{i}#0", score=1.0 - i / 10)
+           for i in range(3)]
+    naming = [passage("Acetaminophen is generally well tolerated.", f"apap{i}", chunk_id=f"apap{i}#0", score=0.5 - i / 10)
+              for i in range(5)]
+    tylenol = Subject(name="tylenol", term="tylenol", df=73, strong=True, words=["tylenol"],
+                      alternatives=["acetaminophen"], alt_terms=["acetaminophen"])
+    out = _with_subject(top, top + naming, tylenol, s)
+    assert out[:3] == top  # the ranking stays (hit@k is retrieval's)
+    assert [p.chunk.doc_id for p in out[3:]] == ["apap0", "apap1", "apap2"]  # retrieval.subject_passages, best first
+    assert _with_subject(top[:2] + naming[:1], top + naming, tylenol, s) == top[:2] + naming[:1]  # already named
+    # a subject word that names no drug ("workup") may be what no passage is about: not held to
+    workup = Subject(name="workup", term="workup", df=40, strong=True, words=["workup"])
+    workup_naming = [passage("The donor workup includes testing.", "w", chunk_id="w#0", score=0.2)]
+    assert _with_subject(top, top + workup_naming, workup, s) == top

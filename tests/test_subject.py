@@ -99,6 +99,18 @@ def test_everyday_words_are_not_the_subject():
     ("Can I keep taking it with my other pills?", {"interaction"}),
     ("Is it safe to take aspirin with warfarin?", {"interaction", "side_effects"}),
     ("Should I take it with food?", set()),  # how to take it, not with what else
+    # MedQuAD's inheritance question type: the adjective as what is asked, not a name's first word
+    ("is eczema hereditary?", {"inheritance"}),
+    ("Does diabetes run in families?", {"inheritance"}),
+    ("is psoriasis a genetic disease?", {"inheritance"}),
+    ("what are the symptoms of hereditary hemochromatosis?", set()),
+    ("should I get genetic testing for BRCA?", set()),
+    # safe during pregnancy asks the pregnancy aspect, not the drug's side effects
+    ("is tylenol safe during pregnancy?", {"pregnancy"}),
+    ("Is it safe to take benadryl while breastfeeding?", {"pregnancy"}),
+    # alcohol (MedQuAD: interaction with food, herbs and alcohol)
+    ("can i drink alcohol while taking metronidazole?", {"interaction"}),
+    ("is it ok to have a glass of wine when on antibiotics", {"interaction"}),
 ])
 def test_aspects_asked(q, names):
     assert {a.name for a in asked_aspects(q)} == names
@@ -227,6 +239,17 @@ def test_accutane_and_imodium_on_the_bundled_corpus(bundled_settings):
     shown = " ".join(x.display for x in b.sentences).lower()
     assert b.abstained or "loperamide" in shown or "imodium" in shown
     assert "as long as you are benefiting" not in shown
+
+
+def test_a_drug_no_top_passage_names_is_answered_from_the_passages_naming_it_on_the_bundled_corpus(bundled_settings):
+    from qa_bot.engine import answer
+
+    # pages on pregnancy outrank every passage naming acetaminophen, and none of these says anything of pregnancy:
+    # the answer is not hypertension in pregnancy but that the documents on the drug do not say it
+    a = answer("is tylenol safe during pregnancy?", [], bundled_settings)
+    assert a.abstained, [x.text for x in a.sentences]
+    assert "acetaminophen" in (a.abstain_reason or "") and "pregnancy" in (a.abstain_reason or "")
+    assert "hypertensi" not in " ".join(x.text for x in a.sentences).lower()
 
 
 def test_an_unindexed_name_qualified_by_a_common_indexed_word_is_unknown_as_a_whole():

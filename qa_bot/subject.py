@@ -309,6 +309,12 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
         score = idf + heading_weight * _heading_bonus(question, cands, resolved, i, headed[t], vocab)
         if best is None or score > best[0]:
             best = (score, i, t, d)
+    taken = [x for x in scored if _taken_drug(question, cands[x[1]])]
+    if best is not None and taken and best[1] not in {x[1] for x in taken}:
+        # "can i take ibuprofen if i have high blood pressure?": what is asked is whether the drug may be taken; the
+        # condition the asker has (a heading of many documents) is its context
+        _, i, t, d = max(taken)
+        best = (0.0, i, t, d)
     if unknown is not None:
         # the unindexed name is the subject when it carries much of the question's topic weight (a question about
         # it, "Doe the buspar cause sleepiness?"), not when it is one detail of a question about indexed things
@@ -333,8 +339,10 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
     focus = _surface(question, cands[i])
     # written as the index writes it: a word read through a misspelling ("uprate" as "update") is not held to
     spelled = vocab.df.get(terms[i], 0) >= 2
+    # (a drug the question takes is held to as one that few documents are about: whether it may be taken is asked)
     strong = spelled and ((h >= STRONG_HEADED and d <= STRONG_MAX_SHARE * vocab.n) or (is_name(focus)
-                                                                                     and d <= NAME_MAX_DF))
+                                                                                     and d <= NAME_MAX_DF)
+                          or (i in {x[1] for x in taken} and d <= STRONG_MAX_SHARE * vocab.n))
     # a compound read closed ("heart burn"): its closed word is searched too, as another name
     closed = [words[i]] if words[i] not in name.lower() else []
     words_of = [x for x in resolved[lo:hi + 1] if x]
@@ -403,6 +411,19 @@ def _titled_name(question: str, at: tuple[int, int], found: Subject, vocab: Voca
     head = words[-1] if words[-1] != term and words[-1] not in _HEAD_STEMS else None
     return Subject(name=name, term=term, df=d, words=words, head=head,
                    headed=max(vocab.headed(term), vocab.phrase_headed(name)), strong=held)
+
+
+_TAKE = re.compile(r"\b(?:take|takes|taking|took|taken|use|uses|using|used|start|starting|stop|stopping|give|giving)"
+                   r"\s+(?:(?:a|an|the|my|some|more|any|this|that|her|his|their|our|your|extra|daily|regular)\s+){0,2}$", re.I)
+
+
+def _taken_drug(question: str, cand: Cand) -> bool:
+    """A drug (the drug dictionary's, ``shorthand.is_drug``) the question takes, uses, starts, stops or gives: "take
+    ibuprofen", "taking my metformin"."""
+    from .shorthand import is_drug
+
+    pos, word, surface = cand
+    return bool(_TAKE.search(question[:pos])) and is_drug(surface)
 
 
 def _predicative(question: str, cand: Cand) -> bool:

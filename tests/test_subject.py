@@ -701,3 +701,18 @@ def test_a_heading_that_labels_a_part_of_any_guideline_heads_no_subject():
                 heading_path=["Major Recommendations", "Qualifying Statements"]).chunk
     assert not headed_by(q, "qualifi") and headed_by(q, "prophylaxi")
     assert headed_by(passage("…", "d2", title="Who qualifies for disability benefits").chunk, "qualifi")
+
+
+def test_a_drug_the_question_takes_is_its_subject_over_the_condition_it_is_taken_with():
+    # "high blood pressure" heads many documents and outweighs the rarer drug by its heading bonus; but what is asked
+    # is whether the drug may be taken: the condition is its context
+    df = {"ibuprofen": 106, "high": 4525, "blood": 7688, "pressur": 2128, "take": 3247}
+    v = Vocabulary(df=df, n=60_000, phrase_count=lambda p: 40 if p.lower() in {"high blood pressure", "blood pressure"} else 0,
+                   headed=lambda t: 0.4 if t == "pressur" else 0.0,
+                   phrase_headed=lambda p: 0.7 if p.lower() in {"high blood pressure", "blood pressure"} else 0.0,
+                   titled=lambda p: 5 if p.lower() in {"high blood pressure", "blood pressure"} else 0)
+    s = find_subject("can i take ibuprofen if i have high blood pressure?", v)
+    assert s is not None and s.name == "ibuprofen" and s.strong
+    # not taken, the condition stays the subject ("ibuprofen" only one more word of the question)
+    s2 = find_subject("does high blood pressure show up in an ibuprofen study?", v)
+    assert s2 is not None and "pressure" in s2.name

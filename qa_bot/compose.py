@@ -16,10 +16,10 @@ from functools import cached_property, lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from .text import (CITE_MARK, GENERIC, META_HEADING, META_SENTENCE, NEGATIVE, POSITIVE,
+from .text import (CITE_MARK, GENERIC, META_HEADING, META_SENTENCE, NEGATIVE, POSITIVE, STOP,
                    CLOSED_VERB, content_terms, expects_quantity, glued_heading, inline_items, is_fragment,
                    is_list_item, question_types, soft_overlap, split_sentences,
-                   contradicts, issued_by, issuing_bodies, states_quantity, term_set, topic_terms)
+                   contradicts, issued_by, issuing_bodies, states_quantity, stem_words, term_set, topic_terms)
 from .parse.comparison import thresholds
 from .parse.injection import INSTRUCTION as INSTRUCTION_LIKE
 from .parse.population import (AGE_OR_OLDER as _OLDER, AGE_OR_YOUNGER as _YOUNGER,  # noqa: F401 - read by tests
@@ -29,7 +29,7 @@ from .shorthand import expand, generic_name, is_drug
 from .coverage import aspect_weights, coverage_features, coverage_model, unsaid_words
 from .retrieve import UNKNOWN_NAMES, best_passages
 from .scorer import answerable_model, sentence_scorer
-from .subject import STRONG_HEADED, Aspect, asked_aspects, is_name, subject_classes
+from .subject import STRONG_HEADED, Aspect, asked_aspects, condition_context, is_name, subject_classes
 from .types import Answer, AnswerSentence, Chunk, Citation, Passage, Subject
 from .units import (INSTRUCTS, STRENGTH_ASKED, asked_labels, cross_refs, defines_label, named_unit,
                     section_recommendation)
@@ -474,6 +474,14 @@ def _of_name(phrase: str, name: str) -> str:
     return re.sub(r"^its\b", "the", phrase) + f" of {name}"
 
 
+def _with_context(asked: list[Aspect], question: str) -> list[Aspect]:
+    """The aspects asked, a precaution's phrase naming the condition the asker has ("whether it is safe for someone
+    with high blood pressure"); a precaution of no condition is not asked."""
+    context = condition_context(question)
+    return [replace(a, phrase=a.phrase.replace("the condition", context)) if a.name == PRECAUTION else a
+            for a in asked if a.name != PRECAUTION or context]
+
+
 def _unsaid_reason(unsaid: list[Aspect], named: Subject) -> str:
     """What the documents leave unsaid of the subject, said of it ("whether tramadol is a controlled …", "the dose
     or schedule of bedaquiline"), or of the documents on it where the aspect's phrase cannot name it ("on tylenol
@@ -620,6 +628,7 @@ POINTS_BACK = re.compile(ANAPHORIC.pattern + r"|^(?:(?:But|And|However|Yet|So|St
                          r"(?:It|They|Its|Their)\b|\b(?:these|this|such|both) (?:medicines?|"
                          r"medications?|drugs?|treatments?|products?|pills?|tablets?|creams?)\b", re.I)
 STATEMENT_SENTENCES, STATEMENT_CHARS = 3, 600  # a recommendation statement this short is quoted whole
+PRECAUTION = "precaution"  # the aspect of a drug taken with a condition the asker has (``aspects.toml``)
 COVERAGE_PASSAGES = 20  # the passages on the subject (best retrieved first) read for the aspect coverage: its cost
 
 HAND_FEATURES = frozenset(("retrieval", "overlap", "heading_overlap", "rec_statement", "rec_sentence", "meta",
@@ -761,8 +770,13 @@ class Composer:
         if not (self.w.aspect_of_subject and others and named.df) or on_topic_guideline:
             return [], []
         classes = classes_in(named, [p.chunk.text for p in passages])
+        context = self.context_name(question, named)
+        if context is None:  # a precaution of no condition the index holds (or of the subject itself): not asked
+            others = [a for a in others if a.name != PRECAUTION]
+            if not others:
+                return [], []
         pair = [a for a in others if a.pair]
-        if pair and (second := self.second_names(question, named)):
+        if pair and (second := self.second_names(question, named) + ([context] if context else [])):
             states = PairStates.of(pair, named, classes, second, [p.chunk.text for p in passages])
             if not any(states(c.text) for c in cands) and self.pair_unsaid(states, passages, question):
                 others_named = " or ".join(o.name for o in second)
@@ -822,6 +836,19 @@ class Composer:
             if stating:
                 return sorted((c for _, c in stating), key=lambda c: -c.score)
         return []
+
+    def context_name(self, question: str, named: Subject) -> Subject | None:
+        """The condition the asker has (``subject.condition_context``: "if i have high blood pressure"), as a second
+        name of a precaution of a drug (``shorthand.is_drug``): its rarest word the index holds (``Subject.term``),
+        when that is not the subject's."""
+        if not any(is_drug(w) for w in named.name.split() + named.alternatives[:1]):
+            return None  # (a drug's page's question: "the flu shot if I have a cold" is not read as one)
+        text = condition_context(question)
+        terms = [t for t in stem_words(re.findall(r"[A-Za-z]{3,}", text or "")) if t not in STOP]
+        weights = self.stats.idf(set(terms)) if terms else {}
+        held = [t for t in sorted(weights, key=lambda t: (-weights[t], t))
+                if t not in named.terms and not named.named_in(frozenset({t})) and self.stats.chunks_with([t], 1)]
+        return Subject(name=text, term=held[0], words=held, df=1) if text and held else None
 
     def second_names(self, question: str, named: Subject) -> list[Subject]:
         """The other names the question gives beside its subject (a second drug: "naproxen … since I took
@@ -904,7 +931,8 @@ class Composer:
                     if standalone.strip() != question.strip() else {})
         return Asked(question=question, standalone=standalone, text=text, terms=terms, weights=weights,
                      total=math.fsum(weights.values()) or 1.0,
-                     aspects=asked_aspects(question) if self.settings.retrieval.subject_first else [],
+                     aspects=_with_context(asked_aspects(question), question) if self.settings.retrieval.subject_first
+                     else [],
                      followup=followup, wants_quantity=expects_quantity(PATIENT_DESCRIPTOR.sub(" ", text)),
                      types=question_types(standalone))
 

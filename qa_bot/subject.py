@@ -114,8 +114,35 @@ def asked_aspects(question: str) -> list[Aspect]:
     return [a for a in aspects() if a.asked_in(question)]
 
 
+_CONTEXT_END = re.compile(r"\s+(?:and|but|or|so|then|can|could|should|would|will|is|are|was|do|does|did|am|i|to|for|"
+                          r"since|after|before|last|ago|now|currently|that|which|who|what|how|take|taking|use|using|"
+                          r"get|getting|is|it|this|these|safe|safely|okay|ok)\b.*$", re.I | re.S)
+_CONTEXT_DET = re.compile(r"^(?:(?:a|an|the|my|some|mild|bad|severe|really|very|chronic|history\s+of)\s+)+", re.I)
+
+
+def condition_context(question: str) -> str | None:
+    """The condition a question says its asker has, taken with its subject (the precaution aspect's ``context``
+    group: "if i have high blood pressure" → "high blood pressure", "Because I have a fatty liver, …" → "fatty
+    liver"), at most four words; None when the question says none (or the clause names pregnancy: its own aspect)."""
+    for a in aspects():
+        for p in a.ask:
+            if "context" not in p.groupindex:
+                continue
+            m = p.search(question)
+            if not m:
+                continue
+            text = _CONTEXT_DET.sub("", _CONTEXT_END.sub("", " " + m.group("context").strip()).strip())
+            words = _RUN_WORD.findall(text)[:4]
+            if words and any(re.search(r"[a-z]{3}", w, re.I) for w in words) and \
+                    not any(b.name == "pregnancy" and b.asked_in(text) for b in aspects()):
+                return " ".join(words)
+    return None
+
+
 def _aspect_spans(question: str) -> list[tuple[int, int]]:
-    return [m.span() for a in aspects() for p in a.ask for m in p.finditer(question)]
+    """Where the question words its aspects (not the condition a precaution names: its ``context`` group)."""
+    return [(m.start(), m.start("context") if "context" in p.groupindex else m.end())
+            for a in aspects() for p in a.ask for m in p.finditer(question)]
 
 
 # --- the index's vocabulary, as the caller gives it ---------------------------------------------------------

@@ -239,7 +239,36 @@ def test_aspects_that_are_a_substances_own_are_data_with_their_source():
     assert own == {"dose": "adjacent", "controlled": "named"}
     assert all(data[name].get("own_source") for name in own)
     pair = [a.name for a in aspects() if a.pair]
-    assert pair == ["interaction", "alternative"] and all(data[name].get("pair_source") for name in pair)
+    assert pair == ["interaction", "precaution", "alternative"] and all(data[name].get("pair_source") for name in pair)
+
+
+def test_a_drug_taken_with_a_condition_the_asker_has_is_answered_of_both_or_named_as_missing():
+    """"can i take ibuprofen if i have high blood pressure?" (MedQuAD's special precautions) was answered with
+    "NSAIDs such as ibuprofen can help reduce inflammation": the drug named, nothing said of the condition."""
+    q = "can i take ibuprofen if i have high blood pressure?"
+    subj = Subject(name="ibuprofen", term="ibuprofen", words=["ibuprofen"], df=106, strong=True)
+    listed = _p("Nonsteroidal anti-inflammatory drugs such as aspirin, ibuprofen (Advil) and naproxen (Aleve) can "
+                "help reduce inflammation and relieve pain. Ibuprofen is taken every 6 hours.", "pain", "Pain relief",
+                sid="a")
+    both = _p("Ibuprofen and naproxen are pain relievers. Nonsteroidal anti-inflammatory drugs (NSAIDs) can harm your "
+              "kidneys, especially if you have kidney disease, diabetes, and high blood pressure.", "kidney",
+              "Kidney health", sid="b")
+    indexed = {"ibuprofen": [listed.chunk], "pressur": [both.chunk], "high": [both.chunk], "blood": [both.chunk]}
+    stats = CorpusStats(idf=lambda terms: {t: {"pressur": 3.0, "high": 2.0, "blood": 1.0}.get(t, 1.0) for t in terms},
+                        chunks_with=lambda terms, limit, query=None: indexed.get(terms[0], []) if len(terms) == 1
+                        else [])
+    c = Composer(_composer().settings, stats)
+    context = c.context_name(q, subj)
+    assert context is not None and context.name == "high blood pressure" and context.term == "pressur"
+    a = c.run(q, q, [listed], subject=subj)
+    assert a.abstained and "whether it is safe for someone with high blood pressure" in a.abstain_reason, a.abstain_reason
+    # said of the drug's class (the passages put ibuprofen among the NSAIDs) and the condition: that leads
+    b = c.run(q, q, [listed, both], subject=subj)
+    assert not b.abstained and b.bottom_line()[0].text.startswith("Nonsteroidal anti-inflammatory drugs (NSAIDs) can "
+                                                                  "harm"), b.bottom_line()
+    # no drug (a vaccine, a condition asked of itself): no precaution is read
+    shot = Subject(name="flu shot", term="shot", words=["flu", "shot"], df=50, strong=True)
+    assert c.context_name("can i get the flu shot if i have a cold?", shot) is None
 
 
 def test_an_interaction_asked_of_two_named_drugs_is_stated_of_both_or_named_as_missing():

@@ -86,7 +86,7 @@ def test_everyday_words_are_not_the_subject():
     ("Is blepharitis contagious?", {"contagious"}),
     ("is it okay to take imodium long term?", {"duration"}),
     ("Would Accutane affect a baby if I got pregnant?", {"pregnancy"}),
-    ("Because I have a fatty liver, can I safely take Imodium?", {"side_effects"}),
+    ("Because I have a fatty liver, can I safely take Imodium?", {"side_effects", "precaution"}),
     ("Can I take the painkiller and the antibiotics at the same time?", {"interaction"}),
     ("How much melatonin should i take at night?", {"dose"}),
     ("Which doctor should i go to for vertigo", {"when_to_seek_care"}),
@@ -111,9 +111,31 @@ def test_everyday_words_are_not_the_subject():
     # alcohol (MedQuAD: interaction with food, herbs and alcohol)
     ("can i drink alcohol while taking metronidazole?", {"interaction"}),
     ("is it ok to have a glass of wine when on antibiotics", {"interaction"}),
+    # a condition the asker has, a drug taken with it (MedQuAD: special precautions)
+    ("can i take ibuprofen if i have high blood pressure?", {"precaution"}),
+    ("Can I take Imodium since I have been diagnosed with fatty liver?", {"precaution"}),
+    ("How would I find out if I have a genetic form of it?", set()),  # whether, not a condition had
+    ("can i take tylenol when i have a headache?", set()),  # what a drug is taken for, not a precaution
 ])
+
+
 def test_aspects_asked(q, names):
     assert {a.name for a in asked_aspects(q)} == names
+
+
+@pytest.mark.parametrize("q,context", [
+    ("can i take ibuprofen if i have high blood pressure?", "high blood pressure"),
+    ("Because I have a fatty liver, can I safely take Imodium?", "fatty liver"),
+    ("is it ok if my son has been diagnosed with asthma to take singulair", "asthma"),
+    ("can I take advil if I have a history of stomach ulcers and kidney disease", "stomach ulcers"),
+    ("can i take it if i am pregnant?", None),  # pregnancy: its own aspect
+    ("what if I have taken two doses?", None),
+    ("Hello, more info about it please as my husband suffers from this.", None),
+])
+def test_the_condition_the_asker_has(q, context):
+    from qa_bot.subject import condition_context
+
+    assert condition_context(q) == context
 
 
 # --- the composer answers the subject and the aspect ------------------------------------------------------

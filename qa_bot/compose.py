@@ -475,11 +475,17 @@ def _of_name(phrase: str, name: str) -> str:
 
 
 def _with_context(asked: list[Aspect], question: str) -> list[Aspect]:
-    """The aspects asked, a precaution's phrase naming the condition the asker has ("whether it is safe for someone
-    with high blood pressure"); a precaution of no condition is not asked."""
-    context = condition_context(question)
-    return [replace(a, phrase=a.phrase.replace("the condition", context)) if a.name == PRECAUTION else a
-            for a in asked if a.name != PRECAUTION or context]
+    """The aspects asked, one asked with a second thing (``Aspect.contextual``) with its phrase naming it ("whether
+    it is safe for someone with high blood pressure", "whether it causes sleepiness"); one whose second thing the
+    question does not name is not asked."""
+    out = []
+    for a in asked:
+        context = condition_context(question, a) if a.contextual else None
+        if not a.contextual:
+            out.append(a)
+        elif context:
+            out.append(replace(a, phrase=a.phrase.replace("{context}", context)))
+    return out
 
 
 def _unsaid_reason(unsaid: list[Aspect], named: Subject) -> str:
@@ -628,7 +634,6 @@ POINTS_BACK = re.compile(ANAPHORIC.pattern + r"|^(?:(?:But|And|However|Yet|So|St
                          r"(?:It|They|Its|Their)\b|\b(?:these|this|such|both) (?:medicines?|"
                          r"medications?|drugs?|treatments?|products?|pills?|tablets?|creams?)\b", re.I)
 STATEMENT_SENTENCES, STATEMENT_CHARS = 3, 600  # a recommendation statement this short is quoted whole
-PRECAUTION = "precaution"  # the aspect of a drug taken with a condition the asker has (``aspects.toml``)
 COVERAGE_PASSAGES = 20  # the passages on the subject (best retrieved first) read for the aspect coverage: its cost
 
 HAND_FEATURES = frozenset(("retrieval", "overlap", "heading_overlap", "rec_statement", "rec_sentence", "meta",
@@ -771,8 +776,8 @@ class Composer:
             return [], []
         classes = classes_in(named, [p.chunk.text for p in passages])
         context = self.context_name(question, named)
-        if context is None:  # a precaution of no condition the index holds (or of the subject itself): not asked
-            others = [a for a in others if a.name != PRECAUTION]
+        if context is None:  # asked with a second thing the index does not hold (or the subject itself): not asked
+            others = [a for a in others if not a.contextual]
             if not others:
                 return [], []
         pair = [a for a in others if a.pair]
@@ -838,9 +843,10 @@ class Composer:
         return []
 
     def context_name(self, question: str, named: Subject) -> Subject | None:
-        """The condition the asker has (``subject.condition_context``: "if i have high blood pressure"), as a second
-        name of a precaution of a drug (``shorthand.is_drug``): its rarest word the index holds (``Subject.term``),
-        when that is not the subject's."""
+        """What the question names beside a drug (``shorthand.is_drug``) in an aspect's context
+        (``subject.condition_context``: the condition of "if i have high blood pressure", the effect of "does buspar
+        cause sleepiness"), as a second name: its rarest word the index holds (``Subject.term``), when that is not
+        the subject's."""
         if not any(is_drug(w) for w in named.name.split() + named.alternatives[:1]):
             return None  # (a drug's page's question: "the flu shot if I have a cold" is not read as one)
         text = condition_context(question)
@@ -943,9 +949,11 @@ class Composer:
         about = subject_passages(subject, passages) if self.settings.retrieval.subject_first else None
         about_ids = {p.chunk.chunk_id for p in about} if about is not None else None
         ranked = [p for p in passages if not p.features.get("expanded")]
-        if about_ids is not None and ranked and (subject.headed >= STRONG_HEADED or ranked[0].chunk.doc_type != "guideline"):
+        if about_ids is not None and ranked and (subject.headed >= STRONG_HEADED or ranked[0].chunk.doc_type != "guideline"
+                                                 or any(a.contextual for a in asked.aspects)):
             # the subject leads: passages about something else are not the answer (a guideline that retrieval ranks
-            # first covers a topic whose sections need not name a drug or procedure of the question)
+            # first covers a topic whose sections need not name a drug or procedure of the question; not when the
+            # question asks the topic of the drug: "does synthroid cause weight loss", not the obesity guideline)
             ranked = [p for p in ranked if p.chunk.chunk_id in about_ids] or list(about)
         lead = ranked[0] if ranked else passages[0]
         # a question that names the body whose guidance it asks for ("per VA/DoD", "USPSTF stance?") leads with

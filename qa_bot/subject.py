@@ -88,6 +88,11 @@ class Aspect:
     own: str | None = None  # "adjacent" / "named": a property of each substance itself (``aspects.toml``)
     pair: bool = False  # a property of two things together (an interaction): stated of both (``aspects.toml``)
 
+    @property
+    def contextual(self) -> bool:
+        """Asked of the subject with a second thing the question names (``condition_context``)."""
+        return any("context" in p.groupindex for p in self.ask)
+
     def asked_in(self, question: str) -> bool:
         return any(p.search(question) for p in self.ask)
 
@@ -120,11 +125,12 @@ _CONTEXT_END = re.compile(r"\s+(?:and|but|or|so|then|can|could|should|would|will
 _CONTEXT_DET = re.compile(r"^(?:(?:a|an|the|my|some|mild|bad|severe|really|very|chronic|history\s+of)\s+)+", re.I)
 
 
-def condition_context(question: str) -> str | None:
-    """The condition a question says its asker has, taken with its subject (the precaution aspect's ``context``
-    group: "if i have high blood pressure" → "high blood pressure", "Because I have a fatty liver, …" → "fatty
-    liver"), at most four words; None when the question says none (or the clause names pregnancy: its own aspect)."""
-    for a in aspects():
+def condition_context(question: str, aspect: Aspect | None = None) -> str | None:
+    """What the question names beside its subject in an aspect's ``context`` group (of ``aspect``, else of the first
+    aspect that has one): the condition its asker has ("if i have high blood pressure" → "high blood pressure",
+    "Because I have a fatty liver, …" → "fatty liver"), the effect asked of it ("does buspar cause sleepiness" →
+    "sleepiness"); at most four words. None when the question says none (or names pregnancy: its own aspect)."""
+    for a in [aspect] if aspect is not None else aspects():
         for p in a.ask:
             if "context" not in p.groupindex:
                 continue
@@ -140,9 +146,17 @@ def condition_context(question: str) -> str | None:
 
 
 def _aspect_spans(question: str) -> list[tuple[int, int]]:
-    """Where the question words its aspects (not the condition a precaution names: its ``context`` group)."""
-    return [(m.start(), m.start("context") if "context" in p.groupindex else m.end())
-            for a in aspects() for p in a.ask for m in p.finditer(question)]
+    """Where the question words its aspects: not what it names (an aspect's ``subject`` and ``context`` groups)."""
+    spans = []
+    for a in aspects():
+        for p in a.ask:
+            for m in p.finditer(question):
+                end = m.start("context") if "context" in p.groupindex else m.end()
+                if "subject" in p.groupindex and m.start("subject") >= 0:  # the name the aspect is asked of
+                    spans += [(m.start(), m.start("subject")), (m.end("subject"), end)]
+                else:
+                    spans.append((m.start(), end))
+    return spans
 
 
 # --- the index's vocabulary, as the caller gives it ---------------------------------------------------------
@@ -444,13 +458,17 @@ _TAKE = re.compile(r"\b(?:take|takes|taking|took|taken|use|uses|using|used|start
                    r"\s+(?:(?:a|an|the|my|some|more|any|this|that|her|his|their|our|your|extra|daily|regular)\s+){0,2}$", re.I)
 
 
+_CAUSES = re.compile(r"\s+(?:cause|causes|caused|causing|give|gives|make|makes|lead\s+to|leads\s+to|trigger|triggers)\b",
+                     re.I)
+
+
 def _taken_drug(question: str, cand: Cand) -> bool:
-    """A drug (the drug dictionary's, ``shorthand.is_drug``) the question takes, uses, starts, stops or gives: "take
-    ibuprofen", "taking my metformin"."""
+    """A drug (the drug dictionary's, ``shorthand.is_drug``) the question takes, uses, starts, stops or gives ("take
+    ibuprofen", "taking my metformin") or asks an effect of ("does lisinopril cause a cough")."""
     from .shorthand import is_drug
 
     pos, word, surface = cand
-    return bool(_TAKE.search(question[:pos])) and is_drug(surface)
+    return bool(_TAKE.search(question[:pos]) or _CAUSES.match(question, pos + len(surface))) and is_drug(surface)
 
 
 def _predicative(question: str, cand: Cand) -> bool:

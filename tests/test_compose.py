@@ -239,7 +239,7 @@ def test_aspects_that_are_a_substances_own_are_data_with_their_source():
     assert own == {"dose": "adjacent", "controlled": "named"}
     assert all(data[name].get("own_source") for name in own)
     pair = [a.name for a in aspects() if a.pair]
-    assert pair == ["interaction", "precaution", "alternative"] and all(data[name].get("pair_source") for name in pair)
+    assert pair == ["interaction", "precaution", "effect", "alternative"] and all(data[name].get("pair_source") for name in pair)
 
 
 def test_a_drug_taken_with_a_condition_the_asker_has_is_answered_of_both_or_named_as_missing():
@@ -269,6 +269,26 @@ def test_a_drug_taken_with_a_condition_the_asker_has_is_answered_of_both_or_name
     # no drug (a vaccine, a condition asked of itself): no precaution is read
     shot = Subject(name="flu shot", term="shot", words=["flu", "shot"], df=50, strong=True)
     assert c.context_name("can i get the flu shot if i have a cold?", shot) is None
+
+
+def test_an_effect_asked_of_a_drug_is_stated_of_both_or_named_as_missing():
+    """"does metformin cause hair loss?" was answered from the hair-loss page ("If there's a health problem causing
+    your hair loss, doctors treat that problem"): the effect named, the drug not."""
+    q = "does metformin cause hair loss?"
+    subj = Subject(name="metformin", term="metformin", words=["metformin"], df=58, strong=True)
+    drug = _p("Metformin lowers the amount of sugar the liver makes. Metformin may cause diarrhea.", "dm", "Diabetes "
+              "medicines", sid="a")
+    hair = _p("Metformin and hair loss: metformin may cause hair thinning and hair loss in some people.", "hair",
+              "Hair loss", sid="b")
+    indexed = {"metformin": [drug.chunk], "hair": [hair.chunk], "loss": [hair.chunk]}  # held, not retrieved
+    stats = CorpusStats(idf=lambda terms: {t: {"hair": 3.0, "loss": 1.0}.get(t, 1.0) for t in terms},
+                        chunks_with=lambda terms, limit, query=None: indexed.get(terms[0], [drug.chunk]) if len(terms) == 1
+                        else [])
+    c = Composer(_composer().settings, stats)
+    a = c.run(q, q, [drug], subject=subj)
+    assert a.abstained and "whether metformin causes hair loss" in a.abstain_reason, a.abstain_reason
+    b = c.run(q, q, [drug, hair], subject=subj)
+    assert not b.abstained and "hair loss" in b.bottom_line()[0].text, b.bottom_line()
 
 
 def test_an_interaction_asked_of_two_named_drugs_is_stated_of_both_or_named_as_missing():

@@ -116,6 +116,10 @@ def test_everyday_words_are_not_the_subject():
     ("Can I take Imodium since I have been diagnosed with fatty liver?", {"precaution"}),
     ("How would I find out if I have a genetic form of it?", set()),  # whether, not a condition had
     ("can i take tylenol when i have a headache?", set()),  # what a drug is taken for, not a precaution
+    # an effect asked of a drug ("does X cause Y": CHQ side effect)
+    ("does metformin cause hair loss?", {"effect"}),
+    ("Can ertapenem cause seizures?", {"effect"}),
+    ("What causes kidney stones?", {"cause"}),
 ])
 
 
@@ -131,6 +135,8 @@ def test_aspects_asked(q, names):
     ("can i take it if i am pregnant?", None),  # pregnancy: its own aspect
     ("what if I have taken two doses?", None),
     ("Hello, more info about it please as my husband suffers from this.", None),
+    ("does metformin cause hair loss?", "hair loss"),
+    ("can zoloft make you gain weight?", "gain weight"),
 ])
 def test_the_condition_the_asker_has(q, context):
     from qa_bot.subject import condition_context
@@ -735,6 +741,11 @@ def test_a_drug_the_question_takes_is_its_subject_over_the_condition_it_is_taken
                    titled=lambda p: 5 if p.lower() in {"high blood pressure", "blood pressure"} else 0)
     s = find_subject("can i take ibuprofen if i have high blood pressure?", v)
     assert s is not None and s.name == "ibuprofen" and s.strong
+    # the drug an effect is asked of, not the effect that headings name ("does lisinopril cause a cough?")
+    df2 = {"lisinopril": 60, "cough": 427}
+    v2 = Vocabulary(df=df2, n=60_000, headed=lambda t: 1.0 if t == "cough" else 0.0, titled=lambda p: 3 if p == "cough" else 0)
+    s3 = find_subject("does lisinopril cause a cough?", v2)
+    assert s3 is not None and s3.name == "lisinopril" and s3.strong
     # not taken, the condition stays the subject ("ibuprofen" only one more word of the question)
     s2 = find_subject("does high blood pressure show up in an ibuprofen study?", v)
     assert s2 is not None and "pressure" in s2.name

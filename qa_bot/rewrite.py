@@ -51,6 +51,12 @@ def aspect_question(aspect: str, topic: str) -> str:
     return f"What {'are' if plural else 'is'} the {shown} {prep} {topic}?"
 
 
+# the last clause of a clinician's question that asks for a thing ("new HIV dx … — what baseline TB testing?"): what a
+# follow-up's pronoun points to when the question is about no "X" of "What is X?"
+_ASKED_THING = re.compile(r"(?:^|[—–:;,]\s*)(?:what|which)\s+(?!(?:is|are|was|were|do|does|did|should|can|could|would|"
+                          r"will|about|if|kind|type|sort|else)\b)(?P<t>[A-Za-z][\w/-]*(?:\s+[A-Za-z][\w/-]*){0,3})$", re.I)
+
+
 def _strip_q(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().rstrip("?.! ").strip()
 
@@ -120,6 +126,7 @@ def resolve(question: str, topic: str) -> str:
     body2, n = ANAPHOR_NP.subn(topic, body, count=1)
     if n:
         return body2 + end
+    body = re.sub(r"\bit's\b", "it is", body, count=1, flags=re.I)  # ("if it's neg": "if the test is neg")
     body2, n = re.subn(r"\b(it|they|them)\b", topic, body, count=1, flags=re.I)
     if n:
         return body2 + end
@@ -168,6 +175,10 @@ def standalone_question(question: str, history: list[Turn], settings: Settings,
         topic = topic_of(u)
         if topic:
             break
+    asked_for = _ASKED_THING.search(_strip_q(prev_standalone)) if topic is None and PRONOUN.search(question) else None
+    context = _strip_q(prev_standalone)[:asked_for.start()].strip(" —–:;,") if asked_for else ""
+    if asked_for and context:  # "if it's neg, when do I repeat it?" after "… — what baseline TB testing?"
+        return f"{_strip_q(resolve(question, asked_for.group('t')))} ({context})?"
     if topic is None:
         return f"{_strip_q(question)} ({_strip_q(prev_standalone)})?"
     return resolve(question, topic)

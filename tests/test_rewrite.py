@@ -61,3 +61,14 @@ def test_a_short_question_naming_a_subject_the_documents_are_about_is_no_follow_
     assert standalone_question("is shingles contagious?", history, settings, names_subject) == "is shingles contagious?"
     assert standalone_question("is shingles contagious?", history, settings) != "is shingles contagious?"  # (without)
     assert "hep C" in standalone_question("is it contagious?", history, settings, names_subject)  # a pronoun: its
+
+
+def test_a_pronoun_points_to_the_thing_the_earlier_question_asked_for(settings):
+    # "it" is the TB testing asked for, not the HIV diagnosis the question opened with
+    hist = [Turn(role="user", content="new HIV dx in a pt living in a shelter — what baseline TB testing?"),
+            Turn(role="assistant", content="Test for latent TB with a TST/PPD or an IGRA.")]
+    q = standalone_question("if it's neg, when do I repeat it?", hist, settings)
+    assert q.startswith("if baseline TB testing is neg") and "(new HIV dx in a pt living in a shelter)" in q, q
+    # an earlier "What is X?" keeps its topic as before
+    hist2 = [Turn(role="user", content="What is Noonan syndrome?"), Turn(role="assistant", content="…")]
+    assert standalone_question("How is it treated?", hist2, settings) == "How is Noonan syndrome treated?"

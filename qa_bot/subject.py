@@ -330,7 +330,9 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
             resolved.append(None)
             if is_name(_surface(question, cands[i])):
                 unnamed[i] = t
-                if not _compound(question, cands, i, vocab) and (unknown is None or zipf < unknown[0]):
+                if not _compound(question, cands, i, vocab) and not _EXAMPLE.search(question[:cands[i][0]]) and \
+                        (unknown is None or zipf < unknown[0]):
+                    # (a name given as an example of what is asked, "an OTC anti-fungal like Tinactin", is not it)
                     unknown = (zipf, i, t)
             continue
         resolved.append(t)  # indexed: may be part of the subject's name
@@ -458,6 +460,7 @@ _TAKE = re.compile(r"\b(?:take|takes|taking|took|taken|use|uses|using|used|start
                    r"\s+(?:(?:a|an|the|my|some|more|any|this|that|her|his|their|our|your|extra|daily|regular)\s+){0,2}$", re.I)
 
 
+_EXAMPLE = re.compile(r"\b(?:like|such\s+as|e\.?g\.?,?|for\s+example,?|for\s+instance,?|say)\s+(?:an?\s+|the\s+)?$", re.I)
 _CAUSES = re.compile(r"\s+(?:cause|causes|caused|causing|give|gives|make|makes|lead\s+to|leads\s+to|trigger|triggers)\b",
                      re.I)
 

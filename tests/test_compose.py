@@ -239,7 +239,7 @@ def test_aspects_that_are_a_substances_own_are_data_with_their_source():
     assert own == {"dose": "adjacent", "controlled": "named"}
     assert all(data[name].get("own_source") for name in own)
     pair = [a.name for a in aspects() if a.pair]
-    assert pair == ["interaction", "precaution", "effect", "alternative"] and all(data[name].get("pair_source") for name in pair)
+    assert pair == ["interaction", "precaution", "site", "effect", "alternative"] and all(data[name].get("pair_source") for name in pair)
 
 
 def test_a_drug_taken_with_a_condition_the_asker_has_is_answered_of_both_or_named_as_missing():

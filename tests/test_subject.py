@@ -120,6 +120,10 @@ def test_everyday_words_are_not_the_subject():
     ("does metformin cause hair loss?", {"effect"}),
     ("Can ertapenem cause seizures?", {"effect"}),
     ("What causes kidney stones?", {"cause"}),
+    # where a drug is applied (MedQuAD: special precautions)
+    ("can i use hydrocortisone cream on my face?", {"site"}),
+    ("can I use it on a daily basis?", set()),
+    ("should I take it on an empty stomach?", set()),
 ])
 
 
@@ -137,6 +141,7 @@ def test_aspects_asked(q, names):
     ("Hello, more info about it please as my husband suffers from this.", None),
     ("does metformin cause hair loss?", "hair loss"),
     ("can zoloft make you gain weight?", "gain weight"),
+    ("I read online its not safe to to apply on face?", "face"),
 ])
 def test_the_condition_the_asker_has(q, context):
     from qa_bot.subject import condition_context
@@ -749,3 +754,24 @@ def test_a_drug_the_question_takes_is_its_subject_over_the_condition_it_is_taken
     # not taken, the condition stays the subject ("ibuprofen" only one more word of the question)
     s2 = find_subject("does high blood pressure show up in an ibuprofen study?", v)
     assert s2 is not None and "pressure" in s2.name
+
+
+def test_where_a_drug_is_applied_is_asked_of_the_drug_on_the_bundled_corpus(bundled_settings):
+    from qa_bot.engine import answer
+    from qa_bot.retrieve import get_retriever
+
+    q = "can i use hydrocortisone cream on my face?"
+    subj = get_retriever(bundled_settings).subject_of(q)
+    assert subj is not None and "hydrocortisone" in subj.name.lower()  # what is applied is no aspect word
+    a = answer(q, [], bundled_settings)  # no indexed sentence names a corticosteroid and the face but "a round face"
+    assert a.abstained and "whether hydrocortisone may be applied to the face" in (a.abstain_reason or ""), a.sentences
+
+
+def test_a_name_given_as_an_example_of_a_class_is_not_an_unknown_subject():
+    df = {"antifung": 19, "fungal": 60, "area": 900, "otc": 40, "bad": 800, "idea": 300}
+    v = Vocabulary(df=df, n=60_000)
+    q = "would it be bad to pick up an OTC anti-fungal like Tinactin to apply to the area?"
+    s = find_subject(q, v)
+    assert s is not None and s.df > 0, s  # the class asked about, Tinactin only its example
+    s2 = find_subject("would it be bad to apply Tinactin to the area?", v)
+    assert s2 is not None and s2.name == "Tinactin" and s2.df == 0

@@ -680,8 +680,12 @@ _CLASS_HEAD = re.compile(r"(?:s|ant|ic|or|ory|in|ine|ide|id|ol|er|ive|al|ate)$|^
 
 def _class_words(phrase: str) -> list[str]:
     """The class name a phrase ends with: its last run of class words, after any generic head ("anti-inflammatory"
-    of "nonsteroidal anti-inflammatory drugs"; "antiepileptics" of "or against antiepileptics")."""
-    words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z-]*", phrase)]
+    of "nonsteroidal anti-inflammatory drugs"; "antiepileptics" of "or against antiepileptics"), or the class's
+    acronym the phrase is ("PPIs" of "proton pump inhibitors (PPIs) include omeprazole")."""
+    found = re.findall(r"[A-Za-z][A-Za-z-]*", phrase)
+    if len(found) == 1 and re.fullmatch(r"[A-Z]{3,}s", found[0]):  # a class's acronym ("PPIs", "SSRIs", "NSAIDs")
+        return [found[0].lower()]
+    words = [w.lower() for w in found]
     while words and words[-1] in _NOT_CLASS:
         words.pop()
     run: list[str] = []
@@ -702,7 +706,7 @@ def subject_classes(subject: Subject, texts: Iterable[str]) -> set[frozenset[str
     if any(" " in n for n in names):
         return set()
     name = "(?:" + "|".join(re.escape(n) for n in names) + ")"
-    pats = (rf"\b((?:[A-Za-z][\w-]*\s+){{0,2}}[A-Za-z][\w-]*)\s*(?:\(([^()]*)\)\s*)?,?\s+(?:such as|including|like|"
+    pats = (rf"\b((?:[A-Za-z][\w-]*\s+){{0,2}}[A-Za-z][\w-]*)\s*(?:\(([^()]*)\)\s*)?,?\s+(?:such as|including|includes?|like|"
             rf"e\.g\.,?|for example,?)\s+{_LIST_ITEMS}\b{name}\b",
             rf"\b([A-Za-z][\w-]*)\s+{name}\s*\(",
             rf"\b{name}\b(?:\s*\([^()]*\))?\s+(?:is|are)\s+an?\s+((?:[A-Za-z][\w-]*\s+){{0,3}}[A-Za-z][\w-]*)",

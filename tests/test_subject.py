@@ -573,6 +573,10 @@ def test_a_drugs_class_is_read_from_the_indexed_text_beside_it():
     other = ["Others can make you sleepy, including diphenhydramine (Benadryl).",
              "Many cold products contain diphenhydramine (Benadryl) and a decongestant."]
     assert subject_classes(subj("diphenhydramine"), other) == set()
+    # a class by its acronym, before "include" ("PPIs may increase the risk of … fractures" is said of omeprazole)
+    ppi = ["They are available in both strengths. proton pump inhibitors (PPIs) include omeprazole (Prilosec, Zegerid), "
+           "lansoprazole (Prevacid)."]
+    assert subject_classes(subj("omeprazole", ["prilosec"]), ppi) == {frozenset({"ppis"})}
     # a class of several words is held whole: "inhibitor" alone would name ACE inhibitors too
     assert subject_classes(subj("sertraline"), texts) == {frozenset({"select", "serotonin", "reuptak", "inhibitor"})}
     assert subject_classes(Subject(name="sore throat", term="throat", words=["sore", "throat"], df=3), texts) == set()

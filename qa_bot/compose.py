@@ -474,6 +474,11 @@ def _of_name(phrase: str, name: str) -> str:
     return re.sub(r"^its\b", "the", phrase) + f" of {name}"
 
 
+def names_drug(subject: Subject | None) -> bool:
+    """Whether a subject is a drug (``shorthand.is_drug``: a word of its name, or its first other name)."""
+    return subject is not None and any(is_drug(w) for w in subject.name.split() + subject.alternatives[:1])
+
+
 def _with_context(asked: list[Aspect], question: str) -> list[Aspect]:
     """The aspects asked, one asked with a second thing (``Aspect.contextual``) with its phrase naming it ("whether
     it is safe for someone with high blood pressure", "whether it causes sleepiness"); one whose second thing the
@@ -772,7 +777,10 @@ class Composer:
             unsaid = unsaid_of_subject(own, named, passages)
             return unsaid, ([] if unsaid else sorted(stating_of(own, named, cands), key=lambda c: -c.score))
         others = [a for a in asked.aspects if not a.own]
-        if not (self.w.aspect_of_subject and others and named.df) or on_topic_guideline:
+        if not (self.w.aspect_of_subject and others and named.df) or \
+                (on_topic_guideline and not any(a.contextual for a in others)):
+            # (a guideline on the topic need not name the drug in its sections, but a second thing asked with the
+            # drug, "coffee right after" levothyroxine, is named by what states it)
             return [], []
         classes = classes_in(named, [p.chunk.text for p in passages])
         context = self.context_name(question, named)
@@ -847,7 +855,7 @@ class Composer:
         (``subject.condition_context``: the condition of "if i have high blood pressure", the effect of "does buspar
         cause sleepiness"), as a second name: its rarest word the index holds (``Subject.term``), when that is not
         the subject's."""
-        if not any(is_drug(w) for w in named.name.split() + named.alternatives[:1]):
+        if not names_drug(named):
             return None  # (a drug's page's question: "the flu shot if I have a cold" is not read as one)
         text = condition_context(question)
         terms = [t for t in stem_words(re.findall(r"[A-Za-z]{3,}", text or "")) if t not in STOP]
@@ -901,6 +909,9 @@ class Composer:
         """``asked`` → ``lead_document`` → ``candidate_pool`` → ``score``, and the aspects asked that none of the
         passages on the subject states."""
         asked = self.asked(question, standalone, search)
+        if not names_drug(subject):  # a precaution, a place applied, an effect: asked of a drug ("does screening
+            # cause overdiagnosis" asks no drug's effect)
+            asked.aspects = [a for a in asked.aspects if not a.contextual]
         lead = self.lead_document(asked, passages, subject)
         passages = passages + self.lead_extras(lead.passage, passages)
         pool = self.candidate_pool(asked, lead, passages)

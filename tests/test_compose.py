@@ -239,7 +239,7 @@ def test_aspects_that_are_a_substances_own_are_data_with_their_source():
     assert own == {"dose": "adjacent", "controlled": "named"}
     assert all(data[name].get("own_source") for name in own)
     pair = [a.name for a in aspects() if a.pair]
-    assert pair == ["interaction", "precaution", "site", "effect", "alternative"] and all(data[name].get("pair_source") for name in pair)
+    assert pair == ["interaction", "precaution", "site", "effect", "diet", "alternative"] and all(data[name].get("pair_source") for name in pair)
 
 
 def test_a_drug_taken_with_a_condition_the_asker_has_is_answered_of_both_or_named_as_missing():
@@ -266,9 +266,12 @@ def test_a_drug_taken_with_a_condition_the_asker_has_is_answered_of_both_or_name
     b = c.run(q, q, [listed, both], subject=subj)
     assert not b.abstained and b.bottom_line()[0].text.startswith("Nonsteroidal anti-inflammatory drugs (NSAIDs) can "
                                                                   "harm"), b.bottom_line()
-    # no drug (a vaccine, a condition asked of itself): no precaution is read
+    # no drug (a vaccine, a condition asked of itself): no precaution is read, nor asked
     shot = Subject(name="flu shot", term="shot", words=["flu", "shot"], df=50, strong=True)
     assert c.context_name("can i get the flu shot if i have a cold?", shot) is None
+    q2 = "can i get the flu shot if i have a cold?"
+    vaccine = _p("Flu vaccines can either be shots or nasal sprays.", "flu", "Flu shot", sid="c")
+    assert c.weigh(q2, q2, [vaccine], None, shot).asked.aspects == []
 
 
 def test_an_effect_asked_of_a_drug_is_stated_of_both_or_named_as_missing():

@@ -109,7 +109,7 @@ def test_everyday_words_are_not_the_subject():
     ("is tylenol safe during pregnancy?", {"pregnancy"}),
     ("Is it safe to take benadryl while breastfeeding?", {"pregnancy"}),
     # alcohol (MedQuAD: interaction with food, herbs and alcohol)
-    ("can i drink alcohol while taking metronidazole?", {"interaction"}),
+    ("can i drink alcohol while taking metronidazole?", {"interaction", "diet"}),
     ("is it ok to have a glass of wine when on antibiotics", {"interaction"}),
     # a condition the asker has, a drug taken with it (MedQuAD: special precautions)
     ("can i take ibuprofen if i have high blood pressure?", {"precaution"}),
@@ -124,6 +124,9 @@ def test_everyday_words_are_not_the_subject():
     ("can i use hydrocortisone cream on my face?", {"site"}),
     ("can I use it on a daily basis?", set()),
     ("should I take it on an empty stomach?", set()),
+    # a food or drink with a drug (MedQuAD: special dietary instructions)
+    ("I take levothyroxine in the morning, can I drink coffee right after?", {"diet"}),
+    ("should I eat before taking it?", set()),
 ])
 
 
@@ -142,6 +145,8 @@ def test_aspects_asked(q, names):
     ("does metformin cause hair loss?", "hair loss"),
     ("can zoloft make you gain weight?", "gain weight"),
     ("I read online its not safe to to apply on face?", "face"),
+    ("I take levothyroxine in the morning, can I drink coffee right after?", "coffee"),
+    ("I eat a lot of cheese when on my MAOI", "cheese"),
 ])
 def test_the_condition_the_asker_has(q, context):
     from qa_bot.subject import condition_context
@@ -779,3 +784,11 @@ def test_a_name_given_as_an_example_of_a_class_is_not_an_unknown_subject():
     assert s is not None and s.df > 0, s  # the class asked about, Tinactin only its example
     s2 = find_subject("would it be bad to apply Tinactin to the area?", v)
     assert s2 is not None and s2.name == "Tinactin" and s2.df == 0
+
+
+def test_a_drink_with_a_drug_is_asked_of_both_on_the_bundled_corpus(bundled_settings):
+    from qa_bot.engine import answer
+
+    # the thyroid screening guideline names levothyroxine but says nothing of coffee: not its answer
+    a = answer("I take levothyroxine in the morning, can I drink coffee right after?", [], bundled_settings)
+    assert a.abstained and "whether levothyroxine may be taken with coffee" in (a.abstain_reason or ""), a.sentences

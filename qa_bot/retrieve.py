@@ -533,7 +533,9 @@ class Retriever:
         rows = self.rows_with([subj.term], scope=scope)
         if rows is None or not len(rows):
             return subj
-        found = self._memo("alternatives", (subj.term, subj.name.lower(), scope), lambda: alternatives(
+        # (keyed by what the question made of the subject too: whether it is held differs between questions naming
+        # the same word, "the dose of ibuprofen" and "take ibuprofen if …")
+        found = self._memo("alternatives", (subj.term, subj.name.lower(), subj.strong, scope), lambda: alternatives(
             subj, (c.text for c in self.store.get_chunks([ids[i] for i in rows[: self.settings.retrieval.subject_alias_max_df]])
                    .values()), vocab))
         return subj.model_copy(update={"alternatives": [*subj.alternatives, *(a for a in found.alternatives

@@ -792,3 +792,13 @@ def test_a_drink_with_a_drug_is_asked_of_both_on_the_bundled_corpus(bundled_sett
     # the thyroid screening guideline names levothyroxine but says nothing of coffee: not its answer
     a = answer("I take levothyroxine in the morning, can I drink coffee right after?", [], bundled_settings)
     assert a.abstained and "whether levothyroxine may be taken with coffee" in (a.abstain_reason or ""), a.sentences
+
+
+def test_a_subject_is_read_the_same_whatever_was_asked_before_on_the_bundled_corpus(bundled_settings):
+    from qa_bot.retrieve import get_retriever
+
+    r = get_retriever(bundled_settings)
+    q = "can i take ibuprofen if i have high blood pressure?"
+    r.subject_of("what is the normal dose of ibuprofen for adults?")  # the same word, not held there
+    after = r.subject_of(q)
+    assert after is not None and after.name == "ibuprofen" and after.strong

@@ -127,6 +127,9 @@ def test_everyday_words_are_not_the_subject():
     # a food or drink with a drug (MedQuAD: special dietary instructions)
     ("I take levothyroxine in the morning, can I drink coffee right after?", {"diet"}),
     ("should I eat before taking it?", set()),
+    # how often (CHQ usage and dosage: frequency; a screening interval)
+    ("how often do I need a tetanus shot?", {"interval"}),
+    ("how many times a day can I take it?", {"interval"}),
 ])
 
 

@@ -485,10 +485,9 @@ def _with_context(asked: list[Aspect], question: str) -> list[Aspect]:
     question does not name is not asked."""
     out = []
     for a in asked:
-        context = condition_context(question, a) if a.contextual else None
         if not a.contextual:
             out.append(a)
-        elif context:
+        elif context := condition_context(question, a):
             out.append(replace(a, phrase=a.phrase.replace("{context}", context)))
     return out
 
@@ -860,9 +859,13 @@ class Composer:
         text = condition_context(question)
         terms = [t for t in stem_words(re.findall(r"[A-Za-z]{3,}", text or "")) if t not in STOP]
         weights = self.stats.idf(set(terms)) if terms else {}
-        held = [t for t in sorted(weights, key=lambda t: (-weights[t], t))
-                if t not in named.terms and not named.named_in(frozenset({t})) and self.stats.chunks_with([t], 1)]
+        held = [t for t in sorted(weights, key=lambda t: (-weights[t], t)) if self._another_indexed(t, named)]
         return Subject(name=text, term=held[0], words=held, df=1) if text and held else None
+
+    def _another_indexed(self, term: str, named: Subject) -> bool:
+        """Whether a stemmed term names something other than the subject that the index holds (a second name)."""
+        return term not in named.terms and not named.named_in(frozenset({term})) and \
+            bool(self.stats.chunks_with([term], 1))
 
     def second_names(self, question: str, named: Subject) -> list[Subject]:
         """The other names the question gives beside its subject (a second drug: "naproxen … since I took
@@ -870,8 +873,7 @@ class Composer:
         out: list[Subject] = []
         for w in dict.fromkeys(re.findall(r"[A-Za-z][A-Za-z-]{4,}", question)):
             t = next(iter(term_set(w)), "")
-            if t and (is_name(w) or is_drug(w)) and t not in named.terms and not named.named_in(frozenset({t})) and \
-                    self.stats.chunks_with([t], 1):
+            if t and (is_name(w) or is_drug(w)) and self._another_indexed(t, named):
                 out.append(Subject(name=w, term=t, words=[t], df=1))
         return out[:2]
 

@@ -175,10 +175,11 @@ def standalone_question(question: str, history: list[Turn], settings: Settings,
         topic = topic_of(u)
         if topic:
             break
-    asked_for = _ASKED_THING.search(_strip_q(prev_standalone)) if topic is None and PRONOUN.search(question) else None
-    context = _strip_q(prev_standalone)[:asked_for.start()].strip(" —–:;,") if asked_for else ""
+    prev_q = _strip_q(prev_standalone)
+    asked_for = _ASKED_THING.search(prev_q) if topic is None and PRONOUN.search(question) else None
+    context = prev_q[:asked_for.start()].strip(" —–:;,") if asked_for else ""
     if asked_for and context:  # "if it's neg, when do I repeat it?" after "… — what baseline TB testing?"
         return f"{_strip_q(resolve(question, asked_for.group('t')))} ({context})?"
     if topic is None:
-        return f"{_strip_q(question)} ({_strip_q(prev_standalone)})?"
+        return f"{_strip_q(question)} ({prev_q})?"
     return resolve(question, topic)

@@ -121,7 +121,7 @@ def asked_aspects(question: str) -> list[Aspect]:
 
 _CONTEXT_END = re.compile(r"\s+(?:and|but|or|so|then|can|could|should|would|will|is|are|was|do|does|did|am|i|to|for|"
                           r"since|after|before|last|ago|now|currently|that|which|who|what|how|take|taking|use|using|"
-                          r"get|getting|is|it|this|these|safe|safely|okay|ok)\b.*$", re.I | re.S)
+                          r"get|getting|it|this|these|safe|safely|okay|ok)\b.*$", re.I | re.S)
 _CONTEXT_DET = re.compile(r"^(?:(?:a|an|the|my|some|mild|bad|severe|really|very|chronic|history\s+of)\s+)+", re.I)
 
 
@@ -353,7 +353,8 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
         if best is None or score > best[0]:
             best = (score, i, t, d)
     taken = [x for x in scored if _taken_drug(question, cands[x[1]])]
-    if best is not None and taken and best[1] not in {x[1] for x in taken}:
+    taken_at = {x[1] for x in taken}
+    if best is not None and taken and best[1] not in taken_at:
         # "can i take ibuprofen if i have high blood pressure?": what is asked is whether the drug may be taken; the
         # condition the asker has (a heading of many documents) is its context
         _, i, t, d = max(taken)
@@ -385,7 +386,7 @@ def find_subject(question: str, vocab: Vocabulary, heading_weight: float | None 
     # (a drug the question takes is held to as one that few documents are about: whether it may be taken is asked)
     strong = spelled and ((h >= STRONG_HEADED and d <= STRONG_MAX_SHARE * vocab.n) or (is_name(focus)
                                                                                      and d <= NAME_MAX_DF)
-                          or (i in {x[1] for x in taken} and d <= STRONG_MAX_SHARE * vocab.n))
+                          or (i in taken_at and d <= STRONG_MAX_SHARE * vocab.n))
     # a compound read closed ("heart burn"): its closed word is searched too, as another name
     closed = [words[i]] if words[i] not in name.lower() else []
     words_of = [x for x in resolved[lo:hi + 1] if x]
@@ -456,11 +457,10 @@ def _titled_name(question: str, at: tuple[int, int], found: Subject, vocab: Voca
                    headed=max(vocab.headed(term), vocab.phrase_headed(name)), strong=held)
 
 
+# a name given as an example of what is asked ("an OTC anti-fungal like Tinactin"): not an unknown subject
+_EXAMPLE = re.compile(r"\b(?:like|such\s+as|e\.?g\.?,?|for\s+example,?|for\s+instance,?|say)\s+(?:an?\s+|the\s+)?$", re.I)
 _TAKE = re.compile(r"\b(?:take|takes|taking|took|taken|use|uses|using|used|start|starting|stop|stopping|give|giving)"
                    r"\s+(?:(?:a|an|the|my|some|more|any|this|that|her|his|their|our|your|extra|daily|regular)\s+){0,2}$", re.I)
-
-
-_EXAMPLE = re.compile(r"\b(?:like|such\s+as|e\.?g\.?,?|for\s+example,?|for\s+instance,?|say)\s+(?:an?\s+|the\s+)?$", re.I)
 _CAUSES = re.compile(r"\s+(?:cause|causes|caused|causing|give|gives|make|makes|lead\s+to|leads\s+to|trigger|triggers)\b",
                      re.I)
 

@@ -48,16 +48,20 @@ def _locate(para: str, sent: str, cursor: int) -> tuple[int, int] | None:
 # a capitalised word; not a web address's parts ("www.ClinicalTrials.gov", "Cancer.Net"), nor "vs." or "et al."
 _GLUED_STOP = re.compile(r"(?<!\bwww\.)(?<!\bvs\.)(?<!\bal\.)(?<=[a-z]{2}[.!?])"
                          r"(?=[A-Z][a-z]{2,}\b(?![./@]\w))(?!(?:Net|Gov|Org|Com|Edu)\b)")
-_GLUE_HINT = re.compile(r"[a-z][.!?][A-Z]")  # what every glued stop holds: the full pattern runs only where it is
+# a stop with the source's reference marks glued to it, then the next sentence ("… compared with placebo.[42,43] The
+# DPP reported …": the sentence splitter reads no stop there); the marks stay with the sentence they close
+_CITED_STOP = re.compile(r"(?<=[a-z)%][.!?])\[\d[\d,;\s\u2013-]*\]\s+(?=[A-Z][a-z])")
+_GLUE_HINT = re.compile(r"[a-z][.!?][A-Z]|[.!?]\[\d")  # what every glued stop holds: the full patterns run only there
 
 
 def _unglued(sentence: str) -> list[tuple[int, int]]:
-    """(start, end) within ``sentence`` of its parts split at glued sentence stops (``_GLUED_STOP``)."""
+    """(start, end) within ``sentence`` of its parts split at glued sentence stops (``_GLUED_STOP``,
+    ``_CITED_STOP``)."""
     if not _GLUE_HINT.search(sentence):
         return [(0, len(sentence))]
-    cuts = [m.start() for m in _GLUED_STOP.finditer(sentence)]
+    cuts = sorted([m.start() for m in _GLUED_STOP.finditer(sentence)] + [m.end() for m in _CITED_STOP.finditer(sentence)])
     bounds = [0, *cuts, len(sentence)]
-    return [(a, b) for a, b in zip(bounds, bounds[1:]) if sentence[a:b].strip()]
+    return [(a, a + len(sentence[a:b].rstrip())) for a, b in zip(bounds, bounds[1:]) if sentence[a:b].strip()]
 
 
 def split_sentences(text: str, base: int = 0, glued: bool = True) -> list[tuple[int, int]]:

@@ -266,6 +266,23 @@ def test_a_sentence_glued_to_the_previous_stop_is_split_off():
                    "Most people recover."]
 
 
+def test_a_sentence_after_reference_marks_glued_to_the_stop_is_split_off():
+    """"… compared with placebo.[42,43] The DPP reported …" was one sentence of 480 characters that nothing quoted:
+    the sentence stating metformin's effect on blood pressure could not lead. The marks stay with their sentence."""
+    from qa_bot.text import split_sentences
+
+    text = ("Both trials reported no significant difference in blood pressure among persons receiving metformin "
+            "compared with placebo.[42,43] The DPP reported a greater increase in lipid levels,[43] whereas one did "
+            "not.[42] Rates vary.")
+    got = [text[a:b] for a, b in split_sentences(text)]
+    assert got == ["Both trials reported no significant difference in blood pressure among persons receiving "
+                   "metformin compared with placebo.[42,43]",
+                   "The DPP reported a greater increase in lipid levels,[43] whereas one did not.[42]", "Rates vary."]
+    # a mark inside a sentence, or before a lower-case word, is no stop
+    inner = "Doses vary.[3] and then again (see [4]) they do."
+    assert [inner[a:b] for a, b in split_sentences(inner)] == [inner]
+
+
 @pytest.mark.parametrize("text", ["See Cancer.Net or www.ClinicalTrials.gov for trials near you.",
                                   "Read more at MedlinePlus.gov today.", "Give it i.v. daily, e.g. after meals.",
                                   "Ask Dr.Smith about it.", "Smith et al.The trial vs.Placebo arm."])

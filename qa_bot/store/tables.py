@@ -47,8 +47,8 @@ def sentence_template(sentence: str, title: str | None) -> str:
     return hashlib.sha1(s.encode()).hexdigest()[:16]
 
 
-TABLES_VERSION = 3  # what the side tables hold (2: boilerplate of a flattened list's items too; 3: of the
-# sentences split at a glued stop, "symptoms.Older", too)
+TABLES_VERSION = 4  # what the side tables hold (2: boilerplate of a flattened list's items too; 3: of the
+# sentences split at a glued stop, "symptoms.Older", too; 4: at a stop with reference marks glued, "placebo.[42] The")
 
 
 def boilerplate_templates(chunks: Iterable[Chunk], min_docs: int = 25) -> set[str]:

@@ -424,7 +424,8 @@ def names_or_class(subject: Subject, classes: set[frozenset[str]], terms: frozen
 
 def lookup_names(subject: Subject, classes: set[frozenset[str]]) -> list[list[str]]:
     """The term lists the index is searched with for what it says of the subject: each of its names, each class."""
-    return [[t] for t in sorted(subject.terms)] + [sorted(c) for c in sorted(classes, key=sorted)]
+    return [[subject.term]] + [[t] for t in sorted(subject.terms - {subject.term})] + \
+        [sorted(c) for c in sorted(classes, key=sorted)]
 
 
 @dataclass
@@ -790,10 +791,15 @@ class Composer:
         pair = [a for a in others if a.pair]
         if pair and (second := self.second_names(question, named) + ([context] if context else [])):
             states = PairStates.of(pair, named, classes, second, [p.chunk.text for p in passages])
-            if not any(states(c.text) for c in cands) and self.pair_unsaid(states, passages, question):
+            stated = sorted((c for c in cands if not c.meta and states(c.text)), key=lambda c: -c.score)
+            if stated or any(states(c.text) for c in cands):
+                return [], stated
+            saying = self.pair_saying(states, passages, question, lead)
+            if not saying:
                 others_named = " or ".join(o.name for o in second)
                 return [replace(a, phrase=a.phrase.replace("other medicines", others_named)) for a in pair], []
-            return [], sorted((c for c in cands if not c.meta and states(c.text)), key=lambda c: -c.score)
+            # stated in a passage retrieved but not weighed, or elsewhere in the index: that sentence leads
+            return [], ([] if lead is None else self.statements_in(saying, pair, named, asked, lead, len(cands), of=states))
         unsaid = unsaid_of_subject(others, named, [p.chunk for p in passages], window=None, classes=classes)
         if unsaid:  # what was retrieved does not say it: neither does the rest of the index, on it or its classes
             saying = self.index_saying(asked, unsaid, named, passages, classes)
@@ -877,15 +883,25 @@ class Composer:
                 out.append(Subject(name=w, term=t, words=[t], df=1))
         return out[:2]
 
-    def pair_unsaid(self, states: PairStates, passages: list[Passage], question: str) -> bool:
-        """Whether no sentence states it of the pair (``PairStates``) in what was retrieved, nor in the index's
-        chunks holding both names (or their classes)."""
+    def pair_saying(self, states: PairStates, passages: list[Passage], question: str,
+                    lead: Lead | None) -> list[Passage]:
+        """The passages with a sentence stating it of the pair (``PairStates``): those retrieved first, then the
+        index's chunks holding both names (or their classes); empty when none states it."""
         firsts = lookup_names(states.named, states.classes)[:PAIR_NAMES]
-        texts = [p.chunk.text for p in passages]
+        score = min((p.score for p in lead.ranked), default=lead.passage.score) if lead else 0.0
+        found = list(passages)
         for other, theirs in states.seconds:
             seconds = lookup_names(other, theirs)[:PAIR_NAMES]
-            texts += [c.text for a in firsts for b in seconds for c in self.stats.chunks_with(a + b, INDEX_CHECK, question)]
-        return not any(states(text[x:y]) for text in texts for x, y in split_sentences(text))
+            found += [Passage(chunk=c, score=score, features={"expanded": 1.0, "index_statement": 1.0})
+                      for a in firsts for b in seconds for c in self.stats.chunks_with(a + b, INDEX_CHECK, question)]
+        seen: set[str] = set()
+        out = []
+        for p in found:
+            text = p.chunk.text
+            if p.chunk.chunk_id not in seen and any(states(text[x:y]) for x, y in split_sentences(text)):
+                seen.add(p.chunk.chunk_id)
+                out.append(p)
+        return out
 
     def gate(self, question: str, passages: list[Passage], base: Answer, subject: Subject | None,
              confidence: tuple[float, str]) -> tuple[Answer | None, Subject | None]:

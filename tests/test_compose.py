@@ -322,7 +322,36 @@ def test_an_interaction_asked_of_two_named_drugs_is_stated_of_both_or_named_as_m
     # said of both in a chunk of the index that retrieval did not bring: not missing
     stats2 = CorpusStats(chunks_with=lambda terms, limit, query=None: [together.chunk] if len(terms) == 2 else
                          [listed.chunk])
-    assert not Composer(_composer().settings, stats2).run(q, q, [listed], subject=subj).abstained
+    c2 = Composer(_composer().settings, stats2).run(q, q, [listed], subject=subj)
+    # … and that sentence leads (it was not missing, but the answer led with another aspect)
+    assert not c2.abstained and c2.bottom_line()[0].text.startswith("Do not take naproxen together"), c2.bottom_line()
+
+
+def test_a_pair_stated_in_a_passage_not_weighed_leads():
+    """"Does metformin cause high blood pressure?" led with "Other types of diabetes pills, when taken alone, do not
+    cause hypoglycemia": the sentence stating both was in a retrieved guideline passage the composer did not weigh
+    (not the lead document's), so the pair was not missing, and not said either."""
+    from qa_bot.compose import lookup_names
+
+    q = "Does metformin cause high blood pressure?"
+    subj = Subject(name="metformin", term="metformin", words=["metformin"], df=58, strong=True,
+                   alternatives=["glucovance", "janumet", "metaglip"], alt_terms=["glucov", "janumet", "metaglip"])
+    # the subject's own name is looked up first (the pair lookup reads the first few names only: sorted, the brands
+    # came first and metformin was never read)
+    assert lookup_names(subj, set())[0] == ["metformin"]
+    pills = _p("Other types of diabetes pills, when taken alone, do not cause hypoglycemia. Examples of these "
+               "medications are metformin (Glucophage) and acarbose (Precose).", "dm", "Hypoglycemia", sid="a",
+               score=1.2)
+    bp = _p("High blood pressure usually has no symptoms. Lowering blood pressure lowers the risk of stroke.", "bp",
+            "High blood pressure", sid="b", score=1.0)
+    trial = _p("Both trials reported no significant difference in blood pressure among persons receiving metformin "
+               "compared with placebo.[42,43] The DPP reported greater weight loss with lifestyle change.", "pre",
+               "Prediabetes: screening", sid="c", score=0.8, doc_type="guideline")
+    stats = CorpusStats(idf=lambda terms: {t: {"pressur": 3.0, "high": 1.0, "blood": 2.0}.get(t, 1.0) for t in terms},
+                        chunks_with=lambda terms, limit, query=None: [bp.chunk] if len(terms) == 1 else [])
+    a = Composer(_composer().settings, stats).run(q, q, [pills, bp, trial], subject=subj)
+    assert not a.abstained and a.bottom_line()[0].text.startswith("Both trials reported no significant difference"), \
+        a.bottom_line()
 
 
 def test_an_aspect_asked_of_a_named_subject_and_said_only_of_other_things_is_not_answered():

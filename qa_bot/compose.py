@@ -863,7 +863,7 @@ class Composer:
         if not names_drug(named):
             return None  # (a drug's page's question: "the flu shot if I have a cold" is not read as one)
         text = condition_context(question)
-        terms = [t for t in stem_words(re.findall(r"[A-Za-z]{3,}", text or "")) if t not in STOP]
+        terms = [t for t in stem_words(re.findall(r"[a-z]{3,}", (text or "").lower())) if t not in STOP]
         weights = self.stats.idf(set(terms)) if terms else {}
         held = [t for t in sorted(weights, key=lambda t: (-weights[t], t)) if self._another_indexed(t, named)]
         return Subject(name=text, term=held[0], words=held, df=1) if text and held else None

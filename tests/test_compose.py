@@ -239,7 +239,7 @@ def test_aspects_that_are_a_substances_own_are_data_with_their_source():
     assert own == {"dose": "adjacent", "controlled": "named"}
     assert all(data[name].get("own_source") for name in own)
     pair = [a.name for a in aspects() if a.pair]
-    assert pair == ["interaction", "precaution", "site", "effect", "diet", "alternative"] and all(data[name].get("pair_source") for name in pair)
+    assert pair == ["interaction", "precaution", "site", "effect", "indication", "diet", "alternative"] and all(data[name].get("pair_source") for name in pair)
 
 
 def test_a_drug_taken_with_a_condition_the_asker_has_is_answered_of_both_or_named_as_missing():
@@ -325,6 +325,30 @@ def test_an_interaction_asked_of_two_named_drugs_is_stated_of_both_or_named_as_m
     c2 = Composer(_composer().settings, stats2).run(q, q, [listed], subject=subj)
     # … and that sentence leads (it was not missing, but the answer led with another aspect)
     assert not c2.abstained and c2.bottom_line()[0].text.startswith("Do not take naproxen together"), c2.bottom_line()
+
+
+def test_a_drug_asked_to_work_for_a_condition_is_stated_of_both_or_named_as_missing():
+    """"Could you tell me about the success rate of Sertraline for Premature Ejaculation" was answered with
+    sertraline's trial in perinatal depression: another condition's facts. The condition, capitalised as the asker
+    wrote it, is a second name the index holds."""
+    q = "Could you tell me about the success rate of Sertraline for Premature Ejaculation"
+    subj = Subject(name="Sertraline", term="sertralin", words=["sertralin"], df=12, strong=True)
+    trial = _p("The sertraline trial found that women taking sertraline had decreased depression recurrence compared "
+               "with those taking placebo.", "pd", "Perinatal depression", sid="a")
+    indexed = {"ejacul": [trial.chunk], "prematur": [trial.chunk]}
+    stats = CorpusStats(idf=lambda terms: {t: {"ejacul": 4.0, "prematur": 2.0}.get(t, 1.0) for t in terms},
+                        chunks_with=lambda terms, limit, query=None: indexed.get(terms[0], []) if len(terms) == 1
+                        else [])
+    c = Composer(_composer().settings, stats)
+    context = c.context_name(q, subj)
+    assert context is not None and context.term == "ejacul"
+    a = c.run(q, q, [trial], subject=subj)
+    assert a.abstained and "on Sertraline do not say whether it works for Premature Ejaculation" in a.abstain_reason, \
+        a.abstain_reason
+    works = _p("Sertraline taken daily delayed ejaculation and was effective in men with premature ejaculation.", "pe",
+               "Premature ejaculation", sid="b")
+    b = c.run(q, q, [trial, works], subject=subj)
+    assert not b.abstained and b.bottom_line()[0].text.startswith("Sertraline taken daily"), b.bottom_line()
 
 
 def test_a_pair_stated_in_a_passage_not_weighed_leads():

@@ -130,6 +130,19 @@ def test_everyday_words_are_not_the_subject():
     # how often (CHQ usage and dosage: frequency; a screening interval)
     ("how often do I need a tetanus shot?", {"interval"}),
     ("how many times a day can I take it?", {"interval"}),
+    # stopping a medicine (CHQ tapering), not stopping a habit or a symptom
+    ("wellbutrin xl 150. how to taper off", {"stopping"}),
+    ("Can I stop using the patch only been on it 4.5 months", {"stopping"}),
+    ("how do i come off prednisone?", {"stopping"}),
+    ("can i stop taking my blood pressure medicine", {"stopping"}),
+    ("how can I stop smoking?", set()),
+    ("how do i stop the bleeding?", set()),
+    ("when should I start weaning my baby off breast milk?", set()),
+    # whether a drug works for a condition (MedQuAD: why is this medication prescribed), not why the asker takes it
+    ("Could you tell me about the success rate of Sertraline for Premature Ejaculation", {"indication"}),
+    ("does gabapentin work for back pain?", {"indication"}),
+    ("is amitriptyline good for migraines", {"indication"}),
+    ("I take metformin for diabetes, is that a problem?", set()),
 ])
 
 

@@ -794,12 +794,15 @@ class Composer:
             stated = sorted((c for c in cands if not c.meta and states(c.text)), key=lambda c: -c.score)
             if stated or any(states(c.text) for c in cands):
                 return [], stated
+            # stated in a passage retrieved but not weighed, or elsewhere in the index: that sentence leads; stated
+            # nowhere, or only where nothing can be quoted (a flattened list of contraindications): unsaid
             saying = self.pair_saying(states, passages, question, lead)
-            if not saying:
+            stated = self.statements_in(saying, pair, named, asked, lead, len(cands), of=states) if saying and lead \
+                else []
+            if not stated:
                 others_named = " or ".join(o.name for o in second)
                 return [replace(a, phrase=a.phrase.replace("other medicines", others_named)) for a in pair], []
-            # stated in a passage retrieved but not weighed, or elsewhere in the index: that sentence leads
-            return [], ([] if lead is None else self.statements_in(saying, pair, named, asked, lead, len(cands), of=states))
+            return [], stated
         unsaid = unsaid_of_subject(others, named, [p.chunk for p in passages], window=None, classes=classes)
         if unsaid:  # what was retrieved does not say it: neither does the rest of the index, on it or its classes
             saying = self.index_saying(asked, unsaid, named, passages, classes)

@@ -47,7 +47,8 @@ def _locate(para: str, sent: str, cursor: int) -> tuple[int, int] | None:
 # scraped from web pages where a line break separated them): a word ending in two lower-case letters, its stop and
 # a capitalised word; not a web address's parts ("www.ClinicalTrials.gov", "Cancer.Net"), nor "vs." or "et al."
 _GLUED_STOP = re.compile(r"(?<!\bwww\.)(?<!\bvs\.)(?<!\bal\.)(?<=[a-z]{2}[.!?])"
-                         r"(?=[A-Z][a-z]{2,}\b(?![./@]\w))(?!(?:Net|Gov|Org|Com|Edu)\b)")
+                         r"(?=(?:[A-Z][a-z]{2,}|If|In|It|An|As|At|On|Or|So|To|We|He|No|Do|Be|My|Is|By)\b(?![./@]\w))"
+                         r"(?!(?:Net|Gov|Org|Com|Edu)\b)")
 # a stop with the source's reference marks glued to it, then the next sentence ("… compared with placebo.[42,43] The
 # DPP reported …": the sentence splitter reads no stop there); the marks stay with the sentence they close
 _CITED_STOP = re.compile(r"(?<=[a-z)%][.!?])\[\d[\d,;\s\u2013-]*\]\s+(?=[A-Z][a-z])")

@@ -44,3 +44,22 @@ def test_accutane_and_imodium_on_the_bundled_corpus(bundled_settings):
     assert "loperamide" in bl.lower() and "more than 2 days" in bl, bl
     shown = " ".join(x.text for x in b.sentences).lower()
     assert "as long as you are benefiting" not in shown and "saxenda" not in shown
+
+
+def test_a_drug_with_a_second_thing_on_the_bundled_corpus(bundled_settings):
+    """A drug asked with a second thing (an effect, a condition it is to work for) on the bundled corpus: the
+    sentence stating both leads, wherever retrieval put it; stated nowhere quotable, the answer says so and never
+    answers with the drug's other uses."""
+    from qa_bot.engine import answer
+
+    s = bundled_settings
+    a = answer("Does metformin cause high blood pressure?", [], s)
+    bl = " ".join(x.text for x in a.bottom_line()).lower()
+    assert not a.abstained and "blood pressure" in bl and "metformin" in bl, bl
+    b = answer("Could you tell me about the success rate of Sertraline for Premature Ejaculation", [], s)
+    assert b.abstained and "premature ejaculation" in (b.abstain_reason or "").lower(), b.abstain_reason
+    # the only sentences naming an antibiotic and a rash are a vaccine's flattened list of contraindications
+    c = answer("can amoxicillin cause a rash?", [], s)
+    assert c.abstained and "whether amoxicillin causes rash" in (c.abstain_reason or ""), c.abstain_reason
+    d = answer("wellbutrin xl 150. how to taper off", [], s)
+    assert "stop using tobacco" not in " ".join(x.text for x in d.bottom_line())

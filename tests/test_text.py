@@ -264,6 +264,11 @@ def test_a_sentence_glued_to_the_previous_stop_is_split_off():
     assert got == ["Most people with flu are contagious for about 1 day before they show symptoms.",
                    "Older children and adults are most contagious during the first 3-4 days.", "Keep up.",
                    "Most people recover."]
+    # a sentence opening with a short word ("If", "It", "In"): "… taken only occasionally.If a physiologic tremor
+    # is worsened …, propranolol (a beta-blocker) may help." was quoted whole, the glued stop inside it
+    two = "These drugs should be taken only occasionally.If a tremor is worsened, propranolol may help."
+    assert [two[a:b] for a, b in split_sentences(two)] == ["These drugs should be taken only occasionally.",
+                                                           "If a tremor is worsened, propranolol may help."]
 
 
 def test_a_sentence_after_reference_marks_glued_to_the_stop_is_split_off():

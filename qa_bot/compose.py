@@ -623,6 +623,12 @@ class Lead:
         """The lead document's title's topic words."""
         return _subject_terms(self.passage.chunk.title)
 
+    def index_passages(self, chunks: list[Chunk]) -> list[Passage]:
+        """The index's chunks (not retrieved) as passages of this answer: scored as its lowest-ranked passage,
+        marked as statements read from the index."""
+        score = min((p.score for p in self.ranked), default=self.passage.score)
+        return [Passage(chunk=c, score=score, features={"expanded": 1.0, "index_statement": 1.0}) for c in chunks]
+
     def off_topic(self, asked: Asked) -> bool:
         """Whether the lead document's title names none of the question's topic words (a document on another topic;
         False for an untitled one)."""
@@ -791,14 +797,13 @@ class Composer:
         pair = [a for a in others if a.pair]
         if pair and (second := self.second_names(question, named) + ([context] if context else [])):
             states = PairStates.of(pair, named, classes, second, [p.chunk.text for p in passages])
-            stated = sorted((c for c in cands if not c.meta and states(c.text)), key=lambda c: -c.score)
-            if stated or any(states(c.text) for c in cands):
-                return [], stated
+            stating = [c for c in cands if states(c.text)]
+            if stating:
+                return [], sorted((c for c in stating if not c.meta), key=lambda c: -c.score)
             # stated in a passage retrieved but not weighed, or elsewhere in the index: that sentence leads; stated
             # nowhere, or only where nothing can be quoted (a flattened list of contraindications): unsaid
-            saying = self.pair_saying(states, passages, question, lead)
-            stated = self.statements_in(saying, pair, named, asked, lead, len(cands), of=states) if saying and lead \
-                else []
+            saying = self.pair_saying(states, passages, question, lead) if lead is not None else []
+            stated = self.statements_in(saying, pair, named, asked, lead, len(cands), of=states) if saying else []
             if not stated:
                 others_named = " or ".join(o.name for o in second)
                 return [replace(a, phrase=a.phrase.replace("other medicines", others_named)) for a in pair], []
@@ -812,9 +817,7 @@ class Composer:
                 return [], []
             # said elsewhere in the index: a page on the subject (titled by it: its sentences are of it; a page on
             # another drug, a guideline on another condition are not its answer) that says it leads
-            score = min((p.score for p in lead.ranked), default=lead.passage.score)
-            titled = [Passage(chunk=c, score=score, features={"expanded": 1.0, "index_statement": 1.0}) for c in saying
-                      if named.named_in(term_set(c.title or ""))]
+            titled = lead.index_passages([c for c in saying if named.named_in(term_set(c.title or ""))])
             return [], self.statements_in(titled, unsaid, named, asked, lead, len(cands))
 
         def of_it(text: str) -> bool:
@@ -886,25 +889,19 @@ class Composer:
                 out.append(Subject(name=w, term=t, words=[t], df=1))
         return out[:2]
 
-    def pair_saying(self, states: PairStates, passages: list[Passage], question: str,
-                    lead: Lead | None) -> list[Passage]:
+    def pair_saying(self, states: PairStates, passages: list[Passage], question: str, lead: Lead) -> list[Passage]:
         """The passages with a sentence stating it of the pair (``PairStates``): those retrieved first, then the
         index's chunks holding both names (or their classes); empty when none states it."""
         firsts = lookup_names(states.named, states.classes)[:PAIR_NAMES]
-        score = min((p.score for p in lead.ranked), default=lead.passage.score) if lead else 0.0
         found = list(passages)
         for other, theirs in states.seconds:
             seconds = lookup_names(other, theirs)[:PAIR_NAMES]
-            found += [Passage(chunk=c, score=score, features={"expanded": 1.0, "index_statement": 1.0})
-                      for a in firsts for b in seconds for c in self.stats.chunks_with(a + b, INDEX_CHECK, question)]
-        seen: set[str] = set()
-        out = []
+            found += lead.index_passages([c for a in firsts for b in seconds
+                                          for c in self.stats.chunks_with(a + b, INDEX_CHECK, question)])
+        unique: dict[str, Passage] = {}
         for p in found:
-            text = p.chunk.text
-            if p.chunk.chunk_id not in seen and any(states(text[x:y]) for x, y in split_sentences(text)):
-                seen.add(p.chunk.chunk_id)
-                out.append(p)
-        return out
+            unique.setdefault(p.chunk.chunk_id, p)
+        return [p for p in unique.values() if any(states(p.chunk.text[x:y]) for x, y in split_sentences(p.chunk.text))]
 
     def gate(self, question: str, passages: list[Passage], base: Answer, subject: Subject | None,
              confidence: tuple[float, str]) -> tuple[Answer | None, Subject | None]:
